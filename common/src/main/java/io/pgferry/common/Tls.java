@@ -1,0 +1,43 @@
+package io.pgferry.common;
+
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The mTLS settings of the agent-controller link: a CA that signs every party, and each party's certificate and
+ * private key, as PEM files. The controller requires a client certificate signed by the CA; agents verify the
+ * controller's certificate against the same CA.
+ */
+public record Tls(Path ca, Path cert, Path key) {
+
+  public Tls {
+    for (var entry : java.util.Map.of("ca", ca, "cert", cert, "key", key).entrySet()) {
+      if (entry.getValue() == null) {
+        throw new UsageException("tls." + entry.getKey() + " is missing (set it, or set insecure: true to run without TLS - tests only)");
+      }
+      if (!Files.isReadable(entry.getValue())) {
+        throw new UsageException("tls." + entry.getKey() + ": cannot read " + entry.getValue()
+            + " (create certificates with `pgferry certs init DIR`)");
+      }
+    }
+  }
+
+  public HttpServerOptions applyTo(HttpServerOptions options) {
+    return options.setSsl(true).setUseAlpn(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString()))
+        .setClientAuth(ClientAuth.REQUIRED);
+  }
+
+  public HttpClientOptions applyTo(HttpClientOptions options) {
+    return options.setSsl(true).setUseAlpn(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString()))
+        .setVerifyHost(true);
+  }
+}

@@ -1,0 +1,22 @@
+package io.pgferry.controller.cli;
+
+import io.pgferry.common.Cli;
+import picocli.CommandLine.Command;
+
+@Command(name = "pgferry", mixinStandardHelpOptions = true, version = "pgferry 0.1.0",
+    description = "Moves a live PostgreSQL database from a WAL archive (Heroku) to a new home (Aurora, any PostgreSQL >= 11) with seconds of downtime.",
+    subcommands = {
+    })
+public final class PgferryMain implements Runnable {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(Cli.execute(new PgferryMain(), args));
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}
