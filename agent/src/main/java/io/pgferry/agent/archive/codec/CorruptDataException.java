@@ -1,0 +1,10 @@
+package io.pgferry.agent.archive.codec;
+
+import java.io.IOException;
+
+/** Checksum mismatch or malformed framing: the data must never be used. */
+public class CorruptDataException extends IOException {
+  public CorruptDataException(String message) {
+    super(message);
+  }
+}
