@@ -1,0 +1,34 @@
+package io.pgferry.agent.link;
+
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.Hello;
+import io.pgferry.proto.Progress;
+import io.pgferry.proto.Status;
+import java.util.OptionalLong;
+
+/**
+ * What the agent core offers the link to the controller. {@code LinkClient} dials the controller, sends
+ * {@link #hello()} on every (re)connect, a {@link #status()} every second and whenever the core calls
+ * {@code LinkClient.statusChanged()}, and delivers assignments here. Called on a Vert.x event loop: implementations
+ * must return at once (no JDBC, no processes).
+ */
+public interface LinkHandler {
+  Hello hello();
+
+  /** A snapshot of the node's status; the link stamps seq and sent_at. */
+  Status status();
+
+  /**
+   * A goal from the controller, with the lease's expiry on the {@link System#nanoTime()} clock when the goal
+   * carries one (computed from when the agent sent the Status the lease was granted against).
+   */
+  void onAssignment(Goal goal, OptionalLong leaseExpiresAtNanos);
+
+  /** The link came up or went down (for metrics, and for lease bookkeeping). */
+  default void onLinkState(boolean connected) {}
+
+  /** Long actions report progress through this sink; the link forwards it when connected. */
+  interface ProgressSink {
+    void progress(Progress progress);
+  }
+}

@@ -1,0 +1,25 @@
+package io.pgferry.controller.switching;
+
+/**
+ * How the app is moved from one database to another (DESIGN.md §4): Heroku Platform API, PgBouncer, or user
+ * commands. Blocking (call from worker threads). Each step is idempotent, so a resumed journey may repeat it.
+ * A cutover is: blockWrites -> (wait for the target) -> repoint -> unblock; on failure before repoint: unblock.
+ */
+public interface AppSwitcher {
+  String name();
+
+  /** Stops the app's writes (PgBouncer PAUSE, Heroku maintenance on, hook). Bounded by a timeout; on timeout it undoes itself and throws. */
+  void blockWrites() throws SwitchException;
+
+  /** Points the app at {@code target} (PgBouncer [databases] entry + RELOAD, Heroku config var, hook). */
+  void repoint(DatabaseEndpoint target) throws SwitchException;
+
+  /** Lets writes flow again (RESUME, maintenance off, hook). Safe to call when not blocked. */
+  void unblock() throws SwitchException;
+
+  /** Where the app points now, read back from the switch itself (for verification and resume). */
+  DatabaseEndpoint current() throws SwitchException;
+
+  /** Human-readable description of each step, with the exact commands/HTTP calls, for `pgferry plan`. */
+  java.util.List<String> describe(DatabaseEndpoint target);
+}
