@@ -89,6 +89,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private volatile boolean linkConnected;
   private volatile Runnable statusListener = () -> { };
   private volatile String lastReported = "";
+  private volatile java.util.function.Supplier<java.util.Optional<io.pgferry.proto.ArchiveStatus>> archiveStatus = java.util.Optional::empty;
 
   public NodeAgent(AgentConfig config) {
     this(config, Options.defaults());
@@ -220,7 +221,13 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         .setLeaseRemainingMs(lease.remainingMs(now))
         .setFenced(r.state() == NodeState.FENCED)
         .setPgMajor(pgMajor);
+    archiveStatus.get().ifPresent(b::setArchive);
     return b.build();
+  }
+
+  /** The archive engine reports restore progress and archive lag through this (Status.archive). */
+  public void archiveStatus(java.util.function.Supplier<java.util.Optional<io.pgferry.proto.ArchiveStatus>> source) {
+    this.archiveStatus = Objects.requireNonNull(source);
   }
 
   private NodeState reportedState(NodeRecord r) {

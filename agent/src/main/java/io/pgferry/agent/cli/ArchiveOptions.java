@@ -3,6 +3,7 @@ package io.pgferry.agent.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.pgferry.agent.archive.ArchiveStores;
 import io.pgferry.agent.archive.storage.ObjectStore;
 import io.pgferry.common.UsageException;
 import java.io.IOException;

@@ -1,6 +1,7 @@
 package io.pgferry.agent.cli;
 
 import io.pgferry.agent.NodeAgent;
+import io.pgferry.agent.archive.replica.ArchiveExtension;
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.agent.config.GoalFile;
 import io.pgferry.agent.metrics.AgentMetrics;
@@ -38,10 +39,15 @@ public final class RunCommand implements Callable<Integer> {
     Goal initialGoal = goalFile == null ? null : GoalFile.load(goalFile);
     Logging.configure(cfg.log().json(), cfg.log().julLevel());
     Vertx vertx = Vertx.vertx();
-    NodeAgent agent = new NodeAgent(cfg);
+    ArchiveExtension archive = new ArchiveExtension(cfg);
+    NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(archive.rows(), archive.providers()));
+    agent.archiveStatus(archive::status);
     AgentMetrics metrics = new AgentMetrics(agent);
+    archive.registerMetrics(metrics.registry());
     HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
+    archive.mountBefore(vertx, http.router());
     http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    archive.publishPort(http.port());
     LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port());
 
     // ---- LINK: the lead wires the controller link here (io.pgferry.agent.link.LinkClient): ----
@@ -63,6 +69,7 @@ public final class RunCommand implements Callable<Integer> {
         watcher.interrupt();
       }
       agent.close();
+      archive.close();
       http.close();
       vertx.close();
     }, "pgferry-agent-shutdown"));

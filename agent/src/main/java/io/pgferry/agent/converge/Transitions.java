@@ -119,7 +119,9 @@ public final class Transitions {
     var pg = ctx.config().postgres();
     String conninfo = RecoveryConfig.conninfo(goal.getUpstream(), ctx.config().nodeId(),
         pg.passwordFile());
-    RecoveryConfig.Standby standby = new RecoveryConfig.Standby(conninfo, goal.getUpstream().getSlotName(), null);
+    BaseBackupProvider method = ctx.backupProviders().get(goal.getBaseBackupMethod());
+    RecoveryConfig.Standby standby = new RecoveryConfig.Standby(conninfo, goal.getUpstream().getSlotName(),
+        method == null ? null : method.restoreCommand(goal));
     boolean running = ctx.pgCtl().isRunning();
     boolean wasRequired = ctx.stateFile().get().restartRequired();
     if (running) {

@@ -24,14 +24,22 @@ public final class WalFetchEndpoint {
 
   private WalFetchEndpoint() {}
 
-  public static void mount(Vertx vertx, Router router, WalPrefetcher prefetcher) {
-    router.post("/wal-fetch").handler(rc -> handle(vertx, rc, prefetcher));
+  /** {@code prefetcher} may supply null until the agent has an archive goal (answered 503: fetch directly). */
+  public static void mount(Vertx vertx, Router router, java.util.function.Supplier<WalPrefetcher> prefetcher) {
+    router.post("/wal-fetch").handler(rc -> {
+      WalPrefetcher p = prefetcher.get();
+      if (p == null) {
+        rc.response().setStatusCode(503).end("no archive goal on this agent\n");
+      } else {
+        handle(vertx, rc, p);
+      }
+    });
   }
 
   /** A dedicated loopback server (when the agent's own HTTP server is not used); writes the port file. */
   public static Future<HttpServer> start(Vertx vertx, int port, WalPrefetcher prefetcher, Path stateDir) {
     Router router = Router.router(vertx);
-    mount(vertx, router, prefetcher);
+    mount(vertx, router, () -> prefetcher);
     return vertx.createHttpServer().requestHandler(router).listen(port, "127.0.0.1")
         .compose(server -> vertx.executeBlocking(() -> {
           writePortFile(stateDir, server.actualPort());
