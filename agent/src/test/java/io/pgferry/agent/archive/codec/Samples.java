@@ -29,6 +29,15 @@ final class Samples {
         new Sample("wal-like 16 MiB", walLike(16 * 1024 * 1024)));
   }
 
+  /** Smaller set for the slower formats (xz at its default level takes seconds per 16 MiB here). */
+  static List<Sample> small() {
+    return List.of(
+        new Sample("empty", new byte[0]),
+        new Sample("random", random(300_007, 1)),
+        new Sample("compressible", text(1_000_000)),
+        new Sample("wal-like 4 MiB", walLike(4 * 1024 * 1024)));
+  }
+
   static byte[] random(int size, long seed) {
     byte[] b = new byte[size];
     new Random(seed).nextBytes(b);

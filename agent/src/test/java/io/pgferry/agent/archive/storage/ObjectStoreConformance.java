@@ -30,10 +30,6 @@ abstract class ObjectStoreConformance {
   /** An empty store; the same instance for the whole test method. */
   abstract ObjectStore store() throws Exception;
 
-  /** Part size the backend was configured with for multipart uploads (0 when it has none). */
-  long partSize() {
-    return 0;
-  }
 
   static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
