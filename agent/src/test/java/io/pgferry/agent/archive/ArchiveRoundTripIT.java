@@ -16,6 +16,11 @@ import io.pgferry.common.Command;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.S3Server;
+import io.pgferry.agent.archive.storage.ArchiveLocation;
+import io.pgferry.agent.archive.storage.ObjectStores;
+import io.pgferry.agent.archive.storage.S3Credentials;
+import io.pgferry.agent.archive.storage.S3Options;
 import io.pgferry.testkit.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +49,29 @@ class ArchiveRoundTripIT {
   void roundTripFromDirectory(int major) throws Exception {
     try (Workspace ws = Workspace.create("archive-rt" + major)) {
       Path archiveDir = ws.dir("archive");
-      String url = "file://" + archiveDir;
-      String launcher = "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar " + JAR;
+      roundTrip(ws, major, "file://" + archiveDir, "", () -> new DirStore(archiveDir));
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void roundTripFromS3OnPg15() throws Exception {
+    try (Workspace ws = Workspace.create("archive-rt-s3"); S3Server s3 = S3Server.start("pgferry-archive")) {
+      String env = "AWS_ACCESS_KEY_ID=" + S3Server.ACCESS_KEY + " AWS_SECRET_ACCESS_KEY=" + S3Server.SECRET_KEY
+          + " AWS_REGION=us-east-1 AWS_ENDPOINT=" + s3.endpoint() + " AWS_S3_FORCE_PATH_STYLE=true ";
+      String url = "s3://pgferry-archive/heroku/db1";
+      S3Options opts = S3Options.DEFAULTS.withRegion("us-east-1").withEndpoint(s3.endpoint(), true)
+          .withCredentials(new S3Credentials(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null));
+      roundTrip(ws, 15, url, env, () -> ObjectStores.open(ArchiveLocation.parse(url, opts)));
+    }
+  }
+
+  interface StoreFactory {
+    ObjectStore open() throws Exception;
+  }
+
+  void roundTrip(Workspace ws, int major, String url, String envPrefix, StoreFactory stores) throws Exception {
+    {
+      String launcher = envPrefix + "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar " + JAR;
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("archive_mode", "on");
       settings.put("archive_command", "'" + launcher + " wal-push --archive " + url + " %p'");
@@ -56,12 +82,14 @@ class ArchiveRoundTripIT {
         pgbench(source, "-i", "-s", "2", "-q");
         Process load = pgbenchProcess(source, "-c", "2", "-T", "15", "-n");
         BackupPush.Result backup;
-        try (ObjectStore store = new DirStore(archiveDir); Connection c = source.connect()) {
+        try (ObjectStore store = stores.open(); Connection c = source.connect()) {
           source.execute("INSERT INTO kv (attrs, note) SELECT hstore('during', g::text), 'during' FROM generate_series(1, 500) g");
           backup = new BackupPush(store, ArchiveCodecs.writer(), 8L << 20, 2).push(c, source.dataDir());
         }
         load.waitFor();
-        assertTrue(Files.exists(archiveDir.resolve(ArchiveLayout.sentinelKey(backup.name()))), "sentinel written");
+        try (ObjectStore store = stores.open()) {
+          assertTrue(store.exists(ArchiveLayout.sentinelKey(backup.name())), "sentinel written");
+        }
         source.execute("INSERT INTO kv (attrs, note) SELECT hstore('after', g::text) || hstore('x', NULL), 'after' FROM generate_series(1, 700) g",
             "UPDATE pgbench_accounts SET abalance = abalance + 7 WHERE aid % 97 = 0");
 
@@ -70,7 +98,7 @@ class ArchiveRoundTripIT {
         Map<String, String> overrides = new LinkedHashMap<>(PgCluster.testDefaults());
         overrides.put("unix_socket_directories", "'" + ws.dir("sock") + "'");
         String restore = ArchiveRecoveryConfig.restoreCommand(launcher, url, null);
-        try (ObjectStore store = new DirStore(archiveDir)) {
+        try (ObjectStore store = stores.open()) {
           ArchiveReplicaBuilder.prepare(store, new ArchiveReplicaBuilder.Options(replicaDir, major, port, "127.0.0.1", overrides,
               restore, Workspace.PG_USER, 4), Progress.NONE);
         }

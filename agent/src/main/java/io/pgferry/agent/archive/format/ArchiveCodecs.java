@@ -59,11 +59,12 @@ public final class ArchiveCodecs {
 
   /** Bridge to the codec package's registry. */
   static final class Registry {
-    private static final Codec LZO = new io.pgferry.agent.archive.codec.LzoCodec();
-
     static Optional<Codec> forExtension(String ext) {
-      // TODO(archive-codecs): switch to Codecs.forExtension once the registry lands (lz4, zstd, lzma)
-      return ".lzo".equals(ext) ? Optional.of(LZO) : Optional.empty();
+      try {
+        return Optional.of(io.pgferry.agent.archive.codec.Codecs.forExtension(ext));
+      } catch (io.pgferry.common.UsageException unknown) {
+        return Optional.empty();
+      }
     }
   }
 }

@@ -158,7 +158,9 @@ public final class ArchiveExtension implements AutoCloseable {
     if (url.isEmpty()) {
       throw new IllegalStateException("no archive: set the goal's archive_url or archive.url in agent.yaml");
     }
-    return stores.computeIfAbsent(url, ArchiveStores::open);
+    var s3 = config.archive().s3();
+    return stores.computeIfAbsent(url, u -> ArchiveStores.open(u, s3 == null ? io.pgferry.agent.archive.storage.S3Options.DEFAULTS
+        : ArchiveStores.s3Options(s3.endpoint(), s3.region(), s3.pathStyle())));
   }
 
   String restoreCommand(Goal goal) {
