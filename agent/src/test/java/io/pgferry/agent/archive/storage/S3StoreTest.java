@@ -153,6 +153,12 @@ class S3StoreTest extends ObjectStoreConformance {
     try (S3Store nobucket = new S3Store("no-such-bucket", "", options(S3Server.ACCESS_KEY))) {
       StorageAccessException e = assertThrows(StorageAccessException.class, () -> nobucket.list(""));
       assertTrue(e.getMessage().contains("'no-such-bucket' does not exist"), e.getMessage());
+      // HEAD has no error body: exists() must still not report "no such object" for a missing bucket
+      int before = proxy.log().size();
+      e = assertThrows(StorageAccessException.class, () -> nobucket.exists("wal_005/x.lzo"),
+          () -> proxy.log().subList(before, proxy.log().size()).toString());
+      assertTrue(e.getMessage().contains("'no-such-bucket' does not exist"), e.getMessage());
+      assertThrows(StorageAccessException.class, () -> nobucket.get("wal_005/x.lzo"));
     }
   }
 
