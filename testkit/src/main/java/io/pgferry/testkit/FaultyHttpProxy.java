@@ -37,6 +37,8 @@ public final class FaultyHttpProxy implements AutoCloseable {
   private final AtomicInteger served503 = new AtomicInteger();
   private final AtomicInteger served403 = new AtomicInteger();
   private final AtomicInteger forwarded = new AtomicInteger();
+  private final AtomicInteger cutNext = new AtomicInteger();
+  private final AtomicInteger cut = new AtomicInteger();
   private final List<String> log = new CopyOnWriteArrayList<>();
   private volatile String expectedAccessKey;
 
@@ -69,6 +71,19 @@ public final class FaultyHttpProxy implements AutoCloseable {
   public FaultyHttpProxy failNext(int n) {
     failNext.set(n);
     return this;
+  }
+
+  /**
+   * The next {@code n} GET answers with a body are cut off halfway: headers promise the whole length, half the
+   * body is sent, then the connection is closed (a dropped download).
+   */
+  public FaultyHttpProxy cutNextBodies(int n) {
+    cutNext.set(n);
+    return this;
+  }
+
+  public int cut() {
+    return cut.get();
   }
 
   /** Requests signed with another access key get 403 InvalidAccessKeyId; null accepts any key. */
@@ -160,6 +175,12 @@ public final class FaultyHttpProxy implements AutoCloseable {
           response.putHeader("Content-Length", length);
         }
         response.end();
+      } else if (req.method() == io.vertx.core.http.HttpMethod.GET && b.length() > 1
+          && cutNext.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+        cut.incrementAndGet();
+        log.add(req.method() + " " + req.uri() + " -> cut at " + b.length() / 2);
+        response.putHeader("Content-Length", String.valueOf(b.length()));
+        response.write(b.slice(0, b.length() / 2)).onComplete(x -> req.connection().close());
       } else {
         response.end(b);
       }

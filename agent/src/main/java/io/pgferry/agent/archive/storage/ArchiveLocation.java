@@ -39,6 +39,9 @@ public record ArchiveLocation(Kind kind, Path directory, String bucket, String p
     if (url == null || url.isBlank()) {
       throw new UsageException("archive URL is empty; use file:///path or s3://bucket/prefix");
     }
+    if (url.trim().matches("(?i)s3:/*")) {
+      throw new UsageException(where + ": no bucket; use s3://bucket/prefix");
+    }
     URI uri;
     try {
       uri = new URI(url.trim());

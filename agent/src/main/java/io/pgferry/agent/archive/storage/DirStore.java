@@ -42,9 +42,21 @@ public final class DirStore implements ObjectStore {
     return root.resolve(ObjectKeys.check(key));
   }
 
+  /**
+   * Reads from a root that does not exist must not pass for "object not in the archive": a mistyped path would
+   * end a recovery early. Writes create the root.
+   */
+  private void requireRoot() throws StorageAccessException {
+    if (!Files.isDirectory(root)) {
+      throw new StorageAccessException("archive directory " + root + " does not exist or is not a directory: "
+          + "check the archive URL (file:///path) and that this host mounted it");
+    }
+  }
+
   @Override
   public InputStream get(String key) throws IOException {
     Path file = file(key);
+    requireRoot();
     try {
       if (Files.isDirectory(file)) {
         throw new NoSuchObjectException(key);
@@ -85,8 +97,10 @@ public final class DirStore implements ObjectStore {
   }
 
   @Override
-  public boolean exists(String key) {
-    return Files.isRegularFile(file(key));
+  public boolean exists(String key) throws IOException {
+    Path file = file(key);
+    requireRoot();
+    return Files.isRegularFile(file);
   }
 
   @Override
@@ -94,6 +108,7 @@ public final class DirStore implements ObjectStore {
     // walk only the deepest directory the prefix names completely
     int slash = prefix.lastIndexOf('/');
     Path start = slash < 0 ? root : root.resolve(ObjectKeys.check(prefix.substring(0, slash)));
+    requireRoot();
     if (!Files.isDirectory(start)) {
       return List.of();
     }

@@ -22,6 +22,7 @@ final class ResumingS3InputStream extends InputStream {
   private final String bucket;
   private final String key;
   private final String etag;
+  private final Long length;
   private final int maxAttempts;
   private final Function<SdkException, IOException> translate;
   private InputStream in;
@@ -34,6 +35,7 @@ final class ResumingS3InputStream extends InputStream {
     this.bucket = bucket;
     this.key = key;
     this.etag = first.response().eTag();
+    this.length = first.response().contentLength();
     this.maxAttempts = maxAttempts;
     this.translate = translate;
     this.in = first;
@@ -53,6 +55,8 @@ final class ResumingS3InputStream extends InputStream {
         int n = in.read(b, off, len);
         if (n > 0) {
           position += n;
+        } else if (n < 0 && length != null && position < length) {
+          throw new java.io.EOFException("body ended at byte " + position + " of " + length);
         }
         return n;
       } catch (IOException e) {
@@ -77,8 +81,9 @@ final class ResumingS3InputStream extends InputStream {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while resuming " + key);
     }
+    ResponseInputStream<GetObjectResponse> rest;
     try {
-      in = s3.getObject(r -> {
+      rest = s3.getObject(r -> {
         r.bucket(bucket).key(key).range("bytes=" + position + "-");
         if (etag != null) {
           r.ifMatch(etag);
@@ -87,6 +92,12 @@ final class ResumingS3InputStream extends InputStream {
     } catch (SdkException e) {
       throw translate.apply(e);
     }
+    String range = rest.response().contentRange();
+    if (range == null || !range.startsWith("bytes " + position + "-")) {
+      // the server ignored Range and sent the whole object: skip what we already have, never splice
+      rest.skipNBytes(position);
+    }
+    in = rest;
   }
 
   @Override

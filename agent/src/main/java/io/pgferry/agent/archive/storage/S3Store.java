@@ -137,14 +137,39 @@ public final class S3Store implements ObjectStore {
       s3.headObject(r -> r.bucket(bucket).key(full));
       return true;
     } catch (NoSuchKeyException e) {
+      checkBucketOnce(); // the SDK calls any HEAD 404 NoSuchKey, a missing bucket included
       return false;
     } catch (S3Exception e) {
       if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
-        return false; // HEAD answers carry no error body, so a 404 arrives without an error code
+        // HEAD answers carry no error body: a missing bucket must not pass for a missing object
+        checkBucketOnce();
+        return false;
       }
       throw translate("head", key, e);
     } catch (SdkException e) {
       throw translate("head", key, e);
+    }
+  }
+
+  private volatile boolean bucketSeen;
+
+  private void checkBucketOnce() throws IOException {
+    if (bucketSeen) {
+      return;
+    }
+    try {
+      s3.headBucket(r -> r.bucket(bucket));
+      bucketSeen = true;
+    } catch (software.amazon.awssdk.services.s3.model.NoSuchBucketException e) {
+      throw translate("head", "(bucket)", e);
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        throw new StorageAccessException("S3 bucket '" + bucket + "' does not exist (" + describe() + "): check "
+            + "the bucket name in the archive URL, and the region/endpoint");
+      }
+      throw translate("head", "(bucket)", e);
+    } catch (SdkException e) {
+      throw translate("head", "(bucket)", e);
     }
   }
 

@@ -20,11 +20,23 @@ class DirStoreTest extends ObjectStoreConformance {
   private DirStore store;
 
   @Override
-  ObjectStore store() {
+  ObjectStore store() throws IOException {
     if (store == null) {
+      Files.createDirectories(dir.resolve("archive"));
       store = new DirStore(dir.resolve("archive"));
     }
     return store;
+  }
+
+  @Test
+  void missingRootIsAnErrorNotAMissingObject() throws Exception {
+    DirStore s = new DirStore(dir.resolve("typo"));
+    StorageAccessException e = assertThrows(StorageAccessException.class, () -> s.get("wal_005/x.lzo"));
+    assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    assertThrows(StorageAccessException.class, () -> s.exists("wal_005/x.lzo"));
+    assertThrows(StorageAccessException.class, () -> s.list(""));
+    s.put("wal_005/x.lzo", new ByteArrayInputStream(bytes("x")), 1); // a write creates the archive
+    assertTrue(s.exists("wal_005/x.lzo"));
   }
 
   @Test
@@ -56,7 +68,7 @@ class DirStoreTest extends ObjectStoreConformance {
   }
 
   @Test
-  void keysCannotEscapeTheRoot() {
+  void keysCannotEscapeTheRoot() throws IOException {
     ObjectStore s = store();
     for (String bad : List.of("../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "")) {
       assertThrows(IllegalArgumentException.class,
