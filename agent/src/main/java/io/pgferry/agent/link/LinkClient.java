@@ -256,7 +256,7 @@ public final class LinkClient implements LinkHandler.ProgressSink {
     Duration delay = settings.backoff().delay(failures++);
     setState(LinkState.WAITING, reason);
     if (!reason.equals(lastLoggedProblem)) {
-      LOG.warning("link: " + reason + "; retrying (next in " + delay.toMillis() + " ms, backing off up to " + settings.backoff().max().toSeconds() + " s)");
+      LOG.warning("link: " + reason + "; retrying (next in " + delay.toMillis() + " ms, backing off up to " + settings.backoff().max().toMillis() + " ms)");
       lastLoggedProblem = reason;
     } else {
       LOG.fine(() -> "link: " + reason + "; retrying in " + delay.toMillis() + " ms");
