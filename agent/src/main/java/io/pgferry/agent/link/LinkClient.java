@@ -36,6 +36,8 @@ public final class LinkClient implements LinkHandler.ProgressSink {
   private static final Logger LOG = Logger.getLogger(LinkClient.class.getName());
   /** A link that stayed up this long counts as healthy: the next failure starts backing off from the beginning. */
   private static final Duration STABLE_AFTER = Duration.ofSeconds(5);
+  /** Response header the controller sets once it accepted the Hello (AgentSession.ACCEPTED_HEADER there). */
+  private static final String ACCEPTED_HEADER = "pgferry-link-accepted";
 
   private final Vertx vertx;
   private final LinkSettings settings;
@@ -74,7 +76,12 @@ public final class LinkClient implements LinkHandler.ProgressSink {
       if (!settings.insecure()) {
         settings.tls().applyTo(http);
       }
-      grpc = GrpcClient.client(vertx, http);
+      try {
+        grpc = GrpcClient.client(vertx, http);
+      } catch (RuntimeException e) {
+        started.fail(e);
+        return;
+      }
       LOG.info(() -> "link: dialing controller " + settings.address() + (settings.insecure() ? " in plaintext (insecure: true)" : " over mutual TLS"));
       dial();
       started.complete();
@@ -120,13 +127,17 @@ public final class LinkClient implements LinkHandler.ProgressSink {
       if (retryTimer >= 0) {
         vertx.cancelTimer(retryTimer);
       }
-      if (s != null) {
+      if (s != null && !s.over) {
         s.finish();
         if (s.request != null) {
-          s.request.end();
+          s.request.end(); // tells the controller this agent left on purpose
         }
       }
-      grpc.close().onComplete(ar -> closed.complete());
+      if (grpc == null) {
+        closed.complete();
+      } else {
+        grpc.close().onComplete(ar -> closed.complete());
+      }
     });
     return closed.future();
   }
@@ -168,6 +179,16 @@ public final class LinkClient implements LinkHandler.ProgressSink {
     response.exceptionHandler(e -> down(s, describe(e)));
     response.endHandler(v -> down(s, "controller ended the link"
         + (response.status() == null ? "" : " with " + response.status() + describeMessage(response.statusMessage()))));
+    if ("1".equals(response.headers().get(ACCEPTED_HEADER))) {
+      up(s);
+    }
+    // otherwise a Refusal follows (or, from a controller that does not mark acceptance, the first message)
+  }
+
+  private void up(Session s) {
+    if (s.up || s.over) {
+      return;
+    }
     s.up = true;
     s.upSinceNanos = System.nanoTime();
     setState(LinkState.CONNECTED, null);
@@ -194,6 +215,9 @@ public final class LinkClient implements LinkHandler.ProgressSink {
   private void onMessage(Session s, ControllerMessage message) {
     if (s.over) {
       return;
+    }
+    if (message.getBodyCase() != ControllerMessage.BodyCase.REFUSAL) {
+      up(s);
     }
     switch (message.getBodyCase()) {
       case ASSIGNMENT -> onAssignment(message.getAssignment());

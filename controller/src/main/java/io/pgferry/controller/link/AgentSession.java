@@ -28,6 +28,8 @@ import java.util.logging.Logger;
  */
 final class AgentSession {
   private static final Logger LOG = Logger.getLogger(AgentSession.class.getName());
+  /** Response header of an accepted link (the agent's LinkClient looks for the same name). */
+  static final String ACCEPTED_HEADER = "pgferry-link-accepted";
 
   private final Vertx vertx;
   private final Context context;
@@ -59,7 +61,14 @@ final class AgentSession {
     request.exceptionHandler(e -> finish("link error: " + e.getMessage()));
     request.connection().closeHandler(v -> finish("connection closed"));
     request.response().exceptionHandler(e -> finish("link error: " + e.getMessage()));
-    // headers now, so the agent knows the stream is up even before there is anything to send it
+  }
+
+  /**
+   * The Hello was accepted: send the response headers now, marked {@value #ACCEPTED_HEADER}, so the agent knows the
+   * link is up even before there is anything to send it. Called before anything else is written.
+   */
+  void accept() {
+    request.response().headers().set(ACCEPTED_HEADER, "1");
     request.response().writeHead();
   }
 

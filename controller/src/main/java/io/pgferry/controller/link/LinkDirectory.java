@@ -158,6 +158,7 @@ public final class LinkDirectory implements NodeDirectory {
             + ", expected " + expected + " (issue one with pgferry certs init DIR --agent " + nodeId + ")");
       }
     }
+    session.accept();
     AgentSession superseded;
     Assignment assignment = null;
     Goal learned = null;

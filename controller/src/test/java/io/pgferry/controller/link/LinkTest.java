@@ -182,6 +182,38 @@ class LinkTest {
   }
 
   @Test
+  void linkClientRefusedLogsTheReasonOnceAndKeepsRetrying() throws Exception {
+    List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        logged.add(record.getLoggerName() + ": " + record.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("io.pgferry");
+    root.addHandler(capture);
+    try {
+      TestAgent impostor = new TestAgent("a");
+      client(impostor, tlsFor(certs, "b"));
+      waitFor("three refusals by the controller", () -> logged.stream()
+          .filter(l -> l.startsWith(AgentSession.class.getName()) && l.contains("does not match the client certificate")).count() >= 3);
+      List<String> clientLines = logged.stream().filter(l -> l.startsWith(LinkClient.class.getName())).toList();
+      assertEquals(1, clientLines.stream().filter(l -> l.contains("controller refused the link: node id 'a' does not match the client certificate: its CN is agent-b")).count(),
+          clientLines.toString());
+      assertEquals(0, impostor.linkUps, "a refused link never counts as connected");
+      assertTrue(impostor.assignments.isEmpty());
+    } finally {
+      root.removeHandler(capture);
+    }
+  }
+
+  @Test
   void agentWithoutClientCertificateIsRefused() {
     HttpClientOptions noCert = new HttpClientOptions().setSsl(true).setUseAlpn(true).setVerifyHost(true)
         .setTrustOptions(new PemTrustOptions().addCertPath(certs.resolve("ca.pem").toString()));
