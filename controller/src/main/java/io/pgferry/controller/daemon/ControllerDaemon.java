@@ -26,7 +26,11 @@ public final class ControllerDaemon {
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
   public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config) {
-    Clock clock = Clock.systemUTC();
+    return start(vertx, config, Clock.systemUTC());
+  }
+
+  /** With the clock that stamps last-seen times and lease expiries (tests use a nanoTime-based one). */
+  public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config, Clock clock) {
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
       LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);

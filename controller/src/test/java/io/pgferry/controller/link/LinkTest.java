@@ -76,7 +76,7 @@ class LinkTest {
   void startController() throws Exception {
     vertx = Vertx.vertx();
     linkPort = FreePorts.next();
-    controller = await(ControllerDaemon.start(vertx, config(false)));
+    controller = await(ControllerDaemon.start(vertx, config(false), NANO_CLOCK));
   }
 
   @AfterEach
@@ -165,7 +165,7 @@ class LinkTest {
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(goals)));
 
     await(controller.close());
-    controller = await(ControllerDaemon.start(vertx, config(false)));
+    controller = await(ControllerDaemon.start(vertx, config(false), NANO_CLOCK));
     // the agent's Hello holds no goal (generation 0), so what arrives comes from the controller's state file
     TestAgent.Received again = agent.next(WAIT.toMillis());
     assertEquals(NodeState.STOPPED, again.goal().getState());
@@ -257,12 +257,34 @@ class LinkTest {
     System.out.println("refused as expected: " + e.getCause());
   }
 
+  /**
+   * The controller runs on {@link #NANO_CLOCK}, so both expiries are on the same System.nanoTime() scale and compare
+   * exactly. The agent counts from when it sent the Status, the controller from when it received it.
+   */
   private static void assertLeaseNotLaterThanController(TestAgent.Received received, Instant controllerExpiry) {
-    Instant agentExpiry = received.leaseExpiresAtWall();
-    // the agent counts from when it sent the Status, the controller from when it received it
-    assertFalse(agentExpiry.isAfter(controllerExpiry.plusMillis(1)), "agent lease " + agentExpiry + " ends after controller's " + controllerExpiry);
-    assertTrue(received.leaseExpiresAtNanos().getAsLong() <= received.receivedNanos() + TimeUnit.MILLISECONDS.toNanos(3000));
+    long agentExpiry = received.leaseExpiresAtNanos().getAsLong();
+    long controllerExpiryNanos = Duration.between(Instant.EPOCH, controllerExpiry).toNanos();
+    assertTrue(agentExpiry <= controllerExpiryNanos, "agent lease ends at " + agentExpiry + " ns, after the controller's " + controllerExpiryNanos);
+    assertTrue(agentExpiry <= received.receivedNanos() + TimeUnit.MILLISECONDS.toNanos(3000), "lease counted from before the assignment arrived");
   }
+
+  /** Instants whose epoch offset is System.nanoTime(). */
+  static final java.time.Clock NANO_CLOCK = new java.time.Clock() {
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochSecond(0, System.nanoTime());
+    }
+  };
 
   private static TestAgent.Received nextWithLease(TestAgent agent) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();

@@ -5,19 +5,13 @@ import io.pgferry.proto.Goal;
 import io.pgferry.proto.Hello;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
-import java.time.Instant;
 import java.util.OptionalLong;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A LinkHandler with canned Hello and Status that records what the controller sends: tests the link, not PostgreSQL. */
 final class TestAgent implements LinkHandler {
-  record Received(Goal goal, OptionalLong leaseExpiresAtNanos, long receivedNanos, Instant receivedWall) {
-    /** The agent's lease expiry on the wall clock (same JVM, so the clocks agree to microseconds). */
-    Instant leaseExpiresAtWall() {
-      return receivedWall.plusNanos(leaseExpiresAtNanos.getAsLong() - receivedNanos);
-    }
-  }
+  record Received(Goal goal, OptionalLong leaseExpiresAtNanos, long receivedNanos) {}
 
   final String nodeId;
   final LinkedBlockingQueue<Received> assignments = new LinkedBlockingQueue<>();
@@ -42,7 +36,7 @@ final class TestAgent implements LinkHandler {
 
   @Override
   public void onAssignment(Goal goal, OptionalLong leaseExpiresAtNanos) {
-    assignments.add(new Received(goal, leaseExpiresAtNanos, System.nanoTime(), Instant.now()));
+    assignments.add(new Received(goal, leaseExpiresAtNanos, System.nanoTime()));
   }
 
   @Override
