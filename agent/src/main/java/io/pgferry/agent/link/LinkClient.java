@@ -4,6 +4,7 @@ import io.pgferry.proto.AgentLinkGrpcClient;
 import io.pgferry.proto.AgentMessage;
 import io.pgferry.proto.Assignment;
 import io.pgferry.proto.ControllerMessage;
+import io.pgferry.proto.Hello;
 import io.pgferry.proto.Progress;
 import io.pgferry.proto.Query;
 import io.pgferry.proto.QueryReply;
@@ -51,6 +52,7 @@ public final class LinkClient implements LinkHandler.ProgressSink {
   private volatile boolean connected;
   private Session session;
   private long seq;
+  private String nodeId = "";
   private int failures;
   private long retryTimer = -1;
   private String lastLoggedProblem;
@@ -160,7 +162,9 @@ public final class LinkClient implements LinkHandler.ProgressSink {
           s.request = request;
           request.exceptionHandler(e -> down(s, describe(e)));
           request.connection().closeHandler(v -> down(s, "connection closed"));
-          s.send(AgentMessage.newBuilder().setHello(handler.hello()).build());
+          Hello hello = handler.hello();
+          nodeId = hello.getNodeId();
+          s.send(AgentMessage.newBuilder().setHello(hello).build());
           request.response()
               .onFailure(e -> down(s, describe(e)))
               .onSuccess(response -> onResponse(s, response));
@@ -262,7 +266,7 @@ public final class LinkClient implements LinkHandler.ProgressSink {
   private Status stamp() {
     Status.Builder status = handler.status().toBuilder();
     if (status.getNodeId().isEmpty()) {
-      status.setNodeId(handler.hello().getNodeId());
+      status.setNodeId(nodeId);
     }
     long n = ++seq;
     sentTimes.record(n, System.nanoTime());
