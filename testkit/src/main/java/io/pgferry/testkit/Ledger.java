@@ -63,6 +63,7 @@ public final class Ledger implements AutoCloseable {
   private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
   private final AtomicLong ackCount = new AtomicLong();
+  private final AtomicLong generation = new AtomicLong();
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean running = true;
 
@@ -102,9 +103,15 @@ public final class Ledger implements AutoCloseable {
     Connection conn = null;
     long seq = 0;
     int failuresInRow = 0;
+    long myGeneration = generation.get();
     while (running) {
       seq++;
       try {
+        if (myGeneration != generation.get()) {
+          closeQuietly(conn);
+          conn = null;
+          myGeneration = generation.get();
+        }
         if (conn == null) {
           conn = open(writer);
         }
@@ -158,6 +165,14 @@ public final class Ledger implements AutoCloseable {
         // the connection is already broken
       }
     }
+  }
+
+  /**
+   * Every writer drops its connection before its next write and reconnects to the URL the supplier gives then,
+   * as a restarted app (a Heroku release after a config var change) would.
+   */
+  public void reconnectAll() {
+    generation.incrementAndGet();
   }
 
   /** A System.nanoTime() stamp on the ledger's clock, for marking events (switch start/end). */
