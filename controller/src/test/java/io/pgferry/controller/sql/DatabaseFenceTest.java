@@ -15,6 +15,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Heroku-like setup: the app's role owns its database and has no superuser; the fence runs as that same role.
@@ -22,9 +24,10 @@ import org.junit.jupiter.api.Test;
  */
 class DatabaseFenceTest {
 
-  @Test
-  void fenceStopsADirectWriterAndLiftRestoresWrites() throws Exception {
-    try (Workspace ws = Workspace.create("fence"); PgCluster pg = PgCluster.start(ws, "pg", 15)) {
+  @ParameterizedTest
+  @ValueSource(ints = {11, 15, 17})
+  void fenceStopsADirectWriterAndLiftRestoresWrites(int major) throws Exception {
+    try (Workspace ws = Workspace.create("fence"); PgCluster pg = PgCluster.start(ws, "pg" + major, major)) {
       pg.execute("CREATE ROLE app LOGIN NOSUPERUSER NOCREATEROLE", "CREATE DATABASE appdb OWNER app");
       String url = pg.jdbcUrl("appdb");
       try (Connection c = DriverManager.getConnection(url, "app", "")) {
@@ -39,7 +42,7 @@ class DatabaseFenceTest {
 
       DatabaseFence.Report report = fence.fence();
       long fencedAt = Ledger.now();
-      System.out.println("fence: " + report.summary());
+      System.out.println("PG " + major + " fence: " + report.summary());
       assertTrue(fence.isFenced());
       assertEquals(2, report.statements().size(), report.summary());
       assertTrue(report.terminated().size() >= 2, "the worker's sessions were ended: " + report.summary());
@@ -64,7 +67,7 @@ class DatabaseFenceTest {
       try (Connection c = DriverManager.getConnection(url, "app", "")) {
         ledger = worker.verify(c);
       }
-      System.out.println("fence ledger: " + ledger.summary());
+      System.out.println("PG " + major + " fence ledger: " + ledger.summary());
       assertEquals(0, ledger.lost());
       assertEquals(0, ledger.duplicated());
       DatabaseFence.Report liftedAgain = fence.lift();
