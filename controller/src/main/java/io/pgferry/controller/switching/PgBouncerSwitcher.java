@@ -42,6 +42,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   private static final Logger LOG = Logger.getLogger(PgBouncerSwitcher.class.getName());
   private static final Duration CONSOLE_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration DROP_WAIT = Duration.ofSeconds(5);
+  private static final String PAUSE_TAG = "pgferry-pause-";
 
   private final SwitchSettings.PgBouncer settings;
 
@@ -85,7 +86,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
 
   /** PAUSE on its own connection, bounded; on timeout: drop that connection, see it gone, RESUME, throw. */
   private void pause(PgBouncerConsole control) throws IOException, SwitchException {
-    String tag = "pgferry-pause-" + UUID.randomUUID().toString().substring(0, 8);
+    String tag = PAUSE_TAG + UUID.randomUUID().toString().substring(0, 8);
     PgBouncerConsole pauser = console(tag);
     pauser.noReadTimeout();
     ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, tag));
@@ -102,6 +103,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
             + holders + "); the PAUSE was cancelled and the database RESUMEd: the app was not switched and keeps writing"
             + " to " + current(control).redactedUrl() + ". End long transactions (or raise the pause timeout) and retry.");
       } catch (ExecutionException e) {
+        pauser.close();
         resume(control);
         throw new SwitchException(where() + ": PAUSE failed: " + e.getCause().getMessage() + "; RESUMEd, nothing switched", e.getCause());
       } catch (InterruptedException e) {
@@ -111,6 +113,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
         resume(control);
         throw new SwitchException(where() + ": interrupted during PAUSE; RESUMEd, nothing switched", e);
       }
+      pauser.close(); // the pause holds without it
       if (!"1".equals(database(control).get("paused"))) {
         resume(control);
         throw new SwitchException(where() + ": PAUSE returned but SHOW DATABASES does not show it paused; RESUMEd");
@@ -243,8 +246,19 @@ public final class PgBouncerSwitcher implements AppSwitcher {
     }
   }
 
-  /** RESUME this database; "not paused" counts as done. Verified in SHOW DATABASES. */
+  /**
+   * RESUME this database; "not paused" counts as done. Verified in SHOW DATABASES. Never while a pgferry PAUSE
+   * is still connected (it may be waiting: pgbouncer#715).
+   */
   private void resume(PgBouncerConsole control) throws IOException {
+    long deadline = System.nanoTime() + DROP_WAIT.toNanos();
+    while (control.query("SHOW CLIENTS").stream().anyMatch(c -> startsWith(c.get("application_name"), PAUSE_TAG))) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("a pgferry PAUSE connection (" + PAUSE_TAG + "*) is still open on the admin console; not sending"
+            + " RESUME while a PAUSE may wait (pgbouncer#715). Is another pgferry switching this PgBouncer?");
+      }
+      sleep(20);
+    }
     try {
       control.query("RESUME " + quoteIdent(db()));
     } catch (PgBouncerConsole.ConsoleException e) {
@@ -308,6 +322,10 @@ public final class PgBouncerSwitcher implements AppSwitcher {
 
   private static String quoteIdent(String name) {
     return name.matches("[a-z_][a-z0-9_]*") ? name : "\"" + name.replace("\"", "\"\"") + "\"";
+  }
+
+  private static boolean startsWith(String s, String prefix) {
+    return s != null && s.startsWith(prefix);
   }
 
   private static long parseLong(String s) {

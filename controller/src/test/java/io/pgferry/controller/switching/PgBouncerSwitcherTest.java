@@ -16,6 +16,8 @@ import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.core.BaseConnection;
@@ -83,17 +85,29 @@ class PgBouncerSwitcherTest {
          PgBouncer bouncer = PgBouncer.start(ws, "bouncer", "app", x, "postgres")) {
       x.execute("create table t(id int)");
       String iniBefore = Files.readString(bouncer.iniFile());
-      PgBouncerSwitcher switcher = new PgBouncerSwitcher(settings(bouncer, Duration.ofMillis(1500)));
+      PgBouncerSwitcher switcher = new PgBouncerSwitcher(settings(bouncer, Duration.ofMillis(3000)));
       try (Connection longTx = bouncer.connect("app")) {
         longTx.setAutoCommit(false);
         try (Statement st = longTx.createStatement()) {
           st.execute("insert into t values (1)"); // holds a server connection until commit
         }
         long start = System.nanoTime();
-        SwitchException e = assertThrows(SwitchException.class, switcher::blockWrites);
+        CompletableFuture<Void> blocking = CompletableFuture.runAsync(() -> {
+          try {
+            switcher.blockWrites();
+          } catch (SwitchException ex) {
+            throw new CompletionException(ex);
+          }
+        });
+        // while the PAUSE waits, its admin connection is visible by its tag (what the cancel waits on)
+        assertTrue(Ledger.await(() -> bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), Duration.ofSeconds(2)),
+            bouncer.adminCommand("SHOW CLIENTS").stdout());
+        CompletionException wrapped = assertThrows(CompletionException.class, blocking::join);
+        SwitchException e = (SwitchException) wrapped.getCause();
         long ms = (System.nanoTime() - start) / 1_000_000;
+        assertFalse(bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), "the PAUSE connection is gone");
         System.out.println("pause timeout error after " + ms + " ms: " + e.getMessage());
-        assertTrue(e.getMessage().contains("PAUSE did not finish within 1500 ms"), e.getMessage());
+        assertTrue(e.getMessage().contains("PAUSE did not finish within 3000 ms"), e.getMessage());
         assertTrue(e.getMessage().contains("RESUMEd"), e.getMessage());
         assertTrue(ms < 10_000, "bounded: " + ms);
         assertFalse(switcher.paused(), "never left paused");
