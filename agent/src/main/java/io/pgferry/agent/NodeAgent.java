@@ -89,6 +89,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private volatile boolean linkConnected;
   private volatile Runnable statusListener = () -> { };
   private volatile String lastReported = "";
+  private final List<java.util.function.Consumer<Status.Builder>> statusContributors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public NodeAgent(AgentConfig config) {
     this(config, Options.defaults());
@@ -127,6 +128,14 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     observer.scheduleWithFixedDelay(this::observeOnce, 0, options.observeEvery().toMillis(), TimeUnit.MILLISECONDS);
     converger.start();
     return this;
+  }
+
+  /**
+   * Lets another part add to every Status (the archive engine fills Status.archive). Contributors run on the
+   * caller's thread, possibly an event loop: they only copy fields they already hold.
+   */
+  public void addStatusContributor(java.util.function.Consumer<Status.Builder> contributor) {
+    statusContributors.add(contributor);
   }
 
   /** Called when what Status reports changed meaningfully (the link then sends a Status at once). */
@@ -173,8 +182,9 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         .setAgentVersion(AGENT_VERSION)
         .addAllCapabilities(capabilities())
         .setCurrentState(r.state());
-    if (r.goal() != null) {
-      b.setCurrentGoal(r.goal());
+    Goal goal = converger.goal();
+    if (goal != null) {
+      b.setCurrentGoal(goal);
     }
     return b.build();
   }
@@ -197,7 +207,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     Status.Builder b = Status.newBuilder()
         .setNodeId(config.nodeId())
         .setState(reportedState(r))
-        .setGoalGeneration(r.goalGeneration())
+        .setGoalGeneration(goalGeneration())
         .setTransition(converger.transition())
         .setLastError(converger.lastError())
         .setPgRunning(o.running())
@@ -220,7 +230,13 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         .setLeaseRemainingMs(lease.remainingMs(now))
         .setFenced(r.state() == NodeState.FENCED)
         .setPgMajor(pgMajor);
+    statusContributors.forEach(c -> c.accept(b));
     return b.build();
+  }
+
+  private long goalGeneration() {
+    Goal g = converger.goal();
+    return g == null ? 0 : g.getGeneration();
   }
 
   private NodeState reportedState(NodeRecord r) {
@@ -235,9 +251,9 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   @Override
   public void onAssignment(Goal goal, OptionalLong leaseExpiresAtNanos) {
-    NodeRecord r = stateFile.get();
-    if (r.goal() != null && goal.getGeneration() < r.goal().getGeneration()) {
-      LOG.fine("ignoring goal generation " + goal.getGeneration() + " (holding " + r.goal().getGeneration() + ")");
+    Goal held = converger.goal();
+    if (held != null && goal.getGeneration() < held.getGeneration()) {
+      LOG.fine("ignoring goal generation " + goal.getGeneration() + " (holding " + held.getGeneration() + ")");
       return;
     }
     if (goal.getState() == NodeState.PRIMARY && leaseExpiresAtNanos.isPresent()) {
@@ -245,12 +261,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     } else if (goal.getState() != NodeState.PRIMARY) {
       lease = Lease.NONE;
     }
-    if (!goal.equals(r.goal())) {
-      // a small JSON file write: cheap enough for the event loop, and the goal must be durable before we act on it
-      stateFile.update(rec -> rec.withGoal(goal));
-      LOG.info("new goal: " + goal.getState() + " (generation " + goal.getGeneration() + ")");
-      converger.wake();
-    }
+    converger.offerGoal(goal); // persisted on the converger thread: no file I/O on the event loop
   }
 
   @Override

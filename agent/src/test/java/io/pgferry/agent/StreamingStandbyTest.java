@@ -96,6 +96,11 @@ class StreamingStandbyTest {
         assertTrue(metric(standbyMetrics, "pgferry_receive_lsn_bytes") > 0);
         assertTrue(metric(standbyMetrics, "pgferry_replay_lag_bytes") >= 0);
         assertEquals(0.0, metric(standbyMetrics, "pgferry_transition_failures_total"));
+        HttpResponse<Buffer> health = http.get(endpoint.port(), "127.0.0.1", "/health").send().toCompletionStage()
+            .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(200, health.statusCode());
+        assertEquals("STREAMING_STANDBY", health.bodyAsJsonObject().getString("state"));
+        assertEquals(true, health.bodyAsJsonObject().getBoolean("pg_running"));
 
         // cascading standby of b
         c.onAssignment(AgentFixture.standbyOf(1, bPg.host(), bCfg.postgres().port()), OptionalLong.empty());
