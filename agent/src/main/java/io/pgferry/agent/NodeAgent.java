@@ -1,6 +1,8 @@
 package io.pgferry.agent;
 
 import io.pgferry.agent.cluster.BaseBackupProvider;
+import io.pgferry.agent.cluster.LocalPostgres;
+import io.pgferry.agent.cluster.PgCtl;
 import io.pgferry.agent.cluster.Observation;
 import io.pgferry.agent.cluster.PgBaseBackup;
 import io.pgferry.agent.config.AgentConfig;
@@ -342,18 +344,15 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     if (!DataDir.holdsCluster(dataDir)) {
       return NodeState.EMPTY;
     }
-    if (!ctx0().pgCtl().isRunning()) {
+    var pg = config.postgres();
+    if (!new PgCtl(pg.binDir(), dataDir, pg.osUser()).isRunning()) {
       return NodeState.STOPPED;
     }
-    try {
-      return ctx0().localPostgres().isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
+    try (LocalPostgres local = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile())) {
+      return local.isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
     } catch (java.sql.SQLException e) {
-      return NodeState.STOPPED;
+      return NodeState.STOPPED; // running but not answering: the first transition finds out more
     }
-  }
-
-  private NodeContext ctx0() {
-    return new NodeContext(config, null, pgMajor);
   }
 
   /** {version, major} from `postgres --version`, e.g. {"15.18", "15"}. */

@@ -38,12 +38,15 @@ class CopiedDataDirTest {
 
       PgCluster other = PgCluster.init(ws, "other", bin, Map.of());
       AgentConfig otherCfg = AgentFixture.config(ws, "other", bin);
+      AgentConfig emptyCfg = AgentFixture.config(ws, "empty", bin);
       try (PgCluster bPg = AgentFixture.adopt(cfg, bin);
            NodeAgent b = new NodeAgent(cfg, AgentFixture.fastOptions()).start();
-           NodeAgent wrong = new NodeAgent(otherCfg, AgentFixture.fastOptions()).start()) {
+           NodeAgent wrong = new NodeAgent(otherCfg, AgentFixture.fastOptions()).start();
+           NodeAgent empty = new NodeAgent(emptyCfg, AgentFixture.fastOptions()).start()) {
         assertEquals(NodeState.STOPPED, b.record().state());
         b.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
         wrong.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
+        empty.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
 
         awaitState(b, NodeState.STREAMING_STANDBY, T);
         assertEquals(0, b.pgBaseBackupRuns());
@@ -58,6 +61,9 @@ class CopiedDataDirTest {
         assertEquals(NodeState.FAILED, wrong.status().getState());
         assertEquals(0, wrong.pgBaseBackupRuns());
         assertTrue(!other.isRunning());
+        await("no pg_basebackup 17 here", T, () -> empty.status().getLastError().contains("no base backup method here supports PostgreSQL 17"),
+            () -> empty.status().toString());
+        assertTrue(empty.status().getLastError().contains("use base_backup_method ARCHIVE"), empty.status().getLastError());
 
         primary.stop();
         b.onAssignment(AgentFixture.goal(2, NodeState.PRIMARY), OptionalLong.empty());

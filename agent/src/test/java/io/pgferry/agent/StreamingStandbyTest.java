@@ -63,6 +63,9 @@ class StreamingStandbyTest {
            NodeAgent b = new NodeAgent(bCfg, AgentFixture.fastOptions()).start();
            NodeAgent c = new NodeAgent(cCfg, AgentFixture.fastOptions()).start()) {
         assertEquals(NodeState.EMPTY, b.record().state());
+        assertEquals(major, b.hello().getPgMajor());
+        assertEquals(NodeState.EMPTY, b.hello().getCurrentState());
+        assertTrue(b.hello().getCapabilitiesList().contains("basebackup"));
         AgentMetrics metrics = new AgentMetrics(b);
         HttpEndpoint endpoint = new HttpEndpoint(vertx, b, metrics);
         endpoint.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

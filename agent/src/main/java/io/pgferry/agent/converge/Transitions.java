@@ -119,7 +119,8 @@ public final class Transitions {
     var pg = ctx.config().postgres();
     String conninfo = RecoveryConfig.conninfo(goal.getUpstream(), ctx.config().nodeId(),
         pg.passwordFile());
-    RecoveryConfig.Standby standby = new RecoveryConfig.Standby(conninfo, goal.getUpstream().getSlotName(), null);
+    RecoveryConfig.Standby standby = new RecoveryConfig.Standby(conninfo, goal.getUpstream().getSlotName(),
+        ctx.restoreCommandFor(goal));
     boolean running = ctx.pgCtl().isRunning();
     boolean wasRequired = ctx.stateFile().get().restartRequired();
     if (running) {
