@@ -140,7 +140,10 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     statusContributors.add(contributor);
   }
 
-  /** Called when what Status reports changed meaningfully (the link then sends a Status at once). */
+  /**
+   * Called when what Status reports changed meaningfully (the link then sends a Status at once). Runs on the
+   * agent's worker threads (observer, converger): the listener must hop to its own context and return quickly.
+   */
   public void onStatusChanged(Runnable listener) {
     this.statusListener = Objects.requireNonNull(listener);
   }

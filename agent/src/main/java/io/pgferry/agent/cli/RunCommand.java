@@ -6,6 +6,7 @@ import io.pgferry.agent.config.GoalFile;
 import io.pgferry.agent.metrics.AgentMetrics;
 import io.pgferry.agent.metrics.HttpEndpoint;
 import io.pgferry.common.Logging;
+import io.pgferry.common.UsageException;
 import io.pgferry.proto.Goal;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -41,7 +42,13 @@ public final class RunCommand implements Callable<Integer> {
     NodeAgent agent = new NodeAgent(cfg);
     AgentMetrics metrics = new AgentMetrics(agent);
     HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
-    http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      vertx.close();
+      throw new UsageException(config + ": http: cannot listen on " + cfg.http().host() + ":" + cfg.http().port() + ": "
+          + e.getCause().getMessage() + "; pick another http.port");
+    }
     LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port());
 
     // ---- LINK: the lead wires the controller link here (io.pgferry.agent.link.LinkClient): ----
