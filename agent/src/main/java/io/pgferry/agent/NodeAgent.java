@@ -116,7 +116,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     options.extraBackupProviders().forEach(ctx::addBackupProvider);
     ctx.addBackupProvider(pgBaseBackup);
     this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
-        options.reconcileEvery(), options.stepListener(), () -> lease, System::nanoTime, this::maybeStatusChanged);
+        options.reconcileEvery(), options.stepListener(), () -> lease, System::nanoTime, this::observeSoon);
     this.observer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "pgferry-observer");
       t.setDaemon(true);
@@ -146,6 +146,15 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
    */
   public void onStatusChanged(Runnable listener) {
     this.statusListener = Objects.requireNonNull(listener);
+  }
+
+  /** After a transition step: observe PostgreSQL again before reporting, so a new state never travels with an old observation. */
+  private void observeSoon() {
+    try {
+      observer.execute(this::observeOnce);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      maybeStatusChanged(); // shutting down
+    }
   }
 
   private void observeOnce() {
