@@ -120,8 +120,9 @@ public final class Transitions {
     String conninfo = RecoveryConfig.conninfo(goal.getUpstream(), ctx.config().nodeId(),
         pg.passwordFile());
     BaseBackupProvider method = ctx.backupProviders().get(goal.getBaseBackupMethod());
+    String restore = method == null ? null : method.restoreCommand(goal);
     RecoveryConfig.Standby standby = new RecoveryConfig.Standby(conninfo, goal.getUpstream().getSlotName(),
-        method == null ? null : method.restoreCommand(goal));
+        restore != null ? restore : ctx.restoreCommandFor(goal));
     boolean running = ctx.pgCtl().isRunning();
     boolean wasRequired = ctx.stateFile().get().restartRequired();
     if (running) {
