@@ -57,6 +57,9 @@ public final class RunCommand implements Callable<Integer> {
     // and closes it in the shutdown hook below. Without a controller, --goal-file provides the goal.
     LOG.info("goal source: " + (goalFile == null ? "none (the controller link is not wired in yet)" : goalFile));
 
+    if (goalFile == null) {
+      agent.leasePolicy(io.pgferry.agent.fence.LeasePolicy.CONTROLLED); // goals from the controller: PRIMARY needs a lease
+    }
     agent.start();
     if (initialGoal != null) {
       agent.onAssignment(initialGoal, OptionalLong.empty());

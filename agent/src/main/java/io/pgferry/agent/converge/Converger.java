@@ -207,7 +207,13 @@ public final class Converger implements AutoCloseable {
       transition = "";
       return;
     }
-    if (r.state() == NodeState.FENCED && !Fence.mayStart(r, lease.get(), clock.getAsLong()) && goal.getState() != NodeState.FENCED) {
+    if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && Fence.mayStart(r, lease.get(), clock.getAsLong())) {
+      LOG.info("PRIMARY lease renewed under goal generation " + r.fencedGeneration() + ": lifting the fence");
+      ctx.stateFile().update(Fence::lift);
+      wake();
+      return;
+    }
+    if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && goal.getState() != NodeState.FENCED) {
       transition = "fenced (lease lost under goal generation " + r.fencedGeneration() + "): waiting for a renewal or a new goal";
       Fence.ensureFenced(ctx.pgCtl());
       return;

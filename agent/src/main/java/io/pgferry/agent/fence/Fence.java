@@ -40,4 +40,12 @@ public final class Fence {
     }
     return r.goal() != null && r.goal().getState() == NodeState.PRIMARY && enforced.granted() && !enforced.expired(nowNanos);
   }
+
+  /**
+   * The record with its lease fence lifted: back to PRIMARY (a lease fence is only ever taken from PRIMARY), so the
+   * converger's reconcile starts PostgreSQL again as a primary.
+   */
+  public static NodeRecord lift(NodeRecord r) {
+    return new NodeRecord(NodeState.PRIMARY, r.fencedGeneration(), r.goal(), "", java.util.List.of(), r.restartRequired(), 0);
+  }
 }
