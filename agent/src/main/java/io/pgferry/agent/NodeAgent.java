@@ -12,6 +12,8 @@ import io.pgferry.agent.converge.NodeContext;
 import io.pgferry.agent.converge.Transition;
 import io.pgferry.agent.converge.Transitions;
 import io.pgferry.agent.fence.Lease;
+import io.pgferry.agent.fence.LeasePolicy;
+import io.pgferry.agent.fence.LeaseTimer;
 import io.pgferry.agent.link.LinkHandler;
 import io.pgferry.agent.state.NodeRecord;
 import io.pgferry.agent.state.StateFile;
@@ -87,7 +89,10 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private final Converger converger;
   private final ScheduledExecutorService observer;
   private volatile Observation observation = Observation.notRunning(System.nanoTime());
-  private volatile Lease lease = Lease.NONE;
+  private volatile Lease lease = Lease.NONE;            // as granted by the controller
+  private volatile Lease enforcedLease = Lease.NONE;    // what the converger enforces: expires a margin early
+  private volatile LeasePolicy leasePolicy = LeasePolicy.DEFAULT;
+  private final LeaseTimer leaseTimer = new LeaseTimer();
   private volatile boolean linkConnected;
   private volatile Runnable statusListener = () -> { };
   private volatile String lastReported = "";
@@ -116,7 +121,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     options.extraBackupProviders().forEach(ctx::addBackupProvider);
     ctx.addBackupProvider(pgBaseBackup);
     this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
-        options.reconcileEvery(), options.stepListener(), () -> lease, System::nanoTime, this::observeSoon);
+        options.reconcileEvery(), options.stepListener(), this::enforcedLease, System::nanoTime, this::observeSoon);
     this.observer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "pgferry-observer");
       t.setDaemon(true);
@@ -162,7 +167,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
       boolean running = ctx.pgCtl().isRunning();
       observation = running ? ctx.localPostgresForObserver().observe(System.nanoTime(), true)
           : Observation.notRunning(System.nanoTime());
-      if (stateFile.get().state() == NodeState.PRIMARY && lease.expired(System.nanoTime())) {
+      if (stateFile.get().state() == NodeState.PRIMARY && enforcedLease().expired(System.nanoTime())) {
         converger.wake();
       }
       maybeStatusChanged();
@@ -271,9 +276,16 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
       return;
     }
     if (goal.getState() == NodeState.PRIMARY && leaseExpiresAtNanos.isPresent()) {
+      // same generation: a renewal, not a new transition (offerGoal below does nothing for an unchanged goal)
       lease = Lease.until(leaseExpiresAtNanos.getAsLong());
+      enforcedLease = leasePolicy.enforced(lease, System.nanoTime());
+      leaseTimer.wakeAt(enforcedLease.expiresAtNanos(), converger::wake);
+      if (stateFile.get().state() == NodeState.FENCED) {
+        converger.wake(); // a renewal may lift a lease fence
+      }
     } else if (goal.getState() != NodeState.PRIMARY) {
       lease = Lease.NONE;
+      enforcedLease = Lease.NONE;
     }
     converger.offerGoal(goal); // persisted on the converger thread: no file I/O on the event loop
   }
@@ -299,6 +311,26 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   public Lease lease() {
     return lease;
+  }
+
+  /**
+   * When to fence (see {@link LeasePolicy}); {@link LeasePolicy#CONTROLLED} when goals come from the controller, so
+   * a restarted agent holding a PRIMARY goal stays fenced until the controller renews its lease.
+   */
+  public void leasePolicy(LeasePolicy policy) {
+    this.leasePolicy = Objects.requireNonNull(policy);
+  }
+
+  /** The lease the converger enforces: a margin early; already expired for a PRIMARY goal without one when required. */
+  private Lease enforcedLease() {
+    Lease l = enforcedLease;
+    if (!l.granted() && leasePolicy.required()) {
+      Goal g = converger.goal();
+      if (g != null && g.getState() == NodeState.PRIMARY) {
+        return LeasePolicy.expiredAt(System.nanoTime());
+      }
+    }
+    return l;
   }
 
   public long transitionFailures() {
@@ -379,6 +411,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   @Override
   public void close() {
+    leaseTimer.close();
     observer.shutdownNow();
     converger.close();
     try {

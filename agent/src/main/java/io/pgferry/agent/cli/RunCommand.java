@@ -68,6 +68,9 @@ public final class RunCommand implements Callable<Integer> {
     } else {
       LOG.info("goal source: " + goalFile + " (no controller link)");
     }
+    if (goalFile == null) {
+      agent.leasePolicy(io.pgferry.agent.fence.LeasePolicy.CONTROLLED); // goals from the controller: PRIMARY needs a lease
+    }
     agent.start();
     if (link != null) {
       link.start();

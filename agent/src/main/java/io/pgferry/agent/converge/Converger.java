@@ -207,8 +207,14 @@ public final class Converger implements AutoCloseable {
       transition = "";
       return;
     }
+    if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && Fence.mayStart(r, lease.get(), clock.getAsLong())) {
+      LOG.info("PRIMARY lease renewed under goal generation " + r.fencedGeneration() + ": lifting the fence");
+      ctx.stateFile().update(Fence::lift);
+      wake();
+      return;
+    }
     if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && goal.getState() != NodeState.FENCED) {
-      transition = "fenced (lease lost under goal generation " + r.fencedGeneration() + "): waiting for a new goal";
+      transition = "fenced (lease lost under goal generation " + r.fencedGeneration() + "): waiting for a renewal or a new goal";
       Fence.ensureFenced(ctx.pgCtl());
       return;
     }
@@ -256,8 +262,8 @@ public final class Converger implements AutoCloseable {
     if (r.state() != NodeState.PRIMARY || !lease.get().expired(clock.getAsLong())) {
       return false;
     }
-    LOG.warning("the PRIMARY lease expired: fencing (stopping PostgreSQL) until a new goal arrives");
-    transition = "fencing: lease expired";
+    LOG.warning("the PRIMARY lease is about to expire (or none is held): fencing (stopping PostgreSQL) until it is renewed or a new goal arrives");
+    transition = "fencing: lease expiring";
     Fence.ensureFenced(ctx.pgCtl());
     ctx.stateFile().update(rec -> rec.fenced(rec.goalGeneration()));
     return true;
