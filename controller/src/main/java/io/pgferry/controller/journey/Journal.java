@@ -1,0 +1,99 @@
+package io.pgferry.controller.journey;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The journey's memory: an append-only JSON-lines file in the controller's state dir, each record forced to disk
+ * before {@link #append} returns. A line torn by a crash (the last one, without its newline) is dropped on reload.
+ */
+public final class Journal implements AutoCloseable {
+  public static final String FILE_NAME = "journey.jsonl";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path file;
+  private final Clock clock;
+  private final FileChannel channel;
+  private final List<JournalRecord> records;
+
+  private Journal(Path file, Clock clock, FileChannel channel, List<JournalRecord> records) {
+    this.file = file;
+    this.clock = clock;
+    this.channel = channel;
+    this.records = records;
+  }
+
+  public static Journal open(Path stateDir, Clock clock) throws IOException {
+    Files.createDirectories(stateDir);
+    Path file = stateDir.resolve(FILE_NAME);
+    List<JournalRecord> records = new ArrayList<>();
+    long keepBytes = 0;
+    if (Files.exists(file)) {
+      byte[] bytes = Files.readAllBytes(file);
+      int start = 0;
+      for (int i = 0; i < bytes.length; i++) {
+        if (bytes[i] == '\n') {
+          String line = new String(bytes, start, i - start, StandardCharsets.UTF_8);
+          if (!line.isBlank()) {
+            try {
+              records.add(JSON.readValue(line, JournalRecord.class));
+            } catch (IOException e) {
+              throw new IOException(file + ": line " + (records.size() + 1) + " is not a journal record ("
+                  + e.getMessage().lines().findFirst().orElse("") + "); the journal was changed by hand?", e);
+            }
+          }
+          start = i + 1;
+          keepBytes = start;
+        }
+      }
+    } else {
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(io.pgferry.common.AtomicFiles.OWNER_ONLY));
+      io.pgferry.common.AtomicFiles.fsyncDirectory(stateDir);
+    }
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
+    ch.truncate(keepBytes); // drops a torn last line
+    ch.position(keepBytes);
+    return new Journal(file, clock, ch, records);
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public synchronized List<JournalRecord> records() {
+    return List.copyOf(records);
+  }
+
+  public synchronized JournalState state() {
+    return JournalState.replay(records);
+  }
+
+  public synchronized JournalRecord append(JournalRecord.Event event, Phase phase, String step, String message,
+                                           Map<String, String> evidence) throws IOException {
+    JournalRecord r = new JournalRecord(records.size() + 1L, clock.instant().toString(), event,
+        phase == null ? null : phase.name(), step, message, evidence == null || evidence.isEmpty() ? null : evidence);
+    ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(r) + "\n").getBytes(StandardCharsets.UTF_8));
+    while (buf.hasRemaining()) {
+      channel.write(buf);
+    }
+    channel.force(false);
+    records.add(r);
+    return r;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    channel.close();
+  }
+}

@@ -1,0 +1,9 @@
+package io.pgferry.controller.journey;
+
+import io.pgferry.common.Lsn;
+
+/** The source as far as pgferry can see it over SQL (Heroku: no superuser). Blocking; call from workers. */
+public interface SourceDatabase extends DatabaseProbe {
+  /** {@code SELECT pg_current_wal_lsn()}. */
+  Lsn currentWalLsn() throws Exception;
+}
