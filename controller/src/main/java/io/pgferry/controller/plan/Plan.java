@@ -39,8 +39,18 @@ public record Plan(
   /** The source's WAL archive: s3://bucket/prefix or file:///path. */
   public record Archive(@Required String url) {}
 
-  /** Agent node ids: A restores from the archive and becomes primary at cutover 1; B streams from A. */
-  public record Nodes(@Required String archiveReplica, @Required String standby, String replicationUser) {}
+  /**
+   * Agent node ids: A restores from the archive and becomes primary at cutover 1; B streams from A as
+   * {@code replication_user} (empty: the agent's own postgres.replication_user), allowed on A by a pg_hba entry for
+   * B's address only, with {@code hba_method}.
+   */
+  public record Nodes(@Required String archiveReplica, @Required String standby, String replicationUser,
+                      String hbaMethod) {
+    public Nodes {
+      replicationUser = replicationUser == null ? "" : replicationUser;
+      hbaMethod = hbaMethod == null ? "scram-sha-256" : hbaMethod;
+    }
+  }
 
   /** The final home (Aurora). */
   public record Target(@Required @Secret String url) {}
