@@ -31,7 +31,9 @@ public final class PlanRenderer {
             .append("\n");
       }
       boolean built = rule.steps().stream().allMatch(steps::containsKey) && !rule.steps().isEmpty();
-      if (!built && phase != Phase.DONE) {
+      if (!built && phase == Phase.FAILOVER) {
+        out.append("  (not in this build)\n");
+      } else if (!built && phase != Phase.DONE) {
         out.append("  (not in this build: the journey stops before this phase and `pgferry resume` continues it"
             + " once it is)\n");
       }
