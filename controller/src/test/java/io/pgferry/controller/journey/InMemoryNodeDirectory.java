@@ -21,13 +21,13 @@ import java.util.Optional;
  * link and agent branches). Each read advances a tiny simulation of the agents one tick toward their goals, so
  * waits converge deterministically.
  */
-final class InMemoryNodeDirectory implements NodeDirectory {
+public final class InMemoryNodeDirectory implements NodeDirectory {
   final Map<String, Status> statuses = new LinkedHashMap<>();
   final Map<String, Goal> goals = new LinkedHashMap<>();
   final Map<String, Hello> hellos = new LinkedHashMap<>();
   final List<String> assignments = new ArrayList<>();
   int archiveLag = 5;
-  String failArchiveReplicaWith;
+  public volatile String failArchiveReplicaWith;
 
   synchronized InMemoryNodeDirectory add(String id, String host, int port, int major) {
     hellos.put(id, Hello.newBuilder().setNodeId(id).setHost(host).setPgPort(port).setPgMajor(major).build());

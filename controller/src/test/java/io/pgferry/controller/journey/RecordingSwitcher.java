@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Records the switch calls the engine makes (no outside system behind it); can be told to fail one action. */
-final class RecordingSwitcher implements AppSwitcher {
+public final class RecordingSwitcher implements AppSwitcher {
   final List<String> calls = new ArrayList<>();
   DatabaseEndpoint current = new DatabaseEndpoint("source.example", 5432, "appdb", "app", null);
   String failOn;
