@@ -2,12 +2,11 @@ package io.pgferry.controller.journey;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.io.FileOutputStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -16,7 +15,9 @@ import java.util.Map;
 
 /**
  * The journey's memory: an append-only JSON-lines file in the controller's state dir, each record forced to disk
- * before {@link #append} returns. A line torn by a crash (the last one, without its newline) is dropped on reload.
+ * (fsync) before {@link #append} returns. A line torn by a crash (the last one, without its newline) is dropped on
+ * reload. Written through a FileOutputStream and {@code FileDescriptor.sync()} rather than a FileChannel, because
+ * an interrupt (controller shutdown) closes a FileChannel in the middle of a write.
  */
 public final class Journal implements AutoCloseable {
   public static final String FILE_NAME = "journey.jsonl";
@@ -24,13 +25,13 @@ public final class Journal implements AutoCloseable {
 
   private final Path file;
   private final Clock clock;
-  private final FileChannel channel;
+  private final FileOutputStream out;
   private final List<JournalRecord> records;
 
-  private Journal(Path file, Clock clock, FileChannel channel, List<JournalRecord> records) {
+  private Journal(Path file, Clock clock, FileOutputStream out, List<JournalRecord> records) {
     this.file = file;
     this.clock = clock;
-    this.channel = channel;
+    this.out = out;
     this.records = records;
   }
 
@@ -61,10 +62,13 @@ public final class Journal implements AutoCloseable {
       Files.createFile(file, PosixFilePermissions.asFileAttribute(io.pgferry.common.AtomicFiles.OWNER_ONLY));
       io.pgferry.common.AtomicFiles.fsyncDirectory(stateDir);
     }
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
-    ch.truncate(keepBytes); // drops a torn last line
-    ch.position(keepBytes);
-    return new Journal(file, clock, ch, records);
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      if (raf.length() != keepBytes) {
+        raf.setLength(keepBytes); // drops a torn last line
+        raf.getFD().sync();
+      }
+    }
+    return new Journal(file, clock, new FileOutputStream(file.toFile(), true), records);
   }
 
   public Path file() {
@@ -83,17 +87,14 @@ public final class Journal implements AutoCloseable {
                                            Map<String, String> evidence) throws IOException {
     JournalRecord r = new JournalRecord(records.size() + 1L, clock.instant().toString(), event,
         phase == null ? null : phase.name(), step, message, evidence == null || evidence.isEmpty() ? null : evidence);
-    ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(r) + "\n").getBytes(StandardCharsets.UTF_8));
-    while (buf.hasRemaining()) {
-      channel.write(buf);
-    }
-    channel.force(false);
+    out.write((JSON.writeValueAsString(r) + "\n").getBytes(StandardCharsets.UTF_8));
+    out.getFD().sync();
     records.add(r);
     return r;
   }
 
   @Override
   public synchronized void close() throws IOException {
-    channel.close();
+    out.close();
   }
 }

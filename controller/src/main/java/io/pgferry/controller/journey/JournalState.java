@@ -18,6 +18,8 @@ public final class JournalState {
   private String planFingerprint;
   private Phase phase;
   private final java.util.Set<Phase> donePhases = java.util.EnumSet.noneOf(Phase.class);
+  private final Map<Phase, Instant> phaseStarted = new java.util.EnumMap<>(Phase.class);
+  private final Map<Phase, Instant> phaseDone = new java.util.EnumMap<>(Phase.class);
   private JournalRecord lastStop;
   private boolean finished;
   private boolean started;
@@ -42,8 +44,14 @@ public final class JournalState {
           planFingerprint = r.evidence().get("plan_sha256");
         }
       }
-      case PHASE_STARTED -> phase = Phase.valueOf(r.phase());
-      case PHASE_DONE -> donePhases.add(Phase.valueOf(r.phase()));
+      case PHASE_STARTED -> {
+        phase = Phase.valueOf(r.phase());
+        phaseStarted.putIfAbsent(phase, at);
+      }
+      case PHASE_DONE -> {
+        donePhases.add(Phase.valueOf(r.phase()));
+        phaseDone.put(Phase.valueOf(r.phase()), at);
+      }
       case STEP_STARTED -> {
         StepState old = step(r.step());
         steps.put(r.step(), new StepState(old.starts() + 1, old.done(),
@@ -89,6 +97,15 @@ public final class JournalState {
   /** The phase in progress (or last entered), empty before the first. */
   public Optional<Phase> phase() {
     return Optional.ofNullable(phase);
+  }
+
+  /** When the phase was first entered (its duration for reports counts from here), if it was. */
+  public Optional<Instant> phaseStartedAt(Phase p) {
+    return Optional.ofNullable(phaseStarted.get(p));
+  }
+
+  public Optional<Instant> phaseDoneAt(Phase p) {
+    return Optional.ofNullable(phaseDone.get(p));
   }
 
   public boolean phaseDone(Phase p) {

@@ -154,9 +154,11 @@ public final class JourneyEngine {
         record(Event.STEP_INTERRUPTED, phase, id, e.getMessage(), Map.of());
         return Optional.of(abort(rule, id));
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
         record(Event.STEP_INTERRUPTED, phase, id, "the controller is shutting down", Map.of());
-        return Optional.of(set(State.STOPPED, phase, id, "interrupted; `pgferry resume` continues"));
+        String msg = "the controller stopped during " + id + "; `pgferry resume` continues (or `pgferry abort`)";
+        record(Event.JOURNEY_STOPPED, phase, id, msg, Map.of("reason", "shutdown"));
+        Thread.currentThread().interrupt();
+        return Optional.of(set(State.STOPPED, phase, id, msg));
       } catch (Exception e) {
         String msg = message(e);
         record(Event.STEP_FAILED, phase, id, msg, Map.of());

@@ -34,6 +34,7 @@ public final class JourneyService implements AutoCloseable {
   private final NodeDirectory nodes;
   private final JourneyWiring wiring;
   private final Clock clock;
+  private final JourneyListener listener = new JourneyLog();
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "pgferry-journey");
     t.setDaemon(true);
@@ -84,9 +85,21 @@ public final class JourneyService implements AutoCloseable {
     return "journey resumed";
   }
 
-  public synchronized String abort() {
+  /**
+   * Running: asks the engine to stop at the next safe point. Not running (e.g. after a controller crash in the
+   * middle of cutover 1): runs the engine only to stop it at once, which undoes a half-done cutover and records
+   * where things are.
+   */
+  public synchronized String abort() throws IOException {
     if (engine == null || running == null || running.isDone()) {
-      return "the journey is not running; nothing to abort";
+      JournalState st = journal().state();
+      Path copy = stateDir.resolve(PLAN_COPY);
+      if (!st.started() || st.finished() || !Files.exists(copy)) {
+        return "no journey in progress; nothing to abort";
+      }
+      PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+      start(loaded, true);
+      return "abort: stopping the journey where it stands";
     }
     engine.requestAbort();
     return "abort requested: the journey stops at the next safe point (in cutover 1 after the promotion: once the"
@@ -100,6 +113,16 @@ public final class JourneyService implements AutoCloseable {
       f = running;
     }
     return f == null ? null : f.get();
+  }
+
+  /** The phase in progress (or last entered), for the pgferry_phase metric. */
+  public synchronized java.util.Optional<Phase> currentPhase() {
+    try {
+      JourneyEngine.Snapshot snap = engine == null ? null : engine.snapshot();
+      return snap != null && snap.phase() != null ? java.util.Optional.of(snap.phase()) : journal().state().phase();
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
   }
 
   public synchronized JourneyStatus status() throws IOException {
@@ -129,7 +152,10 @@ public final class JourneyService implements AutoCloseable {
     for (Phase p : Phase.values()) {
       String s = st.phaseDone(p) ? "done" : p == phase ? (state.equals("RUNNING") ? "running"
           : state.equals("FAILED") ? "failed" : "stopped") : "not_reached";
-      phases.add(new JourneyStatus.PhaseLine(p.name(), s));
+      var started = st.phaseStartedAt(p);
+      Double seconds = started.map(at -> java.time.Duration.between(at, st.phaseDoneAt(p).orElse(clock.instant()))
+          .toMillis() / 1000.0).orElse(null);
+      phases.add(new JourneyStatus.PhaseLine(p.name(), s, s.equals("not_reached") ? null : seconds));
     }
     List<JournalRecord> all = journal().records();
     Plan plan = planOrNull();
@@ -163,10 +189,17 @@ public final class JourneyService implements AutoCloseable {
   }
 
   private void start(PlanLoader.Loaded loaded) throws IOException {
+    start(loaded, false);
+  }
+
+  private void start(PlanLoader.Loaded loaded, boolean abortAtOnce) throws IOException {
     JourneyPorts ports = wiring.ports(loaded.plan(), nodes);
     engine = new JourneyEngine(loaded.plan(), loaded.text(), JourneySteps.build(loaded.plan(), ports), journal(),
-        ports, clock, JourneyListener.NONE);
+        ports, clock, listener);
     JourneyEngine e = engine;
+    if (abortAtOnce) {
+      e.requestAbort();
+    }
     running = worker.submit(e::run);
   }
 
@@ -185,8 +218,17 @@ public final class JourneyService implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() throws IOException {
+  public void close() throws IOException {
     worker.shutdownNow();
+    try {
+      worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeJournal();
+  }
+
+  private synchronized void closeJournal() throws IOException {
     if (journal != null) {
       journal.close();
     }

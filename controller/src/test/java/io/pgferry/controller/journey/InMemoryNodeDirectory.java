@@ -28,6 +28,8 @@ public final class InMemoryNodeDirectory implements NodeDirectory {
   final List<String> assignments = new ArrayList<>();
   int archiveLag = 5;
   public volatile String failArchiveReplicaWith;
+  /** When set, A's archive lag stays here (the last segment never arrives). */
+  volatile Long stuckLag;
 
   synchronized InMemoryNodeDirectory add(String id, String host, int port, int major) {
     hellos.put(id, Hello.newBuilder().setNodeId(id).setHost(host).setPgPort(port).setPgMajor(major).build());
@@ -83,8 +85,8 @@ public final class InMemoryNodeDirectory implements NodeDirectory {
           b.setState(NodeState.FAILED).setLastError(failArchiveReplicaWith);
           break;
         }
-        long lag = s.getState() == NodeState.ARCHIVE_REPLICA ? Math.max(0, s.getArchive().getLagSegments() - 1)
-            : archiveLag;
+        long lag = stuckLag != null ? stuckLag : s.getState() == NodeState.ARCHIVE_REPLICA
+            ? Math.max(0, s.getArchive().getLagSegments() - 1) : archiveLag;
         b.setState(NodeState.ARCHIVE_REPLICA).setInRecovery(true).setPgRunning(true).setTimeline(1)
             .setReplayLsn("0/" + Long.toHexString(0x10000000L - lag * 0x1000000L).toUpperCase())
             .setArchive(ArchiveStatus.newBuilder().setLagSegments(lag)

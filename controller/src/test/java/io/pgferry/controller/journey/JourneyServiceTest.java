@@ -134,6 +134,30 @@ class JourneyServiceTest {
   }
 
   @Test
+  void abortAfterAControllerStopInTheMiddleOfCutoverOneUnblocksTheApp() throws Exception {
+    switcher.onBlock = () -> nodes.stuckLag = 3L;
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")));
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!JourneyTable.C1_WAIT_REPLAYED.equals(service.status().step())) {
+        assertTrue(System.nanoTime() < deadline, "never reached " + JourneyTable.C1_WAIT_REPLAYED);
+        Thread.sleep(10);
+      }
+      assertTrue(service.status().progress() == null || service.status().progress().contains("archive_timeout"));
+    } // the controller stops with the app blocked
+    assertEquals(List.of("block"), switcher.calls);
+    try (JourneyService restarted = service()) {
+      assertEquals("STOPPED", restarted.status().state());
+      restarted.abort();
+      JourneyEngine.Snapshot end = restarted.awaitStopped();
+      assertEquals(JourneyEngine.State.STOPPED, end.state());
+      assertTrue(end.message().contains("undone: writes unblocked"), end.message());
+      assertEquals(List.of("block", "unblock"), switcher.calls);
+      assertTrue(nodes.assignments.stream().noneMatch(a -> a.equals("a:PRIMARY")));
+    }
+  }
+
+  @Test
   void anAgentErrorIsSurfacedVerbatimWhenTheWaitEnds() throws Exception {
     nodes.failArchiveReplicaWith = "backup-fetch: archive s3://x/y holds no backup_stop_sentinel";
     try (JourneyService service = service()) {

@@ -11,6 +11,7 @@ public final class RecordingSwitcher implements AppSwitcher {
   final List<String> calls = new ArrayList<>();
   DatabaseEndpoint current = new DatabaseEndpoint("source.example", 5432, "appdb", "app", null);
   String failOn;
+  Runnable onBlock = () -> { };
 
   @Override
   public String name() {
@@ -20,6 +21,7 @@ public final class RecordingSwitcher implements AppSwitcher {
   @Override
   public synchronized void blockWrites() throws SwitchException {
     act("block");
+    onBlock.run();
   }
 
   @Override
