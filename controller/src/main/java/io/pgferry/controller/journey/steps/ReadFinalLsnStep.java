@@ -43,6 +43,10 @@ final class ReadFinalLsnStep implements Step {
     Lsn fenced = Lsn.parse(ctx.evidenceOf(JourneyTable.C1_FENCE_SOURCE).getOrDefault("wal_lsn", ""));
     Lsn now = ctx.ports().source().currentWalLsn();
     Lsn last = now.compareTo(fenced) >= 0 ? now : fenced;
-    return new StepResult("the source's final WAL position is " + last, Map.of("final_lsn", last.toString()));
+    boolean switched = ctx.ports().source().switchWal().isPresent();
+    return new StepResult("the source's final WAL position is " + last + (switched
+        ? "; pg_switch_wal() sent its last segment to the archive now"
+        : "; pg_switch_wal() not permitted: the last segment ships within archive_timeout"),
+        Map.of("final_lsn", last.toString(), "switched_wal", Boolean.toString(switched)));
   }
 }

@@ -38,6 +38,22 @@ public final class JdbcDatabase implements SourceDatabase {
   }
 
   @Override
+  public java.util.Optional<Lsn> switchWal() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement()) {
+      s.execute("SET default_transaction_read_only = off"); // the fence made new sessions read-only
+      try (ResultSet rs = s.executeQuery("SELECT pg_switch_wal()::text")) {
+        rs.next();
+        return java.util.Optional.of(Lsn.parse(rs.getString(1)));
+      }
+    } catch (SQLException e) {
+      if ("42501".equals(e.getSQLState())) {
+        return java.util.Optional.empty();
+      }
+      throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
+    }
+  }
+
+  @Override
   public String describe() {
     return what + " (" + Secrets.redact(ref) + ")";
   }
