@@ -26,12 +26,25 @@ class PlanCommandGoldenTest {
       Files.writeString(golden, out);
     }
     assertEquals(Files.readString(golden), out);
-    for (String mustShow : new String[] {"PAUSE appdb;", "RELOAD;", "RESUME appdb;",
-        "ALTER DATABASE \"appdb\" SET default_transaction_read_only = on;", "SELECT pg_current_wal_lsn();",
+    for (String mustShow : new String[] {"PAUSE appdb (", "RELOAD;", "RESUME appdb;",
+        "ALTER DATABASE \"appdb\" SET default_transaction_read_only = on", "SELECT pg_current_wal_lsn();",
         "POINT OF NO RETURN", "goal of a := ARCHIVE_REPLICA{archive_url: s3://heroku-wal-export/myapp",
         "undo cutover_1.undo.unblock_app"}) {
       assertTrue(out.contains(mustShow), "missing: " + mustShow);
     }
+  }
+
+  @Test
+  void printsTheHerokuSwitchCalls() throws Exception {
+    String out = run("plan", "--plan", RESOURCES.resolve("heroku-plan.yaml").toString());
+    Path golden = RESOURCES.resolve("heroku-plan.golden.txt");
+    if (Boolean.getBoolean("golden.update")) {
+      Files.writeString(golden, out);
+    }
+    assertEquals(Files.readString(golden), out);
+    assertTrue(out.contains("PATCH https://api.heroku.com/apps/myapp {\"maintenance\": true}"), out);
+    assertTrue(out.contains("/config-vars {\"AURORA_MASTER_DATABASE_URL\""), out);
+    assertTrue(out.contains("no source.url: the source database is not fenced"), out);
   }
 
   @Test

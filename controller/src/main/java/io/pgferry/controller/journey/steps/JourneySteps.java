@@ -160,15 +160,42 @@ public final class JourneySteps {
         .toList();
   }
 
-  /** AppSwitcher.describe lines start with "block:", "repoint:", "unblock:" or "current:" (docs/contracts.md). */
-  private static List<String> select(List<String> lines, String action) {
-    List<String> mine = lines.stream().filter(l -> l.startsWith(action + ":"))
-        .map(l -> l.substring(action.length() + 1).strip()).toList();
-    if (!mine.isEmpty() || lines.stream().anyMatch(l -> l.matches("^(block|repoint|unblock|current):.*"))) {
-      return mine.isEmpty() ? List.of("(nothing for " + action + ")") : mine;
+  /**
+   * AppSwitcher.describe lines start with a label: "block writes:"/"block:", "repoint:", "check:"/"current:" (shown
+   * with repoint), "unblock:"; other labels (e.g. "headers:") apply to every action. Unlabelled: all under block.
+   */
+  static List<String> select(List<String> lines, String action) {
+    List<String> mine = new ArrayList<>();
+    List<String> common = new ArrayList<>();
+    boolean labelled = false;
+    for (String l : lines) {
+      java.util.regex.Matcher m = LABEL.matcher(l);
+      if (!m.find()) {
+        continue;
+      }
+      labelled = true;
+      String label = m.group(1);
+      String text = l.substring(m.end()).strip();
+      String owner = switch (label) {
+        case "block", "block writes" -> "block";
+        case "repoint", "check", "current" -> "repoint";
+        case "unblock" -> "unblock";
+        default -> "";
+      };
+      if (owner.equals(action)) {
+        mine.add(label.equals("check") || label.equals("current") ? label + ": " + text : text);
+      } else if (owner.isEmpty()) {
+        common.add(l);
+      }
     }
-    return lines; // a switch that does not label its lines: show them all
+    if (!labelled) {
+      return action.equals("block") ? lines : List.of("(see " + C1_BLOCK_APP + ")");
+    }
+    mine.addAll(common);
+    return mine.isEmpty() ? List.of("(nothing for " + action + ")") : mine;
   }
+
+  private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("^([a-z][a-z ]*):");
 
   private static List<String> fenceLines(Plan plan, JourneyPorts ports, boolean lift) {
     if (!plan.source().reachable() || ports.fence() == null) {

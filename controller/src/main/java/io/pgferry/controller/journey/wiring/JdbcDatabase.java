@@ -68,6 +68,11 @@ public final class JdbcDatabase implements SourceDatabase {
   }
 
   private Connection connect() throws SQLException {
+    return open(ref, what);
+  }
+
+  /** A connection named {@code pgferry} (the database fence spares pgferry's own sessions). */
+  public static Connection open(String ref, String what) throws SQLException {
     Jdbc j = toJdbc(Secrets.resolve(ref, what));
     j.props().setProperty("connectTimeout", "10");
     j.props().setProperty("ApplicationName", "pgferry");

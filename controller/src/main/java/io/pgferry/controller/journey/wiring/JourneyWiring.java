@@ -10,7 +10,7 @@ import java.util.function.Function;
 
 /**
  * Puts the journey's ports together from a plan. The switch and fence implementations are chosen by the factories
- * given; {@link #PLANNED_SWITCH} and {@link #PLANNED_FENCE} only describe (for builds without them).
+ * given: {@link #live} for real runs; {@link #PLANNED_SWITCH} and {@link #PLANNED_FENCE} only describe (tests).
  */
 public final class JourneyWiring {
   public static final Function<Plan, AppSwitcher> PLANNED_SWITCH = plan -> new PlannedSwitcher(plan.switchSpec());
@@ -27,9 +27,14 @@ public final class JourneyWiring {
     this.archive = archive;
   }
 
-  /** What this build has: describe-only switch and fence until the switching and sql packages provide them. */
+  /** The real switch (io.pgferry.controller.switching) and fence (io.pgferry.controller.sql.DatabaseFence). */
+  public static JourneyWiring live(java.nio.file.Path stateDir) {
+    return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), SourceFence::new, new FileArchiveInspector());
+  }
+
+  /** For `pgferry plan`: the same classes (describing touches nothing). */
   public static JourneyWiring defaults() {
-    return new JourneyWiring(PLANNED_SWITCH, PLANNED_FENCE, new FileArchiveInspector());
+    return live(java.nio.file.Path.of("<state_dir>")); // only shown, never written: describing touches nothing
   }
 
   /** @param nodes null when only describing */
