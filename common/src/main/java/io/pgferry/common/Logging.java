@@ -2,11 +2,11 @@ package io.pgferry.common;
 
 import java.io.PrintStream;
 import java.time.Instant;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
+import java.util.logging.StreamHandler;
 import java.util.logging.Logger;
 
 /**
@@ -19,9 +19,17 @@ public final class Logging {
   public static void configure(boolean json, Level level) {
     LogManager.getLogManager().reset();
     Logger root = Logger.getLogger("");
-    ConsoleHandler handler = new ConsoleHandler() {
-      {
-        setOutputStream(new PrintStream(System.err, true));
+    // not ConsoleHandler + setOutputStream: replacing a handler's stream closes the old one, which was System.err
+    StreamHandler handler = new StreamHandler(new PrintStream(System.err, true), new TextLine()) {
+      @Override
+      public synchronized void publish(LogRecord record) {
+        super.publish(record);
+        flush();
+      }
+
+      @Override
+      public synchronized void close() {
+        flush();
       }
     };
     handler.setLevel(level);

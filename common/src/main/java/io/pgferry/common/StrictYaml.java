@@ -1,6 +1,9 @@
 package io.pgferry.common;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +14,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -53,11 +58,36 @@ public final class StrictYaml {
     } catch (UnrecognizedPropertyException e) {
       String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream()
           .map(Object::toString).sorted().collect(Collectors.joining(", "));
-      throw new UsageException(where(name, e.getLocation()) + "unknown key '" + e.getPropertyName() + "'"
+      throw new UsageException(where(name, keyLocation(text, e.getPath()).orElse(e.getLocation())) + "unknown key '" + e.getPropertyName() + "'"
           + (known.isEmpty() ? "" : " (known keys here: " + known + ")"));
     } catch (JsonProcessingException e) {
       throw new UsageException(where(name, e.getLocation()) + e.getOriginalMessage().replaceAll("\\s+", " "));
     }
+  }
+
+  /**
+   * Where the key at {@code path} starts. Jackson's own location for an unknown key of a record (creator
+   * properties) points past its value, often at the next line; re-reading the tokens finds the key itself.
+   */
+  private static Optional<JsonLocation> keyLocation(String text, List<JsonMappingException.Reference> path) {
+    StringBuilder want = new StringBuilder();
+    for (JsonMappingException.Reference r : path) {
+      want.append('/').append(r.getFieldName() != null ? escapePointer(r.getFieldName()) : String.valueOf(r.getIndex()));
+    }
+    try (JsonParser p = MAPPER.getFactory().createParser(text)) {
+      for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+        if (t == JsonToken.FIELD_NAME && p.getParsingContext().pathAsPointer().toString().equals(want.toString())) {
+          return Optional.of(p.currentTokenLocation());
+        }
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // fall back to Jackson's location
+    }
+    return Optional.empty();
+  }
+
+  private static String escapePointer(String name) {
+    return name.replace("~", "~0").replace("/", "~1");
   }
 
   private static String where(String name, JsonLocation location) {

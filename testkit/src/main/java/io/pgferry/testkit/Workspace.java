@@ -35,6 +35,19 @@ public final class Workspace implements AutoCloseable {
     }
   }
 
+  /** A fixed directory (created if missing, owned by postgres), e.g. the demo's work dir. */
+  public static Workspace at(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      dir.toFile().setExecutable(true, false);
+      dir.toFile().setReadable(true, false);
+      chownToPg(dir);
+      return new Workspace(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public Path root() {
     return root;
   }

@@ -7,6 +7,11 @@ import picocli.CommandLine.Command;
     description = "Manages the local PostgreSQL cluster for a pgferry migration: converges it to the goal the controller assigns.",
     subcommands = {
         RunCommand.class,
+        BackupListCommand.class,
+        BackupPushCommand.class,
+        BackupFetchCommand.class,
+        WalPushCommand.class,
+        WalFetchCommand.class,
     })
 public final class AgentMain implements Runnable {
   @picocli.CommandLine.Spec

@@ -1,17 +1,108 @@
 package io.pgferry.agent.cli;
 
+import io.pgferry.agent.NodeAgent;
+import io.pgferry.agent.archive.replica.ArchiveExtension;
+import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.config.GoalFile;
+import io.pgferry.agent.metrics.AgentMetrics;
+import io.pgferry.agent.metrics.HttpEndpoint;
+import io.pgferry.common.Logging;
+import io.pgferry.proto.Goal;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run the agent daemon: dial the controller, report status, converge to the assigned goal.")
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Run the agent daemon: report status, converge the local PostgreSQL to its goal, serve /metrics and /health.")
 public final class RunCommand implements Callable<Integer> {
-  @Option(names = "--config", required = true, description = "agent.yaml")
+  private static final Logger LOG = Logger.getLogger(RunCommand.class.getName());
+
+  @Option(names = "--config", required = true, description = "agent.yaml (see docs/contracts.md)")
   Path config;
 
+  @Option(names = "--goal-file", paramLabel = "FILE",
+      description = "Take the goal from this YAML/JSON file instead of a controller (state, upstream {host, port, user}); "
+          + "re-read when it changes.")
+  Path goalFile;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("not built yet");
+  public Integer call() throws Exception {
+    AgentConfig cfg = AgentConfig.load(config);
+    Goal initialGoal = goalFile == null ? null : GoalFile.load(goalFile);
+    Logging.configure(cfg.log().json(), cfg.log().julLevel());
+    Vertx vertx = Vertx.vertx();
+    ArchiveExtension archive = new ArchiveExtension(cfg);
+    NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(archive.rows(), archive.providers()));
+    agent.archiveStatus(archive::status);
+    AgentMetrics metrics = new AgentMetrics(agent);
+    archive.registerMetrics(metrics.registry());
+    HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
+    archive.mountBefore(vertx, http.router());
+    http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    archive.publishPort(http.port());
+    LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port());
+
+    // ---- LINK: the lead wires the controller link here (io.pgferry.agent.link.LinkClient): ----
+    //   LinkClient link = new LinkClient(vertx, <controller address, tls, insecure from cfg>, agent);
+    //   agent.onStatusChanged(link::statusChanged);
+    //   link.start();
+    // and closes it in the shutdown hook below. Without a controller, --goal-file provides the goal.
+    LOG.info("goal source: " + (goalFile == null ? "none (the controller link is not wired in yet)" : goalFile));
+
+    agent.start();
+    if (initialGoal != null) {
+      agent.onAssignment(initialGoal, OptionalLong.empty());
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread watcher = goalFile == null ? null : watchGoalFile(agent, stopped);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopped.countDown();
+      if (watcher != null) {
+        watcher.interrupt();
+      }
+      agent.close();
+      archive.close();
+      http.close();
+      vertx.close();
+    }, "pgferry-agent-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  /** Re-reads the goal file when its modification time changes; a broken edit is logged and skipped. */
+  private Thread watchGoalFile(NodeAgent agent, CountDownLatch stopped) {
+    Thread t = new Thread(() -> {
+      FileTime seen = null;
+      while (stopped.getCount() > 0) {
+        try {
+          FileTime now = Files.getLastModifiedTime(goalFile);
+          if (seen != null && !now.equals(seen)) {
+            agent.onAssignment(GoalFile.load(goalFile), OptionalLong.empty());
+          }
+          seen = now;
+          Thread.sleep(1000);
+        } catch (InterruptedException e) {
+          return;
+        } catch (Exception e) {
+          LOG.warning("goal file " + goalFile + ": " + e.getMessage());
+          try {
+            Thread.sleep(1000);
+          } catch (InterruptedException ie) {
+            return;
+          }
+        }
+      }
+    }, "pgferry-goal-file");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 }

@@ -1,14 +1,13 @@
 package io.pgferry.controller.cli;
 
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
-/** How a CLI command finds the controller daemon. */
+/** How a journey command finds the controller: the same --controller / --config as `pgferry nodes`. */
 final class ControllerOptions {
-  @Option(names = "--controller", defaultValue = "${env:PGFERRY_CONTROLLER:-http://127.0.0.1:7402}",
-      description = "the controller's HTTP address (default: $PGFERRY_CONTROLLER or ${DEFAULT-VALUE})")
-  String controller;
+  @Mixin
+  ControllerEndpoint endpoint = new ControllerEndpoint();
 
   ControllerClient client() {
-    return new ControllerClient(controller);
+    return new ControllerClient(endpoint.baseUri().toString());
   }
 }

@@ -6,7 +6,15 @@ import picocli.CommandLine.Command;
 @Command(name = "pgferry", mixinStandardHelpOptions = true, version = "pgferry 0.1.0",
     description = "Moves a live PostgreSQL database from a WAL archive (Heroku) to a new home (Aurora, any PostgreSQL >= 11) with seconds of downtime.",
     subcommands = {
-        PlanCommand.class, ApplyCommand.class, StatusCommand.class, ResumeCommand.class, AbortCommand.class,
+        ControllerCommand.class,
+        NodesCommand.class,
+        NodeCommand.class,
+        CertsCommand.class,
+        PlanCommand.class,
+        ApplyCommand.class,
+        StatusCommand.class,
+        ResumeCommand.class,
+        AbortCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec

@@ -28,6 +28,7 @@ public interface NodeDirectory {
   /** Asks the agent for a fresh Status over the link (a one-shot query, never a long call). */
   Future<Status> statusNow(String nodeId, Duration timeout);
 
+  /** {@code lastSeen} is null for a node not heard from since the controller started (known only by its goal). */
   record NodeView(String nodeId, Hello hello, Status status, Goal goal, boolean connected, Instant lastSeen,
                   Optional<Instant> leaseExpiresAt) {}
 }

@@ -7,4 +7,8 @@ public class CorruptDataException extends IOException {
   public CorruptDataException(String message) {
     super(message);
   }
+
+  public CorruptDataException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

@@ -1,0 +1,30 @@
+package io.pgferry.agent.archive.replica;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** How PostgreSQL should invoke this agent's CLI (for restore_command): bin/pgferry-agent when found, else java -jar. */
+public final class AgentLauncher {
+  private AgentLauncher() {}
+
+  public static String command() {
+    String env = System.getenv("PGFERRY_AGENT_BIN");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      Path jar = Path.of(AgentLauncher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      for (Path candidate : new Path[] {jar.resolveSibling("../../bin/pgferry-agent").normalize(), Path.of("/usr/bin/pgferry-agent")}) {
+        if (Files.isExecutable(candidate)) {
+          return candidate.toString();
+        }
+      }
+      if (jar.toString().endsWith(".jar")) {
+        return "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar " + jar;
+      }
+    } catch (Exception ignored) {
+      // fall through
+    }
+    return "pgferry-agent";
+  }
+}

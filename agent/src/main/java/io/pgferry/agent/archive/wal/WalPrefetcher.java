@@ -1,0 +1,176 @@
+package io.pgferry.agent.archive.wal;
+
+import io.pgferry.agent.archive.codec.CorruptDataException;
+import io.pgferry.agent.archive.format.WalNames;
+import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.common.Command;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.logging.Logger;
+
+/**
+ * The agent's side of restore_command: keeps the next {@code window} segments downloading in parallel into a spool
+ * directory and hands a ready one to PostgreSQL by rename (owned by the PostgreSQL OS user). A segment the archive
+ * did not have yet is never remembered as missing: the next request asks the archive again. Blocking; call from
+ * worker threads.
+ */
+public final class WalPrefetcher implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(WalPrefetcher.class.getName());
+  private final ObjectStore store;
+  private final Path spool;
+  private final int window;
+  private final String osUser;
+  private final Path allowedDir;
+  private final ExecutorService pool;
+  private final Map<String, CompletableFuture<Optional<Path>>> inflight = new ConcurrentHashMap<>();
+  private volatile String lastRestored;
+  private volatile long lastRestoredAtMillis;
+  private volatile long segmentSize = WalNames.DEFAULT_SEGMENT_SIZE;
+
+  /** {@code allowedDir}: destinations must lie under it (the data dir), so the endpoint cannot write elsewhere. */
+  public WalPrefetcher(ObjectStore store, Path spool, int window, String osUser, Path allowedDir) throws IOException {
+    this.store = store;
+    this.spool = spool;
+    this.window = Math.max(0, window);
+    this.osUser = osUser;
+    this.allowedDir = allowedDir == null ? null : allowedDir.toAbsolutePath().normalize();
+    Files.createDirectories(spool);
+    try (DirectoryStream<Path> old = Files.newDirectoryStream(spool)) {
+      for (Path p : old) {
+        Files.deleteIfExists(p); // a previous run's leftovers may be stale
+      }
+    }
+    this.pool = Executors.newFixedThreadPool(Math.max(1, this.window), r -> {
+      Thread t = new Thread(r, "wal-prefetch");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public boolean destinationAllowed(Path dest) {
+    return allowedDir == null || dest.toAbsolutePath().normalize().startsWith(allowedDir);
+  }
+
+  public Optional<String> lastRestored() {
+    return Optional.ofNullable(lastRestored);
+  }
+
+  public long lastRestoredAtMillis() {
+    return lastRestoredAtMillis;
+  }
+
+  public WalFetch.Outcome deliver(String name, Path dest) throws IOException {
+    if (!WalNames.isSegment(name)) {
+      WalFetch.Outcome o = new WalFetch(store).fetch(name, dest); // history files: small, never prefetched
+      if (o == WalFetch.Outcome.FETCHED) {
+        chown(dest);
+      }
+      return o;
+    }
+    CompletableFuture<Optional<Path>> f = inflight.computeIfAbsent(name, this::start);
+    Optional<Path> ready;
+    try {
+      ready = f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted waiting for " + name);
+    } catch (ExecutionException e) {
+      inflight.remove(name, f);
+      if (e.getCause() instanceof CorruptDataException) {
+        return WalFetch.Outcome.CORRUPT;
+      }
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } finally {
+      inflight.remove(name, f);
+    }
+    if (ready.isEmpty()) {
+      return WalFetch.Outcome.NOT_FOUND;
+    }
+    Path file = ready.get();
+    segmentSize = Files.size(file);
+    chown(file);
+    move(file, dest);
+    lastRestored = name;
+    lastRestoredAtMillis = System.currentTimeMillis();
+    evictBefore(name);
+    for (int i = 0, n = 0; n < window && i < window; i++) {
+      String next = WalNames.name(WalNames.timeline(name), WalNames.segmentNumber(name, segmentSize) + 1 + i, segmentSize);
+      inflight.computeIfAbsent(next, this::start);
+      n++;
+    }
+    return WalFetch.Outcome.FETCHED;
+  }
+
+  private CompletableFuture<Optional<Path>> start(String name) {
+    CompletableFuture<Optional<Path>> f = CompletableFuture.supplyAsync(() -> {
+      Path target = spool.resolve(name);
+      try {
+        WalFetch.Outcome o = new WalFetch(store).fetch(name, target);
+        return switch (o) {
+          case FETCHED -> Optional.of(target);
+          case NOT_FOUND -> Optional.<Path>empty();
+          case CORRUPT -> throw new java.util.concurrent.CompletionException(new CorruptDataException(name + " is corrupt in the archive"));
+        };
+      } catch (IOException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }, pool);
+    // a prefetch that found nothing (or failed) is forgotten at once, so PostgreSQL's own request asks again
+    f.whenComplete((r, e) -> {
+      if (e != null || r.isEmpty()) {
+        inflight.remove(name, f);
+      }
+    });
+    return f;
+  }
+
+  private void evictBefore(String name) {
+    long current = WalNames.segmentNumber(name, segmentSize);
+    inflight.forEach((seg, f) -> {
+      if (WalNames.timeline(seg) != WalNames.timeline(name) || WalNames.segmentNumber(seg, segmentSize) < current) {
+        if (inflight.remove(seg, f)) {
+          f.thenAccept(p -> p.ifPresent(path -> path.toFile().delete()));
+        }
+      }
+    });
+  }
+
+  private void chown(Path p) {
+    if (osUser != null && Command.runningAsRoot() && !osUser.equals("root")) {
+      try {
+        Files.setOwner(p, p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(osUser));
+        Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class)
+            .setGroup(p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(osUser));
+      } catch (IOException e) {
+        LOG.warning("cannot chown " + p + " to " + osUser + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private static void move(Path from, Path dest) throws IOException {
+    try {
+      Files.move(from, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException crossDevice) {
+      Path tmp = dest.resolveSibling(dest.getFileName() + ".tmp");
+      Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+      Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.deleteIfExists(from);
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+}

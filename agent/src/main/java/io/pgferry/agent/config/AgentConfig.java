@@ -1,0 +1,188 @@
+package io.pgferry.agent.config;
+
+import io.pgferry.common.StrictYaml;
+import io.pgferry.common.Tls;
+import io.pgferry.common.UsageException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/** agent.yaml (docs/contracts.md). Load with {@link #load(Path)}: unknown keys and wrong types are refused with their line. */
+public record AgentConfig(
+    String nodeId,
+    Controller controller,
+    TlsFiles tls,
+    Postgres postgres,
+    Archive archive,
+    Path stateDir,
+    Http http,
+    Log log) {
+
+  private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]+");
+
+  public AgentConfig {
+    controller = controller == null ? new Controller(null, null) : controller;
+    archive = archive == null ? new Archive(null, null, null) : archive;
+    http = http == null ? new Http(null, null) : http;
+    log = log == null ? new Log(null, null) : log;
+    stateDir = stateDir == null ? Path.of("/var/lib/pgferry-agent") : stateDir;
+  }
+
+  public record Controller(String address, Boolean insecure) {
+    public Controller {
+      address = address == null ? "127.0.0.1:7400" : address;
+      insecure = insecure != null && insecure;
+    }
+  }
+
+  public record TlsFiles(Path ca, Path cert, Path key) {
+    public Tls toTls() {
+      return new Tls(ca, cert, key);
+    }
+  }
+
+  public record Postgres(
+      Path binDir,
+      Path dataDir,
+      Integer port,
+      String host,
+      String listenAddresses,
+      Path socketDir,
+      String osUser,
+      String replicationUser,
+      Path passwordFile,
+      Map<String, String> settings) {
+    public Postgres {
+      port = port == null ? 5432 : port;
+      host = host == null ? "127.0.0.1" : host;
+      listenAddresses = listenAddresses == null ? "*" : listenAddresses;
+      socketDir = socketDir == null ? Path.of("/var/run/postgresql") : socketDir;
+      osUser = osUser == null ? "postgres" : osUser;
+      replicationUser = replicationUser == null ? "postgres" : replicationUser;
+      settings = settings == null ? Map.of() : Map.copyOf(settings);
+    }
+
+    /** The address the agent itself uses to reach its PostgreSQL over TCP. */
+    public String localAddress() {
+      String first = listenAddresses.split(",")[0].trim();
+      return first.equals("*") || first.equals("0.0.0.0") || first.equals("::") || first.equals("localhost") || first.isEmpty()
+          ? "127.0.0.1" : first;
+    }
+  }
+
+  public record Archive(String url, S3 s3, Integer prefetch) {
+    public Archive {
+      s3 = s3 == null ? new S3(null, null, null) : s3;
+      prefetch = prefetch == null ? 8 : prefetch;
+    }
+  }
+
+  public record S3(String endpoint, String region, Boolean pathStyle) {
+    public S3 {
+      endpoint = endpoint == null ? "" : endpoint;
+      region = region == null ? "us-east-1" : region;
+      pathStyle = pathStyle != null && pathStyle;
+    }
+  }
+
+  public record Http(String host, Integer port) {
+    public Http {
+      host = host == null ? "127.0.0.1" : host;
+      port = port == null ? 7401 : port;
+    }
+  }
+
+  public record Log(Boolean json, String level) {
+    public Log {
+      json = json != null && json;
+      level = level == null ? "info" : level;
+    }
+
+    public java.util.logging.Level julLevel() {
+      return switch (level.toLowerCase(java.util.Locale.ROOT)) {
+        case "debug" -> java.util.logging.Level.FINE;
+        case "trace" -> java.util.logging.Level.FINEST;
+        case "warn", "warning" -> java.util.logging.Level.WARNING;
+        case "error" -> java.util.logging.Level.SEVERE;
+        case "info" -> java.util.logging.Level.INFO;
+        default -> throw new UsageException("log.level: unknown level '" + level + "'; use debug, info, warn or error");
+      };
+    }
+  }
+
+  /** Reads and validates agent.yaml. */
+  public static AgentConfig load(Path file) {
+    AgentConfig config = StrictYaml.load(file, AgentConfig.class);
+    config.validate(file.toString());
+    return config;
+  }
+
+  public static AgentConfig parse(String name, String yaml) {
+    AgentConfig config = StrictYaml.parse(name, yaml, AgentConfig.class);
+    config.validate(name);
+    return config;
+  }
+
+  /** Checks what can be checked before touching anything; each failure is one line naming the key. */
+  public void validate(String where) {
+    if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
+      throw new UsageException(where + ": node_id " + (nodeId == null ? "is missing" : "'" + nodeId + "' is invalid")
+          + "; use lowercase letters, digits and '-'");
+    }
+    if (!controller.address().matches("[^:\\s]+:\\d+")) {
+      throw new UsageException(where + ": controller.address '" + controller.address() + "' is not host:port");
+    }
+    if (!controller.insecure()) {
+      if (tls == null) {
+        throw new UsageException(where + ": tls is missing; give tls.ca, tls.cert and tls.key (or controller.insecure: true, tests only)");
+      }
+      tls.toTls();
+    }
+    if (postgres == null) {
+      throw new UsageException(where + ": postgres is missing; give at least postgres.bin_dir and postgres.data_dir");
+    }
+    if (postgres.binDir() == null) {
+      throw new UsageException(where + ": postgres.bin_dir is missing; e.g. /usr/lib/postgresql/15/bin");
+    }
+    if (!Files.isDirectory(postgres.binDir())) {
+      throw new UsageException(where + ": postgres.bin_dir " + postgres.binDir() + " does not exist; install PostgreSQL or fix the path");
+    }
+    for (String tool : new String[] {"pg_ctl", "postgres"}) {
+      if (!Files.isExecutable(postgres.binDir().resolve(tool))) {
+        throw new UsageException(where + ": postgres.bin_dir " + postgres.binDir() + " has no executable " + tool + "; point it at the PostgreSQL server binaries");
+      }
+    }
+    if (postgres.dataDir() == null) {
+      throw new UsageException(where + ": postgres.data_dir is missing");
+    }
+    if (Files.isDirectory(postgres.dataDir()) && !isEmpty(postgres.dataDir()) && !DataDir.holdsCluster(postgres.dataDir())) {
+      throw new UsageException(where + ": postgres.data_dir " + postgres.dataDir()
+          + " is not empty and holds no PostgreSQL cluster; empty it or point data_dir elsewhere");
+    }
+    if (Files.exists(postgres.dataDir()) && !Files.isDirectory(postgres.dataDir())) {
+      throw new UsageException(where + ": postgres.data_dir " + postgres.dataDir() + " is not a directory");
+    }
+    if (postgres.port() < 1 || postgres.port() > 65535) {
+      throw new UsageException(where + ": postgres.port " + postgres.port() + " is out of range");
+    }
+    if (http.port() < 0 || http.port() > 65535) {
+      throw new UsageException(where + ": http.port " + http.port() + " is out of range");
+    }
+    log.julLevel();
+  }
+
+  private static boolean isEmpty(Path dir) {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    } catch (java.io.IOException e) {
+      throw new UsageException("postgres.data_dir " + dir + ": cannot list: " + e.getMessage());
+    }
+  }
+
+  public String[] controllerHostPort() {
+    int colon = controller.address().lastIndexOf(':');
+    return new String[] {controller.address().substring(0, colon), controller.address().substring(colon + 1)};
+  }
+}

@@ -1,0 +1,258 @@
+package io.pgferry.agent.converge;
+
+import io.pgferry.agent.fence.Fence;
+import io.pgferry.agent.fence.Lease;
+import io.pgferry.agent.state.NodeRecord;
+import io.pgferry.agent.state.TransitionTable;
+import io.pgferry.common.Backoff;
+import io.pgferry.common.Secrets;
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.NodeState;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs transitions on its own worker thread, one at a time: compares the persisted state with the goal, picks the
+ * row of the transition table, runs its steps (skipping those the state file records as done), and records the
+ * state reached. When converged it reconciles (a standby or primary that stopped is started again). Failures are
+ * reported (lastError) and retried with backoff; they never end the thread.
+ */
+public final class Converger implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(Converger.class.getName());
+
+  /** Called after each completed step is persisted (tests use it to stop an agent mid-transition). */
+  @FunctionalInterface
+  public interface StepListener {
+    void afterStep(String transitionId, String step) throws InterruptedException;
+  }
+
+  private final NodeContext ctx;
+  private final TransitionTable<Transition.Factory> table;
+  private final Backoff backoff;
+  private final Duration reconcileEvery;
+  private final StepListener stepListener;
+  private final Supplier<Lease> lease;
+  private final LongSupplier clock;
+  private final Runnable onChange;
+  private final Object wake = new Object();
+  private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong cycles = new AtomicLong();
+  private boolean wakeRequested;
+  private volatile boolean closed;
+  private volatile String transition = "";
+  private volatile boolean running;
+  private volatile String lastError = "";
+  private Thread thread;
+
+  public Converger(NodeContext ctx, TransitionTable<Transition.Factory> table, Backoff backoff, Duration reconcileEvery,
+                   StepListener stepListener, Supplier<Lease> lease, LongSupplier clock, Runnable onChange) {
+    this.ctx = ctx;
+    this.table = table;
+    this.backoff = backoff;
+    this.reconcileEvery = reconcileEvery;
+    this.stepListener = stepListener;
+    this.lease = lease;
+    this.clock = clock;
+    this.onChange = onChange;
+  }
+
+  public synchronized void start() {
+    thread = new Thread(this::loop, "pgferry-converger");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Asks for a new cycle now (a new goal, a lease change). */
+  public void wake() {
+    synchronized (wake) {
+      wakeRequested = true;
+      wake.notifyAll();
+    }
+  }
+
+  /** Status.transition: what runs now, or what failed last ("" when idle and converged). */
+  public String transition() {
+    String p = ctx.progress();
+    return transition.isEmpty() || p.isEmpty() ? transition : transition + ": " + p;
+  }
+
+  public boolean transitionRunning() {
+    return running;
+  }
+
+  public String lastError() {
+    return lastError;
+  }
+
+  public long failures() {
+    return failures.get();
+  }
+
+  /** Completed cycles (a test waits for one more before asserting that nothing happened). */
+  public long cycles() {
+    return cycles.get();
+  }
+
+  private void loop() {
+    int attempt = 0;
+    while (!closed) {
+      Duration wait;
+      try {
+        cycle();
+        if (!lastError.isEmpty()) {
+          LOG.info("converged again after an error");
+        }
+        setError("");
+        attempt = 0;
+        wait = reconcileEvery;
+      } catch (InterruptedException e) {
+        if (closed) {
+          return;
+        }
+        wait = Duration.ZERO;
+      } catch (Exception | LinkageError e) {
+        if (closed) {
+          return;
+        }
+        failures.incrementAndGet();
+        String msg = Secrets.redact(e.getMessage() == null ? e.toString() : e.getMessage().replaceAll("\\s+", " ").strip());
+        if (!msg.equals(lastError)) {
+          LOG.log(Level.WARNING, "transition failed (will retry): " + msg);
+        }
+        setError(msg);
+        wait = backoff.delay(attempt++);
+      } finally {
+        running = false;
+        cycles.incrementAndGet();
+      }
+      onChange.run();
+      try {
+        await(wait);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  private void setError(String msg) {
+    lastError = msg;
+  }
+
+  private void await(Duration d) throws InterruptedException {
+    long deadline = System.nanoTime() + d.toNanos();
+    synchronized (wake) {
+      while (!wakeRequested && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        wake.wait(Math.max(1, left / 1_000_000));
+      }
+      wakeRequested = false;
+    }
+  }
+
+  private void cycle() throws Exception {
+    NodeRecord r = ctx.stateFile().get();
+    Goal goal = r.goal();
+    if (leaseLost(r)) {
+      return;
+    }
+    if (goal == null) {
+      transition = "";
+      return;
+    }
+    if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && goal.getState() != NodeState.FENCED) {
+      transition = "fenced (lease lost under goal generation " + r.fencedGeneration() + "): waiting for a new goal";
+      Fence.ensureFenced(ctx.pgCtl());
+      return;
+    }
+    if (r.converged()) {
+      transition = "";
+      reconcile(r);
+      return;
+    }
+    if (goal.getState() == NodeState.PRIMARY && lease.get().expired(clock.getAsLong())) {
+      transition = "waiting for a valid lease before promoting";
+      return;
+    }
+    var row = table.find(r.state(), goal.getState()).orElseThrow(() -> new IllegalStateException(
+        "no transition from " + r.state() + " to " + goal.getState() + " (see the transition table)"));
+    String id = r.state() + "->" + goal.getState() + "@" + goal.getGeneration();
+    running = true;
+    Transition t = row.transition().create(goal, ctx);
+    transition = t.describe();
+    ctx.progress("");
+    onChange.run();
+    List<String> done = r.completedStepsOf(id);
+    for (Step step : t.steps()) {
+      if (done.contains(step.name())) {
+        continue;
+      }
+      ctx.progress(step.name());
+      if (step.ensure(ctx)) {
+        ctx.stepActed(goal.getState() + "/" + step.name());
+        LOG.info(t.describe() + ": " + step.name() + " done");
+      }
+      ctx.stateFile().update(rec -> rec.withStepDone(id, step.name()));
+      stepListener.afterStep(id, step.name());
+      if (Thread.currentThread().isInterrupted()) {
+        throw new InterruptedException();
+      }
+    }
+    ctx.stateFile().update(rec -> rec.reached(goal.getState(), goal.getGeneration()));
+    LOG.info("reached " + goal.getState() + " (goal generation " + goal.getGeneration() + ")");
+    ctx.progress("");
+    transition = "";
+  }
+
+  /** A PRIMARY whose lease ran out fences itself: the controller may promote another node after expiry. */
+  private boolean leaseLost(NodeRecord r) {
+    if (r.state() != NodeState.PRIMARY || !lease.get().expired(clock.getAsLong())) {
+      return false;
+    }
+    LOG.warning("the PRIMARY lease expired: fencing (stopping PostgreSQL) until a new goal arrives");
+    transition = "fencing: lease expired";
+    Fence.ensureFenced(ctx.pgCtl());
+    ctx.stateFile().update(rec -> rec.fenced(rec.goalGeneration()));
+    return true;
+  }
+
+  /** Converged: keep it so (a stopped standby/primary is started again, a stopped/fenced node kept down). */
+  private void reconcile(NodeRecord r) throws Exception {
+    switch (r.state()) {
+      case STREAMING_STANDBY, ARCHIVE_REPLICA, PRIMARY -> {
+        if (!ctx.pgCtl().isRunning()) {
+          transition = "restarting PostgreSQL (found it stopped)";
+          Transitions.start(ctx);
+          transition = "";
+        }
+      }
+      case STOPPED -> Transitions.stop(ctx);
+      case FENCED -> Fence.ensureFenced(ctx.pgCtl());
+      default -> { }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package io.pgferry.agent.recovery;
+
+import io.pgferry.proto.HbaRule;
+import io.pgferry.proto.Upstream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The configuration pgferry manages in a data directory, written per PostgreSQL version:
+ * <ul>
+ *   <li>settings in {@code pgferry.conf}, included from postgresql.conf through a managed block at its end;</li>
+ *   <li>a standby's recovery settings: PG &le; 11 in {@code recovery.conf} (with standby_mode); PG &ge; 12 in
+ *       pgferry.conf plus an empty {@code standby.signal};</li>
+ *   <li>pg_hba entries in a managed block at the top of pg_hba.conf.</li>
+ * </ul>
+ * Every write is skipped when the content is already right, so applying twice changes nothing.
+ */
+public final class RecoveryConfig {
+  public static final String MANAGED_FILE = "pgferry.conf";
+
+  /** What a standby needs to follow its upstream. {@code restoreCommand} may be null. */
+  public record Standby(String primaryConninfo, String primarySlotName, String restoreCommand) {
+    public Map<String, String> parameters() {
+      Map<String, String> p = new LinkedHashMap<>();
+      p.put("primary_conninfo", primaryConninfo);
+      if (primarySlotName != null && !primarySlotName.isEmpty()) {
+        p.put("primary_slot_name", primarySlotName);
+      }
+      p.put("recovery_target_timeline", "latest");
+      if (restoreCommand != null && !restoreCommand.isEmpty()) {
+        p.put("restore_command", restoreCommand);
+      }
+      return p;
+    }
+  }
+
+  private final Path dataDir;
+
+  public RecoveryConfig(Path dataDir) {
+    this.dataDir = dataDir;
+  }
+
+  /**
+   * libpq conninfo for primary_conninfo: host, port, user, application_name, passfile (never a password), and
+   * dbname when given. Only options every libpq from 10 on accepts.
+   */
+  public static String conninfo(Upstream u, String applicationName, Path passfile) {
+    List<String> parts = new ArrayList<>();
+    parts.add("host=" + quoteConninfo(u.getHost()));
+    parts.add("port=" + u.getPort());
+    parts.add("user=" + quoteConninfo(u.getUser()));
+    String app = u.getApplicationName().isEmpty() ? applicationName : u.getApplicationName();
+    parts.add("application_name=" + quoteConninfo(app));
+    String pf = !u.getPasswordFile().isEmpty() ? u.getPasswordFile() : passfile == null ? "" : passfile.toString();
+    if (!pf.isEmpty()) {
+      parts.add("passfile=" + quoteConninfo(pf));
+    }
+    if (!u.getDbname().isEmpty()) {
+      parts.add("dbname=" + quoteConninfo(u.getDbname()));
+    }
+    return String.join(" ", parts);
+  }
+
+  static String quoteConninfo(String v) {
+    if (!v.isEmpty() && v.chars().noneMatch(c -> c == ' ' || c == '\'' || c == '\\')) {
+      return v;
+    }
+    return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  static String quoteConf(String v) {
+    return "'" + v.replace("'", "''") + "'";
+  }
+
+  /**
+   * Writes settings (and, for a standby, the recovery config) for a server of major version {@code major}.
+   * Returns true when any file changed (a running server then needs a restart to use them).
+   */
+  public boolean apply(int major, Map<String, String> settings, Optional<Standby> standby) throws IOException {
+    Map<String, String> managed = new LinkedHashMap<>(settings);
+    boolean changed = false;
+    if (major >= 12) {
+      standby.ifPresent(s -> managed.putAll(s.parameters()));
+      changed |= standby.isPresent() ? ConfigFiles.writeIfChanged(dataDir.resolve("standby.signal"), "")
+          : false;
+    } else if (standby.isPresent()) {
+      StringBuilder rc = new StringBuilder("# written by pgferry-agent\nstandby_mode = 'on'\n");
+      standby.get().parameters().forEach((k, v) -> rc.append(k).append(" = ").append(quoteConf(v)).append('\n'));
+      changed |= ConfigFiles.writeIfChanged(dataDir.resolve("recovery.conf"), rc.toString());
+    }
+    StringBuilder conf = new StringBuilder("# pgferry-agent owns this file and rewrites it; put your settings in postgresql.conf\n");
+    managed.forEach((k, v) -> conf.append(k).append(" = ").append(quoteConf(v)).append('\n'));
+    changed |= ConfigFiles.writeIfChanged(dataDir.resolve(MANAGED_FILE), conf.toString());
+    Path pgConf = dataDir.resolve("postgresql.conf");
+    String text = ConfigFiles.read(pgConf);
+    changed |= ConfigFiles.writeIfChanged(pgConf, ManagedBlock.apply(text,
+        List.of("include_if_exists = '" + MANAGED_FILE + "'"), ManagedBlock.Position.BOTTOM));
+    return changed;
+  }
+
+  /** Whether the data dir is set up to start as a standby. */
+  public boolean isStandbyConfigured(int major) {
+    return java.nio.file.Files.exists(dataDir.resolve(major >= 12 ? "standby.signal" : "recovery.conf"));
+  }
+
+  /** Managed pg_hba entries at the top of pg_hba.conf. Returns true when the file changed (reload needed). */
+  public boolean applyHba(List<HbaRule> rules) throws IOException {
+    Path hba = dataDir.resolve("pg_hba.conf");
+    String text = ConfigFiles.read(hba);
+    if (rules.isEmpty() && !ManagedBlock.present(text)) {
+      return false;
+    }
+    List<String> lines = new ArrayList<>();
+    for (HbaRule r : rules) {
+      lines.add(String.join(" ", r.getType(), r.getDatabase(), r.getUser(), r.getAddress(), r.getMethod()));
+    }
+    return ConfigFiles.writeIfChanged(hba, ManagedBlock.apply(text, lines, ManagedBlock.Position.TOP));
+  }
+}

@@ -1,0 +1,77 @@
+package io.pgferry.agent;
+
+import static io.pgferry.agent.AgentFixture.await;
+import static io.pgferry.agent.AgentFixture.awaitState;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.proto.NodeState;
+import io.pgferry.testkit.PgBinaries;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An agent stopped right after its base backup step resumes from the state file (no second pg_basebackup), and a
+ * further agent on the same state with the same goal does nothing at all.
+ */
+class ResumeTest {
+  private static final Duration T = Duration.ofSeconds(90);
+
+  @Test
+  void restartedAgentResumesAndSameGoalDoesNothingTwice() throws Exception {
+    PgBinaries bin = PgBinaries.forMajor(15);
+    try (Workspace ws = Workspace.create("resume"); PgCluster primary = PgCluster.start(ws, "primary", 15)) {
+      primary.execute("create table t(id int)", "insert into t values (1)");
+      AgentConfig cfg = AgentFixture.config(ws, "b", bin);
+      try (PgCluster bPg = AgentFixture.adopt(cfg, bin)) {
+        CountDownLatch backupDone = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        NodeAgent.Options halting = AgentFixture.fastOptions().withStepListener((transition, step) -> {
+          if (step.equals("base backup")) {
+            backupDone.countDown();
+            never.await(); // the agent "dies" here: close() interrupts it
+          }
+        });
+        try (NodeAgent first = new NodeAgent(cfg, halting).start()) {
+          first.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
+          assertTrue(backupDone.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
+          assertEquals(1, first.pgBaseBackupRuns());
+        }
+        assertEquals(NodeState.EMPTY, read(cfg).state());
+        assertEquals(List.of("base backup"), read(cfg).completedSteps());
+        assertFalse(bPg.isRunning());
+
+        try (NodeAgent second = new NodeAgent(cfg, AgentFixture.fastOptions()).start()) {
+          awaitState(second, NodeState.STREAMING_STANDBY, T);
+          assertEquals(0, second.pgBaseBackupRuns(), "the resumed agent must not back up again");
+          assertEquals(List.of("STREAMING_STANDBY/recovery config", "STREAMING_STANDBY/start"), second.context().actedSteps());
+        }
+        primary.execute("insert into t values (2)");
+        await("row 2 on b", T, () -> "2".equals(StreamingStandbyTest.query(bPg, "select max(id) from t")), bPg::log);
+
+        String stateBefore = Files.readString(cfg.stateDir().resolve("state.json"));
+        try (NodeAgent third = new NodeAgent(cfg, AgentFixture.fastOptions()).start()) {
+          third.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
+          long cycles = third.converger().cycles();
+          await("two converger cycles", T, () -> third.converger().cycles() >= cycles + 2, () -> "");
+          assertEquals(NodeState.STREAMING_STANDBY, third.status().getState());
+          assertEquals(List.of(), third.context().actedSteps());
+          assertEquals(0, third.pgBaseBackupRuns());
+        }
+        assertEquals(stateBefore, Files.readString(cfg.stateDir().resolve("state.json")), "same goal: state file untouched");
+      }
+    }
+  }
+
+  private static io.pgferry.agent.state.NodeRecord read(AgentConfig cfg) {
+    return io.pgferry.agent.state.StateFile.open(cfg.stateDir().resolve("state.json"), NodeState.NODE_STATE_UNSPECIFIED).get();
+  }
+}

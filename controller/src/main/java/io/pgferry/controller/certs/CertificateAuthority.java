@@ -1,0 +1,175 @@
+package io.pgferry.controller.certs;
+
+import io.pgferry.common.AtomicFiles;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.link.AgentIdentity;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Issues the link's certificates: one EC P-256 CA, a controller certificate (serverAuth; SANs for its hosts plus
+ * localhost and 127.0.0.1) and one client certificate per agent (clientAuth; CN {@code agent-<id>}). Files in
+ * DIR: {@code ca.pem ca.key controller.pem controller.key agent-<id>.pem agent-<id>.key}; keys are PKCS#8 PEM, 0600.
+ */
+public final class CertificateAuthority {
+  public static final String CONTROLLER_NAME = "controller";
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9a-fA-F:]+");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path dir;
+  private final Duration caValidity;
+  private final Duration leafValidity;
+
+  public CertificateAuthority(Path dir, Duration caValidity, Duration leafValidity) {
+    this.dir = dir;
+    this.caValidity = caValidity;
+    this.leafValidity = leafValidity;
+  }
+
+  /** What {@link #init} wrote. */
+  public record Issued(List<Path> files) {}
+
+  public Issued init(List<String> controllerHosts, List<String> agents, boolean force) {
+    for (String host : controllerHosts) {
+      if (!HOST.matcher(host).matches()) {
+        throw new UsageException("--controller-host '" + host + "' is not a host name or IP address");
+      }
+    }
+    for (String agent : agents) {
+      if (!AgentIdentity.validNodeId(agent)) {
+        throw new UsageException("--agent '" + agent + "' is not a valid node id: use lower-case letters, digits and '-'");
+      }
+    }
+    if (!force && (Files.exists(dir.resolve("ca.pem")) || Files.exists(dir.resolve("ca.key")))) {
+      throw new UsageException(dir + " already holds a CA (ca.pem/ca.key); pass --force to replace it "
+          + "(every controller and agent certificate must then be replaced too)");
+    }
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new UsageException(dir + " is not a directory");
+    }
+    try {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      List<Path> written = new ArrayList<>();
+      KeyPair caKeys = newKeyPair();
+      X500Name caName = new X500Name("CN=pgferry CA");
+      X509Certificate ca = caCertificate(caName, caKeys);
+      written.addAll(write("ca", ca, caKeys));
+
+      LinkedHashSet<String> sans = new LinkedHashSet<>(controllerHosts);
+      sans.add("localhost");
+      sans.add("127.0.0.1");
+      KeyPair controllerKeys = newKeyPair();
+      written.addAll(write(CONTROLLER_NAME, leaf(caName, caKeys, ca, CONTROLLER_NAME, controllerKeys, KeyPurposeId.id_kp_serverAuth,
+          List.copyOf(sans)), controllerKeys));
+      for (String agent : new LinkedHashSet<>(agents)) {
+        String cn = AgentIdentity.commonNameFor(agent);
+        KeyPair keys = newKeyPair();
+        written.addAll(write(cn, leaf(caName, caKeys, ca, cn, keys, KeyPurposeId.id_kp_clientAuth, List.of()), keys));
+      }
+      return new Issued(written);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write certificates in " + dir + ": " + e.getMessage(), e);
+    } catch (GeneralSecurityException | OperatorCreationException e) {
+      throw new IllegalStateException("cannot create certificates: " + e.getMessage(), e);
+    }
+  }
+
+  private X509Certificate caCertificate(X500Name name, KeyPair keys) throws GeneralSecurityException, OperatorCreationException, IOException {
+    Instant now = Instant.now();
+    JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+    X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(), Date.from(now.minusSeconds(300)),
+        Date.from(now.plus(caValidity)), name, keys.getPublic())
+        .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+        .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+        .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
+    return sign(builder, keys);
+  }
+
+  private X509Certificate leaf(X500Name issuer, KeyPair caKeys, X509Certificate ca, String commonName, KeyPair keys,
+                               KeyPurposeId purpose, List<String> sans) throws GeneralSecurityException, OperatorCreationException, IOException {
+    Instant now = Instant.now();
+    JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+    X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer, serial(), Date.from(now.minusSeconds(300)),
+        Date.from(now.plus(leafValidity)), new X500Name("CN=" + commonName), keys.getPublic())
+        .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+        .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+        .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose))
+        .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()))
+        .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
+    if (!sans.isEmpty()) {
+      GeneralName[] names = sans.stream()
+          .map(h -> IPV4.matcher(h).matches() || h.contains(":") ? new GeneralName(GeneralName.iPAddress, h) : new GeneralName(GeneralName.dNSName, h))
+          .toArray(GeneralName[]::new);
+      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+    }
+    return sign(builder, caKeys);
+  }
+
+  private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair signer) throws GeneralSecurityException, OperatorCreationException {
+    ContentSigner contentSigner = new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate());
+    return new JcaX509CertificateConverter().getCertificate(builder.build(contentSigner));
+  }
+
+  private List<Path> write(String name, X509Certificate certificate, KeyPair keys) throws IOException {
+    Path cert = dir.resolve(name + ".pem");
+    Path key = dir.resolve(name + ".key");
+    AtomicFiles.write(key, pem(new JcaPKCS8Generator(keys.getPrivate(), null)), AtomicFiles.OWNER_ONLY);
+    AtomicFiles.write(cert, pem(certificate), PosixFilePermissions.fromString("rw-r--r--"));
+    return List.of(cert, key);
+  }
+
+  private static byte[] pem(Object object) throws IOException {
+    StringWriter text = new StringWriter();
+    try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
+      writer.writeObject(object);
+    }
+    return text.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static KeyPair newKeyPair() throws GeneralSecurityException {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
+    return generator.generateKeyPair();
+  }
+
+  private static BigInteger serial() {
+    return new BigInteger(127, RANDOM).add(BigInteger.ONE);
+  }
+}

@@ -1,0 +1,116 @@
+package io.pgferry.controller.cli;
+
+import io.pgferry.common.StrictYaml;
+import io.pgferry.common.Tls;
+import io.pgferry.common.UsageException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.logging.Level;
+
+/**
+ * controller.yaml (see docs/contracts.md). Unknown keys are refused with their line. The agent link runs over
+ * mutual TLS unless {@code insecure: true} is set explicitly; the HTTP API binds to loopback unless told otherwise.
+ */
+public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Http http, Path stateDir, Long leaseMs, Log log) {
+  public static final int DEFAULT_LINK_PORT = 7400;
+  public static final int DEFAULT_HTTP_PORT = 7402;
+
+  public record Listen(String host, Integer port) {
+    public Listen {
+      host = host == null ? "0.0.0.0" : host;
+      port = port == null ? DEFAULT_LINK_PORT : port;
+    }
+  }
+
+  public record TlsFiles(Path ca, Path cert, Path key) {}
+
+  public record Http(String host, Integer port) {
+    public Http {
+      host = host == null ? "127.0.0.1" : host;
+      port = port == null ? DEFAULT_HTTP_PORT : port;
+    }
+  }
+
+  public record Log(Boolean json, String level) {
+    public Log {
+      json = json != null && json;
+      level = level == null ? "info" : level;
+    }
+
+    public Level julLevel() {
+      return switch (level.toLowerCase(Locale.ROOT)) {
+        case "debug" -> Level.FINE;
+        case "info" -> Level.INFO;
+        case "warn", "warning" -> Level.WARNING;
+        case "error" -> Level.SEVERE;
+        default -> throw new UsageException("log.level '" + level + "' is not one of debug, info, warn, error");
+      };
+    }
+  }
+
+  public ControllerConfig {
+    listen = listen == null ? new Listen(null, null) : listen;
+    insecure = insecure != null && insecure;
+    http = http == null ? new Http(null, null) : http;
+    leaseMs = leaseMs == null ? 10_000L : leaseMs;
+    log = log == null ? new Log(null, null) : log;
+  }
+
+  public static ControllerConfig load(Path file) {
+    ControllerConfig config = StrictYaml.load(file, ControllerConfig.class);
+    Path base = file.toAbsolutePath().getParent();
+    return config.resolveAgainst(base).validate(file.toString());
+  }
+
+  public static ControllerConfig parse(String name, String yaml) {
+    return StrictYaml.parse(name, yaml, ControllerConfig.class).validate(name);
+  }
+
+  /** The link's TLS files, checked readable; null when {@code insecure: true}. */
+  public Tls linkTls() {
+    return insecure ? null : new Tls(tls.ca(), tls.cert(), tls.key());
+  }
+
+  public Duration lease() {
+    return Duration.ofMillis(leaseMs);
+  }
+
+  ControllerConfig validate(String name) {
+    if (!insecure && tls == null) {
+      throw new UsageException(name + ": tls is missing; set tls: {ca, cert, key} (`pgferry certs init DIR` makes them), "
+          + "or insecure: true to run the agent link in plaintext (tests only)");
+    }
+    if (insecure && tls != null) {
+      throw new UsageException(name + ": both tls and insecure: true are set; remove one");
+    }
+    if (tls != null && (tls.ca() == null || tls.cert() == null || tls.key() == null)) {
+      throw new UsageException(name + ": tls needs ca, cert and key");
+    }
+    if (stateDir == null) {
+      throw new UsageException(name + ": state_dir is missing; set it to a directory the controller keeps its state in, e.g. /var/lib/pgferry");
+    }
+    checkPort(name, "listen.port", listen.port());
+    checkPort(name, "http.port", http.port());
+    if (leaseMs < 1000) {
+      throw new UsageException(name + ": lease_ms " + leaseMs + " is too short; use at least 1000 (agents report every second)");
+    }
+    log.julLevel();
+    return this;
+  }
+
+  private ControllerConfig resolveAgainst(Path base) {
+    TlsFiles files = tls == null ? null : new TlsFiles(resolve(base, tls.ca()), resolve(base, tls.cert()), resolve(base, tls.key()));
+    return new ControllerConfig(listen, insecure, files, http, resolve(base, stateDir), leaseMs, log);
+  }
+
+  private static Path resolve(Path base, Path path) {
+    return path == null || base == null ? path : base.resolve(path);
+  }
+
+  private static void checkPort(String name, String key, int port) {
+    if (port < 0 || port > 65535) {
+      throw new UsageException(name + ": " + key + " " + port + " is out of range; use 0-65535 (0 picks a free port)");
+    }
+  }
+}

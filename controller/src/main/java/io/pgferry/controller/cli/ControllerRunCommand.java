@@ -1,0 +1,61 @@
+package io.pgferry.controller.cli;
+
+import io.pgferry.common.Logging;
+import io.pgferry.controller.daemon.ControllerDaemon;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = {
+        "Run the controller: accept agent links (gRPC over mutual TLS on listen.host:listen.port; plaintext only with "
+            + "insecure: true), keep each node's latest status, send each node its goal, and serve /health, /metrics "
+            + "and the /api the CLI uses on http.host:http.port (loopback by default).",
+        "Runs until stopped (SIGTERM/SIGINT)."})
+public final class ControllerRunCommand implements Callable<Integer> {
+  private static final Logger LOG = Logger.getLogger(ControllerRunCommand.class.getName());
+
+  @Option(names = "--config", required = true, paramLabel = "FILE", description = "controller.yaml")
+  Path config;
+
+  @Override
+  public Integer call() throws Exception {
+    ControllerConfig settings = ControllerConfig.load(config);
+    Logging.configure(settings.log().json(), settings.log().julLevel());
+    Vertx vertx = Vertx.vertx();
+    ControllerDaemon daemon;
+    try {
+      daemon = daemon(vertx, settings);
+    } catch (Exception e) {
+      vertx.close();
+      throw e;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("stopping");
+      try {
+        daemon.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warning("shutdown: " + e);
+      }
+      stopped.countDown();
+    }));
+    stopped.await();
+    return 0;
+  }
+
+  private static ControllerDaemon daemon(Vertx vertx, ControllerConfig settings) throws Exception {
+    try {
+      return ControllerDaemon.start(vertx, settings).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.pgferry.controller.daemon;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgferry.common.Tls;
+import io.pgferry.controller.cli.ControllerConfig;
+import io.pgferry.controller.link.LinkDirectory;
+import io.pgferry.controller.link.LinkServer;
+import io.pgferry.controller.web.ControllerHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.time.Clock;
+
+/** The running controller: the agent link server, the node directory behind it, and the HTTP side. */
+public final class ControllerDaemon {
+  private final LinkDirectory directory;
+  private final LinkServer link;
+  private final HttpServer http;
+
+  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http) {
+    this.directory = directory;
+    this.link = link;
+    this.http = http;
+  }
+
+  /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
+  public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config) {
+    return start(vertx, config, Clock.systemUTC());
+  }
+
+  /** With the clock that stamps last-seen times and lease expiries (tests use a nanoTime-based one). */
+  public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config, Clock clock) {
+    return vertx.executeBlocking(() -> {
+      Tls tls = config.linkTls();
+      LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);
+      return new Loaded(tls, directory);
+    }).compose(loaded -> {
+      Tls tls = loaded.tls();
+      LinkDirectory directory = loaded.directory();
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      return LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
+          .compose(link -> new ControllerHttp(vertx, directory, registry, clock).listen(config.http().host(), config.http().port())
+              .onFailure(e -> link.close())
+              .map(http -> new ControllerDaemon(directory, link, http)));
+    });
+  }
+
+  private record Loaded(Tls tls, LinkDirectory directory) {}
+
+  public LinkDirectory directory() {
+    return directory;
+  }
+
+  public int linkPort() {
+    return link.port();
+  }
+
+  public int httpPort() {
+    return http.actualPort();
+  }
+
+  public Future<Void> close() {
+    return Future.join(link.close(), http.close()).mapEmpty();
+  }
+}

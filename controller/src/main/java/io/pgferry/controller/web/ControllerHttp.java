@@ -1,0 +1,92 @@
+package io.pgferry.controller.web;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.link.AgentIdentity;
+import io.pgferry.controller.link.LinkDirectory;
+import io.pgferry.proto.Goal;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Clock;
+import java.util.logging.Logger;
+
+/**
+ * The controller's HTTP side: {@code /health}, {@code /metrics} (Prometheus text) and the JSON API the CLI speaks:
+ * {@code GET /api/nodes}, {@code GET /api/nodes/{id}}, {@code POST /api/nodes/{id}/goal}. Errors are
+ * {@code {"error": "..."}} with 400 for bad input, 404 for unknown nodes.
+ */
+public final class ControllerHttp {
+  private static final Logger LOG = Logger.getLogger(ControllerHttp.class.getName());
+
+  private final Vertx vertx;
+  private final LinkDirectory directory;
+  private final PrometheusMeterRegistry registry;
+  private final ControllerMetrics metrics;
+  private final Clock clock;
+
+  public ControllerHttp(Vertx vertx, LinkDirectory directory, PrometheusMeterRegistry registry, Clock clock) {
+    this.vertx = vertx;
+    this.directory = directory;
+    this.registry = registry;
+    this.clock = clock;
+    this.metrics = new ControllerMetrics(registry, directory, clock);
+  }
+
+  public Future<HttpServer> listen(String host, int port) {
+    Router router = Router.router(vertx);
+    router.get("/health").handler(rc -> json(rc, 200, new JsonObject().put("status", "ok")
+        .put("agents_connected", directory.connectedCount())));
+    router.get("/metrics").handler(rc -> {
+      metrics.refresh();
+      rc.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
+    });
+    router.get("/api/nodes").handler(rc -> {
+      JsonArray nodes = new JsonArray();
+      directory.all().forEach(n -> nodes.add(NodeJson.node(n, clock)));
+      json(rc, 200, nodes);
+    });
+    router.get("/api/nodes/:id").handler(rc -> directory.node(rc.pathParam("id")).ifPresentOrElse(
+        n -> json(rc, 200, NodeJson.node(n, clock)),
+        () -> error(rc, 404, "no node " + rc.pathParam("id"))));
+    router.post("/api/nodes/:id/goal").handler(BodyHandler.create().setBodyLimit(64 * 1024)).handler(this::assign);
+    return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)).requestHandler(router).listen()
+        .onSuccess(s -> LOG.info("http: /health, /metrics and /api on " + host + ":" + s.actualPort()));
+  }
+
+  private void assign(RoutingContext rc) {
+    String nodeId = rc.pathParam("id");
+    String body = rc.body().asString();
+    vertx.executeBlocking(() -> {
+      if (!AgentIdentity.validNodeId(nodeId)) {
+        throw new UsageException("node id '" + nodeId + "' is not valid: use lower-case letters, digits and '-'");
+      }
+      Goal goal = NodeJson.goal(body == null || body.isBlank() ? "{}" : body);
+      return directory.assign(nodeId, goal);
+    }).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(rc, 200, NodeJson.message(ar.result()));
+      } else if (ar.cause() instanceof UsageException) {
+        error(rc, 400, ar.cause().getMessage());
+      } else {
+        LOG.warning("assigning a goal to " + nodeId + " failed: " + ar.cause());
+        error(rc, 500, String.valueOf(ar.cause().getMessage()));
+      }
+    });
+  }
+
+  private static void json(RoutingContext rc, int status, Object body) {
+    String text = body instanceof JsonArray a ? a.encodePrettily() : ((JsonObject) body).encodePrettily();
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(text + "\n");
+  }
+
+  private static void error(RoutingContext rc, int status, String message) {
+    json(rc, status, new JsonObject().put("error", message));
+  }
+}

@@ -1,0 +1,67 @@
+package io.pgferry.e2e.rig;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The controller's HTTP API as the rig uses it (docs/contracts.md). */
+public final class ControllerApi {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final URI base;
+
+  public ControllerApi(String baseUrl) {
+    this.base = URI.create(baseUrl);
+  }
+
+  public String baseUrl() {
+    return base.toString();
+  }
+
+  public boolean healthy() {
+    try {
+      return get("/health").statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public Optional<JsonNode> node(String id) {
+    try {
+      HttpResponse<String> r = get("/api/nodes/" + id);
+      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  public JsonNode assign(String id, String goalJson) throws IOException {
+    HttpRequest req = HttpRequest.newBuilder(base.resolve("/api/nodes/" + id + "/goal"))
+        .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(goalJson)).build();
+    HttpResponse<String> r = send(req);
+    if (r.statusCode() != 200) {
+      throw new IOException("assign goal to " + id + ": HTTP " + r.statusCode() + " " + r.body());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  private HttpResponse<String> get(String path) throws IOException {
+    return send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5)).GET().build());
+  }
+
+  private HttpResponse<String> send(HttpRequest req) throws IOException {
+    try {
+      return http.send(req, HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package io.pgferry.e2e.rig;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgferry.common.Command;
+import io.pgferry.testkit.FreePorts;
+import io.pgferry.testkit.Launchers;
+import io.pgferry.testkit.PgBinaries;
+import io.pgferry.testkit.Workspace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A local pgferry installation for the demo, the end-to-end tests and the benchmarks: certificates, a controller
+ * daemon and agent daemons as real processes (the shaded jars), each with its own config file and log.
+ */
+public final class Rig implements AutoCloseable {
+  private final Workspace ws;
+  private final Path certs;
+  private final Path logs;
+  private final Map<String, ManagedProcess> agents = new LinkedHashMap<>();
+  private final Map<String, Integer> agentHttpPorts = new LinkedHashMap<>();
+  private final List<String> agentIds;
+  private ManagedProcess controller;
+  private final int linkPort = FreePorts.next();
+  private final int httpPort = FreePorts.next();
+  private ControllerApi api;
+
+  public Rig(Workspace ws, List<String> agentIds) {
+    this.ws = ws;
+    this.agentIds = List.copyOf(agentIds);
+    this.certs = ws.root().resolve("certs");
+    this.logs = ws.dir("logs");
+  }
+
+  public Workspace workspace() {
+    return ws;
+  }
+
+  public Path logs() {
+    return logs;
+  }
+
+  public ControllerApi api() {
+    return api;
+  }
+
+  public int controllerHttpPort() {
+    return httpPort;
+  }
+
+  /** `pgferry certs init` for the controller and every agent. */
+  public Rig initCerts() {
+    List<String> argv = new ArrayList<>(List.of(pgferry(), "certs", "init", certs.toString(), "--controller-host", "127.0.0.1"));
+    for (String id : agentIds) {
+      argv.add("--agent");
+      argv.add(id);
+    }
+    Command.of(javaJar(Launchers.controllerJar(), argv.subList(1, argv.size()))).runChecked();
+    return this;
+  }
+
+  public Rig startController() {
+    Path stateDir = ws.root().resolve("controller-state");
+    Path config = write("controller.yaml", """
+        listen: {host: 127.0.0.1, port: %d}
+        tls: {ca: %s, cert: %s, key: %s}
+        http: {host: 127.0.0.1, port: %d}
+        state_dir: %s
+        lease_ms: 10000
+        """.formatted(linkPort, certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
+        httpPort, stateDir));
+    controller = new ManagedProcess("controller",
+        javaJar(Launchers.controllerJar(), List.of("controller", "run", "--config", config.toString())),
+        logs.resolve("controller.log")).start();
+    api = new ControllerApi("http://127.0.0.1:" + httpPort);
+    Await.until("the controller to answer /health", Duration.ofSeconds(60), api::healthy, () -> controller.logTail(20));
+    return this;
+  }
+
+  /**
+   * Starts an agent daemon for node {@code id} managing {@code dataDir} (empty or absent: the agent builds it) on
+   * {@code pgPort} with the given binaries.
+   */
+  public ManagedProcess startAgent(String id, PgBinaries binaries, Path dataDir, int pgPort, String archiveUrl) {
+    int http = agentHttpPorts.computeIfAbsent(id, k -> FreePorts.next());
+    Path config = write("agent-" + id + ".yaml", """
+        node_id: %s
+        controller: {address: "127.0.0.1:%d"}
+        tls: {ca: %s, cert: %s, key: %s}
+        postgres:
+          bin_dir: %s
+          data_dir: %s
+          port: %d
+          host: 127.0.0.1
+          listen_addresses: 127.0.0.1
+          socket_dir: %s
+          os_user: postgres
+          replication_user: postgres
+        %s
+        state_dir: %s
+        http: {host: 127.0.0.1, port: %d}
+        """.formatted(id, linkPort, certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
+        certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
+        archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));
+    ManagedProcess agent = new ManagedProcess("agent-" + id,
+        javaJar(Launchers.agentJar(), List.of("run", "--config", config.toString())), logs.resolve("agent-" + id + ".log")).start();
+    agents.put(id, agent);
+    Await.until("agent " + id + " to connect", Duration.ofSeconds(60),
+        () -> api.node(id).map(n -> n.path("connected").asBoolean()).orElse(false), () -> agent.logTail(20));
+    return agent;
+  }
+
+  public ManagedProcess agent(String id) {
+    return agents.get(id);
+  }
+
+  public int agentHttpPort(String id) {
+    return agentHttpPorts.get(id);
+  }
+
+  public ManagedProcess controller() {
+    return controller;
+  }
+
+  /** Waits until the node reports {@code state} for a goal at least as new as the one last assigned. */
+  public JsonNode awaitState(String id, String state, Duration timeout) {
+    Await.until("node " + id + " to reach " + state, timeout,
+        () -> api.node(id).map(n -> state.equals(n.path("status").path("state").asText())
+            && n.path("status").path("goal_generation").asLong() >= n.path("goal").path("generation").asLong()).orElse(false),
+        () -> api.node(id).map(n -> n.path("status").toString()).orElse("(unknown node)") + "\n" + agents.get(id).logTail(15));
+    return api.node(id).orElseThrow();
+  }
+
+  private Path write(String name, String content) {
+    try {
+      Path file = ws.root().resolve(name);
+      Files.writeString(file, content);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String pgferry() {
+    return "pgferry";
+  }
+
+  private static List<String> javaJar(Path jar, List<String> args) {
+    List<String> argv = new ArrayList<>(List.of(Launchers.javaCommand().split(" ")));
+    argv.add("-jar");
+    argv.add(jar.toString());
+    argv.addAll(args);
+    return argv;
+  }
+
+  @Override
+  public void close() {
+    agents.values().forEach(ManagedProcess::close);
+    if (controller != null) {
+      controller.close();
+    }
+  }
+}
