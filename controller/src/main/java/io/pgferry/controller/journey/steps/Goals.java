@@ -20,8 +20,12 @@ public final class Goals {
 
   public static Goal archiveReplica(Plan plan, Optional<NodeView> standby) {
     Goal.Builder g = Goal.newBuilder().setState(NodeState.ARCHIVE_REPLICA).setArchiveUrl(plan.archive().url());
-    standby.ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
+    standby.filter(Goals::saidHello).ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
     return g.build();
+  }
+
+  static boolean saidHello(NodeView v) {
+    return v.hello() != null && !v.hello().getHost().isEmpty();
   }
 
   public static Goal streamingStandby(Plan plan, NodeView upstream) {
@@ -38,7 +42,7 @@ public final class Goals {
     if (plan.durability() == Plan.Durability.SYNC) {
       g.putSettings("synchronous_standby_names", applicationName(plan.nodes().standby()));
     }
-    standby.ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
+    standby.filter(Goals::saidHello).ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
     return g.build();
   }
 

@@ -69,8 +69,9 @@ public final class JourneySteps {
             + "); progress: segments left; agent errors shown verbatim from Status.last_error")));
 
     steps.put(B_ASSIGN, new AssignGoalStep(B_ASSIGN, b, ctx -> {
-      NodeView up = ctx.ports().nodes().node(a)
-          .orElseThrow(() -> new JourneyException("node " + a + " is unknown to the controller"));
+      NodeView up = ctx.ports().nodes().node(a).filter(v -> v.hello() != null && !v.hello().getHost().isEmpty())
+          .orElseThrow(() -> new JourneyException("node " + a + " has not said where its PostgreSQL listens (no Hello"
+              + " yet); B cannot be given its upstream"));
       return Goals.streamingStandby(ctx.plan(), up);
     }, List.of("goal of " + b + " := STREAMING_STANDBY{upstream: " + hostPort(aView, a) + ", user "
         + orAgent(plan.nodes().replicationUser()) + ", application_name " + Goals.applicationName(b)
@@ -150,7 +151,7 @@ public final class JourneySteps {
     if (ports.switcher() == null) {
       return List.of();
     }
-    DatabaseEndpoint target = aView.filter(v -> v.hello() != null)
+    DatabaseEndpoint target = aView.filter(Goals::saidHello)
         .map(v -> new DatabaseEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(),
             plan.app().user(), plan.app().password()))
         .orElse(new DatabaseEndpoint("<host of " + a + ">", 0, plan.app().dbname(), plan.app().user(),
@@ -226,7 +227,7 @@ public final class JourneySteps {
   }
 
   private static String hostPort(Optional<NodeView> v, String id) {
-    return v.filter(n -> n.hello() != null).map(n -> n.hello().getHost() + ":" + n.hello().getPgPort())
+    return v.filter(Goals::saidHello).map(n -> n.hello().getHost() + ":" + n.hello().getPgPort())
         .orElse("<host of " + id + ">:<port of " + id + ">");
   }
 

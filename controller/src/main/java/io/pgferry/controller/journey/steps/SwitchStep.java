@@ -72,7 +72,7 @@ final class SwitchStep implements Step {
   }
 
   static DatabaseEndpoint endpoint(Plan plan, NodeView node, String nodeId) throws JourneyException {
-    if (node == null || node.hello() == null) {
+    if (node == null || node.hello() == null || node.hello().getHost().isEmpty()) {
       throw new JourneyException("node " + nodeId + " has not said where its PostgreSQL listens (no Hello yet)");
     }
     return new DatabaseEndpoint(node.hello().getHost(), node.hello().getPgPort(), plan.app().dbname(),
