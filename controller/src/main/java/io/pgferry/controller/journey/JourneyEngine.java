@@ -65,6 +65,18 @@ public final class JourneyEngine {
   }
 
   public Snapshot run() {
+    try {
+      return runPhases();
+    } catch (RuntimeException e) {
+      // e.g. the journal cannot be written: stop here, nothing more may be done without a record of it
+      java.util.logging.Logger.getLogger(JourneyEngine.class.getName())
+          .log(java.util.logging.Level.SEVERE, "journey stopped by an internal error", e);
+      return set(State.FAILED, snapshot.phase(), snapshot.step(), "stopped by an internal error: " + message(e)
+          + "; fix it and `pgferry resume`");
+    }
+  }
+
+  private Snapshot runPhases() {
     JournalState st = journal.state();
     if (st.finished()) {
       return set(State.FINISHED, null, null, "the journey is finished");

@@ -68,8 +68,10 @@ public final class JourneyService implements AutoCloseable {
     }
     AtomicFiles.write(copy, planText.getBytes(StandardCharsets.UTF_8));
     planName = fileName;
+    boolean resumed = journal().state().started();
     start(loaded);
-    return journal().state().started() ? "journey of " + fileName + " running" : "journey of " + fileName + " started";
+    return (resumed ? "journey of " + fileName + " resumed" : "journey of " + fileName + " started")
+        + (loaded.warnings().isEmpty() ? "" : " (" + loaded.warnings().size() + " warning(s) in the plan)");
   }
 
   /** Continues the journey of the plan copy in the state dir, from where the journal says it is. */
