@@ -291,7 +291,12 @@ public final class JourneyEngine {
 
       @Override
       public void pause() throws InterruptedException {
-        Thread.sleep(plan.thresholds().pollInterval().toMillis());
+        pause(plan.thresholds().pollInterval());
+      }
+
+      @Override
+      public void pause(java.time.Duration duration) throws InterruptedException {
+        Thread.sleep(duration.toMillis());
         if (abortRequested.get() && abortable(JourneyTable.rule(phase))) {
           throw new AbortedException("abort requested while waiting");
         }

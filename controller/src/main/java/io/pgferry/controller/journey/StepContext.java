@@ -28,4 +28,7 @@ public interface StepContext {
 
   /** Waits one poll interval; throws {@link AbortedException} when an abort was requested and this wait may stop. */
   void pause() throws InterruptedException;
+
+  /** Like {@link #pause()} for a given time (cutover waits poll faster: every second there is downtime). */
+  void pause(java.time.Duration duration) throws InterruptedException;
 }

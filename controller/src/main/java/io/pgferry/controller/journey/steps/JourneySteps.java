@@ -42,6 +42,8 @@ import java.util.stream.Collectors;
  */
 public final class JourneySteps {
   private static final Duration READY_CHECK = Duration.ofSeconds(30);
+  /** While writes are blocked, decide this often at most (the plan's poll_interval when shorter). */
+  static final Duration CUTOVER_POLL = Duration.ofMillis(200);
 
   private JourneySteps() {}
 
@@ -98,12 +100,12 @@ public final class JourneySteps {
         : List.of("no source.url: the final position is unknown; the next step waits out archive_timeout instead")));
     steps.put(C1_WAIT_REPLAYED, new WaitStep(C1_WAIT_REPLAYED, a + " to replay the source's final position",
         ctx -> timeouts.cutover1(),
-        (ctx, now) -> Decisions.replayedFinal(ctx.ports().nodes().node(a), a,
+        (ctx, now) -> Decisions.replayedFinal(FreshStatus.of(ctx.ports().nodes(), a), a,
             Lsn.parse(ctx.evidenceOf(C1_FINAL_LSN).getOrDefault("final_lsn", "")), blockedAt(ctx),
             ctx.plan().source().archiveTimeout(), now),
-        List.of("wait until " + a + "'s Status.replay_lsn >= the final position (timeout "
+        List.of("wait until " + a + "'s replay_lsn (a Status asked for now) >= the final position (timeout "
             + Durations.format(timeouts.cutover1()) + "); the source ships its last segment within archive_timeout ("
-            + Durations.format(plan.source().archiveTimeout()) + "): the countdown is shown")));
+            + Durations.format(plan.source().archiveTimeout()) + "): the countdown is shown"), CUTOVER_POLL));
     steps.put(io.pgferry.controller.journey.JourneyTable.C1_PROMOTE, new PromoteStep(List.of(
         "goal of " + a + " := " + goalText(Goals.primary(plan, bView), b),
         "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")",

@@ -72,7 +72,7 @@ final class PromoteStep implements Step {
     Instant started = ctx.stepStartedAt();
     while (true) {
       Instant now = ctx.clock().instant();
-      Verdict v = Decisions.promoted(nodes.node(a), a);
+      Verdict v = Decisions.promoted(FreshStatus.of(nodes, a), a);
       if (v instanceof Verdict.Ready r) {
         return new StepResult(r.summary(), r.evidence());
       }
@@ -83,7 +83,8 @@ final class PromoteStep implements Step {
       if (out.isPresent()) {
         throw new JourneyException(((Verdict.Failed) out.get()).reason());
       }
-      ctx.pause();
+      ctx.pause(JourneySteps.CUTOVER_POLL.compareTo(ctx.plan().thresholds().pollInterval()) < 0
+          ? JourneySteps.CUTOVER_POLL : ctx.plan().thresholds().pollInterval());
     }
   }
 }

@@ -23,13 +23,21 @@ final class WaitStep implements Step {
   private final Function<StepContext, Duration> timeout;
   private final Decision decision;
   private final List<String> description;
+  private final Duration poll;
 
   WaitStep(String id, String what, Function<StepContext, Duration> timeout, Decision decision, List<String> description) {
+    this(id, what, timeout, decision, description, null);
+  }
+
+  /** @param poll how often to decide again; null: the plan's poll_interval */
+  WaitStep(String id, String what, Function<StepContext, Duration> timeout, Decision decision, List<String> description,
+           Duration poll) {
     this.id = id;
     this.what = what;
     this.timeout = timeout;
     this.decision = decision;
     this.description = List.copyOf(description);
+    this.poll = poll;
   }
 
   @Override
@@ -67,7 +75,11 @@ final class WaitStep implements Step {
       if (out.isPresent()) {
         throw new JourneyException(((Verdict.Failed) out.get()).reason());
       }
-      ctx.pause();
+      if (poll == null) {
+        ctx.pause();
+      } else {
+        ctx.pause(poll.compareTo(ctx.plan().thresholds().pollInterval()) < 0 ? poll : ctx.plan().thresholds().pollInterval());
+      }
     }
   }
 }
