@@ -219,8 +219,9 @@ public final class JourneyEngine {
   private Snapshot undoAndStop(PhaseRule rule, String why, State state) {
     StringBuilder failures = new StringBuilder();
     for (String id : rule.undoSteps()) {
-      if (journal.state().isDone(id)) {
-        continue;
+      String forward = rule.undoes().get(id);
+      if (journal.state().isDone(id) || (forward != null && journal.state().step(forward).starts() == 0)) {
+        continue; // done already, or what it undoes never started
       }
       Step undo = steps.get(id);
       set(state, rule.phase(), id, "undoing: " + id);

@@ -28,28 +28,26 @@ public final class JourneyTable {
 
   static {
     rule(new PhaseRule(Phase.PREFLIGHT, "a valid plan", List.of(PREFLIGHT_CHECKS),
-        "every check green (all blockers are reported at once)", Phase.ARCHIVE_REPLICA, Optional.empty(), List.of(), ""));
+        "every check green (all blockers are reported at once)", Phase.ARCHIVE_REPLICA));
     rule(new PhaseRule(Phase.ARCHIVE_REPLICA, "PREFLIGHT done", List.of(A_ASSIGN, A_CAUGHT_UP),
-        "A replays within thresholds.archive_lag_segments of the archive head", Phase.STANDBY, Optional.empty(),
-        List.of(), ""));
+        "A replays within thresholds.archive_lag_segments of the archive head", Phase.STANDBY));
     rule(new PhaseRule(Phase.STANDBY, "A is an archive replica", List.of(B_ASSIGN, B_STREAMING),
-        "B streams from A with lag under thresholds.max_lag_bytes", Phase.CUTOVER_1, Optional.empty(), List.of(), ""));
+        "B streams from A with lag under thresholds.max_lag_bytes", Phase.CUTOVER_1));
     rule(new PhaseRule(Phase.CUTOVER_1, "A caught up with the archive, B streaming",
         List.of(C1_READY, C1_BLOCK_APP, C1_FENCE_SOURCE, C1_FINAL_LSN, C1_WAIT_REPLAYED, C1_PROMOTE, C1_REPOINT,
             C1_UNBLOCK, C1_B_FOLLOWS),
         "the app writes to A; B streams from A on A's new timeline", Phase.LOGICAL_SETUP, Optional.of(C1_PROMOTE),
         List.of(C1_UNDO_LIFT_FENCE, C1_UNDO_UNBLOCK),
+        Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
         "writes unblocked, the source fence lifted: the app stays on the source"));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A", List.of(), "subscription created on the target",
-        Phase.LOGICAL_SYNC, Optional.empty(), List.of(), ""));
+        Phase.LOGICAL_SYNC));
     rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(), "all tables ready, lag under threshold",
-        Phase.CUTOVER_2, Optional.empty(), List.of(), ""));
-    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync", List.of(), "the app writes to the target", Phase.DONE,
-        Optional.empty(), List.of(), ""));
-    rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE, Optional.empty(),
-        List.of(), ""));
+        Phase.CUTOVER_2));
+    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync", List.of(), "the app writes to the target", Phase.DONE));
+    rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE));
     rule(new PhaseRule(Phase.FAILOVER, "A lost after cutover 1 (lease expired)", List.of(),
-        "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC, Optional.empty(), List.of(), ""));
+        "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC));
   }
 
   private JourneyTable() {}

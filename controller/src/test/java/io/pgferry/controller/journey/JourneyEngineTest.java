@@ -229,6 +229,16 @@ class JourneyEngineTest {
   }
 
   @Test
+  void onlyWhatWasStartedIsUndone() throws Exception {
+    behaviours.put(JourneyTable.C1_BLOCK_APP, () -> {
+      throw new JourneyException("PAUSE timed out");
+    });
+    assertEquals(JourneyEngine.State.FAILED, run().state());
+    assertEquals(1, runsOf(JourneyTable.C1_UNDO_UNBLOCK), "the block was started: unblock");
+    assertEquals(0, runsOf(JourneyTable.C1_UNDO_LIFT_FENCE), "the fence never started: nothing to lift");
+  }
+
+  @Test
   void aFailureAfterPromotionIsNotUndoneAndResumeFinishesThePhase() throws Exception {
     AtomicInteger failures = new AtomicInteger(1);
     behaviours.put(JourneyTable.C1_REPOINT, () -> {

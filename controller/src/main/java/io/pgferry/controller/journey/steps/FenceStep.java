@@ -43,6 +43,9 @@ final class FenceStep implements Step {
           + " only the app switch stops writes"), Map.of("fenced", "false"));
     }
     if (lift) {
+      if (!fence.isFenced()) {
+        return new StepResult("the source is not fenced: nothing to lift", Map.of("fenced", "false"));
+      }
       fence.lift();
       return new StepResult("source fence lifted: the source accepts writes again", Map.of("fenced", "false"));
     }
