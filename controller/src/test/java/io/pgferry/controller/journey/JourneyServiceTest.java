@@ -56,7 +56,7 @@ class JourneyServiceTest {
   }
 
   JourneyService service() {
-    return new JourneyService(stateDir, nodes, new JourneyWiring(p -> switcher, JourneyWiring.PLANNED_FENCE,
+    return new JourneyService(stateDir, nodes, new JourneyWiring(p -> switcher, io.pgferry.controller.journey.wiring.SourceFence::new,
         new FileArchiveInspector()), Clock.systemUTC());
   }
 

@@ -19,7 +19,7 @@ public final class JourneyTestKit {
 
   public JourneyService service() {
     return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher,
-        JourneyWiring.PLANNED_FENCE, new FileArchiveInspector()), Clock.systemUTC());
+        io.pgferry.controller.journey.wiring.SourceFence::new, new FileArchiveInspector()), Clock.systemUTC());
   }
 
   /** Writes a plan with a real archive directory; {@code timeoutLine} replaces one of the test plan's timeouts. */

@@ -10,11 +10,9 @@ import java.util.function.Function;
 
 /**
  * Puts the journey's ports together from a plan. The switch and fence implementations are chosen by the factories
- * given: {@link #live} for real runs; {@link #PLANNED_SWITCH} and {@link #PLANNED_FENCE} only describe (tests).
+ * given: {@link #live} for real runs; tests pass their own (e.g. a switch that records its calls).
  */
 public final class JourneyWiring {
-  public static final Function<Plan, AppSwitcher> PLANNED_SWITCH = plan -> new PlannedSwitcher(plan.switchSpec());
-  public static final Function<Plan, WriteFence> PLANNED_FENCE = PlannedFence::new;
 
   private final Function<Plan, AppSwitcher> switches;
   private final Function<Plan, WriteFence> fences;
