@@ -316,7 +316,8 @@ public final class JourneyEngine {
   }
 
   private Snapshot set(State state, Phase phase, String step, String message) {
-    snapshot = new Snapshot(state, phase, step, state == State.RUNNING ? snapshot.progress() : null, message);
+    boolean sameStep = state == State.RUNNING && step != null && step.equals(snapshot.step());
+    snapshot = new Snapshot(state, phase, step, sameStep ? snapshot.progress() : null, message);
     return snapshot;
   }
 

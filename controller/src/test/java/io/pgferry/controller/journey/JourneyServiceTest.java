@@ -74,6 +74,11 @@ class JourneyServiceTest {
       assertEquals("10.0.0.6/32", nodes.goals.get("a").getHbaRules(0).getAddress());
       assertEquals(NodeState.PRIMARY, nodes.statuses.get("a").getState());
 
+      var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      JourneyMetrics.bind(registry, service);
+      assertEquals(1.0, registry.get("pgferry_phase").tag("phase", "LOGICAL_SETUP").gauge().value());
+      assertEquals(0.0, registry.get("pgferry_phase").tag("phase", "CUTOVER_1").gauge().value());
+
       JourneyStatus status = service.status();
       assertEquals("WAITING", status.state());
       assertEquals("done", status.phases().get(Phase.CUTOVER_1.ordinal()).status());
