@@ -1,6 +1,8 @@
 package io.pgferry.agent;
 
 import io.pgferry.agent.cluster.BaseBackupProvider;
+import io.pgferry.agent.cluster.LocalPostgres;
+import io.pgferry.agent.cluster.PgCtl;
 import io.pgferry.agent.cluster.Observation;
 import io.pgferry.agent.cluster.PgBaseBackup;
 import io.pgferry.agent.config.AgentConfig;
@@ -89,7 +91,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private volatile boolean linkConnected;
   private volatile Runnable statusListener = () -> { };
   private volatile String lastReported = "";
-  private volatile java.util.function.Supplier<java.util.Optional<io.pgferry.proto.ArchiveStatus>> archiveStatus = java.util.Optional::empty;
+  private final List<java.util.function.Consumer<Status.Builder>> statusContributors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public NodeAgent(AgentConfig config) {
     this(config, Options.defaults());
@@ -128,6 +130,14 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     observer.scheduleWithFixedDelay(this::observeOnce, 0, options.observeEvery().toMillis(), TimeUnit.MILLISECONDS);
     converger.start();
     return this;
+  }
+
+  /**
+   * Lets another part add to every Status (the archive engine fills Status.archive). Contributors run on the
+   * caller's thread, possibly an event loop: they only copy fields they already hold.
+   */
+  public void addStatusContributor(java.util.function.Consumer<Status.Builder> contributor) {
+    statusContributors.add(contributor);
   }
 
   /** Called when what Status reports changed meaningfully (the link then sends a Status at once). */
@@ -174,8 +184,9 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         .setAgentVersion(AGENT_VERSION)
         .addAllCapabilities(capabilities())
         .setCurrentState(r.state());
-    if (r.goal() != null) {
-      b.setCurrentGoal(r.goal());
+    Goal goal = converger.goal();
+    if (goal != null) {
+      b.setCurrentGoal(goal);
     }
     return b.build();
   }
@@ -198,7 +209,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     Status.Builder b = Status.newBuilder()
         .setNodeId(config.nodeId())
         .setState(reportedState(r))
-        .setGoalGeneration(r.goalGeneration())
+        .setGoalGeneration(goalGeneration())
         .setTransition(converger.transition())
         .setLastError(converger.lastError())
         .setPgRunning(o.running())
@@ -221,13 +232,13 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         .setLeaseRemainingMs(lease.remainingMs(now))
         .setFenced(r.state() == NodeState.FENCED)
         .setPgMajor(pgMajor);
-    archiveStatus.get().ifPresent(b::setArchive);
+    statusContributors.forEach(c -> c.accept(b));
     return b.build();
   }
 
-  /** The archive engine reports restore progress and archive lag through this (Status.archive). */
-  public void archiveStatus(java.util.function.Supplier<java.util.Optional<io.pgferry.proto.ArchiveStatus>> source) {
-    this.archiveStatus = Objects.requireNonNull(source);
+  private long goalGeneration() {
+    Goal g = converger.goal();
+    return g == null ? 0 : g.getGeneration();
   }
 
   private NodeState reportedState(NodeRecord r) {
@@ -242,9 +253,9 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   @Override
   public void onAssignment(Goal goal, OptionalLong leaseExpiresAtNanos) {
-    NodeRecord r = stateFile.get();
-    if (r.goal() != null && goal.getGeneration() < r.goal().getGeneration()) {
-      LOG.fine("ignoring goal generation " + goal.getGeneration() + " (holding " + r.goal().getGeneration() + ")");
+    Goal held = converger.goal();
+    if (held != null && goal.getGeneration() < held.getGeneration()) {
+      LOG.fine("ignoring goal generation " + goal.getGeneration() + " (holding " + held.getGeneration() + ")");
       return;
     }
     if (goal.getState() == NodeState.PRIMARY && leaseExpiresAtNanos.isPresent()) {
@@ -252,12 +263,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     } else if (goal.getState() != NodeState.PRIMARY) {
       lease = Lease.NONE;
     }
-    if (!goal.equals(r.goal())) {
-      // a small JSON file write: cheap enough for the event loop, and the goal must be durable before we act on it
-      stateFile.update(rec -> rec.withGoal(goal));
-      LOG.info("new goal: " + goal.getState() + " (generation " + goal.getGeneration() + ")");
-      converger.wake();
-    }
+    converger.offerGoal(goal); // persisted on the converger thread: no file I/O on the event loop
   }
 
   @Override
@@ -338,18 +344,15 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     if (!DataDir.holdsCluster(dataDir)) {
       return NodeState.EMPTY;
     }
-    if (!ctx0().pgCtl().isRunning()) {
+    var pg = config.postgres();
+    if (!new PgCtl(pg.binDir(), dataDir, pg.osUser()).isRunning()) {
       return NodeState.STOPPED;
     }
-    try {
-      return ctx0().localPostgres().isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
+    try (LocalPostgres local = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile())) {
+      return local.isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
     } catch (java.sql.SQLException e) {
-      return NodeState.STOPPED;
+      return NodeState.STOPPED; // running but not answering: the first transition finds out more
     }
-  }
-
-  private NodeContext ctx0() {
-    return new NodeContext(config, null, pgMajor);
   }
 
   /** {version, major} from `postgres --version`, e.g. {"15.18", "15"}. */

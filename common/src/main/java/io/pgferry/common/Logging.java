@@ -1,9 +1,8 @@
 package io.pgferry.common;
 
-import java.io.PrintStream;
 import java.time.Instant;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
@@ -19,9 +18,24 @@ public final class Logging {
   public static void configure(boolean json, Level level) {
     LogManager.getLogManager().reset();
     Logger root = Logger.getLogger("");
-    ConsoleHandler handler = new ConsoleHandler() {
-      {
-        setOutputStream(new PrintStream(System.err, true));
+    // Not ConsoleHandler + setOutputStream: that closes the handler's previous stream, which is System.err itself.
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        if (isLoggable(r)) {
+          System.err.print(getFormatter().format(r));
+          System.err.flush();
+        }
+      }
+
+      @Override
+      public void flush() {
+        System.err.flush();
+      }
+
+      @Override
+      public void close() {
+        flush();
       }
     };
     handler.setLevel(level);

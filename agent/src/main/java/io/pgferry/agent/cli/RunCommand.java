@@ -41,7 +41,7 @@ public final class RunCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     ArchiveExtension archive = new ArchiveExtension(cfg);
     NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(archive.rows(), archive.providers()));
-    agent.archiveStatus(archive::status);
+    archive.attach(agent);
     AgentMetrics metrics = new AgentMetrics(agent);
     archive.registerMetrics(metrics.registry());
     HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);

@@ -40,6 +40,7 @@ public final class Converger implements AutoCloseable {
   private final LongSupplier clock;
   private final Runnable onChange;
   private final Object wake = new Object();
+  private final java.util.concurrent.atomic.AtomicReference<Goal> pendingGoal = new java.util.concurrent.atomic.AtomicReference<>();
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong cycles = new AtomicLong();
   private boolean wakeRequested;
@@ -65,6 +66,44 @@ public final class Converger implements AutoCloseable {
     thread = new Thread(this::loop, "pgferry-converger");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /**
+   * Hands over a goal from the link (an event-loop thread): it is persisted by the converger thread at the start of
+   * its next cycle, before anything acts on it. Older generations than the held or pending goal are ignored.
+   * Returns false when ignored.
+   */
+  public boolean offerGoal(Goal goal) {
+    Goal held = ctx.stateFile().get().goal();
+    if (held != null && goal.getGeneration() < held.getGeneration()) {
+      return false;
+    }
+    Goal prev = pendingGoal.getAndAccumulate(goal, (old, g) -> old != null && g.getGeneration() < old.getGeneration() ? old : g);
+    if (prev != null && goal.getGeneration() < prev.getGeneration()) {
+      return false;
+    }
+    if (!goal.equals(held) || prev != null) {
+      wake();
+    }
+    return true;
+  }
+
+  /** The goal the node is converging to: a pending one if any, else the persisted one (null: none). */
+  public Goal goal() {
+    Goal p = pendingGoal.get();
+    return p != null ? p : ctx.stateFile().get().goal();
+  }
+
+  private void persistPendingGoal() {
+    Goal p = pendingGoal.getAndSet(null);
+    if (p == null) {
+      return;
+    }
+    NodeRecord r = ctx.stateFile().get();
+    if ((r.goal() == null || p.getGeneration() >= r.goal().getGeneration()) && !p.equals(r.goal())) {
+      ctx.stateFile().update(rec -> rec.withGoal(p));
+      LOG.info("new goal: " + p.getState() + " (generation " + p.getGeneration() + ")");
+    }
   }
 
   /** Asks for a new cycle now (a new goal, a lease change). */
@@ -158,6 +197,7 @@ public final class Converger implements AutoCloseable {
   }
 
   private void cycle() throws Exception {
+    persistPendingGoal();
     NodeRecord r = ctx.stateFile().get();
     Goal goal = r.goal();
     if (leaseLost(r)) {

@@ -29,6 +29,7 @@ public final class NodeContext {
   private final Map<BaseBackupMethod, BaseBackupProvider> backupProviders = new LinkedHashMap<>();
   private final List<String> actedSteps = Collections.synchronizedList(new ArrayList<>());
   private volatile String progress = "";
+  private volatile java.util.function.Function<Goal, String> restoreCommand = goal -> null;
 
   public NodeContext(AgentConfig config, StateFile stateFile, int serverMajor) {
     this.config = config;
@@ -87,6 +88,18 @@ public final class NodeContext {
 
   public Map<BaseBackupMethod, BaseBackupProvider> backupProviders() {
     return backupProviders;
+  }
+
+  /**
+   * The restore_command a standby gets for this goal (null: none). The archive engine sets it, so a streaming
+   * standby can also fetch WAL from the archive when its upstream no longer has it.
+   */
+  public void restoreCommand(java.util.function.Function<Goal, String> forGoal) {
+    this.restoreCommand = forGoal;
+  }
+
+  public String restoreCommandFor(Goal goal) {
+    return restoreCommand.apply(goal);
   }
 
   /** Settings pgferry manages for every role: where PostgreSQL listens, plus the config's and the goal's extras. */

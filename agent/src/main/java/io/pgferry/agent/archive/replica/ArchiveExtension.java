@@ -103,12 +103,16 @@ public final class ArchiveExtension implements AutoCloseable {
         ServerConfig.writeIfAbsent(target, settings(null));
         chownConfig(target);
       }
-
-      @Override
-      public String restoreCommand(Goal goal) {
-        return ArchiveExtension.this.restoreCommand(goal);
-      }
     });
+  }
+
+  /**
+   * Hooks into a built agent: Status.archive, and restore_command for standbys (so one built with the ARCHIVE
+   * method reaches consistency, and any standby can fall back to the archive when its upstream lost the WAL).
+   */
+  public void attach(io.pgferry.agent.NodeAgent agent) {
+    agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
+    agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
   }
 
   /** Mounts POST /wal-fetch on the agent's HTTP router (before it listens). */
