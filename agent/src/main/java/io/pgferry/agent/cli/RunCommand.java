@@ -45,10 +45,9 @@ public final class RunCommand implements Callable<Integer> {
     AgentMetrics metrics = new AgentMetrics(agent);
     archive.registerMetrics(metrics.registry());
     HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
-    archive.mountBefore(vertx, http.router());
     http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    archive.publishPort(http.port());
-    LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port());
+    int walFetchPort = archive.startWalFetchEndpoint(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
+    LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port() + ", wal-fetch on 127.0.0.1:" + walFetchPort);
 
     // ---- LINK: the lead wires the controller link here (io.pgferry.agent.link.LinkClient): ----
     //   LinkClient link = new LinkClient(vertx, <controller address, tls, insecure from cfg>, agent);

@@ -25,7 +25,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,14 +114,13 @@ public final class ArchiveExtension implements AutoCloseable {
     agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
   }
 
-  /** Mounts POST /wal-fetch on the agent's HTTP router (before it listens). */
-  public void mountBefore(Vertx vertx, Router router) {
-    WalFetchEndpoint.mount(vertx, router, () -> prefetcher);
-  }
-
-  /** Publishes the agent's HTTP port in state_dir/wal-fetch.port for the shell client (bin/pgferry-agent). */
-  public void publishPort(int port) throws IOException {
-    WalFetchEndpoint.writePortFile(config.stateDir(), port);
+  /**
+   * Starts POST /wal-fetch on its own server bound to 127.0.0.1 whatever http.host is (restore_command runs on
+   * this host; the endpoint writes files into the data dir, so it is never reachable from the network), and
+   * publishes its port in state_dir/wal-fetch.port for the clients (bin/pgferry-agent's curl path, wal-fetch).
+   */
+  public io.vertx.core.Future<io.vertx.core.http.HttpServer> startWalFetchEndpoint(Vertx vertx) {
+    return WalFetchEndpoint.start(vertx, 0, () -> prefetcher, config.stateDir());
   }
 
   public void registerMetrics(MeterRegistry registry) {
@@ -168,7 +166,7 @@ public final class ArchiveExtension implements AutoCloseable {
   }
 
   String restoreCommand(Goal goal) {
-    return ArchiveRecoveryConfig.restoreCommand(AgentLauncher.command(), archiveUrl(goal), config.stateDir());
+    return AgentLauncher.restoreCommand(AgentLauncher.command(), archiveUrl(goal), config.stateDir());
   }
 
   private synchronized void ensurePrefetcher(String url) throws IOException {

@@ -118,7 +118,8 @@ public final class WalFetch {
   private <T> T retrying(Backoff.Retriable<T> action) throws IOException {
     try {
       return backoff.retry(STORAGE_ATTEMPTS, action,
-          e -> e instanceof IOException && !(e instanceof NoSuchObjectException) && !(e instanceof CorruptDataException));
+          e -> e instanceof IOException && !(e instanceof NoSuchObjectException) && !(e instanceof CorruptDataException)
+              && !(e instanceof io.pgferry.agent.archive.storage.StorageAccessException));
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {
