@@ -98,6 +98,7 @@ public final class ArchiveExtension implements AutoCloseable {
 
       @Override
       public void fetchInto(Path target, Goal goal) throws Exception {
+        ensurePrefetcher(archiveUrl(goal)); // the standby's restore_command asks this agent
         new BackupFetch(store(archiveUrl(goal)), 4, (d, t, m) -> { }, config.postgres().osUser()).fetch(target, BackupCatalog.LATEST, Map.of());
         ServerConfig.writeIfAbsent(target, settings(null));
         chownConfig(target);
