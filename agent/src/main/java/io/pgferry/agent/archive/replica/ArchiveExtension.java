@@ -1,5 +1,6 @@
 package io.pgferry.agent.archive.replica;
 
+import io.pgferry.agent.NodeAgent;
 import io.pgferry.agent.archive.ArchiveStores;
 import io.pgferry.agent.archive.backup.BackupFetch;
 import io.pgferry.agent.archive.format.BackupCatalog;
@@ -24,7 +25,9 @@ import io.pgferry.proto.NodeState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,7 +113,7 @@ public final class ArchiveExtension implements AutoCloseable {
    * Hooks into a built agent: Status.archive, and restore_command for standbys (so one built with the ARCHIVE
    * method reaches consistency, and any standby can fall back to the archive when its upstream lost the WAL).
    */
-  public void attach(io.pgferry.agent.NodeAgent agent) {
+  public void attach(NodeAgent agent) {
     agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
     agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
   }
@@ -120,7 +123,7 @@ public final class ArchiveExtension implements AutoCloseable {
    * this host; the endpoint writes files into the data dir, so it is never reachable from the network), and
    * publishes its port in state_dir/wal-fetch.port for the clients (bin/pgferry-agent's curl path, wal-fetch).
    */
-  public io.vertx.core.Future<io.vertx.core.http.HttpServer> startWalFetchEndpoint(Vertx vertx) {
+  public Future<HttpServer> startWalFetchEndpoint(Vertx vertx) {
     return WalFetchEndpoint.start(vertx, 0, () -> prefetcher, config.stateDir());
   }
 
