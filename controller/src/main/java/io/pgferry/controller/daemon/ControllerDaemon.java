@@ -4,6 +4,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.Tls;
 import io.pgferry.controller.cli.ControllerConfig;
+import io.pgferry.controller.journey.JourneyMetrics;
+import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
 import io.pgferry.controller.web.ControllerHttp;
@@ -12,16 +15,18 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.time.Clock;
 
-/** The running controller: the agent link server, the node directory behind it, and the HTTP side. */
+/** The running controller: the agent link server, the node directory behind it, the journey, and the HTTP side. */
 public final class ControllerDaemon {
   private final LinkDirectory directory;
   private final LinkServer link;
   private final HttpServer http;
+  private final JourneyService journey;
 
-  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http) {
+  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, JourneyService journey) {
     this.directory = directory;
     this.link = link;
     this.http = http;
+    this.journey = journey;
   }
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
@@ -39,10 +44,13 @@ public final class ControllerDaemon {
       Tls tls = loaded.tls();
       LinkDirectory directory = loaded.directory();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      JourneyService journey = new JourneyService(config.stateDir(), directory, JourneyWiring.live(config.stateDir()), clock);
+      JourneyMetrics.bind(registry, journey);
       return LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
-          .compose(link -> new ControllerHttp(vertx, directory, registry, clock).listen(config.http().host(), config.http().port())
+          .compose(link -> new ControllerHttp(vertx, directory, registry, clock, journey)
+              .listen(config.http().host(), config.http().port())
               .onFailure(e -> link.close())
-              .map(http -> new ControllerDaemon(directory, link, http)));
+              .map(http -> new ControllerDaemon(directory, link, http, journey)));
     });
   }
 
@@ -60,7 +68,16 @@ public final class ControllerDaemon {
     return http.actualPort();
   }
 
+  public JourneyService journey() {
+    return journey;
+  }
+
   public Future<Void> close() {
+    try {
+      journey.close();
+    } catch (java.io.IOException e) {
+      java.util.logging.Logger.getLogger(ControllerDaemon.class.getName()).warning("closing the journal: " + e.getMessage());
+    }
     return Future.join(link.close(), http.close()).mapEmpty();
   }
 }
