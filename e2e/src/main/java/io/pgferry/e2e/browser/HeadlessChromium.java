@@ -93,8 +93,13 @@ public final class HeadlessChromium implements AutoCloseable {
     return eval("(document.querySelector(" + JSON.valueToTree(selector) + ") || {}).textContent || ''").asText();
   }
 
+  /** The whole page (beyond the window when it is taller), as PNG. */
   public void screenshot(Path png) throws IOException {
-    JsonNode shot = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));
+    JsonNode size = call("Page.getLayoutMetrics", JSON.createObjectNode()).path("cssContentSize");
+    ObjectNode params = JSON.createObjectNode().put("format", "png").put("captureBeyondViewport", true);
+    params.putObject("clip").put("x", 0).put("y", 0).put("width", size.path("width").asDouble())
+        .put("height", size.path("height").asDouble()).put("scale", 1);
+    JsonNode shot = call("Page.captureScreenshot", params);
     Files.createDirectories(png.toAbsolutePath().getParent());
     Files.write(png, Base64.getDecoder().decode(shot.path("data").asText()));
   }

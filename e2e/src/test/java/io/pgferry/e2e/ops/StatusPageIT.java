@@ -87,7 +87,7 @@ class StatusPageIT {
         assertTrue(running.path("phaseText").asText().contains("STANDBY"), "the next phases are listed: " + running);
         assertTrue(running.path("phaseText").asText().contains("next"), "the next phase is marked: " + running);
         assertTrue(running.path("updates").asInt() > before.path("updates").asInt(), "updated without a reload");
-        upstream.execute("insert into t(note) select repeat('y', 200) from generate_series(1, 20000)");
+        upstream.execute("insert into t(note) select repeat('y', 200) from generate_series(1, 100000)");
         int updates = running.path("updates").asInt();
         awaitPage(chromium, "three more updates (a few more seconds on the chart)", s -> s.path("updates").asInt() >= updates + 3);
         chromium.screenshot(shots.resolve("status-page.png"));

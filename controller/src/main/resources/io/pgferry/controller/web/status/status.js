@@ -2,7 +2,8 @@
 "use strict";
 (function () {
   const POLL_MS = 1000;
-  const WINDOW_MS = 10 * 60 * 1000;
+  const MAX_WINDOW_MS = 10 * 60 * 1000;
+  const MIN_WINDOW_MS = 60 * 1000;
   const COLORS = ["#1a6fd1", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#5c940d"];
   const STATE_CLASS = { RUNNING: "run", WAITING: "warn", FINISHED: "ok", FAILED: "bad", STOPPED: "bad",
                         INTERRUPTED: "warn", IDLE: "muted" };
@@ -100,12 +101,13 @@
     body.replaceChildren(...nodes.map((n) => {
       const s = n.status || {};
       const lag = s.upstream_lag_bytes >= 0 ? Number(s.upstream_lag_bytes) : Number(s.replay_lag_bytes);
-      const stateText = (s.state || "–") + (s.transition ? " (" + s.transition + ")" : "");
+      const stateCell = el("td", {}, el("strong", {}, s.state || "–"));
+      if (s.transition) stateCell.append(el("span", { class: "sub", title: s.transition }, s.transition));
       const goal = n.goal && n.goal.state ? n.goal.state : "–";
       return el("tr", { "data-node": n.node_id, "data-state": s.state || "" },
         el("td", {}, el("strong", {}, n.node_id)),
-        el("td", {}, (roles[n.node_id] || "").replace("_", " ") || "–"),
-        el("td", {}, stateText),
+        el("td", { class: "nowrap" }, (roles[n.node_id] || "").replace("_", " ") || "–"),
+        stateCell,
         el("td", {}, goal),
         el("td", {}, el("span", { class: "badge " + (n.connected ? "ok" : "bad") }, n.connected ? "up" : "down")),
         el("td", { class: "num" }, bytes(lag)),
@@ -136,19 +138,25 @@
     const m = { l: 64, r: 12, t: 10, b: 40 };
     const series = Object.entries((history && history.nodes) || {});
     const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "replication lag" });
-    const now = Math.max(Date.now(), ...series.flatMap(([, pts]) => pts.map((p) => p[0])));
-    const t0 = now - WINDOW_MS;
+    const times = series.flatMap(([, pts]) => pts.map((p) => p[0]));
+    const now = Math.max(Date.now(), ...times);
+    // the window grows with the history kept, from one minute up to ten
+    const span = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, now - Math.min(now, ...times)));
+    const t0 = now - span;
     const max = niceMax(Math.max(0, ...series.flatMap(([, pts]) => pts.map((p) => p[1]))));
-    const x = (t) => m.l + (t - t0) / WINDOW_MS * (width - m.l - m.r);
+    const x = (t) => m.l + (t - t0) / span * (width - m.l - m.r);
     const y = (v) => height - m.b - v / max * (height - m.t - m.b);
     for (let i = 0; i <= 4; i++) {
       const v = max * i / 4;
       root.append(svg("line", { class: i ? "grid" : "axis", x1: m.l, x2: width - m.r, y1: y(v), y2: y(v) }));
       root.append(svg("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end" }, bytes(v)));
     }
-    for (let min = 10; min >= 0; min -= 2) {
-      const t = now - min * 60000;
-      root.append(svg("text", { x: x(t), y: height - m.b + 14, "text-anchor": "middle" }, min ? "-" + min + " min" : "now"));
+    const step = [10, 30, 60, 120].map((s) => s * 1000).find((s) => span / s <= 6) || 120000;
+    for (let ago = Math.floor(span / step) * step; ago >= 0; ago -= step) {
+      const label = ago === 0 ? "now" : ago < 60000 ? "-" + ago / 1000 + " s" : "-" + ago / 60000 + " min";
+      root.append(svg("line", { class: "grid", x1: x(now - ago), x2: x(now - ago), y1: m.t, y2: height - m.b }));
+      const anchor = ago === 0 ? "end" : x(now - ago) - m.l < 24 ? "start" : "middle";
+      root.append(svg("text", { x: x(now - ago), y: height - m.b + 14, "text-anchor": anchor }, label));
     }
     const legend = svg("g", { class: "legend" });
     series.forEach(([id, pts], i) => {
