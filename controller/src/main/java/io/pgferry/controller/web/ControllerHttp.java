@@ -47,7 +47,7 @@ public final class ControllerHttp {
                         JourneyService journey) {
     this.vertx = vertx;
     this.journey = journey;
-    this.lagHistory = new LagHistory(directory, clock, LAG_SAMPLES);
+    this.lagHistory = new LagHistory(directory::all, clock, LAG_SAMPLES);
     this.directory = directory;
     this.registry = registry;
     this.clock = clock;

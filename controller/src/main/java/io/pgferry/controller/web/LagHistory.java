@@ -1,6 +1,5 @@
 package io.pgferry.controller.web;
 
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.proto.Status;
 import io.vertx.core.json.JsonArray;
@@ -8,8 +7,10 @@ import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The replication lag each node reported, sampled at a fixed interval and kept for a bounded number of samples, so
@@ -17,21 +18,22 @@ import java.util.Map;
  * current position minus replay) when the agent knows it, else receive minus replay (the journey's rule).
  */
 public final class LagHistory {
-  private final NodeDirectory directory;
+  private final Supplier<List<NodeView>> nodes;
   private final Clock clock;
   private final int capacity;
   private final Map<String, Deque<long[]>> samples = new LinkedHashMap<>();
 
-  public LagHistory(NodeDirectory directory, Clock clock, int capacity) {
-    this.directory = directory;
+  /** @param nodes the directory's current view of every node (in memory: cheap on an event loop) */
+  public LagHistory(Supplier<List<NodeView>> nodes, Clock clock, int capacity) {
+    this.nodes = nodes;
     this.clock = clock;
     this.capacity = capacity;
   }
 
-  /** Records one sample per node that has reported a status (the directory is in memory: cheap on an event loop). */
+  /** Records one sample per node that has reported a status. */
   public synchronized void sample() {
     long now = clock.millis();
-    for (NodeView node : directory.all()) {
+    for (NodeView node : nodes.get()) {
       Status s = node.status();
       if (s == null || s.getSeq() == 0) {
         continue;
