@@ -88,11 +88,6 @@ public final class HeadlessChromium implements AutoCloseable {
     return result.path("result").path("value");
   }
 
-  /** The page's text content of the first element matching {@code selector}, "" when there is none. */
-  public String text(String selector) {
-    return eval("(document.querySelector(" + JSON.valueToTree(selector) + ") || {}).textContent || ''").asText();
-  }
-
   /** The whole page (beyond the window when it is taller), as PNG. */
   public void screenshot(Path png) throws IOException {
     JsonNode size = call("Page.getLayoutMetrics", JSON.createObjectNode()).path("cssContentSize");
