@@ -40,18 +40,29 @@ public final class Subscription implements SqlAction<Boolean> {
     this.failover = failover;
   }
 
-  String createSql(boolean withPassword) {
+  private String shown() {
+    PgEndpoint p = publisherAsSeenBySubscriber;
+    return createSql(p.password() == null ? p : p.withUser(p.user(), "***"));
+  }
+
+  private String redact(String text) {
+    String pw = publisherAsSeenBySubscriber.password();
+    String out = pw == null || pw.isEmpty() || text == null ? text : text.replace(pw, "***");
+    return Secrets.redact(out);
+  }
+
+  String createSql(PgEndpoint publisher) {
     List<String> with = new ArrayList<>(List.of("copy_data = " + copyData, "create_slot = true", "slot_name = " + Sql.literal(slot)));
     if (failover) {
       with.add("failover = true");
     }
-    return "CREATE SUBSCRIPTION " + Sql.ident(name) + " CONNECTION " + Sql.literal(publisherAsSeenBySubscriber.conninfo(withPassword))
+    return "CREATE SUBSCRIPTION " + Sql.ident(name) + " CONNECTION " + Sql.literal(publisher.conninfo(true))
         + " PUBLICATION " + Sql.ident(publication) + " WITH (" + String.join(", ", with) + ")";
   }
 
   @Override
   public List<String> describe() {
-    return List.of("on " + subscriber + ": " + Secrets.redact(createSql(true)) + "  -- unless subscription " + name + " exists"
+    return List.of("on " + subscriber + ": " + shown() + "  -- unless subscription " + name + " exists"
         + (failover ? "; failover needs PostgreSQL 17+ on both sides" : ""));
   }
 
@@ -76,9 +87,9 @@ public final class Subscription implements SqlAction<Boolean> {
         }
       }
       try {
-        Sql.execute(c, createSql(true));
+        Sql.execute(c, createSql(publisherAsSeenBySubscriber));
       } catch (SQLException e) {
-        throw new SQLException(Secrets.redact(e.getMessage()), e.getSQLState()); // no cause: its text may hold the conninfo
+        throw new SQLException(redact(e.getMessage()), e.getSQLState()); // no cause: its text may hold the conninfo
       }
       return true;
     }
