@@ -17,6 +17,11 @@ final class ControllerEndpoint {
   Path config;
 
   ControllerApi api() {
+    return new ControllerApi(baseUri());
+  }
+
+  /** The controller's base URL, checked. */
+  URI baseUri() {
     if (url != null && config != null) {
       throw new UsageException("give --controller or --config, not both");
     }
@@ -38,6 +43,6 @@ final class ControllerEndpoint {
     if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
       throw new UsageException("--controller '" + target + "' is not an http(s) URL, e.g. " + DEFAULT_URL);
     }
-    return new ControllerApi(uri);
+    return uri;
   }
 }

@@ -10,6 +10,11 @@ import picocli.CommandLine.Command;
         NodesCommand.class,
         NodeCommand.class,
         CertsCommand.class,
+        PlanCommand.class,
+        ApplyCommand.class,
+        StatusCommand.class,
+        ResumeCommand.class,
+        AbortCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec

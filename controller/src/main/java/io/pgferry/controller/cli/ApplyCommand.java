@@ -1,0 +1,34 @@
+package io.pgferry.controller.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgferry.controller.plan.PlanLoader;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "apply", mixinStandardHelpOptions = true,
+    description = "Checks the plan, hands it to the controller and runs the journey, following its progress until it"
+        + " stops (--detach: return at once). Exit 0 when it finished or waits at a phase not built yet, 1 when it"
+        + " failed or was aborted.")
+public final class ApplyCommand implements Callable<Integer> {
+  @Option(names = "--plan", required = true, description = "the plan file (plan.yaml)")
+  Path plan;
+
+  @Option(names = "--detach", description = "do not follow the journey")
+  boolean detach;
+
+  @Mixin
+  ControllerOptions controller;
+
+  @Override
+  public Integer call() throws Exception {
+    PlanLoader.Loaded loaded = PlanLoader.load(plan);
+    loaded.warnings().forEach(w -> System.err.println(w.format(plan.getFileName().toString())));
+    ControllerClient client = controller.client();
+    JsonNode answer = client.post("api/journey/apply?name=" + plan.getFileName(), loaded.text(), "application/yaml");
+    System.out.println(answer.path("message").asText());
+    return detach ? 0 : Follow.untilStopped(client, System.out);
+  }
+}

@@ -1,0 +1,28 @@
+package io.pgferry.controller.cli;
+
+import io.pgferry.controller.journey.PlanRenderer;
+import io.pgferry.controller.journey.steps.JourneySteps;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.plan.PlanLoader;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = "Checks a plan and prints every phase and step with the exact SQL, commands and HTTP calls it will"
+        + " make. Touches nothing.")
+public final class PlanCommand implements Callable<Integer> {
+  @Option(names = "--plan", required = true, description = "the plan file (plan.yaml)")
+  Path plan;
+
+  @Override
+  public Integer call() {
+    PlanLoader.Loaded loaded = PlanLoader.load(plan);
+    var wiring = JourneyWiring.defaults();
+    var ports = wiring.ports(loaded.plan(), null);
+    System.out.print(PlanRenderer.render(plan.getFileName().toString(), loaded.plan(), loaded.warnings(),
+        JourneySteps.build(loaded.plan(), ports), ports.switcher().name()));
+    return 0;
+  }
+}

@@ -1,0 +1,24 @@
+package io.pgferry.controller.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "resume", mixinStandardHelpOptions = true,
+    description = "Continues the journey from where its journal says it is (after a controller crash, a failure"
+        + " fixed by hand, or an abort). Steps already done are not done again.")
+public final class ResumeCommand implements Callable<Integer> {
+  @Option(names = "--detach", description = "do not follow the journey")
+  boolean detach;
+
+  @Mixin
+  ControllerOptions controller;
+
+  @Override
+  public Integer call() {
+    ControllerClient client = controller.client();
+    System.out.println(client.post("api/journey/resume", "", "text/plain").path("message").asText());
+    return detach ? 0 : Follow.untilStopped(client, System.out);
+  }
+}

@@ -1,0 +1,34 @@
+package io.pgferry.controller.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintStream;
+
+/** The human form of a JourneyStatus. */
+final class StatusPrinter {
+  private StatusPrinter() {}
+
+  static void print(JsonNode s, PrintStream out) {
+    out.println("journey: " + s.path("state").asText() + (s.hasNonNull("phase") ? " in " + s.path("phase").asText() : "")
+        + (s.hasNonNull("step") ? " at " + s.path("step").asText() : ""));
+    if (s.hasNonNull("progress")) {
+      out.println("  progress: " + s.path("progress").asText());
+    }
+    if (s.hasNonNull("message")) {
+      out.println("  " + s.path("message").asText());
+    }
+    StringBuilder phases = new StringBuilder("  phases:");
+    for (JsonNode p : s.path("phases")) {
+      phases.append(' ').append(p.path("name").asText()).append('=').append(p.path("status").asText());
+    }
+    out.println(phases);
+    for (JsonNode n : s.path("nodes")) {
+      out.printf("  node %-8s %-16s %-9s state %-17s goal %-17s tl %d replay %s lag %s archive-lag %s%s%n",
+          n.path("id").asText(), n.path("role").asText(), n.path("connected").asBoolean() ? "connected" : "OFFLINE",
+          n.path("state").asText(), n.path("goal").asText() + "#" + n.path("goal_generation").asLong(),
+          n.path("timeline").asInt(), n.path("replay_lsn").asText("-"),
+          n.path("upstream_lag_bytes").asLong(-1) >= 0 ? n.path("upstream_lag_bytes").asLong() + "B" : "-",
+          n.path("archive_lag_segments").asLong(-1) >= 0 ? n.path("archive_lag_segments").asLong() + " seg" : "-",
+          n.path("last_error").asText().isEmpty() ? "" : "  error: " + n.path("last_error").asText());
+    }
+  }
+}

@@ -1,0 +1,19 @@
+package io.pgferry.controller.journey;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Map;
+
+/** One line of the journal. {@code at} is an ISO-8601 instant; {@code phase}/{@code step} are null when not about one. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record JournalRecord(long seq, String at, Event event, String phase, String step, String message,
+                            Map<String, String> evidence) {
+  public enum Event {
+    JOURNEY_STARTED, PHASE_STARTED, PHASE_DONE, STEP_STARTED, STEP_DONE, STEP_FAILED, STEP_INTERRUPTED,
+    /** After an undo: the phase's steps count as not done, so a resume starts the phase afresh. */
+    PHASE_RESET,
+    ABORT_REQUESTED,
+    /** The engine stopped: aborted, failed, or waiting at a phase this build does not have. */
+    JOURNEY_STOPPED,
+    JOURNEY_FINISHED
+  }
+}

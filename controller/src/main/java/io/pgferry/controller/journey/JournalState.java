@@ -1,0 +1,123 @@
+package io.pgferry.controller.journey;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** What the journal says happened, replayed from its records (pure; no I/O). */
+public final class JournalState {
+  /** What is known of one step. */
+  public record StepState(int starts, boolean done, Instant firstStartedAt, Instant doneAt, Map<String, String> evidence,
+                          String lastError) {
+    static final StepState NONE = new StepState(0, false, null, null, Map.of(), null);
+  }
+
+  private final Map<String, StepState> steps = new HashMap<>();
+  private String planFingerprint;
+  private Phase phase;
+  private final java.util.Set<Phase> donePhases = java.util.EnumSet.noneOf(Phase.class);
+  private final Map<Phase, Instant> phaseStarted = new java.util.EnumMap<>(Phase.class);
+  private final Map<Phase, Instant> phaseDone = new java.util.EnumMap<>(Phase.class);
+  private JournalRecord lastStop;
+  private boolean finished;
+  private boolean started;
+
+  private JournalState() {}
+
+  public static JournalState replay(List<JournalRecord> records) {
+    JournalState s = new JournalState();
+    for (JournalRecord r : records) {
+      s.apply(r);
+    }
+    return s;
+  }
+
+  private void apply(JournalRecord r) {
+    Instant at = Instant.parse(r.at());
+    switch (r.event()) {
+      case JOURNEY_STARTED -> {
+        started = true;
+        lastStop = null;
+        if (r.evidence() != null && r.evidence().containsKey("plan_sha256")) {
+          planFingerprint = r.evidence().get("plan_sha256");
+        }
+      }
+      case PHASE_STARTED -> {
+        phase = Phase.valueOf(r.phase());
+        phaseStarted.putIfAbsent(phase, at);
+      }
+      case PHASE_DONE -> {
+        donePhases.add(Phase.valueOf(r.phase()));
+        phaseDone.put(Phase.valueOf(r.phase()), at);
+      }
+      case STEP_STARTED -> {
+        StepState old = step(r.step());
+        steps.put(r.step(), new StepState(old.starts() + 1, old.done(),
+            old.firstStartedAt() == null ? at : old.firstStartedAt(), old.doneAt(), old.evidence(), old.lastError()));
+      }
+      case STEP_DONE -> {
+        StepState old = step(r.step());
+        steps.put(r.step(), new StepState(old.starts(), true, old.firstStartedAt() == null ? at : old.firstStartedAt(),
+            at, r.evidence() == null ? Map.of() : r.evidence(), null));
+      }
+      case STEP_FAILED, STEP_INTERRUPTED -> {
+        StepState old = step(r.step());
+        steps.put(r.step(), new StepState(old.starts(), old.done(), old.firstStartedAt(), old.doneAt(), old.evidence(),
+            r.message()));
+      }
+      case PHASE_RESET -> {
+        Phase p = Phase.valueOf(r.phase());
+        steps.keySet().removeIf(id -> JourneyTable.phaseOf(id).orElse(null) == p);
+        donePhases.remove(p);
+      }
+      case JOURNEY_STOPPED -> lastStop = r;
+      case JOURNEY_FINISHED -> finished = true;
+      case ABORT_REQUESTED -> { }
+    }
+  }
+
+  public StepState step(String id) {
+    return steps.getOrDefault(id, StepState.NONE);
+  }
+
+  public boolean isDone(String stepId) {
+    return step(stepId).done();
+  }
+
+  public boolean started() {
+    return started;
+  }
+
+  public Optional<String> planFingerprint() {
+    return Optional.ofNullable(planFingerprint);
+  }
+
+  /** The phase in progress (or last entered), empty before the first. */
+  public Optional<Phase> phase() {
+    return Optional.ofNullable(phase);
+  }
+
+  /** When the phase was first entered (its duration for reports counts from here), if it was. */
+  public Optional<Instant> phaseStartedAt(Phase p) {
+    return Optional.ofNullable(phaseStarted.get(p));
+  }
+
+  public Optional<Instant> phaseDoneAt(Phase p) {
+    return Optional.ofNullable(phaseDone.get(p));
+  }
+
+  public boolean phaseDone(Phase p) {
+    return donePhases.contains(p);
+  }
+
+  /** The last stop record, if the journey is stopped (not running and not finished). */
+  public Optional<JournalRecord> lastStop() {
+    return Optional.ofNullable(lastStop);
+  }
+
+  public boolean finished() {
+    return finished;
+  }
+}

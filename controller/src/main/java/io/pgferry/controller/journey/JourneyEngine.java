@@ -1,0 +1,336 @@
+package io.pgferry.controller.journey;
+
+import io.pgferry.common.Secrets;
+import io.pgferry.controller.journey.JournalRecord.Event;
+import io.pgferry.controller.plan.Plan;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs the journey: phase by phase as the {@link JourneyTable} says, one step at a time, each recorded in the
+ * {@link Journal} before and after. Call {@link #run} on a worker thread (never an event loop); it returns when the
+ * journey finishes, fails, is aborted, or reaches a phase this build has no steps for.
+ *
+ * <p>Rules: a step recorded done is never run again. A step recorded started but not done is re-run when it is
+ * idempotent; otherwise its {@link Step#check} decides (done: record it; not done: run it; unknown: stop for a
+ * person). An abort is honoured at step boundaries and inside waits, except between a phase's point of no return
+ * and its end. A failure or abort before the point of no return runs the phase's undo steps.
+ */
+public final class JourneyEngine {
+  public enum State { IDLE, RUNNING, WAITING, STOPPED, FAILED, FINISHED }
+
+  /** What the engine is doing now, for `pgferry status`. */
+  public record Snapshot(State state, Phase phase, String step, String progress, String message) {}
+
+  private final Plan plan;
+  private final String planFingerprint;
+  private final Map<String, Step> steps;
+  private final Journal journal;
+  private final JourneyPorts ports;
+  private final Clock clock;
+  private final JourneyListener listener;
+  private final AtomicBoolean abortRequested = new AtomicBoolean();
+  private volatile Snapshot snapshot = new Snapshot(State.IDLE, null, null, null, null);
+
+  public JourneyEngine(Plan plan, String planText, Map<String, Step> steps, Journal journal, JourneyPorts ports,
+                       Clock clock, JourneyListener listener) {
+    this.plan = plan;
+    this.planFingerprint = sha256(planText);
+    this.steps = Map.copyOf(steps);
+    this.journal = journal;
+    this.ports = ports;
+    this.clock = clock;
+    this.listener = listener;
+  }
+
+  public Snapshot snapshot() {
+    return snapshot;
+  }
+
+  /** Asks the engine to stop at the next safe point. Returns at once; {@link #run} says where it stopped. */
+  public void requestAbort() {
+    if (abortRequested.compareAndSet(false, true)) {
+      record(Event.ABORT_REQUESTED, snapshot.phase(), snapshot.step(), "abort requested", Map.of());
+    }
+  }
+
+  public Snapshot run() {
+    try {
+      return runPhases();
+    } catch (RuntimeException e) {
+      // e.g. the journal cannot be written: stop here, nothing more may be done without a record of it
+      java.util.logging.Logger.getLogger(JourneyEngine.class.getName())
+          .log(java.util.logging.Level.SEVERE, "journey stopped by an internal error", e);
+      return set(State.FAILED, snapshot.phase(), snapshot.step(), "stopped by an internal error: " + message(e)
+          + "; fix it and `pgferry resume`");
+    }
+  }
+
+  private Snapshot runPhases() {
+    JournalState st = journal.state();
+    if (st.finished()) {
+      return set(State.FINISHED, null, null, "the journey is finished");
+    }
+    Optional<String> earlier = st.planFingerprint();
+    if (earlier.isPresent() && !earlier.get().equals(planFingerprint)) {
+      return set(State.FAILED, st.phase().orElse(null), null, "the plan changed since the journey started (sha256 "
+          + earlier.get().substring(0, 12) + " -> " + planFingerprint.substring(0, 12) + "); resume with the same plan");
+    }
+    record(Event.JOURNEY_STARTED, null, null, st.started() ? "resumed" : "started",
+        Map.of("plan_sha256", planFingerprint));
+    Phase phase = st.phase().orElse(Phase.PREFLIGHT);
+    while (true) {
+      PhaseRule rule = JourneyTable.rule(phase);
+      st = journal.state();
+      if (st.phaseDone(phase)) {
+        if (phase == Phase.DONE) {
+          record(Event.JOURNEY_FINISHED, phase, null, "the journey is finished", Map.of());
+          return set(State.FINISHED, phase, null, "the journey is finished");
+        }
+        phase = rule.next();
+        continue;
+      }
+      if (rule.steps().isEmpty() && phase != Phase.DONE) {
+        String msg = "reached " + phase + ", which this build of pgferry cannot run yet; the journey waits here and"
+            + " `pgferry resume` continues once it can";
+        record(Event.JOURNEY_STOPPED, phase, null, msg, Map.of("reason", "phase_not_built"));
+        return set(State.WAITING, phase, null, msg);
+      }
+      if (!st.phase().equals(Optional.of(phase))) {
+        record(Event.PHASE_STARTED, phase, null, rule.entryCheck(), Map.of());
+      }
+      if (rule.undoSteps().stream().anyMatch(u -> journal.state().step(u).starts() > 0)) {
+        // a restart in the middle of an undo: finish undoing before anything else
+        return undoAndStop(rule, "the controller restarted while undoing " + phase, State.FAILED);
+      }
+      Optional<Snapshot> stopped = runSteps(rule);
+      if (stopped.isPresent()) {
+        return stopped.get();
+      }
+      record(Event.PHASE_DONE, phase, null, rule.exitCondition(), Map.of());
+      if (phase == Phase.DONE) {
+        continue;
+      }
+      phase = rule.next();
+    }
+  }
+
+  private Optional<Snapshot> runSteps(PhaseRule rule) {
+    Phase phase = rule.phase();
+    for (String id : rule.steps()) {
+      JournalState st = journal.state();
+      if (st.isDone(id)) {
+        continue;
+      }
+      if (abortRequested.get() && abortable(rule)) {
+        return Optional.of(abort(rule, id));
+      }
+      Step step = steps.get(id);
+      if (step == null) {
+        throw new IllegalStateException("no step " + id + " in this build");
+      }
+      set(State.RUNNING, phase, id, "running " + id);
+      if (st.step(id).starts() > 0 && !step.idempotent()) {
+        StepCheck check;
+        try {
+          check = step.check(context(phase, id));
+        } catch (Exception e) {
+          check = new StepCheck.Unknown(message(e));
+        }
+        if (check instanceof StepCheck.Done done) {
+          record(Event.STEP_DONE, phase, id, done.summary() + " (found done after a restart)", done.evidence());
+          continue;
+        }
+        if (check instanceof StepCheck.Unknown unknown) {
+          String msg = "step " + id + " was started before a restart and it is not known whether it took effect ("
+              + unknown.reason() + "); it is not safe to repeat it: check by hand, then `pgferry resume`";
+          record(Event.JOURNEY_STOPPED, phase, id, msg, Map.of("reason", "unknown_effect"));
+          return Optional.of(set(State.FAILED, phase, id, msg));
+        }
+      }
+      record(Event.STEP_STARTED, phase, id, null, Map.of());
+      try {
+        StepResult result = step.run(context(phase, id));
+        record(Event.STEP_DONE, phase, id, result.summary(), result.evidence());
+      } catch (AbortedException e) {
+        record(Event.STEP_INTERRUPTED, phase, id, e.getMessage(), Map.of());
+        return Optional.of(abort(rule, id));
+      } catch (InterruptedException e) {
+        record(Event.STEP_INTERRUPTED, phase, id, "the controller is shutting down", Map.of());
+        String msg = "the controller stopped during " + id + "; `pgferry resume` continues (or `pgferry abort`)";
+        record(Event.JOURNEY_STOPPED, phase, id, msg, Map.of("reason", "shutdown"));
+        Thread.currentThread().interrupt();
+        return Optional.of(set(State.STOPPED, phase, id, msg));
+      } catch (Exception e) {
+        String msg = message(e);
+        record(Event.STEP_FAILED, phase, id, msg, Map.of());
+        return Optional.of(fail(rule, id, msg));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Once the point-of-no-return step has started, the phase must be finished (cutover 1: once A was told to
+   * promote, going back to the source could split the writes; the app is repointed and unblocked instead).
+   */
+  private boolean abortable(PhaseRule rule) {
+    return rule.pointOfNoReturn().map(p -> journal.state().step(p).starts() == 0).orElse(true);
+  }
+
+  private boolean undoNeeded(PhaseRule rule) {
+    JournalState st = journal.state();
+    return rule.hasUndo() && abortable(rule) && rule.steps().stream().anyMatch(s -> st.step(s).starts() > 0);
+  }
+
+  private Snapshot abort(PhaseRule rule, String atStep) {
+    String where = "aborted in " + rule.phase() + " before " + atStep;
+    if (undoNeeded(rule)) {
+      return undoAndStop(rule, where, State.STOPPED);
+    }
+    String msg = where + "; steps done stay done (" + doneSteps(rule) + "); `pgferry resume` continues from " + atStep;
+    record(Event.JOURNEY_STOPPED, rule.phase(), atStep, msg, Map.of("reason", "aborted"));
+    return set(State.STOPPED, rule.phase(), atStep, msg);
+  }
+
+  private Snapshot fail(PhaseRule rule, String atStep, String error) {
+    String where = rule.phase() + " failed at " + atStep + ": " + error;
+    if (undoNeeded(rule)) {
+      return undoAndStop(rule, where, State.FAILED);
+    }
+    String after = rule.pointOfNoReturn().filter(p -> journal.state().step(p).starts() > 0)
+        .map(p -> "; past " + p + " there is no way back: fix the cause and `pgferry resume` finishes " + rule.phase())
+        .orElse("; fix the cause and `pgferry resume` retries " + atStep);
+    String msg = where + after;
+    record(Event.JOURNEY_STOPPED, rule.phase(), atStep, msg, Map.of("reason", "failed"));
+    return set(State.FAILED, rule.phase(), atStep, msg);
+  }
+
+  private Snapshot undoAndStop(PhaseRule rule, String why, State state) {
+    StringBuilder failures = new StringBuilder();
+    for (String id : rule.undoSteps()) {
+      String forward = rule.undoes().get(id);
+      if (journal.state().isDone(id) || (forward != null && journal.state().step(forward).starts() == 0)) {
+        continue; // done already, or what it undoes never started
+      }
+      Step undo = steps.get(id);
+      set(state, rule.phase(), id, "undoing: " + id);
+      record(Event.STEP_STARTED, rule.phase(), id, null, Map.of());
+      try {
+        StepResult r = undo.run(context(rule.phase(), id));
+        record(Event.STEP_DONE, rule.phase(), id, r.summary(), r.evidence());
+      } catch (Exception e) {
+        failures.append("; undo step ").append(id).append(" failed: ").append(message(e));
+        record(Event.STEP_FAILED, rule.phase(), id, message(e), Map.of());
+      }
+    }
+    if (failures.length() > 0) {
+      String msg = why + failures + "; undo incomplete: `pgferry resume` retries the undo first";
+      record(Event.JOURNEY_STOPPED, rule.phase(), null, msg, Map.of("reason", "undo_failed"));
+      return set(State.FAILED, rule.phase(), null, msg);
+    }
+    record(Event.PHASE_RESET, rule.phase(), null, "undone: " + rule.undoMeaning(), Map.of());
+    String msg = why + "; undone: " + rule.undoMeaning() + "; `pgferry resume` starts " + rule.phase() + " again";
+    record(Event.JOURNEY_STOPPED, rule.phase(), null, msg, Map.of("reason", state == State.STOPPED ? "aborted" : "failed"));
+    return set(state, rule.phase(), null, msg);
+  }
+
+  private String doneSteps(PhaseRule rule) {
+    JournalState st = journal.state();
+    List<String> done = rule.steps().stream().filter(st::isDone).toList();
+    return done.isEmpty() ? "none in this phase" : String.join(", ", done);
+  }
+
+  private StepContext context(Phase phase, String stepId) {
+    return new StepContext() {
+      @Override
+      public Plan plan() {
+        return plan;
+      }
+
+      @Override
+      public JourneyPorts ports() {
+        return ports;
+      }
+
+      @Override
+      public Clock clock() {
+        return clock;
+      }
+
+      @Override
+      public Instant stepStartedAt() {
+        Instant at = journal.state().step(stepId).firstStartedAt();
+        return at == null ? clock.instant() : at;
+      }
+
+      @Override
+      public Optional<Instant> stepDoneAt(String other) {
+        return Optional.ofNullable(journal.state().step(other).doneAt());
+      }
+
+      @Override
+      public Map<String, String> evidenceOf(String other) {
+        return journal.state().step(other).evidence();
+      }
+
+      @Override
+      public void progress(String line) {
+        snapshot = new Snapshot(snapshot.state(), phase, stepId, line, snapshot.message());
+        listener.onProgress(phase, stepId, line);
+      }
+
+      @Override
+      public void pause() throws InterruptedException {
+        pause(plan.thresholds().pollInterval());
+      }
+
+      @Override
+      public void pause(java.time.Duration duration) throws InterruptedException {
+        Thread.sleep(duration.toMillis());
+        if (abortRequested.get() && abortable(JourneyTable.rule(phase))) {
+          throw new AbortedException("abort requested while waiting");
+        }
+      }
+    };
+  }
+
+  private void record(Event event, Phase phase, String step, String message, Map<String, String> evidence) {
+    try {
+      JournalRecord r = journal.append(event, phase, step, message == null ? null : Secrets.redact(message), evidence);
+      listener.onRecord(r);
+    } catch (IOException e) {
+      // without a journal nothing may go on: a step could be repeated after a restart
+      throw new UncheckedIOException("cannot write the journal " + journal.file() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Snapshot set(State state, Phase phase, String step, String message) {
+    boolean sameStep = state == State.RUNNING && step != null && step.equals(snapshot.step());
+    snapshot = new Snapshot(state, phase, step, sameStep ? snapshot.progress() : null, message);
+    return snapshot;
+  }
+
+  private static String message(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return Secrets.redact(m);
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

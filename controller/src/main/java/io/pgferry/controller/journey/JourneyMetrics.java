@@ -1,0 +1,16 @@
+package io.pgferry.controller.journey;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** {@code pgferry_phase{phase}}: 1 for the phase the journey is in, 0 for the others. */
+public final class JourneyMetrics {
+  private JourneyMetrics() {}
+
+  public static void bind(MeterRegistry registry, JourneyService service) {
+    for (Phase p : Phase.values()) {
+      Gauge.builder("pgferry_phase", service, s -> s.currentPhase().filter(p::equals).isPresent() ? 1 : 0)
+          .description("1 for the journey's current phase").tag("phase", p.name()).register(registry);
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.pgferry.controller.journey;
+
+import io.pgferry.common.AtomicFiles;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.journey.steps.JourneySteps;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.proto.Status;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+
+/**
+ * The journey inside the controller daemon: keeps the plan copy and the journal in the state dir, runs the engine
+ * on its own thread, and answers apply / resume / abort / status (the HTTP API calls these from worker threads).
+ * One journey per state dir.
+ */
+public final class JourneyService implements AutoCloseable {
+  public static final String PLAN_COPY = "plan.yaml";
+
+  private final Path stateDir;
+  private final NodeDirectory nodes;
+  private final JourneyWiring wiring;
+  private final Clock clock;
+  private final JourneyListener listener = new JourneyLog();
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "pgferry-journey");
+    t.setDaemon(true);
+    return t;
+  });
+  private JourneyEngine engine;
+  private Future<JourneyEngine.Snapshot> running;
+  private Journal journal;
+  private String planName;
+
+  public JourneyService(Path stateDir, NodeDirectory nodes, JourneyWiring wiring, Clock clock) {
+    this.stateDir = stateDir;
+    this.nodes = nodes;
+    this.wiring = wiring;
+    this.clock = clock;
+  }
+
+  /** Starts the journey of this plan (or continues it, when the state dir holds the same plan's journey). */
+  public synchronized String apply(String fileName, String planText) throws IOException {
+    ensureNotRunning();
+    Set<String> known = nodes.all().stream().map(NodeView::nodeId).collect(Collectors.toSet());
+    PlanLoader.Loaded loaded = PlanLoader.parse(fileName, planText, known);
+    Path copy = stateDir.resolve(PLAN_COPY);
+    if (Files.exists(copy)) {
+      String earlier = Files.readString(copy);
+      JournalState st = journal().state();
+      if (!earlier.equals(planText) && st.started() && !st.finished()) {
+        throw new UsageException("a journey of another plan is in progress in " + stateDir + "; `pgferry resume` it,"
+            + " or `pgferry abort` it and use another state_dir");
+      }
+    }
+    AtomicFiles.write(copy, planText.getBytes(StandardCharsets.UTF_8));
+    planName = fileName;
+    boolean resumed = journal().state().started();
+    start(loaded);
+    return (resumed ? "journey of " + fileName + " resumed" : "journey of " + fileName + " started")
+        + (loaded.warnings().isEmpty() ? "" : " (" + loaded.warnings().size() + " warning(s) in the plan)");
+  }
+
+  /** Continues the journey of the plan copy in the state dir, from where the journal says it is. */
+  public synchronized String resume() throws IOException {
+    ensureNotRunning();
+    Path copy = stateDir.resolve(PLAN_COPY);
+    if (!Files.exists(copy)) {
+      throw new UsageException("no journey to resume in " + stateDir + "; start one with `pgferry apply --plan FILE`");
+    }
+    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    planName = planName == null ? PLAN_COPY : planName;
+    start(loaded);
+    return "journey resumed";
+  }
+
+  /**
+   * Running: asks the engine to stop at the next safe point. Not running (e.g. after a controller crash in the
+   * middle of cutover 1): runs the engine only to stop it at once, which undoes a half-done cutover and records
+   * where things are.
+   */
+  public synchronized String abort() throws IOException {
+    if (engine == null || running == null || running.isDone()) {
+      JournalState st = journal().state();
+      Path copy = stateDir.resolve(PLAN_COPY);
+      if (!st.started() || st.finished() || !Files.exists(copy)) {
+        return "no journey in progress; nothing to abort";
+      }
+      PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+      start(loaded, true);
+      return "abort: stopping the journey where it stands";
+    }
+    engine.requestAbort();
+    return "abort requested: the journey stops at the next safe point (in cutover 1 after the promotion: once the"
+        + " app points to the new primary)";
+  }
+
+  /** Waits for the running engine to stop (tests, shutdown). */
+  public JourneyEngine.Snapshot awaitStopped() throws Exception {
+    Future<JourneyEngine.Snapshot> f;
+    synchronized (this) {
+      f = running;
+    }
+    return f == null ? null : f.get();
+  }
+
+  /** The phase in progress (or last entered), for the pgferry_phase metric. */
+  public synchronized java.util.Optional<Phase> currentPhase() {
+    try {
+      JourneyEngine.Snapshot snap = engine == null ? null : engine.snapshot();
+      return snap != null && snap.phase() != null ? java.util.Optional.of(snap.phase()) : journal().state().phase();
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  public synchronized JourneyStatus status() throws IOException {
+    JournalState st = journal().state();
+    JourneyEngine.Snapshot snap = engine == null ? null : engine.snapshot();
+    String state;
+    String message = null;
+    if (running != null && !running.isDone()) {
+      state = "RUNNING";
+      message = snap == null ? null : snap.message();
+    } else if (snap != null && snap.state() != JourneyEngine.State.IDLE) {
+      state = snap.state().name();
+      message = snap.message();
+    } else if (!st.started()) {
+      state = "IDLE";
+    } else if (st.finished()) {
+      state = "FINISHED";
+    } else if (st.lastStop().isPresent()) {
+      state = "STOPPED";
+      message = st.lastStop().get().message();
+    } else {
+      state = "INTERRUPTED";
+      message = "the controller stopped while the journey ran; `pgferry resume` continues it";
+    }
+    Phase phase = snap != null && snap.phase() != null ? snap.phase() : st.phase().orElse(null);
+    List<JourneyStatus.PhaseLine> phases = new ArrayList<>();
+    for (Phase p : Phase.values()) {
+      String s = st.phaseDone(p) ? "done" : p == phase ? (state.equals("RUNNING") ? "running"
+          : state.equals("FAILED") ? "failed" : "stopped") : "not_reached";
+      var started = st.phaseStartedAt(p);
+      Double seconds = started.map(at -> java.time.Duration.between(at, st.phaseDoneAt(p).orElse(clock.instant()))
+          .toMillis() / 1000.0).orElse(null);
+      phases.add(new JourneyStatus.PhaseLine(p.name(), s, s.equals("not_reached") ? null : seconds));
+    }
+    List<JournalRecord> all = journal().records();
+    Plan plan = planOrNull();
+    List<JourneyStatus.NodeLine> nodeLines = new ArrayList<>();
+    for (NodeView v : nodes.all()) {
+      nodeLines.add(nodeLine(v, plan));
+    }
+    return new JourneyStatus(state, phase == null ? null : phase.name(), snap == null ? null : snap.step(),
+        snap == null ? null : snap.progress(), message, planName, phases, nodeLines,
+        all.subList(Math.max(0, all.size() - 10), all.size()));
+  }
+
+  private Plan planOrNull() {
+    try {
+      Path copy = stateDir.resolve(PLAN_COPY);
+      return Files.exists(copy) ? PlanLoader.parse(PLAN_COPY, Files.readString(copy), null).plan() : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static JourneyStatus.NodeLine nodeLine(NodeView v, Plan plan) {
+    String role = plan == null ? "" : v.nodeId().equals(plan.nodes().archiveReplica()) ? "archive_replica"
+        : v.nodeId().equals(plan.nodes().standby()) ? "standby" : "";
+    Status s = v.status() == null ? Status.getDefaultInstance() : v.status();
+    return new JourneyStatus.NodeLine(v.nodeId(), role, v.connected(), s.getState().name(),
+        v.goal() == null ? "" : v.goal().getState().name(), v.goal() == null ? 0 : v.goal().getGeneration(),
+        s.getInRecovery(), s.getTimeline(), s.getReplayLsn(), s.getCurrentLsn(), s.getReplayLagBytes(),
+        s.getUpstreamLagBytes(), s.hasArchive() ? s.getArchive().getLagSegments() : -1, s.getWalReceiverStatus(),
+        s.getTransition(), s.getLastError(), s.getLeaseRemainingMs());
+  }
+
+  private void start(PlanLoader.Loaded loaded) throws IOException {
+    start(loaded, false);
+  }
+
+  private void start(PlanLoader.Loaded loaded, boolean abortAtOnce) throws IOException {
+    JourneyPorts ports = wiring.ports(loaded.plan(), nodes);
+    engine = new JourneyEngine(loaded.plan(), loaded.text(), JourneySteps.build(loaded.plan(), ports), journal(),
+        ports, clock, listener);
+    JourneyEngine e = engine;
+    if (abortAtOnce) {
+      e.requestAbort();
+    }
+    running = worker.submit(e::run);
+  }
+
+  private void ensureNotRunning() {
+    if (running != null && !running.isDone()) {
+      throw new IllegalStateException("the journey is running (" + engine.snapshot().phase() + "); wait, or"
+          + " `pgferry abort` it first");
+    }
+  }
+
+  private Journal journal() throws IOException {
+    if (journal == null) {
+      journal = Journal.open(stateDir, clock);
+    }
+    return journal;
+  }
+
+  @Override
+  public void close() throws IOException {
+    worker.shutdownNow();
+    try {
+      worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeJournal();
+  }
+
+  private synchronized void closeJournal() throws IOException {
+    if (journal != null) {
+      journal.close();
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.pgferry.controller.journey;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The journey as data: one {@link PhaseRule} per phase. The engine, `pgferry plan` and the status page read it. */
+public final class JourneyTable {
+  public static final String PREFLIGHT_CHECKS = "preflight.checks";
+  public static final String A_ASSIGN = "archive_replica.assign_goal";
+  public static final String A_CAUGHT_UP = "archive_replica.wait_caught_up";
+  public static final String B_ASSIGN = "standby.assign_goal";
+  public static final String B_STREAMING = "standby.wait_streaming";
+  public static final String C1_READY = "cutover_1.check_ready";
+  public static final String C1_BLOCK_APP = "cutover_1.block_app";
+  public static final String C1_FENCE_SOURCE = "cutover_1.fence_source";
+  public static final String C1_FINAL_LSN = "cutover_1.read_final_lsn";
+  public static final String C1_WAIT_REPLAYED = "cutover_1.wait_replayed";
+  public static final String C1_PROMOTE = "cutover_1.promote_a";
+  public static final String C1_REPOINT = "cutover_1.repoint_app";
+  public static final String C1_UNBLOCK = "cutover_1.unblock_app";
+  public static final String C1_B_FOLLOWS = "cutover_1.wait_standby_follows";
+  public static final String C1_UNDO_LIFT_FENCE = "cutover_1.undo.lift_fence";
+  public static final String C1_UNDO_UNBLOCK = "cutover_1.undo.unblock_app";
+
+  private static final Map<Phase, PhaseRule> RULES = new EnumMap<>(Phase.class);
+
+  static {
+    rule(new PhaseRule(Phase.PREFLIGHT, "a valid plan", List.of(PREFLIGHT_CHECKS),
+        "every check green (all blockers are reported at once)", Phase.ARCHIVE_REPLICA));
+    rule(new PhaseRule(Phase.ARCHIVE_REPLICA, "PREFLIGHT done", List.of(A_ASSIGN, A_CAUGHT_UP),
+        "A replays within thresholds.archive_lag_segments of the archive head", Phase.STANDBY));
+    rule(new PhaseRule(Phase.STANDBY, "A is an archive replica", List.of(B_ASSIGN, B_STREAMING),
+        "B streams from A with lag under thresholds.max_lag_bytes", Phase.CUTOVER_1));
+    rule(new PhaseRule(Phase.CUTOVER_1, "A caught up with the archive, B streaming",
+        List.of(C1_READY, C1_BLOCK_APP, C1_FENCE_SOURCE, C1_FINAL_LSN, C1_WAIT_REPLAYED, C1_PROMOTE, C1_REPOINT,
+            C1_UNBLOCK, C1_B_FOLLOWS),
+        "the app writes to A; B streams from A on A's new timeline", Phase.LOGICAL_SETUP, Optional.of(C1_PROMOTE),
+        List.of(C1_UNDO_LIFT_FENCE, C1_UNDO_UNBLOCK),
+        Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
+        "writes unblocked, the source fence lifted: the app stays on the source"));
+    rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A", List.of(), "subscription created on the target",
+        Phase.LOGICAL_SYNC));
+    rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(), "all tables ready, lag under threshold",
+        Phase.CUTOVER_2));
+    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync", List.of(), "the app writes to the target", Phase.DONE));
+    rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE));
+    rule(new PhaseRule(Phase.FAILOVER, "A lost after cutover 1 (lease expired)", List.of(),
+        "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC));
+  }
+
+  private JourneyTable() {}
+
+  private static void rule(PhaseRule r) {
+    RULES.put(r.phase(), r);
+  }
+
+  public static PhaseRule rule(Phase phase) {
+    return RULES.get(phase);
+  }
+
+  public static List<PhaseRule> rules() {
+    return List.copyOf(RULES.values());
+  }
+
+  /** FAILOVER (A lost, B promoted) makes sense only once A is the primary: after cutover 1, before the app is on T. */
+  public static boolean failoverReachableFrom(Phase phase) {
+    return phase == Phase.LOGICAL_SETUP || phase == Phase.LOGICAL_SYNC || phase == Phase.CUTOVER_2;
+  }
+
+  /** The phase a step belongs to (undo steps included). */
+  public static Optional<Phase> phaseOf(String stepId) {
+    return RULES.values().stream()
+        .filter(r -> r.steps().contains(stepId) || r.undoSteps().contains(stepId))
+        .map(PhaseRule::phase).findFirst();
+  }
+}

@@ -1,0 +1,75 @@
+package io.pgferry.controller.journey;
+
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.PlanProblem;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** The text of `pgferry plan`: every phase of the table, and for each built step exactly what it will do. */
+public final class PlanRenderer {
+  private PlanRenderer() {}
+
+  public static String render(String fileName, Plan plan, List<PlanProblem> warnings, Map<String, Step> steps,
+                              String switchName) {
+    StringBuilder out = new StringBuilder();
+    out.append("pgferry plan ").append(fileName).append(" (describes only; nothing is touched)\n");
+    out.append("  move: archive ").append(plan.archive().url()).append(" -> ")
+        .append(plan.nodes().archiveReplica()).append(" (archive replica, then primary) -> ")
+        .append(plan.nodes().standby()).append(" (streaming standby); app switch: ").append(switchName)
+        .append("; durability: ").append(plan.durability().name().toLowerCase()).append("\n");
+    for (PlanProblem w : warnings) {
+      out.append("  ").append(w.format(fileName)).append("\n");
+    }
+    for (Phase phase : Phase.values()) {
+      PhaseRule rule = JourneyTable.rule(phase);
+      out.append("\n").append(phase).append("\n");
+      out.append("  enter when: ").append(rule.entryCheck()).append("\n");
+      if (phase == Phase.FAILOVER) {
+        out.append("  reachable from: ").append(List.of(Phase.values()).stream()
+            .filter(JourneyTable::failoverReachableFrom).map(Enum::name).collect(Collectors.joining(", ")))
+            .append("\n");
+      }
+      boolean built = rule.steps().stream().allMatch(steps::containsKey) && !rule.steps().isEmpty();
+      if (!built && phase == Phase.FAILOVER) {
+        out.append("  (not in this build)\n");
+      } else if (!built && phase != Phase.DONE) {
+        out.append("  (not in this build: the journey stops before this phase and `pgferry resume` continues it"
+            + " once it is)\n");
+      }
+      int n = 1;
+      for (String id : rule.steps()) {
+        Step step = steps.get(id);
+        if (step == null) {
+          continue;
+        }
+        appendStep(out, n++ + ". " + id, step);
+      }
+      rule.pointOfNoReturn().ifPresent(p -> out.append("  point of no return: ").append(p)
+          .append(" (once it starts there is no way back to the source)\n"));
+      if (rule.hasUndo()) {
+        out.append("  on failure or abort before ").append(rule.pointOfNoReturn().orElse("the end"))
+            .append(": ").append(rule.undoMeaning()).append("\n");
+        for (String id : rule.undoSteps()) {
+          Step step = steps.get(id);
+          if (step != null) {
+            appendStep(out, "undo " + id, step);
+          }
+        }
+      }
+      out.append("  exit when: ").append(rule.exitCondition()).append("\n");
+      if (phase != Phase.DONE) {
+        out.append("  next: ").append(rule.next()).append("\n");
+      }
+    }
+    return out.toString();
+  }
+
+  private static void appendStep(StringBuilder out, String title, Step step) {
+    out.append("  ").append(title).append(step.idempotent() ? "" : "  [not repeatable: checked after a restart]")
+        .append("\n");
+    for (String line : step.describe()) {
+      out.append("       ").append(line).append("\n");
+    }
+  }
+}

@@ -1,0 +1,27 @@
+package io.pgferry.controller.journey;
+
+import io.pgferry.common.Lsn;
+import java.util.List;
+
+/**
+ * Blocks writes at the database itself (the app switch alone does not stop Heroku workers, one-off dynos or old
+ * preboot dynos). Implemented in io.pgferry.controller.sql by the database fence. Blocking; call from workers.
+ */
+public interface WriteFence {
+  /**
+   * Makes the database refuse writes ({@code default_transaction_read_only = on} for the database and the app role,
+   * other sessions of that role ended), then confirms {@code pg_current_wal_lsn()} stops moving and returns it.
+   * Idempotent.
+   */
+  Lsn fence() throws Exception;
+
+  /** Undoes {@link #fence}. Idempotent; safe when not fenced. */
+  void lift() throws Exception;
+
+  boolean isFenced() throws Exception;
+
+  /** The exact SQL of fence and lift, for `pgferry plan`. */
+  List<String> describeFence();
+
+  List<String> describeLift();
+}

@@ -1,0 +1,243 @@
+package io.pgferry.controller.journey.steps;
+
+import static io.pgferry.controller.journey.JourneyTable.A_ASSIGN;
+import static io.pgferry.controller.journey.JourneyTable.A_CAUGHT_UP;
+import static io.pgferry.controller.journey.JourneyTable.B_ASSIGN;
+import static io.pgferry.controller.journey.JourneyTable.B_STREAMING;
+import static io.pgferry.controller.journey.JourneyTable.C1_BLOCK_APP;
+import static io.pgferry.controller.journey.JourneyTable.C1_B_FOLLOWS;
+import static io.pgferry.controller.journey.JourneyTable.C1_FENCE_SOURCE;
+import static io.pgferry.controller.journey.JourneyTable.C1_FINAL_LSN;
+import static io.pgferry.controller.journey.JourneyTable.C1_READY;
+import static io.pgferry.controller.journey.JourneyTable.C1_REPOINT;
+import static io.pgferry.controller.journey.JourneyTable.C1_UNBLOCK;
+import static io.pgferry.controller.journey.JourneyTable.C1_UNDO_LIFT_FENCE;
+import static io.pgferry.controller.journey.JourneyTable.C1_UNDO_UNBLOCK;
+import static io.pgferry.controller.journey.JourneyTable.C1_WAIT_REPLAYED;
+
+import io.pgferry.common.Lsn;
+import io.pgferry.controller.journey.Decisions;
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Durations;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.switching.DatabaseEndpoint;
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.HbaRule;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the steps of the phases this build runs (PREFLIGHT to CUTOVER_1), each with the exact description of
+ * what it will do. Node addresses come from the agents' Hello; when describing without a controller they are
+ * shown as {@code <host of a>}.
+ */
+public final class JourneySteps {
+  private static final Duration READY_CHECK = Duration.ofSeconds(30);
+  /** While writes are blocked, decide this often at most (the plan's poll_interval when shorter). */
+  static final Duration CUTOVER_POLL = Duration.ofMillis(200);
+
+  private JourneySteps() {}
+
+  public static Map<String, Step> build(Plan plan, JourneyPorts ports) {
+    String a = plan.nodes().archiveReplica();
+    String b = plan.nodes().standby();
+    Plan.Thresholds t = plan.thresholds();
+    Plan.Timeouts timeouts = t.timeouts();
+    Optional<NodeView> aView = Goals.node(ports.nodes(), a);
+    Optional<NodeView> bView = Goals.node(ports.nodes(), b);
+    Map<String, Step> steps = new LinkedHashMap<>();
+
+    steps.put(io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS, new PreflightStep(preflightLines(plan, ports)));
+
+    steps.put(A_ASSIGN, new AssignGoalStep(A_ASSIGN, a,
+        ctx -> Goals.archiveReplica(ctx.plan(), ctx.ports().nodes().node(b)),
+        List.of("goal of " + a + " := " + goalText(Goals.archiveReplica(plan, bView), b),
+            "(agent " + a + ": backup-fetch LATEST from the archive -> settings -> recovery config with"
+                + " restore_command -> start as a hot standby)")));
+    steps.put(A_CAUGHT_UP, new WaitStep(A_CAUGHT_UP, a + " to catch up with the archive",
+        ctx -> timeouts.archiveReplica(),
+        (ctx, now) -> Decisions.archiveReplicaCaughtUp(ctx.ports().nodes().node(a), a, t.archiveLagSegments()),
+        List.of("wait until " + a + " reports ARCHIVE_REPLICA with Status.archive.lag_segments <= "
+            + t.archiveLagSegments() + " (timeout " + Durations.format(timeouts.archiveReplica())
+            + "); progress: segments left; agent errors shown verbatim from Status.last_error")));
+
+    steps.put(B_ASSIGN, new AssignGoalStep(B_ASSIGN, b, ctx -> {
+      NodeView up = ctx.ports().nodes().node(a).filter(v -> v.hello() != null && !v.hello().getHost().isEmpty())
+          .orElseThrow(() -> new JourneyException("node " + a + " has not said where its PostgreSQL listens (no Hello"
+              + " yet); B cannot be given its upstream"));
+      return Goals.streamingStandby(ctx.plan(), up);
+    }, List.of("goal of " + b + " := STREAMING_STANDBY{upstream: " + hostPort(aView, a) + ", user "
+        + orAgent(plan.nodes().replicationUser()) + ", application_name " + Goals.applicationName(b)
+        + ", recovery_target_timeline latest}",
+        "(agent " + b + ": base backup from " + a + " -> recovery config with primary_conninfo -> start)")));
+    steps.put(B_STREAMING, new WaitStep(B_STREAMING, b + " to stream from " + a, ctx -> timeouts.standby(),
+        (ctx, now) -> Decisions.standbyStreaming(ctx.ports().nodes().node(b), b, t.maxLagBytes()),
+        List.of("wait until " + b + " reports STREAMING_STANDBY, wal_receiver_status streaming, lag <= "
+            + t.maxLagBytes() + " bytes (timeout " + Durations.format(timeouts.standby()) + ")")));
+
+    steps.put(C1_READY, new WaitStep(C1_READY, "readiness for cutover 1", ctx -> READY_CHECK,
+        (ctx, now) -> Decisions.readyForCutover(ctx.ports().nodes().node(a), a, ctx.ports().nodes().node(b), b,
+            t.archiveLagSegments(), t.maxLagBytes()),
+        List.of("check " + a + " within " + t.archiveLagSegments() + " segments of the archive head and " + b
+            + " streaming with lag <= " + t.maxLagBytes() + " bytes (up to " + Durations.format(READY_CHECK)
+            + "); nothing is blocked yet")));
+    List<String> switchLines = switchLines(plan, ports, aView, a);
+    steps.put(C1_BLOCK_APP, new SwitchStep(C1_BLOCK_APP, SwitchStep.Action.BLOCK, a, select(switchLines, "block")));
+    steps.put(C1_FENCE_SOURCE, new FenceStep(C1_FENCE_SOURCE, false, fenceLines(plan, ports, false)));
+    steps.put(C1_FINAL_LSN, new ReadFinalLsnStep(plan.source().reachable()
+        ? List.of("source: SELECT pg_current_wal_lsn();  final position = the larger of this and the fence's",
+            "source: SET default_transaction_read_only = off; SELECT pg_switch_wal();  where permitted (Heroku: not;"
+                + " then the last segment ships within archive_timeout)")
+        : List.of("no source.url: the final position is unknown; the next step waits out archive_timeout instead")));
+    steps.put(C1_WAIT_REPLAYED, new WaitStep(C1_WAIT_REPLAYED, a + " to replay the source's final position",
+        ctx -> timeouts.cutover1(),
+        (ctx, now) -> Decisions.replayedFinal(FreshStatus.of(ctx.ports().nodes(), a), a,
+            Lsn.parse(ctx.evidenceOf(C1_FINAL_LSN).getOrDefault("final_lsn", "")), blockedAt(ctx),
+            ctx.plan().source().archiveTimeout(), now),
+        List.of("wait until " + a + "'s replay_lsn (a Status asked for now) >= the final position (timeout "
+            + Durations.format(timeouts.cutover1()) + "); the source ships its last segment within archive_timeout ("
+            + Durations.format(plan.source().archiveTimeout()) + "): the countdown is shown"), CUTOVER_POLL));
+    steps.put(io.pgferry.controller.journey.JourneyTable.C1_PROMOTE, new PromoteStep(List.of(
+        "goal of " + a + " := " + goalText(Goals.primary(plan, bView), b),
+        "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")",
+        "POINT OF NO RETURN: once " + a + " is told to promote there is no way back to the source")));
+    steps.put(C1_REPOINT, new SwitchStep(C1_REPOINT, SwitchStep.Action.REPOINT, a, select(switchLines, "repoint")));
+    steps.put(C1_UNBLOCK, new SwitchStep(C1_UNBLOCK, SwitchStep.Action.UNBLOCK, a, select(switchLines, "unblock")));
+    steps.put(C1_B_FOLLOWS, new WaitStep(C1_B_FOLLOWS, b + " to follow " + a + " onto its new timeline",
+        ctx -> timeouts.cutover1(),
+        (ctx, now) -> Decisions.standbyFollows(ctx.ports().nodes().node(b), b, ctx.ports().nodes().node(a), a,
+            t.maxLagBytes()),
+        List.of("wait until " + b + " streams from " + a + " on " + a + "'s new timeline (timeout "
+            + Durations.format(timeouts.cutover1()) + "); the source stays fenced")));
+
+    steps.put(C1_UNDO_LIFT_FENCE, new FenceStep(C1_UNDO_LIFT_FENCE, true, fenceLines(plan, ports, true)));
+    steps.put(C1_UNDO_UNBLOCK, new SwitchStep(C1_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, a,
+        select(switchLines, "unblock")));
+    return steps;
+  }
+
+  /** When writes were blocked: the fence if it is done, else the app block; the countdown starts there. */
+  private static Instant blockedAt(io.pgferry.controller.journey.StepContext ctx) {
+    return ctx.stepDoneAt(C1_FENCE_SOURCE).or(() -> ctx.stepDoneAt(C1_BLOCK_APP)).orElse(ctx.stepStartedAt());
+  }
+
+  private static List<String> preflightLines(Plan plan, JourneyPorts ports) {
+    String a = plan.nodes().archiveReplica();
+    String b = plan.nodes().standby();
+    List<String> lines = new ArrayList<>();
+    lines.add("agents " + a + " (archive replica) and " + b + " (standby) connected, no agent error;"
+        + " their Hello.pg_major equals the source's major");
+    lines.add(plan.source().reachable()
+        ? "source (" + redactedRef(plan.source().url()) + "): SELECT current_setting('server_version_num')::int;"
+        : "source: no source.url; its major is " + (plan.source().pgMajor() == null
+            ? "taken from the backup" : "source.pg_major = " + plan.source().pgMajor()));
+    lines.add("archive " + plan.archive().url() + ": newest complete base backup (its sentinel:"
+        + " expanded size, PostgreSQL version)");
+    lines.add("disk: Status.disk.data_dir_free_bytes of " + a + " and " + b + " >= expanded backup size + "
+        + plan.thresholds().diskMarginPercent() + "%");
+    lines.add("target (" + redactedRef(plan.target().url()) + "): SELECT current_setting('server_version_num')::int;");
+    lines.add("every blocker is reported at once; nothing is changed");
+    return lines;
+  }
+
+  private static List<String> switchLines(Plan plan, JourneyPorts ports, Optional<NodeView> aView, String a) {
+    if (ports.switcher() == null) {
+      return List.of();
+    }
+    DatabaseEndpoint target = aView.filter(Goals::saidHello)
+        .map(v -> new DatabaseEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(),
+            plan.app().user(), plan.app().password()))
+        .orElse(new DatabaseEndpoint("<host of " + a + ">", 0, plan.app().dbname(), plan.app().user(),
+            plan.app().password()));
+    return ports.switcher().describe(target).stream()
+        .map(l -> target.port() == 0 ? l.replace(":0/", ":<port of " + a + ">/").replace("port=0", "port=<port of " + a + ">") : l)
+        .toList();
+  }
+
+  /**
+   * AppSwitcher.describe lines start with a label: "block writes:"/"block:", "repoint:", "check:"/"current:" (shown
+   * with repoint), "unblock:"; other labels (e.g. "headers:") apply to every action. Unlabelled: all under block.
+   */
+  static List<String> select(List<String> lines, String action) {
+    List<String> mine = new ArrayList<>();
+    List<String> common = new ArrayList<>();
+    boolean labelled = false;
+    for (String l : lines) {
+      java.util.regex.Matcher m = LABEL.matcher(l);
+      if (!m.find()) {
+        continue;
+      }
+      labelled = true;
+      String label = m.group(1);
+      String text = l.substring(m.end()).strip();
+      String owner = switch (label) {
+        case "block", "block writes" -> "block";
+        case "repoint", "check", "current" -> "repoint";
+        case "unblock" -> "unblock";
+        default -> "";
+      };
+      if (owner.equals(action)) {
+        mine.add(label.equals("check") || label.equals("current") ? label + ": " + text : text);
+      } else if (owner.isEmpty()) {
+        common.add(l);
+      }
+    }
+    if (!labelled) {
+      return action.equals("block") ? lines : List.of("(see " + C1_BLOCK_APP + ")");
+    }
+    mine.addAll(common);
+    return mine.isEmpty() ? List.of("(nothing for " + action + ")") : mine;
+  }
+
+  private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("^([a-z][a-z ]*):");
+
+  private static List<String> fenceLines(Plan plan, JourneyPorts ports, boolean lift) {
+    if (!plan.source().reachable() || ports.fence() == null) {
+      return List.of("no source.url: the source database is not " + (lift ? "fenced, nothing to lift"
+          : "fenced; only the app switch stops writes (Heroku workers and one-off dynos may still write!)"));
+    }
+    return lift ? ports.fence().describeLift() : ports.fence().describeFence();
+  }
+
+  static String goalText(Goal g, String standbyId) {
+    StringBuilder s = new StringBuilder(g.getState().name()).append("{");
+    List<String> parts = new ArrayList<>();
+    if (!g.getArchiveUrl().isEmpty()) {
+      parts.add("archive_url: " + g.getArchiveUrl());
+    }
+    if (!g.getSettingsMap().isEmpty()) {
+      parts.add("settings: " + g.getSettingsMap().entrySet().stream().sorted(Map.Entry.comparingByKey())
+          .map(e -> e.getKey() + " = '" + e.getValue() + "'").collect(Collectors.joining(", ")));
+    }
+    if (g.getHbaRulesCount() == 0) {
+      parts.add("pg_hba: host replication <user> <address of " + standbyId + "> (once " + standbyId + " has connected)");
+    }
+    for (HbaRule r : g.getHbaRulesList()) {
+      parts.add("pg_hba: " + r.getType() + " " + r.getDatabase() + " " + r.getUser() + " " + r.getAddress() + " "
+          + r.getMethod());
+    }
+    return s.append(String.join("; ", parts)).append("}").toString();
+  }
+
+  private static String hostPort(Optional<NodeView> v, String id) {
+    return v.filter(Goals::saidHello).map(n -> n.hello().getHost() + ":" + n.hello().getPgPort())
+        .orElse("<host of " + id + ">:<port of " + id + ">");
+  }
+
+  private static String orAgent(String user) {
+    return user.isEmpty() ? "(the agent's postgres.replication_user)" : user;
+  }
+
+  private static String redactedRef(String ref) {
+    return io.pgferry.common.Secrets.redact(ref);
+  }
+}

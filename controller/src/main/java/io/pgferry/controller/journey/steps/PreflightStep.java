@@ -1,0 +1,79 @@
+package io.pgferry.controller.journey.steps;
+
+import io.pgferry.controller.journey.ArchiveInspector;
+import io.pgferry.controller.journey.DatabaseProbe;
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.Preflight;
+import io.pgferry.controller.journey.Preflight.Fact;
+import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.StepContext;
+import io.pgferry.controller.journey.StepResult;
+import io.pgferry.controller.plan.Plan;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Gathers every fact PREFLIGHT needs (read-only), then lets {@link Preflight} name all blockers at once. */
+final class PreflightStep implements Step {
+  private final List<String> description;
+
+  PreflightStep(List<String> description) {
+    this.description = List.copyOf(description);
+  }
+
+  @Override
+  public String id() {
+    return io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS;
+  }
+
+  @Override
+  public boolean idempotent() {
+    return true;
+  }
+
+  @Override
+  public List<String> describe() {
+    return description;
+  }
+
+  @Override
+  public StepResult run(StepContext ctx) throws JourneyException {
+    Plan plan = ctx.plan();
+    JourneyPorts ports = ctx.ports();
+    ctx.progress("checking agents, source, archive and target");
+    Preflight.Facts facts = new Preflight.Facts(
+        Goals.node(ports.nodes(), plan.nodes().archiveReplica()),
+        Goals.node(ports.nodes(), plan.nodes().standby()),
+        plan.source().reachable() ? version(ports.source()) : Fact.of(0),
+        backup(ports.archive(), plan.archive().url()),
+        version(ports.target()));
+    Preflight.Report report = Preflight.evaluate(plan, facts);
+    if (!report.green()) {
+      throw new JourneyException(report.blockers().size() + " blocker(s):\n  - "
+          + String.join("\n  - ", report.blockers()));
+    }
+    return new StepResult("all checks green: " + String.join("; ", report.notes()), Map.of());
+  }
+
+  private static Fact<Integer> version(DatabaseProbe probe) {
+    try {
+      return Fact.of(probe.serverVersionNum());
+    } catch (Exception e) {
+      return Fact.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+
+  private static Fact<Optional<ArchiveInspector.Backup>> backup(ArchiveInspector inspector, String url) {
+    if (inspector == null) {
+      return new Fact<>(null, null);
+    }
+    try {
+      return Fact.of(inspector.latestBackup(url));
+    } catch (UnsupportedOperationException e) {
+      return new Fact<>(null, null);
+    } catch (Exception e) {
+      return Fact.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.pgferry.controller.journey.steps;
+
+import io.pgferry.common.Lsn;
+import io.pgferry.controller.journey.JourneyTable;
+import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.StepContext;
+import io.pgferry.controller.journey.StepResult;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads the source's final WAL position once writes are blocked. Reading again later is harmless (the position
+ * can only be the same or later, and waiting for the later one is right), so the step is idempotent.
+ */
+final class ReadFinalLsnStep implements Step {
+  private final List<String> description;
+
+  ReadFinalLsnStep(List<String> description) {
+    this.description = List.copyOf(description);
+  }
+
+  @Override
+  public String id() {
+    return JourneyTable.C1_FINAL_LSN;
+  }
+
+  @Override
+  public boolean idempotent() {
+    return true;
+  }
+
+  @Override
+  public List<String> describe() {
+    return description;
+  }
+
+  @Override
+  public StepResult run(StepContext ctx) throws Exception {
+    if (!ctx.plan().source().reachable()) {
+      return new StepResult("source unreachable by plan: its final position is unknown; waiting out archive_timeout"
+          + " instead", Map.of("final_lsn", ""));
+    }
+    Lsn fenced = Lsn.parse(ctx.evidenceOf(JourneyTable.C1_FENCE_SOURCE).getOrDefault("wal_lsn", ""));
+    Lsn now = ctx.ports().source().currentWalLsn();
+    Lsn last = now.compareTo(fenced) >= 0 ? now : fenced;
+    boolean switched = ctx.ports().source().switchWal().isPresent();
+    return new StepResult("the source's final WAL position is " + last + (switched
+        ? "; pg_switch_wal() sent its last segment to the archive now"
+        : "; pg_switch_wal() not permitted: the last segment ships within archive_timeout"),
+        Map.of("final_lsn", last.toString(), "switched_wal", Boolean.toString(switched)));
+  }
+}

@@ -1,0 +1,45 @@
+package io.pgferry.controller.journey.wiring;
+
+import io.pgferry.controller.journey.ArchiveInspector;
+import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.WriteFence;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.switching.AppSwitcher;
+import java.util.function.Function;
+
+/**
+ * Puts the journey's ports together from a plan. The switch and fence implementations are chosen by the factories
+ * given: {@link #live} for real runs; tests pass their own (e.g. a switch that records its calls).
+ */
+public final class JourneyWiring {
+
+  private final Function<Plan, AppSwitcher> switches;
+  private final Function<Plan, WriteFence> fences;
+  private final ArchiveInspector archive;
+
+  public JourneyWiring(Function<Plan, AppSwitcher> switches, Function<Plan, WriteFence> fences,
+                       ArchiveInspector archive) {
+    this.switches = switches;
+    this.fences = fences;
+    this.archive = archive;
+  }
+
+  /** The real switch (io.pgferry.controller.switching) and fence (io.pgferry.controller.sql.DatabaseFence). */
+  public static JourneyWiring live(java.nio.file.Path stateDir) {
+    return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), SourceFence::new, new FileArchiveInspector());
+  }
+
+  /** For `pgferry plan`: the same classes (describing touches nothing). */
+  public static JourneyWiring defaults() {
+    return live(java.nio.file.Path.of("<state_dir>")); // only shown, never written: describing touches nothing
+  }
+
+  /** @param nodes null when only describing */
+  public JourneyPorts ports(Plan plan, NodeDirectory nodes) {
+    return new JourneyPorts(nodes, switches.apply(plan),
+        plan.source().reachable() ? fences.apply(plan) : null,
+        plan.source().reachable() ? new JdbcDatabase(plan.source().url(), "source") : null,
+        new JdbcDatabase(plan.target().url(), "target"), archive);
+  }
+}

@@ -1,0 +1,116 @@
+package io.pgferry.controller.plan;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The plan file (plan.yaml): what to move, where, how the app is switched, and the limits to respect. Keys are the
+ * snake_case of the record components (see {@link PlanLoader}); {@link Required} marks keys that must be present,
+ * {@link Secret} values that should be secret references (env:NAME or file:PATH).
+ */
+public record Plan(
+    @Required Source source,
+    @Required Archive archive,
+    @Required Nodes nodes,
+    @Required Target target,
+    @Required App app,
+    @Key("switch") @Required Switch switchSpec,
+    Thresholds thresholds,
+    Durability durability,
+    List<String> replicaIdentityFull) {
+
+  public Plan {
+    thresholds = thresholds == null ? Thresholds.DEFAULT : thresholds;
+    durability = durability == null ? Durability.SYNC : durability;
+    replicaIdentityFull = replicaIdentityFull == null ? List.of() : List.copyOf(replicaIdentityFull);
+  }
+
+  /** The database being moved (Heroku). Its URL is optional: without it pgferry can neither fence it nor read its LSN. */
+  public record Source(@Secret String url, Duration archiveTimeout, Integer pgMajor) {
+    public Source {
+      archiveTimeout = archiveTimeout == null ? Duration.ofSeconds(60) : archiveTimeout;
+    }
+
+    public boolean reachable() {
+      return url != null && !url.isBlank();
+    }
+  }
+
+  /** The source's WAL archive: s3://bucket/prefix or file:///path. */
+  public record Archive(@Required String url) {}
+
+  /**
+   * Agent node ids: A restores from the archive and becomes primary at cutover 1; B streams from A as
+   * {@code replication_user} (empty: the agent's own postgres.replication_user), allowed on A by a pg_hba entry for
+   * B's address only, with {@code hba_method}.
+   */
+  public record Nodes(@Required String archiveReplica, @Required String standby, String replicationUser,
+                      String hbaMethod) {
+    public Nodes {
+      replicationUser = replicationUser == null ? "" : replicationUser;
+      hbaMethod = hbaMethod == null ? "scram-sha-256" : hbaMethod;
+    }
+  }
+
+  /** The final home (Aurora). */
+  public record Target(@Required @Secret String url) {}
+
+  /** How the app connects: the same database and role exist on the source, A and B (physical copies). */
+  public record App(@Required String dbname, @Required String user, @Secret String password) {}
+
+  public record Switch(@Required SwitchType type, Heroku heroku, Pgbouncer pgbouncer, CommandHooks command) {}
+
+  public enum SwitchType { HEROKU, PGBOUNCER, COMMAND }
+
+  public record Heroku(@Required String app, @Required String configVar, @Required @Secret String token,
+                       String apiUrl, List<String> scaleDown) {
+    public Heroku {
+      apiUrl = apiUrl == null ? "https://api.heroku.com" : apiUrl;
+      scaleDown = scaleDown == null ? List.of() : List.copyOf(scaleDown);
+    }
+  }
+
+  public record Pgbouncer(@Required String adminHost, Integer adminPort, String adminUser, @Secret String adminPassword,
+                          @Required String database, @Required String iniPath, Duration pauseTimeout) {
+    public Pgbouncer {
+      adminPort = adminPort == null ? 6432 : adminPort;
+      adminUser = adminUser == null ? "pgbouncer" : adminUser;
+      pauseTimeout = pauseTimeout == null ? Duration.ofSeconds(5) : pauseTimeout;
+    }
+  }
+
+  /** User hooks, run with sh -c; the new database is given in PGFERRY_TARGET_* env vars. */
+  public record CommandHooks(@Required String block, @Required String repoint, @Required String unblock,
+                             String current, Duration timeout) {
+    public CommandHooks {
+      timeout = timeout == null ? Duration.ofSeconds(30) : timeout;
+    }
+  }
+
+  public record Thresholds(Long maxLagBytes, Integer archiveLagSegments, Integer diskMarginPercent,
+                           Duration pollInterval, Timeouts timeouts) {
+    public static final Thresholds DEFAULT = new Thresholds(null, null, null, null, null);
+
+    public Thresholds {
+      maxLagBytes = maxLagBytes == null ? 16L * 1024 * 1024 : maxLagBytes;
+      archiveLagSegments = archiveLagSegments == null ? 2 : archiveLagSegments;
+      diskMarginPercent = diskMarginPercent == null ? 20 : diskMarginPercent;
+      pollInterval = pollInterval == null ? Duration.ofSeconds(1) : pollInterval;
+      timeouts = timeouts == null ? Timeouts.DEFAULT : timeouts;
+    }
+  }
+
+  public record Timeouts(Duration preflight, Duration archiveReplica, Duration standby,
+                         @Key("cutover_1") Duration cutover1) {
+    public static final Timeouts DEFAULT = new Timeouts(null, null, null, null);
+
+    public Timeouts {
+      preflight = preflight == null ? Duration.ofMinutes(2) : preflight;
+      archiveReplica = archiveReplica == null ? Duration.ofHours(12) : archiveReplica;
+      standby = standby == null ? Duration.ofHours(12) : standby;
+      cutover1 = cutover1 == null ? Duration.ofMinutes(5) : cutover1;
+    }
+  }
+
+  public enum Durability { SYNC, ASYNC }
+}

@@ -1,0 +1,62 @@
+package io.pgferry.controller.web;
+
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.journey.JourneyJson;
+import io.pgferry.controller.journey.JourneyService;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * /api/journey: what `pgferry apply|resume|abort|status` speak. Every call runs the service on a worker thread.
+ * <pre>
+ * GET  /api/journey          200 JourneyStatus (snake_case JSON)
+ * POST /api/journey/apply    body: the plan YAML; ?name=plan.yaml   202 {"message"} | 400 {"error"} | 409 {"error"}
+ * POST /api/journey/resume   202 {"message"} | 400 | 409
+ * POST /api/journey/abort    202 {"message"}
+ * </pre>
+ */
+public final class JourneyApi {
+  private final Vertx vertx;
+  private final JourneyService service;
+
+  public JourneyApi(Vertx vertx, JourneyService service) {
+    this.vertx = vertx;
+    this.service = service;
+  }
+
+  public void mount(Router router) {
+    router.post("/api/journey/*").handler(BodyHandler.create().setBodyLimit(1024 * 1024));
+    router.get("/api/journey").handler(rc -> answer(rc, 200, service::status));
+    router.post("/api/journey/apply").handler(rc -> {
+      String name = rc.queryParams().get("name");
+      String text = rc.body() == null ? "" : rc.body().asString();
+      answer(rc, 202, () -> Map.of("message", service.apply(name == null ? "plan.yaml" : name, text)));
+    });
+    router.post("/api/journey/resume").handler(rc -> answer(rc, 202, () -> Map.of("message", service.resume())));
+    router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
+  }
+
+  private void answer(RoutingContext rc, int okStatus, Callable<Object> call) {
+    vertx.executeBlocking(() -> JourneyJson.MAPPER.writeValueAsString(call.call()), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        send(rc, okStatus, ar.result());
+        return;
+      }
+      Throwable e = ar.cause();
+      int status = e instanceof UsageException ? 400 : e instanceof IllegalStateException ? 409 : 500;
+      try {
+        send(rc, status, JourneyJson.MAPPER.writeValueAsString(Map.of("error", String.valueOf(e.getMessage()))));
+      } catch (Exception json) {
+        send(rc, 500, "{\"error\":\"internal error\"}");
+      }
+    });
+  }
+
+  private static void send(RoutingContext rc, int status, String json) {
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
+  }
+}

@@ -1,0 +1,177 @@
+package io.pgferry.controller.journey;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.controller.journey.wiring.FileArchiveInspector;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.proto.NodeState;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon side of the journey with its real steps: a real PostgreSQL as the target (PREFLIGHT connects to it),
+ * a real archive directory with a backup sentinel; the agents are the in-memory directory double (real agents come
+ * with the link and agent branches) and the app switch only records its calls.
+ */
+class JourneyServiceTest {
+  static Workspace ws;
+  static PgCluster target;
+
+  @TempDir
+  Path stateDir;
+  @TempDir
+  Path archive;
+
+  final InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "10.0.0.5", 5432, 15)
+      .add("b", "10.0.0.6", 5432, 15);
+  final RecordingSwitcher switcher = new RecordingSwitcher();
+
+  @BeforeAll
+  static void startTarget() {
+    ws = Workspace.create("journey-service");
+    target = PgCluster.start(ws, "target", 15);
+  }
+
+  @AfterAll
+  static void stopTarget() {
+    target.close();
+    ws.close();
+  }
+
+  String plan(String targetUrl) throws Exception {
+    Path backups = Files.createDirectories(archive.resolve("basebackups_005"));
+    Files.writeString(backups.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"),
+        "{\"wal_segment_backup_stop\": \"000000010000000000000002\", \"expanded_size_bytes\": 1000000}");
+    return TestPlans.TEXT.replace("file:///nonexistent/archive", archive.toUri().toString().replace("file:/", "file:///"))
+        .replace("postgres://app@127.0.0.1:1/appdb", targetUrl);
+  }
+
+  JourneyService service() {
+    return new JourneyService(stateDir, nodes, new JourneyWiring(p -> switcher, io.pgferry.controller.journey.wiring.SourceFence::new,
+        new FileArchiveInspector()), Clock.systemUTC());
+  }
+
+  @Test
+  void runsFromPreflightThroughCutoverOne() throws Exception {
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")));
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertEquals(JourneyEngine.State.WAITING, end.state(), end.message());
+      assertEquals(Phase.LOGICAL_SETUP, end.phase());
+      assertEquals(List.of("a:ARCHIVE_REPLICA", "b:STREAMING_STANDBY", "a:PRIMARY"), nodes.assignments);
+      assertEquals(List.of("block", "repoint 10.0.0.5:5432", "unblock"), switcher.calls);
+      assertEquals("10.0.0.5", nodes.goals.get("b").getUpstream().getHost());
+      assertEquals("pgferry_b", nodes.goals.get("a").getSettingsMap().get("synchronous_standby_names"));
+      assertEquals("10.0.0.6/32", nodes.goals.get("a").getHbaRules(0).getAddress());
+      assertEquals(NodeState.PRIMARY, nodes.statuses.get("a").getState());
+
+      var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      JourneyMetrics.bind(registry, service);
+      assertEquals(1.0, registry.get("pgferry_phase").tag("phase", "LOGICAL_SETUP").gauge().value());
+      assertEquals(0.0, registry.get("pgferry_phase").tag("phase", "CUTOVER_1").gauge().value());
+
+      JourneyStatus status = service.status();
+      assertEquals("WAITING", status.state());
+      assertEquals("done", status.phases().get(Phase.CUTOVER_1.ordinal()).status());
+      assertEquals("not_reached", status.phases().get(Phase.CUTOVER_2.ordinal()).status());
+      assertEquals("archive_replica", status.nodes().get(0).role());
+      String json = JourneyJson.MAPPER.writeValueAsString(status);
+      assertTrue(json.contains("\"replay_lsn\""), json);
+    }
+    // a new controller on the same state dir resumes and does nothing twice
+    try (JourneyService again = service()) {
+      again.resume();
+      assertEquals(JourneyEngine.State.WAITING, again.awaitStopped().state());
+      assertEquals(3, nodes.assignments.size());
+      assertEquals(3, switcher.calls.size());
+    }
+  }
+
+  @Test
+  void preflightReportsEveryBlockerAndChangesNothing() throws Exception {
+    nodes.hellos.remove("b");
+    try (JourneyService service = service()) {
+      String text = plan("postgres://app@127.0.0.1:1/appdb").replace("standby: b", "standby: a2");
+      var e = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
+          () -> service.apply("plan.yaml", text));
+      assertTrue(e.getMessage().contains("unknown node id 'a2' (the controller knows: a)"), e.getMessage());
+    }
+    nodes.add("b", "10.0.0.6", 5432, 17);
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan("postgres://app@127.0.0.1:1/appdb"));
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertEquals(JourneyEngine.State.FAILED, end.state());
+      assertEquals(Phase.PREFLIGHT, end.phase());
+      assertTrue(end.message().contains("2 blocker(s)"), end.message());
+      assertTrue(end.message().contains("node b: its PostgreSQL binaries are version 17"), end.message());
+      assertTrue(end.message().contains("target: cannot connect"), end.message());
+      assertTrue(nodes.assignments.isEmpty());
+      assertTrue(switcher.calls.isEmpty());
+    }
+  }
+
+  @Test
+  void aFailedBlockLeavesTheAppOnTheSourceAndResumeCompletes() throws Exception {
+    switcher.failOn = "block";
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")));
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertEquals(JourneyEngine.State.FAILED, end.state());
+      assertTrue(end.message().contains("block failed on purpose"), end.message());
+      assertTrue(end.message().contains("the app stays on the source"), end.message());
+      assertEquals(List.of("block", "unblock"), switcher.calls);
+      assertTrue(nodes.assignments.stream().noneMatch(a -> a.equals("a:PRIMARY")));
+
+      switcher.failOn = null;
+      service.resume();
+      assertEquals(JourneyEngine.State.WAITING, service.awaitStopped().state());
+      assertEquals(List.of("block", "unblock", "block", "repoint 10.0.0.5:5432", "unblock"), switcher.calls);
+    }
+  }
+
+  @Test
+  void abortAfterAControllerStopInTheMiddleOfCutoverOneUnblocksTheApp() throws Exception {
+    switcher.onBlock = () -> nodes.stuckLag = 3L;
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")));
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!JourneyTable.C1_WAIT_REPLAYED.equals(service.status().step())) {
+        assertTrue(System.nanoTime() < deadline, "never reached " + JourneyTable.C1_WAIT_REPLAYED);
+        Thread.sleep(10);
+      }
+      assertTrue(service.status().progress() == null || service.status().progress().contains("archive_timeout"));
+    } // the controller stops with the app blocked
+    assertEquals(List.of("block"), switcher.calls);
+    try (JourneyService restarted = service()) {
+      assertEquals("STOPPED", restarted.status().state());
+      restarted.abort();
+      JourneyEngine.Snapshot end = restarted.awaitStopped();
+      assertEquals(JourneyEngine.State.STOPPED, end.state());
+      assertTrue(end.message().contains("undone: writes unblocked"), end.message());
+      assertEquals(List.of("block", "unblock"), switcher.calls);
+      assertTrue(nodes.assignments.stream().noneMatch(a -> a.equals("a:PRIMARY")));
+    }
+  }
+
+  @Test
+  void anAgentErrorIsSurfacedVerbatimWhenTheWaitEnds() throws Exception {
+    nodes.failArchiveReplicaWith = "backup-fetch: archive s3://x/y holds no backup_stop_sentinel";
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")).replace("archive_replica: 5s", "archive_replica: 1s"));
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertEquals(JourneyEngine.State.FAILED, end.state());
+      assertTrue(end.message().contains("timed out after 1s waiting for a to catch up with the archive; last seen: a:"
+          + " the agent's last transition failed (it retries): backup-fetch: archive s3://x/y holds no"
+          + " backup_stop_sentinel"), end.message());
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package io.pgferry.controller.journey;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.common.Lsn;
+import io.pgferry.controller.journey.wiring.FileArchiveInspector;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.journey.wiring.SourceFence;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cutover 1 against a real source PostgreSQL: the real database fence, the source's final WAL position and
+ * pg_switch_wal; the undo lifts the fence. Agents are the in-memory directory double; the app switch records.
+ */
+class SourceCutoverTest {
+  static Workspace ws;
+  static PgCluster source;
+
+  @TempDir
+  Path dir;
+
+  final InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "10.0.0.5", 5432, 15)
+      .add("b", "10.0.0.6", 5432, 15);
+  final RecordingSwitcher switcher = new RecordingSwitcher();
+
+  @BeforeAll
+  static void start() {
+    ws = Workspace.create("source-cutover");
+    source = PgCluster.start(ws, "source", 15);
+    source.execute("CREATE ROLE app LOGIN", "CREATE DATABASE appdb OWNER app");
+    try (Connection c = app(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id int)");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    source.close();
+    ws.close();
+  }
+
+  static Connection app() throws SQLException {
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + source.port() + "/appdb", "app", "");
+  }
+
+  JourneyService service() {
+    return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher, SourceFence::new,
+        new FileArchiveInspector()), Clock.systemUTC());
+  }
+
+  String plan() throws Exception {
+    Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
+    Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
+    return TestPlans.TEXT
+        .replace("source:\n", "source:\n  url: " + source.url("appdb") + "\n")
+        .replace("file:///nonexistent/archive", "file://" + dir.resolve("archive"))
+        .replace("postgres://app@127.0.0.1:1/appdb", source.url("postgres"));
+  }
+
+  @Test
+  void fencesTheSourceReadsItsFinalPositionAndLeavesItFenced() throws Exception {
+    try (Connection before = app(); Statement s = before.createStatement()) {
+      s.execute("INSERT INTO t VALUES (1)");
+    }
+    Lsn start = Lsn.parse(source.queryValue("SELECT pg_current_wal_lsn()"));
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan());
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertEquals(JourneyEngine.State.WAITING, end.state(), end.message());
+      JournalState st = JournalState.replay(Journal.open(dir.resolve("state"), Clock.systemUTC()).records());
+      Lsn fenced = Lsn.parse(st.step(JourneyTable.C1_FENCE_SOURCE).evidence().get("wal_lsn"));
+      Lsn last = Lsn.parse(st.step(JourneyTable.C1_FINAL_LSN).evidence().get("final_lsn"));
+      assertTrue(fenced.compareTo(start) >= 0 && last.compareTo(fenced) >= 0, start + " " + fenced + " " + last);
+      assertEquals("true", st.step(JourneyTable.C1_FINAL_LSN).evidence().get("switched_wal"));
+    }
+    try (Connection after = app(); Statement s = after.createStatement()) {
+      SQLException e = assertThrows(SQLException.class, () -> s.execute("INSERT INTO t VALUES (2)"));
+      assertEquals("25006", e.getSQLState(), "read-only transaction: the source stays fenced after cutover 1");
+    }
+  }
+
+  @Test
+  void aFailureAfterTheFenceLiftsItAndTheSourceTakesWritesAgain() throws Exception {
+    switcher.onBlock = () -> nodes.failArchiveReplicaWith = "restore_command: segment 000000010000000000000009 missing";
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan().replace("cutover_1: 5s", "cutover_1: 3s").replace("archive_timeout: 1s",
+          "archive_timeout: 1s"));
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertEquals(JourneyEngine.State.FAILED, end.state());
+      assertTrue(end.message().contains("segment 000000010000000000000009 missing"), end.message());
+      assertTrue(end.message().contains("the source fence lifted"), end.message());
+      assertEquals(List.of("block", "unblock"), switcher.calls);
+    }
+    try (Connection c = app(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO t VALUES (3)");
+    }
+  }
+}

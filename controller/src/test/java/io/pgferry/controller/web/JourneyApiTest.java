@@ -1,0 +1,145 @@
+package io.pgferry.controller.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgferry.common.Cli;
+import io.pgferry.controller.cli.PgferryMain;
+import io.pgferry.controller.journey.JourneyJson;
+import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.JourneyTestKit;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI commands against /api/journey served by Vert.x: apply, status (text and JSON), abort, resume. */
+class JourneyApiTest {
+  static Workspace ws;
+  static PgCluster target;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void startTarget() {
+    ws = Workspace.create("journey-api");
+    target = PgCluster.start(ws, "target", 15);
+  }
+
+  @AfterAll
+  static void stopTarget() {
+    target.close();
+    ws.close();
+  }
+
+  Vertx vertx;
+  HttpServer server;
+  JourneyTestKit kit;
+  JourneyService service;
+  String url;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    kit = new JourneyTestKit(dir);
+    service = kit.service();
+    Router router = Router.router(vertx);
+    new JourneyApi(vertx, service).mount(router);
+    server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").toCompletionStage()
+        .toCompletableFuture().get();
+    url = "http://127.0.0.1:" + server.actualPort();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    service.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  @Test
+  void applyFollowsTheJourneyAndStatusShowsIt() throws Exception {
+    Path plan = kit.writePlan("postgres://app@127.0.0.1:1/appdb", "preflight: 2m");
+    Result apply = cli("apply", "--plan", plan.toString(), "--controller", url);
+    // the target is unreachable: PREFLIGHT fails, and says so
+    assertEquals(1, apply.code, apply.out + apply.err);
+    assertTrue(apply.out.contains("target: cannot connect"), apply.out);
+
+    Result status = cli("status", "--output", "json", "--controller", url);
+    JsonNode json = JourneyJson.MAPPER.readTree(status.out);
+    assertEquals("FAILED", json.path("state").asText(), status.out);
+    assertEquals("PREFLIGHT", json.path("phase").asText());
+    assertEquals("failed", json.path("phases").get(0).path("status").asText());
+    assertEquals(2, json.path("nodes").size());
+    assertTrue(json.path("recent").size() > 0);
+
+    Result text = cli("status", "--controller", url);
+    assertTrue(text.out.startsWith("journey: FAILED in PREFLIGHT"), text.out);
+    assertTrue(text.out.contains("node a "), text.out);
+  }
+
+  @Test
+  void abortStopsAWaitAndResumeContinues() throws Exception {
+    kit.nodes.failArchiveReplicaWith = "backup-fetch: no backup";
+    Path plan = kit.writePlan(target.url("postgres"), "archive_replica: 10m");
+    Result apply = cli("apply", "--plan", plan.toString(), "--detach", "--controller", url);
+    assertEquals(0, apply.code, apply.err);
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (!cli("status", "--controller", url).out.contains("archive_replica.wait_caught_up")) {
+      assertTrue(System.nanoTime() < deadline, "never reached the wait");
+      Thread.sleep(50);
+    }
+    Result again = cli("apply", "--plan", plan.toString(), "--detach", "--controller", url);
+    assertEquals(2, again.code);
+    assertTrue(again.err.contains("the journey is running"), again.err);
+
+    Result abort = cli("abort", "--controller", url);
+    assertEquals(0, abort.code, abort.out + abort.err);
+    assertTrue(abort.out.contains("journey: STOPPED in ARCHIVE_REPLICA"), abort.out);
+    assertTrue(abort.out.contains("aborted in ARCHIVE_REPLICA"), abort.out);
+
+    kit.nodes.failArchiveReplicaWith = null;
+    Result resume = cli("resume", "--controller", url);
+    assertEquals(0, resume.code, resume.out + resume.err);
+    assertTrue(resume.out.contains("journey: WAITING in LOGICAL_SETUP"), resume.out);
+  }
+
+  @Test
+  void aBadPlanIsRefusedBeforeReachingTheController() throws Exception {
+    Path plan = Files.writeString(dir.resolve("bad.yaml"), "nodes: {archive_replica: a}\n");
+    Result r = cli("apply", "--plan", plan.toString(), "--controller", url);
+    assertEquals(2, r.code);
+    assertTrue(r.err.contains("bad.yaml:1:8: error: nodes: missing key 'standby'"), r.err);
+  }
+
+  record Result(int code, String out, String err) {}
+
+  static synchronized Result cli(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream o = System.out;
+    PrintStream e = System.err;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int code = Cli.execute(new PgferryMain(), args);
+      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(o);
+      System.setErr(e);
+    }
+  }
+}
