@@ -14,9 +14,21 @@ import java.util.Properties;
 /**
  * Where and as whom pgferry connects to one PostgreSQL database. The password is never part of
  * {@link #toString()}; conninfo strings that carry it are built only where a server must store it (a subscription).
+ * {@code params} are libpq keywords from the URL's query (sslmode, sslrootcert, ...), passed to JDBC and libpq alike.
+ * pgferry's own sessions start with default_transaction_read_only = off: they must work on a database the write
+ * fence made read-only (the fence spares sessions named pgferry).
  */
-public record PgEndpoint(String host, int port, String database, String user, String password) {
+public record PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params) {
   public static final String APPLICATION_NAME = "pgferry";
+  private static final String SESSION_OPTIONS = "-c default_transaction_read_only=off";
+
+  public PgEndpoint {
+    params = params == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(params));
+  }
+
+  public PgEndpoint(String host, int port, String database, String user, String password) {
+    this(host, port, database, user, password, Map.of());
+  }
 
   /** postgres://user:password@host:port/dbname (user and password URL-encoded). */
   public static PgEndpoint fromUrl(String url) {
@@ -39,7 +51,14 @@ public record PgEndpoint(String host, int port, String database, String user, St
     }
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     String db = path.startsWith("/") ? decode(path.substring(1)) : "postgres";
-    return new PgEndpoint(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), db.isEmpty() ? "postgres" : db, user, password);
+    Map<String, String> params = new LinkedHashMap<>();
+    if (uri.getRawQuery() != null) {
+      for (String kv : uri.getRawQuery().split("&")) {
+        String[] x = kv.split("=", 2);
+        params.put(decode(x[0]), x.length > 1 ? decode(x[1]) : "");
+      }
+    }
+    return new PgEndpoint(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), db.isEmpty() ? "postgres" : db, user, password, params);
   }
 
   private static String decode(String s) {
@@ -47,11 +66,11 @@ public record PgEndpoint(String host, int port, String database, String user, St
   }
 
   public PgEndpoint withUser(String newUser, String newPassword) {
-    return new PgEndpoint(host, port, database, newUser, newPassword);
+    return new PgEndpoint(host, port, database, newUser, newPassword, params);
   }
 
   public PgEndpoint withDatabase(String newDatabase) {
-    return new PgEndpoint(host, port, newDatabase, user, password);
+    return new PgEndpoint(host, port, newDatabase, user, password, params);
   }
 
   public String jdbcUrl() {
@@ -60,6 +79,8 @@ public record PgEndpoint(String host, int port, String database, String user, St
 
   public Connection connect() throws SQLException {
     Properties p = new Properties();
+    params.forEach(p::setProperty);
+    p.setProperty("options", SESSION_OPTIONS);
     p.setProperty("user", user);
     if (password != null) {
       p.setProperty("password", password);
@@ -79,6 +100,7 @@ public record PgEndpoint(String host, int port, String database, String user, St
     if (withPassword && password != null) {
       kv.put("password", password);
     }
+    kv.putAll(params);
     StringBuilder sb = new StringBuilder();
     kv.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k).append('=').append(conninfoValue(v)));
     return sb.toString();
@@ -96,6 +118,7 @@ public record PgEndpoint(String host, int port, String database, String user, St
       env.put("PGPASSWORD", password);
     }
     env.put("PGAPPNAME", APPLICATION_NAME);
+    env.put("PGOPTIONS", SESSION_OPTIONS);
     env.put("PGCONNECT_TIMEOUT", "10");
     return env;
   }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.controller.sql.sequences.SequenceReport;
@@ -88,7 +89,10 @@ class LogicalMigrationTest {
           "DELETE FROM public.audit_log WHERE actor LIKE 'u2%'",
           "SELECT nextval('public.ticket_seq') FROM generate_series(1, 3)");
 
-      // cutover 2 (writes would be blocked here): T applies A's LSN, verify, sequences
+      // cutover 2: A fenced (read-only for the app) while T applies A's LSN, verify, sequences, teardown, reverse replication
+      exec(src, "CREATE ROLE app LOGIN");
+      DatabaseFence fence = new DatabaseFence(src::connect, DatabaseFence.Options.of("app").quiet(Duration.ofMillis(200), Duration.ofSeconds(10)));
+      fence.fence();
       CatchUp catchUp = new CatchUp(src, dst, LogicalNames.DEFAULT);
       Lsn lsn = catchUp.publisherLsn();
       CatchUp.Result caught = catchUp.waitFor(lsn, Duration.ofSeconds(60), Duration.ofMillis(100));
@@ -146,6 +150,8 @@ class LogicalMigrationTest {
       until(Duration.ofSeconds(30), "T's write on A", () -> "1".equals(value(src,
           "SELECT count(*) FROM billing.invoices i JOIN public.users u ON u.id = i.user_id WHERE u.email = 'after-cutover@example.com'")));
 
+      assertTrue(fence.isFenced(), "A stayed fenced while reverse replication applied T's writes");
+
       // rollback: A has caught up, A's sequences are T's, the reverse subscription is gone; A takes new rows without collisions
       Cli.Run back = Cli.run("rollback", "--source", url(a), "--target", url(t), "--timeout", "30");
       assertEquals(0, back.exit(), back.out());
@@ -153,6 +159,7 @@ class LogicalMigrationTest {
       assertEquals(SequenceSync.read(dst), SequenceSync.read(src));
       assertEquals("0", value(src, "SELECT count(*) FROM pg_subscription"));
       assertEquals("0", value(dst, "SELECT count(*) FROM pg_replication_slots"));
+      fence.lift();
       VerifyReport afterRollback = new Verifier(src, dst, VerifyMode.FULL, 1000).run();
       assertTrue(afterRollback.ok(), afterRollback.format());
       exec(src, "INSERT INTO public.users (email) VALUES ('after-rollback@example.com')",

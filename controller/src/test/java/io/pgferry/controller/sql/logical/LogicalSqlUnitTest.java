@@ -20,6 +20,8 @@ class LogicalSqlUnitTest {
     assertEquals("app@x@db.example:6543/appdb", e.toString());
     assertEquals("host='db.example' port='6543' dbname='appdb' user='app@x' password='it\\'s'", e.withUser("app@x", "it's").conninfo(true));
     assertFalse(e.conninfo(false).contains("password"));
+    PgEndpoint tls = PgEndpoint.fromUrl("postgresql://u:pw@aurora.example/app?sslmode=verify-full&sslrootcert=/etc/rds-ca.pem");
+    assertEquals("host='aurora.example' port='5432' dbname='app' user='u' sslmode='verify-full' sslrootcert='/etc/rds-ca.pem'", tls.conninfo(false));
   }
 
   @Test
