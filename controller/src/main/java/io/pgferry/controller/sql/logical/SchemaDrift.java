@@ -20,6 +20,15 @@ public record SchemaDrift(List<String> added, List<String> removed) {
     return new SchemaDrift(added, removed);
   }
 
+  /**
+   * What is still not on T: added lines T's fingerprint lacks and removed lines T still has. Empty once the same
+   * DDL was applied to T, which resolves the drift.
+   */
+  public SchemaDrift unresolvedOn(SchemaFingerprint target) {
+    Set<String> t = new TreeSet<>(target.lines());
+    return new SchemaDrift(added.stream().filter(l -> !t.contains(l)).toList(), removed.stream().filter(t::contains).toList());
+  }
+
   public boolean none() {
     return added.isEmpty() && removed.isEmpty();
   }

@@ -38,7 +38,7 @@ public final class SyncProgress {
   public static List<String> describe(LogicalNames names) {
     return List.of(
         "on T: SELECT n.nspname, c.relname, r.srsubstate, pg_table_size(c.oid) FROM pg_subscription_rel r ... WHERE subname = '" + names.subscription() + "'",
-        "on A: SELECT pg_total_relation_size(<table>) for each; SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), "
+        "on A: SELECT pg_table_size(<table>) for each; SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), "
             + "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), active FROM pg_replication_slots WHERE slot_name = '" + names.slot() + "'; "
             + "replay_lag FROM pg_stat_replication WHERE application_name = '" + names.subscription() + "'");
   }
