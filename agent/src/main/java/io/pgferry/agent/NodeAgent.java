@@ -1,6 +1,8 @@
 package io.pgferry.agent;
 
 import io.pgferry.agent.cluster.BaseBackupProvider;
+import io.pgferry.agent.cluster.LocalPostgres;
+import io.pgferry.agent.cluster.PgCtl;
 import io.pgferry.agent.cluster.Observation;
 import io.pgferry.agent.cluster.PgBaseBackup;
 import io.pgferry.agent.config.AgentConfig;
@@ -10,6 +12,8 @@ import io.pgferry.agent.converge.NodeContext;
 import io.pgferry.agent.converge.Transition;
 import io.pgferry.agent.converge.Transitions;
 import io.pgferry.agent.fence.Lease;
+import io.pgferry.agent.fence.LeasePolicy;
+import io.pgferry.agent.fence.LeaseTimer;
 import io.pgferry.agent.link.LinkHandler;
 import io.pgferry.agent.state.NodeRecord;
 import io.pgferry.agent.state.StateFile;
@@ -85,11 +89,14 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private final Converger converger;
   private final ScheduledExecutorService observer;
   private volatile Observation observation = Observation.notRunning(System.nanoTime());
-  private volatile Lease lease = Lease.NONE;
+  private volatile Lease lease = Lease.NONE;            // as granted by the controller
+  private volatile Lease enforcedLease = Lease.NONE;    // what the converger enforces: expires a margin early
+  private volatile LeasePolicy leasePolicy = LeasePolicy.DEFAULT;
+  private final LeaseTimer leaseTimer = new LeaseTimer();
   private volatile boolean linkConnected;
   private volatile Runnable statusListener = () -> { };
   private volatile String lastReported = "";
-  private volatile java.util.function.Supplier<java.util.Optional<io.pgferry.proto.ArchiveStatus>> archiveStatus = java.util.Optional::empty;
+  private final List<java.util.function.Consumer<Status.Builder>> statusContributors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public NodeAgent(AgentConfig config) {
     this(config, Options.defaults());
@@ -114,7 +121,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     options.extraBackupProviders().forEach(ctx::addBackupProvider);
     ctx.addBackupProvider(pgBaseBackup);
     this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
-        options.reconcileEvery(), options.stepListener(), () -> lease, System::nanoTime, this::maybeStatusChanged);
+        options.reconcileEvery(), options.stepListener(), this::enforcedLease, System::nanoTime, this::observeSoon);
     this.observer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "pgferry-observer");
       t.setDaemon(true);
@@ -130,9 +137,29 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     return this;
   }
 
-  /** Called when what Status reports changed meaningfully (the link then sends a Status at once). */
+  /**
+   * Lets another part add to every Status (the archive engine fills Status.archive). Contributors run on the
+   * caller's thread, possibly an event loop: they only copy fields they already hold.
+   */
+  public void addStatusContributor(java.util.function.Consumer<Status.Builder> contributor) {
+    statusContributors.add(contributor);
+  }
+
+  /**
+   * Called when what Status reports changed meaningfully (the link then sends a Status at once). Runs on the
+   * agent's worker threads (observer, converger): the listener must hop to its own context and return quickly.
+   */
   public void onStatusChanged(Runnable listener) {
     this.statusListener = Objects.requireNonNull(listener);
+  }
+
+  /** After a transition step: observe PostgreSQL again before reporting, so a new state never travels with an old observation. */
+  private void observeSoon() {
+    try {
+      observer.execute(this::observeOnce);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      maybeStatusChanged(); // shutting down
+    }
   }
 
   private void observeOnce() {
@@ -140,7 +167,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
       boolean running = ctx.pgCtl().isRunning();
       observation = running ? ctx.localPostgresForObserver().observe(System.nanoTime(), true)
           : Observation.notRunning(System.nanoTime());
-      if (stateFile.get().state() == NodeState.PRIMARY && lease.expired(System.nanoTime())) {
+      if (stateFile.get().state() == NodeState.PRIMARY && enforcedLease().expired(System.nanoTime())) {
         converger.wake();
       }
       maybeStatusChanged();
@@ -174,8 +201,9 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         .setAgentVersion(AGENT_VERSION)
         .addAllCapabilities(capabilities())
         .setCurrentState(r.state());
-    if (r.goal() != null) {
-      b.setCurrentGoal(r.goal());
+    Goal goal = converger.goal();
+    if (goal != null) {
+      b.setCurrentGoal(goal);
     }
     return b.build();
   }
@@ -198,7 +226,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     Status.Builder b = Status.newBuilder()
         .setNodeId(config.nodeId())
         .setState(reportedState(r))
-        .setGoalGeneration(r.goalGeneration())
+        .setGoalGeneration(goalGeneration())
         .setTransition(converger.transition())
         .setLastError(converger.lastError())
         .setPgRunning(o.running())
@@ -221,43 +249,46 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         .setLeaseRemainingMs(lease.remainingMs(now))
         .setFenced(r.state() == NodeState.FENCED)
         .setPgMajor(pgMajor);
-    archiveStatus.get().ifPresent(b::setArchive);
+    statusContributors.forEach(c -> c.accept(b));
     return b.build();
   }
 
-  /** The archive engine reports restore progress and archive lag through this (Status.archive). */
-  public void archiveStatus(java.util.function.Supplier<java.util.Optional<io.pgferry.proto.ArchiveStatus>> source) {
-    this.archiveStatus = Objects.requireNonNull(source);
+  private long goalGeneration() {
+    Goal g = converger.goal();
+    return g == null ? 0 : g.getGeneration();
   }
 
   private NodeState reportedState(NodeRecord r) {
-    if (converger.transitionRunning()) {
-      return NodeState.INITIALIZING;
-    }
+    // a failed step being retried is still FAILED: the controller must see the trouble, not a hopeful INITIALIZING
     if (!converger.lastError().isEmpty()) {
       return NodeState.FAILED;
+    }
+    if (converger.transitionRunning()) {
+      return NodeState.INITIALIZING;
     }
     return r.state();
   }
 
   @Override
   public void onAssignment(Goal goal, OptionalLong leaseExpiresAtNanos) {
-    NodeRecord r = stateFile.get();
-    if (r.goal() != null && goal.getGeneration() < r.goal().getGeneration()) {
-      LOG.fine("ignoring goal generation " + goal.getGeneration() + " (holding " + r.goal().getGeneration() + ")");
+    Goal held = converger.goal();
+    if (held != null && goal.getGeneration() < held.getGeneration()) {
+      LOG.fine("ignoring goal generation " + goal.getGeneration() + " (holding " + held.getGeneration() + ")");
       return;
     }
     if (goal.getState() == NodeState.PRIMARY && leaseExpiresAtNanos.isPresent()) {
+      // same generation: a renewal, not a new transition (offerGoal below does nothing for an unchanged goal)
       lease = Lease.until(leaseExpiresAtNanos.getAsLong());
+      enforcedLease = leasePolicy.enforced(lease, System.nanoTime());
+      leaseTimer.wakeAt(enforcedLease.expiresAtNanos(), converger::wake);
+      if (stateFile.get().state() == NodeState.FENCED) {
+        converger.wake(); // a renewal may lift a lease fence
+      }
     } else if (goal.getState() != NodeState.PRIMARY) {
       lease = Lease.NONE;
+      enforcedLease = Lease.NONE;
     }
-    if (!goal.equals(r.goal())) {
-      // a small JSON file write: cheap enough for the event loop, and the goal must be durable before we act on it
-      stateFile.update(rec -> rec.withGoal(goal));
-      LOG.info("new goal: " + goal.getState() + " (generation " + goal.getGeneration() + ")");
-      converger.wake();
-    }
+    converger.offerGoal(goal); // persisted on the converger thread: no file I/O on the event loop
   }
 
   @Override
@@ -281,6 +312,26 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   public Lease lease() {
     return lease;
+  }
+
+  /**
+   * When to fence (see {@link LeasePolicy}); {@link LeasePolicy#CONTROLLED} when goals come from the controller, so
+   * a restarted agent holding a PRIMARY goal stays fenced until the controller renews its lease.
+   */
+  public void leasePolicy(LeasePolicy policy) {
+    this.leasePolicy = Objects.requireNonNull(policy);
+  }
+
+  /** The lease the converger enforces: a margin early; already expired for a PRIMARY goal without one when required. */
+  private Lease enforcedLease() {
+    Lease l = enforcedLease;
+    if (!l.granted() && leasePolicy.required()) {
+      Goal g = converger.goal();
+      if (g != null && g.getState() == NodeState.PRIMARY) {
+        return LeasePolicy.expiredAt(System.nanoTime());
+      }
+    }
+    return l;
   }
 
   public long transitionFailures() {
@@ -338,18 +389,15 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     if (!DataDir.holdsCluster(dataDir)) {
       return NodeState.EMPTY;
     }
-    if (!ctx0().pgCtl().isRunning()) {
+    var pg = config.postgres();
+    if (!new PgCtl(pg.binDir(), dataDir, pg.osUser()).isRunning()) {
       return NodeState.STOPPED;
     }
-    try {
-      return ctx0().localPostgres().isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
+    try (LocalPostgres local = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile())) {
+      return local.isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
     } catch (java.sql.SQLException e) {
-      return NodeState.STOPPED;
+      return NodeState.STOPPED; // running but not answering: the first transition finds out more
     }
-  }
-
-  private NodeContext ctx0() {
-    return new NodeContext(config, null, pgMajor);
   }
 
   /** {version, major} from `postgres --version`, e.g. {"15.18", "15"}. */
@@ -364,6 +412,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   @Override
   public void close() {
+    leaseTimer.close();
     observer.shutdownNow();
     converger.close();
     try {

@@ -38,12 +38,15 @@ class CopiedDataDirTest {
 
       PgCluster other = PgCluster.init(ws, "other", bin, Map.of());
       AgentConfig otherCfg = AgentFixture.config(ws, "other", bin);
+      AgentConfig emptyCfg = AgentFixture.config(ws, "empty", bin);
       try (PgCluster bPg = AgentFixture.adopt(cfg, bin);
            NodeAgent b = new NodeAgent(cfg, AgentFixture.fastOptions()).start();
-           NodeAgent wrong = new NodeAgent(otherCfg, AgentFixture.fastOptions()).start()) {
+           NodeAgent wrong = new NodeAgent(otherCfg, AgentFixture.fastOptions()).start();
+           NodeAgent empty = new NodeAgent(emptyCfg, AgentFixture.fastOptions()).start()) {
         assertEquals(NodeState.STOPPED, b.record().state());
         b.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
         wrong.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
+        empty.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
 
         awaitState(b, NodeState.STREAMING_STANDBY, T);
         assertEquals(0, b.pgBaseBackupRuns());
@@ -58,6 +61,9 @@ class CopiedDataDirTest {
         assertEquals(NodeState.FAILED, wrong.status().getState());
         assertEquals(0, wrong.pgBaseBackupRuns());
         assertTrue(!other.isRunning());
+        await("no pg_basebackup 17 here", T, () -> empty.status().getLastError().contains("no base backup method here supports PostgreSQL 17"),
+            () -> empty.status().toString());
+        assertTrue(empty.status().getLastError().contains("use base_backup_method ARCHIVE"), empty.status().getLastError());
 
         primary.stop();
         b.onAssignment(AgentFixture.goal(2, NodeState.PRIMARY), OptionalLong.empty());
@@ -66,7 +72,18 @@ class CopiedDataDirTest {
         bPg.execute("insert into t values (4)");
         assertEquals("4", bPg.queryValue("select count(*) from t"));
 
-        b.onAssignment(AgentFixture.goal(3, NodeState.STOPPED), OptionalLong.empty());
+        // a PRIMARY whose lease runs out fences itself; a renewal of the same goal lifts the fence
+        b.onAssignment(AgentFixture.goal(3, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 1_500_000_000L));
+        await("lease held", T, () -> b.status().getLeaseValid() && b.record().converged(), () -> b.status().toString());
+        await("b fenced", T, () -> b.status().getState() == NodeState.FENCED && b.record().state() == NodeState.FENCED,
+            () -> b.status().toString());
+        assertTrue(!bPg.isRunning());
+        assertTrue(b.status().getFenced());
+        b.onAssignment(AgentFixture.goal(3, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+        awaitState(b, NodeState.PRIMARY, T);
+        assertTrue(bPg.isRunning(), "renewed: running again");
+
+        b.onAssignment(AgentFixture.goal(4, NodeState.STOPPED), OptionalLong.empty());
         awaitState(b, NodeState.STOPPED, T);
         assertTrue(!bPg.isRunning());
       }

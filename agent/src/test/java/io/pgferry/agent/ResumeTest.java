@@ -16,6 +16,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import io.pgferry.agent.metrics.AgentMetrics;
+import io.pgferry.agent.metrics.HttpEndpoint;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,16 +63,44 @@ class ResumeTest {
         await("row 2 on b", T, () -> "2".equals(StreamingStandbyTest.query(bPg, "select max(id) from t")), bPg::log);
 
         String stateBefore = Files.readString(cfg.stateDir().resolve("state.json"));
-        try (NodeAgent third = new NodeAgent(cfg, AgentFixture.fastOptions()).start()) {
+        NodeAgent.Options fast = AgentFixture.fastOptions();
+        NodeAgent.Options slowReconcile = new NodeAgent.Options(fast.observeEvery(), Duration.ofMinutes(10), fast.backoff(),
+            fast.stepListener(), fast.extraTransitions(), fast.extraBackupProviders());
+        Vertx vertx = Vertx.vertx();
+        try (NodeAgent third = new NodeAgent(cfg, slowReconcile).start()) {
           third.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
           long cycles = third.converger().cycles();
-          await("two converger cycles", T, () -> third.converger().cycles() >= cycles + 2, () -> "");
+          third.converger().wake();
+          await("a converger cycle", T, () -> third.converger().cycles() >= cycles + 1, () -> "");
           assertEquals(NodeState.STREAMING_STANDBY, third.status().getState());
           assertEquals(List.of(), third.context().actedSteps());
           assertEquals(0, third.pgBaseBackupRuns());
+          assertEquals(stateBefore, Files.readString(cfg.stateDir().resolve("state.json")), "same goal: state file untouched");
+
+          // /health: 503 while the standby should run but does not; the next reconcile starts it again
+          HttpEndpoint endpoint = new HttpEndpoint(vertx, third, new AgentMetrics(third));
+          endpoint.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+          WebClient web = WebClient.create(vertx);
+          assertEquals(200, health(web, endpoint.port()));
+          bPg.stop();
+          await("/health 503", T, () -> health(web, endpoint.port()) == 503, () -> third.status().toString());
+          third.converger().wake();
+          await("/health 200 again", T, () -> health(web, endpoint.port()) == 200 && third.status().getPgReachable(),
+              () -> third.status().toString());
+          assertEquals(List.of(), third.context().actedSteps(), "reconciling is not a transition step");
+        } finally {
+          vertx.close();
         }
-        assertEquals(stateBefore, Files.readString(cfg.stateDir().resolve("state.json")), "same goal: state file untouched");
       }
+    }
+  }
+
+  private static int health(WebClient web, int port) {
+    try {
+      return web.get(port, "127.0.0.1", "/health").send().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+          .statusCode();
+    } catch (Exception e) {
+      throw new AssertionError(e);
     }
   }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.agent.metrics.AgentMetrics;
 import io.pgferry.agent.metrics.HttpEndpoint;
+import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import io.pgferry.testkit.PgBinaries;
@@ -63,6 +64,9 @@ class StreamingStandbyTest {
            NodeAgent b = new NodeAgent(bCfg, AgentFixture.fastOptions()).start();
            NodeAgent c = new NodeAgent(cCfg, AgentFixture.fastOptions()).start()) {
         assertEquals(NodeState.EMPTY, b.record().state());
+        assertEquals(major, b.hello().getPgMajor());
+        assertEquals(NodeState.EMPTY, b.hello().getCurrentState());
+        assertTrue(b.hello().getCapabilitiesList().contains("basebackup"));
         AgentMetrics metrics = new AgentMetrics(b);
         HttpEndpoint endpoint = new HttpEndpoint(vertx, b, metrics);
         endpoint.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -96,10 +100,21 @@ class StreamingStandbyTest {
         assertTrue(metric(standbyMetrics, "pgferry_receive_lsn_bytes") > 0);
         assertTrue(metric(standbyMetrics, "pgferry_replay_lag_bytes") >= 0);
         assertEquals(0.0, metric(standbyMetrics, "pgferry_transition_failures_total"));
+        HttpResponse<Buffer> health = http.get(endpoint.port(), "127.0.0.1", "/health").send().toCompletionStage()
+            .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(200, health.statusCode());
+        assertEquals("STREAMING_STANDBY", health.bodyAsJsonObject().getString("state"));
+        assertEquals(true, health.bodyAsJsonObject().getBoolean("pg_running"));
 
-        // cascading standby of b
-        c.onAssignment(AgentFixture.standbyOf(1, bPg.host(), bCfg.postgres().port()), OptionalLong.empty());
+        // cascading standby of b, through a physical slot on b
+        bPg.execute("select pg_create_physical_replication_slot('c_slot')");
+        Goal cGoal = AgentFixture.standbyOf(1, bPg.host(), bCfg.postgres().port());
+        c.onAssignment(cGoal.toBuilder().setUpstream(cGoal.getUpstream().toBuilder().setSlotName("c_slot")).build(), OptionalLong.empty());
         awaitState(c, NodeState.STREAMING_STANDBY, T);
+        await("b reports c's slot active and c as its replica", T, () -> b.status().getSlotsList().stream()
+                .anyMatch(s -> s.getName().equals("c_slot") && s.getActive() && s.getType().equals("physical"))
+                && b.status().getReplicasList().stream().anyMatch(r -> r.getApplicationName().equals("c")),
+            () -> b.status().toString());
         primary.execute("insert into ledger values (3, 'cascaded')");
         await("row 3 on c", T, () -> "cascaded".equals(query(cPg, "select note from ledger where id = 3")), cPg::log);
 

@@ -1,12 +1,11 @@
 package io.pgferry.common;
 
-import java.io.PrintStream;
 import java.time.Instant;
 import java.util.logging.Formatter;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
-import java.util.logging.StreamHandler;
 import java.util.logging.Logger;
 
 /**
@@ -19,16 +18,23 @@ public final class Logging {
   public static void configure(boolean json, Level level) {
     LogManager.getLogManager().reset();
     Logger root = Logger.getLogger("");
-    // not ConsoleHandler + setOutputStream: replacing a handler's stream closes the old one, which was System.err
-    StreamHandler handler = new StreamHandler(new PrintStream(System.err, true), new TextLine()) {
+    // Not ConsoleHandler + setOutputStream: that closes the handler's previous stream, which is System.err itself.
+    Handler handler = new Handler() {
       @Override
-      public synchronized void publish(LogRecord record) {
-        super.publish(record);
-        flush();
+      public void publish(LogRecord r) {
+        if (isLoggable(r)) {
+          System.err.print(getFormatter().format(r));
+          System.err.flush();
+        }
       }
 
       @Override
-      public synchronized void close() {
+      public void flush() {
+        System.err.flush();
+      }
+
+      @Override
+      public void close() {
         flush();
       }
     };

@@ -16,8 +16,10 @@ import java.nio.file.Path;
 public record Tls(Path ca, Path cert, Path key) {
 
   public Tls {
-    for (var entry : java.util.Map.of("ca", ca, "cert", cert, "key", key).entrySet()) {
-      if (entry.getValue() == null) {
+    // a fixed order, so the first problem reported is always the same one
+    for (var entry : java.util.List.of(java.util.Map.entry("ca", pathOrNull(ca)), java.util.Map.entry("cert", pathOrNull(cert)),
+        java.util.Map.entry("key", pathOrNull(key)))) {
+      if (entry.getValue() == MISSING) {
         throw new UsageException("tls." + entry.getKey() + " is missing (set it, or set insecure: true to run without TLS - tests only)");
       }
       if (!Files.isReadable(entry.getValue())) {
@@ -25,6 +27,12 @@ public record Tls(Path ca, Path cert, Path key) {
             + " (create certificates with `pgferry certs init DIR`)");
       }
     }
+  }
+
+  private static final Path MISSING = Path.of("");
+
+  private static Path pathOrNull(Path p) {
+    return p == null ? MISSING : p;
   }
 
   public HttpServerOptions applyTo(HttpServerOptions options) {

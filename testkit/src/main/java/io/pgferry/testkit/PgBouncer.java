@@ -34,11 +34,13 @@ public final class PgBouncer implements AutoCloseable {
   private final Path dir;
   private final Path ini;
   private final int port;
+  private final String adminPassword;
 
-  private PgBouncer(Path dir, Path ini, int port) {
+  private PgBouncer(Path dir, Path ini, int port, String adminPassword) {
     this.dir = dir;
     this.ini = ini;
     this.port = port;
+    this.adminPassword = adminPassword;
   }
 
   /** The [databases] value that sends {@code dbname} on {@code cluster} as user postgres. */
@@ -58,6 +60,16 @@ public final class PgBouncer implements AutoCloseable {
    * (auth_type trust still requires each user to be listed there).
    */
   public static PgBouncer start(Workspace ws, String name, Map<String, String> databases, List<String> users) {
+    Map<String, String> passwords = new LinkedHashMap<>();
+    users.forEach(u -> passwords.put(u, ""));
+    return start(ws, name, databases, passwords, "trust");
+  }
+
+  /**
+   * Starts PgBouncer with {@code authType} (trust, plain, md5, scram-sha-256) and these users with their plain
+   * passwords in the auth_file (PgBouncer can then answer md5 and SCRAM itself).
+   */
+  public static PgBouncer start(Workspace ws, String name, Map<String, String> databases, Map<String, String> users, String authType) {
     if (!Files.isExecutable(BINARY)) {
       throw new IllegalStateException(BINARY + " is missing (apt-get install -y pgbouncer)");
     }
@@ -71,7 +83,7 @@ public final class PgBouncer implements AutoCloseable {
         .append("listen_addr = 127.0.0.1\n")
         .append("listen_port = ").append(port).append('\n')
         .append("unix_socket_dir = ").append(dir).append('\n')
-        .append("auth_type = trust\n")
+        .append("auth_type = ").append(authType).append('\n')
         .append("auth_file = ").append(userlist).append('\n')
         .append("admin_users = ").append(ADMIN_USER).append('\n')
         .append("pidfile = ").append(dir.resolve("pgbouncer.pid")).append('\n')
@@ -83,7 +95,7 @@ public final class PgBouncer implements AutoCloseable {
         .append("max_client_conn = 200\n")
         .append("query_wait_timeout = 120\n");
     StringBuilder auth = new StringBuilder();
-    users.forEach(u -> auth.append('"').append(u).append("\" \"\"\n"));
+    users.forEach((u, pw) -> auth.append('"').append(u).append("\" \"").append(pw).append("\"\n"));
     try {
       Files.writeString(ini, text);
       Files.writeString(userlist, auth);
@@ -91,7 +103,7 @@ public final class PgBouncer implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     Workspace.chownToPg(dir);
-    PgBouncer bouncer = new PgBouncer(dir, ini, port);
+    PgBouncer bouncer = new PgBouncer(dir, ini, port, users.getOrDefault(ADMIN_USER, ""));
     LIVE.add(bouncer);
     List<String> argv = Command.runningAsRoot()
         ? List.of(BINARY.toString(), "-d", "-u", Workspace.PG_USER, ini.toString())
@@ -132,7 +144,7 @@ public final class PgBouncer implements AutoCloseable {
    */
   public Command.Result adminCommand(String sql) {
     return Command.of("psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", String.valueOf(port), "-U", ADMIN_USER, "-d", "pgbouncer",
-        "-c", sql).timeout(Duration.ofSeconds(30)).run();
+        "-c", sql).env("PGPASSWORD", adminPassword).timeout(Duration.ofSeconds(30)).run();
   }
 
   public int port() {
@@ -160,7 +172,7 @@ public final class PgBouncer implements AutoCloseable {
   }
 
   public Connection connect(String alias) throws SQLException {
-    return DriverManager.getConnection(jdbcUrl(alias), "postgres", "");
+    return DriverManager.getConnection(jdbcUrl(alias), "postgres", adminPassword);
   }
 
   public String log() {

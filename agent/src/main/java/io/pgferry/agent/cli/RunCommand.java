@@ -1,12 +1,15 @@
 package io.pgferry.agent.cli;
 
 import io.pgferry.agent.NodeAgent;
+import io.pgferry.agent.link.LinkClient;
+import io.pgferry.agent.link.LinkSettings;
 import io.pgferry.agent.archive.replica.ArchiveExtension;
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.agent.config.GoalFile;
 import io.pgferry.agent.metrics.AgentMetrics;
 import io.pgferry.agent.metrics.HttpEndpoint;
 import io.pgferry.common.Logging;
+import io.pgferry.common.UsageException;
 import io.pgferry.proto.Goal;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -41,30 +44,48 @@ public final class RunCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     ArchiveExtension archive = new ArchiveExtension(cfg);
     NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(archive.rows(), archive.providers()));
-    agent.archiveStatus(archive::status);
+    agent.addStatusContributor(b -> archive.status().ifPresent(b::setArchive));
     AgentMetrics metrics = new AgentMetrics(agent);
     archive.registerMetrics(metrics.registry());
     HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
     archive.mountBefore(vertx, http.router());
-    http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try {
+      http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      vertx.close();
+      throw new UsageException(config + ": http: cannot listen on " + cfg.http().host() + ":" + cfg.http().port() + ": "
+          + e.getCause().getMessage() + "; pick another http.port");
+    }
     archive.publishPort(http.port());
     LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port());
 
-    // ---- LINK: the lead wires the controller link here (io.pgferry.agent.link.LinkClient): ----
-    //   LinkClient link = new LinkClient(vertx, <controller address, tls, insecure from cfg>, agent);
-    //   agent.onStatusChanged(link::statusChanged);
-    //   link.start();
-    // and closes it in the shutdown hook below. Without a controller, --goal-file provides the goal.
-    LOG.info("goal source: " + (goalFile == null ? "none (the controller link is not wired in yet)" : goalFile));
-
+    LinkClient link = null;
+    if (goalFile == null) {
+      boolean insecure = cfg.controller().insecure();
+      link = new LinkClient(vertx, LinkSettings.parseAddress(cfg.controller().address(), insecure ? null : cfg.tls().toTls(), insecure), agent);
+      agent.onStatusChanged(link::statusChanged);
+      LOG.info("goal source: controller at " + cfg.controller().address() + (insecure ? " (plaintext: insecure: true)" : " (mTLS)"));
+    } else {
+      LOG.info("goal source: " + goalFile + " (no controller link)");
+    }
+    if (goalFile == null) {
+      agent.leasePolicy(io.pgferry.agent.fence.LeasePolicy.CONTROLLED); // goals from the controller: PRIMARY needs a lease
+    }
     agent.start();
+    if (link != null) {
+      link.start();
+    }
     if (initialGoal != null) {
       agent.onAssignment(initialGoal, OptionalLong.empty());
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Thread watcher = goalFile == null ? null : watchGoalFile(agent, stopped);
+    LinkClient linkToClose = link;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       stopped.countDown();
+      if (linkToClose != null) {
+        linkToClose.close();
+      }
       if (watcher != null) {
         watcher.interrupt();
       }

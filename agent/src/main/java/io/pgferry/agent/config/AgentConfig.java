@@ -131,7 +131,7 @@ public record AgentConfig(
       throw new UsageException(where + ": node_id " + (nodeId == null ? "is missing" : "'" + nodeId + "' is invalid")
           + "; use lowercase letters, digits and '-'");
     }
-    if (!controller.address().matches("[^:\\s]+:\\d+")) {
+    if (!controller.address().matches("(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]+):\\d+")) {
       throw new UsageException(where + ": controller.address '" + controller.address() + "' is not host:port");
     }
     if (!controller.insecure()) {

@@ -40,6 +40,7 @@ public final class Converger implements AutoCloseable {
   private final LongSupplier clock;
   private final Runnable onChange;
   private final Object wake = new Object();
+  private final java.util.concurrent.atomic.AtomicReference<Goal> pendingGoal = new java.util.concurrent.atomic.AtomicReference<>();
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong cycles = new AtomicLong();
   private boolean wakeRequested;
@@ -65,6 +66,47 @@ public final class Converger implements AutoCloseable {
     thread = new Thread(this::loop, "pgferry-converger");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /**
+   * Hands over a goal from the link (an event-loop thread): it is persisted by the converger thread at the start of
+   * its next cycle, before anything acts on it. Older generations than the held or pending goal are ignored.
+   * Returns false when ignored.
+   */
+  public boolean offerGoal(Goal goal) {
+    Goal held = ctx.stateFile().get().goal();
+    if (held != null && goal.getGeneration() < held.getGeneration()) {
+      return false;
+    }
+    Goal prev = pendingGoal.getAndAccumulate(goal, (old, g) -> old != null && g.getGeneration() < old.getGeneration() ? old : g);
+    if (prev != null && goal.getGeneration() < prev.getGeneration()) {
+      return false;
+    }
+    if (!goal.equals(held) || prev != null) {
+      if (held == null || goal.getGeneration() != held.getGeneration()) {
+        setError(""); // a new goal starts with a clean slate: the old goal's error no longer describes the node
+      }
+      wake();
+    }
+    return true;
+  }
+
+  /** The goal the node is converging to: a pending one if any, else the persisted one (null: none). */
+  public Goal goal() {
+    Goal p = pendingGoal.get();
+    return p != null ? p : ctx.stateFile().get().goal();
+  }
+
+  private void persistPendingGoal() {
+    Goal p = pendingGoal.getAndSet(null);
+    if (p == null) {
+      return;
+    }
+    NodeRecord r = ctx.stateFile().get();
+    if ((r.goal() == null || p.getGeneration() >= r.goal().getGeneration()) && !p.equals(r.goal())) {
+      ctx.stateFile().update(rec -> rec.withGoal(p));
+      LOG.info("new goal: " + p.getState() + " (generation " + p.getGeneration() + ")");
+    }
   }
 
   /** Asks for a new cycle now (a new goal, a lease change). */
@@ -158,6 +200,7 @@ public final class Converger implements AutoCloseable {
   }
 
   private void cycle() throws Exception {
+    persistPendingGoal();
     NodeRecord r = ctx.stateFile().get();
     Goal goal = r.goal();
     if (leaseLost(r)) {
@@ -167,8 +210,14 @@ public final class Converger implements AutoCloseable {
       transition = "";
       return;
     }
+    if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && Fence.mayStart(r, lease.get(), clock.getAsLong())) {
+      LOG.info("PRIMARY lease renewed under goal generation " + r.fencedGeneration() + ": lifting the fence");
+      ctx.stateFile().update(Fence::lift);
+      wake();
+      return;
+    }
     if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && goal.getState() != NodeState.FENCED) {
-      transition = "fenced (lease lost under goal generation " + r.fencedGeneration() + "): waiting for a new goal";
+      transition = "fenced (lease lost under goal generation " + r.fencedGeneration() + "): waiting for a renewal or a new goal";
       Fence.ensureFenced(ctx.pgCtl());
       return;
     }
@@ -216,8 +265,8 @@ public final class Converger implements AutoCloseable {
     if (r.state() != NodeState.PRIMARY || !lease.get().expired(clock.getAsLong())) {
       return false;
     }
-    LOG.warning("the PRIMARY lease expired: fencing (stopping PostgreSQL) until a new goal arrives");
-    transition = "fencing: lease expired";
+    LOG.warning("the PRIMARY lease is about to expire (or none is held): fencing (stopping PostgreSQL) until it is renewed or a new goal arrives");
+    transition = "fencing: lease expiring";
     Fence.ensureFenced(ctx.pgCtl());
     ctx.stateFile().update(rec -> rec.fenced(rec.goalGeneration()));
     return true;

@@ -29,6 +29,11 @@ public final class NodeContext {
   private final Map<BaseBackupMethod, BaseBackupProvider> backupProviders = new LinkedHashMap<>();
   private final List<String> actedSteps = Collections.synchronizedList(new ArrayList<>());
   private volatile String progress = "";
+  /** By default the goal's base-backup method decides (the archive method keeps restore_command after restoring). */
+  private volatile java.util.function.Function<Goal, String> restoreCommand = goal -> {
+    var method = backupProviders().get(goal.getBaseBackupMethod());
+    return method == null ? null : method.restoreCommand(goal);
+  };
 
   public NodeContext(AgentConfig config, StateFile stateFile, int serverMajor) {
     this.config = config;
@@ -87,6 +92,18 @@ public final class NodeContext {
 
   public Map<BaseBackupMethod, BaseBackupProvider> backupProviders() {
     return backupProviders;
+  }
+
+  /**
+   * The restore_command a standby gets for this goal (null: none). The archive engine sets it, so a streaming
+   * standby can also fetch WAL from the archive when its upstream no longer has it.
+   */
+  public void restoreCommand(java.util.function.Function<Goal, String> forGoal) {
+    this.restoreCommand = forGoal;
+  }
+
+  public String restoreCommandFor(Goal goal) {
+    return restoreCommand.apply(goal);
   }
 
   /** Settings pgferry manages for every role: where PostgreSQL listens, plus the config's and the goal's extras. */

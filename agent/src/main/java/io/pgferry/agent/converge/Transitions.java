@@ -119,9 +119,8 @@ public final class Transitions {
     var pg = ctx.config().postgres();
     String conninfo = RecoveryConfig.conninfo(goal.getUpstream(), ctx.config().nodeId(),
         pg.passwordFile());
-    BaseBackupProvider method = ctx.backupProviders().get(goal.getBaseBackupMethod());
     RecoveryConfig.Standby standby = new RecoveryConfig.Standby(conninfo, goal.getUpstream().getSlotName(),
-        method == null ? null : method.restoreCommand(goal));
+        ctx.restoreCommandFor(goal));
     boolean running = ctx.pgCtl().isRunning();
     boolean wasRequired = ctx.stateFile().get().restartRequired();
     if (running) {

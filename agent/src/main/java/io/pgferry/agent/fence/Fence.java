@@ -5,9 +5,9 @@ import io.pgferry.agent.state.NodeRecord;
 import io.pgferry.proto.NodeState;
 
 /**
- * Keeps a node from accepting writes: PostgreSQL is stopped (fast) and not started again until a goal newer than
- * the one it was fenced under arrives. Minimal on purpose; the failover work hardens it (read-only first, ending
- * sessions).
+ * Keeps a node from accepting writes: PostgreSQL is stopped (fast: the postmaster refuses new sessions and ends
+ * the others at once, so writes stop before the shutdown checkpoint) and not started again until a goal newer than
+ * the one it was fenced under arrives, or the controller renews the lease of the same PRIMARY goal.
  */
 public final class Fence {
   private Fence() {}
@@ -27,5 +27,25 @@ public final class Fence {
       return false;
     }
     return !(r.state() == NodeState.FENCED && r.fencedGeneration() > 0 && r.fencedGeneration() >= r.goalGeneration());
+  }
+
+  /**
+   * As {@link #mayStart(NodeRecord)}, and a lease fence is also lifted by a renewal: the controller re-sends the same
+   * PRIMARY goal with a fresh lease only while it still wants this node primary (it changes the goal before
+   * promoting another). {@code enforced} is the lease as enforced (already shortened by the margin).
+   */
+  public static boolean mayStart(NodeRecord r, Lease enforced, long nowNanos) {
+    if (mayStart(r)) {
+      return true;
+    }
+    return r.goal() != null && r.goal().getState() == NodeState.PRIMARY && enforced.granted() && !enforced.expired(nowNanos);
+  }
+
+  /**
+   * The record with its lease fence lifted: back to PRIMARY (a lease fence is only ever taken from PRIMARY), so the
+   * converger's reconcile starts PostgreSQL again as a primary.
+   */
+  public static NodeRecord lift(NodeRecord r) {
+    return new NodeRecord(NodeState.PRIMARY, r.fencedGeneration(), r.goal(), "", java.util.List.of(), r.restartRequired(), 0);
   }
 }

@@ -27,7 +27,7 @@ public final class StateFile {
       .enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path path;
-  private NodeRecord current;
+  private volatile NodeRecord current; // read lock-free: status() runs on event loops while update() may fsync
 
   /** On-disk form; {@code version} lets a later agent read (or refuse) an older layout. */
   record Stored(int version, String state, long stateGeneration, String goalSummary, byte[] goal, String transition,
@@ -63,7 +63,7 @@ public final class StateFile {
     return path;
   }
 
-  public synchronized NodeRecord get() {
+  public NodeRecord get() {
     return current;
   }
 

@@ -6,7 +6,11 @@ import io.pgferry.common.Tls;
 import io.pgferry.controller.cli.ControllerConfig;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
+import io.pgferry.controller.journey.JourneyMetrics;
+import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.web.ControllerHttp;
+import io.pgferry.controller.web.JourneyApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -17,11 +21,13 @@ public final class ControllerDaemon {
   private final LinkDirectory directory;
   private final LinkServer link;
   private final HttpServer http;
+  private final JourneyService journey;
 
-  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http) {
+  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, JourneyService journey) {
     this.directory = directory;
     this.link = link;
     this.http = http;
+    this.journey = journey;
   }
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
@@ -34,19 +40,24 @@ public final class ControllerDaemon {
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
       LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);
-      return new Loaded(tls, directory);
+      JourneyService journey = new JourneyService(config.stateDir(), directory, JourneyWiring.live(config.stateDir()), clock);
+      return new Loaded(tls, directory, journey);
     }).compose(loaded -> {
       Tls tls = loaded.tls();
       LinkDirectory directory = loaded.directory();
+      JourneyService journey = loaded.journey();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      JourneyMetrics.bind(registry, journey);
       return LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
-          .compose(link -> new ControllerHttp(vertx, directory, registry, clock).listen(config.http().host(), config.http().port())
+          .compose(link -> new ControllerHttp(vertx, directory, registry, clock)
+              .mount(router -> new JourneyApi(vertx, journey).mount(router))
+              .listen(config.http().host(), config.http().port())
               .onFailure(e -> link.close())
-              .map(http -> new ControllerDaemon(directory, link, http)));
+              .map(http -> new ControllerDaemon(directory, link, http, journey)));
     });
   }
 
-  private record Loaded(Tls tls, LinkDirectory directory) {}
+  private record Loaded(Tls tls, LinkDirectory directory, JourneyService journey) {}
 
   public LinkDirectory directory() {
     return directory;
@@ -60,7 +71,16 @@ public final class ControllerDaemon {
     return http.actualPort();
   }
 
+  public JourneyService journey() {
+    return journey;
+  }
+
   public Future<Void> close() {
+    try {
+      journey.close();
+    } catch (java.io.IOException e) {
+      java.util.logging.Logger.getLogger(ControllerDaemon.class.getName()).warning("closing the journey: " + e.getMessage());
+    }
     return Future.join(link.close(), http.close()).mapEmpty();
   }
 }

@@ -26,8 +26,8 @@ import java.util.Map;
  * fixed only in later PgBouncer releases). Owning the socket also lets the switcher drop a PAUSE that is still
  * waiting ({@link #abort()}) before it sends RESUME (pgbouncer#715).
  *
- * <p>Authentication: trust, cleartext and md5 (what admin_users on auth_file setups use). Blocking; one query at a
- * time per console.
+ * <p>Authentication: trust, cleartext, md5 and SCRAM-SHA-256 (no channel binding). Blocking; one query at a time
+ * per console.
  */
 final class PgBouncerConsole implements AutoCloseable {
   /** An error the console answered with, or a broken connection. */
@@ -66,9 +66,12 @@ final class PgBouncerConsole implements AutoCloseable {
       PgBouncerConsole console = new PgBouncerConsole(socket, where);
       console.login(user, password, applicationName);
       return console;
+    } catch (ConsoleException e) {
+      socket.close();
+      throw new ConsoleException(e.sqlState(), where + ": login as " + user + " failed: " + e.getMessage());
     } catch (IOException e) {
       socket.close();
-      throw e instanceof ConsoleException ? e : new IOException(where + ": " + e.getMessage(), e);
+      throw new IOException(where + ": " + e.getMessage(), e);
     }
   }
 
@@ -108,8 +111,104 @@ final class PgBouncerConsole implements AutoCloseable {
         byte[] outer = concat(inner.getBytes(StandardCharsets.US_ASCII), salt);
         sendPassword("md5" + md5Hex(outer));
       }
+      case 10 -> scramStart(msg, requirePassword(password));
+      case 11 -> scramContinue(new String(msg, 4, msg.length - 4, StandardCharsets.UTF_8));
+      case 12 -> scramFinal(new String(msg, 4, msg.length - 4, StandardCharsets.UTF_8));
       default -> throw new ConsoleException("28000", where + ": authentication method " + code
-          + " is not supported (use trust, password or md5 for the admin user)");
+          + " is not supported (use trust, password, md5 or scram-sha-256 for the admin user)");
+    }
+  }
+
+  // SCRAM-SHA-256 (RFC 5802/7677) as PostgreSQL uses it: no channel binding, user name taken from the startup packet.
+  private String scramPassword;
+  private String scramClientFirstBare;
+  private String scramAuthMessage;
+  private byte[] scramSaltedPassword;
+
+  private void scramStart(byte[] msg, String password) throws IOException {
+    String mechanisms = new String(msg, 4, msg.length - 4, StandardCharsets.UTF_8);
+    if (!java.util.Arrays.asList(mechanisms.split("\0")).contains("SCRAM-SHA-256")) {
+      throw new ConsoleException("28000", where + ": server offers SASL " + mechanisms.replace('\0', ' ').trim() + ", not SCRAM-SHA-256");
+    }
+    byte[] nonce = new byte[18];
+    new java.security.SecureRandom().nextBytes(nonce);
+    scramPassword = password;
+    scramClientFirstBare = "n=,r=" + java.util.Base64.getEncoder().encodeToString(nonce);
+    byte[] first = ("n,," + scramClientFirstBare).getBytes(StandardCharsets.UTF_8);
+    byte[] mech = cstrings("SCRAM-SHA-256");
+    out.writeByte('p');
+    out.writeInt(4 + mech.length + 4 + first.length);
+    out.write(mech);
+    out.writeInt(first.length);
+    out.write(first);
+    out.flush();
+  }
+
+  private void scramContinue(String serverFirst) throws IOException {
+    Map<String, String> attrs = scramAttributes(serverFirst);
+    String nonce = attrs.get("r");
+    String clientNonce = scramClientFirstBare.substring(scramClientFirstBare.indexOf("r=") + 2);
+    if (nonce == null || !nonce.startsWith(clientNonce) || attrs.get("s") == null || attrs.get("i") == null) {
+      throw new ConsoleException("28000", where + ": bad SCRAM server-first message");
+    }
+    byte[] salt = java.util.Base64.getDecoder().decode(attrs.get("s"));
+    int iterations = Integer.parseInt(attrs.get("i"));
+    try {
+      javax.crypto.SecretKeyFactory pbkdf2 = javax.crypto.SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
+      scramSaltedPassword = pbkdf2.generateSecret(new javax.crypto.spec.PBEKeySpec(scramPassword.toCharArray(), salt, iterations, 256))
+          .getEncoded();
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException(where + ": SCRAM: " + e.getMessage(), e);
+    }
+    byte[] clientKey = hmac(scramSaltedPassword, "Client Key");
+    byte[] storedKey = sha256(clientKey);
+    String withoutProof = "c=biws,r=" + nonce;
+    scramAuthMessage = scramClientFirstBare + "," + serverFirst + "," + withoutProof;
+    byte[] signature = hmac(storedKey, scramAuthMessage);
+    byte[] proof = new byte[clientKey.length];
+    for (int i = 0; i < proof.length; i++) {
+      proof[i] = (byte) (clientKey[i] ^ signature[i]);
+    }
+    byte[] finalMessage = (withoutProof + ",p=" + java.util.Base64.getEncoder().encodeToString(proof)).getBytes(StandardCharsets.UTF_8);
+    out.writeByte('p');
+    out.writeInt(4 + finalMessage.length);
+    out.write(finalMessage);
+    out.flush();
+  }
+
+  private void scramFinal(String serverFinal) throws IOException {
+    String expected = java.util.Base64.getEncoder().encodeToString(hmac(hmac(scramSaltedPassword, "Server Key"), scramAuthMessage));
+    if (!expected.equals(scramAttributes(serverFinal).get("v"))) {
+      throw new ConsoleException("28000", where + ": SCRAM server signature does not match (not the server we think it is)");
+    }
+  }
+
+  private static Map<String, String> scramAttributes(String message) {
+    Map<String, String> attrs = new LinkedHashMap<>();
+    for (String part : message.split(",")) {
+      int eq = part.indexOf('=');
+      if (eq == 1) {
+        attrs.put(part.substring(0, 1), part.substring(2));
+      }
+    }
+    return attrs;
+  }
+
+  private static byte[] hmac(byte[] key, String data) throws IOException {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("SCRAM: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

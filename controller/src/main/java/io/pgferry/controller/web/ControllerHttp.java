@@ -39,8 +39,17 @@ public final class ControllerHttp {
     this.metrics = new ControllerMetrics(registry, directory, clock);
   }
 
+  private final java.util.List<java.util.function.Consumer<Router>> mounts = new java.util.ArrayList<>();
+
+  /** Adds routes of another part (the journey API, the status page) before {@link #listen}. */
+  public ControllerHttp mount(java.util.function.Consumer<Router> routes) {
+    mounts.add(routes);
+    return this;
+  }
+
   public Future<HttpServer> listen(String host, int port) {
     Router router = Router.router(vertx);
+    mounts.forEach(m -> m.accept(router));
     router.get("/health").handler(rc -> json(rc, 200, new JsonObject().put("status", "ok")
         .put("agents_connected", directory.connectedCount())));
     router.get("/metrics").handler(rc -> {

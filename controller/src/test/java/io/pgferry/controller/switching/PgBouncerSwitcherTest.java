@@ -18,7 +18,12 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.core.BaseConnection;
 
@@ -127,6 +132,26 @@ class PgBouncerSwitcherTest {
       assertFalse(switcher.paused());
       switcher.unblock(); // idempotent
       assertFalse(bouncer.log().contains("FATAL"), bouncer.log());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"plain", "md5", "scram-sha-256"})
+  void adminConsoleLogsInWithPasswords(String authType, @TempDir Path secrets) throws Exception {
+    try (Workspace ws = Workspace.create("pgb-auth");
+         PgBouncer bouncer = PgBouncer.start(ws, "bouncer", Map.of("app", "host=127.0.0.1 port=1 dbname=postgres"),
+             Map.of("postgres", "s3cret-" + authType), authType)) {
+      Path good = Files.writeString(secrets.resolve("good"), "s3cret-" + authType);
+      Path bad = Files.writeString(secrets.resolve("bad"), "wrong");
+      SwitchSettings.PgBouncer ok = new SwitchSettings.PgBouncer(bouncer.host(), bouncer.port(), "postgres", "file:" + good, "app",
+          bouncer.iniFile(), Duration.ofSeconds(2));
+      assertEquals(1, new PgBouncerSwitcher(ok).current().port());
+      SwitchSettings.PgBouncer wrong = new SwitchSettings.PgBouncer(bouncer.host(), bouncer.port(), "postgres", "file:" + bad, "app",
+          bouncer.iniFile(), Duration.ofSeconds(2));
+      SwitchException e = assertThrows(SwitchException.class, () -> new PgBouncerSwitcher(wrong).current());
+      System.out.println(authType + " wrong password: " + e.getMessage());
+      assertTrue(e.getMessage().contains("login as postgres failed"), e.getMessage());
+      assertFalse(e.getMessage().contains("wrong"), "no password in the message");
     }
   }
 

@@ -71,10 +71,22 @@ public final class Demo implements Callable<Integer> {
         t0 = System.nanoTime();
         int timelineBefore = b.path("status").path("timeline").asInt();
         rig.api().assign("b", "{\"state\":\"PRIMARY\"}");
-        b = rig.awaitState("b", "PRIMARY", Duration.ofMinutes(2));
+        rig.awaitState("b", "PRIMARY", Duration.ofMinutes(2));
+        io.pgferry.e2e.rig.Await.until("b to leave recovery", Duration.ofSeconds(30),
+            () -> rig.api().node("b").map(n -> !n.path("status").path("in_recovery").asBoolean(true)).orElse(false), () -> "");
+        b = rig.api().node("b").orElseThrow();
         report.phase("CUTOVER_1", "done", secondsSince(t0));
         say("promoted b: timeline %d -> %d, in recovery: %s", timelineBefore, b.path("status").path("timeline").asInt(),
             b.path("status").path("in_recovery").asBoolean());
+        long rows;
+        try (var c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + standbyPort + "/postgres", "postgres", "");
+             var st = c.createStatement()) {
+          st.execute("insert into demo(note) values ('written on the promoted node')");
+          var rs = st.executeQuery("select count(*) from demo");
+          rs.next();
+          rows = rs.getLong(1);
+        }
+        say("b accepts writes: demo table has %d rows (1500 streamed + 1 written after promotion)", rows);
       }
       report.ok = true;
       say("demo finished: ok");

@@ -51,6 +51,10 @@ public final class Rig implements AutoCloseable {
     return api;
   }
 
+  public int linkPort() {
+    return linkPort;
+  }
+
   public int controllerHttpPort() {
     return httpPort;
   }

@@ -1,0 +1,132 @@
+package io.pgferry.controller.failover;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.pgferry.common.Command;
+import io.pgferry.testkit.FreePorts;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** Clusters for failover tests: a standby made from a stopped primary's copy (works for every version), polling. */
+final class FailoverClusters {
+  private FailoverClusters() {}
+
+  /**
+   * Stops {@code a}, copies its data dir (without slots), starts it again, and starts the copy as a streaming
+   * standby through physical slot {@code slot} on {@code a} with application_name {@code name}.
+   */
+  static PgCluster standbyOf(Workspace ws, PgCluster a, String name, String slot, Map<String, String> settings) {
+    a.execute("select pg_create_physical_replication_slot('" + slot + "')");
+    a.stop();
+    Path dir = ws.root().resolve(name);
+    Command.of("cp", "-a", a.dataDir().toString(), dir.toString()).as(Workspace.PG_USER).runChecked();
+    Command.of("sh", "-c", "rm -rf " + dir + "/pg_replslot/* " + dir + "/postmaster.pid " + dir + "/postmaster.opts")
+        .as(Workspace.PG_USER).runChecked();
+    a.start();
+    int port = FreePorts.next();
+    PgCluster b = PgCluster.adopt(name, a.binaries(), dir, port);
+    Map<String, String> s = new java.util.LinkedHashMap<>();
+    s.put("port", String.valueOf(port));
+    s.put("primary_conninfo", "'host=127.0.0.1 port=" + a.port() + " user=postgres application_name=" + name + " dbname=postgres'");
+    s.put("primary_slot_name", "'" + slot + "'");
+    settings.forEach((k, v) -> s.put(k, "'" + v + "'"));
+    b.appendConf(s);
+    Command.of("touch", dir.resolve("standby.signal").toString()).as(Workspace.PG_USER).runChecked();
+    return b.start();
+  }
+
+  /** Inserts ledger rows one per transaction, counting a row only after COMMIT returned; stops at the first error. */
+  static final class Writer implements AutoCloseable {
+    final ConcurrentLinkedQueue<Long> acknowledged = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean stop;
+    volatile String error = "";
+
+    Writer(Supplier<Connection> target, long firstSeq) {
+      thread = new Thread(() -> {
+        try (Connection c = target.get();
+             PreparedStatement ps = c.prepareStatement("insert into ledger(seq, payload) values (?, ?)")) {
+          for (long seq = firstSeq; !stop; seq++) {
+            ps.setLong(1, seq);
+            ps.setString(2, "row-" + seq);
+            ps.executeUpdate();
+            acknowledged.add(seq);
+          }
+        } catch (SQLException | RuntimeException e) {
+          error = e.getMessage();
+        }
+      }, "ledger-writer");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    boolean running() {
+      return thread.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop = true;
+      thread.join(30_000);
+    }
+  }
+
+  static Supplier<Connection> opener(PgCluster c) {
+    return () -> {
+      try {
+        return c.connect();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  /** count, min, max and md5 of the ordered rows: equal on two nodes means the same ledger. */
+  static String fingerprint(PgCluster c) {
+    return c.queryValue("select count(*) || ' rows ' || coalesce(min(seq), 0) || '..' || coalesce(max(seq), 0) || ' md5 '"
+        + " || md5(coalesce(string_agg(seq || ':' || payload, ',' order by seq), '')) from ledger");
+  }
+
+  static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> diagnostics) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        fail("timed out after " + timeout.toSeconds() + " s waiting for " + what + "; " + diagnostics.get());
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        fail("interrupted");
+      }
+    }
+  }
+
+  static long count(PgCluster c) {
+    return Long.parseLong(c.queryValue("select count(*) from ledger"));
+  }
+
+  static List<String> ledgerDdl() {
+    return List.of("create table ledger(seq bigint primary key, payload text not null)");
+  }
+
+  static String tail(Path log) {
+    try {
+      String s = Files.readString(log);
+      return s.substring(Math.max(0, s.length() - 3000));
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+}
