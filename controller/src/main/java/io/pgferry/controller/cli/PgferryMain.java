@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
         StatusCommand.class,
         ResumeCommand.class,
         AbortCommand.class,
+        VerifyCommand.class,
+        RollbackCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec
