@@ -7,9 +7,9 @@ package io.pgferry.e2e.scenario;
  */
 public enum Stage {
   CLUSTERS("the \"Heroku\" source archiving with wal-push, and the target"),
-  APP("the app's path and the ledger writing through it"),
   BACKUP("a base backup of the source with backup-push"),
   CONTROL("the controller and the agents of a and b"),
+  APP("the app's path and the ledger writing through it (from here on, the whole time)"),
   JOURNEY("pgferry apply"),
   VERIFY("the ledger on the final database, b streaming from a");
 
