@@ -51,13 +51,14 @@ final class KeptRun {
         Optional<ProcessHandle> h = ProcessHandle.of(p.pid())
             .filter(ph -> ph.info().startInstant().map(at -> at.toString().equals(p.started())).orElse(false));
         h.ifPresent(ph -> {
+          String command = ph.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("?");
           ph.destroy();
           try {
             ph.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
           } catch (Exception e) {
             ph.destroyForcibly();
           }
-          done.add("stopped pid " + p.pid() + " (" + ph.info().command().orElse("?") + ")");
+          done.add("stopped pid " + p.pid() + " (" + command + ")");
         });
       }
       for (Kept.Cluster c : r.kept().clusters()) {
