@@ -227,7 +227,22 @@ public final class JourneyScenario implements AutoCloseable {
       throw new ScenarioFailure(Stage.JOURNEY.name() + " " + phase, "the journey stopped (" + result.journeyState + "): "
           + result.journeyMessage, result.logs.resolve("controller.log"), null);
     }
-    downtime("cutover_1", "CUTOVER_1");
+    DOWNTIME_EVENTS.forEach(e -> downtime(e.getKey(), e.getValue()));
+  }
+
+  /** Report key (DESIGN.md §11 downtime_seconds) -> the phase whose run it measures; unreached phases stay absent. */
+  private static final List<Map.Entry<String, String>> DOWNTIME_EVENTS = List.of(Map.entry("cutover_1", "CUTOVER_1"),
+      Map.entry("failover", "FAILOVER"), Map.entry("cutover_2", "CUTOVER_2"));
+
+  /**
+   * A hook that crashes node {@code id} (kill -9 of its agent and its postmaster) once {@code step} starts, e.g. A
+   * during LOGICAL_SYNC for the failover stage.
+   */
+  public JourneyHook killNodeWhen(String id, String step) {
+    return new JourneyHook("kill -9 node " + id + " (agent and PostgreSQL) during " + step, step, () -> {
+      rig.agent(id).kill();
+      rig.agentCluster(id).kill9();
+    });
   }
 
   /** The largest commit gap while the phase ran (from its journal start to its end), from the ledger. */
