@@ -57,7 +57,24 @@ public final class Transitions {
     return Transition.of("promote to primary", List.of(
         Step.of("pg_hba", c -> hba(c, goal)),
         Step.of("start", Transitions::start),
-        Step.of("promote", Transitions::promote)));
+        Step.of("promote", Transitions::promote),
+        Step.of("primary settings", c -> primarySettings(c, goal))));
+  }
+
+  /**
+   * After promotion: the managed settings with the goal's (e.g. synchronous_standby_names for durability: sync),
+   * without the standby's recovery settings; reloaded (what needs a restart waits for the next one).
+   */
+  static boolean primarySettings(NodeContext ctx, Goal goal) throws Exception {
+    if (ctx.localPostgres().isInRecovery()) {
+      throw new IllegalStateException("still in recovery after promote");
+    }
+    boolean changed = ctx.recoveryConfig().apply(DataDir.majorVersion(ctx.dataDir()), ctx.managedSettings(goal),
+        Optional.empty());
+    if (changed) {
+      ctx.pgCtl().reload();
+    }
+    return changed;
   }
 
   /** Base backup into a temp dir beside the data dir, then rename: a data dir is either absent/empty or complete. */

@@ -20,6 +20,17 @@ public interface WriteFence {
 
   boolean isFenced() throws Exception;
 
+  /**
+   * Lifts the fence on a physical copy of the fenced database at {@code host:port} (A after cutover 1): the fence is
+   * a catalog change, so it reached the copy through the WAL. Same credentials as the fenced database. Idempotent.
+   * Default: nothing (a fence that does not travel with the WAL).
+   */
+  default void liftOnCopy(String host, int port) throws Exception {}
+
+  default List<String> describeLiftOnCopy(String where) {
+    return List.of();
+  }
+
   /** The exact SQL of fence and lift, for `pgferry plan`. */
   List<String> describeFence();
 

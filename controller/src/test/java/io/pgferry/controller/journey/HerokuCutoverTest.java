@@ -3,7 +3,6 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.HerokuStandIn;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -91,7 +90,7 @@ class HerokuCutoverTest {
           """.formatted(source.url("appdb"), dir.resolve("archive"), source.url("postgres"), token, heroku.url());
       Path state = dir.resolve("state");
       Instant fencedAt;
-      try (JourneyService journey = new JourneyService(state, nodes, JourneyWiring.live(state), Clock.systemUTC())) {
+      try (JourneyService journey = new JourneyService(state, nodes, InMemoryAFence.live(state), Clock.systemUTC())) {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (acknowledged.size() < 20) {
           assertTrue(System.nanoTime() < deadline, "the worker does not write");

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -56,7 +55,7 @@ class PgBouncerCutoverTest {
             """.formatted(source.url("appdb"), dir.resolve("archive"), source.url("postgres"), bouncer.host(),
             bouncer.port(), bouncer.iniFile());
         Path state = dir.resolve("state");
-        try (JourneyService journey = new JourneyService(state, nodes, JourneyWiring.live(state), Clock.systemUTC());
+        try (JourneyService journey = new JourneyService(state, nodes, InMemoryAFence.live(state), Clock.systemUTC());
              Connection longTx = app(bouncer); Statement lt = longTx.createStatement()) {
           longTx.setAutoCommit(false);
           lt.execute("INSERT INTO t VALUES (1)");

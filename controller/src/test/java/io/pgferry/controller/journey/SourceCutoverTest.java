@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.common.Lsn;
 import io.pgferry.controller.journey.wiring.FileArchiveInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
-import io.pgferry.controller.journey.wiring.SourceFence;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.nio.file.Files;
@@ -61,7 +60,7 @@ class SourceCutoverTest {
   }
 
   JourneyService service() {
-    return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher, SourceFence::new,
+    return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher, InMemoryAFence::new,
         new FileArchiveInspector()), Clock.systemUTC());
   }
 

@@ -1,23 +1,24 @@
 package io.pgferry.e2e.demo;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.common.Cli;
-import io.pgferry.e2e.rig.Rig;
-import io.pgferry.testkit.FreePorts;
-import io.pgferry.testkit.PgBinaries;
-import io.pgferry.testkit.PgCluster;
+import io.pgferry.controller.journey.Phase;
+import io.pgferry.e2e.scenario.JourneyResult;
+import io.pgferry.e2e.scenario.JourneyScenario;
+import io.pgferry.e2e.scenario.ScenarioFailure;
+import io.pgferry.e2e.scenario.SwitchKind;
 import io.pgferry.testkit.Workspace;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Runs pgferry locally on embedded defaults with real clusters, agents and a controller, and prints what happened.")
+    description = "Runs pgferry's journey locally on embedded defaults (a \"Heroku\" source archiving with wal-push,"
+        + " agents a and b, the controller, the ledger as the app through PgBouncer) and prints what happened.")
 public final class Demo implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "write the JSON report (DESIGN.md §11), also on failure")
   Path reportFile;
@@ -25,8 +26,17 @@ public final class Demo implements Callable<Integer> {
   @Option(names = "--work", paramLabel = "DIR", description = "work dir (default: ${DEFAULT-VALUE})")
   Path work = Path.of("/var/tmp/pgferry-demo");
 
-  @Option(names = "--pg", paramLabel = "MAJOR", description = "PostgreSQL major version: 11, 15 or 17 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--pg", paramLabel = "MAJOR", description = "PostgreSQL major version of source, a and b: 11 or 15 (default: ${DEFAULT-VALUE})")
   int pgMajor = 15;
+
+  @Option(names = "--switch", paramLabel = "KIND", description = "how the app is switched: pgbouncer or heroku (default: ${DEFAULT-VALUE})")
+  String switchKind = "pgbouncer";
+
+  @Option(names = "--keep", description = "leave everything running afterwards (look with bin/pgferry status); ./demo --clean stops it")
+  boolean keep;
+
+  @Option(names = "--clean", description = "stop what a --keep run left and remove the work dir, then exit")
+  boolean clean;
 
   private final PrintStream out = System.out;
 
@@ -36,80 +46,127 @@ public final class Demo implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (clean) {
+      List<String> done = KeptRun.clean(work);
+      done.forEach(d -> say("%s", d));
+      say("%s", done.isEmpty() ? "nothing to clean in " + work : "clean");
+      return 0;
+    }
+    if (Files.exists(work.resolve(KeptRun.FILE))) {
+      say("a --keep run is still in %s: stopping it first", work);
+    }
+    KeptRun.clean(work);
+    Workspace ws = Workspace.at(work);
+    JourneyScenario.Options options = JourneyScenario.Options.defaults().pg(pgMajor);
+    if ("heroku".equalsIgnoreCase(switchKind)) {
+      options = options.heroku(false);
+    } else if (!"pgbouncer".equalsIgnoreCase(switchKind)) {
+      throw new io.pgferry.common.UsageException("--switch " + switchKind + ": unknown; use pgbouncer or heroku");
+    }
+    long t0 = System.nanoTime();
+    say("work dir %s; logs in %s", work, work.resolve("logs"));
+    JourneyScenario scenario = new JourneyScenario(ws, options, line -> out.println("  " + line));
+    int exit;
     DemoReport report = new DemoReport();
     report.pgVersion = pgMajor;
     report.logDir = work.resolve("logs").toString();
-    io.pgferry.common.Command.of("rm", "-rf", work.toString()).run();
-    Workspace ws = Workspace.at(work);
-    PgBinaries bin = PgBinaries.forMajor(pgMajor);
-    String stage = "setup";
-    try (Rig rig = new Rig(ws, List.of("b"))) {
-      say("work dir %s (logs in %s)", work, rig.logs());
-      rig.initCerts().startController();
-      say("controller up: http://127.0.0.1:%d (agents dial it over mTLS)", rig.controllerHttpPort());
-      try (PgCluster primary = PgCluster.init(ws, "primary", bin, Map.of()).start()) {
-        primary.execute("create table demo(id bigserial primary key, note text)", "insert into demo(note) select 'row ' || g from generate_series(1, 1000) g");
-        say("primary: PostgreSQL %s on port %d with 1000 rows", bin.version(), primary.port());
-
-        stage = "STANDBY";
-        long t0 = System.nanoTime();
-        int standbyPort = FreePorts.next();
-        rig.startAgent("b", bin, ws.root().resolve("b"), standbyPort, null);
-        rig.api().assign("b", "{\"state\":\"STREAMING_STANDBY\",\"upstream\":{\"host\":\"127.0.0.1\",\"port\":" + primary.port() + ",\"user\":\"postgres\"}}");
-        JsonNode b = rig.awaitState("b", "STREAMING_STANDBY", Duration.ofMinutes(3));
-        primary.execute("insert into demo(note) select 'more ' || g from generate_series(1, 500) g");
-        io.pgferry.e2e.rig.Await.until("the standby to replay the new rows", Duration.ofSeconds(60),
-            () -> rig.api().node("b").map(n -> n.path("status").path("replay_lag_bytes").asLong(-1) == 0
-                && !n.path("status").path("replay_lsn").asText().isEmpty()).orElse(false), () -> "");
-        b = rig.api().node("b").orElseThrow();
-        report.phase("STANDBY", "done", secondsSince(t0));
-        say("standby b: streaming from :%d, wal receiver %s, replay lag %d bytes, timeline %d",
-            primary.port(), b.path("status").path("wal_receiver_status").asText(), b.path("status").path("replay_lag_bytes").asLong(),
-            b.path("status").path("timeline").asInt());
-
-        stage = "CUTOVER_1";
-        t0 = System.nanoTime();
-        int timelineBefore = b.path("status").path("timeline").asInt();
-        rig.api().assign("b", "{\"state\":\"PRIMARY\"}");
-        rig.awaitState("b", "PRIMARY", Duration.ofMinutes(2));
-        io.pgferry.e2e.rig.Await.until("b to leave recovery", Duration.ofSeconds(30),
-            () -> rig.api().node("b").map(n -> !n.path("status").path("in_recovery").asBoolean(true)).orElse(false), () -> "");
-        b = rig.api().node("b").orElseThrow();
-        report.phase("CUTOVER_1", "done", secondsSince(t0));
-        say("promoted b: timeline %d -> %d, in recovery: %s", timelineBefore, b.path("status").path("timeline").asInt(),
-            b.path("status").path("in_recovery").asBoolean());
-        long rows;
-        try (var c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + standbyPort + "/postgres", "postgres", "");
-             var st = c.createStatement()) {
-          st.execute("insert into demo(note) values ('written on the promoted node')");
-          var rs = st.executeQuery("select count(*) from demo");
-          rs.next();
-          rows = rs.getLong(1);
-        }
-        say("b accepts writes: demo table has %d rows (1500 streamed + 1 written after promotion)", rows);
+    try {
+      JourneyResult r = scenario.run();
+      fill(report, r);
+      List<String> problems = r.problems();
+      report.ok = problems.isEmpty();
+      if (!report.ok) {
+        report.error = "VERIFY: " + String.join("; ", problems);
       }
-      report.ok = true;
-      say("demo finished: ok");
-      return 0;
-    } catch (Exception e) {
+      summary(r, problems, Duration.ofNanos(System.nanoTime() - t0));
+      exit = report.ok ? 0 : 1;
+    } catch (ScenarioFailure f) {
+      fill(report, scenario.result());
       report.ok = false;
-      report.error = stage + ": " + e.getMessage();
-      report.phase(stage, "failed", null);
-      System.err.println("demo: FAILED in " + stage + ": " + e.getMessage() + "\n  logs: " + work.resolve("logs"));
-      return 1;
+      report.error = f.stage() + ": " + f.getMessage();
+      out.println();
+      System.err.println("demo: FAILED at stage " + f.stage() + ": " + f.getMessage());
+      System.err.println("demo: log: " + f.log() + "   (all logs: " + work.resolve("logs") + ")");
+      exit = 1;
     } finally {
       if (reportFile != null) {
+        fillMissingPhases(report);
         report.write(reportFile);
-        say("report written to %s", reportFile);
+      }
+    }
+    if (reportFile != null) {
+      say("report: %s", reportFile.toAbsolutePath());
+    }
+    if (keep) {
+      Path kept = KeptRun.write(work, scenario.kept());
+      say("--keep: everything is still running (recorded in %s)", kept);
+      if (scenario.result().controllerUrl != null) {
+        say("  look:  bin/pgferry status --controller %s", scenario.result().controllerUrl);
+        say("         bin/pgferry nodes --controller %s      status page: %s/", scenario.result().controllerUrl,
+            scenario.result().controllerUrl);
+      }
+      say("  stop:  ./demo --clean%s", work.equals(Path.of("/var/tmp/pgferry-demo")) ? "" : " --work " + work);
+      out.flush();
+      System.err.flush();
+      Runtime.getRuntime().halt(exit); // skip the test kit's shutdown hooks, which would stop the clusters
+    }
+    scenario.close();
+    return exit;
+  }
+
+  private static void fill(DemoReport report, JourneyResult r) {
+    for (JourneyResult.PhaseTime p : r.phases) {
+      report.phase(p.name(), reportStatus(p.status()), p.seconds() == null ? null : Math.round(p.seconds() * 10) / 10.0);
+    }
+    r.downtime.forEach((event, d) -> report.downtime(event, d.toNanos() / 1e9));
+    if (r.ledger != null) {
+      report.ledger = new DemoReport.Ledger(r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated());
+    }
+  }
+
+  /** §11 knows done, failed, skipped, not_reached: a phase the journey stopped in counts as failed. */
+  private static String reportStatus(String journeyStatus) {
+    return switch (journeyStatus) {
+      case "done", "not_reached", "skipped" -> journeyStatus;
+      default -> "failed";
+    };
+  }
+
+  private static void fillMissingPhases(DemoReport report) {
+    for (Phase p : Phase.values()) {
+      if (report.phases.stream().noneMatch(e -> e.name().equals(p.name()))) {
+        report.phase(p.name(), "not_reached", null);
       }
     }
   }
 
-  private void say(String format, Object... args) {
-    out.println("demo: " + String.format(format, args));
+  private void summary(JourneyResult r, List<String> problems, Duration wall) {
+    out.println();
+    out.printf("pgferry demo: PostgreSQL %d, app through %s: %s (%.0f s)%n", r.pgMajor,
+        r.switchKind == SwitchKind.HEROKU ? "a Heroku app" : "PgBouncer", problems.isEmpty() ? "OK" : "PROBLEMS",
+        wall.toMillis() / 1000.0);
+    for (JourneyResult.PhaseTime p : r.phases) {
+      out.printf("  %-16s %-12s %s%n", p.name(), p.status().replace('_', ' '),
+          p.seconds() == null ? "" : String.format("%6.1f s", p.seconds()));
+    }
+    Duration c1 = r.downtime.get("cutover_1");
+    if (c1 != null) {
+      out.printf("  cutover 1 write downtime: %.2f s (largest gap between the app's commits)%n", c1.toNanos() / 1e9);
+    }
+    if (r.ledger != null) {
+      out.printf("  ledger on a: %d acknowledged, %d lost, %d duplicated%n", r.ledger.acknowledged(), r.ledger.lost(),
+          r.ledger.duplicated());
+    }
+    if (r.topology != null) {
+      out.printf("  a: primary on timeline %d; b streams from a on timeline %d (%s)%n", r.topology.aTimeline(),
+          r.topology.bTimeline(), r.topology.replicationOnA());
+    }
+    problems.forEach(p -> out.println("  PROBLEM: " + p));
+    out.printf("  logs: %s (controller.log, agent-a.log, agent-b.log); PostgreSQL logs beside the data dirs in %s%n",
+        r.logs, r.workDir);
   }
 
-  private static double secondsSince(long t0) {
-    return Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
+  private void say(String format, Object... args) {
+    out.println("demo: " + String.format(format, args));
   }
 }

@@ -28,6 +28,7 @@ public final class DemoReport {
   public String error;
   public String logDir;
 
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record PhaseEntry(String name, String status, Double seconds) {}
 
   public record Ledger(long acknowledged, long lost, long duplicated) {}

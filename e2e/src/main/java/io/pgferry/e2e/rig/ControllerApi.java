@@ -41,6 +41,26 @@ public final class ControllerApi {
     }
   }
 
+  /** GET /api/journey (JourneyStatus); empty when the controller does not answer. */
+  public Optional<JsonNode> journey() {
+    try {
+      HttpResponse<String> r = get("/api/journey");
+      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** agents_connected from /health (-1 when the controller does not answer). */
+  public int agentsConnected() {
+    try {
+      HttpResponse<String> r = get("/health");
+      return r.statusCode() == 200 ? JSON.readTree(r.body()).path("agents_connected").asInt(-1) : -1;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   public JsonNode assign(String id, String goalJson) throws IOException {
     HttpRequest req = HttpRequest.newBuilder(base.resolve("/api/nodes/" + id + "/goal"))
         .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")

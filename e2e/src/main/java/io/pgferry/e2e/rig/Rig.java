@@ -5,6 +5,7 @@ import io.pgferry.common.Command;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;
+import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,11 +27,14 @@ public final class Rig implements AutoCloseable {
   private final Path logs;
   private final Map<String, ManagedProcess> agents = new LinkedHashMap<>();
   private final Map<String, Integer> agentHttpPorts = new LinkedHashMap<>();
+  private final Map<String, PgCluster> agentClusters = new LinkedHashMap<>();
   private final List<String> agentIds;
   private ManagedProcess controller;
   private final int linkPort = FreePorts.next();
   private final int httpPort = FreePorts.next();
   private ControllerApi api;
+  private Path controllerConfig;
+  private Path agentPasswordFile;
 
   public Rig(Workspace ws, List<String> agentIds) {
     this.ws = ws;
@@ -71,8 +75,8 @@ public final class Rig implements AutoCloseable {
   }
 
   public Rig startController() {
-    Path stateDir = ws.root().resolve("controller-state");
-    Path config = write("controller.yaml", """
+    Path stateDir = controllerStateDir();
+    controllerConfig = write("controller.yaml", """
         listen: {host: 127.0.0.1, port: %d}
         tls: {ca: %s, cert: %s, key: %s}
         http: {host: 127.0.0.1, port: %d}
@@ -80,18 +84,64 @@ public final class Rig implements AutoCloseable {
         lease_ms: 10000
         """.formatted(linkPort, certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
         httpPort, stateDir));
+    return launchController();
+  }
+
+  /** Starts the controller again on the same config, ports and state dir (after {@link #killController()}). */
+  public Rig restartController() {
+    if (controller != null && controller.alive()) {
+      throw new IllegalStateException("the controller still runs (pid " + controller.pid() + ")");
+    }
+    return launchController();
+  }
+
+  /** kill -9 of the controller process: a crash, nothing flushed or closed. */
+  public void killController() {
+    controller.kill();
+  }
+
+  private Rig launchController() {
     controller = new ManagedProcess("controller",
-        javaJar(Launchers.controllerJar(), List.of("controller", "run", "--config", config.toString())),
+        javaJar(Launchers.controllerJar(), List.of("controller", "run", "--config", controllerConfig.toString())),
         logs.resolve("controller.log")).start();
     api = new ControllerApi("http://127.0.0.1:" + httpPort);
     Await.until("the controller to answer /health", Duration.ofSeconds(60), api::healthy, () -> controller.logTail(20));
     return this;
   }
 
+  public Path controllerStateDir() {
+    return ws.root().resolve("controller-state");
+  }
+
+  public String controllerUrl() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  /**
+   * Runs the pgferry CLI (the controller's shaded jar) against this controller: {@code pgferry ARGS --controller URL}.
+   * The result carries its exit code and output; nothing is checked here.
+   */
+  public Command.Result pgferryCli(List<String> args, Duration timeout) {
+    List<String> argv = new ArrayList<>(args);
+    argv.add("--controller");
+    argv.add(controllerUrl());
+    return Command.of(javaJar(Launchers.controllerJar(), argv)).timeout(timeout).run();
+  }
+
   /**
    * Starts an agent daemon for node {@code id} managing {@code dataDir} (empty or absent: the agent builds it) on
    * {@code pgPort} with the given binaries.
    */
+  /**
+   * A libpq passfile (0600) the agents use for their own connections to their PostgreSQL and to the upstream: a
+   * data dir restored from a base backup gets pg_hba.conf from the agent (scram-sha-256 on the network), as on a
+   * real host, so the agent needs the superuser's password.
+   */
+  public Rig agentPasswordFile(Path pgpass) {
+    this.agentPasswordFile = pgpass;
+    return this;
+  }
+
   public ManagedProcess startAgent(String id, PgBinaries binaries, Path dataDir, int pgPort, String archiveUrl) {
     int http = agentHttpPorts.computeIfAbsent(id, k -> FreePorts.next());
     Path config = write("agent-" + id + ".yaml", """
@@ -107,18 +157,28 @@ public final class Rig implements AutoCloseable {
           socket_dir: %s
           os_user: postgres
           replication_user: postgres
+          settings: {shared_buffers: 64MB}
+        %s
         %s
         state_dir: %s
         http: {host: 127.0.0.1, port: %d}
         """.formatted(id, linkPort, certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
+        agentPasswordFile == null ? "" : "  password_file: " + agentPasswordFile,
         archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));
     ManagedProcess agent = new ManagedProcess("agent-" + id,
         javaJar(Launchers.agentJar(), List.of("run", "--config", config.toString())), logs.resolve("agent-" + id + ".log")).start();
     agents.put(id, agent);
+    // the agent leaves its PostgreSQL running when it stops (as under systemd): the rig stops it on close
+    agentClusters.put(id, PgCluster.adopt(id, binaries, dataDir, pgPort));
     Await.until("agent " + id + " to connect", Duration.ofSeconds(60),
         () -> api.node(id).map(n -> n.path("connected").asBoolean()).orElse(false), () -> agent.logTail(20));
     return agent;
+  }
+
+  /** The PostgreSQL an agent manages, for direct SQL (port and data dir as configured). */
+  public PgCluster agentCluster(String id) {
+    return agentClusters.get(id);
   }
 
   public ManagedProcess agent(String id) {
@@ -170,5 +230,6 @@ public final class Rig implements AutoCloseable {
     if (controller != null) {
       controller.close();
     }
+    agentClusters.values().forEach(PgCluster::close);
   }
 }

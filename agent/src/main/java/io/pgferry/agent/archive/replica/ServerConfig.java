@@ -63,21 +63,33 @@ public final class ServerConfig {
     }
     Path hba = dataDir.resolve("pg_hba.conf");
     if (!Files.exists(hba)) {
+      // before 14 password_encryption defaults to md5, so the backup's roles hold md5 verifiers that a
+      // scram-sha-256 line refuses; an md5 line accepts both (SCRAM where the verifier is SCRAM)
+      String method = majorVersion(dataDir) < 14 ? "md5" : "scram-sha-256";
       write(hba, """
-          # Written by pgferry-agent. Local socket: peer; network: scram-sha-256 (md5 on PG < 14 clients).
+          # Written by pgferry-agent. Local socket: peer; network: %1$s.
           local   all             all                                     peer
-          host    all             all             127.0.0.1/32            scram-sha-256
-          host    all             all             ::1/128                 scram-sha-256
+          host    all             all             127.0.0.1/32            %1$s
+          host    all             all             ::1/128                 %1$s
           local   replication     all                                     peer
-          host    replication     all             0.0.0.0/0               scram-sha-256
-          host    all             all             0.0.0.0/0               scram-sha-256
-          """);
+          host    replication     all             0.0.0.0/0               %1$s
+          host    all             all             0.0.0.0/0               %1$s
+          """.formatted(method));
     }
     Path ident = dataDir.resolve("pg_ident.conf");
     if (!Files.exists(ident)) {
       write(ident, "# Written by pgferry-agent: no user name maps.\n");
     }
     return wrote;
+  }
+
+  /** PG_VERSION of the data dir (11, 15, ...); 0 when unreadable. */
+  static int majorVersion(Path dataDir) {
+    try {
+      return Integer.parseInt(Files.readString(dataDir.resolve("PG_VERSION")).trim());
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
   }
 
   /** Appends lines to pg_hba.conf (tests trust loopback). */

@@ -110,6 +110,10 @@ public final class JourneySteps {
         "goal of " + a + " := " + goalText(Goals.primary(plan, bView), b),
         "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")",
         "POINT OF NO RETURN: once " + a + " is told to promote there is no way back to the source")));
+    steps.put(io.pgferry.controller.journey.JourneyTable.C1_LIFT_INHERITED_FENCE, new LiftInheritedFenceStep(
+        plan.source().reachable() && ports.fence() != null
+            ? ports.fence().describeLiftOnCopy(a + " (" + hostPort(aView, a) + ")")
+            : List.of("no source.url: the source was not fenced, so " + a + " inherited no fence")));
     steps.put(C1_REPOINT, new SwitchStep(C1_REPOINT, SwitchStep.Action.REPOINT, a, select(switchLines, "repoint")));
     steps.put(C1_UNBLOCK, new SwitchStep(C1_UNBLOCK, SwitchStep.Action.UNBLOCK, a, select(switchLines, "unblock")));
     steps.put(C1_B_FOLLOWS, new WaitStep(C1_B_FOLLOWS, b + " to follow " + a + " onto its new timeline",

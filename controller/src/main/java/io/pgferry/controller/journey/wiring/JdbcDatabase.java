@@ -79,6 +79,15 @@ public final class JdbcDatabase implements SourceDatabase {
     return DriverManager.getConnection(j.url(), j.props());
   }
 
+  /** Like {@link #open}, with the URL's host and port replaced (the same database's physical copy elsewhere). */
+  public static Connection openAt(String ref, String what, String host, int port) throws SQLException {
+    Jdbc j = toJdbc(Secrets.resolve(ref, what));
+    String rest = j.url().substring(j.url().indexOf('/', "jdbc:postgresql://".length()));
+    j.props().setProperty("connectTimeout", "10");
+    j.props().setProperty("ApplicationName", "pgferry");
+    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + rest, j.props());
+  }
+
   record Jdbc(String url, Properties props) {}
 
   /** postgres://user:pw@host:port/db?sslmode=require, or host=... port=... dbname=... user=... password=... */

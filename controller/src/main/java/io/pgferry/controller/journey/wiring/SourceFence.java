@@ -12,6 +12,7 @@ import java.util.List;
 public final class SourceFence implements WriteFence {
   private final Plan plan;
   private final DatabaseFence fence;
+  private final DatabaseFence.Options options;
 
   public SourceFence(Plan plan) {
     this.plan = plan;
@@ -19,8 +20,8 @@ public final class SourceFence implements WriteFence {
     if (plan.thresholds().timeouts().cutover1().compareTo(quietTimeout.multipliedBy(2)) < 0) {
       quietTimeout = plan.thresholds().timeouts().cutover1().dividedBy(2);
     }
-    this.fence = new DatabaseFence(() -> JdbcDatabase.open(plan.source().url(), "source"),
-        DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofSeconds(1), quietTimeout));
+    this.options = DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofSeconds(1), quietTimeout);
+    this.fence = new DatabaseFence(() -> JdbcDatabase.open(plan.source().url(), "source"), options);
   }
 
   @Override
@@ -31,6 +32,20 @@ public final class SourceFence implements WriteFence {
   @Override
   public void lift() throws Exception {
     fence.lift();
+  }
+
+  @Override
+  public void liftOnCopy(String host, int port) throws Exception {
+    new DatabaseFence(() -> JdbcDatabase.openAt(plan.source().url(), "the source's copy at " + host + ":" + port, host,
+        port), options).lift();
+  }
+
+  @Override
+  public List<String> describeLiftOnCopy(String where) {
+    String at = where + " (as the source's user): ";
+    return List.of(at + "ALTER DATABASE " + plan.app().dbname() + " RESET default_transaction_read_only",
+        at + "ALTER ROLE " + plan.app().user() + " RESET default_transaction_read_only",
+        "(the source's fence is a catalog change: " + where + " replayed it from the archive)");
   }
 
   @Override

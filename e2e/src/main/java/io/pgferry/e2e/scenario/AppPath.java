@@ -1,0 +1,29 @@
+package io.pgferry.e2e.scenario;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+
+/** How the app reaches its database, and the plan's `switch:` block that moves it. */
+public interface AppPath extends AutoCloseable {
+  /** The JDBC URL the app uses now; asked on every (re)connect. */
+  Supplier<String> jdbcUrl();
+
+  /** The `switch:` block of plan.yaml (indented YAML, no trailing newline needed). */
+  String planSwitch();
+
+  /** One line for people: what the app talks to. */
+  String describe();
+
+  /** Runs {@code reconnect} whenever the app would restart (a Heroku release); PgBouncer needs none. */
+  void onRestart(Runnable reconnect);
+
+  /** The app-path changes in the order they were made (Heroku: the API calls that change something). */
+  List<String> changes();
+
+  /** Its log, if it has one. */
+  Path log();
+
+  @Override
+  void close();
+}

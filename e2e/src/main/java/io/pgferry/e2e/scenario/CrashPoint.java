@@ -1,0 +1,21 @@
+package io.pgferry.e2e.scenario;
+
+import io.pgferry.controller.journey.JourneyTable;
+
+/** Where the scenario kills the controller (kill -9) and restarts it: as soon as the journal shows this step started. */
+public enum CrashPoint {
+  /** While A restores from the archive and catches up. */
+  ARCHIVE_REPLICA(JourneyTable.A_CAUGHT_UP),
+  /** Writes blocked, the source fenced: while waiting for A to replay the source's final LSN. */
+  CUTOVER_1(JourneyTable.C1_WAIT_REPLAYED);
+
+  private final String step;
+
+  CrashPoint(String step) {
+    this.step = step;
+  }
+
+  public String step() {
+    return step;
+  }
+}

@@ -1,0 +1,99 @@
+package io.pgferry.e2e.scenario;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgferry.common.Command;
+import io.pgferry.e2e.rig.JournalFile;
+import io.pgferry.e2e.rig.Rig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Runs the journey as an operator would: `pgferry apply --plan F --detach`, then follows the controller's journal
+ * and /api/journey until the journey stops, firing {@link JourneyHook}s when their step starts and telling a person
+ * each phase as it starts and ends.
+ */
+final class JourneyDriver {
+  /** JourneyStatus.state values at which the engine no longer runs on its own. */
+  private static final Set<String> STOPPED = Set.of("WAITING", "FINISHED", "FAILED", "STOPPED");
+  private static final Duration CLI_TIMEOUT = Duration.ofMinutes(1);
+
+  private final Rig rig;
+  private final JournalFile journal;
+  private final Consumer<String> say;
+
+  JourneyDriver(Rig rig, Consumer<String> say) {
+    this.rig = rig;
+    this.journal = new JournalFile(rig.controllerStateDir());
+    this.say = say;
+  }
+
+  void apply(Path plan) {
+    cli(List.of("apply", "--plan", plan.toString(), "--detach"));
+  }
+
+  void resume() {
+    cli(List.of("resume", "--detach"));
+  }
+
+  private void cli(List<String> args) {
+    Command.Result r = rig.pgferryCli(args, CLI_TIMEOUT);
+    if (!r.ok()) {
+      throw new IllegalStateException("pgferry " + String.join(" ", args) + " exited " + r.exitCode() + ": "
+          + (r.stderr() + r.stdout()).strip());
+    }
+  }
+
+  /** Follows the journey until it stops; returns the last /api/journey answer. */
+  JsonNode followUntilStopped(Duration timeout, List<JourneyHook> hooks) throws Exception {
+    List<JourneyHook> pending = new ArrayList<>(hooks);
+    Set<Long> told = new HashSet<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    JsonNode last = null;
+    while (true) {
+      List<JournalFile.Entry> entries = journal.read();
+      for (JournalFile.Entry e : entries) {
+        if (told.add(e.seq())) {
+          tell(e);
+        }
+      }
+      for (JourneyHook hook : List.copyOf(pending)) {
+        if (entries.stream().anyMatch(e -> e.is("STEP_STARTED", hook.afterStepStarted()))) {
+          pending.remove(hook);
+          say.accept("  >> " + hook.name());
+          hook.action().run();
+        }
+      }
+      last = rig.api().journey().orElse(last);
+      if (last != null && STOPPED.contains(last.path("state").asText())) {
+        // let the journal catch up with what the status says
+        journal.read().stream().filter(e -> told.add(e.seq())).forEach(this::tell);
+        return last;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the journey did not stop within " + timeout.toSeconds() + " s; last status: "
+            + (last == null ? "(none)" : last.path("state").asText() + " " + last.path("phase").asText() + " "
+            + last.path("step").asText() + ": " + last.path("progress").asText()));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private void tell(JournalFile.Entry e) {
+    switch (e.event()) {
+      case "PHASE_STARTED" -> say.accept("  " + e.phase() + " ...");
+      case "PHASE_DONE" -> say.accept("  " + e.phase() + " done");
+      case "STEP_FAILED" -> say.accept("  " + e.step() + " failed: " + e.message());
+      case "JOURNEY_STOPPED" -> say.accept("  journey stopped: " + e.message());
+      default -> { }
+    }
+  }
+
+  JournalFile journal() {
+    return journal;
+  }
+}

@@ -1,0 +1,93 @@
+package io.pgferry.e2e.scenario;
+
+import io.pgferry.e2e.rig.JournalFile;
+import io.pgferry.testkit.LedgerReport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a scenario run measured: the journey's phases and durations (from /api/journey), the write downtime of each
+ * cutover (from the ledger), the ledger's verdict on the final database, the replication topology afterwards, and
+ * the journal. Facts only; {@link #problems()} lists the invariants that do not hold.
+ */
+public final class JourneyResult {
+  /** One phase as /api/journey reports it (status: done, running, failed, stopped, not_reached). */
+  public record PhaseTime(String name, String status, Double seconds) {}
+
+  /** A and B after the journey: A primary on a new timeline, B streaming from it. */
+  public record Topology(int sourceTimeline, int aTimeline, boolean aInRecovery, int bTimeline, String bState,
+                         String bWalReceiver, String replicationOnA, long rowsOnA, long rowsOnB) {}
+
+  /** The "worker dyno" writing straight to the source: its verdict, and its last row on A against the fence. */
+  public record Worker(LedgerReport ledger, long failedAfterFence, Instant fencedAt, Instant lastRowWrittenAt) {}
+
+  public int pgMajor;
+  public SwitchKind switchKind;
+  public String journeyState;
+  public String journeyMessage;
+  public final List<PhaseTime> phases = new ArrayList<>();
+  /** Write downtime per event (cutover_1, later failover and cutover_2). */
+  public final Map<String, Duration> downtime = new LinkedHashMap<>();
+  public LedgerReport ledger;
+  public long acknowledgedAfterCutover1;
+  public Worker worker;
+  public Topology topology;
+  public List<JournalFile.Entry> journal = List.of();
+  public List<String> appPathChanges = List.of();
+  public final List<String> controllerCrashes = new ArrayList<>();
+  public Path logs;
+  public Path workDir;
+  public String controllerUrl;
+
+  public boolean phaseDone(String name) {
+    return phases.stream().anyMatch(p -> p.name().equals(name) && "done".equals(p.status()));
+  }
+
+  /** The invariants of a clean cutover 1 that do not hold (empty: all hold). */
+  public List<String> problems() {
+    List<String> p = new ArrayList<>();
+    if (!phaseDone("CUTOVER_1")) {
+      p.add("CUTOVER_1 not done (journey " + journeyState + ": " + journeyMessage + ")");
+    }
+    if (ledger == null) {
+      p.add("no ledger verdict");
+    } else {
+      if (ledger.lost() != 0) {
+        p.add(ledger.lost() + " acknowledged rows lost");
+      }
+      if (ledger.duplicated() != 0) {
+        p.add(ledger.duplicated() + " rows duplicated");
+      }
+      if (acknowledgedAfterCutover1 == 0) {
+        p.add("the app wrote nothing after cutover 1");
+      }
+    }
+    if (topology != null) {
+      if (topology.aInRecovery() || topology.aTimeline() <= topology.sourceTimeline()) {
+        p.add("a is not a primary on a new timeline (timeline " + topology.aTimeline() + ", in recovery "
+            + topology.aInRecovery() + ")");
+      }
+      if (topology.bTimeline() != topology.aTimeline() || !"streaming".equals(topology.bWalReceiver())) {
+        p.add("b does not stream from a on its timeline (b: timeline " + topology.bTimeline() + ", wal receiver "
+            + topology.bWalReceiver() + "; a: timeline " + topology.aTimeline() + ")");
+      }
+    } else {
+      p.add("topology not checked");
+    }
+    if (worker != null) {
+      if (worker.ledger().lost() != 0 || worker.ledger().duplicated() != 0) {
+        p.add("worker dyno: " + worker.ledger().lost() + " lost, " + worker.ledger().duplicated() + " duplicated");
+      }
+      if (worker.lastRowWrittenAt() != null && worker.fencedAt() != null
+          && worker.lastRowWrittenAt().isAfter(worker.fencedAt())) {
+        p.add("worker dyno: a row written at " + worker.lastRowWrittenAt() + ", after the fence at " + worker.fencedAt());
+      }
+    }
+    return p;
+  }
+}

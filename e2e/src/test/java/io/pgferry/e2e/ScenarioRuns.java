@@ -1,0 +1,68 @@
+package io.pgferry.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.e2e.rig.JournalFile;
+import io.pgferry.e2e.scenario.JourneyResult;
+import io.pgferry.e2e.scenario.JourneyScenario;
+import io.pgferry.e2e.scenario.ScenarioFailure;
+import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Runs a scenario in its own workspace for a test, turning a failed stage into an assertion with the log's tail. */
+final class ScenarioRuns {
+  private ScenarioRuns() {}
+
+  static JourneyResult run(String name, JourneyScenario.Options options) {
+    try (Workspace ws = Workspace.create(name);
+         JourneyScenario scenario = new JourneyScenario(ws, options, line -> System.out.println(name + ": " + line))) {
+      try {
+        JourneyResult r = scenario.run();
+        Duration c1 = r.downtime.get("cutover_1");
+        System.out.printf("%s: cutover 1 write downtime %.2f s; ledger %d acknowledged, %d lost, %d duplicated; phases %s%n",
+            name, c1 == null ? -1 : c1.toNanos() / 1e9, r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated(),
+            r.phases.stream().filter(p -> p.seconds() != null).map(p -> p.name() + " " + p.seconds() + " s").toList());
+        return r;
+      } catch (ScenarioFailure f) {
+        throw new AssertionError(name + ": stage " + f.stage() + " failed: " + f.getMessage() + "\n--- " + f.log() + "\n"
+            + tail(f.log()) + "\n--- controller.log\n" + tail(ws.root().resolve("logs/controller.log"))
+            + "\n--- agent-a.log\n" + tail(ws.root().resolve("logs/agent-a.log")), f);
+      }
+    }
+  }
+
+  /** The invariants every run must show: the app on A, nothing lost or doubled, B streaming from A on A's timeline. */
+  static void assertCleanCutover(JourneyResult r) {
+    assertTrue(r.problems().isEmpty(), String.join("\n", r.problems()));
+    assertEquals(0, r.ledger.lost(), "lost");
+    assertEquals(0, r.ledger.duplicated(), "duplicated");
+    assertTrue(r.acknowledgedAfterCutover1 > 0, "the app writes to a after cutover 1");
+    assertTrue(r.topology.aTimeline() > r.topology.sourceTimeline(), "a on a new timeline: " + r.topology);
+    assertEquals(r.topology.aTimeline(), r.topology.bTimeline(), "b on a's timeline: " + r.topology);
+    assertEquals("streaming", r.topology.bWalReceiver(), r.topology.toString());
+    assertTrue(r.topology.replicationOnA() != null && r.topology.replicationOnA().startsWith("pgferry_b streaming"),
+        "a's pg_stat_replication: " + r.topology.replicationOnA());
+    assertEquals(r.topology.rowsOnA(), r.topology.rowsOnB(), "b holds what a holds");
+    assertTrue(r.downtime.containsKey("cutover_1"), "cutover 1 downtime measured");
+    assertTrue(r.phaseDone("PREFLIGHT") && r.phaseDone("ARCHIVE_REPLICA") && r.phaseDone("STANDBY"), r.phases.toString());
+  }
+
+  /** Journal lines of one event for one step. */
+  static List<JournalFile.Entry> events(JourneyResult r, String event, String step) {
+    return r.journal.stream().filter(e -> e.is(event, step)).toList();
+  }
+
+  private static String tail(Path log) {
+    try (Stream<String> lines = Files.lines(log)) {
+      List<String> all = lines.toList();
+      return String.join("\n", all.subList(Math.max(0, all.size() - 30), all.size()));
+    } catch (Exception e) {
+      return "(" + log + " unreadable: " + e.getMessage() + ")";
+    }
+  }
+}
