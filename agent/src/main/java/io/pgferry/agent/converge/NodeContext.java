@@ -40,7 +40,7 @@ public final class NodeContext {
     this.stateFile = stateFile;
     this.serverMajor = serverMajor;
     var pg = config.postgres();
-    this.pgCtl = new PgCtl(pg.binDir(), pg.dataDir(), pg.osUser());
+    this.pgCtl = new PgCtl(pg.binDir(), pg.dataDir(), pg.osUser(), pg.port());
     this.localPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
     this.observerPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
     this.recoveryConfig = new RecoveryConfig(pg.dataDir());
