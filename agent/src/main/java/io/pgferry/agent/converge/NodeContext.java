@@ -114,6 +114,10 @@ public final class NodeContext {
     s.put("listen_addresses", pg.listenAddresses());
     s.put("unix_socket_directories", pg.socketDir().toString());
     s.putAll(pg.settings());
+    if (goal != null && goal.getLogicalSlotsCount() > 0) {
+      s.putAll(serverMajor >= 17 ? io.pgferry.agent.slots.SlotSettings.failoverStandby(serverMajor)
+          : io.pgferry.agent.slots.SlotSettings.copiedSlotStandby());
+    }
     if (goal != null) {
       s.putAll(goal.getSettingsMap());
     }
