@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         StatusCommand.class,
         ResumeCommand.class,
         AbortCommand.class,
+        FailoverCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec

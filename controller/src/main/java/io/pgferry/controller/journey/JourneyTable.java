@@ -24,6 +24,13 @@ public final class JourneyTable {
   public static final String C1_UNDO_LIFT_FENCE = "cutover_1.undo.lift_fence";
   public static final String C1_UNDO_UNBLOCK = "cutover_1.undo.unblock_app";
 
+  public static final String FO_FENCE_A = "failover.fence_a";
+  public static final String FO_WAIT_LEASE = "failover.wait_lease_expiry";
+  public static final String FO_DISABLE_SUBSCRIPTION = "failover.disable_subscription";
+  public static final String FO_PROMOTE_B = "failover.promote_b";
+  public static final String FO_REPOINT_APP = "failover.repoint_app";
+  public static final String FO_REPOINT_SUBSCRIPTION = "failover.repoint_subscription";
+
   private static final Map<Phase, PhaseRule> RULES = new EnumMap<>(Phase.class);
 
   static {
@@ -46,7 +53,8 @@ public final class JourneyTable {
         Phase.CUTOVER_2));
     rule(new PhaseRule(Phase.CUTOVER_2, "target in sync", List.of(), "the app writes to the target", Phase.DONE));
     rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE));
-    rule(new PhaseRule(Phase.FAILOVER, "A lost after cutover 1 (lease expired)", List.of(),
+    rule(new PhaseRule(Phase.FAILOVER, "A declared failed after cutover 1 (or `pgferry failover`)",
+        List.of(FO_FENCE_A, FO_WAIT_LEASE, FO_DISABLE_SUBSCRIPTION, FO_PROMOTE_B, FO_REPOINT_APP, FO_REPOINT_SUBSCRIPTION),
         "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC));
   }
 
