@@ -30,6 +30,7 @@ public final class Rig implements AutoCloseable {
   private ManagedProcess controller;
   private final int linkPort = FreePorts.next();
   private final int httpPort = FreePorts.next();
+  private int leaseMs = 10_000;
   private ControllerApi api;
 
   public Rig(Workspace ws, List<String> agentIds) {
@@ -70,6 +71,17 @@ public final class Rig implements AutoCloseable {
     return this;
   }
 
+  /** The controller's lease_ms (default 10000); set before {@link #startController}. */
+  public Rig leaseMs(int ms) {
+    this.leaseMs = ms;
+    return this;
+  }
+
+  /** The controller's state_dir (journal, plan copy). */
+  public Path controllerStateDir() {
+    return ws.root().resolve("controller-state");
+  }
+
   public Rig startController() {
     Path stateDir = ws.root().resolve("controller-state");
     Path config = write("controller.yaml", """
@@ -77,9 +89,9 @@ public final class Rig implements AutoCloseable {
         tls: {ca: %s, cert: %s, key: %s}
         http: {host: 127.0.0.1, port: %d}
         state_dir: %s
-        lease_ms: 10000
+        lease_ms: %d
         """.formatted(linkPort, certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
-        httpPort, stateDir));
+        httpPort, stateDir, leaseMs));
     controller = new ManagedProcess("controller",
         javaJar(Launchers.controllerJar(), List.of("controller", "run", "--config", config.toString())),
         logs.resolve("controller.log")).start();
