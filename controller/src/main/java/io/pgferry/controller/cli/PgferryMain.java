@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         ResumeCommand.class,
         AbortCommand.class,
         FailoverCommand.class,
+        VerifyCommand.class,
+        RollbackCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec

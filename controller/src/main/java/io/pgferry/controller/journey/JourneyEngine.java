@@ -131,9 +131,10 @@ public final class JourneyEngine {
         phase = rule.next();
         continue;
       }
-      if (rule.steps().isEmpty() && phase != Phase.DONE) {
-        String msg = "reached " + phase + ", which this build of pgferry cannot run yet; the journey waits here and"
-            + " `pgferry resume` continues once it can";
+      if ((rule.steps().isEmpty() || !steps.keySet().containsAll(rule.steps())) && phase != Phase.DONE) {
+        String msg = "reached " + phase + ", which this build of pgferry cannot run yet (or the plan lacks its settings:"
+            + " the logical phases need logical.replication_password); the journey waits here and `pgferry resume`"
+            + " continues once it can";
         record(Event.JOURNEY_STOPPED, phase, null, msg, Map.of("reason", "phase_not_built"));
         return set(State.WAITING, phase, null, msg);
       }

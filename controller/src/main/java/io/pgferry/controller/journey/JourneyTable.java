@@ -30,6 +30,28 @@ public final class JourneyTable {
   public static final String FO_PROMOTE_B = "failover.promote_b";
   public static final String FO_REPOINT_APP = "failover.repoint_app";
   public static final String FO_REPOINT_SUBSCRIPTION = "failover.repoint_subscription";
+  public static final String LS_PREFLIGHT = "logical_setup.preflight";
+  public static final String LS_HBA = "logical_setup.hba_for_target";
+  public static final String LS_REPLICA_IDENTITY = "logical_setup.replica_identity";
+  public static final String LS_ROLE = "logical_setup.replication_role";
+  public static final String LS_SCHEMA = "logical_setup.schema_copy";
+  public static final String LS_PUBLICATION = "logical_setup.publication";
+  public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
+  public static final String LS_FINGERPRINT = "logical_setup.schema_fingerprint";
+  public static final String SYNC_WAIT = "logical_sync.wait_ready";
+  public static final String C2_READY = "cutover_2.check_ready";
+  public static final String C2_BLOCK_APP = "cutover_2.block_app";
+  public static final String C2_FENCE_A = "cutover_2.fence_a";
+  public static final String C2_WAIT_APPLIED = "cutover_2.wait_applied";
+  public static final String C2_VERIFY = "cutover_2.verify";
+  public static final String C2_SEQUENCES = "cutover_2.sequences";
+  public static final String C2_MATVIEWS = "cutover_2.refresh_matviews";
+  public static final String C2_DROP_SUBSCRIPTION = "cutover_2.drop_subscription";
+  public static final String C2_REVERSE = "cutover_2.reverse_replication";
+  public static final String C2_REPOINT = "cutover_2.repoint_app";
+  public static final String C2_UNBLOCK = "cutover_2.unblock_app";
+  public static final String C2_UNDO_LIFT_FENCE = "cutover_2.undo.lift_fence_a";
+  public static final String C2_UNDO_UNBLOCK = "cutover_2.undo.unblock_app";
 
   private static final Map<Phase, PhaseRule> RULES = new EnumMap<>(Phase.class);
 
@@ -47,11 +69,18 @@ public final class JourneyTable {
         List.of(C1_UNDO_LIFT_FENCE, C1_UNDO_UNBLOCK),
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
         "writes unblocked, the source fence lifted: the app stays on the source"));
-    rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A", List.of(), "subscription created on the target",
-        Phase.LOGICAL_SYNC));
-    rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(), "all tables ready, lag under threshold",
-        Phase.CUTOVER_2));
-    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync", List.of(), "the app writes to the target", Phase.DONE));
+    rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
+        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT),
+        "subscription created on the target", Phase.LOGICAL_SYNC));
+    rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_WAIT),
+        "all tables ready, lag under threshold, no schema drift", Phase.CUTOVER_2));
+    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, no schema drift",
+        List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,
+            C2_REVERSE, C2_REPOINT, C2_UNBLOCK),
+        "the app writes to the target", Phase.DONE, Optional.of(C2_DROP_SUBSCRIPTION),
+        List.of(C2_UNDO_LIFT_FENCE, C2_UNDO_UNBLOCK),
+        Map.of(C2_UNDO_LIFT_FENCE, C2_FENCE_A, C2_UNDO_UNBLOCK, C2_BLOCK_APP),
+        "writes unblocked, A's fence lifted: the app stays on A and logical replication continues"));
     rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE));
     rule(new PhaseRule(Phase.FAILOVER, "A declared failed after cutover 1 (or `pgferry failover`)",
         List.of(FO_FENCE_A, FO_WAIT_LEASE, FO_DISABLE_SUBSCRIPTION, FO_PROMOTE_B, FO_REPOINT_APP, FO_REPOINT_SUBSCRIPTION),

@@ -18,9 +18,11 @@ public record Plan(
     Thresholds thresholds,
     Durability durability,
     List<String> replicaIdentityFull,
+    Logical logical,
     Failover failover) {
 
   public Plan {
+    logical = logical == null ? Logical.DEFAULT : logical;
     thresholds = thresholds == null ? Thresholds.DEFAULT : thresholds;
     failover = failover == null ? Failover.DEFAULT : failover;
     durability = durability == null ? Durability.SYNC : durability;
@@ -138,6 +140,34 @@ public record Plan(
       adminUser = adminUser == null ? "postgres" : adminUser;
       subscription = subscription == null ? "pgferry_sub" : subscription;
       slot = slot == null ? subscription : slot;
+    }
+  }
+
+  /**
+   * Logical replication A -> T (LOGICAL_SETUP .. CUTOVER_2). pgferry connects to A (address from A's Hello, the
+   * app's dbname) as {@code admin_user}; T reaches A at {@code source_host} (default: A's Hello host) as
+   * {@code replication_role}; A's pg_hba admits that role from {@code target_address} only (T's egress address as A
+   * sees it; empty: A's pg_hba must already admit T).
+   */
+  public record Logical(String replicationRole, @Secret String replicationPassword, String adminUser, @Secret String adminPassword,
+                        String targetAddress, String sourceHost, Boolean reverseReplication, Boolean failoverSlots,
+                        String clientBinDir, io.pgferry.controller.sql.verify.VerifyMode verify, Integer verifyChunkRows,
+                        Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout) {
+    public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+
+    public Logical {
+      replicationRole = replicationRole == null ? "pgferry_repl" : replicationRole;
+      adminUser = adminUser == null ? "postgres" : adminUser;
+      targetAddress = targetAddress == null ? "" : targetAddress;
+      sourceHost = sourceHost == null ? "" : sourceHost;
+      reverseReplication = reverseReplication != null && reverseReplication;
+      failoverSlots = failoverSlots != null && failoverSlots;
+      clientBinDir = clientBinDir == null ? "/usr/lib/postgresql/15/bin" : clientBinDir;
+      verify = verify == null ? io.pgferry.controller.sql.verify.VerifyMode.COUNTS : verify;
+      verifyChunkRows = verifyChunkRows == null ? 10000 : verifyChunkRows;
+      retainedWalAlertBytes = retainedWalAlertBytes == null ? 10L * 1024 * 1024 * 1024 : retainedWalAlertBytes;
+      syncTimeout = syncTimeout == null ? Duration.ofHours(24) : syncTimeout;
+      cutover2Timeout = cutover2Timeout == null ? Duration.ofMinutes(2) : cutover2Timeout;
     }
   }
 }

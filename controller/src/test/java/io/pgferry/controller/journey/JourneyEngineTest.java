@@ -82,7 +82,8 @@ class JourneyEngineTest {
 
   Map<String, Step> steps() {
     Map<String, Step> m = new LinkedHashMap<>();
-    for (Phase p : Phase.values()) {
+    for (Phase p : List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
+      // later phases stay without steps: the journey waits at LOGICAL_SETUP as with a plan that has no logical: block
       PhaseRule r = JourneyTable.rule(p);
       for (String id : r.steps()) {
         m.put(id, new ScriptedStep(id, !id.equals(JourneyTable.C1_PROMOTE)));

@@ -123,6 +123,9 @@ public final class JourneySteps {
     steps.put(C1_UNDO_UNBLOCK, new SwitchStep(C1_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, a,
         select(switchLines, "unblock")));
     steps.putAll(io.pgferry.controller.failover.FailoverSteps.build(plan));
+    if (plan.logical().replicationPassword() != null) { // the logical phases need the logical: block of the plan
+      LogicalSteps.build(plan, ports, aView, bView, switchLines(plan, ports, Optional.empty(), "<target>"), steps);
+    }
     return steps;
   }
 

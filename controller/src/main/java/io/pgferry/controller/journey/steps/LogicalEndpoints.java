@@ -1,0 +1,70 @@
+package io.pgferry.controller.journey.steps;
+
+import io.pgferry.common.Secrets;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.StepContext;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.TableRef;
+import java.util.List;
+import java.util.Optional;
+
+/** Where the logical phases connect: A (from its Hello) as the plan's admin user, T from target.url. Secrets resolved when used. */
+final class LogicalEndpoints {
+  private LogicalEndpoints() {}
+
+  static PgEndpoint a(StepContext ctx) throws JourneyException {
+    Plan plan = ctx.plan();
+    String id = plan.nodes().archiveReplica();
+    NodeView v = Goals.node(ctx.ports().nodes(), id).filter(Goals::saidHello)
+        .orElseThrow(() -> new JourneyException("node " + id + " has not said where its PostgreSQL listens (no Hello yet)"));
+    Plan.Logical l = plan.logical();
+    return new PgEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(), l.adminUser(),
+        Secrets.resolve(l.adminPassword(), "logical.admin_password"));
+  }
+
+  /** A as shown by `pgferry plan` before any agent said Hello. */
+  static PgEndpoint aShown(Plan plan, Optional<NodeView> view) {
+    String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost()).orElse("<host of " + plan.nodes().archiveReplica() + ">");
+    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(5432);
+    return new PgEndpoint(host, port, plan.app().dbname(), plan.logical().adminUser(), null);
+  }
+
+  /** A as T reaches it: logical.source_host, else A's Hello host. */
+  static PgEndpoint aSeenByT(StepContext ctx) throws JourneyException {
+    PgEndpoint a = a(ctx);
+    String host = ctx.plan().logical().sourceHost();
+    return host.isEmpty() ? a : new PgEndpoint(host, a.port(), a.database(), a.user(), a.password(), a.params());
+  }
+
+  static PgEndpoint t(Plan plan) {
+    try {
+      return PgEndpoint.fromUrl(Secrets.resolve(plan.target().url(), "target.url"));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("target.url: " + e.getMessage());
+    }
+  }
+
+  /** T as shown by `pgferry plan` (its URL may be a secret reference that is not resolvable here). */
+  static PgEndpoint tShown(Plan plan) {
+    try {
+      return t(plan).withUser(t(plan).user(), null);
+    } catch (RuntimeException e) {
+      return new PgEndpoint("<target.url: " + Secrets.redact(plan.target().url()) + ">", 5432, "<db>", "<user>", null);
+    }
+  }
+
+  static String replicationPassword(Plan plan) throws JourneyException {
+    String ref = plan.logical().replicationPassword();
+    if (ref == null || ref.isBlank()) {
+      throw new JourneyException("plan: logical.replication_password is required for the replication role (env:NAME or file:PATH)");
+    }
+    return Secrets.resolve(ref, "logical.replication_password");
+  }
+
+  static List<TableRef> replicaIdentityFull(Plan plan) {
+    return plan.replicaIdentityFull().stream().map(TableRef::parse).toList();
+  }
+}

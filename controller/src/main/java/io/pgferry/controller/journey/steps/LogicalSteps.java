@@ -1,0 +1,269 @@
+package io.pgferry.controller.journey.steps;
+
+import static io.pgferry.controller.journey.JourneyTable.C2_BLOCK_APP;
+import static io.pgferry.controller.journey.JourneyTable.C2_DROP_SUBSCRIPTION;
+import static io.pgferry.controller.journey.JourneyTable.C2_FENCE_A;
+import static io.pgferry.controller.journey.JourneyTable.C2_MATVIEWS;
+import static io.pgferry.controller.journey.JourneyTable.C2_READY;
+import static io.pgferry.controller.journey.JourneyTable.C2_REPOINT;
+import static io.pgferry.controller.journey.JourneyTable.C2_REVERSE;
+import static io.pgferry.controller.journey.JourneyTable.C2_SEQUENCES;
+import static io.pgferry.controller.journey.JourneyTable.C2_UNBLOCK;
+import static io.pgferry.controller.journey.JourneyTable.C2_UNDO_LIFT_FENCE;
+import static io.pgferry.controller.journey.JourneyTable.C2_UNDO_UNBLOCK;
+import static io.pgferry.controller.journey.JourneyTable.C2_VERIFY;
+import static io.pgferry.controller.journey.JourneyTable.C2_WAIT_APPLIED;
+import static io.pgferry.controller.journey.JourneyTable.LS_FINGERPRINT;
+import static io.pgferry.controller.journey.JourneyTable.LS_HBA;
+import static io.pgferry.controller.journey.JourneyTable.LS_PREFLIGHT;
+import static io.pgferry.controller.journey.JourneyTable.LS_PUBLICATION;
+import static io.pgferry.controller.journey.JourneyTable.LS_REPLICA_IDENTITY;
+import static io.pgferry.controller.journey.JourneyTable.LS_ROLE;
+import static io.pgferry.controller.journey.JourneyTable.LS_SCHEMA;
+import static io.pgferry.controller.journey.JourneyTable.LS_SUBSCRIPTION;
+import static io.pgferry.controller.journey.JourneyTable.SYNC_WAIT;
+import static io.pgferry.controller.journey.steps.LogicalEndpoints.a;
+import static io.pgferry.controller.journey.steps.LogicalEndpoints.aSeenByT;
+import static io.pgferry.controller.journey.steps.LogicalEndpoints.t;
+
+import io.pgferry.common.Lsn;
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.StepContext;
+import io.pgferry.controller.journey.StepResult;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Durations;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.DatabaseFence;
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.logical.CatchUp;
+import io.pgferry.controller.sql.logical.LogicalNames;
+import io.pgferry.controller.sql.logical.LogicalPreflight;
+import io.pgferry.controller.sql.logical.MaterializedViewRefresh;
+import io.pgferry.controller.sql.logical.PreflightReport;
+import io.pgferry.controller.sql.logical.Publication;
+import io.pgferry.controller.sql.logical.ReplicaIdentityFull;
+import io.pgferry.controller.sql.logical.ReplicationRole;
+import io.pgferry.controller.sql.logical.ReverseReplication;
+import io.pgferry.controller.sql.logical.SchemaCopy;
+import io.pgferry.controller.sql.logical.SchemaDrift;
+import io.pgferry.controller.sql.logical.SchemaFingerprint;
+import io.pgferry.controller.sql.logical.Subscription;
+import io.pgferry.controller.sql.logical.SubscriptionTeardown;
+import io.pgferry.controller.sql.logical.SyncProgress;
+import io.pgferry.controller.sql.logical.SyncSnapshot;
+import io.pgferry.controller.sql.sequences.SequenceReport;
+import io.pgferry.controller.sql.sequences.SequenceSync;
+import io.pgferry.controller.sql.verify.Verifier;
+import io.pgferry.controller.sql.verify.VerifyReport;
+import io.pgferry.controller.switching.DatabaseEndpoint;
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.HbaRule;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The steps of LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2 (issue 5), each around one capability of
+ * io.pgferry.controller.sql.logical / .verify / .sequences. Endpoints are resolved when a step runs (A from its
+ * Hello, T from target.url); `pgferry plan` shows the same SQL with placeholders.
+ */
+final class LogicalSteps {
+  private static final LogicalNames NAMES = LogicalNames.DEFAULT;
+
+  private LogicalSteps() {}
+
+  static void build(Plan plan, JourneyPorts ports, Optional<NodeView> aView, Optional<NodeView> bView, List<String> switchLines,
+                    Map<String, Step> steps) {
+    Plan.Logical l = plan.logical();
+    String aId = plan.nodes().archiveReplica();
+    String bId = plan.nodes().standby();
+    PgEndpoint aShown = LogicalEndpoints.aShown(plan, aView);
+    PgEndpoint tShown = LogicalEndpoints.tShown(plan);
+    PgEndpoint replShown = aShown.withUser(l.replicationRole(), "***");
+    var rif = LogicalEndpoints.replicaIdentityFull(plan);
+
+    steps.put(LS_PREFLIGHT, new FnStep(LS_PREFLIGHT, new LogicalPreflight(aShown, tShown, preflightOptions(plan)).describe(), ctx -> {
+      PreflightReport r = new LogicalPreflight(a(ctx), t(ctx.plan()), preflightOptions(ctx.plan())).run();
+      if (!r.ok()) {
+        throw new JourneyException(r.format());
+      }
+      return new StepResult(r.format().strip(), Map.of("findings", String.valueOf(r.findings().size())));
+    }));
+
+    if (l.targetAddress().isEmpty()) {
+      steps.put(LS_HBA, new FnStep(LS_HBA, List.of("no logical.target_address: no pg_hba entry is added for T; A's pg_hba must already admit "
+          + l.replicationRole() + " from T"), ctx -> StepResult.of("no logical.target_address: A's pg_hba left as it is")));
+    } else {
+      HbaRule rule = new ReplicationRole(aShown, l.replicationRole(), null).hbaRule(l.targetAddress(), plan.nodes().hbaMethod());
+      steps.put(LS_HBA, new AssignGoalStep(LS_HBA, aId, ctx -> withRule(Goals.primary(ctx.plan(), Goals.node(ctx.ports().nodes(), bId)), rule),
+          List.of("goal of " + aId + " := " + JourneySteps.goalText(withRule(Goals.primary(plan, bView), rule), bId))));
+    }
+    steps.put(LS_REPLICA_IDENTITY, new SqlActionStep(LS_REPLICA_IDENTITY, ctx -> new ReplicaIdentityFull(a(ctx), rif),
+        rif.isEmpty() ? List.of("nothing: the plan lists no replica_identity_full tables") : new ReplicaIdentityFull(aShown, rif).describe()));
+    steps.put(LS_ROLE, new SqlActionStep(LS_ROLE, ctx -> new ReplicationRole(a(ctx), ctx.plan().logical().replicationRole(),
+        LogicalEndpoints.replicationPassword(ctx.plan())), new ReplicationRole(aShown, l.replicationRole(), null).describe()));
+    steps.put(LS_SCHEMA, new SqlActionStep(LS_SCHEMA, ctx -> new SchemaCopy(a(ctx), t(ctx.plan()), Path.of(ctx.plan().logical().clientBinDir())),
+        new SchemaCopy(aShown, tShown, Path.of(l.clientBinDir())).describe()));
+    steps.put(LS_PUBLICATION, new SqlActionStep(LS_PUBLICATION, ctx -> new Publication(a(ctx), NAMES.publication(), List.of()),
+        new Publication(aShown, NAMES.publication(), List.of()).describe()));
+    steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> subscription(ctx),
+        new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots()).describe()));
+    steps.put(LS_FINGERPRINT, new FnStep(LS_FINGERPRINT, List.of("on A: read the columns, types and constraints of every user table "
+        + "(kept in the journal; LOGICAL_SYNC and CUTOVER_2 compare A's schema with it)"), ctx -> {
+      SchemaFingerprint f = SchemaFingerprint.of(a(ctx));
+      return new StepResult("schema fingerprint of A: " + f.lines().size() + " lines, sha256 " + f.sha256(),
+          Map.of("fingerprint", f.text(), "sha256", f.sha256()));
+    }));
+
+    List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
+    syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
+        + "unresolved on T (timeout " + Durations.format(l.syncTimeout()) + "); alert when the slot keeps more than "
+        + l.retainedWalAlertBytes() + " bytes of WAL on A");
+    steps.put(io.pgferry.controller.journey.JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
+
+    steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
+        + " bytes, no unresolved schema drift; nothing is blocked yet"), ctx -> {
+      Sync s = sync(ctx, new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock()));
+      if (!s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) || s.drift().blocksCutover()) {
+        throw new JourneyException("not ready for cutover 2: " + s.line());
+      }
+      return StepResult.of(s.line());
+    }));
+    steps.put(C2_BLOCK_APP, new SwitchStep(C2_BLOCK_APP, SwitchStep.Action.BLOCK, aId, JourneySteps.select(switchLines, "block")));
+    DatabaseFence shownFence = fence(plan, aShown);
+    steps.put(C2_FENCE_A, new FnStep(C2_FENCE_A, shownFence.describe(plan.app().dbname()).stream().map(x -> "on A: " + x).toList(), ctx -> {
+      DatabaseFence.Report r = fence(ctx.plan(), a(ctx)).fence();
+      return new StepResult(r.summary(), Map.of("lsn", r.quietLsn() == null ? "" : r.quietLsn().toString()));
+    }));
+    CatchUp shownCatchUp = new CatchUp(aShown, tShown, NAMES);
+    List<String> waitLines = new ArrayList<>(shownCatchUp.describe());
+    waitLines.add("poll every " + JourneySteps.CUTOVER_POLL.toMillis() + " ms (timeout " + Durations.format(l.cutover2Timeout()) + ")");
+    steps.put(C2_WAIT_APPLIED, new FnStep(C2_WAIT_APPLIED, waitLines, LogicalSteps::waitApplied));
+    steps.put(C2_VERIFY, new FnStep(C2_VERIFY, new Verifier(aShown, tShown, l.verify(), l.verifyChunkRows()).describe(), ctx -> {
+      VerifyReport r = new Verifier(a(ctx), t(ctx.plan()), ctx.plan().logical().verify(), ctx.plan().logical().verifyChunkRows()).run();
+      if (!r.ok()) {
+        throw new JourneyException(r.format());
+      }
+      return new StepResult(r.format().strip(), Map.of("tables", String.valueOf(r.tables().size()),
+          "mismatched_tables", String.valueOf(r.mismatched().size())));
+    }));
+    steps.put(C2_SEQUENCES, new FnStep(C2_SEQUENCES, new SequenceSync(aShown, tShown).describe(), ctx -> {
+      SequenceReport r = new SequenceSync(a(ctx), t(ctx.plan())).run();
+      if (!r.ok()) {
+        throw new JourneyException(r.toString());
+      }
+      return new StepResult(r.toString(), Map.of("checked", String.valueOf(r.checked()), "mismatched", String.valueOf(r.mismatched()),
+          "set", String.valueOf(r.set().size())));
+    }));
+    steps.put(C2_MATVIEWS, new SqlActionStep(C2_MATVIEWS, ctx -> new MaterializedViewRefresh(t(ctx.plan())),
+        new MaterializedViewRefresh(tShown).describe()));
+    List<String> dropLines = new ArrayList<>(new SubscriptionTeardown(tShown, aShown, NAMES, null).describe());
+    dropLines.add("POINT OF NO RETURN: without the subscription T no longer follows A");
+    steps.put(C2_DROP_SUBSCRIPTION, new SqlActionStep(C2_DROP_SUBSCRIPTION, ctx -> new SubscriptionTeardown(t(ctx.plan()), a(ctx), NAMES, null),
+        dropLines));
+    if (l.reverseReplication()) {
+      steps.put(C2_REVERSE, new SqlActionStep(C2_REVERSE, ctx -> new ReverseReplication(t(ctx.plan()), a(ctx), null, LogicalNames.REVERSE,
+          LogicalEndpoints.replicationPassword(ctx.plan())), new ReverseReplication(tShown, aShown, null, LogicalNames.REVERSE, null).describe()));
+    } else {
+      steps.put(C2_REVERSE, new FnStep(C2_REVERSE, List.of("nothing: logical.reverse_replication is off (no rollback to A after this)"),
+          ctx -> StepResult.of("reverse replication off")));
+    }
+    steps.put(C2_REPOINT, new FnStep(C2_REPOINT, List.of("repoint the app to T (" + tShown.host() + ":" + tShown.port() + "/" + tShown.database()
+        + " as " + plan.app().user() + ") through " + (ports.switcher() == null ? "the switch" : ports.switcher().name())), LogicalSteps::repoint));
+    steps.put(C2_UNBLOCK, new SwitchStep(C2_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
+    steps.put(C2_UNDO_LIFT_FENCE, new FnStep(C2_UNDO_LIFT_FENCE, List.of("on A: ALTER DATABASE/ROLE ... RESET default_transaction_read_only; "
+        + "end the app role's sessions opened while fenced"), ctx -> StepResult.of(fence(ctx.plan(), a(ctx)).lift().summary())));
+    steps.put(C2_UNDO_UNBLOCK, new SwitchStep(C2_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
+  }
+
+  private static LogicalPreflight.Options preflightOptions(Plan plan) {
+    return new LogicalPreflight.Options(LogicalEndpoints.replicaIdentityFull(plan), true, plan.logical().reverseReplication(), NAMES);
+  }
+
+  private static Goal withRule(Goal g, HbaRule rule) {
+    return g.getHbaRulesList().contains(rule) ? g : g.toBuilder().addHbaRules(rule).build();
+  }
+
+  private static Subscription subscription(StepContext ctx) throws JourneyException {
+    Plan.Logical l = ctx.plan().logical();
+    String pw = LogicalEndpoints.replicationPassword(ctx.plan());
+    return new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
+        NAMES.publication(), true, l.failoverSlots());
+  }
+
+  private static DatabaseFence fence(Plan plan, PgEndpoint a) {
+    Duration quiet = plan.logical().cutover2Timeout().dividedBy(2).compareTo(Duration.ofSeconds(30)) < 0
+        ? plan.logical().cutover2Timeout().dividedBy(2) : Duration.ofSeconds(30);
+    return new DatabaseFence(a::connect, DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofMillis(500), quiet));
+  }
+
+  private record Sync(SyncSnapshot snapshot, SchemaDrift drift, String line) {}
+
+  private static Sync sync(StepContext ctx, SyncProgress progress) throws Exception {
+    SyncSnapshot s = progress.snapshot();
+    PgEndpoint a = a(ctx);
+    String recorded = ctx.evidenceOf(LS_FINGERPRINT).get("fingerprint");
+    SchemaDrift drift = recorded == null ? new SchemaDrift(List.of(), List.of())
+        : SchemaDrift.between(SchemaFingerprint.parse(recorded), SchemaFingerprint.of(a)).unresolvedOn(SchemaFingerprint.of(t(ctx.plan())));
+    String line = s.sentence() + (s.retainedWalAlert(ctx.plan().logical().retainedWalAlertBytes())
+        ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on A" : "") + (drift.none() ? "" : "; " + drift.warning());
+    return new Sync(s, drift, line);
+  }
+
+  private static StepResult waitSynced(StepContext ctx) throws Exception {
+    SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
+    Duration timeout = ctx.plan().logical().syncTimeout();
+    while (true) {
+      Sync s = sync(ctx, progress);
+      ctx.progress(s.line());
+      if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
+        return new StepResult(s.line(), Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
+            "tables", String.valueOf(s.snapshot().tables().size())));
+      }
+      if (ctx.clock().instant().isAfter(ctx.stepStartedAt().plus(timeout))) {
+        throw new JourneyException("logical sync not done after " + Durations.format(timeout) + ": " + s.line());
+      }
+      ctx.pause();
+    }
+  }
+
+  private static StepResult waitApplied(StepContext ctx) throws Exception {
+    CatchUp catchUp = new CatchUp(a(ctx), t(ctx.plan()), NAMES);
+    Lsn target = catchUp.publisherLsn();
+    Duration timeout = ctx.plan().logical().cutover2Timeout();
+    while (true) {
+      Lsn applied = catchUp.applied();
+      if (applied.compareTo(target) >= 0) {
+        return new StepResult("T applied A's " + target + " (confirmed " + applied + ")", Map.of("target_lsn", target.toString(),
+            "applied_lsn", applied.toString()));
+      }
+      ctx.progress("T applied " + applied + " of A's " + target + " (" + target.bytesAfter(applied) + " bytes behind)");
+      if (ctx.clock().instant().isAfter(ctx.stepStartedAt().plus(timeout))) {
+        throw new JourneyException("T did not apply A's " + target + " within " + Durations.format(timeout) + " (at " + applied + ")");
+      }
+      ctx.pause(JourneySteps.CUTOVER_POLL);
+    }
+  }
+
+  private static StepResult repoint(StepContext ctx) throws Exception {
+    PgEndpoint t = t(ctx.plan());
+    DatabaseEndpoint target = new DatabaseEndpoint(t.host(), t.port(), t.database(), ctx.plan().app().user(), ctx.plan().app().password());
+    var s = ctx.ports().switcher();
+    DatabaseEndpoint before = s.current();
+    if (!target.equals(before)) {
+      s.repoint(target);
+    }
+    DatabaseEndpoint after = s.current();
+    if (after == null || !after.host().equals(target.host()) || after.port() != target.port() || !after.dbname().equals(target.dbname())) {
+      throw new JourneyException("repointed the app to " + target.redactedUrl() + " but " + s.name() + " reads back "
+          + (after == null ? "nothing" : after.redactedUrl()));
+    }
+    return new StepResult("app points to " + target.redactedUrl() + " (was " + (before == null ? "?" : before.redactedUrl()) + ")",
+        Map.of("endpoint", target.redactedUrl()));
+  }
+}

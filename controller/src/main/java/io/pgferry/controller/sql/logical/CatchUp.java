@@ -1,0 +1,76 @@
+package io.pgferry.controller.sql.logical;
+
+import io.pgferry.common.Lsn;
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.Sql;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * "Has the subscriber applied everything up to the publisher's LSN X?": the slot's confirmed_flush_lsn on the
+ * publisher (what the subscriber confirmed as applied and flushed), or, without the slot, the subscription's
+ * latest_end_lsn on the subscriber. While writes are blocked an idle walsender pings the subscriber with its end
+ * of WAL, so the confirmation reaches X without new traffic.
+ */
+public final class CatchUp {
+  public record Result(Lsn target, Lsn applied, Duration waited) {}
+
+  private final PgEndpoint publisher;
+  private final PgEndpoint subscriber;
+  private final LogicalNames names;
+
+  public CatchUp(PgEndpoint publisher, PgEndpoint subscriber, LogicalNames names) {
+    this.publisher = publisher;
+    this.subscriber = subscriber;
+    this.names = names;
+  }
+
+  public List<String> describe() {
+    return List.of("on " + publisher + ": SELECT pg_current_wal_lsn()  -- the target LSN, read once writes are blocked",
+        "poll on " + publisher + ": SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + names.slot()
+            + "' (or on " + subscriber + ": latest_end_lsn FROM pg_stat_subscription WHERE subname = '" + names.subscription() + "') until >= the target");
+  }
+
+  public Lsn publisherLsn() throws SQLException {
+    try (Connection c = publisher.connect()) {
+      return Lsn.parse(Sql.value(c, "SELECT pg_current_wal_lsn()"));
+    }
+  }
+
+  /** The position the subscriber has confirmed applying (INVALID when neither the slot nor the subscription says). */
+  public Lsn applied() throws SQLException {
+    try (Connection c = publisher.connect()) {
+      String confirmed = Sql.value(c, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = ?", names.slot());
+      if (confirmed != null) {
+        return Lsn.parse(confirmed);
+      }
+    }
+    try (Connection c = subscriber.connect()) {
+      return Lsn.parse(Sql.value(c, "SELECT max(latest_end_lsn)::text FROM pg_stat_subscription WHERE subname = ?", names.subscription()));
+    }
+  }
+
+  public boolean reached(Lsn target) throws SQLException {
+    return applied().compareTo(target) >= 0;
+  }
+
+  /** Polls until the subscriber has applied {@code target}; a TimeoutException says how far it got. */
+  public Result waitFor(Lsn target, Duration timeout, Duration poll) throws SQLException, TimeoutException, InterruptedException {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    while (true) {
+      Lsn applied = applied();
+      if (applied.compareTo(target) >= 0) {
+        return new Result(target, applied, Duration.ofNanos(System.nanoTime() - start));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("subscription " + names.subscription() + " applied up to " + applied + ", not " + target + " after "
+            + timeout.toSeconds() + " s (" + target.bytesAfter(applied) + " bytes behind)");
+      }
+      Thread.sleep(poll.toMillis());
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package io.pgferry.controller.sql.logical;
+
+import io.pgferry.common.Command;
+import io.pgferry.common.Secrets;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.Sql;
+import io.pgferry.controller.sql.SqlAction;
+import io.pgferry.controller.sql.TableRef;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Copies A's schema to T: the extensions A uses are created on T first, then {@code pg_dump --schema-only} of A
+ * (a client at least as new as A: pg_dump refuses newer servers) is applied to T with psql in one transaction,
+ * stopping at the first error. Done already when T has every table of A; refused when T has only some of them.
+ */
+public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
+  public record Result(boolean applied, int tables, int extensions, String pgDumpVersion) {}
+
+  public static final Path DEFAULT_CLIENT_BIN = Path.of("/usr/lib/postgresql/15/bin");
+  private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)");
+
+  private final PgEndpoint source;
+  private final PgEndpoint target;
+  private final Path clientBinDir;
+
+  public SchemaCopy(PgEndpoint source, PgEndpoint target, Path clientBinDir) {
+    this.source = source;
+    this.target = target;
+    this.clientBinDir = clientBinDir == null ? DEFAULT_CLIENT_BIN : clientBinDir;
+  }
+
+  List<String> dumpArgv(Path file) {
+    return List.of(clientBinDir.resolve("pg_dump").toString(), "--schema-only", "--no-owner", "--no-privileges", "--no-publications",
+        "--no-subscriptions", "--file=" + file, "--dbname=" + source.conninfo(false));
+  }
+
+  List<String> psqlArgv(Path file) {
+    return List.of(clientBinDir.resolve("psql").toString(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", file.toString(),
+        "--dbname=" + target.conninfo(false));
+  }
+
+  @Override
+  public List<String> describe() {
+    Path f = Path.of("<tmp>/schema.sql");
+    return List.of(
+        "on " + target + ": CREATE EXTENSION IF NOT EXISTS <each extension of A> WITH SCHEMA <its schema on A>  -- extensions first",
+        "run: " + String.join(" ", dumpArgv(f)) + "  -- password in PGPASSWORD; refused if A is newer than this pg_dump",
+        "run: " + String.join(" ", psqlArgv(f)) + "  -- skipped when T already has every table of A");
+  }
+
+  @Override
+  public Result run() throws Exception {
+    int clientMajor = clientMajor();
+    List<TableRef> tables;
+    List<Map<String, String>> extensions;
+    int sourceMajor;
+    int targetMajor;
+    try (Connection a = source.connect(); Connection t = target.connect()) {
+      sourceMajor = Sql.serverMajor(a);
+      targetMajor = Sql.serverMajor(t);
+      tables = PublishedTables.facts(a).stream().map(PublishedTables.TableFacts::table).toList();
+      extensions = Sql.rows(a, "SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+          + "WHERE e.extname <> 'plpgsql' ORDER BY 1");
+      List<TableRef> present = new ArrayList<>();
+      for (TableRef table : tables) {
+        if (PublishedTables.exists(t, table)) {
+          present.add(table);
+        }
+      }
+      if (!tables.isEmpty() && present.size() == tables.size()) {
+        return new Result(false, tables.size(), extensions.size(), "not run");
+      }
+      if (!present.isEmpty()) {
+        List<TableRef> missing = tables.stream().filter(x -> !present.contains(x)).toList();
+        throw new IllegalStateException("schema copy: T already has " + present.size() + " of A's " + tables.size()
+            + " tables but not " + missing + "; drop the partial schema on T or create the missing tables yourself");
+      }
+      if (sourceMajor > clientMajor) {
+        throw new UsageException("schema copy: A runs PostgreSQL " + sourceMajor + " but the pg_dump in " + clientBinDir + " is "
+            + clientMajor + " and refuses newer servers (unsupported on this host: Debian 12 ships pg_dump 15 only); install the "
+            + "PostgreSQL " + sourceMajor + " client and set client_bin_dir, or copy the schema to T yourself (pgferry then finds it in place)");
+      }
+      for (Map<String, String> e : extensions) {
+        Sql.execute(t, "CREATE EXTENSION IF NOT EXISTS " + Sql.ident(e.get("extname")) + " WITH SCHEMA " + Sql.ident(e.get("nspname")));
+      }
+    }
+    Path dir = Files.createTempDirectory("pgferry-schema-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path file = dir.resolve("schema.sql");
+    try {
+      run(dumpArgv(file), source, "pg_dump of A");
+      if (targetMajor < 12) {
+        // pg_dump 12+ sets default_table_access_method, which an 11 server does not know
+        String text = Files.readString(file).replaceAll("(?m)^SET default_table_access_method = .*$", "");
+        Files.writeString(file, text);
+      }
+      run(psqlArgv(file), target, "applying A's schema to T");
+    } finally {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(dir);
+    }
+    return new Result(true, tables.size(), extensions.size(), String.valueOf(clientMajor));
+  }
+
+  private int clientMajor() {
+    Path pgDump = clientBinDir.resolve("pg_dump");
+    if (!Files.isExecutable(pgDump)) {
+      throw new UsageException("schema copy: no pg_dump in " + clientBinDir + "; install postgresql-client or set client_bin_dir");
+    }
+    String out = Command.of(pgDump.toString(), "--version").timeout(Duration.ofSeconds(30)).runChecked().stdout();
+    Matcher m = VERSION.matcher(out);
+    if (!m.find()) {
+      throw new IllegalStateException("schema copy: cannot read the version of " + pgDump + ": " + out.strip());
+    }
+    return Integer.parseInt(m.group(1));
+  }
+
+  private static void run(List<String> argv, PgEndpoint endpoint, String what) {
+    Command cmd = Command.of(argv).timeout(Duration.ofHours(1));
+    endpoint.libpqEnv().forEach(cmd::env);
+    Command.Result r = cmd.run();
+    if (!r.ok()) {
+      String err = r.stderr().isBlank() ? r.stdout() : r.stderr();
+      throw new IllegalStateException(what + " failed (exit " + r.exitCode() + "): " + Secrets.redact(err.strip()));
+    }
+  }
+}

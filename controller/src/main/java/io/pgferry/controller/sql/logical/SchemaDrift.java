@@ -1,0 +1,50 @@
+package io.pgferry.controller.sql.logical;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * DDL on A after setup: what appeared and what went away in A's schema fingerprint. Logical replication does not
+ * carry DDL, so any drift blocks cutover 2 until a person applies it to T and acknowledges it (a fresh fingerprint).
+ */
+public record SchemaDrift(List<String> added, List<String> removed) {
+  public static SchemaDrift between(SchemaFingerprint atSetup, SchemaFingerprint now) {
+    Set<String> before = new TreeSet<>(atSetup.lines());
+    Set<String> after = new TreeSet<>(now.lines());
+    List<String> added = new ArrayList<>(after);
+    added.removeAll(before);
+    List<String> removed = new ArrayList<>(before);
+    removed.removeAll(after);
+    return new SchemaDrift(added, removed);
+  }
+
+  /**
+   * What is still not on T: added lines T's fingerprint lacks and removed lines T still has. Empty once the same
+   * DDL was applied to T, which resolves the drift.
+   */
+  public SchemaDrift unresolvedOn(SchemaFingerprint target) {
+    Set<String> t = new TreeSet<>(target.lines());
+    return new SchemaDrift(added.stream().filter(l -> !t.contains(l)).toList(), removed.stream().filter(t::contains).toList());
+  }
+
+  public boolean none() {
+    return added.isEmpty() && removed.isEmpty();
+  }
+
+  /** Whether cutover 2 must wait. */
+  public boolean blocksCutover() {
+    return !none();
+  }
+
+  public String warning() {
+    if (none()) {
+      return "no schema change on A since setup";
+    }
+    StringBuilder sb = new StringBuilder("schema changed on A since logical setup (DDL is not replicated; apply it to T, then acknowledge): ");
+    added.forEach(l -> sb.append("\n  + ").append(l));
+    removed.forEach(l -> sb.append("\n  - ").append(l));
+    return sb.toString();
+  }
+}

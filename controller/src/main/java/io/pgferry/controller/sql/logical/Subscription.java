@@ -1,0 +1,102 @@
+package io.pgferry.controller.sql.logical;
+
+import io.pgferry.common.Secrets;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.Sql;
+import io.pgferry.controller.sql.SqlAction;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * CREATE SUBSCRIPTION on the subscriber, connecting to the publisher as the replication role (its password is
+ * stored in pg_subscription, readable by superusers only; shown as *** everywhere else). Done already when a
+ * subscription of that name exists in the subscriber's database.
+ *
+ * @param publisherAsSeenBySubscriber host/port/dbname the subscriber reaches the publisher at, user = the
+ *     replication role, password = its secret
+ * @param copyData true for A -> T (initial copy), false for the reverse T -> A (A already has every row)
+ * @param failover PG 17 failover slot (both sides must be 17+)
+ */
+public final class Subscription implements SqlAction<Boolean> {
+  private final PgEndpoint subscriber;
+  private final PgEndpoint publisherAsSeenBySubscriber;
+  private final String name;
+  private final String slot;
+  private final String publication;
+  private final boolean copyData;
+  private final boolean failover;
+
+  public Subscription(PgEndpoint subscriber, PgEndpoint publisherAsSeenBySubscriber, String name, String slot, String publication,
+                      boolean copyData, boolean failover) {
+    this.subscriber = subscriber;
+    this.publisherAsSeenBySubscriber = publisherAsSeenBySubscriber;
+    this.name = name;
+    this.slot = slot;
+    this.publication = publication;
+    this.copyData = copyData;
+    this.failover = failover;
+  }
+
+  private String shown() {
+    PgEndpoint p = publisherAsSeenBySubscriber;
+    return createSql(p.password() == null ? p : p.withUser(p.user(), "***"));
+  }
+
+  private String redact(String text) {
+    String pw = publisherAsSeenBySubscriber.password();
+    String out = pw == null || pw.isEmpty() || text == null ? text : text.replace(pw, "***");
+    return Secrets.redact(out);
+  }
+
+  String createSql(PgEndpoint publisher) {
+    List<String> with = new ArrayList<>(List.of("copy_data = " + copyData, "create_slot = true", "slot_name = " + Sql.literal(slot)));
+    if (failover) {
+      with.add("failover = true");
+    }
+    return "CREATE SUBSCRIPTION " + Sql.ident(name) + " CONNECTION " + Sql.literal(publisher.conninfo(true))
+        + " PUBLICATION " + Sql.ident(publication) + " WITH (" + String.join(", ", with) + ")";
+  }
+
+  @Override
+  public List<String> describe() {
+    return List.of("on " + subscriber + ": " + shown() + "  -- unless subscription " + name + " exists"
+        + (failover ? "; failover needs PostgreSQL 17+ on both sides" : ""));
+  }
+
+  /** True when it created the subscription. */
+  @Override
+  public Boolean run() throws Exception {
+    try (Connection c = subscriber.connect()) {
+      if (exists(c, name)) {
+        return false;
+      }
+      if (failover) {
+        int subMajor = Sql.serverMajor(c);
+        int pubMajor;
+        try (Connection p = publisherAsSeenBySubscriber.connect()) {
+          pubMajor = Sql.serverMajor(p);
+        } catch (SQLException e) {
+          pubMajor = 0;
+        }
+        if (subMajor < 17 || (pubMajor != 0 && pubMajor < 17)) {
+          throw new UsageException("subscription " + name + ": failover = true needs PostgreSQL 17+ on both sides (subscriber " + subMajor
+              + ", publisher " + (pubMajor == 0 ? "unknown" : pubMajor) + "); turn logical failover slots off in the plan");
+        }
+      }
+      try {
+        Sql.execute(c, createSql(publisherAsSeenBySubscriber));
+      } catch (SQLException e) {
+        throw new SQLException(redact(e.getMessage()), e.getSQLState()); // no cause: its text may hold the conninfo
+      }
+      return true;
+    }
+  }
+
+  static boolean exists(Connection c, String name) throws SQLException {
+    return Sql.exists(c, "SELECT 1 FROM pg_subscription WHERE subname = ? "
+        + "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", name);
+  }
+}

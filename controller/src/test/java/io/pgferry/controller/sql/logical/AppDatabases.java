@@ -1,0 +1,51 @@
+package io.pgferry.controller.sql.logical;
+
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.Sql;
+import io.pgferry.testkit.PgCluster;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** Test helpers: an "app" database on a cluster, the seed's app schema, polling with a deadline. */
+final class AppDatabases {
+  private AppDatabases() {}
+
+  static PgEndpoint appDb(PgCluster cluster) {
+    cluster.execute("CREATE DATABASE app");
+    return new PgEndpoint(cluster.host(), cluster.port(), "app", "postgres", null);
+  }
+
+  static String resource(String name) throws IOException {
+    try (InputStream in = AppDatabases.class.getResourceAsStream("/logical/" + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  static void exec(PgEndpoint db, String... sql) throws Exception {
+    try (Connection c = db.connect()) {
+      for (String s : sql) {
+        Sql.execute(c, s);
+      }
+    }
+  }
+
+  static String value(PgEndpoint db, String sql) throws Exception {
+    try (Connection c = db.connect()) {
+      return Sql.value(c, sql);
+    }
+  }
+
+  static void until(Duration timeout, String what, Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.call()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+}
