@@ -271,11 +271,12 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   }
 
   private NodeState reportedState(NodeRecord r) {
-    if (converger.transitionRunning()) {
-      return NodeState.INITIALIZING;
-    }
+    // a failed step being retried is still FAILED: the controller must see the trouble, not a hopeful INITIALIZING
     if (!converger.lastError().isEmpty()) {
       return NodeState.FAILED;
+    }
+    if (converger.transitionRunning()) {
+      return NodeState.INITIALIZING;
     }
     return r.state();
   }

@@ -85,6 +85,9 @@ public final class Converger implements AutoCloseable {
       return false;
     }
     if (!goal.equals(held) || prev != null) {
+      if (held == null || goal.getGeneration() != held.getGeneration()) {
+        setError(""); // a new goal starts with a clean slate: the old goal's error no longer describes the node
+      }
       wake();
     }
     return true;
