@@ -43,10 +43,79 @@ import org.junit.jupiter.api.Test;
 class FailoverIT {
   private static final Duration T = Duration.ofSeconds(120);
 
+  /** Controller, agents, A, B, T, PgBouncer and a ledger, as the journey leaves them in LOGICAL_SYNC. */
+  @FunctionalInterface
+  interface Scenario {
+    void run(Rig rig, PgCluster a, PgCluster b, PgCluster t, int bPort, PgBouncer bouncer, Ledger ledger) throws Exception;
+  }
+
   @Test
   void killPrimaryDuringLogicalSyncPg15() throws Exception {
-    PgBinaries bin = PgBinaries.forMajor(15);
-    try (Workspace ws = Workspace.create("failover-e2e");
+    inLogicalSync(15, "failover-e2e", (rig, a, b, t, bPort, bouncer, ledger) -> {
+      long killedAt = killA(rig, a);
+      Await.until("FAILOVER done in the journal", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"),
+          () -> rig.controller().logTail(30));
+      checkAfterFailover(rig, a, b, t, bPort, ledger, killedAt);
+    });
+  }
+
+  @Test
+  void controllerKilledDuringFailoverResumeFinishesItWithOnePromotion() throws Exception {
+    inLogicalSync(15, "failover-resume", (rig, a, b, t, bPort, bouncer, ledger) -> {
+      long killedAt = killA(rig, a);
+      Await.until("a fenced by the controller (failover under way)", T,
+          () -> journal(rig).stream().anyMatch(r -> "failover.fence_a".equals(r.step())
+              && r.event() == JournalRecord.Event.STEP_DONE), () -> rig.controller().logTail(30));
+      rig.controller().kill();
+      System.out.println("killed the controller during " + lastStep(rig));
+      assertTrue(!journalHas(rig, "PHASE_DONE", "FAILOVER"), "the failover was still under way");
+      rig.startController();
+      Await.until("agents back", T, () -> rig.api().node("b").map(n -> n.path("connected").asBoolean()).orElse(false), () -> "");
+      String answer = post(rig.api().baseUrl() + "/api/journey/resume");
+      System.out.println("resume: " + answer);
+      Await.until("FAILOVER done after resume", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"),
+          () -> rig.controller().logTail(30));
+      checkAfterFailover(rig, a, b, t, bPort, ledger, killedAt);
+      assertEquals("2", b.queryValue("select timeline_id from pg_control_checkpoint()"), "b promoted once (timeline 2)");
+      long phaseStarts = journal(rig).stream().filter(r -> r.event() == JournalRecord.Event.PHASE_STARTED
+          && "FAILOVER".equals(r.phase())).count();
+      assertEquals(1, phaseStarts, "FAILOVER entered once");
+    });
+  }
+
+  @Test
+  void standbyKilledWhileSyncPrimaryKeepsWritingAndDropsToAsync() throws Exception {
+    inLogicalSync(15, "failover-b-lost", (rig, a, b, t, bPort, bouncer, ledger) -> {
+      long killedAt = System.nanoTime();
+      rig.agent("b").kill();
+      long pid = Long.parseLong(Files.readAllLines(b.dataDir().resolve("postmaster.pid")).get(0).trim());
+      Command.of("kill", "-9", Long.toString(pid)).runChecked();
+      // detect_after 3 s: commits wait for B at most that long, plus a poll and the reload
+      Duration allowed = Duration.ofSeconds(3 + 4);
+      Await.until("the drop to async journaled", T, () -> journal(rig).stream().anyMatch(r ->
+          r.event() == JournalRecord.Event.DECISION && "async".equals(r.evidence().get("durability"))),
+          () -> rig.controller().logTail(20));
+      Await.until("writes on a after b's loss", T, () -> ledger.acknowledgedAfter(killedAt + allowed.toNanos()) > 50, () -> "");
+      long stalledUntil = ledger.acks().stream().filter(x -> x.commitNanos() > killedAt + 500_000_000L)
+          .mapToLong(Ledger.Ack::commitNanos).min().orElseThrow();
+      double stalled = (stalledUntil - killedAt) / 1e9;
+      System.out.printf("a accepted writes again %.2f s after b was killed (allowed %d s)%n", stalled, allowed.toSeconds());
+      assertTrue(stalled <= allowed.toSeconds(), "writes resumed within " + allowed);
+      assertEquals("", a.queryValue("show synchronous_standby_names"));
+      LedgerReport report;
+      try (Connection ac = a.connect("appdb")) {
+        report = ledger.verify(ac);
+      }
+      System.out.println("ledger: " + report.summary());
+      assertEquals(0, report.lost());
+      assertEquals(0, report.duplicated());
+      assertTrue(!journalHas(rig, "PHASE_STARTED", "FAILOVER"), "losing b is no failover");
+    });
+  }
+
+  private static void inLogicalSync(int major, String name, Scenario scenario) throws Exception {
+    PgBinaries bin = PgBinaries.forMajor(major);
+    try (Workspace ws = Workspace.create(name);
          PgCluster a = PgCluster.init(ws, "a", bin, Map.of("wal_level", "logical")).start();
          PgCluster t = PgCluster.init(ws, "t", bin, Map.of("wal_level", "logical")).start()) {
       a.execute("create database appdb", "select pg_create_physical_replication_slot('b_phys')");
@@ -66,7 +135,7 @@ class FailoverIT {
            PgBouncer bouncer = PgBouncer.start(ws, "bouncer", "appdb", a, "appdb");
            Rig rig = new Rig(ws, List.of("a", "b"))) {
         String plan = """
-            source: {pg_major: 15}
+            source: {pg_major: %d}
             archive: {url: "file://%s"}
             nodes: {archive_replica: a, standby: b}
             target: {url: "%s"}
@@ -77,7 +146,8 @@ class FailoverIT {
                           pause_timeout: 2s}
             thresholds: {poll_interval: 100ms}
             failover: {detect_after: 3s, lease_margin: 1s, max_lease: 4s}
-            """.formatted(ws.root().resolve("archive"), t.url("appdb"), bouncer.host(), bouncer.port(), bouncer.iniFile());
+            """.formatted(major, ws.root().resolve("archive"), t.url("appdb"), bouncer.host(), bouncer.port(),
+            bouncer.iniFile());
         seedJournalAtLogicalSync(rig.controllerStateDir(), plan);
         rig.leaseMs(4000).initCerts().startController();
         rig.startAgent("a", bin, a.dataDir(), a.port(), null);
@@ -86,62 +156,93 @@ class FailoverIT {
         rig.startAgent("b", bin, bDir, bPort, null);
         rig.api().assign("b", """
             {"state":"STREAMING_STANDBY","upstream":{"host":"127.0.0.1","port":%d,"user":"postgres",
-             "application_name":"pgferry_b","slot_name":"b_phys"},"logical_slots":["pgferry_sub"]}""".formatted(a.port()));
+             "application_name":"pgferry_b","slot_name":"b_phys","dbname":"appdb"},"logical_slots":["pgferry_sub"]}"""
+            .formatted(a.port()));
         rig.awaitState("b", "STREAMING_STANDBY", T);
-
         try (Ledger ledger = Ledger.start(Ledger.Options.of(() -> bouncer.jdbcUrl("appdb")).writers(2)
             .pause(Duration.ofMillis(5)))) {
-          Await.until("the slot copy on b proven safe and a synchronous", T, () -> slotSynced(rig)
+          Await.until("the slot on b proven usable and a synchronous", T, () -> slotSynced(rig)
               && !rig.api().node("a").orElseThrow().path("status").path("sync_state").asText().isEmpty(),
               () -> rig.api().node("b").orElseThrow().path("status").path("slots") + " / a sync_state "
                   + rig.api().node("a").orElseThrow().path("status").path("sync_state"));
           Await.until("T applying", T, () -> count(t) > 100, () -> "T has " + count(t));
           assertTrue(ledger.awaitMore(200, T), "ledger writes through PgBouncer");
-
-          long killedAt = System.nanoTime();
-          rig.agent("a").kill();
-          long pid = Long.parseLong(Files.readAllLines(a.dataDir().resolve("postmaster.pid")).get(0).trim());
-          Command.of("kill", "-9", Long.toString(pid)).runChecked();
-          System.out.println("killed a's agent and postmaster (pid " + pid + ")");
-
-          Await.until("FAILOVER done in the journal", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"),
-              () -> rig.controller().logTail(30));
-          Await.until("a commit through PgBouncer after the kill", T, () -> ledger.acknowledgedAfter(killedAt) > 0,
-              () -> ledger.failures().size() + " failures");
-          // commits in flight at the kill may still return; the outage starts at the first failure after it
-          long firstFailure = ledger.failures().stream().filter(f -> f.atNanos() > killedAt)
-              .mapToLong(Ledger.Failure::atNanos).min().orElse(killedAt);
-          Await.until("a commit after the outage", T, () -> ledger.acknowledgedAfter(firstFailure) > 0, () -> "");
-          long firstAfter = ledger.acks().stream().filter(x -> x.commitNanos() > firstFailure)
-              .mapToLong(Ledger.Ack::commitNanos).min().orElseThrow();
-          System.out.printf("failover time (kill -> first commit through the app path): %.2f s%n",
-              (firstAfter - killedAt) / 1e9);
-          assertTrue(ledger.awaitMore(200, T), "writes continue on b");
-          LedgerReport report;
-          try (Connection bc = b.connect("appdb")) {
-            report = ledger.verify(bc);
-          }
-          System.out.println("ledger: " + report.summary());
-          assertEquals(0, report.lost(), "lost");
-          assertEquals(0, report.duplicated(), "duplicated");
-          assertEquals("f", b.queryValue("select pg_is_in_recovery()"));
-          String bPrint = fingerprint(b);
-          Await.until("T equals B", T, () -> fingerprint(t).equals(bPrint), () -> "T " + fingerprint(t) + " B " + bPrint);
-          System.out.println("T = B: " + bPrint);
-          assertTrue(t.queryValue("select subconninfo from pg_subscription where subname = 'pgferry_sub'")
-              .contains("port=" + bPort), "the subscription points to b");
-          String evidence = journal(rig).stream().filter(r -> "failover.repoint_subscription".equals(r.step())
-              && r.event() == JournalRecord.Event.STEP_DONE).map(r -> r.message() + " " + r.evidence()).findFirst().orElse("");
-          System.out.println("subscription: " + evidence);
-          assertTrue(evidence.contains("without a re-copy"), evidence);
-          long promotions = journal(rig).stream().filter(r -> "failover.promote_b".equals(r.step())
-              && r.event() == JournalRecord.Event.STEP_DONE).count();
-          assertEquals(1, promotions);
-          journal(rig).stream().filter(r -> r.event() == JournalRecord.Event.DECISION)
-              .forEach(r -> System.out.println("decision: " + r.message()));
+          scenario.run(rig, a, b, t, bPort, bouncer, ledger);
         }
       }
     }
+  }
+
+  /** kill -9 of A's agent and postmaster; returns when. */
+  private static long killA(Rig rig, PgCluster a) throws Exception {
+    long killedAt = System.nanoTime();
+    rig.agent("a").kill();
+    long pid = Long.parseLong(Files.readAllLines(a.dataDir().resolve("postmaster.pid")).get(0).trim());
+    Command.of("kill", "-9", Long.toString(pid)).runChecked();
+    System.out.println("killed a's agent and postmaster (pid " + pid + ")");
+    return killedAt;
+  }
+
+  private static void checkAfterFailover(Rig rig, PgCluster a, PgCluster b, PgCluster t, int bPort, Ledger ledger,
+                                         long killedAt) throws Exception {
+    // commits in flight at the kill may still return; the outage starts at the first failure after it
+    Await.until("a failed write after the kill", T, () -> ledger.failures().stream().anyMatch(f -> f.atNanos() > killedAt),
+        () -> "");
+    long firstFailure = ledger.failures().stream().filter(f -> f.atNanos() > killedAt)
+        .mapToLong(Ledger.Failure::atNanos).min().orElseThrow();
+    Await.until("a commit through PgBouncer after the outage", T, () -> ledger.acknowledgedAfter(firstFailure) > 0,
+        () -> ledger.failures().size() + " failures");
+    long firstAfter = ledger.acks().stream().filter(x -> x.commitNanos() > firstFailure)
+        .mapToLong(Ledger.Ack::commitNanos).min().orElseThrow();
+    System.out.printf("failover time (kill -> first commit through the app path): %.2f s%n", (firstAfter - killedAt) / 1e9);
+    printPhaseTimes(rig);
+    assertTrue(ledger.awaitMore(200, T), "writes continue on b");
+    LedgerReport report;
+    try (Connection bc = b.connect("appdb")) {
+      report = ledger.verify(bc);
+    }
+    System.out.println("ledger: " + report.summary());
+    assertEquals(0, report.lost(), "lost");
+    assertEquals(0, report.duplicated(), "duplicated");
+    assertEquals("f", b.queryValue("select pg_is_in_recovery()"));
+    String bPrint = fingerprint(b);
+    Await.until("T equals B", T, () -> fingerprint(t).equals(bPrint), () -> "T " + fingerprint(t) + " B " + bPrint);
+    System.out.println("T = B: " + bPrint);
+    assertTrue(t.queryValue("select subconninfo from pg_subscription where subname = 'pgferry_sub'")
+        .contains("port=" + bPort), "the subscription points to b");
+    String evidence = journal(rig).stream().filter(r -> "failover.repoint_subscription".equals(r.step())
+        && r.event() == JournalRecord.Event.STEP_DONE).map(r -> r.message() + " " + r.evidence()).findFirst().orElse("");
+    System.out.println("subscription: " + evidence);
+    assertTrue(evidence.contains("without a re-copy"), evidence);
+    long promotions = journal(rig).stream().filter(r -> "failover.promote_b".equals(r.step())
+        && r.event() == JournalRecord.Event.STEP_DONE).count();
+    assertEquals(1, promotions, "one promotion recorded");
+    journal(rig).stream().filter(r -> r.event() == JournalRecord.Event.DECISION)
+        .forEach(r -> System.out.println("decision: " + r.message()));
+  }
+
+  /** When each FAILOVER step finished, from the journal (detection -> lease wait -> promotion -> app repoint). */
+  private static void printPhaseTimes(Rig rig) {
+    StringBuilder sb = new StringBuilder("failover steps done at:");
+    for (JournalRecord r : journal(rig)) {
+      if ((r.event() == JournalRecord.Event.STEP_DONE && r.step() != null && r.step().startsWith("failover."))
+          || (r.event() == JournalRecord.Event.PHASE_STARTED && "FAILOVER".equals(r.phase()))) {
+        sb.append("\n  ").append(r.at()).append(' ').append(r.step() == null ? "FAILOVER entered" : r.step());
+      }
+    }
+    System.out.println(sb);
+  }
+
+  private static String lastStep(Rig rig) {
+    List<JournalRecord> all = journal(rig);
+    return all.isEmpty() ? "?" : all.get(all.size() - 1).event() + " " + all.get(all.size() - 1).step();
+  }
+
+  private static String post(String url) throws Exception {
+    var client = java.net.http.HttpClient.newHttpClient();
+    var res = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    return res.statusCode() + " " + res.body();
   }
 
   private static boolean slotSynced(Rig rig) {
