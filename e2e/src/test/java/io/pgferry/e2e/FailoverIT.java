@@ -59,6 +59,17 @@ class FailoverIT {
     });
   }
 
+  /** PG 17: the slot on B is a failover slot synced by PostgreSQL (sync_replication_slots), not a copy. */
+  @Test
+  void killPrimaryDuringLogicalSyncPg17() throws Exception {
+    inLogicalSync(17, "failover-e2e17", (rig, a, b, t, bPort, bouncer, ledger) -> {
+      long killedAt = killA(rig, a);
+      Await.until("FAILOVER done in the journal", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"),
+          () -> rig.controller().logTail(30));
+      checkAfterFailover(rig, a, b, t, bPort, ledger, killedAt);
+    });
+  }
+
   @Test
   void controllerKilledDuringFailoverResumeFinishesItWithOnePromotion() throws Exception {
     inLogicalSync(15, "failover-resume", (rig, a, b, t, bPort, bouncer, ledger) -> {
@@ -116,7 +127,8 @@ class FailoverIT {
   private static void inLogicalSync(int major, String name, Scenario scenario) throws Exception {
     PgBinaries bin = PgBinaries.forMajor(major);
     try (Workspace ws = Workspace.create(name);
-         PgCluster a = PgCluster.init(ws, "a", bin, Map.of("wal_level", "logical")).start();
+         PgCluster a = PgCluster.init(ws, "a", bin, major >= 17
+             ? Map.of("wal_level", "logical", "synchronized_standby_slots", "b_phys") : Map.of("wal_level", "logical")).start();
          PgCluster t = PgCluster.init(ws, "t", bin, Map.of("wal_level", "logical")).start()) {
       a.execute("create database appdb", "select pg_create_physical_replication_slot('b_phys')");
       t.execute("create database appdb");
@@ -127,10 +139,19 @@ class FailoverIT {
       try (Connection c = t.connect("appdb")) {
         Ledger.createTable(c, "ledger");
         c.createStatement().execute("create subscription pgferry_sub connection '" + a.conninfo("appdb")
-            + "' publication pgferry_pub");
+            + "' publication pgferry_pub" + (major >= 17 ? " with (failover = true)" : ""));
       }
       int bPort = FreePorts.next();
       Path bDir = ws.root().resolve("b");
+      if (major >= 17) {
+        // no pg_basebackup among the zonky binaries: B starts from a copy of the stopped A (same system identifier,
+        // so the agent's base backup step finds it done)
+        a.stop();
+        Command.of("cp", "-a", a.dataDir().toString(), bDir.toString()).as(Workspace.PG_USER).runChecked();
+        Command.of("sh", "-c", "rm -rf " + bDir + "/pg_replslot/* " + bDir + "/postmaster.pid " + bDir + "/postmaster.opts")
+            .as(Workspace.PG_USER).runChecked();
+        a.start();
+      }
       try (PgCluster b = PgCluster.adopt("b", bin, bDir, bPort);
            PgBouncer bouncer = PgBouncer.start(ws, "bouncer", "appdb", a, "appdb");
            Rig rig = new Rig(ws, List.of("a", "b"))) {

@@ -139,7 +139,9 @@ public final class FailoverMonitor implements AutoCloseable {
       LOG.warning(msg);
       journey.decision(msg, ev);
     } else if (standby.kind() == FailureDetector.Kind.HEALTHY && !syncNow && av.connected()) {
-      SyncDurability.makeSync(() -> AdminConnections.open(plan, av, "postgres"), bApp, Duration.ofSeconds(5));
+      if (!SyncDurability.makeSync(() -> AdminConnections.open(plan, av, "postgres"), bApp, Duration.ofSeconds(5))) {
+        return; // already in force; A's Status had not caught up yet
+      }
       String msg = snap.b().nodeId() + " streams from " + av.nodeId() + ": durability sync (synchronous_standby_names = "
           + SyncDurability.standbyNames(bApp) + ")" + (droppedToAsync ? " again" : "");
       droppedToAsync = false;

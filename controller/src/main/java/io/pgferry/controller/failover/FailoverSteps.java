@@ -107,9 +107,12 @@ public final class FailoverSteps {
   static StepResult fenceA(StepContext ctx, String a) throws Exception {
     NodeDirectory nodes = ctx.ports().nodes();
     Goal held = nodes.node(a).map(NodeView::goal).orElse(null);
+    // the lease as granted, read before the FENCED goal ends it; kept in the journal for a resumed failover
+    Optional<Instant> lease = nodes.node(a).flatMap(NodeView::leaseExpiresAt);
     Goal fenced = held != null && held.getState() == NodeState.FENCED ? held
         : nodes.assign(a, Goal.newBuilder().setState(NodeState.FENCED).build());
     Map<String, String> ev = new LinkedHashMap<>();
+    lease.ifPresent(e -> ev.put("a_lease_expires_at", e.toString()));
     ev.put("fence_generation", String.valueOf(fenced.getGeneration()));
     String hook = ctx.plan().failover().stonithCommand();
     if (!hook.isEmpty()) {
@@ -135,14 +138,15 @@ public final class FailoverSteps {
       boolean ack = av.map(v -> v.connected() && v.status() != null && v.goal() != null
           && v.status().getState() == NodeState.FENCED && v.status().getGoalGeneration() >= v.goal().getGeneration()
           && !v.status().getPgRunning()).orElse(false);
-      SplitBrainRule.Decision d = SplitBrainRule.decide(av.flatMap(NodeView::leaseExpiresAt), started, f.maxLease(),
-          f.leaseMargin(), ack, now);
+      Optional<Instant> granted = av.flatMap(NodeView::leaseExpiresAt)
+          .or(() -> Optional.ofNullable(ctx.evidenceOf(FENCE_A).get("a_lease_expires_at")).map(Instant::parse));
+      SplitBrainRule.Decision d = SplitBrainRule.decide(granted, started, f.maxLease(), f.leaseMargin(), ack, now);
       if (d.mayPromote()) {
         Map<String, String> ev = new LinkedHashMap<>();
         ev.put("promote_not_before", d.notBefore().toString());
         ev.put("decided_at", now.toString());
         ev.put("fenced_acknowledged", String.valueOf(ack));
-        av.flatMap(NodeView::leaseExpiresAt).ifPresent(e -> ev.put("a_lease_expired_at", e.toString()));
+        granted.ifPresent(e -> ev.put("a_lease_expired_at", e.toString()));
         // the slot verdict must be read while B is still a standby (its keeper stops at the promotion)
         nodes.node(b).map(NodeView::status).ifPresent(s -> {
           ev.put("b_replay_lsn", s.getReplayLsn());
