@@ -87,7 +87,8 @@ class FailoverIT {
       Await.until("FAILOVER done after resume", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"),
           () -> rig.controller().logTail(30));
       checkAfterFailover(rig, a, b, t, bPort, ledger, killedAt);
-      assertEquals("2", b.queryValue("select timeline_id from pg_control_checkpoint()"), "b promoted once (timeline 2)");
+      assertEquals("00000002", b.queryValue("select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"),
+          "b promoted once (timeline 2)");
       long phaseStarts = journal(rig).stream().filter(r -> r.event() == JournalRecord.Event.PHASE_STARTED
           && "FAILOVER".equals(r.phase())).count();
       assertEquals(1, phaseStarts, "FAILOVER entered once");
@@ -206,15 +207,9 @@ class FailoverIT {
 
   private static void checkAfterFailover(Rig rig, PgCluster a, PgCluster b, PgCluster t, int bPort, Ledger ledger,
                                          long killedAt) throws Exception {
-    // commits in flight at the kill may still return; the outage starts at the first failure after it
-    Await.until("a failed write after the kill", T, () -> ledger.failures().stream().anyMatch(f -> f.atNanos() > killedAt),
-        () -> "");
-    long firstFailure = ledger.failures().stream().filter(f -> f.atNanos() > killedAt)
-        .mapToLong(Ledger.Failure::atNanos).min().orElseThrow();
-    Await.until("a commit through PgBouncer after the outage", T, () -> ledger.acknowledgedAfter(firstFailure) > 0,
-        () -> ledger.failures().size() + " failures");
-    long firstAfter = ledger.acks().stream().filter(x -> x.commitNanos() > firstFailure)
-        .mapToLong(Ledger.Ack::commitNanos).min().orElseThrow();
+    Await.until("a commit through PgBouncer on b", T, () -> ledger.acknowledgedAfter(killedAt) > 0 && firstCommitAfterOutage(ledger, killedAt) > 0
+        && journalHas(rig, "PHASE_DONE", "FAILOVER"), () -> ledger.failures().size() + " failures");
+    long firstAfter = firstCommitAfterOutage(ledger, killedAt);
     System.out.printf("failover time (kill -> first commit through the app path): %.2f s%n", (firstAfter - killedAt) / 1e9);
     printPhaseTimes(rig);
     assertTrue(ledger.awaitMore(200, T), "writes continue on b");
@@ -234,7 +229,14 @@ class FailoverIT {
     String evidence = journal(rig).stream().filter(r -> "failover.repoint_subscription".equals(r.step())
         && r.event() == JournalRecord.Event.STEP_DONE).map(r -> r.message() + " " + r.evidence()).findFirst().orElse("");
     System.out.println("subscription: " + evidence);
-    assertTrue(evidence.contains("without a re-copy"), evidence);
+    if (Integer.parseInt(b.queryValue("show server_version_num")) >= 170000) {
+      // synchronized_standby_slots: T never gets ahead of B, so the failover slot always serves T
+      assertTrue(evidence.contains("without a re-copy"), evidence);
+    } else {
+      // PG 11-16: a logical walsender does not wait for the synchronous standby, so T may have applied a commit B
+      // never received (its client got no ack); then the check must name the table and re-sync only it
+      assertTrue(evidence.contains("without a re-copy") || evidence.contains("re-synced only [ledger]"), evidence);
+    }
     long promotions = journal(rig).stream().filter(r -> "failover.promote_b".equals(r.step())
         && r.event() == JournalRecord.Event.STEP_DONE).count();
     assertEquals(1, promotions, "one promotion recorded");
@@ -252,6 +254,23 @@ class FailoverIT {
       }
     }
     System.out.println(sb);
+  }
+
+  /**
+   * The first commit after the outage the kill caused: commits in flight at the kill may still return, so it is
+   * the first ack after a gap of more than a second following the kill (0: none yet).
+   */
+  private static long firstCommitAfterOutage(Ledger ledger, long killedAt) {
+    long[] times = ledger.acks().stream().mapToLong(Ledger.Ack::commitNanos).filter(x -> x > killedAt - 1_000_000_000L)
+        .sorted().toArray();
+    long prev = killedAt;
+    for (long x : times) {
+      if (x > killedAt && x - Math.max(prev, killedAt) > 1_000_000_000L) {
+        return x;
+      }
+      prev = x;
+    }
+    return 0;
   }
 
   private static String lastStep(Rig rig) {
