@@ -225,11 +225,15 @@ public final class FailoverSteps {
     NodeView view = ctx.ports().nodes().node(b).orElseThrow(() -> new JourneyException("unknown node " + b));
     boolean proven = Boolean.parseBoolean(ctx.evidenceOf(WAIT_LEASE).getOrDefault("b_slot_synced", "false"));
     String dbname = ctx.plan().app().dbname();
+    Map<String, String> ev0 = new LinkedHashMap<>();
     try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target");
          Connection bc = AdminConnections.open(ctx.plan(), view, dbname)) {
       String conninfo = publisherConninfo(t, f.subscription(), view);
+      if (clearSynchronizedStandbySlots(bc)) {
+        ev0.put("cleared_synchronized_standby_slots", "true");
+      }
       PositionCheck.Result check = PositionCheck.check(t, f.subscription(), bc, f.slot(), proven);
-      Map<String, String> ev = new LinkedHashMap<>();
+      Map<String, String> ev = new LinkedHashMap<>(ev0);
       ev.put("safe", String.valueOf(check.safe()));
       ev.put("reason", check.reason());
       ev.put("target_remote_lsn", check.remoteLsn().toString());
@@ -247,6 +251,26 @@ public final class FailoverSteps {
       SubscriptionRepoint.repoint(t, f.subscription(), conninfo);
       return new StepResult("subscription " + f.subscription() + " continues from " + b + " without a re-copy ("
           + check.reason() + ")", ev);
+    }
+  }
+
+  /**
+   * PG 17: B inherited A's synchronized_standby_slots (a base backup copies the configuration); on the new primary
+   * those physical slots do not exist and its logical walsenders would wait for them forever. Cleared with
+   * ALTER SYSTEM (overrides the managed file) + reload. Returns true when it acted.
+   */
+  static boolean clearSynchronizedStandbySlots(Connection b) throws SQLException {
+    try (var st = b.createStatement()) {
+      try (var rs = st.executeQuery("select current_setting('server_version_num')::int >= 170000"
+          + " and current_setting('synchronized_standby_slots', true) <> ''")) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          return false;
+        }
+      }
+      st.execute("ALTER SYSTEM SET synchronized_standby_slots = ''");
+      st.execute("select pg_reload_conf()");
+      return true;
     }
   }
 
