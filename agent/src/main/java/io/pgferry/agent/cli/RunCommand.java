@@ -44,11 +44,10 @@ public final class RunCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     ArchiveExtension archive = new ArchiveExtension(cfg);
     NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(archive.rows(), archive.providers()));
-    agent.addStatusContributor(b -> archive.status().ifPresent(b::setArchive));
+    archive.attach(agent);
     AgentMetrics metrics = new AgentMetrics(agent);
     archive.registerMetrics(metrics.registry());
     HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
-    archive.mountBefore(vertx, http.router());
     try {
       http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
@@ -56,8 +55,8 @@ public final class RunCommand implements Callable<Integer> {
       throw new UsageException(config + ": http: cannot listen on " + cfg.http().host() + ":" + cfg.http().port() + ": "
           + e.getCause().getMessage() + "; pick another http.port");
     }
-    archive.publishPort(http.port());
-    LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port());
+    int walFetchPort = archive.startWalFetchEndpoint(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
+    LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port() + ", wal-fetch on 127.0.0.1:" + walFetchPort);
 
     LinkClient link = null;
     if (goalFile == null) {

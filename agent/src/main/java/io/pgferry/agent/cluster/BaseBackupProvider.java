@@ -22,9 +22,4 @@ public interface BaseBackupProvider {
    * caller deletes {@code target}; a half-written backup is never used.
    */
   void fetchInto(Path target, Goal goal) throws Exception;
-
-  /** restore_command a standby built by this method needs to reach consistency (null: none). */
-  default String restoreCommand(Goal goal) {
-    return null;
-  }
 }

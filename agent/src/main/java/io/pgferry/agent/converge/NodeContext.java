@@ -29,11 +29,8 @@ public final class NodeContext {
   private final Map<BaseBackupMethod, BaseBackupProvider> backupProviders = new LinkedHashMap<>();
   private final List<String> actedSteps = Collections.synchronizedList(new ArrayList<>());
   private volatile String progress = "";
-  /** By default the goal's base-backup method decides (the archive method keeps restore_command after restoring). */
-  private volatile java.util.function.Function<Goal, String> restoreCommand = goal -> {
-    var method = backupProviders().get(goal.getBaseBackupMethod());
-    return method == null ? null : method.restoreCommand(goal);
-  };
+  /** Set by the archive engine (ArchiveExtension.attach): the restore_command a standby keeps after its base backup. */
+  private volatile java.util.function.Function<Goal, String> restoreCommand = goal -> null;
 
   public NodeContext(AgentConfig config, StateFile stateFile, int serverMajor) {
     this.config = config;

@@ -8,7 +8,7 @@ import io.pgferry.agent.archive.backup.BackupPush;
 import io.pgferry.agent.archive.backup.Progress;
 import io.pgferry.agent.archive.format.ArchiveCodecs;
 import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.replica.ArchiveRecoveryConfig;
+import io.pgferry.agent.archive.replica.AgentLauncher;
 import io.pgferry.agent.archive.replica.ArchiveReplicaBuilder;
 import io.pgferry.agent.archive.storage.DirStore;
 import io.pgferry.agent.archive.storage.ObjectStore;
@@ -97,7 +97,7 @@ class ArchiveRoundTripIT {
         int port = FreePorts.next();
         Map<String, String> overrides = new LinkedHashMap<>(PgCluster.testDefaults());
         overrides.put("unix_socket_directories", "'" + ws.dir("sock") + "'");
-        String restore = ArchiveRecoveryConfig.restoreCommand(launcher, url, null);
+        String restore = AgentLauncher.restoreCommand(launcher, url, null);
         try (ObjectStore store = stores.open()) {
           ArchiveReplicaBuilder.prepare(store, new ArchiveReplicaBuilder.Options(replicaDir, major, port, "127.0.0.1", overrides,
               restore, Workspace.PG_USER, 4), Progress.NONE);

@@ -3,6 +3,7 @@ package io.pgferry.controller.cli;
 import io.pgferry.controller.journey.wiring.PlanSwitches;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.Rollback;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "rollback", mixinStandardHelpOptions = true,
     description = "After cutover 2, while reverse replication T -> A runs: block the app's writes, wait until A has applied T's"
-        + " current position, set A's sequences to T's, end the reverse subscription, point the app at A, unblock."
+        + " current position, set A's sequences to T's, end the reverse subscription, lift A's fence, point the app at A, unblock."
         + " Without --plan only the SQL part runs (block and switch the app yourself).")
 public final class RollbackCommand implements Callable<Integer> {
   @Mixin
@@ -43,20 +44,27 @@ public final class RollbackCommand implements Callable<Integer> {
     AppSwitcher switcher = p == null ? null : PlanSwitches.create(p, stateDir);
     DatabaseEndpoint appOnA = p == null ? null : new DatabaseEndpoint(a.host(), a.port(), p.app().dbname(), p.app().user(), p.app().password());
     if (describe) {
+      rollback.describe().forEach(System.out::println);
       if (switcher != null) {
+        System.out.println("on A: ALTER DATABASE/ROLE ... RESET default_transaction_read_only (lift the fence cutover 2 left)");
         switcher.describe(appOnA).forEach(System.out::println);
       }
-      rollback.describe().forEach(System.out::println);
       return 0;
     }
     if (switcher == null) {
       print(rollback.run(Duration.ofSeconds(timeoutSeconds)));
       return 0;
     }
+    DatabaseFence fenceOnA = new DatabaseFence(a::connect, DatabaseFence.Options.of(p.app().user()));
     switcher.blockWrites();
     long blocked = System.nanoTime();
     try {
-      print(rollback.run(Duration.ofSeconds(timeoutSeconds)));
+      Rollback.Result result = rollback.run(Duration.ofSeconds(timeoutSeconds));
+      print(result);
+      if (!result.sequences().ok()) {
+        throw new IllegalStateException("A's sequences are not T's (" + result.sequences() + "); the app stays on T");
+      }
+      System.out.println("A's fence: " + fenceOnA.lift().summary()); // cutover 2 left A read-only for the app
       switcher.repoint(appOnA);
     } finally {
       switcher.unblock(); // on failure before the repoint the app stays on T

@@ -4,19 +4,18 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.Tls;
 import io.pgferry.controller.cli.ControllerConfig;
-import io.pgferry.controller.link.LinkDirectory;
-import io.pgferry.controller.link.LinkServer;
 import io.pgferry.controller.journey.JourneyMetrics;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.link.LinkDirectory;
+import io.pgferry.controller.link.LinkServer;
 import io.pgferry.controller.web.ControllerHttp;
-import io.pgferry.controller.web.JourneyApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.time.Clock;
 
-/** The running controller: the agent link server, the node directory behind it, and the HTTP side. */
+/** The running controller: the agent link server, the node directory behind it, the journey, and the HTTP side. */
 public final class ControllerDaemon {
   private final LinkDirectory directory;
   private final LinkServer link;
@@ -53,8 +52,7 @@ public final class ControllerDaemon {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       JourneyMetrics.bind(registry, journey);
       return LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
-          .compose(link -> new ControllerHttp(vertx, directory, registry, clock)
-              .mount(router -> new JourneyApi(vertx, journey).mount(router))
+          .compose(link -> new ControllerHttp(vertx, directory, registry, clock, journey)
               .listen(config.http().host(), config.http().port())
               .onFailure(e -> link.close())
               .map(http -> new ControllerDaemon(directory, link, http, journey, clock)));

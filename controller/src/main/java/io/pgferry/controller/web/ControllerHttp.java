@@ -2,6 +2,7 @@ package io.pgferry.controller.web;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.link.AgentIdentity;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.proto.Goal;
@@ -19,20 +20,34 @@ import java.util.logging.Logger;
 
 /**
  * The controller's HTTP side: {@code /health}, {@code /metrics} (Prometheus text) and the JSON API the CLI speaks:
- * {@code GET /api/nodes}, {@code GET /api/nodes/{id}}, {@code POST /api/nodes/{id}/goal}. Errors are
- * {@code {"error": "..."}} with 400 for bad input, 404 for unknown nodes.
+ * {@code GET /api/nodes}, {@code GET /api/nodes/{id}}, {@code POST /api/nodes/{id}/goal}; with a journey service also
+ * /api/journey ({@link JourneyApi}); the status page at {@code GET /} ({@link StatusPage}) and the lag history it
+ * charts at {@code GET /api/lag-history}. Errors are {@code {"error": "..."}} with 400 for bad input, 404 for
+ * unknown nodes.
  */
 public final class ControllerHttp {
   private static final Logger LOG = Logger.getLogger(ControllerHttp.class.getName());
+  /** One sample a second: ten minutes of lag on the status page's chart. */
+  private static final int LAG_SAMPLES = 600;
 
   private final Vertx vertx;
   private final LinkDirectory directory;
   private final PrometheusMeterRegistry registry;
   private final ControllerMetrics metrics;
   private final Clock clock;
+  private final JourneyService journey;
+  private final LagHistory lagHistory;
 
   public ControllerHttp(Vertx vertx, LinkDirectory directory, PrometheusMeterRegistry registry, Clock clock) {
+    this(vertx, directory, registry, clock, null);
+  }
+
+  /** {@code journey} null: no /api/journey (the page then shows "no journey"). */
+  public ControllerHttp(Vertx vertx, LinkDirectory directory, PrometheusMeterRegistry registry, Clock clock,
+                        JourneyService journey) {
     this.vertx = vertx;
+    this.journey = journey;
+    this.lagHistory = new LagHistory(directory::all, clock, LAG_SAMPLES);
     this.directory = directory;
     this.registry = registry;
     this.clock = clock;
@@ -65,8 +80,15 @@ public final class ControllerHttp {
         n -> json(rc, 200, NodeJson.node(n, clock)),
         () -> error(rc, 404, "no node " + rc.pathParam("id"))));
     router.post("/api/nodes/:id/goal").handler(BodyHandler.create().setBodyLimit(64 * 1024)).handler(this::assign);
+    router.get("/api/lag-history").handler(rc -> json(rc, 200, lagHistory.json()));
+    if (journey != null) {
+      new JourneyApi(vertx, journey).mount(router);
+    }
+    StatusPage.mount(router);
+    long sampler = vertx.setPeriodic(1000, id -> lagHistory.sample());
     return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)).requestHandler(router).listen()
-        .onSuccess(s -> LOG.info("http: /health, /metrics and /api on " + host + ":" + s.actualPort()));
+        .onFailure(e -> vertx.cancelTimer(sampler))
+        .onSuccess(s -> LOG.info("http: the status page, /health, /metrics and /api on http://" + host + ":" + s.actualPort() + "/"));
   }
 
   private void assign(RoutingContext rc) {

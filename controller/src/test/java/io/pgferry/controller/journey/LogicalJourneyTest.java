@@ -119,6 +119,10 @@ class LogicalJourneyTest {
         assertEquals("5", verify.get("tables"));
       }
       assertEquals(List.of("block", "repoint 127.0.0.1:" + t.port(), "unblock"), switcher.calls);
+      var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      io.pgferry.controller.sql.logical.LogicalMetrics.bind(registry);
+      assertTrue(registry.get("pgferry_subscription_lag_bytes").gauge().value() >= 0, "lag gauge set by LOGICAL_SYNC");
+      assertTrue(registry.get("pgferry_slot_retained_wal_bytes").tag("slot", "pgferry_sub").gauge().value() > 0, "retained WAL gauge");
       assertEquals(SequenceSync.read(src), SequenceSync.read(dst));
       assertEquals("f", value(src, "SELECT rolsuper::text FROM pg_roles WHERE rolname = 'pgferry_repl'").substring(0, 1));
       assertEquals("0", value(src, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pgferry_sub'"));

@@ -7,8 +7,14 @@ import java.nio.file.Path;
 public final class AgentLauncher {
   private AgentLauncher() {}
 
+  /** The restore_command line for a launcher (bin/pgferry-agent or {@code java -jar ...}). */
+  public static String restoreCommand(String launcher, String archiveUrl, Path stateDir) {
+    return launcher + " wal-fetch --archive " + archiveUrl + (stateDir == null ? "" : " --state-dir " + stateDir) + " %f %p";
+  }
+
+  /** PGFERRY_AGENT_BIN (or the system property pgferry.agent.bin, for an agent embedded in a test), else found. */
   public static String command() {
-    String env = System.getenv("PGFERRY_AGENT_BIN");
+    String env = System.getProperty("pgferry.agent.bin", System.getenv("PGFERRY_AGENT_BIN"));
     if (env != null && !env.isBlank()) {
       return env;
     }

@@ -1,5 +1,6 @@
 package io.pgferry.agent.archive.replica;
 
+import io.pgferry.agent.NodeAgent;
 import io.pgferry.agent.archive.ArchiveStores;
 import io.pgferry.agent.archive.backup.BackupFetch;
 import io.pgferry.agent.archive.format.BackupCatalog;
@@ -24,8 +25,9 @@ import io.pgferry.proto.NodeState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.ext.web.Router;
+import io.vertx.core.http.HttpServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,26 +101,30 @@ public final class ArchiveExtension implements AutoCloseable {
 
       @Override
       public void fetchInto(Path target, Goal goal) throws Exception {
+        ensurePrefetcher(archiveUrl(goal)); // the standby's restore_command asks this agent
         new BackupFetch(store(archiveUrl(goal)), 4, (d, t, m) -> { }, config.postgres().osUser()).fetch(target, BackupCatalog.LATEST, Map.of());
         ServerConfig.writeIfAbsent(target, settings(null));
         chownConfig(target);
       }
-
-      @Override
-      public String restoreCommand(Goal goal) {
-        return ArchiveExtension.this.restoreCommand(goal);
-      }
     });
   }
 
-  /** Mounts POST /wal-fetch on the agent's HTTP router (before it listens). */
-  public void mountBefore(Vertx vertx, Router router) {
-    WalFetchEndpoint.mount(vertx, router, () -> prefetcher);
+  /**
+   * Hooks into a built agent: Status.archive, and restore_command for standbys (so one built with the ARCHIVE
+   * method reaches consistency, and any standby can fall back to the archive when its upstream lost the WAL).
+   */
+  public void attach(NodeAgent agent) {
+    agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
+    agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
   }
 
-  /** Publishes the agent's HTTP port in state_dir/wal-fetch.port for the shell client (bin/pgferry-agent). */
-  public void publishPort(int port) throws IOException {
-    WalFetchEndpoint.writePortFile(config.stateDir(), port);
+  /**
+   * Starts POST /wal-fetch on its own server bound to 127.0.0.1 whatever http.host is (restore_command runs on
+   * this host; the endpoint writes files into the data dir, so it is never reachable from the network), and
+   * publishes its port in state_dir/wal-fetch.port for the clients (bin/pgferry-agent's curl path, wal-fetch).
+   */
+  public Future<HttpServer> startWalFetchEndpoint(Vertx vertx) {
+    return WalFetchEndpoint.start(vertx, 0, () -> prefetcher, config.stateDir());
   }
 
   public void registerMetrics(MeterRegistry registry) {
@@ -164,7 +170,7 @@ public final class ArchiveExtension implements AutoCloseable {
   }
 
   String restoreCommand(Goal goal) {
-    return ArchiveRecoveryConfig.restoreCommand(AgentLauncher.command(), archiveUrl(goal), config.stateDir());
+    return AgentLauncher.restoreCommand(AgentLauncher.command(), archiveUrl(goal), config.stateDir());
   }
 
   private synchronized void ensurePrefetcher(String url) throws IOException {

@@ -4,6 +4,7 @@ import io.pgferry.agent.archive.backup.BackupFetch;
 import io.pgferry.agent.archive.backup.Progress;
 import io.pgferry.agent.archive.format.BackupCatalog;
 import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.agent.recovery.RecoveryConfig;
 import io.pgferry.common.Command;
 import io.pgferry.common.UsageException;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -50,9 +52,10 @@ public final class ArchiveReplicaBuilder {
       did.append("wrote postgresql.conf for ").append(memory >> 20).append(" MiB / ").append(rt.availableProcessors())
           .append(" CPUs (shared_buffers ").append(settings.get("shared_buffers")).append("); ");
     }
-    ArchiveRecoveryConfig.write(o.dataDir(), o.major(), o.restoreCommand(), Map.of());
+    new RecoveryConfig(o.dataDir()).apply(o.major(), Map.of("hot_standby", "on"),
+        Optional.of(new RecoveryConfig.Standby("", null, o.restoreCommand())));
     chown(o.dataDir(), o.osUser(), List.of("postgresql.conf", "pg_hba.conf", "pg_ident.conf", "recovery.conf",
-        ArchiveRecoveryConfig.INCLUDE_FILE, "standby.signal"));
+        RecoveryConfig.MANAGED_FILE, "standby.signal"));
     did.append("recovery config: restore_command = ").append(o.restoreCommand());
     LOG.info("archive replica prepared: " + did);
     return did.toString();

@@ -36,10 +36,14 @@ public final class WalFetchEndpoint {
     });
   }
 
-  /** A dedicated loopback server (when the agent's own HTTP server is not used); writes the port file. */
+  /** A dedicated server on 127.0.0.1 (port 0: any free one); writes the port file once it listens. */
   public static Future<HttpServer> start(Vertx vertx, int port, WalPrefetcher prefetcher, Path stateDir) {
+    return start(vertx, port, () -> prefetcher, stateDir);
+  }
+
+  public static Future<HttpServer> start(Vertx vertx, int port, java.util.function.Supplier<WalPrefetcher> prefetcher, Path stateDir) {
     Router router = Router.router(vertx);
-    mount(vertx, router, () -> prefetcher);
+    mount(vertx, router, prefetcher);
     return vertx.createHttpServer().requestHandler(router).listen(port, "127.0.0.1")
         .compose(server -> vertx.executeBlocking(() -> {
           writePortFile(stateDir, server.actualPort());

@@ -206,6 +206,7 @@ final class LogicalSteps {
 
   private static Sync sync(StepContext ctx, SyncProgress progress) throws Exception {
     SyncSnapshot s = progress.snapshot();
+    io.pgferry.controller.sql.logical.LogicalMetrics.record(NAMES.slot(), s);
     PgEndpoint a = a(ctx);
     String recorded = ctx.evidenceOf(LS_FINGERPRINT).get("fingerprint");
     SchemaDrift drift = recorded == null ? new SchemaDrift(List.of(), List.of())

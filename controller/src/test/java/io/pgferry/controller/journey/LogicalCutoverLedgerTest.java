@@ -1,0 +1,157 @@
+package io.pgferry.controller.journey;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.controller.cli.PgferryMain;
+import io.pgferry.controller.journey.steps.JourneySteps;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.Sql;
+import io.pgferry.testkit.Ledger;
+import io.pgferry.testkit.LedgerReport;
+import io.pgferry.testkit.PgBouncer;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cutover 2 with the ledger writing through a real PgBouncer all along: LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2
+ * through the engine with the real PgBouncer switch and the real database fence on A. Every acknowledged row is on
+ * T exactly once, the ledger's bigserial keeps working on T (sequences exact), and the write pause is printed.
+ */
+class LogicalCutoverLedgerTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void ledgerThroughPgBouncerLosesNothingAcrossCutoverTwo() throws Exception {
+    try (Workspace ws = Workspace.create("logical-ledger"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15)) {
+      for (PgCluster c : List.of(a, t)) {
+        c.execute("CREATE ROLE app LOGIN SUPERUSER", "CREATE DATABASE appdb OWNER app");
+      }
+      PgEndpoint src = new PgEndpoint("127.0.0.1", a.port(), "appdb", "postgres", null);
+      PgEndpoint dst = new PgEndpoint("127.0.0.1", t.port(), "appdb", "postgres", null);
+      try (InputStream in = getClass().getResourceAsStream("/logical/seed-app.sql"); Connection c = src.connect()) {
+        Sql.execute(c, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        Ledger.createTable(c, "ledger");
+      }
+      try (PgBouncer bouncer = PgBouncer.start(ws, "bouncer", Map.of("appdb", "host=127.0.0.1 port=" + a.port() + " dbname=appdb user=app"),
+          List.of("app", "postgres"))) {
+        Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
+        Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
+        String planText = """
+            source: {archive_timeout: 1s, pg_major: 15}
+            archive: {url: "file://%s"}
+            nodes: {archive_replica: a, standby: b}
+            target: {url: "postgres://postgres@127.0.0.1:%d/appdb"}
+            app: {dbname: appdb, user: app}
+            switch:
+              type: pgbouncer
+              pgbouncer: {admin_host: "%s", admin_port: %d, admin_user: postgres, database: appdb, ini_path: "%s", pause_timeout: 5s}
+            thresholds: {poll_interval: 50ms}
+            replica_identity_full: [audit_log]
+            logical: {replication_password: 'ledger-test-pw', reverse_replication: true, verify: counts, cutover_2_timeout: 30s}
+            """.formatted(dir.resolve("archive"), t.port(), bouncer.host(), bouncer.port(), bouncer.iniFile());
+        PlanLoader.Loaded loaded = PlanLoader.parse("plan.yaml", planText, null);
+        InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "127.0.0.1", a.port(), 15).add("b", "127.0.0.1", 1, 15);
+        Path state = Files.createDirectories(dir.resolve("state"));
+        JourneyPorts ports = JourneyWiring.live(state).ports(loaded.plan(), nodes);
+        Map<String, Step> steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
+        AtomicLong blockedAt = new AtomicLong();
+        AtomicLong unblockedAt = new AtomicLong();
+        steps.put(JourneyTable.C2_BLOCK_APP, stamped(steps.get(JourneyTable.C2_BLOCK_APP), blockedAt, true));
+        steps.put(JourneyTable.C2_UNBLOCK, stamped(steps.get(JourneyTable.C2_UNBLOCK), unblockedAt, false));
+
+        Path planFile = Files.writeString(dir.resolve("plan.yaml"), planText);
+        try (Ledger ledger = Ledger.start(Ledger.Options.of(() -> bouncer.jdbcUrl("appdb")).as("app", "").writers(4));
+             Journal j = Journal.open(state, Clock.systemUTC())) {
+          for (Phase p : List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
+            j.append(JournalRecord.Event.PHASE_DONE, p, null, "done before this test", Map.of());
+          }
+          assertTrue(ledger.awaitMore(200, Duration.ofSeconds(20)), "the ledger writes through PgBouncer to A");
+          JourneyEngine.Snapshot end = new JourneyEngine(loaded.plan(), loaded.text(), steps, j, ports, Clock.systemUTC(),
+              JourneyListener.NONE).run();
+          assertEquals(JourneyEngine.State.FINISHED, end.state(), end.message());
+          assertTrue(Files.readString(bouncer.iniFile()).contains("port=" + t.port()), Files.readString(bouncer.iniFile()));
+          assertEquals("0", j.state().step(JourneyTable.C2_SEQUENCES).evidence().get("mismatched"), "cutover 2 set every sequence on T to A's");
+          assertTrue(ledger.awaitMore(300, Duration.ofSeconds(20)), "the ledger writes through PgBouncer to T");
+          long onT;
+          try (Connection c = dst.connect()) {
+            onT = Long.parseLong(Sql.value(c, "SELECT count(*) FROM ledger"));
+          }
+
+          // pgferry rollback (reverse replication ran since cutover 2): the app goes back to A
+          long rollbackStart = Ledger.now();
+          int exit = io.pgferry.common.Cli.execute(new PgferryMain(), "rollback", "--source", "postgresql://postgres@127.0.0.1:" + a.port()
+              + "/appdb", "--target", "postgresql://postgres@127.0.0.1:" + t.port() + "/appdb", "--plan", planFile.toString(), "--state-dir",
+              state.toString(), "--timeout", "30");
+          long rollbackEnd = Ledger.now();
+          assertEquals(0, exit);
+          assertTrue(Files.readString(bouncer.iniFile()).contains("port=" + a.port()), Files.readString(bouncer.iniFile()));
+          assertTrue(ledger.awaitMore(300, Duration.ofSeconds(20)), "the ledger writes through PgBouncer to A again");
+
+          // every acknowledged row, written to A, then T, then A again, is on A exactly once
+          LedgerReport report;
+          try (Connection onA = src.connect()) {
+            report = ledger.verify(onA);
+          }
+          Duration cutover2 = report.maxGapBetween(blockedAt.get(), unblockedAt.get());
+          Duration rollback = report.maxGapBetween(rollbackStart, rollbackEnd);
+          System.out.printf("through PgBouncer: cutover 2 write downtime %.3f s (block -> unblock %.3f s), rollback write downtime %.3f s;"
+              + " rows on T before rollback %d; %s%n", cutover2.toNanos() / 1e9, (unblockedAt.get() - blockedAt.get()) / 1e9,
+              rollback.toNanos() / 1e9, onT, report.summary());
+          assertEquals(0, report.lost(), report.summary());
+          assertEquals(0, report.duplicated(), report.summary());
+          assertEquals(0, report.failedAttempts(), report.summary());
+          assertTrue(cutover2.compareTo(Duration.ofSeconds(10)) < 0, "cutover 2 downtime " + cutover2);
+        }
+      }
+    }
+  }
+
+  /** The step, stamping Ledger.now() before (block) or after (unblock) it. */
+  private static Step stamped(Step inner, AtomicLong stamp, boolean before) {
+    return new Step() {
+      @Override
+      public String id() {
+        return inner.id();
+      }
+
+      @Override
+      public boolean idempotent() {
+        return inner.idempotent();
+      }
+
+      @Override
+      public List<String> describe() {
+        return inner.describe();
+      }
+
+      @Override
+      public StepResult run(StepContext ctx) throws Exception {
+        if (before) {
+          stamp.set(Ledger.now());
+        }
+        StepResult r = inner.run(ctx);
+        if (!before) {
+          stamp.set(Ledger.now());
+        }
+        return r;
+      }
+    };
+  }
+}

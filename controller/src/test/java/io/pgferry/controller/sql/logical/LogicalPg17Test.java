@@ -1,0 +1,59 @@
+package io.pgferry.controller.sql.logical;
+
+import static io.pgferry.controller.sql.logical.AppDatabases.appDb;
+import static io.pgferry.controller.sql.logical.AppDatabases.exec;
+import static io.pgferry.controller.sql.logical.AppDatabases.until;
+import static io.pgferry.controller.sql.logical.AppDatabases.value;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A 17 source: pg_dump 15 cannot dump it, so the schema copy says so (and accepts a schema put in place by hand);
+ * the subscription gets a PG 17 failover slot when asked, and refuses failover when a side is older.
+ */
+class LogicalPg17Test {
+  private static final String SCHEMA = "CREATE EXTENSION hstore; CREATE TABLE items (id bigserial PRIMARY KEY, tags hstore)";
+
+  @Test
+  void failoverSlotOn17AndAClearRefusalOfA17SchemaDump() throws Exception {
+    try (Workspace ws = Workspace.create("logical-17"); PgCluster a = PgCluster.start(ws, "a", 17); PgCluster t = PgCluster.start(ws, "t", 17);
+         PgCluster t15 = PgCluster.start(ws, "t15", 15)) {
+      PgEndpoint src = appDb(a);
+      PgEndpoint dst = appDb(t);
+      PgEndpoint dst15 = appDb(t15);
+      exec(src, SCHEMA, "INSERT INTO items (tags) SELECT hstore('n', g::text) FROM generate_series(1, 100) g");
+
+      UsageException refused = assertThrows(UsageException.class, () -> new SchemaCopy(src, dst, null).run());
+      assertTrue(refused.getMessage().contains("A runs PostgreSQL 17 but the pg_dump in /usr/lib/postgresql/15/bin is 15"), refused.getMessage());
+      assertTrue(refused.getMessage().contains("unsupported on this host"), refused.getMessage());
+      assertEquals("0", value(dst, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'"), "a refused copy changes nothing on T");
+
+      exec(dst, SCHEMA); // the operator copied the schema with a pg_dump 17 elsewhere
+      assertFalse(new SchemaCopy(src, dst, null).run().applied());
+
+      new ReplicationRole(src, "pgferry_repl", "pw-17").run();
+      new Publication(src, "pgferry_pub", List.of()).run();
+      PgEndpoint repl = src.withUser("pgferry_repl", "pw-17");
+      UsageException noFailover = assertThrows(UsageException.class,
+          () -> new Subscription(dst15, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).run());
+      assertTrue(noFailover.getMessage().contains("failover = true needs PostgreSQL 17+ on both sides (subscriber 15"), noFailover.getMessage());
+
+      assertTrue(new Subscription(dst, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).run());
+      assertEquals("t", value(src, "SELECT failover::text FROM pg_replication_slots WHERE slot_name = 'pgferry_sub'").substring(0, 1));
+      SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
+      until(Duration.ofSeconds(60), "sync on 17", () -> progress.snapshot().caughtUp(0));
+      assertEquals("100", value(dst, "SELECT count(*) FROM items"));
+    }
+  }
+}

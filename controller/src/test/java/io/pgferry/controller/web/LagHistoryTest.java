@@ -1,0 +1,68 @@
+package io.pgferry.controller.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.Hello;
+import io.pgferry.proto.Status;
+import io.vertx.core.json.JsonArray;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class LagHistoryTest {
+  final AtomicLong millis = new AtomicLong(1_000_000);
+  final Clock clock = new Clock() {
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis.get());
+    }
+  };
+  final List<NodeView> nodes = new ArrayList<>();
+
+  static NodeView node(String id, boolean connected, long seq, long replayLag, long upstreamLag) {
+    Status s = Status.newBuilder().setSeq(seq).setReplayLagBytes(replayLag).setUpstreamLagBytes(upstreamLag).build();
+    return new NodeView(id, Hello.getDefaultInstance(), s, Goal.getDefaultInstance(), connected, Instant.now(), Optional.empty());
+  }
+
+  @Test
+  void keepsTheLastSamplesPerNodeUpstreamLagFirstUnknownAsMinusOne() {
+    LagHistory history = new LagHistory(() -> List.copyOf(nodes), clock, 3);
+    nodes.add(node("a", true, 0, 0, 0));          // no Status yet: not charted
+    nodes.add(node("b", true, 1, 100, 4096));     // upstream lag known: it is the lag
+    history.sample();
+    nodes.set(1, node("b", true, 2, 100, -1));    // upstream unknown: receive minus replay
+    millis.addAndGet(1000);
+    history.sample();
+    nodes.set(1, node("b", false, 2, 100, -1));   // link down: unknown
+    millis.addAndGet(1000);
+    history.sample();
+    nodes.set(1, node("b", true, 3, 7, 0));
+    millis.addAndGet(1000);
+    history.sample();
+
+    JsonArray b = history.json().getJsonObject("nodes").getJsonArray("b");
+    assertEquals(3, b.size(), "bounded to the capacity: " + b);
+    assertEquals(new JsonArray().add(1_001_000L).add(100L), b.getJsonArray(0));
+    assertEquals(new JsonArray().add(1_002_000L).add(-1L), b.getJsonArray(1));
+    assertEquals(new JsonArray().add(1_003_000L).add(0L), b.getJsonArray(2));
+    assertEquals(false, history.json().getJsonObject("nodes").containsKey("a"), "a never reported");
+    assertEquals(3, history.json().getInteger("capacity"));
+  }
+}

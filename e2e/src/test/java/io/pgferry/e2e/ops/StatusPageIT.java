@@ -1,0 +1,140 @@
+package io.pgferry.e2e.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgferry.e2e.browser.HeadlessChromium;
+import io.pgferry.e2e.rig.Await;
+import io.pgferry.e2e.rig.Rig;
+import io.pgferry.testkit.FreePorts;
+import io.pgferry.testkit.Launchers;
+import io.pgferry.testkit.PgBinaries;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The controller's status page in a real headless Chromium (Debian's), during a running journey, with real agents:
+ * b is a streaming standby of a real PostgreSQL (its lag is charted), a is the journey's archive replica. The page
+ * is loaded once and never reloaded: it must show no journey, then the journey running ARCHIVE_REPLICA after a
+ * PREFLIGHT done, then the journey failed when A never catches up (the archive holds only a backup sentinel, no
+ * backup), each as the controller's API changes. Screenshots: e2e/target/status-page*.png.
+ */
+class StatusPageIT {
+  private static final String SNAPSHOT = """
+      (() => {
+        const $ = (s) => document.querySelector(s);
+        return {
+          state: $('#journey-state').dataset.state || '',
+          stateText: $('#journey-state').textContent,
+          summary: $('#journey-summary').textContent,
+          phases: [...document.querySelectorAll('#phases li')].map(l => l.dataset.phase + ':' + l.dataset.status),
+          phaseText: [...document.querySelectorAll('#phases li')].map(l => l.textContent).join(' | '),
+          nodes: [...document.querySelectorAll('#nodes tr[data-node]')].map(r => r.dataset.node + ':' + r.dataset.state),
+          journal: [...document.querySelectorAll('#journal tr[data-event]')].map(r => r.dataset.event),
+          lines: [...document.querySelectorAll('#lag-chart path[data-node]')].map(p => p.dataset.node),
+          updates: Number(document.body.dataset.updates || 0),
+          connection: $('#connection').textContent
+        };
+      })()""";
+
+  @Test
+  void thePageFollowsARunningJourneyLive() throws Exception {
+    PgBinaries bin = PgBinaries.forMajor(15);
+    Path shots = Launchers.repo().resolve("e2e/target");
+    try (Workspace ws = Workspace.create("status-page"); Rig rig = new Rig(ws, List.of("a", "b"));
+         PgCluster upstream = PgCluster.init(ws, "upstream", bin, Map.of()).start()) {
+      rig.initCerts().startController();
+      upstream.execute("create table t(id bigserial primary key, note text)");
+      rig.startAgent("a", bin, ws.root().resolve("a"), FreePorts.next(), null);
+      rig.startAgent("b", bin, ws.root().resolve("b"), FreePorts.next(), null);
+      rig.api().assign("b", "{\"state\":\"STREAMING_STANDBY\",\"upstream\":{\"host\":\"127.0.0.1\",\"port\":"
+          + upstream.port() + ",\"user\":\"postgres\"}}");
+      rig.awaitState("b", "STREAMING_STANDBY", Duration.ofMinutes(3));
+
+      String page = "http://127.0.0.1:" + rig.controllerHttpPort() + "/";
+      try (HeadlessChromium chromium = HeadlessChromium.open(page, ws.root().resolve("chromium-profile"),
+          rig.logs().resolve("chromium.log"), 1280, 1000)) {
+        JsonNode before = awaitPage(chromium, "the page to show no journey and both nodes, b streaming",
+            s -> s.path("state").asText().equals("IDLE") && s.path("nodes").toString().contains("b:STREAMING_STANDBY")
+                && s.path("nodes").toString().contains("a:"));
+        assertTrue(before.path("summary").asText().contains("No journey yet"), before.toString());
+        assertEquals("live", before.path("connection").asText(), before.toString());
+
+        // WAL for the chart: b's line exists while a journey runs beside it
+        upstream.execute("insert into t(note) select repeat('x', 200) from generate_series(1, 20000)");
+        String answer = apply(rig.controllerHttpPort(), plan(ws, upstream));
+        assertTrue(answer.contains("started"), answer);
+
+        JsonNode running = awaitPage(chromium, "the page to show ARCHIVE_REPLICA running after PREFLIGHT done",
+            s -> s.path("state").asText().equals("RUNNING")
+                && s.path("phases").toString().contains("PREFLIGHT:done")
+                && s.path("phases").toString().contains("ARCHIVE_REPLICA:running")
+                && s.path("summary").asText().contains("ARCHIVE_REPLICA")
+                && s.path("journal").toString().contains("PHASE_STARTED")
+                && s.path("lines").toString().contains("b"));
+        assertTrue(running.path("phaseText").asText().contains("STANDBY"), "the next phases are listed: " + running);
+        assertTrue(running.path("phaseText").asText().contains("next"), "the next phase is marked: " + running);
+        assertTrue(running.path("updates").asInt() > before.path("updates").asInt(), "updated without a reload");
+        upstream.execute("insert into t(note) select repeat('y', 200) from generate_series(1, 100000)");
+        int updates = running.path("updates").asInt();
+        awaitPage(chromium, "three more updates (a few more seconds on the chart)", s -> s.path("updates").asInt() >= updates + 3);
+        chromium.screenshot(shots.resolve("status-page.png"));
+
+        JsonNode failed = awaitPage(chromium, "the page to show the journey failed in ARCHIVE_REPLICA",
+            s -> s.path("state").asText().equals("FAILED") && s.path("phases").toString().contains("ARCHIVE_REPLICA:failed")
+                && s.path("journal").toString().contains("STEP_FAILED"));
+        assertTrue(failed.path("phases").toString().contains("PREFLIGHT:done"), failed.toString());
+        assertTrue(failed.path("stateText").asText().contains("FAILED"), failed.toString());
+        chromium.screenshot(shots.resolve("status-page-failed.png"));
+      }
+      assertTrue(Files.size(shots.resolve("status-page.png")) > 10_000, "a real picture");
+    }
+  }
+
+  /** A journey that passes PREFLIGHT and then waits for A in ARCHIVE_REPLICA until its timeout. */
+  private static String plan(Workspace ws, PgCluster target) throws Exception {
+    Path archive = Files.createDirectories(ws.root().resolve("archive/basebackups_005"));
+    Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"),
+        "{\"expanded_size_bytes\": 1000}");
+    return """
+        source: {archive_timeout: 1s, pg_major: 15}
+        archive: {url: "file://%s"}
+        nodes: {archive_replica: a, standby: b}
+        target: {url: "%s"}
+        app: {dbname: appdb, user: app}
+        switch: {type: command, command: {block: "true", repoint: "true", unblock: "true"}}
+        thresholds: {poll_interval: 200ms, timeouts: {archive_replica: 30s, cutover_1: 5s}}
+        """.formatted(ws.root().resolve("archive"), target.url("postgres"));
+  }
+
+  private static String apply(int httpPort, String plan) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + httpPort + "/api/journey/apply?name=plan.yaml"))
+        .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(plan)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, r.statusCode(), r.body());
+    return r.body();
+  }
+
+  private static JsonNode awaitPage(HeadlessChromium chromium, String what, java.util.function.Predicate<JsonNode> ok) {
+    List<JsonNode> seen = new ArrayList<>();
+    Await.until(what, Duration.ofSeconds(90), () -> {
+      JsonNode s = chromium.eval(SNAPSHOT);
+      seen.add(s);
+      return ok.test(s);
+    }, () -> seen.isEmpty() ? "(nothing)" : seen.get(seen.size() - 1).toString());
+    return seen.get(seen.size() - 1);
+  }
+}
