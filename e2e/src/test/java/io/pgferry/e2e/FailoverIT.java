@@ -85,6 +85,40 @@ class FailoverIT {
     });
   }
 
+  /**
+   * Partition: A's agent loses its link to the controller while A's PostgreSQL stays up. The controller does not
+   * fail over while it can reach A's PostgreSQL; A fences itself before its lease expires; only then is A silent
+   * and B's WAL receiver down, and B is promoted after the lease: A stopped accepting writes before B's promotion.
+   */
+  @Test
+  void partitionedPrimaryFencesItselfBeforeBIsPromoted() throws Exception {
+    proxyA = true;
+    inLogicalSync(15, "failover-partition", (rig, a, b, t, bPort, bouncer, ledger) -> {
+      java.util.concurrent.atomic.AtomicReference<java.time.Instant> aStopped = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread watch = new Thread(() -> {
+        while (aStopped.get() == null) {
+          try (Connection c = a.connect("appdb")) {
+            Thread.sleep(20);
+          } catch (Exception e) {
+            aStopped.set(java.time.Instant.now());
+          }
+        }
+      });
+      watch.setDaemon(true);
+      long cutAt = System.nanoTime();
+      cutter.cut();
+      watch.start();
+      System.out.println("cut a's link to the controller");
+      Await.until("FAILOVER done", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"), () -> rig.controller().logTail(30));
+      java.time.Instant promoteStarted = journal(rig).stream().filter(r -> "failover.promote_b".equals(r.step())
+          && r.event() == JournalRecord.Event.STEP_STARTED).map(r -> java.time.Instant.parse(r.at())).findFirst().orElseThrow();
+      System.out.println("a stopped accepting sessions at " + aStopped.get() + "; b's promotion started at " + promoteStarted);
+      assertTrue(aStopped.get() != null && aStopped.get().isBefore(promoteStarted), "a fenced itself before b's promotion");
+      assertTrue(rig.agent("a").alive(), "a's agent is alive (partitioned, not dead)");
+      checkAfterFailover(rig, a, b, t, bPort, ledger, cutAt);
+    });
+  }
+
   @Test
   void controllerKilledDuringFailoverResumeFinishesItWithOnePromotion() throws Exception {
     inLogicalSync(15, "failover-resume", (rig, a, b, t, bPort, bouncer, ledger) -> {
@@ -140,6 +174,10 @@ class FailoverIT {
     });
   }
 
+  /** Set by a test before {@link #inLogicalSync}: A's agent dials the controller through {@link #cutter}. */
+  private static boolean proxyA;
+  private static LinkCutter cutter;
+
   private static void inLogicalSync(int major, String name, Scenario scenario) throws Exception {
     PgBinaries bin = PgBinaries.forMajor(major);
     try (Workspace ws = Workspace.create(name);
@@ -187,6 +225,10 @@ class FailoverIT {
             bouncer.iniFile());
         seedJournalAtLogicalSync(rig.controllerStateDir(), plan);
         rig.leaseMs(4000).initCerts().startController();
+        if (proxyA) {
+          cutter = new LinkCutter(rig.linkPort());
+          rig.agentDialsPort("a", cutter.port());
+        }
         rig.startAgent("a", bin, a.dataDir(), a.port(), null);
         rig.api().assign("a", "{\"state\":\"PRIMARY\"}");
         rig.awaitState("a", "PRIMARY", T);
@@ -205,6 +247,12 @@ class FailoverIT {
           Await.until("T applying", T, () -> count(t) > 100, () -> "T has " + count(t));
           assertTrue(ledger.awaitMore(200, T), "ledger writes through PgBouncer");
           scenario.run(rig, a, b, t, bPort, bouncer, ledger);
+        } finally {
+          if (cutter != null) {
+            cutter.close();
+            cutter = null;
+          }
+          proxyA = false;
         }
       }
     }

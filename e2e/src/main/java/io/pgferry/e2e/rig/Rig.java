@@ -31,6 +31,7 @@ public final class Rig implements AutoCloseable {
   private final int linkPort = FreePorts.next();
   private final int httpPort = FreePorts.next();
   private int leaseMs = 10_000;
+  private final Map<String, Integer> dialPorts = new LinkedHashMap<>();
   private ControllerApi api;
 
   public Rig(Workspace ws, List<String> agentIds) {
@@ -74,6 +75,12 @@ public final class Rig implements AutoCloseable {
   /** The controller's lease_ms (default 10000); set before {@link #startController}. */
   public Rig leaseMs(int ms) {
     this.leaseMs = ms;
+    return this;
+  }
+
+  /** Agent {@code id} dials the controller's link at {@code port} (e.g. a proxy the test can cut); set before starting it. */
+  public Rig agentDialsPort(String id, int port) {
+    dialPorts.put(id, port);
     return this;
   }
 
@@ -122,7 +129,7 @@ public final class Rig implements AutoCloseable {
         %s
         state_dir: %s
         http: {host: 127.0.0.1, port: %d}
-        """.formatted(id, linkPort, certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
+        """.formatted(id, dialPorts.getOrDefault(id, linkPort), certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
         archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));
     ManagedProcess agent = new ManagedProcess("agent-" + id,
