@@ -88,6 +88,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private final PgBaseBackup pgBaseBackup;
   private final Converger converger;
   private final ScheduledExecutorService observer;
+  private final io.pgferry.agent.slots.SlotGuard slotGuard;
   private volatile Observation observation = Observation.notRunning(System.nanoTime());
   private volatile Lease lease = Lease.NONE;            // as granted by the controller
   private volatile Lease enforcedLease = Lease.NONE;    // what the converger enforces: expires a margin early
@@ -122,6 +123,16 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     ctx.addBackupProvider(pgBaseBackup);
     this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
         options.reconcileEvery(), options.stepListener(), this::enforcedLease, System::nanoTime, this::observeSoon);
+    var pg = config.postgres();
+    this.slotGuard = new io.pgferry.agent.slots.SlotGuard(new io.pgferry.agent.slots.SlotGuard.Wiring(pgMajor, pg.dataDir(),
+        pg.osUser(), converger::goal,
+        () -> stateFile.get().converged() && stateFile.get().state() == NodeState.STREAMING_STANDBY && ctx.pgCtl().isRunning(),
+        io.pgferry.agent.slots.Connector.of(pg.localAddress(), pg.port(), "postgres", pg.passwordFile()),
+        // reading a slot's state file on the primary needs a superuser (or pg_read_server_files): the agent's own
+        u -> io.pgferry.agent.slots.Connector.of(u.getHost(), u.getPort(), "postgres",
+            u.getPasswordFile().isEmpty() ? pg.passwordFile() : Path.of(u.getPasswordFile())),
+        action -> converger.whileStopped("copying logical slots from the primary", action)), options.observeEvery());
+    addStatusContributor(slotGuard::contributeTo);
     this.observer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "pgferry-observer");
       t.setDaemon(true);
@@ -134,6 +145,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         + ", state " + stateFile.get().state() + ", goal generation " + stateFile.get().goalGeneration());
     observer.scheduleWithFixedDelay(this::observeOnce, 0, options.observeEvery().toMillis(), TimeUnit.MILLISECONDS);
     converger.start();
+    slotGuard.start();
     return this;
   }
 
@@ -338,6 +350,10 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     return converger.failures();
   }
 
+  public io.pgferry.agent.slots.SlotGuard slotGuard() {
+    return slotGuard;
+  }
+
   public Converger converger() {
     return converger;
   }
@@ -412,6 +428,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   @Override
   public void close() {
+    slotGuard.close();
     leaseTimer.close();
     observer.shutdownNow();
     converger.close();

@@ -93,7 +93,10 @@ public final class PgBouncer implements AutoCloseable {
         .append("ignore_startup_parameters = extra_float_digits\n")
         .append("default_pool_size = 20\n")
         .append("max_client_conn = 200\n")
-        .append("query_wait_timeout = 120\n");
+        .append("query_wait_timeout = 120\n")
+        // after a failed server login PgBouncer waits this long before the next (default 15 s): after a failover it
+        // would keep clients off the new primary that long
+        .append("server_login_retry = 1\n");
     StringBuilder auth = new StringBuilder();
     users.forEach((u, pw) -> auth.append('"').append(u).append("\" \"").append(pw).append("\"\n"));
     try {

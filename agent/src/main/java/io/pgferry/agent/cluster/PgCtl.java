@@ -13,11 +13,22 @@ public final class PgCtl {
   private final Path binDir;
   private final Path dataDir;
   private final String osUser;
+  private final int port;
 
   public PgCtl(Path binDir, Path dataDir, String osUser) {
+    this(binDir, dataDir, osUser, 0);
+  }
+
+  /**
+   * {@code port} (0: whatever the configuration says) is passed on the command line at each start: a cluster the
+   * agent adopted may have been started with {@code -p} before (postgresql.conf then names another port, or none),
+   * and the agent's configured port is the one everything else connects to.
+   */
+  public PgCtl(Path binDir, Path dataDir, String osUser, int port) {
     this.binDir = binDir;
     this.dataDir = dataDir;
     this.osUser = osUser;
+    this.port = port;
   }
 
   public Path dataDir() {
@@ -30,11 +41,20 @@ public final class PgCtl {
   }
 
   public void start() {
-    pgCtl("start", "-w", "-t", "300", "-l", logFile().toString()).runChecked();
+    pgCtl(withPort("start", "-w", "-t", "300", "-l", logFile().toString())).runChecked();
   }
 
   public void restart() {
-    pgCtl("restart", "-w", "-t", "300", "-m", "fast", "-l", logFile().toString()).runChecked();
+    pgCtl(withPort("restart", "-w", "-t", "300", "-m", "fast", "-l", logFile().toString())).runChecked();
+  }
+
+  private String[] withPort(String... args) {
+    if (port == 0) {
+      return args;
+    }
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("-o", "-p " + port));
+    return all.toArray(String[]::new);
   }
 
   public void stopFast() {

@@ -40,6 +40,8 @@ public final class Converger implements AutoCloseable {
   private final LongSupplier clock;
   private final Runnable onChange;
   private final Object wake = new Object();
+  /** Held for a whole cycle, and by {@link #whileStopped}: the two never interleave. */
+  private final java.util.concurrent.locks.ReentrantLock clusterLock = new java.util.concurrent.locks.ReentrantLock();
   private final java.util.concurrent.atomic.AtomicReference<Goal> pendingGoal = new java.util.concurrent.atomic.AtomicReference<>();
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong cycles = new AtomicLong();
@@ -140,12 +142,48 @@ public final class Converger implements AutoCloseable {
     return cycles.get();
   }
 
+  /**
+   * Stops PostgreSQL, runs {@code action}, starts it again - between two cycles, so no transition or reconcile
+   * runs meanwhile. Only on a node converged to a STREAMING_STANDBY goal that may run (never starts a fenced node,
+   * nor one whose goal changed); otherwise throws and does nothing. Blocks the caller (a worker thread).
+   */
+  public void whileStopped(String why, io.pgferry.agent.slots.ClusterControl.Action action) throws Exception {
+    clusterLock.lockInterruptibly();
+    try {
+      NodeRecord r = ctx.stateFile().get();
+      Goal p = pendingGoal.get();
+      if (!r.converged() || r.state() != NodeState.STREAMING_STANDBY || !Fence.mayStart(r)
+          || (p != null && !p.equals(r.goal()))) {
+        throw new IllegalStateException("cannot stop PostgreSQL for " + why + ": the node is not a settled streaming standby ("
+            + r.state() + (r.converged() ? "" : ", converging") + ")");
+      }
+      transition = why;
+      LOG.info(why + ": stopping PostgreSQL");
+      Transitions.stop(ctx);
+      try {
+        action.run();
+      } finally {
+        Transitions.start(ctx);
+        transition = "";
+        LOG.info(why + ": PostgreSQL started again");
+        onChange.run();
+      }
+    } finally {
+      clusterLock.unlock();
+    }
+  }
+
   private void loop() {
     int attempt = 0;
     while (!closed) {
       Duration wait;
       try {
-        cycle();
+        clusterLock.lockInterruptibly();
+        try {
+          cycle();
+        } finally {
+          clusterLock.unlock();
+        }
         if (!lastError.isEmpty()) {
           LOG.info("converged again after an error");
         }

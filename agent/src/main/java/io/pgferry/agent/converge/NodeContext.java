@@ -37,7 +37,7 @@ public final class NodeContext {
     this.stateFile = stateFile;
     this.serverMajor = serverMajor;
     var pg = config.postgres();
-    this.pgCtl = new PgCtl(pg.binDir(), pg.dataDir(), pg.osUser());
+    this.pgCtl = new PgCtl(pg.binDir(), pg.dataDir(), pg.osUser(), pg.port());
     this.localPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
     this.observerPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
     this.recoveryConfig = new RecoveryConfig(pg.dataDir());
@@ -111,6 +111,10 @@ public final class NodeContext {
     s.put("listen_addresses", pg.listenAddresses());
     s.put("unix_socket_directories", pg.socketDir().toString());
     s.putAll(pg.settings());
+    if (goal != null && goal.getLogicalSlotsCount() > 0) {
+      s.putAll(serverMajor >= 17 ? io.pgferry.agent.slots.SlotSettings.failoverStandby(serverMajor)
+          : io.pgferry.agent.slots.SlotSettings.copiedSlotStandby());
+    }
     if (goal != null) {
       s.putAll(goal.getSettingsMap());
     }

@@ -3,23 +3,25 @@ package io.pgferry.agent.slots;
 import io.pgferry.agent.cluster.PgCtl;
 
 /**
- * Stops and starts the standby around a slot copy (slots are loaded only at start). The agent routes this through
- * its converger so a reconcile does not restart PostgreSQL in the middle of a copy; tests use pg_ctl directly.
+ * Runs an action while the standby is stopped, then starts it again (slots are loaded only at start). The agent
+ * routes this through its converger ({@code Converger.whileStopped}) so no transition or reconcile runs meanwhile
+ * and a fenced or changed node is not started behind its back; tests use pg_ctl directly.
  */
+@FunctionalInterface
 public interface ClusterControl {
-  void stop() throws Exception;
+  @FunctionalInterface
+  interface Action {
+    void run() throws Exception;
+  }
 
-  void start() throws Exception;
+  void whileStopped(Action action) throws Exception;
 
   static ClusterControl of(PgCtl pgCtl) {
-    return new ClusterControl() {
-      @Override
-      public void stop() {
-        pgCtl.stopFast();
-      }
-
-      @Override
-      public void start() {
+    return action -> {
+      pgCtl.stopFast();
+      try {
+        action.run();
+      } finally {
         pgCtl.start();
       }
     };

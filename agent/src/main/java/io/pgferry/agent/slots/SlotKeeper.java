@@ -162,12 +162,7 @@ public final class SlotKeeper implements AutoCloseable {
     }
     LOG.info("copying logical slot " + options.slot() + " from the primary (restart_lsn " + fresh.restartLsn()
         + ", catalog_xmin " + fresh.catalogXmin() + "): restarting the standby");
-    control.stop();
-    try {
-      SlotFiles.install(options.dataDir(), options.slot(), fresh.state(), options.osUser());
-    } finally {
-      control.start();
-    }
+    control.whileStopped(() -> SlotFiles.install(options.dataDir(), options.slot(), fresh.state(), options.osUser()));
     copies++;
     recopy = false;
     safety.reset();

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         StatusCommand.class,
         ResumeCommand.class,
         AbortCommand.class,
+        FailoverCommand.class,
         VerifyCommand.class,
         RollbackCommand.class,
     })

@@ -21,12 +21,16 @@ public final class ControllerDaemon {
   private final LinkServer link;
   private final HttpServer http;
   private final JourneyService journey;
+  private final io.pgferry.controller.failover.FailoverMonitor failover;
 
-  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, JourneyService journey) {
+  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, JourneyService journey,
+                           Clock clock) {
     this.directory = directory;
     this.link = link;
     this.http = http;
     this.journey = journey;
+    this.failover = new io.pgferry.controller.failover.FailoverMonitor(journey, directory, clock,
+        java.time.Duration.ofMillis(250)).start();
   }
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
@@ -51,7 +55,7 @@ public final class ControllerDaemon {
           .compose(link -> new ControllerHttp(vertx, directory, registry, clock, journey)
               .listen(config.http().host(), config.http().port())
               .onFailure(e -> link.close())
-              .map(http -> new ControllerDaemon(directory, link, http, journey)));
+              .map(http -> new ControllerDaemon(directory, link, http, journey, clock)));
     });
   }
 
@@ -74,6 +78,7 @@ public final class ControllerDaemon {
   }
 
   public Future<Void> close() {
+    failover.close();
     try {
       journey.close();
     } catch (java.io.IOException e) {

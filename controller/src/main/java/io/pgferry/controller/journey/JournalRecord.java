@@ -12,6 +12,8 @@ public record JournalRecord(long seq, String at, Event event, String phase, Stri
     /** After an undo: the phase's steps count as not done, so a resume starts the phase afresh. */
     PHASE_RESET,
     ABORT_REQUESTED,
+    /** A failover decision (A failed, B lost, durability dropped to async) with its evidence. */
+    DECISION,
     /** The engine stopped: aborted, failed, or waiting at a phase this build does not have. */
     JOURNEY_STOPPED,
     JOURNEY_FINISHED

@@ -74,7 +74,7 @@ public final class JournalState {
       }
       case JOURNEY_STOPPED -> lastStop = r;
       case JOURNEY_FINISHED -> finished = true;
-      case ABORT_REQUESTED -> { }
+      case ABORT_REQUESTED, DECISION -> { }
     }
   }
 

@@ -64,6 +64,37 @@ public final class JourneyEngine {
     }
   }
 
+  /**
+   * Records a failover decision and, when the journey stands where FAILOVER is reachable (after cutover 1, before
+   * the app is on T) and no failover was entered before, enters FAILOVER: the next {@link #run} runs its steps.
+   * Returns whether FAILOVER was entered. Call only while the engine is not running.
+   */
+  public synchronized boolean enterFailover(String reason, Map<String, String> evidence) {
+    JournalState st = journal.state();
+    Optional<Phase> at = effectivePhase(st);
+    record(Event.DECISION, at.orElse(null), null, reason, evidence);
+    if (at.isEmpty() || !JourneyTable.failoverReachableFrom(at.get()) || st.phaseStartedAt(Phase.FAILOVER).isPresent()) {
+      return false;
+    }
+    record(Event.PHASE_STARTED, Phase.FAILOVER, null, reason, evidence);
+    return true;
+  }
+
+  /** Appends a decision (evidence included) to the journal. */
+  public void decision(String message, Map<String, String> evidence) {
+    record(Event.DECISION, journal.state().phase().orElse(null), null, message, evidence);
+  }
+
+  /** The phase the journey stands in: the last entered, or the next one when that is done. */
+  static Optional<Phase> effectivePhase(JournalState st) {
+    Optional<Phase> p = st.phase();
+    while (p.isPresent() && st.phaseDone(p.get()) && p.get() != Phase.DONE) {
+      Phase next = JourneyTable.rule(p.get()).next();
+      p = Optional.of(next);
+    }
+    return p;
+  }
+
   public Snapshot run() {
     try {
       return runPhases();

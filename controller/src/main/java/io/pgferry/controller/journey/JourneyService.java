@@ -108,6 +108,64 @@ public final class JourneyService implements AutoCloseable {
         + " app points to the new primary)";
   }
 
+  /**
+   * Enters FAILOVER (an automatic decision, or `pgferry failover`) and runs the engine from there. A running engine
+   * is first asked to stop at its next safe point. Refused (message returned, nothing run) when the journey does not
+   * stand after cutover 1 and before the app is on T, or a failover was already entered: a resumed failover is
+   * finished by `resume`, never started twice.
+   */
+  public String failover(String reason, java.util.Map<String, String> evidence) throws Exception {
+    Future<JourneyEngine.Snapshot> f;
+    synchronized (this) {
+      if (engine != null && running != null && !running.isDone()) {
+        engine.requestAbort();
+      }
+      f = running;
+    }
+    if (f != null) {
+      f.get(10, java.util.concurrent.TimeUnit.MINUTES);
+    }
+    synchronized (this) {
+      ensureNotRunning();
+      Path copy = stateDir.resolve(PLAN_COPY);
+      if (!Files.exists(copy)) {
+        throw new UsageException("no journey in " + stateDir + ": failover happens only during a journey after cutover 1");
+      }
+      PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+      planName = planName == null ? PLAN_COPY : planName;
+      JourneyEngine e = newEngine(loaded);
+      if (!e.enterFailover(reason, evidence)) {
+        JournalState st = journal().state();
+        return "failover not entered: the journey stands at " + JourneyEngine.effectivePhase(st).map(Phase::name)
+            .orElse("(not started)") + (st.phaseStartedAt(Phase.FAILOVER).isPresent() ? " and a failover was already"
+            + " entered (`pgferry resume` finishes it)" : "; failover is possible from LOGICAL_SETUP to CUTOVER_2");
+      }
+      running = worker.submit(e::run);
+      return "failover started: " + reason;
+    }
+  }
+
+  /** Records a decision of the failover monitor (evidence included) in the journal. */
+  public synchronized void decision(String message, java.util.Map<String, String> evidence) throws IOException {
+    Journal j = journal();
+    j.append(JournalRecord.Event.DECISION, j.state().phase().orElse(null), null,
+        io.pgferry.common.Secrets.redact(message), evidence);
+  }
+
+  /** Where the journey stands (the next phase once the last entered is done), and whether FAILOVER was entered. */
+  public synchronized java.util.Optional<Phase> standingPhase() throws IOException {
+    return JourneyEngine.effectivePhase(journal().state());
+  }
+
+  public synchronized boolean failoverEntered() throws IOException {
+    return journal().state().phaseStartedAt(Phase.FAILOVER).isPresent();
+  }
+
+  /** The applied plan (the state dir's copy), if any. */
+  public java.util.Optional<Plan> plan() {
+    return java.util.Optional.ofNullable(planOrNull());
+  }
+
   /** Waits for the running engine to stop (tests, shutdown). */
   public JourneyEngine.Snapshot awaitStopped() throws Exception {
     Future<JourneyEngine.Snapshot> f;
@@ -194,11 +252,15 @@ public final class JourneyService implements AutoCloseable {
     start(loaded, false);
   }
 
-  private void start(PlanLoader.Loaded loaded, boolean abortAtOnce) throws IOException {
+  private JourneyEngine newEngine(PlanLoader.Loaded loaded) throws IOException {
     JourneyPorts ports = wiring.ports(loaded.plan(), nodes);
     engine = new JourneyEngine(loaded.plan(), loaded.text(), JourneySteps.build(loaded.plan(), ports), journal(),
         ports, clock, listener);
-    JourneyEngine e = engine;
+    return engine;
+  }
+
+  private void start(PlanLoader.Loaded loaded, boolean abortAtOnce) throws IOException {
+    JourneyEngine e = newEngine(loaded);
     if (abortAtOnce) {
       e.requestAbort();
     }

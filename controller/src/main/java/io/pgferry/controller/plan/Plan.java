@@ -18,11 +18,13 @@ public record Plan(
     Thresholds thresholds,
     Durability durability,
     List<String> replicaIdentityFull,
-    Logical logical) {
+    Logical logical,
+    Failover failover) {
 
   public Plan {
     logical = logical == null ? Logical.DEFAULT : logical;
     thresholds = thresholds == null ? Thresholds.DEFAULT : thresholds;
+    failover = failover == null ? Failover.DEFAULT : failover;
     durability = durability == null ? Durability.SYNC : durability;
     replicaIdentityFull = replicaIdentityFull == null ? List.of() : List.copyOf(replicaIdentityFull);
   }
@@ -115,6 +117,31 @@ public record Plan(
   }
 
   public enum Durability { SYNC, ASYNC }
+
+  /**
+   * Automatic failover to B after cutover 1 (DESIGN.md §2, §3). A is declared failed when its agent link and its
+   * PostgreSQL are both silent for {@code detect_after} and B's WAL receiver is disconnected; B is promoted only
+   * {@code lease_margin} after A's lease expired ({@code max_lease}: assumed when the controller does not know the
+   * lease, e.g. after its own restart; at least the controller's lease_ms). {@code stonith_command} (sh -c, optional)
+   * runs after A is fenced, with PGFERRY_NODE / PGFERRY_HOST. {@code admin_user}/{@code admin_password}: a superuser
+   * on A and B (synchronous_standby_names, slot positions). {@code subscription}/{@code slot}: on T and the publisher.
+   */
+  public record Failover(Boolean enabled, Duration detectAfter, Duration leaseMargin, Duration maxLease,
+                         String stonithCommand, String adminUser, @Secret String adminPassword, String subscription,
+                         String slot) {
+    public static final Failover DEFAULT = new Failover(null, null, null, null, null, null, null, null, null);
+
+    public Failover {
+      enabled = enabled == null ? Boolean.TRUE : enabled;
+      detectAfter = detectAfter == null ? Duration.ofSeconds(5) : detectAfter;
+      leaseMargin = leaseMargin == null ? Duration.ofSeconds(2) : leaseMargin;
+      maxLease = maxLease == null ? Duration.ofSeconds(10) : maxLease;
+      stonithCommand = stonithCommand == null ? "" : stonithCommand;
+      adminUser = adminUser == null ? "postgres" : adminUser;
+      subscription = subscription == null ? "pgferry_sub" : subscription;
+      slot = slot == null ? subscription : slot;
+    }
+  }
 
   /**
    * Logical replication A -> T (LOGICAL_SETUP .. CUTOVER_2). pgferry connects to A (address from A's Hello, the

@@ -38,6 +38,8 @@ public final class JourneyApi {
     });
     router.post("/api/journey/resume").handler(rc -> answer(rc, 202, () -> Map.of("message", service.resume())));
     router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
+    router.post("/api/journey/failover").handler(rc -> answer(rc, 202, () -> Map.of("message",
+        service.failover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));
   }
 
   private void answer(RoutingContext rc, int okStatus, Callable<Object> call) {

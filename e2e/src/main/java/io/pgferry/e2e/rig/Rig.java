@@ -32,6 +32,8 @@ public final class Rig implements AutoCloseable {
   private ManagedProcess controller;
   private final int linkPort = FreePorts.next();
   private final int httpPort = FreePorts.next();
+  private int leaseMs = 10_000;
+  private final Map<String, Integer> dialPorts = new LinkedHashMap<>();
   private ControllerApi api;
   private Path controllerConfig;
   private Path agentPasswordFile;
@@ -74,6 +76,23 @@ public final class Rig implements AutoCloseable {
     return this;
   }
 
+  /** The controller's lease_ms (default 10000); set before {@link #startController}. */
+  public Rig leaseMs(int ms) {
+    this.leaseMs = ms;
+    return this;
+  }
+
+  /** Agent {@code id} dials the controller's link at {@code port} (e.g. a proxy the test can cut); set before starting it. */
+  public Rig agentDialsPort(String id, int port) {
+    dialPorts.put(id, port);
+    return this;
+  }
+
+  /** The controller's state_dir (journal, plan copy). */
+  public Path controllerStateDir() {
+    return ws.root().resolve("controller-state");
+  }
+
   public Rig startController() {
     Path stateDir = controllerStateDir();
     controllerConfig = write("controller.yaml", """
@@ -81,9 +100,9 @@ public final class Rig implements AutoCloseable {
         tls: {ca: %s, cert: %s, key: %s}
         http: {host: 127.0.0.1, port: %d}
         state_dir: %s
-        lease_ms: 10000
+        lease_ms: %d
         """.formatted(linkPort, certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
-        httpPort, stateDir));
+        httpPort, stateDir, leaseMs));
     return launchController();
   }
 
@@ -107,10 +126,6 @@ public final class Rig implements AutoCloseable {
     api = new ControllerApi("http://127.0.0.1:" + httpPort);
     Await.until("the controller to answer /health", Duration.ofSeconds(60), api::healthy, () -> controller.logTail(20));
     return this;
-  }
-
-  public Path controllerStateDir() {
-    return ws.root().resolve("controller-state");
   }
 
   public String controllerUrl() {
@@ -162,7 +177,7 @@ public final class Rig implements AutoCloseable {
         %s
         state_dir: %s
         http: {host: 127.0.0.1, port: %d}
-        """.formatted(id, linkPort, certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
+        """.formatted(id, dialPorts.getOrDefault(id, linkPort), certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
         agentPasswordFile == null ? "" : "  password_file: " + agentPasswordFile,
         archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));

@@ -126,6 +126,7 @@ public final class JourneySteps {
     steps.put(C1_UNDO_LIFT_FENCE, new FenceStep(C1_UNDO_LIFT_FENCE, true, fenceLines(plan, ports, true)));
     steps.put(C1_UNDO_UNBLOCK, new SwitchStep(C1_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, a,
         select(switchLines, "unblock")));
+    steps.putAll(io.pgferry.controller.failover.FailoverSteps.build(plan));
     if (plan.logical().replicationPassword() != null) { // the logical phases need the logical: block of the plan
       LogicalSteps.build(plan, ports, aView, bView, switchLines(plan, ports, Optional.empty(), "<target>"), steps);
     }

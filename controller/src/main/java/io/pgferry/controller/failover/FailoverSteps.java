@@ -1,0 +1,304 @@
+package io.pgferry.controller.failover;
+
+import io.pgferry.common.Command;
+import io.pgferry.common.Lsn;
+import io.pgferry.controller.journey.Decisions;
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyTable;
+import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.StepContext;
+import io.pgferry.controller.journey.StepResult;
+import io.pgferry.controller.journey.Verdict;
+import io.pgferry.controller.journey.wiring.JdbcDatabase;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.switching.AppSwitcher;
+import io.pgferry.controller.switching.DatabaseEndpoint;
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.NodeState;
+import io.pgferry.proto.Slot;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * The FAILOVER phase (DESIGN.md §3): fence A (+ optional STONITH hook) -> wait until A's lease expired plus a margin
+ * (the split-brain rule) -> disable T's subscription (a revived A cannot feed it) -> B PRIMARY -> app to B -> the
+ * subscription continues from B's copied/synced slot when its position is proven safe; otherwise only the tables at
+ * risk are re-synced. Every step checks "already done?" first, so a resumed failover never promotes twice.
+ */
+public final class FailoverSteps {
+  private static final Logger LOG = Logger.getLogger(FailoverSteps.class.getName());
+  public static final String FENCE_A = JourneyTable.FO_FENCE_A;
+  public static final String WAIT_LEASE = JourneyTable.FO_WAIT_LEASE;
+  public static final String DISABLE_SUBSCRIPTION = JourneyTable.FO_DISABLE_SUBSCRIPTION;
+  public static final String PROMOTE_B = JourneyTable.FO_PROMOTE_B;
+  public static final String REPOINT_APP = JourneyTable.FO_REPOINT_APP;
+  public static final String REPOINT_SUBSCRIPTION = JourneyTable.FO_REPOINT_SUBSCRIPTION;
+  private static final Duration PROMOTE_TIMEOUT = Duration.ofMinutes(2);
+  private static final Duration POLL = Duration.ofMillis(100);
+
+  private FailoverSteps() {}
+
+  public static Map<String, Step> build(Plan plan) {
+    String a = plan.nodes().archiveReplica();
+    String b = plan.nodes().standby();
+    Plan.Failover f = plan.failover();
+    Map<String, Step> steps = new LinkedHashMap<>();
+    steps.put(FENCE_A, step(FENCE_A, List.of("goal of " + a + " := FENCED (its agent, if alive, stops PostgreSQL fast"
+            + " and keeps it down; a dead agent's lease runs out and it fences itself before expiry)",
+        f.stonithCommand().isEmpty() ? "no STONITH hook (failover.stonith_command)" : "sh -c '" + f.stonithCommand()
+            + "' with PGFERRY_NODE=" + a + " PGFERRY_HOST=<host of " + a + ">"), ctx -> fenceA(ctx, a)));
+    steps.put(WAIT_LEASE, step(WAIT_LEASE, List.of("wait until " + a + "'s lease (as the controller granted it) expired + "
+        + f.leaseMargin().toMillis() + " ms (unknown lease: " + f.maxLease().toMillis() + " ms from the failover's start),"
+        + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped"), ctx -> waitLease(ctx, a, b)));
+    steps.put(DISABLE_SUBSCRIPTION, step(DISABLE_SUBSCRIPTION, List.of("target: ALTER SUBSCRIPTION " + f.subscription()
+        + " DISABLE  (unless disabled, or no such subscription yet)"), FailoverSteps::disableSubscription));
+    steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY (no synchronous standby left: durability"
+        + " is async until a standby is added back)", "wait until " + b + " reports PRIMARY, not in recovery"),
+        ctx -> promoteB(ctx, b)));
+    steps.put(REPOINT_APP, step(REPOINT_APP, List.of("switch: block writes -> repoint the app to " + b
+        + " -> unblock"), ctx -> repointApp(ctx, b)));
+    steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, List.of("target: compare the subscription's origin"
+        + " remote_lsn with " + b + "'s slot " + f.slot() + " confirmed_flush_lsn and promotion point; safe: ALTER"
+        + " SUBSCRIPTION " + f.subscription() + " CONNECTION '<" + b + ">'; ENABLE; unsafe: name the tables at risk and"
+        + " re-sync only those"), ctx -> repointSubscription(ctx, b)));
+    return steps;
+  }
+
+  @FunctionalInterface
+  interface Body {
+    StepResult run(StepContext ctx) throws Exception;
+  }
+
+  private static Step step(String id, List<String> describe, Body body) {
+    return new Step() {
+      @Override
+      public String id() {
+        return id;
+      }
+
+      @Override
+      public boolean idempotent() {
+        return true; // each body checks what is in place first
+      }
+
+      @Override
+      public List<String> describe() {
+        return describe;
+      }
+
+      @Override
+      public StepResult run(StepContext ctx) throws Exception {
+        StepResult r = body.run(ctx);
+        LOG.info(id + ": " + r.summary() + " " + r.evidence());
+        return r;
+      }
+    };
+  }
+
+  static StepResult fenceA(StepContext ctx, String a) throws Exception {
+    NodeDirectory nodes = ctx.ports().nodes();
+    Goal held = nodes.node(a).map(NodeView::goal).orElse(null);
+    // the lease as granted, read before the FENCED goal ends it; kept in the journal for a resumed failover
+    Optional<Instant> lease = nodes.node(a).flatMap(NodeView::leaseExpiresAt);
+    Goal fenced = held != null && held.getState() == NodeState.FENCED ? held
+        : nodes.assign(a, Goal.newBuilder().setState(NodeState.FENCED).build());
+    Map<String, String> ev = new LinkedHashMap<>();
+    lease.ifPresent(e -> ev.put("a_lease_expires_at", e.toString()));
+    ev.put("fence_generation", String.valueOf(fenced.getGeneration()));
+    String hook = ctx.plan().failover().stonithCommand();
+    if (!hook.isEmpty()) {
+      String host = nodes.node(a).map(v -> v.hello() == null ? "" : v.hello().getHost()).orElse("");
+      Command.Result r = Command.of("sh", "-c", hook).env("PGFERRY_NODE", a).env("PGFERRY_HOST", host)
+          .timeout(Duration.ofSeconds(60)).run();
+      ev.put("stonith_exit", String.valueOf(r.exitCode()));
+      if (!r.ok()) {
+        throw new JourneyException("STONITH hook failed (exit " + r.exitCode() + "): " + r.stderr().strip());
+      }
+    }
+    return new StepResult(a + " fenced (goal generation " + fenced.getGeneration() + ")"
+        + (hook.isEmpty() ? "" : "; STONITH hook ran"), ev);
+  }
+
+  static StepResult waitLease(StepContext ctx, String a, String b) throws Exception {
+    NodeDirectory nodes = ctx.ports().nodes();
+    Plan.Failover f = ctx.plan().failover();
+    Instant started = ctx.stepDoneAt(FENCE_A).orElse(ctx.stepStartedAt());
+    while (true) {
+      Optional<NodeView> av = nodes.node(a);
+      Instant now = ctx.clock().instant();
+      boolean ack = av.map(v -> v.connected() && v.status() != null && v.goal() != null
+          && v.status().getState() == NodeState.FENCED && v.status().getGoalGeneration() >= v.goal().getGeneration()
+          && !v.status().getPgRunning()).orElse(false);
+      Optional<Instant> granted = av.flatMap(NodeView::leaseExpiresAt)
+          .or(() -> Optional.ofNullable(ctx.evidenceOf(FENCE_A).get("a_lease_expires_at")).map(Instant::parse));
+      SplitBrainRule.Decision d = SplitBrainRule.decide(granted, started, f.maxLease(), f.leaseMargin(), ack, now);
+      if (d.mayPromote()) {
+        Map<String, String> ev = new LinkedHashMap<>();
+        ev.put("promote_not_before", d.notBefore().toString());
+        ev.put("decided_at", now.toString());
+        ev.put("fenced_acknowledged", String.valueOf(ack));
+        granted.ifPresent(e -> ev.put("a_lease_expired_at", e.toString()));
+        // the slot verdict must be read while B is still a standby (its keeper stops at the promotion)
+        nodes.node(b).map(NodeView::status).ifPresent(s -> {
+          ev.put("b_replay_lsn", s.getReplayLsn());
+          ev.put("b_slot_synced", String.valueOf(s.getSlotsList().stream()
+              .anyMatch(sl -> sl.getName().equals(f.slot()) && sl.getSynced())));
+        });
+        return new StepResult("may promote " + b + ": " + d.reason(), ev);
+      }
+      ctx.progress(d.reason());
+      ctx.pause(POLL);
+    }
+  }
+
+  static StepResult disableSubscription(StepContext ctx) throws Exception {
+    Plan.Failover f = ctx.plan().failover();
+    try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target")) {
+      if (!subscriptionExists(t, f.subscription())) {
+        return new StepResult("no subscription " + f.subscription() + " on the target yet: nothing to move",
+            Map.of("subscription", "absent"));
+      }
+      boolean acted = SubscriptionRepoint.disable(t, f.subscription());
+      return new StepResult("subscription " + f.subscription() + (acted ? " disabled" : " was already disabled"),
+          Map.of("subscription", "disabled"));
+    }
+  }
+
+  static StepResult promoteB(StepContext ctx, String b) throws Exception {
+    NodeDirectory nodes = ctx.ports().nodes();
+    Goal held = nodes.node(b).map(NodeView::goal).orElse(null);
+    if (held == null || held.getState() != NodeState.PRIMARY) {
+      nodes.assign(b, Goal.newBuilder().setState(NodeState.PRIMARY).build());
+    }
+    Instant deadline = ctx.stepStartedAt().plus(PROMOTE_TIMEOUT);
+    while (true) {
+      Verdict v = Decisions.promoted(nodes.node(b), b);
+      if (v instanceof Verdict.Ready r) {
+        return new StepResult(r.summary(), r.evidence());
+      }
+      if (v instanceof Verdict.Failed fl) {
+        throw new JourneyException(fl.reason());
+      }
+      if (ctx.clock().instant().isAfter(deadline)) {
+        throw new JourneyException(b + " not promoted within " + PROMOTE_TIMEOUT.toSeconds() + " s: "
+            + ((Verdict.Waiting) v).progress());
+      }
+      ctx.progress(((Verdict.Waiting) v).progress());
+      ctx.pause(POLL);
+    }
+  }
+
+  static StepResult repointApp(StepContext ctx, String b) throws Exception {
+    AppSwitcher s = ctx.ports().switcher();
+    NodeView view = ctx.ports().nodes().node(b).orElseThrow(() -> new JourneyException("unknown node " + b));
+    DatabaseEndpoint target = new DatabaseEndpoint(view.hello().getHost(), view.hello().getPgPort(),
+        ctx.plan().app().dbname(), ctx.plan().app().user(), ctx.plan().app().password());
+    DatabaseEndpoint before = s.current();
+    if (!sameDatabase(before, target)) {
+      s.blockWrites();
+      s.repoint(target);
+    }
+    s.unblock();
+    DatabaseEndpoint after = s.current();
+    if (!sameDatabase(after, target)) {
+      throw new JourneyException("repointed the app to " + target.redactedUrl() + " but " + s.name() + " reads back "
+          + after.redactedUrl());
+    }
+    return new StepResult("app points to " + target.redactedUrl() + " (was " + before.redactedUrl() + ")",
+        Map.of("endpoint", target.redactedUrl(), "previous", before.redactedUrl()));
+  }
+
+  static StepResult repointSubscription(StepContext ctx, String b) throws Exception {
+    Plan.Failover f = ctx.plan().failover();
+    if ("absent".equals(ctx.evidenceOf(DISABLE_SUBSCRIPTION).get("subscription"))) {
+      return new StepResult("no subscription to move (LOGICAL_SETUP will create it on the new primary)", Map.of());
+    }
+    NodeView view = ctx.ports().nodes().node(b).orElseThrow(() -> new JourneyException("unknown node " + b));
+    boolean proven = Boolean.parseBoolean(ctx.evidenceOf(WAIT_LEASE).getOrDefault("b_slot_synced", "false"));
+    String dbname = ctx.plan().app().dbname();
+    Map<String, String> ev0 = new LinkedHashMap<>();
+    try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target");
+         Connection bc = AdminConnections.open(ctx.plan(), view, dbname)) {
+      String conninfo = publisherConninfo(t, f.subscription(), view);
+      if (clearSynchronizedStandbySlots(bc)) {
+        ev0.put("cleared_synchronized_standby_slots", "true");
+      }
+      PositionCheck.Result check = PositionCheck.check(t, f.subscription(), bc, f.slot(), proven);
+      Map<String, String> ev = new LinkedHashMap<>(ev0);
+      ev.put("safe", String.valueOf(check.safe()));
+      ev.put("reason", check.reason());
+      ev.put("target_remote_lsn", check.remoteLsn().toString());
+      ev.put("promotion_lsn", check.promotionLsn().toString());
+      ev.put("slot_confirmed_flush_lsn", check.slotConfirmedFlushLsn().toString());
+      if (!check.safe()) {
+        ev.put("tables_at_risk", String.join(",", check.tablesAtRisk()));
+        ev.put("resynced", String.join(",", TableResync.resync(t, f.subscription(), bc, f.slot(), conninfo,
+            check.tablesAtRisk(), check.slotConfirmedFlushLsn().isValid())));
+        LOG.warning("failover: slot position not proven safe (" + check.reason() + "): re-synced only "
+            + check.tablesAtRisk());
+        return new StepResult("subscription moved to " + b + "; position not proven safe (" + check.reason()
+            + "): re-synced only " + check.tablesAtRisk(), ev);
+      }
+      SubscriptionRepoint.repoint(t, f.subscription(), conninfo);
+      return new StepResult("subscription " + f.subscription() + " continues from " + b + " without a re-copy ("
+          + check.reason() + ")", ev);
+    }
+  }
+
+  /**
+   * PG 17: B inherited A's synchronized_standby_slots (a base backup copies the configuration); on the new primary
+   * those physical slots do not exist and its logical walsenders would wait for them forever. Cleared with
+   * ALTER SYSTEM (overrides the managed file) + reload. Returns true when it acted.
+   */
+  static boolean clearSynchronizedStandbySlots(Connection b) throws SQLException {
+    try (var st = b.createStatement()) {
+      try (var rs = st.executeQuery("select current_setting('server_version_num')::int >= 170000"
+          + " and current_setting('synchronized_standby_slots', true) <> ''")) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          return false;
+        }
+      }
+      st.execute("ALTER SYSTEM SET synchronized_standby_slots = ''");
+      st.execute("select pg_reload_conf()");
+      return true;
+    }
+  }
+
+  /** T's conninfo with host and port replaced by B's (user, password, dbname kept as the operator wrote them). */
+  static String publisherConninfo(Connection t, String subscription, NodeView b) throws SQLException {
+    String old = SubscriptionRepoint.conninfo(t, subscription);
+    String rest = old.replaceAll("(^|\\s)(host|hostaddr|port)=\\S+", " ").trim().replaceAll("\\s+", " ");
+    return ("host=" + b.hello().getHost() + " port=" + b.hello().getPgPort() + " " + rest).trim();
+  }
+
+  static boolean subscriptionExists(Connection t, String subscription) throws SQLException {
+    try (var ps = t.prepareStatement("select 1 from pg_subscription where subname = ?")) {
+      ps.setString(1, subscription);
+      try (var rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static boolean sameDatabase(DatabaseEndpoint a, DatabaseEndpoint b) {
+    return a != null && a.host().equals(b.host()) && a.port() == b.port() && a.dbname().equals(b.dbname());
+  }
+
+  static boolean slotSynced(List<Slot> slots, String name) {
+    return slots.stream().anyMatch(s -> s.getName().equals(name) && s.getSynced());
+  }
+
+  static Lsn lsn(String s) {
+    return s == null || s.isEmpty() ? Lsn.INVALID : Lsn.parse(s);
+  }
+}
