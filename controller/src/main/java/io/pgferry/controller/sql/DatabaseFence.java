@@ -134,6 +134,10 @@ public final class DatabaseFence {
   public Report lift() throws FenceException {
     long start = System.nanoTime();
     try (Connection c = openReadWrite()) {
+      // pgferry's own catalog change must not wait for a synchronous standby that is still switching timelines
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("SET synchronous_commit = local");
+      }
       String db = currentDatabase(c);
       List<String> ran = new ArrayList<>();
       List<String> already = new ArrayList<>();
