@@ -1,8 +1,7 @@
 package io.pgferry.agent.archive.format;
 
 import io.pgferry.agent.archive.codec.Codec;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.pgferry.agent.archive.codec.Codecs;
 import java.util.Optional;
 
 /** The one place the archive engine chooses codecs: by file extension to read, lzo (WAL-E) to write. */
@@ -15,14 +14,14 @@ public final class ArchiveCodecs {
     int dot = file.lastIndexOf('.');
     String ext = dot < 0 ? "" : file.substring(dot);
     if (ext.equals(".tar") || ext.isEmpty() || !ext.matches("\\.[a-z0-9]+")) {
-      return Optional.of(IDENTITY);
+      return Optional.of(Codecs.NONE);
     }
     return Registry.forExtension(ext);
   }
 
   /** The codec for an extension with its dot ("" = stored as is). */
   public static Optional<Codec> forExtension(String ext) {
-    return ext.isEmpty() ? Optional.of(IDENTITY) : Registry.forExtension(ext);
+    return ext.isEmpty() ? Optional.of(Codecs.NONE) : Registry.forExtension(ext);
   }
 
   /** WAL-E writes lzop. */
@@ -30,38 +29,11 @@ public final class ArchiveCodecs {
     return Registry.forExtension(".lzo").orElseThrow(() -> new IllegalStateException("no lzo codec"));
   }
 
-  static final Codec IDENTITY = new Codec() {
-    @Override
-    public String name() {
-      return "none";
-    }
-
-    @Override
-    public String extension() {
-      return "";
-    }
-
-    @Override
-    public InputStream decompress(InputStream compressed) {
-      return compressed;
-    }
-
-    @Override
-    public boolean canCompress() {
-      return true;
-    }
-
-    @Override
-    public OutputStream compress(OutputStream sink) {
-      return sink;
-    }
-  };
-
   /** Bridge to the codec package's registry. */
   static final class Registry {
     static Optional<Codec> forExtension(String ext) {
       try {
-        return Optional.of(io.pgferry.agent.archive.codec.Codecs.forExtension(ext));
+        return Optional.of(Codecs.forExtension(ext));
       } catch (io.pgferry.common.UsageException unknown) {
         return Optional.empty();
       }
