@@ -1,7 +1,6 @@
 package io.pgferry.controller.journey.steps;
 
 import io.pgferry.controller.journey.JourneyException;
-import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.link.NodeDirectory;
@@ -10,36 +9,18 @@ import java.util.List;
 import java.util.Map;
 
 /** Gives a node its goal through the directory (which persists it and sends it). Assigning it again is a no-op. */
-final class AssignGoalStep implements Step {
+final class AssignGoalStep extends IdempotentStep {
   interface GoalSource {
     Goal goal(StepContext ctx) throws JourneyException;
   }
 
-  private final String id;
   private final String nodeId;
   private final GoalSource goal;
-  private final List<String> description;
 
   AssignGoalStep(String id, String nodeId, GoalSource goal, List<String> description) {
-    this.id = id;
+    super(id, description);
     this.nodeId = nodeId;
     this.goal = goal;
-    this.description = List.copyOf(description);
-  }
-
-  @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
-  public boolean idempotent() {
-    return true;
-  }
-
-  @Override
-  public List<String> describe() {
-    return description;
   }
 
   @Override

@@ -1,7 +1,6 @@
 package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Lsn;
-import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.journey.WriteFence;
@@ -9,30 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Fences the source database (or lifts the fence, on undo). Without a source URL there is nothing to fence. */
-final class FenceStep implements Step {
-  private final String id;
+final class FenceStep extends IdempotentStep {
   private final boolean lift;
-  private final List<String> description;
 
   FenceStep(String id, boolean lift, List<String> description) {
-    this.id = id;
+    super(id, description);
     this.lift = lift;
-    this.description = List.copyOf(description);
-  }
-
-  @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
-  public boolean idempotent() {
-    return true;
-  }
-
-  @Override
-  public List<String> describe() {
-    return description;
   }
 
   @Override

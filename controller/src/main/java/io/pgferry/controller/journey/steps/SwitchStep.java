@@ -1,7 +1,6 @@
 package io.pgferry.controller.journey.steps;
 
 import io.pgferry.controller.journey.JourneyException;
-import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
@@ -12,34 +11,16 @@ import java.util.List;
 import java.util.Map;
 
 /** One action of the app switch (block, repoint to a node, unblock). AppSwitcher's actions are idempotent. */
-final class SwitchStep implements Step {
+final class SwitchStep extends IdempotentStep {
   enum Action { BLOCK, REPOINT, UNBLOCK }
 
-  private final String id;
   private final Action action;
   private final String nodeId;
-  private final List<String> description;
 
   SwitchStep(String id, Action action, String nodeId, List<String> description) {
-    this.id = id;
+    super(id, description);
     this.action = action;
     this.nodeId = nodeId;
-    this.description = List.copyOf(description);
-  }
-
-  @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
-  public boolean idempotent() {
-    return true;
-  }
-
-  @Override
-  public List<String> describe() {
-    return description;
   }
 
   @Override
