@@ -24,6 +24,23 @@ public final class Launchers {
     return readableCopy(repo().resolve("agent/target/pgferry-agent.jar"));
   }
 
+  /** bin/pgferry-agent copied beside the readable jar copy (PostgreSQL runs it as restore_command). */
+  public static synchronized Path agentLauncher() {
+    Path copy = agentJar().resolveSibling("pgferry-agent");
+    try {
+      if (!Files.exists(copy)) {
+        Path tmp = Files.createTempFile(copy.getParent(), "launcher", ".tmp");
+        Files.copy(repo().resolve("bin/pgferry-agent"), tmp, StandardCopyOption.REPLACE_EXISTING);
+        tmp.toFile().setReadable(true, false);
+        tmp.toFile().setExecutable(true, false);
+        Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE);
+      }
+      return copy;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public static synchronized Path controllerJar() {
     return readableCopy(repo().resolve("controller/target/pgferry.jar"));
   }

@@ -237,7 +237,7 @@ class ArchiveReplicaAgentIT {
   @Test
   @Order(3)
   void nodeAgentTakesAnEmptyHostToArchiveReplica() throws Exception {
-    Path launcherBin = Launchers.repo().resolve("bin/pgferry-agent");
+    Path launcherBin = Launchers.agentLauncher();
     System.setProperty("pgferry.agent.bin", "PGFERRY_AGENT_JAR=" + Launchers.agentJar() + " " + launcherBin);
     AgentConfig cfg = new AgentConfig("replica", new AgentConfig.Controller("127.0.0.1:7400", true), null,
         new AgentConfig.Postgres(PG15.binDir(), ws.root().resolve("agent-replica"), FreePorts.next(), "127.0.0.1", "127.0.0.1",

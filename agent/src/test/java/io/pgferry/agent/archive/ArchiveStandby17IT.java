@@ -41,7 +41,7 @@ class ArchiveStandby17IT {
   @Test
   void standbyBuiltFromTheArchiveStreamsFromItsPrimary() throws Exception {
     PgBinaries pg17 = PgBinaries.forMajor(17);
-    Path launcherBin = Launchers.repo().resolve("bin/pgferry-agent");
+    Path launcherBin = Launchers.agentLauncher();
     System.setProperty("pgferry.agent.bin", "PGFERRY_AGENT_JAR=" + Launchers.agentJar() + " " + launcherBin);
     try (Workspace ws = Workspace.create("archive-standby17")) {
       Path archiveDir = ws.dir("archive");
