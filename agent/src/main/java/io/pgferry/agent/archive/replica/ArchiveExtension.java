@@ -7,6 +7,7 @@ import io.pgferry.agent.archive.format.BackupCatalog;
 import io.pgferry.agent.archive.format.WalNames;
 import io.pgferry.agent.archive.storage.ObjectStore;
 import io.pgferry.agent.archive.wal.ArchiveHead;
+import io.pgferry.agent.archive.wal.SegmentGate;
 import io.pgferry.agent.archive.wal.WalFetchEndpoint;
 import io.pgferry.agent.archive.wal.WalPrefetcher;
 import io.pgferry.agent.cluster.BaseBackupProvider;
@@ -57,6 +58,7 @@ public final class ArchiveExtension implements AutoCloseable {
   private volatile WalPrefetcher prefetcher;
   private volatile String prefetchUrl;
   private volatile ArchiveHead.Lag lag;
+  private volatile SegmentGate gate = SegmentGate.OPEN;
   private Counter fetchedBytes;
 
   public ArchiveExtension(AgentConfig config) {
@@ -116,6 +118,11 @@ public final class ArchiveExtension implements AutoCloseable {
   public void attach(NodeAgent agent) {
     agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
     agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
+    gate = new UpstreamWalGate(agent.converger()::goal, UpstreamWalGate.identifySystem(config.postgres().passwordFile()));
+    WalPrefetcher p = prefetcher;
+    if (p != null) {
+      p.gate(gate);
+    }
   }
 
   /**
@@ -183,6 +190,7 @@ public final class ArchiveExtension implements AutoCloseable {
     int window = config.archive().prefetch() == null ? 8 : config.archive().prefetch();
     prefetcher = new WalPrefetcher(store(url), config.stateDir().resolve("prefetch"), window, config.postgres().osUser(),
         config.postgres().dataDir());
+    prefetcher.gate(gate);
     prefetchUrl = url;
   }
 

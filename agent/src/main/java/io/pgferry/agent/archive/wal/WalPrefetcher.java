@@ -37,6 +37,7 @@ public final class WalPrefetcher implements AutoCloseable {
   private volatile String lastRestored;
   private volatile long lastRestoredAtMillis;
   private volatile long segmentSize = WalNames.DEFAULT_SEGMENT_SIZE;
+  private volatile SegmentGate gate = SegmentGate.OPEN;
 
   /** {@code allowedDir}: destinations must lie under it (the data dir), so the endpoint cannot write elsewhere. */
   public WalPrefetcher(ObjectStore store, Path spool, int window, String osUser, Path allowedDir) throws IOException {
@@ -70,8 +71,19 @@ public final class WalPrefetcher implements AutoCloseable {
     return lastRestoredAtMillis;
   }
 
+  /** Consulted before each segment is handed over (a cascading standby must not overtake its upstream). */
+  public void gate(SegmentGate gate) {
+    this.gate = gate == null ? SegmentGate.OPEN : gate;
+  }
+
   public WalFetch.Outcome deliver(String name, Path dest) throws IOException {
-    if (!WalNames.isSegment(name)) {
+    if (WalNames.isSegment(name)) {
+      Optional<String> held = gate.holdBack(name, segmentSize);
+      if (held.isPresent()) {
+        LOG.fine("wal-fetch " + name + " held back: " + held.get());
+        return WalFetch.Outcome.NOT_FOUND;
+      }
+    } else {
       WalFetch.Outcome o = new WalFetch(store).fetch(name, dest); // history files: small, never prefetched
       if (o == WalFetch.Outcome.FETCHED) {
         chown(dest);
