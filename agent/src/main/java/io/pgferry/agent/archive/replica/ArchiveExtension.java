@@ -118,7 +118,8 @@ public final class ArchiveExtension implements AutoCloseable {
   public void attach(NodeAgent agent) {
     agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
     agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
-    gate = new UpstreamWalGate(agent.converger()::goal, UpstreamWalGate.identifySystem(config.postgres().passwordFile()));
+    gate = new UpstreamWalGate(agent.converger()::goal, UpstreamWalGate.identifySystem(config.postgres().passwordFile(),
+        config.postgres().replicationUser()));
     WalPrefetcher p = prefetcher;
     if (p != null) {
       p.gate(gate);

@@ -2,19 +2,14 @@ package io.pgferry.agent.archive.replica;
 
 import io.pgferry.agent.archive.format.WalNames;
 import io.pgferry.agent.archive.wal.SegmentGate;
-import io.pgferry.agent.cluster.PgPass;
+import io.pgferry.agent.cluster.UpstreamProbe;
 import io.pgferry.common.Lsn;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Upstream;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.function.Supplier;
 
 /**
@@ -47,25 +42,11 @@ final class UpstreamWalGate implements SegmentGate {
   }
 
   /** Asks over a physical replication connection, the one access a standby's replication role is sure to have. */
-  static Position identifySystem(Path defaultPassfile) {
+  static Position identifySystem(Path defaultPassfile, String defaultUser) {
     return u -> {
-      String user = u.getUser().isEmpty() ? "postgres" : u.getUser();
+      Upstream asked = u.getUser().isEmpty() ? u.toBuilder().setUser(defaultUser).build() : u;
       Path passfile = u.getPasswordFile().isEmpty() ? defaultPassfile : Path.of(u.getPasswordFile());
-      Properties p = new Properties();
-      p.setProperty("user", user);
-      PgPass.lookup(passfile, u.getHost(), u.getPort(), "replication", user).ifPresent(pw -> p.setProperty("password", pw));
-      p.setProperty("replication", "true");
-      p.setProperty("assumeMinServerVersion", "9.4");
-      p.setProperty("preferQueryMode", "simple");
-      p.setProperty("connectTimeout", "2");
-      p.setProperty("socketTimeout", "5");
-      p.setProperty("ApplicationName", "pgferry-wal-gate");
-      String host = u.getHost().contains(":") ? "[" + u.getHost() + "]" : u.getHost();
-      try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + u.getPort() + "/postgres", p);
-           Statement st = c.createStatement(); ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
-        rs.next();
-        return Lsn.parse(rs.getString("xlogpos"));
-      }
+      return Lsn.parse(UpstreamProbe.identify(asked, passfile).xlogpos());
     };
   }
 
