@@ -61,9 +61,9 @@ public final class FailoverSteps {
         + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped"), ctx -> waitLease(ctx, a, b)));
     steps.put(DISABLE_SUBSCRIPTION, step(DISABLE_SUBSCRIPTION, List.of("target: ALTER SUBSCRIPTION " + f.subscription()
         + " DISABLE  (unless disabled, or no such subscription yet)"), FailoverSteps::disableSubscription));
-    steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY (no synchronous standby left: durability"
+    steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY with " + a + "'s pg_hba rules (no synchronous standby left: durability"
         + " is async until a standby is added back)", "wait until " + b + " reports PRIMARY, not in recovery"),
-        ctx -> promoteB(ctx, b)));
+        ctx -> promoteB(ctx, a, b)));
     steps.put(REPOINT_APP, step(REPOINT_APP, List.of("switch: block writes -> repoint the app to " + b
         + " -> unblock"), ctx -> repointApp(ctx, b)));
     steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, List.of("target: compare the subscription's origin"
@@ -78,7 +78,7 @@ public final class FailoverSteps {
     StepResult run(StepContext ctx) throws Exception;
   }
 
-  private static Step step(String id, List<String> describe, Body body) {
+  static Step step(String id, List<String> describe, Body body) {
     return new Step() {
       @Override
       public String id() {
@@ -109,8 +109,10 @@ public final class FailoverSteps {
     Goal held = nodes.node(a).map(NodeView::goal).orElse(null);
     // the lease as granted, read before the FENCED goal ends it; kept in the journal for a resumed failover
     Optional<Instant> lease = nodes.node(a).flatMap(NodeView::leaseExpiresAt);
+    // the pg_hba rules stay in the goal: B, promoted, takes them over (T's replication role comes in through them)
     Goal fenced = held != null && held.getState() == NodeState.FENCED ? held
-        : nodes.assign(a, Goal.newBuilder().setState(NodeState.FENCED).build());
+        : nodes.assign(a, Goal.newBuilder().setState(NodeState.FENCED)
+            .addAllHbaRules(held == null ? List.of() : held.getHbaRulesList()).build());
     Map<String, String> ev = new LinkedHashMap<>();
     lease.ifPresent(e -> ev.put("a_lease_expires_at", e.toString()));
     ev.put("fence_generation", String.valueOf(fenced.getGeneration()));
@@ -173,11 +175,12 @@ public final class FailoverSteps {
     }
   }
 
-  static StepResult promoteB(StepContext ctx, String b) throws Exception {
+  static StepResult promoteB(StepContext ctx, String a, String b) throws Exception {
     NodeDirectory nodes = ctx.ports().nodes();
     Goal held = nodes.node(b).map(NodeView::goal).orElse(null);
     if (held == null || held.getState() != NodeState.PRIMARY) {
-      nodes.assign(b, Goal.newBuilder().setState(NodeState.PRIMARY).build());
+      List<io.pgferry.proto.HbaRule> rules = nodes.node(a).map(NodeView::goal).map(Goal::getHbaRulesList).orElse(List.of());
+      nodes.assign(b, Goal.newBuilder().setState(NodeState.PRIMARY).addAllHbaRules(rules).build());
     }
     Instant deadline = ctx.stepStartedAt().plus(PROMOTE_TIMEOUT);
     while (true) {

@@ -39,6 +39,7 @@ public final class JourneyTable {
   public static final String LS_PUBLICATION = "logical_setup.publication";
   public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
   public static final String LS_FINGERPRINT = "logical_setup.schema_fingerprint";
+  public static final String LS_STANDBY_SLOT = "logical_setup.standby_slot";
   public static final String SYNC_WAIT = "logical_sync.wait_ready";
   public static final String C2_READY = "cutover_2.check_ready";
   public static final String C2_BLOCK_APP = "cutover_2.block_app";
@@ -72,8 +73,9 @@ public final class JourneyTable {
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
         "writes unblocked, the source fence lifted: the app stays on the source"));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
-        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT),
-        "subscription created on the target", Phase.LOGICAL_SYNC));
+        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
+            LS_STANDBY_SLOT),
+        "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC));
     rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_WAIT),
         "all tables ready, lag under threshold, no schema drift", Phase.CUTOVER_2));
     rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, no schema drift",

@@ -65,6 +65,7 @@ class LogicalCutoverLedgerTest {
             thresholds: {poll_interval: 50ms}
             replica_identity_full: [audit_log]
             logical: {replication_password: 'ledger-test-pw', reverse_replication: true, verify: counts, cutover_2_timeout: 30s}
+            failover: {enabled: false}
             """.formatted(dir.resolve("archive"), t.port(), bouncer.host(), bouncer.port(), bouncer.iniFile());
         PlanLoader.Loaded loaded = PlanLoader.parse("plan.yaml", planText, null);
         InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "127.0.0.1", a.port(), 15).add("b", "127.0.0.1", 1, 15);

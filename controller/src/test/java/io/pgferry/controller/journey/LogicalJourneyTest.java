@@ -49,7 +49,8 @@ class LogicalJourneyTest {
       }
       String planText = TestPlans.TEXT.replace("postgres://app@127.0.0.1:1/appdb", "postgres://postgres@127.0.0.1:" + t.port() + "/appdb")
           + "replica_identity_full: [audit_log]\n"
-          + "logical: {replication_password: 'journey-pw', reverse_replication: true, verify: full, verify_chunk_rows: 500, cutover_2_timeout: 30s}\n";
+          + "logical: {replication_password: 'journey-pw', reverse_replication: true, verify: full, verify_chunk_rows: 500, cutover_2_timeout: 30s}\n"
+          + "failover: {enabled: false}\n"; // no B here: nothing to keep a slot copy on
       PlanLoader.Loaded loaded = TestPlans.load(planText);
       InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "127.0.0.1", a.port(), 15).add("b", "127.0.0.1", 1, 15);
       RecordingSwitcher switcher = new RecordingSwitcher();

@@ -3,6 +3,7 @@ package io.pgferry.controller.journey.steps;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -15,11 +16,26 @@ import java.util.Optional;
 final class LogicalEndpoints {
   private LogicalEndpoints() {}
 
+  /** The node logical replication reads from: A, or B once FAILOVER promoted it. */
+  static String publisherId(StepContext ctx) {
+    Plan plan = ctx.plan();
+    return ctx.stepDoneAt(JourneyTable.FO_PROMOTE_B).isPresent() ? plan.nodes().standby() : plan.nodes().archiveReplica();
+  }
+
+  static int publisherMajor(StepContext ctx) throws JourneyException {
+    return publisher(ctx).hello().getPgMajor();
+  }
+
+  private static NodeView publisher(StepContext ctx) throws JourneyException {
+    String id = publisherId(ctx);
+    return Goals.node(ctx.ports().nodes(), id).filter(Goals::saidHello)
+        .orElseThrow(() -> new JourneyException("node " + id + " has not said where its PostgreSQL listens (no Hello yet)"));
+  }
+
+  /** The publisher (A, or B after a failover) as the plan's admin user, in the app's database. */
   static PgEndpoint a(StepContext ctx) throws JourneyException {
     Plan plan = ctx.plan();
-    String id = plan.nodes().archiveReplica();
-    NodeView v = Goals.node(ctx.ports().nodes(), id).filter(Goals::saidHello)
-        .orElseThrow(() -> new JourneyException("node " + id + " has not said where its PostgreSQL listens (no Hello yet)"));
+    NodeView v = publisher(ctx);
     Plan.Logical l = plan.logical();
     return new PgEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(), l.adminUser(),
         Secrets.resolve(l.adminPassword(), "logical.admin_password"));

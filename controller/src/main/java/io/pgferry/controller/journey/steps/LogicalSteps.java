@@ -120,6 +120,8 @@ final class LogicalSteps {
           Map.of("fingerprint", f.text(), "sha256", f.sha256()));
     }));
 
+    steps.put(io.pgferry.controller.journey.JourneyTable.LS_STANDBY_SLOT, io.pgferry.controller.failover.StandbySlotSetup.step(plan));
+
     List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
     syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
         + "unresolved on T (timeout " + Durations.format(l.syncTimeout()) + "); alert when the slot keeps more than "
@@ -192,8 +194,9 @@ final class LogicalSteps {
   private static Subscription subscription(StepContext ctx) throws JourneyException {
     Plan.Logical l = ctx.plan().logical();
     String pw = LogicalEndpoints.replicationPassword(ctx.plan());
+    boolean failoverSlots = io.pgferry.controller.failover.StandbySlotSetup.failoverSlots(ctx.plan(), LogicalEndpoints.publisherMajor(ctx));
     return new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
-        NAMES.publication(), true, l.failoverSlots());
+        NAMES.publication(), true, failoverSlots);
   }
 
   private static DatabaseFence fence(Plan plan, PgEndpoint a) {

@@ -1,0 +1,120 @@
+package io.pgferry.controller.failover;
+
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyTable;
+import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.StepContext;
+import io.pgferry.controller.journey.StepResult;
+import io.pgferry.controller.journey.steps.Goals;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Durations;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.Upstream;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * LOGICAL_SETUP's last step: make B able to take over the subscription's slot, so a failover during LOGICAL_SYNC or
+ * CUTOVER_2 continues logical replication from B without a re-copy (reference/logical-failover.md). On A a physical
+ * slot for B (it protects B's copy: catalog_xmin via hot_standby_feedback, WAL via restart_lsn); B's goal gains that
+ * slot, the app's dbname in primary_conninfo and the logical slot to keep. PG 11-16: B's agent copies the slot's state
+ * and keeps it advanced; PG 17: the slot is a failover slot (the subscription was created with failover = true), B
+ * syncs it (sync_replication_slots) and A's synchronized_standby_slots keeps T from getting ahead of B. Done when B
+ * reports the slot synced.
+ */
+public final class StandbySlotSetup {
+  public static final String ID = JourneyTable.LS_STANDBY_SLOT;
+  private static final Duration POLL = Duration.ofMillis(250);
+
+  private StandbySlotSetup() {}
+
+  /** B's physical slot on A (named like B's application_name). */
+  public static String physicalSlot(Plan plan) {
+    return Goals.applicationName(plan.nodes().standby());
+  }
+
+  /** Failover slots (PG 17) when the plan asks for them or A runs 17+; a copied slot below. */
+  public static boolean failoverSlots(Plan plan, int aMajor) {
+    return plan.logical().failoverSlots() || aMajor >= 17;
+  }
+
+  public static Step step(Plan plan) {
+    String a = plan.nodes().archiveReplica();
+    String b = plan.nodes().standby();
+    String physical = physicalSlot(plan);
+    String slot = plan.failover().slot();
+    if (!plan.failover().enabled()) {
+      return FailoverSteps.step(ID, List.of("nothing: failover.enabled is false (B keeps no copy of the slot)"),
+          ctx -> StepResult.of("failover disabled: B keeps no copy of " + slot));
+    }
+    return FailoverSteps.step(ID, List.of(
+        "on " + a + ": SELECT pg_create_physical_replication_slot('" + physical + "', true)  (unless it exists)",
+        "PG 17: goal of " + a + " += synchronized_standby_slots = " + physical,
+        "goal of " + b + " := STREAMING_STANDBY{upstream " + a + ", slot_name " + physical + ", dbname "
+            + plan.app().dbname() + ", logical_slots [" + slot + "]}  (its agent keeps a copy of the slot; PG 17: syncs"
+            + " the failover slot)",
+        "wait until " + b + " reports " + slot + " synced (timeout "
+            + Durations.format(plan.thresholds().timeouts().standby()) + ")"), ctx -> run(ctx, a, b, physical, slot));
+  }
+
+  static StepResult run(StepContext ctx, String a, String b, String physical, String slot) throws Exception {
+    Plan plan = ctx.plan();
+    NodeDirectory nodes = ctx.ports().nodes();
+    NodeView av = said(nodes, a);
+    NodeView bv = said(nodes, b);
+    try (Connection c = AdminConnections.open(plan, av, "postgres")) {
+      createPhysicalSlot(c, physical);
+    }
+    int major = av.hello().getPgMajor();
+    if (failoverSlots(plan, major)) {
+      Goal held = av.goal();
+      if (held != null && !physical.equals(held.getSettingsMap().get("synchronized_standby_slots"))) {
+        nodes.assign(a, held.toBuilder().putSettings("synchronized_standby_slots", physical).build());
+      }
+    }
+    Goal standby = Goals.streamingStandby(plan, av);
+    Upstream up = standby.getUpstream().toBuilder().setSlotName(physical).setDbname(plan.app().dbname()).build();
+    Goal wanted = standby.toBuilder().setUpstream(up).addLogicalSlots(slot).build();
+    if (!Goals.same(bv.goal(), wanted)) {
+      nodes.assign(b, wanted);
+    }
+    Instant deadline = ctx.stepStartedAt().plus(plan.thresholds().timeouts().standby());
+    while (true) {
+      Optional<NodeView> now = nodes.node(b);
+      if (now.map(v -> v.status() != null && FailoverSteps.slotSynced(v.status().getSlotsList(), slot)).orElse(false)) {
+        return new StepResult(b + " holds " + (failoverSlots(plan, major) ? "a synced failover slot " : "a copy of ") + slot
+            + ", protected by " + a + "'s physical slot " + physical, Map.of("physical_slot", physical, "slot", slot,
+            "failover_slots", String.valueOf(failoverSlots(plan, major))));
+      }
+      if (ctx.clock().instant().isAfter(deadline)) {
+        throw new JourneyException(b + " did not report " + slot + " synced in time; its agent's last error: "
+            + now.map(v -> v.status() == null ? "(no status)" : v.status().getLastError()).orElse("(not connected)"));
+      }
+      ctx.progress(b + ": waiting for its copy of " + slot + " ("
+          + now.map(v -> v.status() == null ? "no status" : v.status().getSlotsList().toString().replace('\n', ' ')).orElse("?") + ")");
+      ctx.pause(POLL);
+    }
+  }
+
+  private static NodeView said(NodeDirectory nodes, String id) throws JourneyException {
+    return nodes.node(id).filter(v -> v.hello() != null && !v.hello().getHost().isEmpty())
+        .orElseThrow(() -> new JourneyException("node " + id + " has not said where its PostgreSQL listens (no Hello yet)"));
+  }
+
+  static void createPhysicalSlot(Connection c, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("select pg_create_physical_replication_slot(?, true) where not exists"
+        + " (select 1 from pg_replication_slots where slot_name = ?)")) {
+      ps.setString(1, name);
+      ps.setString(2, name);
+      ps.execute();
+    }
+  }
+}
