@@ -222,15 +222,22 @@ final class LogicalSteps {
   private static StepResult waitSynced(StepContext ctx) throws Exception {
     SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
     Duration timeout = ctx.plan().logical().syncTimeout();
+    String last = "no reading yet";
     while (true) {
-      Sync s = sync(ctx, progress);
-      ctx.progress(s.line());
-      if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
-        return new StepResult(s.line(), Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
-            "tables", String.valueOf(s.snapshot().tables().size())));
+      try {
+        Sync s = sync(ctx, progress);
+        last = s.line();
+        ctx.progress(last);
+        if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
+          return new StepResult(last, Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
+              "tables", String.valueOf(s.snapshot().tables().size())));
+        }
+      } catch (java.sql.SQLException e) {
+        // the publisher may be down for good: the failover monitor decides that, this wait only keeps asking
+        ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
       }
       if (ctx.clock().instant().isAfter(ctx.stepStartedAt().plus(timeout))) {
-        throw new JourneyException("logical sync not done after " + Durations.format(timeout) + ": " + s.line());
+        throw new JourneyException("logical sync not done after " + Durations.format(timeout) + ": " + last);
       }
       ctx.pause();
     }
