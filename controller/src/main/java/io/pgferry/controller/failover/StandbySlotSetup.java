@@ -67,6 +67,10 @@ public final class StandbySlotSetup {
 
   static StepResult run(StepContext ctx, String a, String b, String physical, String slot) throws Exception {
     Plan plan = ctx.plan();
+    if (ctx.stepDoneAt(JourneyTable.FO_PROMOTE_B).isPresent()) {
+      return new StepResult(b + " is the primary since the failover: no standby keeps a copy of " + slot
+          + " until one is added (`pgferry add-standby`)", Map.of("slot", slot, "standby", "none"));
+    }
     NodeDirectory nodes = ctx.ports().nodes();
     NodeView av = said(nodes, a);
     NodeView bv = said(nodes, b);

@@ -76,6 +76,23 @@ public final class JourneyEngine {
     if (at.isEmpty() || !JourneyTable.failoverReachableFrom(at.get()) || st.phaseStartedAt(Phase.FAILOVER).isPresent()) {
       return false;
     }
+    if (at.get() == Phase.CUTOVER_2 && st.phaseStartedAt(Phase.CUTOVER_2).isPresent()) {
+      // steps done on A (block, fence, verify, sequences) mean nothing on B: cutover 2 starts over once B serves
+      PhaseRule c2 = JourneyTable.rule(Phase.CUTOVER_2);
+      Optional<String> passed = c2.pointOfNoReturn().filter(id -> st.step(id).starts() > 0);
+      if (passed.isPresent()) {
+        record(Event.DECISION, Phase.CUTOVER_2, null, "no failover: CUTOVER_2 passed its point of no return ("
+            + passed.get() + "); the app's way is to the target", Map.of());
+        return false;
+      }
+      record(Event.PHASE_RESET, Phase.CUTOVER_2, null, "failover during CUTOVER_2: it runs again from its start on the"
+          + " new primary", Map.of());
+    }
+    if (st.phaseDone(Phase.LOGICAL_SYNC)) {
+      // T must catch up from B before cutover 2 may begin
+      record(Event.PHASE_RESET, Phase.LOGICAL_SYNC, null, "failover: T's sync is waited for again, now from the new"
+          + " primary", Map.of());
+    }
     record(Event.PHASE_STARTED, Phase.FAILOVER, null, reason, evidence);
     return true;
   }
@@ -89,7 +106,7 @@ public final class JourneyEngine {
   static Optional<Phase> effectivePhase(JournalState st) {
     Optional<Phase> p = st.phase();
     while (p.isPresent() && st.phaseDone(p.get()) && p.get() != Phase.DONE) {
-      Phase next = JourneyTable.rule(p.get()).next();
+      Phase next = JourneyTable.next(p.get(), st);
       p = Optional.of(next);
     }
     return p;
@@ -128,7 +145,7 @@ public final class JourneyEngine {
           record(Event.JOURNEY_FINISHED, phase, null, "the journey is finished", Map.of());
           return set(State.FINISHED, phase, null, "the journey is finished");
         }
-        phase = rule.next();
+        phase = JourneyTable.next(phase, journal.state());
         continue;
       }
       if ((rule.steps().isEmpty() || !steps.keySet().containsAll(rule.steps())) && phase != Phase.DONE) {
@@ -153,7 +170,7 @@ public final class JourneyEngine {
       if (phase == Phase.DONE) {
         continue;
       }
-      phase = rule.next();
+      phase = JourneyTable.next(phase, journal.state());
     }
   }
 

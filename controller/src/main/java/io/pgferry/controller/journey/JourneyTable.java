@@ -110,6 +110,17 @@ public final class JourneyTable {
     return phase == Phase.LOGICAL_SETUP || phase == Phase.LOGICAL_SYNC || phase == Phase.CUTOVER_2;
   }
 
+  /**
+   * The phase after {@code done}. FAILOVER returns to where logical replication stood: LOGICAL_SETUP when that was
+   * not finished (its remaining steps run against the new primary), else LOGICAL_SYNC.
+   */
+  public static Phase next(Phase done, JournalState st) {
+    if (done == Phase.FAILOVER && !st.phaseDone(Phase.LOGICAL_SETUP)) {
+      return Phase.LOGICAL_SETUP;
+    }
+    return rule(done).next();
+  }
+
   /** The phase a step belongs to (undo steps included). */
   public static Optional<Phase> phaseOf(String stepId) {
     return RULES.values().stream()

@@ -81,8 +81,12 @@ class JourneyEngineTest {
   }
 
   Map<String, Step> steps() {
+    return steps(List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1));
+  }
+
+  Map<String, Step> steps(List<Phase> phases) {
     Map<String, Step> m = new LinkedHashMap<>();
-    for (Phase p : List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
+    for (Phase p : phases) {
       // later phases stay without steps: the journey waits at LOGICAL_SETUP as with a plan that has no logical: block
       PhaseRule r = JourneyTable.rule(p);
       for (String id : r.steps()) {
@@ -291,6 +295,51 @@ class JourneyEngineTest {
     assertEquals(1, runsOf(JourneyTable.C1_B_FOLLOWS));
     assertEquals(0, runsOf(JourneyTable.C1_UNDO_UNBLOCK));
     assertFalse(end.state() == JourneyEngine.State.RUNNING);
+  }
+
+  @Test
+  void aFailoverDuringCutover2WaitsForSyncAgainThenRunsCutover2FromItsStart() throws Exception {
+    seedCutover2Started(JourneyTable.C2_READY, JourneyTable.C2_BLOCK_APP, JourneyTable.C2_FENCE_A);
+    PlanLoader.Loaded loaded = TestPlans.load(TestPlans.TEXT);
+    try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
+      JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(List.of(Phase.values())), journal, null,
+          Clock.systemUTC(), JourneyListener.NONE);
+      assertTrue(e.enterFailover("test: A lost", Map.of()));
+      JourneyEngine.Snapshot end = e.run();
+      assertEquals(JourneyEngine.State.FINISHED, end.state(), end.message());
+    }
+    List<String> expected = new ArrayList<>(JourneyTable.rule(Phase.FAILOVER).steps());
+    expected.addAll(JourneyTable.rule(Phase.LOGICAL_SYNC).steps());
+    expected.addAll(JourneyTable.rule(Phase.CUTOVER_2).steps());
+    assertEquals(expected, order, "FAILOVER, then T's sync from B, then all of cutover 2 on B");
+  }
+
+  @Test
+  void noFailoverOnceCutover2PassedItsPointOfNoReturn() throws Exception {
+    seedCutover2Started(JourneyTable.C2_READY, JourneyTable.C2_BLOCK_APP, JourneyTable.C2_FENCE_A,
+        JourneyTable.C2_WAIT_APPLIED, JourneyTable.C2_VERIFY, JourneyTable.C2_SEQUENCES, JourneyTable.C2_MATVIEWS,
+        JourneyTable.C2_DROP_SUBSCRIPTION);
+    PlanLoader.Loaded loaded = TestPlans.load(TestPlans.TEXT);
+    try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
+      JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(List.of(Phase.values())), journal, null,
+          Clock.systemUTC(), JourneyListener.NONE);
+      assertTrue(!e.enterFailover("test: A lost", Map.of()), "refused");
+      assertTrue(journal.state().phaseStartedAt(Phase.FAILOVER).isEmpty());
+    }
+  }
+
+  private void seedCutover2Started(String... doneSteps) throws Exception {
+    try (Journal j = Journal.open(stateDir, Clock.systemUTC())) {
+      for (Phase p : List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1, Phase.LOGICAL_SETUP,
+          Phase.LOGICAL_SYNC)) {
+        j.append(JournalRecord.Event.PHASE_DONE, p, null, "seeded", Map.of());
+      }
+      j.append(JournalRecord.Event.PHASE_STARTED, Phase.CUTOVER_2, null, "seeded", Map.of());
+      for (String id : doneSteps) {
+        j.append(JournalRecord.Event.STEP_STARTED, Phase.CUTOVER_2, id, null, Map.of());
+        j.append(JournalRecord.Event.STEP_DONE, Phase.CUTOVER_2, id, "seeded", Map.of());
+      }
+    }
   }
 
   @Test
