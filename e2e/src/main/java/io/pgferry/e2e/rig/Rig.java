@@ -181,6 +181,7 @@ public final class Rig implements AutoCloseable {
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
         agentPasswordFile == null ? "" : "  password_file: " + agentPasswordFile,
         archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));
+    Launchers.agentLauncher(); // the agent's restore_command is the launcher beside its jar (curl path, no JVM per segment)
     ManagedProcess agent = new ManagedProcess("agent-" + id,
         javaJar(Launchers.agentJar(), List.of("run", "--config", config.toString())), logs.resolve("agent-" + id + ".log")).start();
     agents.put(id, agent);

@@ -20,7 +20,9 @@ public final class AgentLauncher {
     }
     try {
       Path jar = Path.of(AgentLauncher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      for (Path candidate : new Path[] {jar.resolveSibling("../../bin/pgferry-agent").normalize(), Path.of("/usr/bin/pgferry-agent")}) {
+      // bin/pgferry-agent of a checkout, the launcher copied beside the jar (tests, demo), or the installed one
+      for (Path candidate : new Path[] {jar.resolveSibling("../../bin/pgferry-agent").normalize(), jar.resolveSibling("pgferry-agent"),
+          Path.of("/usr/bin/pgferry-agent")}) {
         if (Files.isExecutable(candidate)) {
           return candidate.toString();
         }

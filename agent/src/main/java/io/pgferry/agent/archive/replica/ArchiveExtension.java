@@ -257,6 +257,9 @@ public final class ArchiveExtension implements AutoCloseable {
     Map<String, String> managed = ctx.managedSettings(goal);
     managed.put("hot_standby", "on");
     managed.put("wal_level", "logical");
+    // after a miss PostgreSQL asks the archive again only this much later (default 5 s): at cutover 1 the source's
+    // last segment must be replayed while writes are blocked, so ask every second (a miss costs one curl + lookup)
+    managed.putIfAbsent("wal_retrieve_retry_interval", "1s");
     boolean changed = ctx.recoveryConfig().apply(major, managed, Optional.of(new RecoveryConfig.Standby("", null, restoreCommand(goal))));
     changed |= ctx.recoveryConfig().applyHba(goal.getHbaRulesList());
     chownConfig(ctx.dataDir());
