@@ -55,7 +55,10 @@ public final class FailoverSteps {
     steps.put(FENCE_A, step(FENCE_A, List.of("goal of " + a + " := FENCED (its agent, if alive, stops PostgreSQL fast"
             + " and keeps it down; a dead agent's lease runs out and it fences itself before expiry)",
         f.stonithCommand().isEmpty() ? "no STONITH hook (failover.stonith_command)" : "sh -c '" + f.stonithCommand()
-            + "' with PGFERRY_NODE=" + a + " PGFERRY_HOST=<host of " + a + ">"), ctx -> fenceA(ctx, a)));
+            + "' with PGFERRY_NODE=" + a + " PGFERRY_HOST=<host of " + a + ">",
+        f.stonithEc2() == null ? "no EC2 STONITH (failover.stonith_ec2)" : "EC2 StopInstances(" + f.stonithEc2().instanceId()
+            + ", force) and wait until stopped (up to " + f.stonithEc2().stopTimeout().toSeconds() + " s); no promotion"
+            + " unless it is"), ctx -> fenceA(ctx, a)));
     steps.put(WAIT_LEASE, step(WAIT_LEASE, List.of("wait until " + a + "'s lease (as the controller granted it) expired + "
         + f.leaseMargin().toMillis() + " ms (unknown lease: " + f.maxLease().toMillis() + " ms from the failover's start),"
         + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped"), ctx -> waitLease(ctx, a, b)));
@@ -126,8 +129,12 @@ public final class FailoverSteps {
         throw new JourneyException("STONITH hook failed (exit " + r.exitCode() + "): " + r.stderr().strip());
       }
     }
+    Plan.Ec2Instance ec2 = ctx.plan().failover().stonithEc2();
+    if (ec2 != null) {
+      ev.put("stonith_ec2", ec2.instanceId() + " " + Ec2Stonith.stop(ec2));
+    }
     return new StepResult(a + " fenced (goal generation " + fenced.getGeneration() + ")"
-        + (hook.isEmpty() ? "" : "; STONITH hook ran"), ev);
+        + (hook.isEmpty() ? "" : "; STONITH hook ran") + (ec2 == null ? "" : "; EC2 instance " + ev.get("stonith_ec2")), ev);
   }
 
   static StepResult waitLease(StepContext ctx, String a, String b) throws Exception {

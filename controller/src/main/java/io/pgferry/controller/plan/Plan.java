@@ -123,13 +123,14 @@ public record Plan(
    * PostgreSQL are both silent for {@code detect_after} and B's WAL receiver is disconnected; B is promoted only
    * {@code lease_margin} after A's lease expired ({@code max_lease}: assumed when the controller does not know the
    * lease, e.g. after its own restart; at least the controller's lease_ms). {@code stonith_command} (sh -c, optional)
-   * runs after A is fenced, with PGFERRY_NODE / PGFERRY_HOST. {@code admin_user}/{@code admin_password}: a superuser
+   * runs after A is fenced, with PGFERRY_NODE / PGFERRY_HOST; {@code stonith_ec2} (optional) then stops A's EC2
+   * instance (force) and waits until it is stopped. {@code admin_user}/{@code admin_password}: a superuser
    * on A and B (synchronous_standby_names, slot positions). {@code subscription}/{@code slot}: on T and the publisher.
    */
   public record Failover(Boolean enabled, Duration detectAfter, Duration leaseMargin, Duration maxLease,
-                         String stonithCommand, String adminUser, @Secret String adminPassword, String subscription,
-                         String slot) {
-    public static final Failover DEFAULT = new Failover(null, null, null, null, null, null, null, null, null);
+                         String stonithCommand, @Key("stonith_ec2") Ec2Instance stonithEc2, String adminUser,
+                         @Secret String adminPassword, String subscription, String slot) {
+    public static final Failover DEFAULT = new Failover(null, null, null, null, null, null, null, null, null, null);
 
     public Failover {
       enabled = enabled == null ? Boolean.TRUE : enabled;
@@ -140,6 +141,18 @@ public record Plan(
       adminUser = adminUser == null ? "postgres" : adminUser;
       subscription = subscription == null ? "pgferry_sub" : subscription;
       slot = slot == null ? subscription : slot;
+    }
+  }
+
+  /**
+   * A's EC2 instance, stopped by the failover before B is promoted. {@code region}: the SDK's default chain when
+   * absent; {@code endpoint}: an override (VPC endpoint); credentials from the SDK's default chain (instance role).
+   */
+  public record Ec2Instance(@Required String instanceId, String region, String endpoint, Duration stopTimeout) {
+    public Ec2Instance {
+      region = region == null ? "" : region;
+      endpoint = endpoint == null ? "" : endpoint;
+      stopTimeout = stopTimeout == null ? Duration.ofMinutes(2) : stopTimeout;
     }
   }
 

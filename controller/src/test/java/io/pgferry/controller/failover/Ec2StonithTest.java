@@ -1,0 +1,52 @@
+package io.pgferry.controller.failover;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.PlanException;
+import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.testkit.FreePorts;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * failover.stonith_ec2 through the real AWS SDK. EC2 cannot be reached from here, so what is proven is the plan and
+ * the failure path that matters for safety: when the instance cannot be stopped, the fence step fails (B is not
+ * promoted) with a message naming the instance and what to do.
+ */
+class Ec2StonithTest {
+  private static final String PLAN = """
+      source: {pg_major: 15}
+      archive: {url: "file:///tmp/archive"}
+      nodes: {archive_replica: a, standby: b}
+      target: {url: "postgres://app@127.0.0.1:1/appdb"}
+      app: {dbname: appdb, user: app}
+      switch: {type: command, command: {block: "true", repoint: "true", unblock: "true"}}
+      """;
+
+  @Test
+  void thePlanNamesTheInstance() {
+    Plan p = PlanLoader.parse("plan.yaml", PLAN + "failover: {stonith_ec2: {instance_id: i-0abc, region: eu-west-1}}\n",
+        null).plan();
+    assertEquals("i-0abc", p.failover().stonithEc2().instanceId());
+    assertEquals("eu-west-1", p.failover().stonithEc2().region());
+    assertEquals(Duration.ofMinutes(2), p.failover().stonithEc2().stopTimeout());
+    PlanException e = assertThrows(PlanException.class,
+        () -> PlanLoader.parse("plan.yaml", PLAN + "failover: {stonith_ec2: {region: eu-west-1}}\n", null));
+    assertTrue(e.getMessage().contains("failover.stonith_ec2: missing key 'instance_id'"), e.getMessage());
+  }
+
+  @Test
+  void anInstanceThatCannotBeStoppedStopsTheFailover() {
+    System.setProperty("aws.accessKeyId", "test-key");
+    System.setProperty("aws.secretAccessKey", "test-secret");
+    Plan.Ec2Instance nowhere = new Plan.Ec2Instance("i-0abc", "us-east-1", "http://127.0.0.1:" + FreePorts.next(),
+        Duration.ofSeconds(5));
+    JourneyException e = assertThrows(JourneyException.class, () -> Ec2Stonith.stop(nowhere));
+    assertTrue(e.getMessage().startsWith("STONITH: could not stop EC2 instance i-0abc at http://127.0.0.1:"), e.getMessage());
+    assertTrue(e.getMessage().contains("B is not promoted"), e.getMessage());
+  }
+}
