@@ -36,9 +36,9 @@ import org.junit.jupiter.api.Test;
  * ledger lost = 0, duplicated = 0.
  *
  * <p>The journey's phases up to LOGICAL_SYNC (archive restore, cutover 1, logical setup) are not run here: the
- * test builds the same end state with goals and SQL, and seeds the controller's journal with those phases done
- * (the steps of LOGICAL_SETUP/LOGICAL_SYNC are not in this build yet). Detection, decisions and FAILOVER run in the
- * controller daemon exactly as in a journey.
+ * test builds the same end state with goals and SQL, and seeds the controller's journal with those phases done (its
+ * plan has no logical: block, so the engine waits at LOGICAL_SYNC). Detection, decisions and FAILOVER run in the
+ * controller daemon exactly as in a journey; FullJourneyIT runs a failover inside the whole journey.
  */
 class FailoverIT {
   private static final Duration T = Duration.ofSeconds(120);
