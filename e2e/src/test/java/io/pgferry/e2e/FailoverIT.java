@@ -223,7 +223,8 @@ class FailoverIT {
                           pause_timeout: 2s}
             thresholds: {poll_interval: 100ms}
             failover: {detect_after: 3s, lease_margin: 1s, max_lease: 4s}
-            """.formatted(major, hbaMethod == null ? "" : ", hba_method: " + hbaMethod, ws.root().resolve("archive"), t.url("appdb"), bouncer.host(), bouncer.port(),
+            """.formatted(major, ws.root().resolve("archive"), hbaMethod == null ? "" : ", hba_method: " + hbaMethod,
+            t.url("appdb"), bouncer.host(), bouncer.port(),
             bouncer.iniFile());
         seedJournalAtLogicalSync(rig.controllerStateDir(), plan);
         rig.leaseMs(4000).initCerts().startController();
