@@ -88,7 +88,7 @@ public final class BackupFetchBench {
         double restored = pgbackrest.restore(ws.root().resolve("restore-pgbackrest"));
         // same data, same MB (pgferry's expanded size) so the two MB/s compare wall times
         System.out.printf("PgBackRestBench: %.0f MB backup; pgferry backup-fetch (directory, concurrency %d) %.1f s = %.0f MB/s;"
-            + " pgbackrest restore (repo directory, lz4, process-max %d) %.1f s = %.0f MB/s; ratio %.2f%n", mb, CONCURRENCY,
+            + " pgbackrest restore (repo directory, lz4, process-max %d) %.1f s = %.0f MB/s; ratio (pgferry/pgbackrest MB/s) %.2f%n", mb, CONCURRENCY,
             fromDir, mb / fromDir, CONCURRENCY, restored, mb / restored, restored / fromDir);
       }
     }
