@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * comes back on a data dir holding the old, diverged cluster; `pgferry add-standby a` (the real CLI against the
  * controller daemon) makes A a streaming standby of B again: the agent discards the old cluster, takes a base backup
  * from B and streams on B's timeline; with durability sync B names A its synchronous standby. A second run does
- * nothing more. The ledger (writing through PgBouncer to B all along) loses nothing.
+ * nothing more. The ledger (writing through PgBouncer to B all along) loses nothing. Then the controller is
+ * restarted and A killed again: the resumed watch drops B to async, so B keeps committing.
  */
 class AddStandbyIT {
   private static final Duration T = Duration.ofSeconds(180);
@@ -89,6 +90,18 @@ class AddStandbyIT {
       System.out.println("ledger: " + report.summary());
       assertEquals(0, report.lost(), "lost");
       assertEquals(0, report.duplicated(), "duplicated");
+
+      // a restarted controller keeps watching: a lost again drops b to async, so b's commits do not hang
+      rig.controller().kill();
+      rig.startController();
+      Await.until("agents back", T, () -> rig.api().node("a").map(n -> n.path("connected").asBoolean()).orElse(false)
+          && rig.api().node("b").map(n -> n.path("connected").asBoolean()).orElse(false), () -> "");
+      FailoverIT.killA(rig, a);
+      Await.until("the drop to async journaled", T, () -> FailoverIT.journal(rig).stream().anyMatch(r ->
+          r.event() == JournalRecord.Event.DECISION && "async".equals(r.evidence().get("durability"))
+              && "a".equals(r.evidence().get("node"))), () -> rig.controller().logTail(20));
+      assertEquals("", b.queryValue("show synchronous_standby_names"));
+      b.execute("create table committed_after_a_lost (x int)"); // would wait forever with a still synchronous
       FailoverIT.journal(rig).stream().filter(r -> r.event() == JournalRecord.Event.DECISION)
           .forEach(r -> System.out.println("decision: " + r.message()));
     });

@@ -50,9 +50,12 @@ public final class SyncWatch implements AutoCloseable {
     this.every = every;
   }
 
-  /** Watches every node holding an add-standby goal (rebuild) of a PRIMARY, after a failover (controller start). */
+  /**
+   * Watches every node holding an add-standby goal (rebuild) of a PRIMARY, after a failover: scans every second, as
+   * a restarted controller learns the nodes' addresses only when their agents connect again.
+   */
   public SyncWatch resume() {
-    thread.execute(() -> {
+    thread.scheduleWithFixedDelay(() -> {
       try {
         Optional<Plan> plan = journey.plan();
         if (plan.isEmpty() || plan.get().durability() != Plan.Durability.SYNC || !journey.failoverEntered()) {
@@ -60,14 +63,14 @@ public final class SyncWatch implements AutoCloseable {
         }
         for (NodeView v : nodes.all()) {
           Goal g = v.goal();
-          if (g != null && g.getState() == NodeState.STREAMING_STANDBY && g.getRebuild()) {
+          if (g != null && g.getState() == NodeState.STREAMING_STANDBY && g.getRebuild() && !watches.containsKey(v.nodeId())) {
             upstreamOf(g).ifPresent(up -> watch(v.nodeId(), up.nodeId()));
           }
         }
       } catch (Exception e) {
         LOG.warning("standby sync watch: cannot resume: " + e);
       }
-    });
+    }, 0, 1, TimeUnit.SECONDS);
     return this;
   }
 
