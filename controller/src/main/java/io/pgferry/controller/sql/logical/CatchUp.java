@@ -12,8 +12,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * "Has the subscriber applied everything up to the publisher's LSN X?": the slot's confirmed_flush_lsn on the
  * publisher (what the subscriber confirmed as applied and flushed), or, without the slot, the subscription's
- * latest_end_lsn on the subscriber. While writes are blocked an idle walsender pings the subscriber with its end
- * of WAL, so the confirmation reaches X without new traffic.
+ * latest_end_lsn on the subscriber. X is taken after a logical message (see {@link #publisherLsn()}), so the
+ * subscriber confirms it without waiting for its periodic status.
  */
 public final class CatchUp {
   public record Result(Lsn target, Lsn applied, Duration waited) {}
@@ -29,13 +29,24 @@ public final class CatchUp {
   }
 
   public List<String> describe() {
-    return List.of("on " + publisher + ": SELECT pg_current_wal_lsn()  -- the target LSN, read once writes are blocked",
+    return List.of("on " + publisher + ": SELECT pg_logical_emit_message(true, 'pgferry', 'catch-up'); SELECT pg_current_wal_lsn()"
+            + "  -- the target LSN, read once writes are blocked (the message gives T a transaction to confirm)",
         "poll on " + publisher + ": SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + names.slot()
             + "' (or on " + subscriber + ": latest_end_lsn FROM pg_stat_subscription WHERE subname = '" + names.subscription() + "') until >= the target");
   }
 
+  /**
+   * The target: the publisher's WAL position after a transactional logical message written in the published
+   * database. Once writes are fenced the last WAL may hold nothing the slot decodes (catalog changes in another
+   * database, the fence's own ALTERs): then the subscriber learns the end of WAL only from keepalives and confirms
+   * it with its next periodic status (wal_receiver_status_interval, 10 s by default; seen as a 9 s wait on PG 11).
+   * The message's commit is decoded and applied like any transaction, so the confirmation follows at once.
+   */
   public Lsn publisherLsn() throws SQLException {
-    try (Connection c = publisher.connect()) {
+    try (Connection c = publisher.connect(); java.sql.Statement st = c.createStatement()) {
+      st.execute("SET default_transaction_read_only = off"); // the fence makes new sessions in the database read-only
+      st.execute("SET synchronous_commit = local"); // not held by a synchronous standby that may be gone
+      st.execute("SELECT pg_logical_emit_message(true, 'pgferry', 'catch-up')");
       return Lsn.parse(Sql.value(c, "SELECT pg_current_wal_lsn()"));
     }
   }
