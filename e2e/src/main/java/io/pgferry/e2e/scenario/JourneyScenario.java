@@ -266,8 +266,19 @@ public final class JourneyScenario implements AutoCloseable {
           JourneyTable.LS_STANDBY_SLOT, () -> migrate(rig.agentCluster("a"), "a")));
       if (options.failover()) {
         hooks.add(killNodeWhen("a", JourneyTable.SYNC_WAIT));
-        hooks.add(new JourneyHook("the same migration on T (resolves the drift)", JourneyTable.SYNC_WAIT,
-            () -> migrate(target, "T")));
+        // the migration reaches T only once the app writes to b: the failover's outage and cutover 2's stay apart
+        hooks.add(new JourneyHook("the same migration on T once the app writes to b (resolves the drift)",
+            JourneyTable.FO_REPOINT_SUBSCRIPTION, () -> {
+              Await.until("the app to commit through " + app.describe() + " on b after the failover", Duration.ofSeconds(90),
+                  () -> firstCommitAfterOutage(aKilledAt) > 0 && ledger.acknowledgedAfter(firstCommitAfterOutage(aKilledAt)) >= 100,
+                  () -> ledger.failures().stream().reduce((x, y) -> y).map(Ledger.Failure::message).orElse("no error seen"));
+              // PostgreSQL restarts T's apply worker up to wal_retrieve_retry_interval (5 s) after the repoint; until it
+              // runs, T does not apply b's WAL and cutover 2's wait_applied would hold the app's writes for it
+              Await.until("T's subscription to apply from b", Duration.ofSeconds(60), () -> "1".equals(target.queryValue(
+                  "SELECT count(*) FROM pg_stat_subscription WHERE subname = 'pgferry_sub' AND relid IS NULL AND pid IS NOT NULL"
+                  + " AND last_msg_receipt_time > now() - interval '1 second'")), () -> "no apply worker receiving from b");
+              migrate(target, "T");
+            }));
       } else {
         hooks.add(new JourneyHook("the same migration on T once pgferry reports the drift", JourneyTable.SYNC_WAIT, () -> {
           Await.until("LOGICAL_SYNC to report the schema change on a", Duration.ofSeconds(60),
