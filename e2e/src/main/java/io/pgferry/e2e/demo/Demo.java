@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -169,8 +170,20 @@ public final class Demo implements Callable<Integer> {
     if (r.failoverExpected) {
       downtimeLine("failover (a killed -> b)", r.downtime.get("failover"), "  kill -9 -> first commit");
     }
+    if (!r.failoverSplit.isEmpty()) {
+      out.println("      " + split(r.failoverSplit));
+    }
     if (r.logical) {
       downtimeLine("cutover 2 (-> T)", r.downtime.get("cutover_2"), "");
+    }
+    if (!r.cutover2Steps.isEmpty()) {
+      Map<String, Duration> slow = new java.util.LinkedHashMap<>();
+      r.cutover2Steps.forEach((k, v) -> {
+        if (k.equals("total") || v.toMillis() >= 50) {
+          slow.put(k, v);
+        }
+      });
+      out.println("      block -> unblock: " + split(slow) + " (steps under 50 ms left out)");
     }
     if (r.ledger != null) {
       out.printf("  ledger on %s: %d acknowledged, %d lost, %d duplicated%n", r.logical ? "T (final primary)" : "a",
@@ -198,6 +211,12 @@ public final class Demo implements Callable<Integer> {
         r.logs, r.workDir);
     out.printf("  journal: %s/controller-state/journey.jsonl; status page (with --keep): %s/%n", r.workDir,
         r.controllerUrl == null ? "-" : r.controllerUrl);
+  }
+
+  private static String split(Map<String, Duration> parts) {
+    StringBuilder sb = new StringBuilder();
+    parts.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ').append(String.format("%.2f s", v.toNanos() / 1e9)));
+    return sb.toString();
   }
 
   private void downtimeLine(String what, Duration d, String how) {

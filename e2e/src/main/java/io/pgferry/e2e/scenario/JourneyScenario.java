@@ -306,6 +306,9 @@ public final class JourneyScenario implements AutoCloseable {
           p.path("seconds").isNumber() && !"not_reached".equals(status) ? p.path("seconds").asDouble() : null));
     }
     result.journal = driver.journal().read();
+    // in the order they first ran (FAILOVER between the two LOGICAL_SYNC runs), phases not reached last
+    result.phases.sort(java.util.Comparator.comparing(p -> result.journal.stream().filter(e -> e.is("PHASE_STARTED", p.name()))
+        .findFirst().map(JournalFile.Entry::at).orElse(Instant.MAX)));
     result.appPathChanges = app.changes();
     boolean reached = options.logical() ? "FINISHED".equals(result.journeyState) && result.phaseDone("CUTOVER_2")
         : result.phaseDone("CUTOVER_1");
