@@ -189,8 +189,14 @@ public final class Demo implements Callable<Integer> {
       out.printf("  ledger on %s: %d acknowledged, %d lost, %d duplicated%n", r.logical ? "T (final primary)" : "a",
           r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated());
     }
+    r.journal.stream().filter(e -> e.is("STEP_DONE", io.pgferry.controller.journey.JourneyTable.C2_VERIFY)).reduce((x, y) -> y)
+        .ifPresent(v -> out.printf("  pgferry's verify in cutover 2 (writes blocked): %s tables, %s mismatched%s%n",
+            v.evidence().get("tables"), v.evidence().get("mismatched_tables"),
+            r.journal.stream().filter(e -> e.is("STEP_DONE", io.pgferry.controller.journey.JourneyTable.C2_SEQUENCES)).reduce((x, y) -> y)
+                .map(q -> "; sequences: " + q.evidence().get("checked") + " checked, " + q.evidence().get("set") + " set on T")
+                .orElse("")));
     if (!r.tables.isEmpty()) {
-      out.printf("  T against %s (last source-side primary), per table:%n", r.lastSourcePrimary);
+      out.printf("  checked after the run - T against %s (last source-side primary), per table:%n", r.lastSourcePrimary);
       for (JourneyResult.TableCheck t : r.tables) {
         out.printf("    %-22s %-9s %7d rows on %s, %7d on T%s%n", t.table(), t.equal() ? "equal" : "DIFFERENT", t.onSource(),
             r.lastSourcePrimary, t.onTarget(), t.how().startsWith("the app writes") ? "  (the app writes it on T)" : "");
