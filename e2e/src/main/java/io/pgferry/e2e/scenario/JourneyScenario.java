@@ -317,8 +317,14 @@ public final class JourneyScenario implements AutoCloseable {
       throw new ScenarioFailure(Stage.JOURNEY.name() + " " + phase, "the journey stopped (" + result.journeyState + "): "
           + result.journeyMessage, result.logs.resolve("controller.log"), null);
     }
-    DOWNTIME_EVENTS.forEach(e -> downtime(e.getKey(), e.getValue()));
-    splits();
+    JourneyTimings times = timings();
+    for (Map.Entry<String, String> e : DOWNTIME_EVENTS) {
+      Optional<Duration> d = "FAILOVER".equals(e.getValue()) && aKilledAt != 0 && times.last("PHASE_DONE", "FAILOVER").isPresent()
+          ? times.killToFirstCommit(aKilledAt) : times.phaseDowntime(e.getValue());
+      d.ifPresent(x -> result.downtime.put(e.getKey(), x));
+    }
+    result.cutover2Steps.putAll(times.cutover2Steps());
+    result.failoverSplit.putAll(times.failoverSplit(aKilledAt));
   }
 
   /** The app's schema migration (DDL that logical replication does not carry): a CHECK constraint on billing.invoices. */
@@ -347,107 +353,21 @@ public final class JourneyScenario implements AutoCloseable {
     });
   }
 
-  /** The largest commit gap while the phase ran (from its journal start to its end), from the ledger. */
-  private void downtime(String event, String phase) {
-    Optional<JournalFile.Entry> start = last("PHASE_STARTED", phase);
-    Optional<JournalFile.Entry> done = last("PHASE_DONE", phase);
-    if (start.isEmpty() || done.isEmpty()) {
-      return;
-    }
-    if ("FAILOVER".equals(phase) && aKilledAt != 0) {
-      // the outage starts at the kill, seconds before the controller decides (detect_after): kill -> first commit
-      Ledger.await(() -> firstCommitAfterOutage(aKilledAt) > 0, Duration.ofSeconds(60));
-      long first = firstCommitAfterOutage(aKilledAt);
-      if (first > 0) {
-        result.downtime.put(event, Duration.ofNanos(first - aKilledAt));
-      }
-      return;
-    }
-    long from = nanosOf(start.get().at());
-    long to = nanosOf(done.get().at());
-    // the gap closes with the first commit after the phase: wait for it (the app writes to the new primary)
-    Ledger.await(() -> ledger.acknowledgedAfter(to) > 0, Duration.ofSeconds(60));
-    result.downtime.put(event, gapBetween(from, to));
-  }
-
-  private Optional<JournalFile.Entry> last(String event, String stepOrPhase) {
-    Optional<JournalFile.Entry> found = Optional.empty();
-    for (JournalFile.Entry e : result.journal) {
-      if (e.is(event, stepOrPhase)) {
-        found = Optional.of(e);
-      }
-    }
-    return found;
-  }
-
-  /**
-   * The first commit after the outage the kill caused: commits in flight at the kill may still return, so it is the
-   * first ack after a gap of more than 300 ms following the kill (0: none yet). As FailoverIT measures it.
-   */
-  private long firstCommitAfterOutage(long killedAt) {
-    long[] times = ledger.acks().stream().mapToLong(Ledger.Ack::commitNanos).filter(x -> x > killedAt - 1_000_000_000L)
-        .sorted().toArray();
-    long prev = killedAt;
-    for (long x : times) {
-      if (x > killedAt && x - Math.max(prev, killedAt) > 300_000_000L) {
-        return x;
-      }
-      prev = x;
-    }
-    return 0;
-  }
-
-  /** Cutover 2 block -> unblock by step, and the failover from kill to first commit by part, from the journal. */
-  private void splits() {
-    List<String> c2 = JourneyTable.rule(io.pgferry.controller.journey.Phase.CUTOVER_2).steps();
-    int from = c2.indexOf(JourneyTable.C2_BLOCK_APP);
-    for (String step : c2.subList(Math.max(0, from), c2.size())) {
-      stepTime(step).ifPresent(d -> result.cutover2Steps.put(step.substring(step.indexOf('.') + 1), d));
-    }
-    Optional<JournalFile.Entry> blocked = last("STEP_STARTED", JourneyTable.C2_BLOCK_APP);
-    Optional<JournalFile.Entry> unblocked = last("STEP_DONE", JourneyTable.C2_UNBLOCK);
-    if (blocked.isPresent() && unblocked.isPresent()) {
-      result.cutover2Steps.put("total", Duration.between(blocked.get().at(), unblocked.get().at()));
-    }
-    Optional<JournalFile.Entry> entered = last("PHASE_STARTED", "FAILOVER");
-    Optional<JournalFile.Entry> repointed = last("STEP_DONE", JourneyTable.FO_REPOINT_APP);
-    if (aKilledAt == 0 || entered.isEmpty()) {
-      return;
-    }
-    result.failoverSplit.put("detection", Duration.ofNanos(Math.max(0, nanosOf(entered.get().at()) - aKilledAt)));
-    stepTime(JourneyTable.FO_FENCE_A).ifPresent(d -> result.failoverSplit.put("fence", d));
-    stepTime(JourneyTable.FO_WAIT_LEASE).ifPresent(d -> result.failoverSplit.put("lease wait", d));
-    stepTime(JourneyTable.FO_PROMOTE_B).ifPresent(d -> result.failoverSplit.put("promotion", d));
-    stepTime(JourneyTable.FO_REPOINT_APP).ifPresent(d -> result.failoverSplit.put("app repoint", d));
-    long first = firstCommitAfterOutage(aKilledAt);
-    if (repointed.isPresent() && first > 0) {
-      result.failoverSplit.put("first commit", Duration.ofNanos(Math.max(0, first - nanosOf(repointed.get().at()))));
-    }
-  }
-
-  /** STEP_STARTED -> STEP_DONE of the step's last run. */
-  private Optional<Duration> stepTime(String step) {
-    Optional<JournalFile.Entry> started = last("STEP_STARTED", step);
-    Optional<JournalFile.Entry> done = last("STEP_DONE", step);
-    return started.isPresent() && done.isPresent() && !done.get().at().isBefore(started.get().at())
-        ? Optional.of(Duration.between(started.get().at(), done.get().at())) : Optional.empty();
-  }
-
-  private Duration gapBetween(long from, long to) {
-    long[] commits = ledger.acks().stream().mapToLong(Ledger.Ack::commitNanos).sorted().toArray();
-    long prev = Long.MIN_VALUE;
-    long max = 0;
-    for (long c : commits) {
-      if (prev != Long.MIN_VALUE && c >= from && prev <= to) {
-        max = Math.max(max, c - prev);
-      }
-      prev = c;
-    }
-    return Duration.ofNanos(max);
+  /** Times from the journal read so far and the ledger's commits. */
+  private JourneyTimings timings() {
+    return new JourneyTimings(result.journal, ledger, wallAtStart, nanosAtStart);
   }
 
   private long nanosOf(Instant at) {
-    return nanosAtStart + Duration.between(wallAtStart, at).toNanos();
+    return timings().nanosOf(at);
+  }
+
+  private Optional<JournalFile.Entry> last(String event, String stepOrPhase) {
+    return timings().last(event, stepOrPhase);
+  }
+
+  private long firstCommitAfterOutage(long killedAt) {
+    return JourneyTimings.firstCommitAfterOutage(ledger, killedAt);
   }
 
   private void crashAndResume(CrashPoint p) throws Exception {
