@@ -221,7 +221,8 @@ public final class Demo implements Callable<Integer> {
 
   private static String split(Map<String, Duration> parts) {
     StringBuilder sb = new StringBuilder();
-    parts.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ').append(String.format("%.2f s", v.toNanos() / 1e9)));
+    parts.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
+        .append(String.format("%.2f s", v.toNanos() / 1e9)));
     return sb.toString();
   }
 

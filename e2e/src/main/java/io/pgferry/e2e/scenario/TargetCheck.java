@@ -70,7 +70,8 @@ final class TargetCheck {
       String t = onTarget.getOrDefault(name, "missing");
       boolean appWrites = appTables.stream().anyMatch(a -> name.equals("public." + a + "_id_seq"));
       boolean ok = appWrites ? !"missing".equals(t) && lastValue(t) >= lastValue(value) : t.equals(value);
-      out.add(new JourneyResult.SequenceCheck(name, value, t, ok, appWrites ? "the app draws from it on T: at least the old value" : "exact"));
+      out.add(new JourneyResult.SequenceCheck(name, value, t, ok,
+          appWrites ? "the app draws from it on T: at least the old value" : "exact"));
     });
     return out;
   }
