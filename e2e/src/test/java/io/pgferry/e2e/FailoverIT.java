@@ -176,9 +176,11 @@ class FailoverIT {
 
   /** Set by a test before {@link #inLogicalSync}: A's agent dials the controller through {@link #cutter}. */
   private static boolean proxyA;
+  /** Set by a test before {@link #inLogicalSync}: the plan's nodes.hba_method (pg_hba rules pgferry adds). */
+  static String hbaMethod;
   private static LinkCutter cutter;
 
-  private static void inLogicalSync(int major, String name, Scenario scenario) throws Exception {
+  static void inLogicalSync(int major, String name, Scenario scenario) throws Exception {
     PgBinaries bin = PgBinaries.forMajor(major);
     try (Workspace ws = Workspace.create(name);
          PgCluster a = PgCluster.init(ws, "a", bin, major >= 17
@@ -212,7 +214,7 @@ class FailoverIT {
         String plan = """
             source: {pg_major: %d}
             archive: {url: "file://%s"}
-            nodes: {archive_replica: a, standby: b}
+            nodes: {archive_replica: a, standby: b%s}
             target: {url: "%s"}
             app: {dbname: appdb, user: postgres}
             switch:
@@ -221,7 +223,8 @@ class FailoverIT {
                           pause_timeout: 2s}
             thresholds: {poll_interval: 100ms}
             failover: {detect_after: 3s, lease_margin: 1s, max_lease: 4s}
-            """.formatted(major, ws.root().resolve("archive"), t.url("appdb"), bouncer.host(), bouncer.port(),
+            """.formatted(major, ws.root().resolve("archive"), hbaMethod == null ? "" : ", hba_method: " + hbaMethod,
+            t.url("appdb"), bouncer.host(), bouncer.port(),
             bouncer.iniFile());
         seedJournalAtLogicalSync(rig.controllerStateDir(), plan);
         rig.leaseMs(4000).initCerts().startController();
@@ -253,13 +256,14 @@ class FailoverIT {
             cutter = null;
           }
           proxyA = false;
+          hbaMethod = null;
         }
       }
     }
   }
 
   /** kill -9 of A's agent and postmaster; returns when. */
-  private static long killA(Rig rig, PgCluster a) throws Exception {
+  static long killA(Rig rig, PgCluster a) throws Exception {
     long killedAt = System.nanoTime();
     rig.agent("a").kill();
     long pid = Long.parseLong(Files.readAllLines(a.dataDir().resolve("postmaster.pid")).get(0).trim());
@@ -358,7 +362,7 @@ class FailoverIT {
     return false;
   }
 
-  private static long count(PgCluster c) {
+  static long count(PgCluster c) {
     try (Connection x = c.connect("appdb"); var rs = x.createStatement().executeQuery("select count(*) from ledger")) {
       rs.next();
       return rs.getLong(1);
@@ -367,7 +371,7 @@ class FailoverIT {
     }
   }
 
-  private static String fingerprint(PgCluster c) {
+  static String fingerprint(PgCluster c) {
     try (Connection x = c.connect("appdb"); var rs = x.createStatement().executeQuery("select count(*) || ' rows md5 ' ||"
         + " md5(coalesce(string_agg(writer_id || ':' || seq, ',' order by writer_id, seq), '')) from ledger")) {
       rs.next();
@@ -395,7 +399,7 @@ class FailoverIT {
     return out;
   }
 
-  private static boolean journalHas(Rig rig, String event, String phase) {
+  static boolean journalHas(Rig rig, String event, String phase) {
     return journal(rig).stream().anyMatch(r -> r.event().name().equals(event) && phase.equals(r.phase()));
   }
 

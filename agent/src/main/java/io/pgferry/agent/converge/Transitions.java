@@ -30,6 +30,9 @@ public final class Transitions {
                 NodeState.NODE_STATE_UNSPECIFIED), NodeState.STREAMING_STANDBY,
             "base backup from the upstream (unless the data dir holds the same cluster) -> recovery config -> start",
             Transitions::streamingStandby)
+        .row(EnumSet.of(NodeState.PRIMARY, NodeState.FENCED), NodeState.STREAMING_STANDBY,
+            "only with goal.rebuild (no pg_rewind here): stop -> discard the diverged cluster -> base backup -> start",
+            Transitions::rejoinAsStandby)
         .row(EnumSet.of(NodeState.STREAMING_STANDBY, NodeState.ARCHIVE_REPLICA, NodeState.STOPPED, NodeState.FENCED,
                 NodeState.PRIMARY), NodeState.PRIMARY,
             "start -> pg_ctl promote -> wait until out of recovery", Transitions::primary)
@@ -48,9 +51,19 @@ public final class Transitions {
     Upstream upstream = u.getUser().isEmpty() ? u.toBuilder().setUser(ctx.config().postgres().replicationUser()).build() : u;
     Goal g = goal.toBuilder().setUpstream(upstream).build();
     return Transition.of("streaming standby of " + upstream.getHost() + ":" + upstream.getPort(), List.of(
+        Step.of("rebuild check", c -> Rebuild.discardIfDiverged(c, g)),
         Step.of("base backup", c -> baseBackup(c, g)),
         Step.of("recovery config", c -> standbyConfig(c, g)),
         Step.of("start", Transitions::start)));
+  }
+
+  /** A former primary (or a fenced one) becomes a standby only by a rebuild: its timeline has diverged. */
+  static Transition rejoinAsStandby(Goal goal, NodeContext ctx) {
+    if (!goal.getRebuild()) {
+      throw new IllegalArgumentException("this node ran as a primary: it cannot stream from another node without"
+          + " pg_rewind, which this agent does not do; assign the goal with rebuild (pgferry add-standby " + ctx.config().nodeId() + ")");
+    }
+    return streamingStandby(goal, ctx);
   }
 
   static Transition primary(Goal goal, NodeContext ctx) {

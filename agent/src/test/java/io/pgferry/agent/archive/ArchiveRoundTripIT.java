@@ -15,6 +15,7 @@ import io.pgferry.agent.archive.storage.ObjectStore;
 import io.pgferry.common.Command;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.PgBinaries;
+import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.S3Server;
 import io.pgferry.agent.archive.storage.ArchiveLocation;
@@ -41,7 +42,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * restore_command = wal-fetch) reaches consistency and, after the source stops, holds the source's data.
  */
 class ArchiveRoundTripIT {
-  static final String JAR = Path.of(System.getProperty("pgferry.repo", "."), "agent/target/pgferry-agent.jar").toAbsolutePath().toString();
   static final Path PGBENCH = Path.of("/usr/lib/postgresql/15/bin/pgbench");
 
   @ParameterizedTest(name = "PG {0} from a directory archive")
@@ -71,7 +71,7 @@ class ArchiveRoundTripIT {
 
   void roundTrip(Workspace ws, int major, String url, String envPrefix, StoreFactory stores) throws Exception {
     {
-      String launcher = envPrefix + "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar " + JAR;
+      String launcher = envPrefix + Launchers.agentCommandLine(); // a copy postgres can read (the checkout may be 0700)
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("archive_mode", "on");
       settings.put("archive_command", "'" + launcher + " wal-push --archive " + url + " %p'");

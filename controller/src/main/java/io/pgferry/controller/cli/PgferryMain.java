@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         ResumeCommand.class,
         AbortCommand.class,
         FailoverCommand.class,
+        AddStandbyCommand.class,
         VerifyCommand.class,
         RollbackCommand.class,
     })

@@ -9,7 +9,10 @@ import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
+import io.pgferry.controller.standby.AddStandby;
+import io.pgferry.controller.standby.SyncWatch;
 import io.pgferry.controller.web.ControllerHttp;
+import io.pgferry.controller.web.StandbyApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -22,10 +25,12 @@ public final class ControllerDaemon {
   private final HttpServer http;
   private final JourneyService journey;
   private final io.pgferry.controller.failover.FailoverMonitor failover;
+  private final SyncWatch standbySync;
 
   private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, JourneyService journey,
-                           Clock clock) {
+                           SyncWatch standbySync, Clock clock) {
     this.directory = directory;
+    this.standbySync = standbySync.resume();
     this.link = link;
     this.http = http;
     this.journey = journey;
@@ -44,7 +49,7 @@ public final class ControllerDaemon {
       Tls tls = config.linkTls();
       LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);
       JourneyService journey = new JourneyService(config.stateDir(), directory, JourneyWiring.live(config.stateDir()), clock);
-      return new Loaded(tls, directory, journey);
+      return new Loaded(tls, directory, journey, new SyncWatch(journey, directory, clock, java.time.Duration.ofMillis(250)));
     }).compose(loaded -> {
       Tls tls = loaded.tls();
       LinkDirectory directory = loaded.directory();
@@ -53,13 +58,14 @@ public final class ControllerDaemon {
       JourneyMetrics.bind(registry, journey);
       return LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
           .compose(link -> new ControllerHttp(vertx, directory, registry, clock, journey)
+              .mount(router -> new StandbyApi(vertx, new AddStandby(journey, directory, loaded.standbySync())).mount(router))
               .listen(config.http().host(), config.http().port())
               .onFailure(e -> link.close())
-              .map(http -> new ControllerDaemon(directory, link, http, journey, clock)));
+              .map(http -> new ControllerDaemon(directory, link, http, journey, loaded.standbySync(), clock)));
     });
   }
 
-  private record Loaded(Tls tls, LinkDirectory directory, JourneyService journey) {}
+  private record Loaded(Tls tls, LinkDirectory directory, JourneyService journey, SyncWatch standbySync) {}
 
   public LinkDirectory directory() {
     return directory;
@@ -79,6 +85,7 @@ public final class ControllerDaemon {
 
   public Future<Void> close() {
     failover.close();
+    standbySync.close();
     try {
       journey.close();
     } catch (java.io.IOException e) {

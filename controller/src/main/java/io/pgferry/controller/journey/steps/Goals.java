@@ -24,16 +24,21 @@ public final class Goals {
     return g.build();
   }
 
-  static boolean saidHello(NodeView v) {
+  public static boolean saidHello(NodeView v) {
     return v.hello() != null && !v.hello().getHost().isEmpty();
   }
 
   public static Goal streamingStandby(Plan plan, NodeView upstream) {
+    return streamingStandby(plan, upstream, plan.nodes().standby());
+  }
+
+  /** {@code nodeId} streams from {@code upstream} under its own application_name. */
+  public static Goal streamingStandby(Plan plan, NodeView upstream, String nodeId) {
     Upstream.Builder u = Upstream.newBuilder()
         .setHost(upstream.hello().getHost())
         .setPort(upstream.hello().getPgPort())
         .setUser(plan.nodes().replicationUser())
-        .setApplicationName(applicationName(plan.nodes().standby()));
+        .setApplicationName(applicationName(nodeId));
     return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u).build();
   }
 
@@ -46,7 +51,7 @@ public final class Goals {
     return g.build();
   }
 
-  static HbaRule replicationRule(Plan plan, NodeView standby) {
+  public static HbaRule replicationRule(Plan plan, NodeView standby) {
     String user = plan.nodes().replicationUser().isEmpty() ? "all" : plan.nodes().replicationUser();
     return HbaRule.newBuilder().setType("host").setDatabase("replication").setUser(user)
         .setAddress(hostAddress(standby.hello().getHost())).setMethod(plan.nodes().hbaMethod()).build();
