@@ -18,13 +18,13 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--only", split = ",", description = "cases to run: ${COMPLETION-CANDIDATES} (default: all)")
   Set<Case> only = Set.of(Case.values());
 
-  @Option(names = "--runs", description = "repetitions for medians (default: ${DEFAULT-VALUE})")
+  @Option(names = "--runs", description = "repetitions for medians, e.g. whole journeys for cutover 1/2 and failover (default: ${DEFAULT-VALUE})")
   int runs = 3;
 
   @Option(names = "--out", description = "markdown results file (default: ${DEFAULT-VALUE})")
   Path out = Path.of("bench/results.md");
 
-  enum Case { agent, controller }
+  enum Case { journey, agent, controller }
 
   public static void main(String[] args) {
     System.exit(Cli.execute(new Bench(), args));
@@ -41,6 +41,7 @@ public final class Bench implements Callable<Integer> {
       System.err.println("bench: running " + c + " ...");
       try {
         rows.addAll(switch (c) {
+          case journey -> JourneyTimes.run(runs);
           case agent -> AgentFootprint.run(runs);
           case controller -> ControllerLoad.run(200, Duration.ofSeconds(20));
         });

@@ -12,13 +12,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Runs pgferry's journey locally on embedded defaults (a \"Heroku\" source archiving with wal-push,"
-        + " agents a and b, the controller, the ledger as the app through PgBouncer) and prints what happened.")
+    description = "Runs pgferry's whole journey locally on embedded defaults (a \"Heroku\" source archiving with wal-push,"
+        + " agents a and b, the controller, the ledger as the app through PgBouncer): cutover 1 to a, logical replication to"
+        + " the target T, a failover (a killed during logical sync), cutover 2 to T; prints what happened.")
 public final class Demo implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE", description = "write the JSON report (DESIGN.md §11), also on failure")
   Path reportFile;
@@ -31,6 +33,12 @@ public final class Demo implements Callable<Integer> {
 
   @Option(names = "--switch", paramLabel = "KIND", description = "how the app is switched: pgbouncer or heroku (default: ${DEFAULT-VALUE})")
   String switchKind = "pgbouncer";
+
+  @Option(names = "--no-failover", description = "do not kill a during logical sync (no failover)")
+  boolean noFailover;
+
+  @Option(names = "--cutover-1-only", description = "stop after cutover 1 (no logical replication, no failover, no cutover 2)")
+  boolean cutover1Only;
 
   @Option(names = "--keep", description = "leave everything running afterwards (look with bin/pgferry status); ./demo --clean stops it")
   boolean keep;
@@ -57,7 +65,8 @@ public final class Demo implements Callable<Integer> {
     }
     KeptRun.clean(work);
     Workspace ws = Workspace.at(work);
-    JourneyScenario.Options options = JourneyScenario.Options.defaults().pg(pgMajor);
+    JourneyScenario.Options options = cutover1Only ? JourneyScenario.Options.defaults().pg(pgMajor)
+        : JourneyScenario.Options.defaults().pg(pgMajor).throughCutover2().killAInLogicalSync(!noFailover);
     if ("heroku".equalsIgnoreCase(switchKind)) {
       options = options.heroku(false);
     } else if (!"pgbouncer".equalsIgnoreCase(switchKind)) {
@@ -122,6 +131,12 @@ public final class Demo implements Callable<Integer> {
     if (r.ledger != null) {
       report.ledger = new DemoReport.Ledger(r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated());
     }
+    if (!r.tables.isEmpty()) {
+      report.verification = new DemoReport.Verification(r.tables.size(), (int) r.tables.stream().filter(t -> !t.equal()).count());
+    }
+    if (!r.sequences.isEmpty()) {
+      report.sequences = new DemoReport.Sequences(r.sequences.size(), (int) r.sequences.stream().filter(q -> !q.equal()).count());
+    }
   }
 
   /** §11 knows done, failed, skipped, not_reached: a phase the journey stopped in counts as failed. */
@@ -142,20 +157,56 @@ public final class Demo implements Callable<Integer> {
 
   private void summary(JourneyResult r, List<String> problems, Duration wall) {
     out.println();
-    out.printf("pgferry demo: PostgreSQL %d, app through %s: %s (%.0f s)%n", r.pgMajor,
+    out.printf("pgferry demo: PostgreSQL %d source, app through %s: %s in %.0f s%n", r.pgMajor,
         r.switchKind == SwitchKind.HEROKU ? "a Heroku app" : "PgBouncer", problems.isEmpty() ? "OK" : "PROBLEMS",
         wall.toMillis() / 1000.0);
+    out.println("  phases:");
     for (JourneyResult.PhaseTime p : r.phases) {
-      out.printf("  %-16s %-12s %s%n", p.name(), p.status().replace('_', ' '),
+      out.printf("    %-16s %-12s %s%n", p.name(), p.status().replace('_', ' '),
           p.seconds() == null ? "" : String.format("%6.1f s", p.seconds()));
     }
-    Duration c1 = r.downtime.get("cutover_1");
-    if (c1 != null) {
-      out.printf("  cutover 1 write downtime: %.2f s (largest gap between the app's commits)%n", c1.toNanos() / 1e9);
+    out.println("  write downtime (largest gap between the app's commits):");
+    downtimeLine("cutover 1 (source -> a)", r.downtime.get("cutover_1"), "");
+    if (r.failoverExpected) {
+      downtimeLine("failover (a killed -> b)", r.downtime.get("failover"), "  kill -9 -> first commit");
+    }
+    if (!r.failoverSplit.isEmpty()) {
+      out.println("      " + split(r.failoverSplit));
+    }
+    if (r.logical) {
+      downtimeLine("cutover 2 (-> T)", r.downtime.get("cutover_2"), "");
+    }
+    if (!r.cutover2Steps.isEmpty()) {
+      Map<String, Duration> slow = new java.util.LinkedHashMap<>();
+      r.cutover2Steps.forEach((k, v) -> {
+        if (k.equals("total") || v.toMillis() >= 50) {
+          slow.put(k, v);
+        }
+      });
+      out.println("      block -> unblock: " + split(slow) + " (steps under 50 ms left out)");
     }
     if (r.ledger != null) {
-      out.printf("  ledger on a: %d acknowledged, %d lost, %d duplicated%n", r.ledger.acknowledged(), r.ledger.lost(),
-          r.ledger.duplicated());
+      out.printf("  ledger on %s: %d acknowledged, %d lost, %d duplicated%n", r.logical ? "T (final primary)" : "a",
+          r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated());
+    }
+    r.journal.stream().filter(e -> e.is("STEP_DONE", io.pgferry.controller.journey.JourneyTable.C2_VERIFY)).reduce((x, y) -> y)
+        .ifPresent(v -> out.printf("  pgferry's verify in cutover 2 (writes blocked): %s tables, %s mismatched%s%n",
+            v.evidence().get("tables"), v.evidence().get("mismatched_tables"),
+            r.journal.stream().filter(e -> e.is("STEP_DONE", io.pgferry.controller.journey.JourneyTable.C2_SEQUENCES)).reduce((x, y) -> y)
+                .map(q -> "; sequences: " + q.evidence().get("checked") + " checked, " + q.evidence().get("set") + " set on T")
+                .orElse("")));
+    if (!r.tables.isEmpty()) {
+      out.printf("  checked after the run - T against %s (last source-side primary), per table:%n", r.lastSourcePrimary);
+      for (JourneyResult.TableCheck t : r.tables) {
+        out.printf("    %-22s %-9s %7d rows on %s, %7d on T%s%n", t.table(), t.equal() ? "equal" : "DIFFERENT", t.onSource(),
+            r.lastSourcePrimary, t.onTarget(), t.how().startsWith("the app writes") ? "  (the app writes it on T)" : "");
+      }
+      long seqEqual = r.sequences.stream().filter(JourneyResult.SequenceCheck::equal).count();
+      out.printf("  sequences: %d/%d equal on T and %s%n", seqEqual, r.sequences.size(), r.lastSourcePrimary);
+      for (JourneyResult.SequenceCheck q : r.sequences) {
+        out.printf("    %-28s %-9s %s on %s, %s on T%n", q.sequence(), q.equal() ? "ok" : "DIFFERENT", q.onSource(),
+            r.lastSourcePrimary, q.onTarget());
+      }
     }
     if (r.topology != null) {
       out.printf("  a: primary on timeline %d; b streams from a on timeline %d (%s)%n", r.topology.aTimeline(),
@@ -164,6 +215,19 @@ public final class Demo implements Callable<Integer> {
     problems.forEach(p -> out.println("  PROBLEM: " + p));
     out.printf("  logs: %s (controller.log, agent-a.log, agent-b.log); PostgreSQL logs beside the data dirs in %s%n",
         r.logs, r.workDir);
+    out.printf("  journal: %s/controller-state/journey.jsonl; status page (with --keep): %s/%n", r.workDir,
+        r.controllerUrl == null ? "-" : r.controllerUrl);
+  }
+
+  private static String split(Map<String, Duration> parts) {
+    StringBuilder sb = new StringBuilder();
+    parts.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
+        .append(String.format("%.2f s", v.toNanos() / 1e9)));
+    return sb.toString();
+  }
+
+  private void downtimeLine(String what, Duration d, String how) {
+    out.printf("    %-26s %s%s%n", what, d == null ? "not measured" : String.format("%.2f s", d.toNanos() / 1e9), how);
   }
 
   private void say(String format, Object... args) {

@@ -26,7 +26,26 @@ public final class JourneyResult {
   /** The "worker dyno" writing straight to the source: its verdict, and its last row on A against the fence. */
   public record Worker(LedgerReport ledger, long failedAfterFence, Instant fencedAt, Instant lastRowWrittenAt) {}
 
+  /** After cutover 2: one table of T against the last source-side primary. */
+  public record TableCheck(String table, long onSource, long onTarget, boolean equal, String how) {}
+
+  /** After cutover 2: one sequence on T against the last source-side primary ("last_value called|not called"). */
+  public record SequenceCheck(String sequence, String onSource, String onTarget, boolean equal, String rule) {}
+
   public int pgMajor;
+  /** The run went on through logical replication and cutover 2 (else it ends after cutover 1). */
+  public boolean logical;
+  /** A was to be killed during LOGICAL_SYNC. */
+  public boolean failoverExpected;
+  /** Node id of the last source-side primary (a, or b after a failover); the final primary is T. */
+  public String lastSourcePrimary;
+  public long acknowledgedAfterCutover2;
+  public final List<TableCheck> tables = new ArrayList<>();
+  public final List<SequenceCheck> sequences = new ArrayList<>();
+  /** Cutover 2 from block to unblock, per step (journal STEP_STARTED -> STEP_DONE), plus "total". */
+  public final Map<String, Duration> cutover2Steps = new LinkedHashMap<>();
+  /** The failover from the kill to the first commit: detection, fence, lease wait, promotion, app repoint, first commit. */
+  public final Map<String, Duration> failoverSplit = new LinkedHashMap<>();
   public SwitchKind switchKind;
   public String journeyState;
   public String journeyMessage;
@@ -48,8 +67,51 @@ public final class JourneyResult {
     return phases.stream().anyMatch(p -> p.name().equals(name) && "done".equals(p.status()));
   }
 
-  /** The invariants of a clean cutover 1 that do not hold (empty: all hold). */
+  /** The invariants of the run that do not hold (empty: all hold): cutover 1, or the whole journey when logical. */
   public List<String> problems() {
+    return logical ? logicalProblems() : cutover1Problems();
+  }
+
+  private List<String> logicalProblems() {
+    List<String> p = new ArrayList<>();
+    if (!"FINISHED".equals(journeyState) || !phaseDone("CUTOVER_2")) {
+      p.add("the journey did not finish through CUTOVER_2 (journey " + journeyState + ": " + journeyMessage + ")");
+    }
+    if (failoverExpected && !phaseDone("FAILOVER")) {
+      p.add("A was killed but FAILOVER is not done");
+    }
+    if (ledger == null) {
+      p.add("no ledger verdict");
+    } else {
+      if (ledger.lost() != 0) {
+        p.add(ledger.lost() + " acknowledged rows lost (on T)");
+      }
+      if (ledger.duplicated() != 0) {
+        p.add(ledger.duplicated() + " rows duplicated (on T)");
+      }
+      if (acknowledgedAfterCutover2 == 0) {
+        p.add("the app wrote nothing to T after cutover 2");
+      }
+    }
+    if (tables.isEmpty()) {
+      p.add("no table of T compared with the last primary");
+    }
+    tables.stream().filter(t -> !t.equal()).forEach(t -> p.add("table " + t.table() + ": " + t.onTarget() + " rows on T, "
+        + t.onSource() + " on " + lastSourcePrimary + " (" + t.how() + ")"));
+    if (sequences.isEmpty()) {
+      p.add("no sequence of T compared with the last primary");
+    }
+    sequences.stream().filter(s -> !s.equal()).forEach(s -> p.add("sequence " + s.sequence() + ": " + s.onTarget() + " on T, "
+        + s.onSource() + " on " + lastSourcePrimary));
+    for (String event : failoverExpected ? List.of("cutover_1", "failover", "cutover_2") : List.of("cutover_1", "cutover_2")) {
+      if (!downtime.containsKey(event)) {
+        p.add("no " + event + " downtime measured");
+      }
+    }
+    return p;
+  }
+
+  private List<String> cutover1Problems() {
     List<String> p = new ArrayList<>();
     if (!phaseDone("CUTOVER_1")) {
       p.add("CUTOVER_1 not done (journey " + journeyState + ": " + journeyMessage + ")");

@@ -42,26 +42,49 @@ public final class JourneyScenario implements AutoCloseable {
   public static final String LEDGER_TABLE = "ledger";
   public static final String WORKER_TABLE = "worker_ledger";
 
-  /** What to run. */
+  /**
+   * What to run. {@code logical}: the journey goes on through logical replication to T and cutover 2 (the source
+   * then also holds the seed's app schema); {@code failover}: A (agent and postmaster) is killed with -9 once
+   * LOGICAL_SYNC's wait starts, and the controller fails over to B.
+   */
   public record Options(int pgMajor, SwitchKind switchKind, boolean workerDyno, Set<CrashPoint> crashes,
-                        Duration archiveTimeout, int writers, Duration journeyTimeout) {
+                        Duration archiveTimeout, int writers, Duration journeyTimeout, boolean logical, boolean failover) {
     public static Options defaults() {
       return new Options(15, SwitchKind.PGBOUNCER, false, EnumSet.noneOf(CrashPoint.class), Duration.ofSeconds(5), 2,
-          Duration.ofMinutes(4));
+          Duration.ofMinutes(4), false, false);
+    }
+
+    /** The whole journey: logical replication, a failover during LOGICAL_SYNC, cutover 2. */
+    public static Options wholeJourney() {
+      return defaults().throughCutover2().killAInLogicalSync(true);
     }
 
     public Options pg(int major) {
-      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout);
+      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover);
     }
 
     public Options heroku(boolean withWorkerDyno) {
-      return new Options(pgMajor, SwitchKind.HEROKU, withWorkerDyno, crashes, archiveTimeout, writers, journeyTimeout);
+      return new Options(pgMajor, SwitchKind.HEROKU, withWorkerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical,
+          failover);
     }
 
     public Options crashControllerAt(CrashPoint... points) {
       Set<CrashPoint> s = EnumSet.noneOf(CrashPoint.class);
       s.addAll(List.of(points));
-      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout);
+      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover);
+    }
+
+    /** On through LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2 (FINISHED), with more time for the journey. */
+    public Options throughCutover2() {
+      Duration timeout = journeyTimeout.compareTo(Duration.ofMinutes(8)) < 0 ? Duration.ofMinutes(8) : journeyTimeout;
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover);
+    }
+
+    /** Kill A during LOGICAL_SYNC (implies {@link #throughCutover2}) or not. */
+    public Options killAInLogicalSync(boolean kill) {
+      Options o = kill ? throughCutover2() : this;
+      return new Options(o.pgMajor, o.switchKind, o.workerDyno, o.crashes, o.archiveTimeout, o.writers, o.journeyTimeout, o.logical,
+          kill);
     }
   }
 
@@ -83,6 +106,8 @@ public final class JourneyScenario implements AutoCloseable {
   private Rig rig;
   private JourneyDriver driver;
   private Stage stage;
+  /** System.nanoTime() of the kill of A (0: not killed). */
+  private volatile long aKilledAt;
 
   public JourneyScenario(Workspace ws, Options options, Consumer<String> say) {
     this.ws = ws;
@@ -91,6 +116,8 @@ public final class JourneyScenario implements AutoCloseable {
     this.binaries = PgBinaries.forMajor(options.pgMajor());
     this.archiveUrl = "file://" + ws.dir("archive");
     result.pgMajor = options.pgMajor();
+    result.logical = options.logical();
+    result.failoverExpected = options.failover();
     result.switchKind = options.switchKind();
     result.workDir = ws.root();
     result.logs = ws.root().resolve("logs");
@@ -154,12 +181,36 @@ public final class JourneyScenario implements AutoCloseable {
     };
   }
 
-  private void startClusters() {
+  private void startClusters() throws SQLException {
     List<String> tables = options.workerDyno() ? List.of(LEDGER_TABLE, WORKER_TABLE) : List.of(LEDGER_TABLE);
     source = SourceDatabase.start(ws, binaries, archiveUrl, options.archiveTimeout(), tables);
+    if (options.logical()) {
+      source.seedApp();
+    }
     say.accept("  source: PostgreSQL " + binaries.version() + " on :" + source.cluster().port() + ", archive_command"
-        + " = pgferry-agent wal-push, archive_timeout " + options.archiveTimeout().toSeconds() + " s -> " + archiveUrl);
+        + " = pgferry-agent wal-push, archive_timeout " + options.archiveTimeout().toSeconds() + " s -> " + archiveUrl
+        + (options.logical() ? "; the ledger and the seed's app schema (hstore, serial/bigserial/identity, schema billing,"
+        + " free-standing sequences, audit_log without a primary key, a materialized view)" : ""));
     target = PgCluster.init(ws, "target", PgBinaries.forMajor(15), Map.of()).start();
+    if (options.logical()) {
+      prepareTarget();
+      say.accept("  target T: PostgreSQL 15 on :" + target.port() + ", empty database " + SourceDatabase.APP_DB
+          + " and the app's role (pgferry copies the schema)");
+    }
+  }
+
+  /**
+   * What the operator prepares on T (Aurora) before the journey: the database, the app's role, and default privileges
+   * so the app may use what pgferry's schema copy (pg_dump --no-owner, run as T's admin) creates.
+   */
+  private void prepareTarget() throws SQLException {
+    target.execute("CREATE ROLE " + SourceDatabase.APP_USER + " LOGIN PASSWORD '" + SourceDatabase.APP_PASSWORD + "'",
+        "CREATE DATABASE " + SourceDatabase.APP_DB);
+    try (Connection c = target.connect(SourceDatabase.APP_DB); Statement st = c.createStatement()) {
+      for (String what : List.of("GRANT ALL ON TABLES", "GRANT ALL ON SEQUENCES", "GRANT USAGE ON SCHEMAS")) {
+        st.execute("ALTER DEFAULT PRIVILEGES FOR ROLE postgres " + what + " TO " + SourceDatabase.APP_USER);
+      }
+    }
   }
 
   private void startApp() {
@@ -189,7 +240,11 @@ public final class JourneyScenario implements AutoCloseable {
 
   private void startControl() throws Exception {
     Path pgpass = secret(ws.dir("secrets").resolve("pgpass"), "*:*:*:postgres:" + SourceDatabase.SUPERUSER_PASSWORD + "\n");
-    rig = new Rig(ws, List.of("a", "b")).agentPasswordFile(pgpass).initCerts().startController();
+    rig = new Rig(ws, List.of("a", "b")).agentPasswordFile(pgpass);
+    if (options.logical()) {
+      rig.leaseMs(4000); // the plan's failover.max_lease: A's agent fences itself before B may be promoted
+    }
+    rig.initCerts().startController();
     result.controllerUrl = rig.controllerUrl();
     driver = new JourneyDriver(rig, say);
     rig.startAgent("a", binaries, ws.root().resolve("a"), FreePorts.next(), archiveUrl);
@@ -203,6 +258,36 @@ public final class JourneyScenario implements AutoCloseable {
     for (CrashPoint p : options.crashes()) {
       hooks.add(new JourneyHook("kill -9 the controller during " + p.step() + ", restart it, pgferry resume", p.step(),
           () -> crashAndResume(p)));
+    }
+    if (options.logical()) {
+      // a small data set syncs before LOGICAL_SETUP ends, and LOGICAL_SYNC would be over in 0.1 s: a schema change on
+      // A after setup (pgferry's drift check holds cutover 2 until T has it too) keeps the journey in LOGICAL_SYNC
+      hooks.add(new JourneyHook("the app's release adds a CHECK constraint on a after logical setup (schema drift)",
+          JourneyTable.LS_STANDBY_SLOT, () -> migrate(rig.agentCluster("a"), "a")));
+      if (options.failover()) {
+        hooks.add(killNodeWhen("a", JourneyTable.SYNC_WAIT));
+        // the migration reaches T only once the app writes to b: the failover's outage and cutover 2's stay apart
+        hooks.add(new JourneyHook("the same migration on T once the app writes to b (resolves the drift)",
+            JourneyTable.FO_REPOINT_SUBSCRIPTION, () -> {
+              Await.until("the app to commit through " + app.describe() + " on b after the failover", Duration.ofSeconds(90),
+                  () -> firstCommitAfterOutage(aKilledAt) > 0 && ledger.acknowledgedAfter(firstCommitAfterOutage(aKilledAt)) >= 100,
+                  () -> ledger.failures().stream().reduce((x, y) -> y).map(Ledger.Failure::message).orElse("no error seen"));
+              // PostgreSQL restarts T's apply worker up to wal_retrieve_retry_interval (5 s) after the repoint; until it
+              // runs, T does not apply b's WAL and cutover 2's wait_applied would hold the app's writes for it
+              Await.until("T's subscription to apply from b", Duration.ofSeconds(60), () -> "1".equals(target.queryValue(
+                  "SELECT count(*) FROM pg_stat_subscription WHERE subname = 'pgferry_sub' AND relid IS NULL AND pid IS NOT NULL"
+                  + " AND last_msg_receipt_time > now() - interval '1 second'")), () -> "no apply worker receiving from b");
+              migrate(target, "T");
+            }));
+      } else {
+        hooks.add(new JourneyHook("the same migration on T once pgferry reports the drift", JourneyTable.SYNC_WAIT, () -> {
+          Await.until("LOGICAL_SYNC to report the schema change on a", Duration.ofSeconds(60),
+              () -> rig.api().journey().map(j -> j.path("progress").asText().contains("schema changed")).orElse(false),
+              () -> rig.api().journey().map(j -> j.path("progress").asText()).orElse("?"));
+          say.accept("     pgferry holds cutover 2: " + rig.api().journey().map(j -> j.path("progress").asText()).orElse("?"));
+          migrate(target, "T");
+        }));
+      }
     }
     hooks.addAll(extraHooks);
     say.accept("  pgferry apply --plan " + plan);
@@ -221,13 +306,33 @@ public final class JourneyScenario implements AutoCloseable {
           p.path("seconds").isNumber() && !"not_reached".equals(status) ? p.path("seconds").asDouble() : null));
     }
     result.journal = driver.journal().read();
+    // in the order they first ran (FAILOVER between the two LOGICAL_SYNC runs), phases not reached last
+    result.phases.sort(java.util.Comparator.comparing(p -> result.journal.stream().filter(e -> e.is("PHASE_STARTED", p.name()))
+        .findFirst().map(JournalFile.Entry::at).orElse(Instant.MAX)));
     result.appPathChanges = app.changes();
-    if (!result.phaseDone("CUTOVER_1")) {
+    boolean reached = options.logical() ? "FINISHED".equals(result.journeyState) && result.phaseDone("CUTOVER_2")
+        : result.phaseDone("CUTOVER_1");
+    if (!reached) {
       String phase = end.path("phase").asText("?");
       throw new ScenarioFailure(Stage.JOURNEY.name() + " " + phase, "the journey stopped (" + result.journeyState + "): "
           + result.journeyMessage, result.logs.resolve("controller.log"), null);
     }
-    DOWNTIME_EVENTS.forEach(e -> downtime(e.getKey(), e.getValue()));
+    JourneyTimings times = timings();
+    for (Map.Entry<String, String> e : DOWNTIME_EVENTS) {
+      Optional<Duration> d = "FAILOVER".equals(e.getValue()) && aKilledAt != 0 && times.last("PHASE_DONE", "FAILOVER").isPresent()
+          ? times.killToFirstCommit(aKilledAt) : times.phaseDowntime(e.getValue());
+      d.ifPresent(x -> result.downtime.put(e.getKey(), x));
+    }
+    result.cutover2Steps.putAll(times.cutover2Steps());
+    result.failoverSplit.putAll(times.failoverSplit(aKilledAt));
+  }
+
+  /** The app's schema migration (DDL that logical replication does not carry): a CHECK constraint on billing.invoices. */
+  private void migrate(PgCluster node, String name) throws SQLException {
+    try (Connection c = SourceDatabase.connectAsSuperuser(node, SourceDatabase.APP_DB); Statement st = c.createStatement()) {
+      st.execute("ALTER TABLE billing.invoices ADD CONSTRAINT invoices_amount_not_negative CHECK (amount >= 0)");
+    }
+    say.accept("     on " + name + ": ALTER TABLE billing.invoices ADD CONSTRAINT invoices_amount_not_negative CHECK (amount >= 0)");
   }
 
   /** Report key (DESIGN.md §11 downtime_seconds) -> the phase whose run it measures; unreached phases stay absent. */
@@ -240,40 +345,29 @@ public final class JourneyScenario implements AutoCloseable {
    */
   public JourneyHook killNodeWhen(String id, String step) {
     return new JourneyHook("kill -9 node " + id + " (agent and PostgreSQL) during " + step, step, () -> {
+      if ("a".equals(id)) {
+        aKilledAt = System.nanoTime();
+      }
       rig.agent(id).kill();
       rig.agentCluster(id).kill9();
     });
   }
 
-  /** The largest commit gap while the phase ran (from its journal start to its end), from the ledger. */
-  private void downtime(String event, String phase) {
-    Optional<JournalFile.Entry> start = result.journal.stream().filter(e -> e.is("PHASE_STARTED", phase)).findFirst();
-    Optional<JournalFile.Entry> done = result.journal.stream().filter(e -> e.is("PHASE_DONE", phase)).findFirst();
-    if (start.isEmpty() || done.isEmpty()) {
-      return;
-    }
-    long from = nanosOf(start.get().at());
-    long to = nanosOf(done.get().at());
-    // the gap closes with the first commit after the phase: wait for it (the app writes to the new primary)
-    Ledger.await(() -> ledger.acknowledgedAfter(to) > 0, Duration.ofSeconds(60));
-    result.downtime.put(event, gapBetween(from, to));
-  }
-
-  private Duration gapBetween(long from, long to) {
-    long[] commits = ledger.acks().stream().mapToLong(Ledger.Ack::commitNanos).sorted().toArray();
-    long prev = Long.MIN_VALUE;
-    long max = 0;
-    for (long c : commits) {
-      if (prev != Long.MIN_VALUE && c >= from && prev <= to) {
-        max = Math.max(max, c - prev);
-      }
-      prev = c;
-    }
-    return Duration.ofNanos(max);
+  /** Times from the journal read so far and the ledger's commits. */
+  private JourneyTimings timings() {
+    return new JourneyTimings(result.journal, ledger, wallAtStart, nanosAtStart);
   }
 
   private long nanosOf(Instant at) {
-    return nanosAtStart + Duration.between(wallAtStart, at).toNanos();
+    return timings().nanosOf(at);
+  }
+
+  private Optional<JournalFile.Entry> last(String event, String stepOrPhase) {
+    return timings().last(event, stepOrPhase);
+  }
+
+  private long firstCommitAfterOutage(long killedAt) {
+    return JourneyTimings.firstCommitAfterOutage(ledger, killedAt);
   }
 
   private void crashAndResume(CrashPoint p) throws Exception {
@@ -292,7 +386,7 @@ public final class JourneyScenario implements AutoCloseable {
   private Path writePlan() throws Exception {
     Path secrets = ws.dir("secrets");
     Path sourceUrl = secret(secrets.resolve("source-url"), source.adminUrl());
-    Path targetUrl = secret(secrets.resolve("target-url"), target.url("postgres"));
+    Path targetUrl = secret(secrets.resolve("target-url"), target.url(options.logical() ? SourceDatabase.APP_DB : "postgres"));
     Path appPassword = secret(secrets.resolve("app-password"), SourceDatabase.APP_PASSWORD);
     String text = """
         # written by the e2e scenario (JourneyScenario)
@@ -308,6 +402,22 @@ public final class JourneyScenario implements AutoCloseable {
         durability: sync
         """.formatted(sourceUrl, options.archiveTimeout().toSeconds(), options.pgMajor(), archiveUrl, targetUrl,
         SourceDatabase.APP_DB, SourceDatabase.APP_USER, appPassword, app.planSwitch().strip());
+    if (options.logical()) {
+      Path replicationPassword = secret(secrets.resolve("replication-password"), "repl-" + Long.toHexString(System.nanoTime()));
+      Path adminPassword = secret(secrets.resolve("admin-password"), SourceDatabase.SUPERUSER_PASSWORD);
+      text += """
+          replica_identity_full: [public.audit_log]
+          logical:
+            replication_password: "file:%s"
+            admin_password: "file:%s"
+            target_address: 127.0.0.1/32
+            verify: full
+            verify_chunk_rows: 500
+            sync_timeout: 3m
+            cutover_2_timeout: 1m
+          failover: {detect_after: 3s, lease_margin: 1s, max_lease: 4s, admin_password: "file:%s"}
+          """.formatted(replicationPassword, adminPassword, adminPassword);
+    }
     Path plan = ws.root().resolve("plan.yaml");
     Files.writeString(plan, text);
     return plan;
@@ -320,6 +430,45 @@ public final class JourneyScenario implements AutoCloseable {
   }
 
   private void verify() throws Exception {
+    if (options.logical()) {
+      verifyOnTarget();
+    } else {
+      verifyCutover1();
+    }
+  }
+
+  /**
+   * After cutover 2: the ledger on T (the final primary), T against the last source-side primary (A, or B after the
+   * failover) table by table and sequence by sequence.
+   */
+  private void verifyOnTarget() throws Exception {
+    long c1Done = last("PHASE_DONE", "CUTOVER_1").map(e -> nanosOf(e.at())).orElse(Long.MAX_VALUE);
+    long c2Done = last("PHASE_DONE", "CUTOVER_2").map(e -> nanosOf(e.at())).orElse(Long.MAX_VALUE);
+    if (!ledger.awaitMore(100, Duration.ofSeconds(60))) {
+      throw new IllegalStateException("the app does not write after cutover 2: "
+          + ledger.failures().stream().reduce((a, b) -> b).map(Ledger.Failure::message).orElse("no error seen"));
+    }
+    result.lastSourcePrimary = last("STEP_DONE", JourneyTable.FO_PROMOTE_B).isPresent() ? "b" : "a";
+    PgCluster last = rig.agentCluster(result.lastSourcePrimary);
+    Set<String> appTables = Set.of(LEDGER_TABLE, WORKER_TABLE);
+    try (Connection onT = target.connect(SourceDatabase.APP_DB);
+         Connection onLast = SourceDatabase.connectAsSuperuser(last, SourceDatabase.APP_DB)) {
+      result.ledger = ledger.verify(onT);
+      result.acknowledgedAfterCutover1 = ledger.acknowledgedAfter(c1Done);
+      result.acknowledgedAfterCutover2 = ledger.acknowledgedAfter(c2Done);
+      result.tables.clear();
+      result.tables.addAll(TargetCheck.tables(onLast, onT, appTables));
+      result.sequences.clear();
+      result.sequences.addAll(TargetCheck.sequences(onLast, onT, appTables));
+    }
+    long tablesEqual = result.tables.stream().filter(JourneyResult.TableCheck::equal).count();
+    long sequencesEqual = result.sequences.stream().filter(JourneyResult.SequenceCheck::equal).count();
+    say.accept("  T against " + result.lastSourcePrimary + ": " + tablesEqual + "/" + result.tables.size() + " tables equal, "
+        + sequencesEqual + "/" + result.sequences.size() + " sequences equal; ledger on T: " + result.ledger.summary());
+    result.journal = driver.journal().read();
+  }
+
+  private void verifyCutover1() throws Exception {
     long cutoverDone = result.journal.stream().filter(e -> e.is("PHASE_DONE", "CUTOVER_1")).findFirst()
         .map(e -> nanosOf(e.at())).orElse(Long.MAX_VALUE);
     if (!ledger.awaitMore(100, Duration.ofSeconds(60))) {

@@ -59,6 +59,19 @@ public final class SourceDatabase implements AutoCloseable {
     }
   }
 
+  /**
+   * The seed's app schema beside the ledger (scenario/seed-app.sql: hstore, serial/bigserial/identity ids, another
+   * schema, free-standing sequences, a table without a primary key, a materialized view), as the superuser.
+   */
+  public void seedApp() {
+    try (var in = SourceDatabase.class.getResourceAsStream("/scenario/seed-app.sql");
+         Connection c = connectAsSuperuser(cluster, APP_DB); java.sql.Statement st = c.createStatement()) {
+      st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    } catch (Exception e) {
+      throw new IllegalStateException("source: the app schema (scenario/seed-app.sql): " + e.getMessage(), e);
+    }
+  }
+
   /** {@code pgferry-agent backup-push} of the running source as the postgres OS user; returns the backup's name. */
   public String backupPush() {
     List<String> argv = new ArrayList<>(List.of(Launchers.agentCommandLine().split(" ")));

@@ -1,0 +1,80 @@
+package io.pgferry.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.controller.journey.JourneyTable;
+import io.pgferry.e2e.scenario.JourneyResult;
+import io.pgferry.e2e.scenario.JourneyScenario;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole journey as ./demo runs it, with assertions: a "Heroku" source (the ledger and the seed's app schema),
+ * agents a and b, the controller, the ledger through PgBouncer all along; cutover 1 to a, logical replication to T,
+ * kill -9 of a's agent and postmaster during LOGICAL_SYNC (automatic failover to b), cutover 2 from b to T. On the
+ * final primary T: the ledger lost 0 and duplicated 0; T equals the last source-side primary (b) table by table and
+ * sequence by sequence; the write downtime of cutover 1, the failover and cutover 2 measured and printed.
+ */
+class FullJourneyIT {
+  @Test
+  void pg15KillAInLogicalSyncThenCutover2() {
+    JourneyResult r = ScenarioRuns.run("full-pg15", JourneyScenario.Options.wholeJourney());
+    assertWholeJourney(r, true);
+  }
+
+  /** The seed's setup: PG 11 source, a and b on PG 11 (zonky binaries), T on PG 15. */
+  @Test
+  void pg11SourceKillAInLogicalSyncThenCutover2() {
+    JourneyResult r = ScenarioRuns.run("full-pg11", JourneyScenario.Options.wholeJourney().pg(11));
+    assertWholeJourney(r, true);
+  }
+
+  static void assertWholeJourney(JourneyResult r, boolean failover) {
+    print(r);
+    assertTrue(r.problems().isEmpty(), String.join("\n", r.problems()));
+    assertEquals("FINISHED", r.journeyState, r.journeyMessage);
+    for (String phase : List.of("PREFLIGHT", "ARCHIVE_REPLICA", "STANDBY", "CUTOVER_1", "LOGICAL_SETUP", "LOGICAL_SYNC", "CUTOVER_2")) {
+      assertTrue(r.phaseDone(phase), phase + " done: " + r.phases);
+    }
+    assertEquals(0, r.ledger.lost(), "lost on T");
+    assertEquals(0, r.ledger.duplicated(), "duplicated on T");
+    assertTrue(r.acknowledgedAfterCutover2 > 0, "the app writes to T after cutover 2");
+    assertEquals(failover ? "b" : "a", r.lastSourcePrimary);
+    assertEquals(6, r.tables.size(), "the ledger and the five tables of the app schema: " + r.tables);
+    r.tables.forEach(t -> assertTrue(t.equal(), t.toString()));
+    assertTrue(r.tables.stream().anyMatch(t -> t.table().equals("public.audit_log") && t.onTarget() == 100),
+        "the table without a primary key (replica identity full) on T: " + r.tables);
+    assertEquals(7, r.sequences.size(), "serial, bigserial, identity, ledger and free-standing sequences: " + r.sequences);
+    r.sequences.forEach(q -> assertTrue(q.equal(), q.toString()));
+    assertTrue(r.sequences.stream().anyMatch(q -> q.sequence().equals("public.never_called") && q.onTarget().endsWith("not called")),
+        "a never-called sequence stays not called on T: " + r.sequences);
+    assertTrue(r.downtime.containsKey("cutover_1") && r.downtime.containsKey("cutover_2"), "downtimes: " + r.downtime);
+    assertEquals(1, ScenarioRuns.events(r, "STEP_DONE", JourneyTable.C2_SEQUENCES).size(), "sequences set once");
+    assertEquals("0", ScenarioRuns.events(r, "STEP_DONE", JourneyTable.C2_VERIFY).get(0).evidence().get("mismatched_tables"));
+    if (failover) {
+      assertTrue(r.phaseDone("FAILOVER"), r.phases.toString());
+      assertTrue(r.downtime.containsKey("failover"), "failover time measured: " + r.downtime);
+      assertEquals(1, ScenarioRuns.events(r, "STEP_DONE", JourneyTable.FO_PROMOTE_B).size(), "b promoted once");
+      assertFalse(r.failoverSplit.isEmpty(), "failover split from the journal");
+    }
+  }
+
+  private static void print(JourneyResult r) {
+    System.out.printf("full journey PG %d: %s; downtime %s; failover split %s; cutover 2 steps %s%n", r.pgMajor, r.journeyState,
+        seconds(r.downtime), seconds(r.failoverSplit), seconds(r.cutover2Steps));
+    r.tables.forEach(t -> System.out.println("  table " + t));
+    r.sequences.forEach(q -> System.out.println("  sequence " + q));
+    if (r.ledger != null) {
+      System.out.println("  ledger on T: " + r.ledger.summary());
+    }
+  }
+
+  private static String seconds(java.util.Map<String, Duration> m) {
+    StringBuilder sb = new StringBuilder("{");
+    m.forEach((k, v) -> sb.append(sb.length() == 1 ? "" : ", ").append(k).append('=').append(String.format("%.2f s", v.toNanos() / 1e9)));
+    return sb.append('}').toString();
+  }
+}
