@@ -274,9 +274,9 @@ class FailoverIT {
 
   private static void checkAfterFailover(Rig rig, PgCluster a, PgCluster b, PgCluster t, int bPort, Ledger ledger,
                                          long killedAt) throws Exception {
-    Await.until("a commit through PgBouncer on b", T, () -> ledger.acknowledgedAfter(killedAt) > 0 && firstCommitAfterOutage(ledger, killedAt) > 0
+    Await.until("a commit through PgBouncer on b", T, () -> ledger.acknowledgedAfter(killedAt) > 0 && ledger.firstAckAfterOutage(killedAt) > 0
         && journalHas(rig, "PHASE_DONE", "FAILOVER"), () -> ledger.failures().size() + " failures");
-    long firstAfter = firstCommitAfterOutage(ledger, killedAt);
+    long firstAfter = ledger.firstAckAfterOutage(killedAt);
     System.out.printf("failover time (kill -> first commit through the app path): %.2f s%n", (firstAfter - killedAt) / 1e9);
     printPhaseTimes(rig);
     assertTrue(ledger.awaitMore(200, T), "writes continue on b");
@@ -323,22 +323,6 @@ class FailoverIT {
     System.out.println(sb);
   }
 
-  /**
-   * The first commit after the outage the kill caused: commits in flight at the kill may still return, so it is
-   * the first ack after a gap of more than 300 ms following the kill (0: none yet).
-   */
-  private static long firstCommitAfterOutage(Ledger ledger, long killedAt) {
-    long[] times = ledger.acks().stream().mapToLong(Ledger.Ack::commitNanos).filter(x -> x > killedAt - 1_000_000_000L)
-        .sorted().toArray();
-    long prev = killedAt;
-    for (long x : times) {
-      if (x > killedAt && x - Math.max(prev, killedAt) > 300_000_000L) {
-        return x;
-      }
-      prev = x;
-    }
-    return 0;
-  }
 
   private static String lastStep(Rig rig) {
     List<JournalRecord> all = journal(rig);

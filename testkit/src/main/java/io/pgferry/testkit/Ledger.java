@@ -197,6 +197,22 @@ public final class Ledger implements AutoCloseable {
     return acks.stream().filter(a -> a.commitNanos() > nanos).count();
   }
 
+  /**
+   * The first commit after the outage that began at {@code outageNanos} (e.g. a kill): commits in flight then may
+   * still return, so it is the first ack after a gap of more than 300 ms following that moment (0: none yet).
+   */
+  public long firstAckAfterOutage(long outageNanos) {
+    long[] times = acks.stream().mapToLong(Ack::commitNanos).filter(x -> x > outageNanos - 1_000_000_000L).sorted().toArray();
+    long prev = outageNanos;
+    for (long x : times) {
+      if (x > outageNanos && x - Math.max(prev, outageNanos) > 300_000_000L) {
+        return x;
+      }
+      prev = x;
+    }
+    return 0;
+  }
+
   /** Waits until {@code n} more rows than now are acknowledged; false on timeout. */
   public boolean awaitMore(long n, Duration timeout) {
     long target = acknowledged() + n;

@@ -1,7 +1,5 @@
 package io.pgferry.controller.web;
 
-import io.pgferry.common.UsageException;
-import io.pgferry.controller.journey.JourneyJson;
 import io.pgferry.controller.journey.JourneyService;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -43,22 +41,6 @@ public final class JourneyApi {
   }
 
   private void answer(RoutingContext rc, int okStatus, Callable<Object> call) {
-    vertx.executeBlocking(() -> JourneyJson.MAPPER.writeValueAsString(call.call()), false).onComplete(ar -> {
-      if (ar.succeeded()) {
-        send(rc, okStatus, ar.result());
-        return;
-      }
-      Throwable e = ar.cause();
-      int status = e instanceof UsageException ? 400 : e instanceof IllegalStateException ? 409 : 500;
-      try {
-        send(rc, status, JourneyJson.MAPPER.writeValueAsString(Map.of("error", String.valueOf(e.getMessage()))));
-      } catch (Exception json) {
-        send(rc, 500, "{\"error\":\"internal error\"}");
-      }
-    });
-  }
-
-  private static void send(RoutingContext rc, int status, String json) {
-    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
+    JsonAnswer.answer(vertx, rc, okStatus, call);
   }
 }

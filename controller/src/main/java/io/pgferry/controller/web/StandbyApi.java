@@ -1,7 +1,5 @@
 package io.pgferry.controller.web;
 
-import io.pgferry.common.UsageException;
-import io.pgferry.controller.journey.JourneyJson;
 import io.pgferry.controller.standby.AddStandby;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -30,23 +28,6 @@ public final class StandbyApi {
   private void add(RoutingContext rc) {
     String node = rc.queryParams().get("node");
     String upstream = rc.queryParams().get("upstream");
-    vertx.executeBlocking(() -> JourneyJson.MAPPER.writeValueAsString(Map.of("message", addStandby.add(node, upstream))),
-        false).onComplete(ar -> {
-          if (ar.succeeded()) {
-            send(rc, 200, ar.result());
-            return;
-          }
-          Throwable e = ar.cause();
-          int status = e instanceof UsageException ? 400 : e instanceof IllegalStateException ? 409 : 500;
-          try {
-            send(rc, status, JourneyJson.MAPPER.writeValueAsString(Map.of("error", String.valueOf(e.getMessage()))));
-          } catch (Exception json) {
-            send(rc, 500, "{\"error\":\"internal error\"}");
-          }
-        });
-  }
-
-  private static void send(RoutingContext rc, int status, String json) {
-    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
+    JsonAnswer.answer(vertx, rc, 200, () -> Map.of("message", addStandby.add(node, upstream)));
   }
 }

@@ -270,7 +270,7 @@ public final class JourneyScenario implements AutoCloseable {
         hooks.add(new JourneyHook("the same migration on T once the app writes to b (resolves the drift)",
             JourneyTable.FO_REPOINT_SUBSCRIPTION, () -> {
               Await.until("the app to commit through " + app.describe() + " on b after the failover", Duration.ofSeconds(90),
-                  () -> firstCommitAfterOutage(aKilledAt) > 0 && ledger.acknowledgedAfter(firstCommitAfterOutage(aKilledAt)) >= 100,
+                  () -> ledger.firstAckAfterOutage(aKilledAt) > 0 && ledger.acknowledgedAfter(ledger.firstAckAfterOutage(aKilledAt)) >= 100,
                   () -> ledger.failures().stream().reduce((x, y) -> y).map(Ledger.Failure::message).orElse("no error seen"));
               // PostgreSQL restarts T's apply worker up to wal_retrieve_retry_interval (5 s) after the repoint; until it
               // runs, T does not apply b's WAL and cutover 2's wait_applied would hold the app's writes for it
@@ -366,9 +366,6 @@ public final class JourneyScenario implements AutoCloseable {
     return timings().last(event, stepOrPhase);
   }
 
-  private long firstCommitAfterOutage(long killedAt) {
-    return JourneyTimings.firstCommitAfterOutage(ledger, killedAt);
-  }
 
   private void crashAndResume(CrashPoint p) throws Exception {
     ManagedProcess old = rig.controller();

@@ -61,27 +61,11 @@ final class JourneyTimings {
 
   /** The failover's outage begins at the kill, seconds before the controller decides (detect_after): kill -> first commit. */
   Optional<Duration> killToFirstCommit(long killedAt) {
-    Ledger.await(() -> firstCommitAfterOutage(ledger, killedAt) > 0, Duration.ofSeconds(60));
-    long first = firstCommitAfterOutage(ledger, killedAt);
+    Ledger.await(() -> ledger.firstAckAfterOutage(killedAt) > 0, Duration.ofSeconds(60));
+    long first = ledger.firstAckAfterOutage(killedAt);
     return first > 0 ? Optional.of(Duration.ofNanos(first - killedAt)) : Optional.empty();
   }
 
-  /**
-   * The first commit after the outage a kill caused: commits in flight at the kill may still return, so it is the
-   * first ack after a gap of more than 300 ms following the kill (0: none yet). As FailoverIT measures it.
-   */
-  static long firstCommitAfterOutage(Ledger ledger, long killedAt) {
-    long[] times = ledger.acks().stream().mapToLong(Ledger.Ack::commitNanos).filter(x -> x > killedAt - 1_000_000_000L)
-        .sorted().toArray();
-    long prev = killedAt;
-    for (long x : times) {
-      if (x > killedAt && x - Math.max(prev, killedAt) > 300_000_000L) {
-        return x;
-      }
-      prev = x;
-    }
-    return 0;
-  }
 
   /** Cutover 2 from block_app to unblock_app, each step's last run (STEP_STARTED -> STEP_DONE), plus "total". */
   Map<String, Duration> cutover2Steps() {
@@ -114,7 +98,7 @@ final class JourneyTimings {
     stepTime(JourneyTable.FO_PROMOTE_B).ifPresent(d -> out.put("promotion", d));
     stepTime(JourneyTable.FO_REPOINT_APP).ifPresent(d -> out.put("app repoint", d));
     Optional<JournalFile.Entry> repointed = last("STEP_DONE", JourneyTable.FO_REPOINT_APP);
-    long first = firstCommitAfterOutage(ledger, killedAt);
+    long first = ledger.firstAckAfterOutage(killedAt);
     if (repointed.isPresent() && first > 0) {
       out.put("first commit", Duration.ofNanos(Math.max(0, first - nanosOf(repointed.get().at()))));
     }
