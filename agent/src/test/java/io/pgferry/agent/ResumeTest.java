@@ -51,7 +51,7 @@ class ResumeTest {
           assertEquals(1, first.pgBaseBackupRuns());
         }
         assertEquals(NodeState.EMPTY, read(cfg).state());
-        assertEquals(List.of("base backup"), read(cfg).completedSteps());
+        assertEquals(List.of("rebuild check", "base backup"), read(cfg).completedSteps());
         assertFalse(bPg.isRunning());
 
         try (NodeAgent second = new NodeAgent(cfg, AgentFixture.fastOptions()).start()) {
