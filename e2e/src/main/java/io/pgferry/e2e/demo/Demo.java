@@ -102,6 +102,10 @@ public final class Demo implements Callable<Integer> {
         fillMissingPhases(report);
         report.write(reportFile);
       }
+      if (scenario.rig() != null && scenario.rig().controller() != null && scenario.rig().controller().alive()) {
+        HtmlReport.write(scenario.rig().api(), work.resolve("report.html"))
+            .ifPresent(html -> say("full report (status page with the lag chart, as the run ended): %s", html));
+      }
     }
     if (reportFile != null) {
       say("report: %s", reportFile.toAbsolutePath());

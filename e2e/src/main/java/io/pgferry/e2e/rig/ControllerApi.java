@@ -72,6 +72,16 @@ public final class ControllerApi {
     return JSON.readTree(r.body());
   }
 
+  /** The body of GET {@code path} when it answers 200. */
+  public Optional<String> text(String path) {
+    try {
+      HttpResponse<String> r = get(path);
+      return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
   private HttpResponse<String> get(String path) throws IOException {
     return send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5)).GET().build());
   }

@@ -39,7 +39,11 @@
     return isNaN(d) ? (iso || "") : d.toLocaleTimeString([], { hour12: false });
   }
 
+  // ./demo saves this page with the API answers embedded: render those once instead of polling a controller
+  const SNAPSHOT = window.PGFERRY_SNAPSHOT;
+
   async function getJson(path) {
+    if (SNAPSHOT) return SNAPSHOT[path] === undefined ? null : SNAPSHOT[path];
     const r = await fetch(path, { cache: "no-store" });
     if (r.status === 404) return null;
     if (!r.ok) throw new Error(path + ": HTTP " + r.status);
@@ -202,15 +206,15 @@
       renderNodes(nodes, journey);
       renderChart(history);
       renderJournal(journey);
-      $("connection").textContent = "live";
-      $("connection").className = "badge ok";
+      $("connection").textContent = SNAPSHOT ? "snapshot of " + clock(SNAPSHOT.taken_at) : "live";
+      $("connection").className = SNAPSHOT ? "badge" : "badge ok";
       $("updated").textContent = "updated " + new Date().toLocaleTimeString([], { hour12: false });
       document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
     } catch (e) {
       $("connection").textContent = "controller unreachable";
       $("connection").className = "badge bad";
     } finally {
-      setTimeout(tick, POLL_MS);
+      if (!SNAPSHOT) setTimeout(tick, POLL_MS);
     }
   }
   tick();
