@@ -41,9 +41,24 @@ public final class StandbySlotSetup {
     return Goals.applicationName(plan.nodes().standby());
   }
 
-  /** Failover slots (PG 17) when the plan asks for them or A runs 17+; a copied slot below. */
-  public static boolean failoverSlots(Plan plan, int aMajor) {
-    return plan.logical().failoverSlots() || aMajor >= 17;
+  /** Failover slots when A and T run 17+ (the subscription is created with failover = true); a copied slot below. */
+  public static boolean failoverSlots(int aMajor, int tMajor) {
+    return aMajor >= 17 && tMajor >= 17;
+  }
+
+  /** B keeps the slot as a copy (its agent, PG 11-16) or as a synced failover slot (PG 17, which needs T on 17+). */
+  static boolean standbyCanKeepSlot(int aMajor, int tMajor) {
+    return aMajor < 17 || tMajor >= 17;
+  }
+
+  /** T's major version. */
+  public static int targetMajor(Plan plan) throws SQLException {
+    try (Connection t = io.pgferry.controller.journey.wiring.JdbcDatabase.open(plan.target().url(), "target");
+         java.sql.Statement st = t.createStatement();
+         java.sql.ResultSet rs = st.executeQuery("select current_setting('server_version_num')::int / 10000")) {
+      rs.next();
+      return rs.getInt(1);
+    }
   }
 
   public static Step step(Plan plan) {
@@ -57,7 +72,8 @@ public final class StandbySlotSetup {
     }
     return FailoverSteps.step(ID, List.of(
         "on " + a + ": SELECT pg_create_physical_replication_slot('" + physical + "', true)  (unless it exists)",
-        "PG 17: goal of " + a + " += synchronized_standby_slots = " + physical,
+        "A and T on 17+: goal of " + a + " += synchronized_standby_slots = " + physical + "  (A on 17, T older: B keeps"
+            + " nothing; a failover re-syncs the tables at risk)",
         "goal of " + b + " := STREAMING_STANDBY{upstream " + a + ", slot_name " + physical + ", dbname "
             + plan.app().dbname() + ", logical_slots [" + slot + "]}  (its agent keeps a copy of the slot; PG 17: syncs"
             + " the failover slot)",
@@ -74,11 +90,18 @@ public final class StandbySlotSetup {
     NodeDirectory nodes = ctx.ports().nodes();
     NodeView av = said(nodes, a);
     NodeView bv = said(nodes, b);
+    int major = av.hello().getPgMajor();
+    int tMajor = targetMajor(plan);
+    if (!standbyCanKeepSlot(major, tMajor)) {
+      return new StepResult(b + " keeps no copy of " + slot + ": on PostgreSQL " + major + " only a failover slot survives on"
+          + " a standby, and failover slots need the subscriber on 17+ (T runs " + tMajor + "); after a failover the"
+          + " tables at risk are re-synced from " + b, Map.of("slot", slot, "standby", "none", "target_major", String.valueOf(tMajor)));
+    }
     try (Connection c = AdminConnections.open(plan, av, "postgres")) {
       createPhysicalSlot(c, physical);
     }
-    int major = av.hello().getPgMajor();
-    if (failoverSlots(plan, major)) {
+    boolean failoverSlots = failoverSlots(major, tMajor);
+    if (failoverSlots) {
       Goal held = av.goal();
       if (held != null && !physical.equals(held.getSettingsMap().get("synchronized_standby_slots"))) {
         nodes.assign(a, held.toBuilder().putSettings("synchronized_standby_slots", physical).build());
@@ -94,9 +117,9 @@ public final class StandbySlotSetup {
     while (true) {
       Optional<NodeView> now = nodes.node(b);
       if (now.map(v -> v.status() != null && FailoverSteps.slotSynced(v.status().getSlotsList(), slot)).orElse(false)) {
-        return new StepResult(b + " holds " + (failoverSlots(plan, major) ? "a synced failover slot " : "a copy of ") + slot
+        return new StepResult(b + " holds " + (failoverSlots ? "a synced failover slot " : "a copy of ") + slot
             + ", protected by " + a + "'s physical slot " + physical, Map.of("physical_slot", physical, "slot", slot,
-            "failover_slots", String.valueOf(failoverSlots(plan, major))));
+            "failover_slots", String.valueOf(failoverSlots)));
       }
       if (ctx.clock().instant().isAfter(deadline)) {
         throw new JourneyException(b + " did not report " + slot + " synced in time; its agent's last error: "

@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** ./bench: every row measured side by side with its baseline in the same run; prints a table and writes bench/results.md. */
+/** ./bench: every row measured side by side with its baseline in the same run; prints a table and writes docs/bench-results.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure pgferry beside its baselines and print one table.")
 public final class Bench implements Callable<Integer> {
   @Option(names = "--only", split = ",", description = "cases to run: ${COMPLETION-CANDIDATES} (default: all)")
@@ -22,7 +22,7 @@ public final class Bench implements Callable<Integer> {
   int runs = 5; // the issues ask for medians of 5 (cutover 2 downtime, failover time)
 
   @Option(names = "--out", description = "markdown results file (default: ${DEFAULT-VALUE})")
-  Path out = Path.of("bench/results.md");
+  Path out = Path.of("docs/bench-results.md");
 
   enum Case { journey, agent, controller }
 

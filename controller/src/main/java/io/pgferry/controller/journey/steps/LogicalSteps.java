@@ -194,7 +194,13 @@ final class LogicalSteps {
   private static Subscription subscription(StepContext ctx) throws JourneyException {
     Plan.Logical l = ctx.plan().logical();
     String pw = LogicalEndpoints.replicationPassword(ctx.plan());
-    boolean failoverSlots = io.pgferry.controller.failover.StandbySlotSetup.failoverSlots(ctx.plan(), LogicalEndpoints.publisherMajor(ctx));
+    boolean failoverSlots;
+    try {
+      failoverSlots = io.pgferry.controller.failover.StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
+          io.pgferry.controller.failover.StandbySlotSetup.targetMajor(ctx.plan()));
+    } catch (java.sql.SQLException e) {
+      throw new JourneyException("target: cannot read its version: " + e.getMessage());
+    }
     return new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
         NAMES.publication(), true, failoverSlots);
   }
