@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class LogicalFailoverTest {
   private static final Duration T = Duration.ofSeconds(60);
+  private static final Duration CATCH_UP = Duration.ofSeconds(150);
 
   @Test
   void pg15CopiedSlotSurvivesKillOfPublisher() throws Exception {
@@ -51,7 +52,7 @@ class LogicalFailoverTest {
       a.execute(FailoverClusters.ledgerDdl().get(0), "create publication p for table ledger");
       Map<String, String> bSettings = failoverSlots ? SlotSettings.failoverStandby(major) : SlotSettings.copiedSlotStandby();
       try (PgCluster b = FailoverClusters.standbyOf(ws, a, "b", "b_slot", bSettings);
-           PgCluster t = PgCluster.init(ws, "t", bin, Map.of()).start()) {
+           PgCluster t = PgCluster.init(ws, "t", bin, Map.of("wal_receiver_timeout", "15s")).start()) {
         if (failoverSlots) {
           SlotSettings.failoverPrimary(major, List.of("b_slot"))
               .forEach((k, v) -> a.execute("alter system set " + k + " = '" + v + "'"));
@@ -105,8 +106,11 @@ class LogicalFailoverTest {
             "every acknowledged commit (" + acked.size() + ", last " + acked.last() + ") is on B (up to " + (next - 1) + ")");
         System.out.println("PG " + major + ": acknowledged " + acked.size() + ", lost 0, on B after promotion " + (next - 1));
         b.execute("insert into ledger select g, 'row-' || g from generate_series(" + next + ", " + (next + 199) + ") g");
-        await("T caught up with B", T, () -> fingerprint(t).equals(fingerprint(b)),
-            () -> "T " + fingerprint(t) + " vs B " + fingerprint(b) + "\n" + FailoverClusters.tail(t.logFile()));
+        // CI twice saw T's apply worker connected to B and nothing more for 60 s (logs not kept then): T's
+        // wal_receiver_timeout is 15 s here so a stalled connection is dropped and redone; B's log tail says the rest
+        await("T caught up with B", CATCH_UP, () -> fingerprint(t).equals(fingerprint(b)),
+            () -> "T " + fingerprint(t) + " vs B " + fingerprint(b) + "\n--- T\n" + FailoverClusters.tail(t.logFile())
+                + "\n--- B\n" + FailoverClusters.tail(b.logFile()));
 
         long rows = count(b);
         assertEquals(String.valueOf(rows), b.queryValue("select max(seq) from ledger"), "no gap in the ledger on B");
