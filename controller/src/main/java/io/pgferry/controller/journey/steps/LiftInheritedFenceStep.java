@@ -2,7 +2,6 @@ package io.pgferry.controller.journey.steps;
 
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
-import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.journey.WriteFence;
@@ -15,26 +14,9 @@ import java.util.Map;
  * default_transaction_read_only) is in the catalog, so A replayed it with the source's last WAL; without this step
  * the app, once repointed, would find A read-only. Idempotent (RESET where set).
  */
-final class LiftInheritedFenceStep implements Step {
-  private final List<String> description;
-
+final class LiftInheritedFenceStep extends IdempotentStep {
   LiftInheritedFenceStep(List<String> description) {
-    this.description = List.copyOf(description);
-  }
-
-  @Override
-  public String id() {
-    return JourneyTable.C1_LIFT_INHERITED_FENCE;
-  }
-
-  @Override
-  public boolean idempotent() {
-    return true;
-  }
-
-  @Override
-  public List<String> describe() {
-    return description;
+    super(JourneyTable.C1_LIFT_INHERITED_FENCE, description);
   }
 
   @Override

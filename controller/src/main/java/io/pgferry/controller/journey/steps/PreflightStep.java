@@ -6,7 +6,6 @@ import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.Preflight;
 import io.pgferry.controller.journey.Preflight.Fact;
-import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.plan.Plan;
@@ -15,26 +14,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Gathers every fact PREFLIGHT needs (read-only), then lets {@link Preflight} name all blockers at once. */
-final class PreflightStep implements Step {
-  private final List<String> description;
-
+final class PreflightStep extends IdempotentStep {
   PreflightStep(List<String> description) {
-    this.description = List.copyOf(description);
-  }
-
-  @Override
-  public String id() {
-    return io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS;
-  }
-
-  @Override
-  public boolean idempotent() {
-    return true;
-  }
-
-  @Override
-  public List<String> describe() {
-    return description;
+    super(io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS, description);
   }
 
   @Override

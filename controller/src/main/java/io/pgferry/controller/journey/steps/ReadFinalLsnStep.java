@@ -2,7 +2,6 @@ package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Lsn;
 import io.pgferry.controller.journey.JourneyTable;
-import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import java.util.List;
@@ -12,26 +11,9 @@ import java.util.Map;
  * Reads the source's final WAL position once writes are blocked. Reading again later is harmless (the position
  * can only be the same or later, and waiting for the later one is right), so the step is idempotent.
  */
-final class ReadFinalLsnStep implements Step {
-  private final List<String> description;
-
+final class ReadFinalLsnStep extends IdempotentStep {
   ReadFinalLsnStep(List<String> description) {
-    this.description = List.copyOf(description);
-  }
-
-  @Override
-  public String id() {
-    return JourneyTable.C1_FINAL_LSN;
-  }
-
-  @Override
-  public boolean idempotent() {
-    return true;
-  }
-
-  @Override
-  public List<String> describe() {
-    return description;
+    super(JourneyTable.C1_FINAL_LSN, description);
   }
 
   @Override
