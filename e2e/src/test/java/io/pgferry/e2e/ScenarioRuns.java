@@ -19,8 +19,14 @@ final class ScenarioRuns {
   private ScenarioRuns() {}
 
   static JourneyResult run(String name, JourneyScenario.Options options) {
+    return run(name, options, s -> { });
+  }
+
+  /** {@code setup} adds hooks (events during the journey) to the scenario before it runs. */
+  static JourneyResult run(String name, JourneyScenario.Options options, java.util.function.Consumer<JourneyScenario> setup) {
     try (Workspace ws = Workspace.create(name);
          JourneyScenario scenario = new JourneyScenario(ws, options, line -> System.out.println(name + ": " + line))) {
+      setup.accept(scenario);
       try {
         JourneyResult r = scenario.run();
         Duration c1 = r.downtime.get("cutover_1");

@@ -291,6 +291,17 @@ class ArchiveReplicaAgentIT {
       assertTrue(scrape.contains("pgferry_archive_lag_seconds 0.0"), scrape);
       assertTrue(scrape.contains("pgferry_backup_fetch_bytes_total "), scrape);
       assertFalse(scrape.contains("pgferry_backup_fetch_bytes_total 0.0"), "backup-fetch bytes counted");
+
+      // the agent restarted on its converged node (no transition runs) still serves prefetch and reports the lag
+      agent.close();
+      try (ArchiveExtension ext2 = new ArchiveExtension(cfg);
+           NodeAgent again = new NodeAgent(cfg, new NodeAgent.Options(Duration.ofMillis(300), Duration.ofSeconds(1),
+               new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0), (t, s) -> { }, ext2.rows(), ext2.providers()))) {
+        ext2.attach(again);
+        again.start();
+        waitFor(Duration.ofSeconds(30), () -> again.status().getArchive().getArchiveHeadSegment().equals(last)
+            && again.status().getArchive().getLagSegments() == 0, () -> "archive status after a restart: " + again.status().getArchive());
+      }
     } finally {
       System.clearProperty("pgferry.agent.bin");
       vertx.close();

@@ -12,7 +12,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** When a STREAMING_STANDBY goal with rebuild discards the data dir (files only; AddStandbyIT runs it for real). */
+/**
+ * When a goal with rebuild discards the data dir (files only; AddStandbyIT runs it for a standby, NodeLossIT for an
+ * archive replica lost before cutover 1).
+ */
 class RebuildTest {
   private static final long SYSID = 7312345678901234567L;
   private static final UpstreamProbe.Identity UPSTREAM_TL2 = new UpstreamProbe.Identity(SYSID, 2, "0/5000000", 150000);
@@ -24,6 +27,7 @@ class RebuildTest {
     Path d = dir.resolve(name);
     Files.createDirectories(d.resolve("global"));
     Files.createDirectories(d.resolve("pg_wal"));
+    Files.createDirectories(d.resolve("base"));
     Files.writeString(d.resolve("PG_VERSION"), "15\n");
     Files.write(d.resolve("global/pg_control"), ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(sysid).array());
     for (int tl : historyTimelines) {
@@ -50,5 +54,20 @@ class RebuildTest {
     assertTrue(Rebuild.reason(foreign, true, UPSTREAM_TL2).orElseThrow().contains("another cluster"));
     Files.delete(foreign.resolve("global/pg_control"));
     assertTrue(Rebuild.reason(foreign, true, UPSTREAM_TL2).orElseThrow().contains("no complete cluster"));
+  }
+
+  @Test
+  void anArchiveReplicaIsJudgedByItsDataDirAlone() throws Exception {
+    assertEquals(Optional.empty(), Rebuild.localReason(dir.resolve("absent"), false), "nothing to discard");
+    Path intact = cluster("intact", SYSID);
+    assertEquals(Optional.empty(), Rebuild.localReason(intact, true), "an intact replica replays on where it stopped");
+    assertTrue(Rebuild.localReason(intact, false).orElseThrow().contains("ran as a primary"));
+    Transitions.deleteTree(intact.resolve("base"));
+    assertTrue(Rebuild.localReason(intact, true).orElseThrow().contains("lacks base/"));
+    Transitions.deleteTree(intact.resolve("global"));
+    assertTrue(Rebuild.localReason(intact, true).orElseThrow().contains("no complete cluster"));
+    Path junk = Files.createDirectories(dir.resolve("junk"));
+    Files.writeString(junk.resolve("lost+found"), "");
+    assertTrue(Rebuild.localReason(junk, true).orElseThrow().contains("no complete cluster"));
   }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
+ * Before cutover 1 (while the journey runs) watches A and B for a loss that needs a rebuild ({@link ReplicaLossWatch}).
  * Watches A and B while the journey stands between cutover 1 and the app's move to T, on its own thread: feeds
  * {@link FailureDetector} a fresh snapshot every {@code every}, logs and journals each change of verdict with its
  * evidence, enters FAILOVER when A has failed; in durability sync keeps B A's synchronous standby while B streams
@@ -28,6 +29,9 @@ import java.util.logging.Logger;
  */
 public final class FailoverMonitor implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(FailoverMonitor.class.getName());
+
+  private static final java.util.Set<Phase> BEFORE_CUTOVER_1 =
+      java.util.EnumSet.of(Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1);
 
   private final JourneyService journey;
   private final NodeDirectory nodes;
@@ -43,6 +47,7 @@ public final class FailoverMonitor implements AutoCloseable {
   private FailureDetector.Kind lastPrimaryKind;
   private FailureDetector.Kind lastStandbyKind;
   private boolean droppedToAsync;
+  private final ReplicaLossWatch replicaLoss;
 
   public FailoverMonitor(JourneyService journey, NodeDirectory nodes, Clock clock, Duration every) {
     this.journey = journey;
@@ -50,6 +55,7 @@ public final class FailoverMonitor implements AutoCloseable {
     this.clock = clock;
     this.every = every;
     this.watchingSince = clock.instant();
+    this.replicaLoss = new ReplicaLossWatch(journey, nodes, watchingSince);
   }
 
   public FailoverMonitor start() {
@@ -64,6 +70,10 @@ public final class FailoverMonitor implements AutoCloseable {
         return;
       }
       Optional<Phase> at = journey.standingPhase();
+      if (at.isPresent() && BEFORE_CUTOVER_1.contains(at.get()) && journey.running()) {
+        replicaLoss.watch(plan.get(), clock.instant());
+        return;
+      }
       if (at.isEmpty() || !JourneyTable.failoverReachableFrom(at.get()) || journey.failoverEntered()) {
         return;
       }

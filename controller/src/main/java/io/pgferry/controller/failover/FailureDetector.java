@@ -87,6 +87,36 @@ public final class FailureDetector {
         + s.a().nodeId() + " sends it no WAL", ev);
   }
 
+  /**
+   * A replica (A or B before cutover 1) lost: its PostgreSQL unreachable for {@code detectAfter}, and its agent either
+   * silent as long or reporting that it cannot bring PostgreSQL back ({@code agentFailing}: Status FAILED, e.g. a
+   * broken data dir). An agent that is still converging (restarting PostgreSQL) is not a loss.
+   */
+  public static Verdict replicaLost(NodeSeen n, boolean agentFailing, Instant now, Instant watchingSince,
+                                    Duration detectAfter) {
+    Snapshot s = new Snapshot(now, watchingSince, n, n);
+    Duration linkSilent = silentFor(n.linkLastSeen(), s);
+    Duration pgSilent = silentFor(n.pgLastReachable(), s);
+    Map<String, String> ev = new LinkedHashMap<>();
+    ev.put("node", n.nodeId());
+    ev.put("link_connected", String.valueOf(n.linkConnected()));
+    ev.put("link_silent_ms", String.valueOf(linkSilent.toMillis()));
+    ev.put("pg_unreachable_ms", String.valueOf(pgSilent.toMillis()));
+    ev.put("agent_failing", String.valueOf(agentFailing));
+    ev.put("detect_after_ms", String.valueOf(detectAfter.toMillis()));
+    boolean agentGone = linkSilent.compareTo(detectAfter) >= 0;
+    if (pgSilent.compareTo(detectAfter) < 0) {
+      return new Verdict(pgSilent.isZero() ? Kind.HEALTHY : Kind.SUSPECT, n.nodeId() + "'s PostgreSQL unreachable for "
+          + pgSilent.toMillis() + " ms", ev);
+    }
+    if (!agentGone && !agentFailing) {
+      return new Verdict(Kind.SUSPECT, n.nodeId() + "'s PostgreSQL down " + pgSilent.toMillis() + " ms; its agent is"
+          + " bringing it back", ev);
+    }
+    return new Verdict(Kind.FAILED, n.nodeId() + " lost: PostgreSQL unreachable " + pgSilent.toMillis() + " ms, "
+        + (agentGone ? "agent silent " + linkSilent.toMillis() + " ms" : "its agent fails to bring it back"), ev);
+  }
+
   private static Duration silentFor(Instant lastSeen, Snapshot s) {
     Instant since = lastSeen == null ? s.watchingSince() : lastSeen;
     Duration d = Duration.between(since, s.now());

@@ -14,6 +14,11 @@ public record JournalRecord(long seq, String at, Event event, String phase, Stri
     ABORT_REQUESTED,
     /** A failover decision (A failed, B lost, durability dropped to async) with its evidence. */
     DECISION,
+    /**
+     * A node lost before cutover 1 (evidence {@code node}): from here on the phase that builds it gives it its goal
+     * with {@code rebuild}, so a broken data dir is discarded and copied afresh.
+     */
+    REBUILD_REQUESTED,
     /** The engine stopped: aborted, failed, or waiting at a phase this build does not have. */
     JOURNEY_STOPPED,
     JOURNEY_FINISHED

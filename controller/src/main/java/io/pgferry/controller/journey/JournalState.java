@@ -23,6 +23,7 @@ public final class JournalState {
   private JournalRecord lastStop;
   private boolean finished;
   private boolean started;
+  private final java.util.Set<String> rebuilds = new java.util.HashSet<>();
 
   private JournalState() {}
 
@@ -74,6 +75,11 @@ public final class JournalState {
       }
       case JOURNEY_STOPPED -> lastStop = r;
       case JOURNEY_FINISHED -> finished = true;
+      case REBUILD_REQUESTED -> {
+        if (r.evidence() != null && r.evidence().containsKey("node")) {
+          rebuilds.add(r.evidence().get("node"));
+        }
+      }
       case ABORT_REQUESTED, DECISION -> { }
     }
   }
@@ -115,6 +121,11 @@ public final class JournalState {
   /** The last stop record, if the journey is stopped (not running and not finished). */
   public Optional<JournalRecord> lastStop() {
     return Optional.ofNullable(lastStop);
+  }
+
+  /** Whether a node was lost before cutover 1 and is to be given its goal with rebuild. */
+  public boolean rebuildRequested(String nodeId) {
+    return rebuilds.contains(nodeId);
   }
 
   public boolean finished() {

@@ -97,6 +97,38 @@ public final class JourneyEngine {
     return true;
   }
 
+  /**
+   * Records the loss of node {@code nodeId} before cutover 1 and, when the journey stands where that can be mended
+   * (ARCHIVE_REPLICA up to CUTOVER_1 before A is told to promote, and no half-undone cutover 1), sends the journey
+   * back to the phase that builds the node: that phase and the later ones run again, and the node's goal carries
+   * rebuild from now on. Returns whether it did. Call only while the engine is not running.
+   */
+  public synchronized boolean enterRebuild(String nodeId, boolean archiveReplica, String reason,
+                                           Map<String, String> evidence) {
+    JournalState st = journal.state();
+    Optional<Phase> at = effectivePhase(st);
+    record(Event.DECISION, at.orElse(null), null, reason, evidence);
+    if (at.isEmpty() || !JourneyTable.rebuildReachableFrom(at.get(), st)) {
+      return false;
+    }
+    PhaseRule c1 = JourneyTable.rule(Phase.CUTOVER_1);
+    if (java.util.stream.Stream.concat(c1.steps().stream(), c1.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
+      record(Event.DECISION, Phase.CUTOVER_1, null, "no rebuild yet: cutover 1 is not undone (`pgferry resume` finishes"
+          + " its undo first)", Map.of());
+      return false;
+    }
+    Phase from = JourneyTable.buildingPhase(archiveReplica);
+    for (Phase p : List.of(Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
+      if (p.compareTo(from) >= 0 && st.phaseStartedAt(p).isPresent()) {
+        record(Event.PHASE_RESET, p, null, nodeId + " lost: " + p + " runs again once it is rebuilt", Map.of());
+      }
+    }
+    record(Event.REBUILD_REQUESTED, from, null, nodeId + "'s goal carries rebuild: a broken data dir is discarded and"
+        + " copied afresh", Map.of("node", nodeId));
+    record(Event.PHASE_STARTED, from, null, "back to " + from + " to rebuild " + nodeId, evidence);
+    return true;
+  }
+
   /** Appends a decision (evidence included) to the journal. */
   public void decision(String message, Map<String, String> evidence) {
     record(Event.DECISION, journal.state().phase().orElse(null), null, message, evidence);
@@ -331,6 +363,11 @@ public final class JourneyEngine {
       @Override
       public Map<String, String> evidenceOf(String other) {
         return journal.state().step(other).evidence();
+      }
+
+      @Override
+      public boolean rebuildRequested(String nodeId) {
+        return journal.state().rebuildRequested(nodeId);
       }
 
       @Override

@@ -115,8 +115,43 @@ public final class JourneyService implements AutoCloseable {
    * finished by `resume`, never started twice.
    */
   public String failover(String reason, java.util.Map<String, String> evidence) throws Exception {
+    return restartEngine(st -> true, e -> e.enterFailover(reason, evidence), st -> "failover not entered: the journey stands at "
+        + JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)")
+        + (st.phaseStartedAt(Phase.FAILOVER).isPresent() ? " and a failover was already entered (`pgferry resume`"
+        + " finishes it)" : "; failover is possible from LOGICAL_SETUP to CUTOVER_2"), "failover started: " + reason);
+  }
+
+  /**
+   * A node lost before cutover 1 (a decision of the failover monitor): the running engine is stopped at its next
+   * safe point (a half-done cutover 1 is undone: the app stays on the source), the journey goes back to the phase
+   * that builds the node, with rebuild in its goal, and runs on from there. Refused (message returned) past cutover 1's
+   * point of no return.
+   */
+  public String rebuild(String nodeId, String reason, java.util.Map<String, String> evidence) throws Exception {
+    boolean archiveReplica = plan().map(p -> p.nodes().archiveReplica().equals(nodeId)).orElse(false);
+    return restartEngine(st -> JourneyEngine.effectivePhase(st).filter(p -> JourneyTable.rebuildReachableFrom(p, st))
+        .isPresent(), e -> e.enterRebuild(nodeId, archiveReplica, reason, evidence), st -> "no rebuild of " + nodeId
+        + ": the journey stands at " + JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)")
+        + "; a lost node is rebuilt by the journey only before cutover 1 promotes A", "rebuilding " + nodeId + ": " + reason);
+  }
+
+  /** Whether the engine is running now (the failover monitor acts on its own only then). */
+  public synchronized boolean running() {
+    return running != null && !running.isDone();
+  }
+
+  /**
+   * Stops the running engine at its next safe point (only when {@code admissible} holds for the journal now, so a
+   * refusal does not stop a journey that was going on), lets {@code enter} record the decision, runs on from there.
+   */
+  private String restartEngine(java.util.function.Predicate<JournalState> admissible,
+                               java.util.function.Predicate<JourneyEngine> enter,
+                               java.util.function.Function<JournalState, String> refusal, String started) throws Exception {
     Future<JourneyEngine.Snapshot> f;
     synchronized (this) {
+      if (!admissible.test(journal().state())) {
+        return refusal.apply(journal().state());
+      }
       if (engine != null && running != null && !running.isDone()) {
         engine.requestAbort();
       }
@@ -129,19 +164,16 @@ public final class JourneyService implements AutoCloseable {
       ensureNotRunning();
       Path copy = stateDir.resolve(PLAN_COPY);
       if (!Files.exists(copy)) {
-        throw new UsageException("no journey in " + stateDir + ": failover happens only during a journey after cutover 1");
+        throw new UsageException("no journey in " + stateDir + "; apply a plan first");
       }
       PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
       planName = planName == null ? PLAN_COPY : planName;
       JourneyEngine e = newEngine(loaded);
-      if (!e.enterFailover(reason, evidence)) {
-        JournalState st = journal().state();
-        return "failover not entered: the journey stands at " + JourneyEngine.effectivePhase(st).map(Phase::name)
-            .orElse("(not started)") + (st.phaseStartedAt(Phase.FAILOVER).isPresent() ? " and a failover was already"
-            + " entered (`pgferry resume` finishes it)" : "; failover is possible from LOGICAL_SETUP to CUTOVER_2");
+      if (!enter.test(e)) {
+        return refusal.apply(journal().state());
       }
       running = worker.submit(e::run);
-      return "failover started: " + reason;
+      return started;
     }
   }
 

@@ -111,6 +111,24 @@ public final class JourneyTable {
   }
 
   /**
+   * A node lost before cutover 1 holds nothing the source and its archive lack: it is rebuilt and the journey goes
+   * back to the phase that builds it. Possible until cutover 1 starts promoting A (after that the lost node is a
+   * primary or its standby: FAILOVER and add-standby).
+   */
+  public static boolean rebuildReachableFrom(Phase phase, JournalState st) {
+    return switch (phase) {
+      case ARCHIVE_REPLICA, STANDBY -> true;
+      case CUTOVER_1 -> rule(Phase.CUTOVER_1).pointOfNoReturn().map(id -> st.step(id).starts() == 0).orElse(true);
+      default -> false;
+    };
+  }
+
+  /** The phase that builds a node of the given role (the archive replica A, or the standby B); the journey resumes there. */
+  public static Phase buildingPhase(boolean archiveReplica) {
+    return archiveReplica ? Phase.ARCHIVE_REPLICA : Phase.STANDBY;
+  }
+
+  /**
    * The phase after {@code done}. FAILOVER returns to where logical replication stood: LOGICAL_SETUP when that was
    * not finished (its remaining steps run against the new primary), else LOGICAL_SYNC.
    */

@@ -23,6 +23,9 @@ public interface StepContext {
   /** Evidence another step recorded when it finished. */
   Map<String, String> evidenceOf(String stepId);
 
+  /** Whether the journal asks for {@code nodeId} to be rebuilt (lost before cutover 1): its goal carries rebuild. */
+  boolean rebuildRequested(String nodeId);
+
   /** Reports progress of a long step to whoever watches (status, CLI). */
   void progress(String line);
 

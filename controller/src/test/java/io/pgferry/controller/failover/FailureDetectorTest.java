@@ -85,4 +85,27 @@ class FailureDetectorTest {
     // an agent that acknowledged FENCED with PostgreSQL stopped: no wait
     assertTrue(SplitBrainRule.decide(Optional.of(expiry), T0, Duration.ofSeconds(10), margin, true, T0).mayPromote());
   }
+
+  private static FailureDetector.Verdict replica(boolean connected, long lastSeenMs, long pgOkMs, boolean failing, long nowMs) {
+    return FailureDetector.replicaLost(new NodeSeen("a", connected, T0.plusMillis(lastSeenMs), T0.plusMillis(pgOkMs), "",
+        null, false), failing, T0.plusMillis(nowMs), T0, FIVE);
+  }
+
+  @Test
+  void aReplicaWhoseAgentRestartsPostgresIsNotLost() {
+    assertEquals(Kind.SUSPECT, replica(true, 20_000, 10_000, false, 20_000).kind(), "agent up, converging");
+    assertEquals(Kind.SUSPECT, replica(false, 10_000, 10_000, false, 14_000).kind(), "not yet detect_after");
+    assertEquals(Kind.HEALTHY, replica(true, 20_000, 20_000, false, 20_000).kind());
+  }
+
+  @Test
+  void aReplicaIsLostWhenPostgresStaysDownAndItsAgentIsSilentOrFailing() {
+    var silent = replica(false, 10_000, 10_000, false, 15_000);
+    assertTrue(silent.failed(), silent.reason());
+    assertTrue(silent.reason().contains("agent silent 5000 ms"), silent.reason());
+    var failing = replica(true, 20_000, 10_000, true, 20_000);
+    assertTrue(failing.failed(), failing.reason());
+    assertEquals("true", failing.evidence().get("agent_failing"));
+    assertFalse(replica(true, 20_000, 17_000, true, 20_000).failed(), "PostgreSQL down only 3 s");
+  }
 }

@@ -328,6 +328,73 @@ class JourneyEngineTest {
     }
   }
 
+  @Test
+  void aNodeLostInCutover1BeforePromotionIsRebuiltFromItsBuildingPhase() throws Exception {
+    AtomicInteger aborts = new AtomicInteger(1);
+    behaviours.put(JourneyTable.C1_WAIT_REPLAYED, () -> {
+      if (aborts.getAndDecrement() > 0) {
+        current.requestAbort(); // what JourneyService.rebuild does to a running engine
+        throw new AbortedException("abort requested while waiting");
+      }
+    });
+    JourneyEngine.Snapshot stopped = run();
+    assertEquals(JourneyEngine.State.STOPPED, stopped.state(), stopped.message());
+    assertEquals(1, runsOf(JourneyTable.C1_UNDO_UNBLOCK), "the half-done cutover is undone first");
+
+    PlanLoader.Loaded loaded = TestPlans.load(TestPlans.TEXT);
+    try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
+      JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(), journal, null, Clock.systemUTC(),
+          JourneyListener.NONE);
+      assertTrue(e.enterRebuild("a", true, "test: a lost", Map.of("node", "a")));
+      assertTrue(journal.state().rebuildRequested("a"));
+      assertFalse(journal.state().rebuildRequested("b"));
+      assertEquals(JourneyEngine.State.WAITING, e.run().state());
+    }
+    assertEquals(1, runsOf(JourneyTable.PREFLIGHT_CHECKS), "phases before the lost node's stay done");
+    assertEquals(2, runsOf(JourneyTable.A_ASSIGN), "a is given its goal again (with rebuild)");
+    assertEquals(2, runsOf(JourneyTable.A_CAUGHT_UP));
+    assertEquals(2, runsOf(JourneyTable.B_STREAMING), "b must stream from the rebuilt a");
+    assertEquals(2, runsOf(JourneyTable.C1_BLOCK_APP), "cutover 1 starts afresh");
+    assertEquals(1, runsOf(JourneyTable.C1_PROMOTE));
+  }
+
+  @Test
+  void aStandbyLostBeforeCutover1RerunsOnlyTheStandbyPhaseOn() throws Exception {
+    behaviours.put(JourneyTable.B_STREAMING, () -> current.requestAbort());
+    assertEquals(JourneyEngine.State.STOPPED, run().state());
+    behaviours.clear();
+    PlanLoader.Loaded loaded = TestPlans.load(TestPlans.TEXT);
+    try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
+      JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(), journal, null, Clock.systemUTC(),
+          JourneyListener.NONE);
+      assertTrue(e.enterRebuild("b", false, "test: b lost", Map.of()));
+      assertEquals(JourneyEngine.State.WAITING, e.run().state());
+    }
+    assertEquals(1, runsOf(JourneyTable.A_ASSIGN), "the archive replica is kept");
+    assertEquals(2, runsOf(JourneyTable.B_ASSIGN));
+    assertEquals(1, runsOf(JourneyTable.C1_PROMOTE));
+  }
+
+  @Test
+  void noRebuildOnceCutover1StartedPromoting() throws Exception {
+    behaviours.put(JourneyTable.C1_PROMOTE, () -> {
+      throw new Crash();
+    });
+    try {
+      run();
+    } catch (Crash expected) {
+      // the controller died while A was being promoted
+    }
+    PlanLoader.Loaded loaded = TestPlans.load(TestPlans.TEXT);
+    try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
+      JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(), journal, null, Clock.systemUTC(),
+          JourneyListener.NONE);
+      assertFalse(e.enterRebuild("a", true, "test: a lost", Map.of()), "a may be a primary now: failover, not rebuild");
+      assertFalse(journal.state().rebuildRequested("a"));
+      assertEquals(Phase.CUTOVER_1, journal.state().phase().orElseThrow());
+    }
+  }
+
   private void seedCutover2Started(String... doneSteps) throws Exception {
     try (Journal j = Journal.open(stateDir, Clock.systemUTC())) {
       for (Phase p : List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1, Phase.LOGICAL_SETUP,

@@ -353,6 +353,28 @@ public final class JourneyScenario implements AutoCloseable {
     });
   }
 
+  /**
+   * A hook that loses node {@code id} once {@code step} starts: kill -9 of its agent and postmaster, its data dir
+   * damaged (global/pg_control and base/ deleted: PostgreSQL cannot start from it), then its agent started again, as
+   * systemd would.
+   */
+  public JourneyHook loseNodeWhen(String id, String step) {
+    return new JourneyHook("lose node " + id + " during " + step + " (kill -9 of agent and PostgreSQL, data dir"
+        + " damaged, agent restarted)", step, () -> {
+      rig.agent(id).kill();
+      rig.agentCluster(id).kill9();
+      Path dataDir = rig.agentCluster(id).dataDir();
+      Files.delete(dataDir.resolve("global/pg_control"));
+      try (var walk = Files.walk(dataDir.resolve("base"))) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+      say.accept("     " + id + " killed, its global/pg_control and base/ deleted; its agent starts again");
+      rig.agent(id).start();
+    });
+  }
+
   /** Times from the journal read so far and the ledger's commits. */
   private JourneyTimings timings() {
     return new JourneyTimings(result.journal, ledger, wallAtStart, nanosAtStart);

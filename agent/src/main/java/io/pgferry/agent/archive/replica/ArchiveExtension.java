@@ -14,6 +14,7 @@ import io.pgferry.agent.cluster.BaseBackupProvider;
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.agent.config.DataDir;
 import io.pgferry.agent.converge.NodeContext;
+import io.pgferry.agent.converge.Rebuild;
 import io.pgferry.agent.converge.Step;
 import io.pgferry.agent.converge.Transition;
 import io.pgferry.agent.fence.Fence;
@@ -75,9 +76,10 @@ public final class ArchiveExtension implements AutoCloseable {
     return List.of(new TransitionTable.Row<Transition.Factory>(
         EnumSet.of(NodeState.EMPTY, NodeState.STOPPED, NodeState.ARCHIVE_REPLICA, NodeState.NODE_STATE_UNSPECIFIED),
         NodeState.ARCHIVE_REPLICA,
-        "backup-fetch LATEST (unless the data dir holds a cluster) -> config for this host -> recovery config with "
-            + "restore_command = wal-fetch -> start",
+        "with goal.rebuild: discard a broken or diverged data dir -> backup-fetch LATEST (unless the data dir holds a"
+            + " cluster) -> config for this host -> recovery config with restore_command = wal-fetch -> start",
         (goal, ctx) -> Transition.of("archive replica of " + archiveUrl(goal), List.of(
+            Step.of("rebuild check", c -> Rebuild.discardIfDiverged(c, goal)),
             Step.of("backup-fetch LATEST", c -> fetch(c, goal)),
             Step.of("server config", c -> serverConfig(c, goal)),
             Step.of("recovery config", c -> recoveryConfig(c, goal)),
@@ -123,6 +125,25 @@ public final class ArchiveExtension implements AutoCloseable {
     WalPrefetcher p = prefetcher;
     if (p != null) {
       p.gate(gate);
+    }
+    resumePrefetch(agent.converger().goal());
+  }
+
+  /**
+   * An agent restarted on a node already converged runs no transition, and the prefetcher is otherwise made by one:
+   * without this, restore_command would fall back to direct fetches and Status.archive would stay empty (the
+   * controller could not tell the replica's lag, so the journey would wait for it in vain).
+   */
+  private void resumePrefetch(Goal goal) {
+    if (goal == null || archiveUrl(goal).isEmpty()
+        || (goal.getState() != NodeState.ARCHIVE_REPLICA && goal.getState() != NodeState.STREAMING_STANDBY)) {
+      return;
+    }
+    try {
+      ensurePrefetcher(archiveUrl(goal));
+      prefetcher.resumeFrom(newestSegment(config.postgres().dataDir()).orElse(null));
+    } catch (IOException | RuntimeException e) {
+      LOG.warning("archive prefetch not resumed (restore_command fetches directly): " + e.getMessage());
     }
   }
 
@@ -311,6 +332,20 @@ public final class ArchiveExtension implements AutoCloseable {
       lag = ArchiveHead.measure(store(url), p.lastRestored().get(), WalNames.DEFAULT_SEGMENT_SIZE).orElse(null);
     } catch (Exception e) {
       LOG.fine("archive head: " + e);
+    }
+  }
+
+  /** The newest WAL segment file in the data dir's pg_wal (restored segments are kept there under their names). */
+  static Optional<String> newestSegment(Path dataDir) throws IOException {
+    Path wal = dataDir.resolve("pg_wal");
+    if (!Files.isDirectory(wal)) {
+      wal = dataDir.resolve("pg_xlog");
+    }
+    if (!Files.isDirectory(wal)) {
+      return Optional.empty();
+    }
+    try (var s = Files.list(wal)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}")).max(String::compareTo);
     }
   }
 

@@ -67,6 +67,16 @@ public final class WalPrefetcher implements AutoCloseable {
     return Optional.ofNullable(lastRestored);
   }
 
+  /**
+   * After an agent restart: the newest segment the server already holds counts as the last restored one until the
+   * next delivery, so the lag is known at once (a quiet archive may not ask for a segment for a long time).
+   */
+  public void resumeFrom(String segment) {
+    if (lastRestored == null && segment != null) {
+      lastRestored = segment;
+    }
+  }
+
   public long lastRestoredAtMillis() {
     return lastRestoredAtMillis;
   }

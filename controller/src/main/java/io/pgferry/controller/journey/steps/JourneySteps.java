@@ -59,7 +59,8 @@ public final class JourneySteps {
     steps.put(io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS, new PreflightStep(preflightLines(plan, ports)));
 
     steps.put(A_ASSIGN, new AssignGoalStep(A_ASSIGN, a,
-        ctx -> Goals.archiveReplica(ctx.plan(), ctx.ports().nodes().node(b)),
+        ctx -> Goals.archiveReplica(ctx.plan(), ctx.ports().nodes().node(b)).toBuilder()
+            .setRebuild(ctx.rebuildRequested(a)).build(),
         List.of("goal of " + a + " := " + goalText(Goals.archiveReplica(plan, bView), b),
             "(agent " + a + ": backup-fetch LATEST from the archive -> settings -> recovery config with"
                 + " restore_command -> start as a hot standby)")));
@@ -74,7 +75,7 @@ public final class JourneySteps {
       NodeView up = ctx.ports().nodes().node(a).filter(v -> v.hello() != null && !v.hello().getHost().isEmpty())
           .orElseThrow(() -> new JourneyException("node " + a + " has not said where its PostgreSQL listens (no Hello"
               + " yet); B cannot be given its upstream"));
-      return Goals.streamingStandby(ctx.plan(), up);
+      return Goals.streamingStandby(ctx.plan(), up).toBuilder().setRebuild(ctx.rebuildRequested(b)).build();
     }, List.of("goal of " + b + " := STREAMING_STANDBY{upstream: " + hostPort(aView, a) + ", user "
         + orAgent(plan.nodes().replicationUser()) + ", application_name " + Goals.applicationName(b)
         + ", recovery_target_timeline latest}",
