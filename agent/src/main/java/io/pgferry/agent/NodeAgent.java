@@ -114,7 +114,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("state_dir " + config.stateDir() + ": cannot create: " + e.getMessage(), e);
     }
-    Path statePath = config.stateDir().resolve("state.json");
+    Path statePath = config.stateDir().resolve(AgentConfig.STATE_FILE);
     NodeState inferred = Files.exists(statePath) ? NodeState.NODE_STATE_UNSPECIFIED : inferState();
     this.stateFile = StateFile.open(statePath, inferred);
     this.ctx = new NodeContext(config, stateFile, pgMajor);

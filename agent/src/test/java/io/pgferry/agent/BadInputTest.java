@@ -67,6 +67,9 @@ class BadInputTest {
     UsageException e = assertThrows(UsageException.class, () -> AgentConfig.parse("agent.yaml", yaml(data.toString(), "")));
     assertEquals("agent.yaml: postgres.data_dir " + data + " is not empty and holds no PostgreSQL cluster; empty it or point data_dir elsewhere",
         e.getMessage());
+    Files.createDirectories(tmp.resolve("state"));
+    Files.writeString(tmp.resolve("state").resolve(AgentConfig.STATE_FILE), "{}");
+    AgentConfig.parse("agent.yaml", yaml(data.toString(), "")); // managed before, broken since: the agent starts to report it
   }
 
   @Test

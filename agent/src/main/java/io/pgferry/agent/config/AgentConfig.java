@@ -19,6 +19,8 @@ public record AgentConfig(
     Path stateDir,
     Http http,
     Log log) {
+  /** The agent's state file in state_dir (NodeAgent keeps the node's state and goal there). */
+  public static final String STATE_FILE = "state.json";
 
   private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]+");
 
@@ -157,7 +159,10 @@ public record AgentConfig(
     if (postgres.dataDir() == null) {
       throw new UsageException(where + ": postgres.data_dir is missing");
     }
-    if (Files.isDirectory(postgres.dataDir()) && !isEmpty(postgres.dataDir()) && !DataDir.holdsCluster(postgres.dataDir())) {
+    // a first start on a stray directory is a mistake in the config; a data dir this agent managed before (its state
+    // file exists) and that broke must not keep the agent down: it starts, reports the error, and a rebuild can mend it
+    if (Files.isDirectory(postgres.dataDir()) && !isEmpty(postgres.dataDir()) && !DataDir.holdsCluster(postgres.dataDir())
+        && !Files.exists(stateDir.resolve(STATE_FILE))) {
       throw new UsageException(where + ": postgres.data_dir " + postgres.dataDir()
           + " is not empty and holds no PostgreSQL cluster; empty it or point data_dir elsewhere");
     }
