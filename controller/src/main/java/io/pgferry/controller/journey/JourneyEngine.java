@@ -40,6 +40,8 @@ public final class JourneyEngine {
   private final Clock clock;
   private final JourneyListener listener;
   private final AtomicBoolean abortRequested = new AtomicBoolean();
+  /** Why the engine was asked to stop when the journey goes on at once in another engine (failover, rebuild). */
+  private volatile String handOver;
   private volatile Snapshot snapshot = new Snapshot(State.IDLE, null, null, null, null);
 
   public JourneyEngine(Plan plan, String planText, Map<String, Step> steps, Journal journal, JourneyPorts ports,
@@ -55,6 +57,15 @@ public final class JourneyEngine {
 
   public Snapshot snapshot() {
     return snapshot;
+  }
+
+  /**
+   * Like {@link #requestAbort}, for a decision that runs the journey on at once from where this engine stops (a
+   * failover, a rebuild): the stop is recorded as a hand-over, not as an abort waiting for `pgferry resume`.
+   */
+  public void requestHandOver(String why) {
+    handOver = why;
+    requestAbort();
   }
 
   /** Asks the engine to stop at the next safe point. Returns at once; {@link #run} says where it stopped. */
@@ -275,11 +286,13 @@ public final class JourneyEngine {
   }
 
   private Snapshot abort(PhaseRule rule, String atStep) {
-    String where = "aborted in " + rule.phase() + " before " + atStep;
+    String where = (handOver == null ? "aborted in " : "stopped in ") + rule.phase() + " before " + atStep
+        + (handOver == null ? "" : " for " + handOver);
     if (undoNeeded(rule)) {
       return undoAndStop(rule, where, State.STOPPED);
     }
-    String msg = where + "; steps done stay done (" + doneSteps(rule) + "); `pgferry resume` continues from " + atStep;
+    String msg = where + "; steps done stay done (" + doneSteps(rule) + ")"
+        + (handOver == null ? "; `pgferry resume` continues from " + atStep : "");
     record(Event.JOURNEY_STOPPED, rule.phase(), atStep, msg, Map.of("reason", "aborted"));
     return set(State.STOPPED, rule.phase(), atStep, msg);
   }
@@ -321,7 +334,8 @@ public final class JourneyEngine {
       return set(State.FAILED, rule.phase(), null, msg);
     }
     record(Event.PHASE_RESET, rule.phase(), null, "undone: " + rule.undoMeaning(), Map.of());
-    String msg = why + "; undone: " + rule.undoMeaning() + "; `pgferry resume` starts " + rule.phase() + " again";
+    String msg = why + "; undone: " + rule.undoMeaning()
+        + (handOver == null ? "; `pgferry resume` starts " + rule.phase() + " again" : "");
     record(Event.JOURNEY_STOPPED, rule.phase(), null, msg, Map.of("reason", state == State.STOPPED ? "aborted" : "failed"));
     return set(state, rule.phase(), null, msg);
   }

@@ -153,7 +153,7 @@ public final class JourneyService implements AutoCloseable {
         return refusal.apply(journal().state());
       }
       if (engine != null && running != null && !running.isDone()) {
-        engine.requestAbort();
+        engine.requestHandOver(started);
       }
       f = running;
     }
