@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
  * After an automatic failover (A killed during LOGICAL_SYNC, B promoted: {@link FailoverIT}'s scenario), A's agent
  * comes back on a data dir holding the old, diverged cluster; `pgferry add-standby a` (the real CLI against the
  * controller daemon) makes A a streaming standby of B again: the agent discards the old cluster, takes a base backup
- * from B and streams on B's timeline; with durability sync B names A its synchronous standby. A second run does
- * nothing more. The ledger (writing through PgBouncer to B all along) loses nothing. Then the controller is
+ * from B and streams on B's timeline, through its own physical slot pgferry_a on B; with durability sync B names A
+ * its synchronous standby. A second run does nothing more. The ledger (writing through PgBouncer to B all along) loses nothing. Then the controller is
  * restarted and A killed again: the resumed watch drops B to async, so B keeps committing.
  */
 class AddStandbyIT {
@@ -57,11 +57,19 @@ class AddStandbyIT {
       System.out.println("pgferry add-standby a: " + added.stdout() + added.stderr());
       assertEquals(0, added.exitCode(), added.stderr());
       assertTrue(added.stdout().contains("with rebuild"), added.stdout());
+      assertTrue(added.stdout().contains("physical slot pgferry_a"), added.stdout());
+      assertEquals("physical", b.queryValue("select coalesce(max(slot_type), '') from pg_replication_slots where slot_name = 'pgferry_a'"),
+          "add-standby made a's slot on b before a streams");
       rig.awaitState("a", "STREAMING_STANDBY", T);
       Await.until("b sends WAL to a (pg_stat_replication)", T, () -> "streaming".equals(
           b.queryValue("select coalesce(max(state), '') from pg_stat_replication where application_name = 'pgferry_a'")),
           () -> rig.agent("a").logTail(20));
       assertEquals("t", a.queryValue("select pg_is_in_recovery()"));
+      Await.until("a streams through its slot pgferry_a on b", T, () -> "true".equals(b.queryValue(
+          "select coalesce(bool_or(s.active and s.active_pid = r.pid)::text, 'false') from pg_replication_slots s"
+              + " join pg_stat_replication r on r.application_name = 'pgferry_a' where s.slot_name = 'pgferry_a'")),
+          () -> b.queryValue("select string_agg(slot_name || ' active=' || active, ', ') from pg_replication_slots"));
+      String slotPid = b.queryValue("select active_pid from pg_replication_slots where slot_name = 'pgferry_a'");
       Await.until("a receives on b's timeline " + bTimeline, T, () -> bTimeline.equals(
           a.queryValue("select coalesce(max(received_tli), 0) from pg_stat_wal_receiver")), () -> "");
       Await.until("b names a its synchronous standby", T, () -> "sync".equals(
@@ -77,6 +85,8 @@ class AddStandbyIT {
       assertTrue(again.stdout().contains("nothing to do"), again.stdout());
       assertEquals(generation, rig.api().node("a").orElseThrow().path("goal").path("generation").asLong());
       assertEquals(decisions, addStandbyDecisions(rig));
+      assertEquals(slotPid, b.queryValue("select active_pid from pg_replication_slots where slot_name = 'pgferry_a'"),
+          "the second run keeps a's slot (and its walsender)");
 
       ledger.stop();
       String bPrint = FailoverIT.fingerprint(b);

@@ -4,9 +4,11 @@ import io.pgferry.agent.archive.backup.BackupPush;
 import io.pgferry.agent.archive.format.ArchiveCodecs;
 import io.pgferry.agent.archive.storage.ObjectStore;
 import io.pgferry.common.Logging;
+import io.pgferry.common.UsageException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
@@ -18,7 +20,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "backup-push", mixinStandardHelpOptions = true,
     description = "Take a base backup of DATADIR into the archive in WAL-E's layout (lzop tar partitions, "
         + "sentinel written last) using the non-exclusive backup API on one connection; works on a primary or a standby. "
-        + "WAL needed for consistency must reach the archive through archive_command (wal-push).")
+        + "WAL needed for consistency must reach the archive through archive_command (wal-push); the push waits for "
+        + "the backup's last segment at most --archive-wait seconds.")
 public final class BackupPushCommand implements Callable<Integer> {
   @Mixin ArchiveOptions archive;
 
@@ -41,9 +44,17 @@ public final class BackupPushCommand implements Callable<Integer> {
   @Option(names = "--upload-concurrency", defaultValue = "2", description = "Partitions uploaded at once (default ${DEFAULT-VALUE}).")
   int concurrency;
 
+  @Option(names = "--archive-wait", defaultValue = "600", paramLabel = "SECONDS",
+      description = "How long to wait after the stop for the backup's last WAL segment to reach the archive through "
+          + "archive_command, then fail naming it (default ${DEFAULT-VALUE}).")
+  long archiveWaitSeconds;
+
   @Override
   public Integer call() throws Exception {
     Logging.configure(false, Level.INFO);
+    if (archiveWaitSeconds <= 0) {
+      throw new UsageException("--archive-wait " + archiveWaitSeconds + ": must be a positive number of seconds; e.g. 600");
+    }
     String h = host != null ? host : System.getenv().getOrDefault("PGHOST", "127.0.0.1");
     if (h.startsWith("/")) {
       h = "127.0.0.1"; // JDBC speaks TCP only
@@ -57,7 +68,8 @@ public final class BackupPushCommand implements Callable<Integer> {
     props.setProperty("ApplicationName", "pgferry backup-push");
     try (ObjectStore store = archive.open();
          Connection c = DriverManager.getConnection("jdbc:postgresql://" + h + ":" + p + "/postgres", props)) {
-      BackupPush.Result r = new BackupPush(store, ArchiveCodecs.writer(), partitionSize, concurrency).push(c, dataDir);
+      BackupPush.Result r = new BackupPush(store, ArchiveCodecs.writer(), partitionSize, concurrency,
+          Duration.ofSeconds(archiveWaitSeconds)).push(c, dataDir);
       System.out.println(r.name());
       return 0;
     }

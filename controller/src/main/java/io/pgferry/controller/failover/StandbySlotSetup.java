@@ -13,7 +13,6 @@ import io.pgferry.controller.plan.Plan;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Upstream;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -98,7 +97,7 @@ public final class StandbySlotSetup {
           + " tables at risk are re-synced from " + b, Map.of("slot", slot, "standby", "none", "target_major", String.valueOf(tMajor)));
     }
     try (Connection c = AdminConnections.open(plan, av, "postgres")) {
-      createPhysicalSlot(c, physical);
+      PhysicalSlots.create(c, physical);
     }
     boolean failoverSlots = failoverSlots(major, tMajor);
     if (failoverSlots) {
@@ -134,14 +133,5 @@ public final class StandbySlotSetup {
   private static NodeView said(NodeDirectory nodes, String id) throws JourneyException {
     return nodes.node(id).filter(v -> v.hello() != null && !v.hello().getHost().isEmpty())
         .orElseThrow(() -> new JourneyException("node " + id + " has not said where its PostgreSQL listens (no Hello yet)"));
-  }
-
-  static void createPhysicalSlot(Connection c, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("select pg_create_physical_replication_slot(?, true) where not exists"
-        + " (select 1 from pg_replication_slots where slot_name = ?)")) {
-      ps.setString(1, name);
-      ps.setString(2, name);
-      ps.execute();
-    }
   }
 }

@@ -1,6 +1,7 @@
 package io.pgferry.controller.standby;
 
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.failover.PhysicalSlots;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.steps.Goals;
 import io.pgferry.controller.link.NodeDirectory;
@@ -22,7 +23,10 @@ import java.util.logging.Logger;
  * node whose goal is PRIMARY; before cutover 1, when no node is primary, the standby B streams again from the archive
  * replica A) with {@code rebuild}, so an agent whose data dir holds a diverged cluster (the old primary after a
  * failover) or a broken one discards it and takes a fresh base backup. The upstream's goal gets the pg_hba
- * replication rule for NODE's host first. With durability sync (after a failover) {@link SyncWatch} names NODE in the
+ * replication rule for NODE's host first. A standby of the primary streams through its own physical slot there
+ * (named like its application_name): assigning the goal renews it (an inactive slot the lost node left behind holds
+ * WAL and xmin from the past, so it is dropped and created afresh), a run that assigns nothing only makes sure it
+ * exists. With durability sync (after a failover) {@link SyncWatch} names NODE in the
  * primary's synchronous_standby_names once it streams. Idempotent: what is in place already is not assigned again,
  * and only a change is journaled (a DECISION). Blocking: call from a worker thread.
  */
@@ -32,11 +36,17 @@ public final class AddStandby {
   private final JourneyService journey;
   private final NodeDirectory nodes;
   private final SyncWatch sync;
+  private final StandbySlots slots;
 
   public AddStandby(JourneyService journey, NodeDirectory nodes, SyncWatch sync) {
+    this(journey, nodes, sync, StandbySlots.postgres());
+  }
+
+  public AddStandby(JourneyService journey, NodeDirectory nodes, SyncWatch sync, StandbySlots slots) {
     this.journey = journey;
     this.nodes = nodes;
     this.sync = sync;
+    this.slots = slots;
   }
 
   /** What was done (or that nothing was needed), in one line. */
@@ -66,7 +76,23 @@ public final class AddStandby {
       evidence.put("upstream_generation", String.valueOf(g.getGeneration()));
     }
     Goal wanted = standbyGoal(plan, node.goal(), upstream, nodeId);
-    if (!Goals.same(node.goal(), wanted)) {
+    boolean assign = !Goals.same(node.goal(), wanted);
+    String slot = wanted.getUpstream().getSlotName();
+    if (!slot.isEmpty() && upstream.goal().getState() == NodeState.PRIMARY) {
+      PhysicalSlots.Outcome o = assign ? slots.renew(plan, upstream, slot) : slots.ensure(plan, upstream, slot);
+      switch (o) {
+        case CREATED -> done.add("physical slot " + slot + " created on " + upstream.nodeId());
+        case RENEWED -> done.add("physical slot " + slot + " on " + upstream.nodeId()
+            + " dropped (inactive, left by the lost node) and created afresh");
+        case KEPT -> LOG.info("add-standby: " + slot + " on " + upstream.nodeId() + " is in use, kept as it is");
+        case EXISTED -> { }
+      }
+      if (o != PhysicalSlots.Outcome.EXISTED) {
+        evidence.put("slot", slot);
+        evidence.put("slot_action", o.name());
+      }
+    }
+    if (assign) {
       Goal g = nodes.assign(nodeId, wanted);
       done.add(nodeId + " := STREAMING_STANDBY of " + upstream.nodeId() + " with rebuild (goal generation "
           + g.getGeneration() + "; a data dir that cannot stream from " + upstream.nodeId()
@@ -88,16 +114,23 @@ public final class AddStandby {
   }
 
   /**
-   * The standby goal: streaming from the upstream under the node's own application_name, rebuild on. A held standby
-   * goal on the same upstream keeps what the journey put there (slot, dbname, logical slots to keep).
+   * The standby goal: streaming from the upstream under the node's own application_name, rebuild on; from a primary
+   * through a physical slot named like the application_name. A held standby goal on the same upstream keeps what the
+   * journey put there (slot, dbname, logical slots to keep).
    */
   static Goal standbyGoal(Plan plan, Goal held, NodeView upstream, String nodeId) {
+    Goal g;
     if (held != null && held.getState() == NodeState.STREAMING_STANDBY
         && held.getUpstream().getHost().equals(upstream.hello().getHost())
         && held.getUpstream().getPort() == upstream.hello().getPgPort()) {
-      return held.toBuilder().setRebuild(true).build();
+      g = held.toBuilder().setRebuild(true).build();
+    } else {
+      g = Goals.streamingStandby(plan, upstream, nodeId).toBuilder().setRebuild(true).build();
     }
-    return Goals.streamingStandby(plan, upstream, nodeId).toBuilder().setRebuild(true).build();
+    if (g.getUpstream().getSlotName().isEmpty() && upstream.goal().getState() == NodeState.PRIMARY) {
+      g = g.toBuilder().setUpstream(g.getUpstream().toBuilder().setSlotName(Goals.applicationName(nodeId))).build();
+    }
+    return g;
   }
 
   private NodeView known(Plan plan, String nodeId, String what) {

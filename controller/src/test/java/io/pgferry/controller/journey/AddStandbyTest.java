@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.failover.PhysicalSlots;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.standby.AddStandby;
+import io.pgferry.controller.standby.StandbySlots;
 import io.pgferry.controller.standby.SyncWatch;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
@@ -14,6 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,13 +39,36 @@ class AddStandbyTest {
   @TempDir
   Path dir;
 
+  /** Slots on the primary as a map name -> active; records what add-standby asked for. */
+  static final class FakeSlots implements StandbySlots {
+    final Map<String, Boolean> slots = new HashMap<>();
+    final List<String> calls = new ArrayList<>();
+
+    @Override
+    public PhysicalSlots.Outcome renew(Plan plan, NodeView primary, String slot) {
+      calls.add("renew " + slot + " on " + primary.nodeId());
+      if (Boolean.TRUE.equals(slots.get(slot))) {
+        return PhysicalSlots.Outcome.KEPT;
+      }
+      return slots.put(slot, false) == null ? PhysicalSlots.Outcome.CREATED : PhysicalSlots.Outcome.RENEWED;
+    }
+
+    @Override
+    public PhysicalSlots.Outcome ensure(Plan plan, NodeView primary, String slot) {
+      calls.add("ensure " + slot + " on " + primary.nodeId());
+      return slots.putIfAbsent(slot, false) == null ? PhysicalSlots.Outcome.CREATED : PhysicalSlots.Outcome.EXISTED;
+    }
+  }
+
+  final FakeSlots slots = new FakeSlots();
+
   private <T> T with(InMemoryNodeDirectory nodes, Body<T> body) throws Exception {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve(JourneyService.PLAN_COPY), PLAN);
     try (JourneyService journey = new JourneyService(dir, nodes, InMemoryAFence.live(dir), Clock.systemUTC());
          SyncWatch sync = new SyncWatch(journey, nodes, Clock.systemUTC(), Duration.ofMillis(50))) {
       assertTrue(journey.plan().isPresent(), "the plan parses");
-      return body.run(new AddStandby(journey, nodes, sync), journey);
+      return body.run(new AddStandby(journey, nodes, sync, slots), journey);
     }
   }
 
@@ -64,6 +95,9 @@ class AddStandbyTest {
       assertEquals("10.0.0.2", a.getUpstream().getHost());
       assertEquals(5433, a.getUpstream().getPort());
       assertEquals("pgferry_a", a.getUpstream().getApplicationName());
+      assertEquals("pgferry_a", a.getUpstream().getSlotName(), "a streams through its own slot on b");
+      assertEquals(List.of("renew pgferry_a on b"), slots.calls, "the slot is made before a is assigned");
+      assertTrue(msg.contains("physical slot pgferry_a created on b"), msg);
       Goal b = nodes.goals.get("b");
       assertEquals(NodeState.PRIMARY, b.getState());
       assertEquals("10.0.0.1/32", b.getHbaRules(0).getAddress());
@@ -76,6 +110,28 @@ class AddStandbyTest {
       assertEquals(a, nodes.goals.get("a"));
       assertEquals(b, nodes.goals.get("b"));
       assertEquals(decisions, journey.status().recent().stream().filter(r -> r.event() == JournalRecord.Event.DECISION).count());
+      assertEquals(List.of("renew pgferry_a on b", "ensure pgferry_a on b"), slots.calls, "a second run drops nothing");
+
+      slots.slots.clear(); // dropped by hand: a run that assigns nothing creates it again
+      String recreated = add.add("a", null);
+      assertTrue(recreated.contains("physical slot pgferry_a created on b"), recreated);
+      assertEquals(a, nodes.goals.get("a"));
+      return null;
+    });
+  }
+
+  @Test
+  void aSlotTheLostNodeLeftIsRenewed() throws Exception {
+    InMemoryNodeDirectory nodes = afterFailover();
+    slots.slots.put("pgferry_a", false); // inactive: a was added once before and lost again
+    with(nodes, (add, journey) -> {
+      String msg = add.add("a", null);
+      assertTrue(msg.contains("physical slot pgferry_a on b dropped (inactive, left by the lost node) and created afresh"), msg);
+      assertEquals("pgferry_a", nodes.goals.get("a").getUpstream().getSlotName());
+      JournalRecord decision = journey.status().recent().stream().filter(r -> r.event() == JournalRecord.Event.DECISION)
+          .reduce((x, y) -> y).orElseThrow();
+      assertEquals("RENEWED", decision.evidence().get("slot_action"));
+      assertEquals("pgferry_a", decision.evidence().get("slot"));
       return null;
     });
   }
@@ -107,6 +163,7 @@ class AddStandbyTest {
       Goal b = nodes.goals.get("b");
       assertTrue(b.getRebuild());
       assertEquals("b_phys", b.getUpstream().getSlotName(), "the journey's upstream settings are kept");
+      assertEquals(List.of(), slots.calls, "no slot on an archive replica upstream (the journey's stays)");
       assertEquals(NodeState.ARCHIVE_REPLICA, nodes.goals.get("a").getState());
       assertTrue(assertThrows(IllegalStateException.class, () -> add.add("a", null)).getMessage()
           .contains("no primary known"));

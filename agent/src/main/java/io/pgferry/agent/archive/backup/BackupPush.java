@@ -17,6 +17,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -34,22 +35,32 @@ import java.util.logging.Logger;
  * {@code backup-push}: a WAL-E-layout base backup taken with the non-exclusive low-level API on one connection held
  * open for the whole copy (so it works on a primary and on a standby, PG 10+). Data partitions are
  * {@code part_00000001...}; {@code part_00000000} holds backup_label and tablespace_map from the stop call and is
- * written after it; the sentinel is written last, so a backup exists only once it is complete.
+ * written after it; the sentinel is written last, so a backup exists only once it is complete. The stop does not
+ * wait for the archive (that wait has no bound); where the server would have waited, {@link ArchiveWait} waits for
+ * the backup's last segment at most {@code archiveWait} and fails naming it.
  */
 public final class BackupPush {
   private static final Logger LOG = Logger.getLogger(BackupPush.class.getName());
   public static final long DEFAULT_PARTITION_BYTES = 1_610_612_736L;
+  public static final Duration DEFAULT_ARCHIVE_WAIT = Duration.ofMinutes(10);
 
   private final ObjectStore store;
   private final Codec codec;
   private final long partitionBytes;
   private final int concurrency;
+  private final Duration archiveWait;
 
   public BackupPush(ObjectStore store, Codec codec, long partitionBytes, int concurrency) {
+    this(store, codec, partitionBytes, concurrency, DEFAULT_ARCHIVE_WAIT);
+  }
+
+  /** {@code archiveWait}: how long the stop may wait for the backup's last WAL segment to be archived. */
+  public BackupPush(ObjectStore store, Codec codec, long partitionBytes, int concurrency, Duration archiveWait) {
     this.store = store;
     this.codec = codec;
     this.partitionBytes = partitionBytes;
     this.concurrency = concurrency;
+    this.archiveWait = archiveWait;
   }
 
   public record Result(String name, String stopSegment, long expandedBytes, int partitions) {}
@@ -74,6 +85,11 @@ public final class BackupPush {
       StopResult stop = stopBackup(connection, facts.versionNum());
       stopped = true;
       int stopTimeline = facts.inRecovery() ? checkpointTimeline(connection) : timeline;
+      if (facts.serverWouldWaitForArchive()) {
+        // the server's own wait (wait_for_archive => true) has no bound; this one does
+        String last = WalNames.fileNameForLsn(stopTimeline, stop.lsn().value() - 1, facts.segmentSize());
+        new ArchiveWait(store, connection, archiveWait).untilArchived(last);
+      }
       Map<String, byte[]> labelFiles = new LinkedHashMap<>();
       labelFiles.put("backup_label", stop.labelFile().getBytes(StandardCharsets.UTF_8));
       if (stop.tablespaceMap() != null && !stop.tablespaceMap().isBlank()) {
@@ -160,10 +176,11 @@ public final class BackupPush {
 
   private record StopResult(Lsn lsn, String labelFile, String tablespaceMap) {}
 
+  /** Ends the backup without waiting for the archive (PG 15+: pg_backup_stop(wait_for_archive); 10-14: pg_stop_backup(exclusive, wait_for_archive)). */
   private static StopResult stopBackup(Connection c, int version) throws SQLException {
     String sql = version >= 150000
-        ? "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(true)"
-        : "SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, true)";
+        ? "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)"
+        : "SELECT lsn::text, labelfile, spcmapfile FROM pg_stop_backup(false, false)";
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return new StopResult(Lsn.parse(rs.getString(1)), rs.getString(2), rs.getString(3));
@@ -185,16 +202,21 @@ public final class BackupPush {
     }
   }
 
-  record ServerFacts(int versionNum, String version, long segmentSize, boolean inRecovery) {
+  record ServerFacts(int versionNum, String version, long segmentSize, boolean inRecovery, String archiveMode) {
+    /** When wait_for_archive => true would wait: archiving on a primary, or archive_mode = always on a standby. */
+    boolean serverWouldWaitForArchive() {
+      return inRecovery ? archiveMode.equals("always") : !archiveMode.equals("off");
+    }
+
     static ServerFacts read(Connection c) throws SQLException {
       try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
           "SELECT current_setting('server_version_num')::int, version(), "
-              + "pg_size_bytes(current_setting('wal_segment_size')), pg_is_in_recovery()")) {
+              + "pg_size_bytes(current_setting('wal_segment_size')), pg_is_in_recovery(), current_setting('archive_mode')")) {
         rs.next();
         if (rs.getInt(1) < 100000) {
           throw new io.pgferry.common.UsageException("backup-push: PostgreSQL " + rs.getInt(1) + " is too old; pgferry needs 10 or newer");
         }
-        return new ServerFacts(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4));
+        return new ServerFacts(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4), rs.getString(5));
       }
     }
   }
