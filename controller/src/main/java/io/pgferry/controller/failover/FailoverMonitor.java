@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * Before cutover 1 (while the journey runs) watches A and B for a loss that needs a rebuild ({@link ReplicaLossWatch}).
- * Watches A and B while the journey stands between cutover 1 and the app's move to T, on its own thread: feeds
+ * Watches A and B on its own thread. Before cutover 1, while the journey runs: for a loss that needs a rebuild
+ * ({@link ReplicaLossWatch}). Between cutover 1 and the app's move to T: feeds
  * {@link FailureDetector} a fresh snapshot every {@code every}, logs and journals each change of verdict with its
  * evidence, enters FAILOVER when A has failed; in durability sync keeps B A's synchronous standby while B streams
  * and drops A to async when B is declared lost (so A's commits do not hang).
