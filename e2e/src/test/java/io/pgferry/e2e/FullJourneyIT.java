@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.controller.journey.JourneyTable;
+import io.pgferry.e2e.rig.JournalFile;
 import io.pgferry.e2e.scenario.JourneyResult;
 import io.pgferry.e2e.scenario.JourneyScenario;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +32,25 @@ class FullJourneyIT {
   void pg11SourceKillAInLogicalSyncThenCutover2() {
     JourneyResult r = ScenarioRuns.run("full-pg11", JourneyScenario.Options.wholeJourney().pg(11));
     assertWholeJourney(r, true);
+  }
+
+  /**
+   * PG 17 end to end (source, a, b and T on 17, zonky binaries): the failover-slot path. The subscription's slot is a
+   * failover slot that b syncs, so after b's promotion T continues from b's synced slot with no table re-synced.
+   */
+  @Test
+  void pg17KillAInLogicalSyncThenCutover2() {
+    JourneyResult r = ScenarioRuns.run("full-pg17", JourneyScenario.Options.wholeJourney().pg(17));
+    assertWholeJourney(r, true);
+    Map<String, String> slot = ScenarioRuns.events(r, "STEP_DONE", JourneyTable.LS_STANDBY_SLOT).get(0).evidence();
+    assertEquals("true", slot.get("failover_slots"), "b keeps a synced failover slot, not a copy: " + slot);
+    Map<String, String> lease = ScenarioRuns.events(r, "STEP_DONE", JourneyTable.FO_WAIT_LEASE).get(0).evidence();
+    assertEquals("true", lease.get("b_slot_synced"), "b's failover slot synced when the promotion was decided: " + lease);
+    List<JournalFile.Entry> repoint = ScenarioRuns.events(r, "STEP_DONE", JourneyTable.FO_REPOINT_SUBSCRIPTION);
+    assertEquals(1, repoint.size(), "the subscription moved to b once: " + repoint);
+    Map<String, String> moved = repoint.get(0).evidence();
+    assertEquals("true", moved.get("safe"), "T continues from b's synced slot (position proven): " + moved);
+    assertFalse(moved.containsKey("resynced") || moved.containsKey("tables_at_risk"), "no table re-synced on T: " + moved);
   }
 
   static void assertWholeJourney(JourneyResult r, boolean failover) {

@@ -143,7 +143,10 @@ public final class LocalPostgres implements AutoCloseable {
             .setDatabase(nz(rs.getString("database")))
             .setRetainedBytes(restart.isValid() && position.isValid() ? position.bytesAfter(restart) : 0);
         if (hasSynced) {
-          b.setSynced(rs.getBoolean("synced"));
+          // Slot.synced means "usable after a promotion" (as SlotGuard reports it): PG 17 sets pg_replication_slots.synced
+          // as soon as the sync worker creates the slot, but a synced slot still temporary is dropped at promotion and
+          // an invalidated one cannot be used (FailoverSlotCheck)
+          b.setSynced(rs.getBoolean("synced") && !rs.getBoolean("temporary") && rs.getString("invalidation_reason") == null);
         }
         out.add(b.build());
       }

@@ -5,66 +5,157 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
- * The last resort when a slot position cannot be proven safe: re-copy only the tables at risk. On the new
- * publisher B the tables leave the publication; T's subscription (now pointing at B, enabled) is refreshed so it
- * forgets them, they are truncated on T, they rejoin the publication, and a refresh with copy_data copies them
- * afresh from B. A missing slot is created on B first (its start is the new position). Every other table keeps
- * applying without a re-copy.
+ * The last resort when a slot position cannot be proven safe: re-copy only the tables at risk. A missing slot is
+ * created on the new publisher B first (its start is the new position) and T's subscription is repointed to B. Then
+ * T follows, for a moment, a helper publication on B holding only the tables that keep applying (so the tables at
+ * risk leave the subscription; a FOR ALL TABLES publication cannot drop a table), the tables at risk are truncated on
+ * T, and the subscription returns to its own publications with copy_data, which copies exactly the tables that
+ * rejoin. Every other table keeps applying without a re-copy. The helper's comment names the subscription's own
+ * publications, so a re-sync stopped half way (T following only the helper) is resumed correctly.
  */
 public final class TableResync {
+  static final String HELPER = "pgferry_resync";
+  private static final Duration WALSENDER_GONE = Duration.ofSeconds(10);
+
   private TableResync() {}
 
   /** Returns the tables re-synced. */
   public static List<String> resync(Connection t, String subscription, Connection b, String slot, String conninfo,
                                     List<String> tables, boolean slotExists) throws SQLException {
     if (!slotExists) {
-      exec(b, "select pg_create_logical_replication_slot(" + SubscriptionRepoint.literal(slot) + ", 'pgoutput')");
+      exec(b, "select pg_create_logical_replication_slot(" + SubscriptionRepoint.literal(slot) + ", 'pgoutput')"
+          + " where not exists (select 1 from pg_replication_slots where slot_name = " + SubscriptionRepoint.literal(slot) + ")");
     }
-    List<String> publications = publications(t, subscription);
+    List<String> own = ownPublications(t, subscription, b);
     SubscriptionRepoint.repoint(t, subscription, conninfo);
     if (tables.isEmpty()) {
       return tables;
     }
-    String list = String.join(", ", tables);
-    for (String pub : publications) {
-      if (!allTables(b, pub)) {
-        exec(b, "ALTER PUBLICATION " + SubscriptionRepoint.ident(pub) + " DROP TABLE " + list);
-      }
+    Map<Long, String> subscribed = subscribedTables(t, subscription);
+    List<Long> atRisk = new ArrayList<>();
+    for (String table : tables) {
+      atRisk.add(oid(t, table));
     }
-    exec(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " REFRESH PUBLICATION WITH (copy_data = false)");
-    exec(t, "TRUNCATE " + list);
-    for (String pub : publications) {
-      if (!allTables(b, pub)) {
-        exec(b, "ALTER PUBLICATION " + SubscriptionRepoint.ident(pub) + " ADD TABLE " + list);
-      }
+    List<String> keep = subscribed.entrySet().stream().filter(e -> !atRisk.contains(e.getKey())).map(Map.Entry::getValue).toList();
+    exec(b, "DROP PUBLICATION IF EXISTS " + HELPER);
+    exec(b, "CREATE PUBLICATION " + HELPER + (keep.isEmpty() ? "" : " FOR TABLE " + String.join(", ", keep)));
+    exec(b, "COMMENT ON PUBLICATION " + HELPER + " IS " + SubscriptionRepoint.literal(String.join(",", own)));
+    exec(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION " + HELPER
+        + " WITH (refresh = true, copy_data = false)");
+    List<String> truncate = new ArrayList<>();
+    for (Long oid : atRisk) {
+      truncate.add(qualified(t, oid));
     }
-    exec(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " REFRESH PUBLICATION WITH (copy_data = true)");
+    exec(t, "TRUNCATE " + String.join(", ", truncate));
+    Integer walsender = activePid(b, slot);
+    exec(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION "
+        + String.join(", ", own.stream().map(SubscriptionRepoint::ident).toList()) + " WITH (refresh = true, copy_data = true)");
+    // the walsender that serves the helper reloads its publications on an invalidation: dropping the helper under it
+    // would fail it (and T's apply would retry seconds later), so wait until T's apply worker has reconnected
+    long deadline = System.nanoTime() + WALSENDER_GONE.toNanos();
+    while (walsender != null && Objects.equals(walsender, activePid(b, slot)) && System.nanoTime() < deadline) {
+      pause();
+    }
+    exec(b, "DROP PUBLICATION IF EXISTS " + HELPER);
     return tables;
   }
 
-  private static List<String> publications(Connection t, String subscription) throws SQLException {
+  /** The subscription's publications; while it follows only the helper (a stopped re-sync), those the helper names. */
+  private static List<String> ownPublications(Connection t, String subscription, Connection b) throws SQLException {
     List<String> out = new ArrayList<>();
     try (PreparedStatement ps = t.prepareStatement("select unnest(subpublications) from pg_subscription where subname = ?")) {
       ps.setString(1, subscription);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(rs.getString(1));
+          if (!HELPER.equals(rs.getString(1))) {
+            out.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    if (!out.isEmpty()) {
+      return out;
+    }
+    try (Statement st = b.createStatement(); ResultSet rs = st.executeQuery(
+        "select obj_description(oid, 'pg_publication') from pg_publication where pubname = '" + HELPER + "'")) {
+      String names = rs.next() ? rs.getString(1) : null;
+      if (names == null || names.isBlank()) {
+        throw new IllegalStateException("subscription " + subscription + " follows only " + HELPER
+            + " and the publisher does not say which publications it followed before; ALTER SUBSCRIPTION " + subscription
+            + " SET PUBLICATION <its publications> and run the failover again");
+      }
+      return List.of(names.split(","));
+    }
+  }
+
+  /** OID -> schema-qualified, quoted name of every table the subscription holds on T. */
+  private static Map<Long, String> subscribedTables(Connection t, String subscription) throws SQLException {
+    Map<Long, String> out = new LinkedHashMap<>();
+    try (PreparedStatement ps = t.prepareStatement("select c.oid, format('%I.%I', n.nspname, c.relname) from pg_subscription_rel r"
+        + " join pg_subscription s on s.oid = r.srsubid join pg_class c on c.oid = r.srrelid"
+        + " join pg_namespace n on n.oid = c.relnamespace where s.subname = ? order by 2")) {
+      ps.setString(1, subscription);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getLong(1), rs.getString(2));
         }
       }
     }
     return out;
   }
 
-  private static boolean allTables(Connection b, String pub) throws SQLException {
-    try (PreparedStatement ps = b.prepareStatement("select puballtables from pg_publication where pubname = ?")) {
-      ps.setString(1, pub);
+  private static long oid(Connection t, String table) throws SQLException {
+    try (PreparedStatement ps = t.prepareStatement("select to_regclass(?)::oid")) {
+      ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
+        rs.next();
+        long oid = rs.getLong(1);
+        if (rs.wasNull()) {
+          throw new IllegalStateException("re-sync: no table " + table + " on the target");
+        }
+        return oid;
       }
+    }
+  }
+
+  private static String qualified(Connection t, long oid) throws SQLException {
+    try (PreparedStatement ps = t.prepareStatement("select format('%I.%I', n.nspname, c.relname) from pg_class c"
+        + " join pg_namespace n on n.oid = c.relnamespace where c.oid = ?")) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  private static Integer activePid(Connection b, String slot) throws SQLException {
+    try (PreparedStatement ps = b.prepareStatement("select active_pid from pg_replication_slots where slot_name = ?")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        int pid = rs.getInt(1);
+        return rs.wasNull() ? null : pid;
+      }
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while re-syncing", e);
     }
   }
 

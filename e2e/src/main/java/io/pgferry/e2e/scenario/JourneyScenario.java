@@ -191,17 +191,29 @@ public final class JourneyScenario implements AutoCloseable {
         + " = pgferry-agent wal-push, archive_timeout " + options.archiveTimeout().toSeconds() + " s -> " + archiveUrl
         + (options.logical() ? "; the ledger and the seed's app schema (hstore, serial/bigserial/identity, schema billing,"
         + " free-standing sequences, audit_log without a primary key, a materialized view)" : ""));
-    target = PgCluster.init(ws, "target", PgBinaries.forMajor(15), Map.of()).start();
+    target = PgCluster.init(ws, "target", PgBinaries.forMajor(targetMajor()), Map.of()).start();
     if (options.logical()) {
       prepareTarget();
-      say.accept("  target T: PostgreSQL 15 on :" + target.port() + ", empty database " + SourceDatabase.APP_DB
-          + " and the app's role (pgferry copies the schema)");
+      say.accept("  target T: PostgreSQL " + targetMajor() + " on :" + target.port() + ", empty database " + SourceDatabase.APP_DB
+          + " and the app's role (" + (schemaByHand() ? "the schema put in place by hand: this host's pg_dump 15 cannot dump "
+          + options.pgMajor() : "pgferry copies the schema") + ")");
     }
+  }
+
+  /** T's major: 17 beside a 17 source (failover slots need both on 17+), else Debian's 15 (Aurora's stand-in). */
+  private int targetMajor() {
+    return options.pgMajor() >= 17 ? 17 : 15;
+  }
+
+  /** This host has pg_dump 15 only, which refuses a newer source: the operator copies the schema to T by hand. */
+  private boolean schemaByHand() {
+    return options.pgMajor() > 15;
   }
 
   /**
    * What the operator prepares on T (Aurora) before the journey: the database, the app's role, and default privileges
-   * so the app may use what pgferry's schema copy (pg_dump --no-owner, run as T's admin) creates.
+   * so the app may use what pgferry's schema copy (pg_dump --no-owner, run as T's admin) creates; for a source newer
+   * than this host's pg_dump, the schema itself (pgferry's schema copy then finds it in place).
    */
   private void prepareTarget() throws SQLException {
     target.execute("CREATE ROLE " + SourceDatabase.APP_USER + " LOGIN PASSWORD '" + SourceDatabase.APP_PASSWORD + "'",
@@ -209,6 +221,12 @@ public final class JourneyScenario implements AutoCloseable {
     try (Connection c = target.connect(SourceDatabase.APP_DB); Statement st = c.createStatement()) {
       for (String what : List.of("GRANT ALL ON TABLES", "GRANT ALL ON SEQUENCES", "GRANT USAGE ON SCHEMAS")) {
         st.execute("ALTER DEFAULT PRIVILEGES FOR ROLE postgres " + what + " TO " + SourceDatabase.APP_USER);
+      }
+      if (schemaByHand()) {
+        st.execute(SourceDatabase.appSchemaDdl());
+        for (String table : options.workerDyno() ? List.of(LEDGER_TABLE, WORKER_TABLE) : List.of(LEDGER_TABLE)) {
+          Ledger.createTable(c, table);
+        }
       }
     }
   }

@@ -72,6 +72,16 @@ public final class SourceDatabase implements AutoCloseable {
     }
   }
 
+  /** The DDL of scenario/seed-app.sql without its rows: what an operator copies to T with a pg_dump --schema-only. */
+  public static String appSchemaDdl() {
+    try (var in = SourceDatabase.class.getResourceAsStream("/scenario/seed-app.sql")) {
+      String all = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      return all.substring(0, all.indexOf("\nINSERT INTO")).replaceFirst("(?s)(CREATE MATERIALIZED VIEW[^;]*);", "$1 WITH NO DATA;");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** {@code pgferry-agent backup-push} of the running source as the postgres OS user; returns the backup's name. */
   public String backupPush() {
     List<String> argv = new ArrayList<>(List.of(Launchers.agentCommandLine().split(" ")));
