@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -47,41 +46,6 @@ final class SlotFiles {
     Files.move(tmp, dir);
     AtomicFiles.fsyncDirectory(dir);
     AtomicFiles.fsyncDirectory(replslot);
-  }
-
-  /**
-   * Puts the primary's serialized snapshots (pg_logical/snapshots/X-Y.snap) into a stopped cluster, each written to a
-   * temporary name, fsynced and renamed as PostgreSQL does; a file already there is left as it is (same LSN, same WAL).
-   */
-  static void installSnapshots(Path dataDir, Map<String, byte[]> snapshots, String osUser) throws IOException {
-    if (snapshots.isEmpty()) {
-      return;
-    }
-    if (Files.exists(dataDir.resolve("postmaster.pid"))) {
-      throw new IllegalStateException("snapshot copy into " + dataDir + ": PostgreSQL must be stopped (postmaster.pid exists)");
-    }
-    Path dir = dataDir.resolve("pg_logical").resolve("snapshots");
-    for (Map.Entry<String, byte[]> e : snapshots.entrySet()) {
-      Path file = dir.resolve(e.getKey());
-      if (Files.exists(file)) {
-        continue;
-      }
-      Path tmp = dir.resolve(e.getKey() + ".pgferry.tmp");
-      Files.deleteIfExists(tmp);
-      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_ONLY));
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(e.getValue());
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      if (osUser != null && Command.runningAsRoot()) {
-        Command.of("chown", osUser + ":" + osUser, tmp.toString()).runChecked();
-      }
-      Files.move(tmp, file);
-    }
-    AtomicFiles.fsyncDirectory(dir);
   }
 
   private static void deleteTree(Path p) throws IOException {

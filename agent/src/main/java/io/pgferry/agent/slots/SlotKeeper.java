@@ -10,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 import java.util.logging.Logger;
 
@@ -21,8 +20,7 @@ import java.util.logging.Logger;
  * confirmed, so after a promotion the subscriber's origin is at or ahead of the copy and nothing is skipped or
  * sent twice - and reports whether the copy is safe ({@link SlotSafety}). Needs, on the standby, a physical slot on
  * the primary, hot_standby_feedback = on and wal_level = logical ({@link SlotSettings#copiedSlotStandby()}).
- * The primary connection needs a superuser (or pg_read_server_files + pg_checkpoint + EXECUTE on pg_ls_dir) to read
- * the state file and the snapshots serialized after its restart_lsn, copied with it.
+ * The primary connection needs a superuser (or pg_read_server_files + pg_checkpoint) to read the state file.
  */
 public final class SlotKeeper implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SlotKeeper.class.getName());
@@ -164,10 +162,7 @@ public final class SlotKeeper implements AutoCloseable {
     }
     LOG.info("copying logical slot " + options.slot() + " from the primary (restart_lsn " + fresh.restartLsn()
         + ", catalog_xmin " + fresh.catalogXmin() + "): restarting the standby");
-    control.whileStopped(() -> {
-      SlotFiles.installSnapshots(options.dataDir(), fresh.snapshots(), options.osUser());
-      SlotFiles.install(options.dataDir(), options.slot(), fresh.state(), options.osUser());
-    });
+    control.whileStopped(() -> SlotFiles.install(options.dataDir(), options.slot(), fresh.state(), options.osUser()));
     copies++;
     recopy = false;
     safety.reset();
@@ -192,38 +187,10 @@ public final class SlotKeeper implements AutoCloseable {
         if (!rs.next()) {
           return null;
         }
-        Lsn restart = lsn(rs.getString(5));
         return new PrimarySlot(rs.getString(1), rs.getString(2), rs.getString(3), xid(rs.getString(4)),
-            restart, lsn(rs.getString(6)), rs.getBytes(7), withState ? snapshots(a, restart) : Map.of());
+            lsn(rs.getString(5)), lsn(rs.getString(6)), rs.getBytes(7));
       }
     }
-  }
-
-  /**
-   * The snapshots the primary's decoding serialized at or after {@code restart}. Decoding from the copy's restart_lsn
-   * restores one of them at the first xl_running_xacts it meets and is consistent at once, as on the primary; without
-   * them the standby's decoding waits for an xl_running_xacts with no older transaction running - after a promotion
-   * that comes seconds later, and every commit before it would be skipped without a word (no gap is reported).
-   */
-  private static Map<String, byte[]> snapshots(Connection a, Lsn restart) throws SQLException {
-    Map<String, byte[]> out = new java.util.TreeMap<>();
-    try (Statement st = a.createStatement(); ResultSet rs = st.executeQuery("select name, pg_read_binary_file("
-        + "'pg_logical/snapshots/' || name, 0, 100000000, true) from pg_ls_dir('pg_logical/snapshots', true, false) as name"
-        + " where name ~ '^[0-9A-F]+-[0-9A-F]+\\.snap$'")) {
-      while (rs.next()) {
-        String name = rs.getString(1);
-        byte[] bytes = rs.getBytes(2);
-        if (bytes != null && snapshotLsn(name).compareTo(restart) >= 0) {
-          out.put(name, bytes);
-        }
-      }
-    }
-    return out;
-  }
-
-  /** pg_logical/snapshots/X-Y.snap is the snapshot serialized at LSN X/Y. */
-  static Lsn snapshotLsn(String fileName) {
-    return Lsn.parse(fileName.substring(0, fileName.length() - ".snap".length()).replace('-', '/'));
   }
 
   private Long physicalCatalogXmin(Connection a) throws SQLException {
