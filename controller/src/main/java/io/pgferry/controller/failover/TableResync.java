@@ -14,7 +14,7 @@ import java.util.Objects;
 
 /**
  * The last resort when a slot position cannot be proven safe: re-copy only the tables at risk. A missing slot is
- * created on the new publisher B first (its start is the new position) and T's subscription is repointed to B. Then
+ * created on the new publisher B (its start is the new position) and T's subscription is repointed to B. Then
  * T follows, for a moment, a helper publication on B holding only the tables that keep applying (so the tables at
  * risk leave the subscription; a FOR ALL TABLES publication cannot drop a table), the tables at risk are truncated on
  * T, and the subscription returns to its own publications with copy_data, which copies exactly the tables that
@@ -24,30 +24,36 @@ import java.util.Objects;
 public final class TableResync {
   static final String HELPER = "pgferry_resync";
   private static final Duration WALSENDER_GONE = Duration.ofSeconds(10);
+  private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(60);
 
   private TableResync() {}
 
   /** Returns the tables re-synced. */
   public static List<String> resync(Connection t, String subscription, Connection b, String slot, String conninfo,
                                     List<String> tables, boolean slotExists) throws SQLException {
-    if (!slotExists) {
-      exec(b, "select pg_create_logical_replication_slot(" + SubscriptionRepoint.literal(slot) + ", 'pgoutput')"
-          + " where not exists (select 1 from pg_replication_slots where slot_name = " + SubscriptionRepoint.literal(slot) + ")");
-    }
-    List<String> own = ownPublications(t, subscription, b);
-    SubscriptionRepoint.repoint(t, subscription, conninfo);
     if (tables.isEmpty()) {
+      createSlotIfMissing(b, slot, slotExists);
+      SubscriptionRepoint.repoint(t, subscription, conninfo);
       return tables;
     }
+    List<String> own = ownPublications(t, subscription, b);
     Map<Long, String> subscribed = subscribedTables(t, subscription);
     List<Long> atRisk = new ArrayList<>();
     for (String table : tables) {
       atRisk.add(oid(t, table));
     }
     List<String> keep = subscribed.entrySet().stream().filter(e -> !atRisk.contains(e.getKey())).map(Map.Entry::getValue).toList();
+    // pgoutput looks publications up in the catalog as of each change it decodes: the helper must exist before the
+    // first change T's subscription will be sent, or the walsender fails with "publication does not exist"
     exec(b, "DROP PUBLICATION IF EXISTS " + HELPER);
     exec(b, "CREATE PUBLICATION " + HELPER + (keep.isEmpty() ? "" : " FOR TABLE " + String.join(", ", keep)));
     exec(b, "COMMENT ON PUBLICATION " + HELPER + " IS " + SubscriptionRepoint.literal(String.join(",", own)));
+    String helperAt = queryString(b, "select pg_current_wal_lsn()::text");
+    createSlotIfMissing(b, slot, slotExists);
+    SubscriptionRepoint.repoint(t, subscription, conninfo);
+    if (slotExists) {
+      awaitConfirmed(b, slot, helperAt);
+    }
     exec(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION " + HELPER
         + " WITH (refresh = true, copy_data = false)");
     List<String> truncate = new ArrayList<>();
@@ -66,6 +72,47 @@ public final class TableResync {
     }
     exec(b, "DROP PUBLICATION IF EXISTS " + HELPER);
     return tables;
+  }
+
+  private static void createSlotIfMissing(Connection b, String slot, boolean slotExists) throws SQLException {
+    if (!slotExists) {
+      exec(b, "select pg_create_logical_replication_slot(" + SubscriptionRepoint.literal(slot) + ", 'pgoutput')"
+          + " where not exists (select 1 from pg_replication_slots where slot_name = " + SubscriptionRepoint.literal(slot) + ")");
+    }
+  }
+
+  /**
+   * An existing slot may still have changes from before the helper to send: T (on its own publications) must have
+   * confirmed past the helper's creation first. A logical message gives an idle publisher something to confirm.
+   */
+  private static void awaitConfirmed(Connection b, String slot, String lsn) throws SQLException {
+    exec(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
+    long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
+    while (true) {
+      try (PreparedStatement ps = b.prepareStatement("select confirmed_flush_lsn >= ?::pg_lsn from pg_replication_slots"
+          + " where slot_name = ?")) {
+        ps.setString(1, lsn);
+        ps.setString(2, slot);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && rs.getBoolean(1)) {
+            return;
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
+            + CONFIRM_TIMEOUT.toSeconds() + " s (is its subscription enabled and connected to the new publisher?);"
+            + " the tables at risk are not re-copied yet: run the failover step again");
+      }
+      pause();
+    }
+  }
+
+  private static String queryString(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   /** The subscription's publications; while it follows only the helper (a stopped re-sync), those the helper names. */
