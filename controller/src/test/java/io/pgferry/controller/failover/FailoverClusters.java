@@ -129,4 +129,49 @@ final class FailoverClusters {
       return "";
     }
   }
+
+  /**
+   * On a failed catch-up: B's replication state and T's subscription state now, and copies of both servers' full
+   * logs under target/failover-evidence/ (the workspace is deleted when the test ends).
+   */
+  static String keepEvidence(PgCluster b, PgCluster t) {
+    StringBuilder out = new StringBuilder();
+    out.append("--- B pg_replication_slots\n").append(rows(b, "select slot_name, slot_type, active, restart_lsn, "
+        + "confirmed_flush_lsn, catalog_xmin, wal_status from pg_replication_slots"));
+    out.append("--- B pg_stat_replication\n").append(rows(b, "select application_name, state, sent_lsn, write_lsn, "
+        + "flush_lsn, replay_lsn, sync_state from pg_stat_replication"));
+    out.append("--- B pg_logical/snapshots\n").append(rows(b, "select name from pg_ls_dir('pg_logical/snapshots') name order by 1"));
+    out.append("--- B wal\n").append(rows(b, "select pg_current_wal_lsn(), timeline_id from pg_control_checkpoint()"));
+    out.append("--- T pg_stat_subscription\n").append(rows(t, "select subname, pid, received_lsn, latest_end_lsn, "
+        + "last_msg_receipt_time from pg_stat_subscription"));
+    out.append("--- T origin\n").append(rows(t, "select external_id, remote_lsn, local_lsn from pg_replication_origin_status"));
+    try {
+      Path dir = Path.of("target", "failover-evidence", String.valueOf(System.currentTimeMillis()));
+      Files.createDirectories(dir);
+      Files.copy(b.logFile(), dir.resolve("b.log"));
+      Files.copy(t.logFile(), dir.resolve("t.log"));
+      Files.writeString(dir.resolve("state.txt"), out);
+      out.append("--- logs kept in ").append(dir.toAbsolutePath()).append('\n');
+    } catch (java.io.IOException e) {
+      out.append("--- logs not kept: ").append(e).append('\n');
+    }
+    return out.append("--- T\n").append(tail(t.logFile())).append("\n--- B\n").append(tail(b.logFile())).toString();
+  }
+
+  private static String rows(PgCluster c, String sql) {
+    try (Connection conn = c.connect(); java.sql.Statement st = conn.createStatement();
+         java.sql.ResultSet rs = st.executeQuery(sql)) {
+      StringBuilder sb = new StringBuilder();
+      int n = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        for (int i = 1; i <= n; i++) {
+          sb.append(i > 1 ? " | " : "").append(rs.getString(i));
+        }
+        sb.append('\n');
+      }
+      return sb.toString();
+    } catch (SQLException e) {
+      return "(" + e.getMessage() + ")\n";
+    }
+  }
 }
