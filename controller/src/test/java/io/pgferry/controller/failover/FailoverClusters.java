@@ -142,6 +142,7 @@ final class FailoverClusters {
         + "flush_lsn, replay_lsn, sync_state from pg_stat_replication"));
     out.append("--- B pg_logical/snapshots\n").append(rows(b, "select name from pg_ls_dir('pg_logical/snapshots') name order by 1"));
     out.append("--- B wal\n").append(rows(b, "select pg_current_wal_lsn(), timeline_id from pg_control_checkpoint()"));
+    out.append("--- B logical decoding\n").append(decodingLines(b.logFile()));
     out.append("--- T pg_stat_subscription\n").append(rows(t, "select subname, pid, received_lsn, latest_end_lsn, "
         + "last_msg_receipt_time from pg_stat_subscription"));
     out.append("--- T origin\n").append(rows(t, "select external_id, remote_lsn, local_lsn from pg_replication_origin_status"));
@@ -156,6 +157,37 @@ final class FailoverClusters {
       out.append("--- logs not kept: ").append(e).append('\n');
     }
     return out.append("--- T\n").append(tail(t.logFile())).append("\n--- B\n").append(tail(b.logFile())).toString();
+  }
+
+  /** B's log lines where logical decoding starts and finds (or waits for) its consistent point, with their details. */
+  static String decodingLines(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      StringBuilder out = new StringBuilder();
+      int promoted = 0;
+      while (promoted < lines.size() && !lines.get(promoted).contains("selected new timeline")) {
+        promoted++;
+      }
+      // before the promotion only the last decoding (the keeper's advance runs one every cycle)
+      int from = promoted;
+      for (int i = promoted - 1; i >= 0 && from == promoted; i--) {
+        if (lines.get(i).contains("starting logical decoding")) {
+          from = i;
+        }
+      }
+      for (int i = Math.min(from, lines.size()); i < lines.size(); i++) {
+        String l = lines.get(i);
+        if (l.contains("logical decoding") || l.contains("selected new timeline") || l.contains("START_REPLICATION")) {
+          out.append(l).append('\n');
+          if (i + 1 < lines.size() && lines.get(i + 1).contains("DETAIL:")) {
+            out.append(lines.get(i + 1)).append('\n');
+          }
+        }
+      }
+      return out.toString();
+    } catch (java.io.IOException e) {
+      return "(" + e + ")";
+    }
   }
 
   private static String rows(PgCluster c, String sql) {

@@ -97,11 +97,19 @@ class LogicalFailoverTest {
           SubscriptionRepoint.disable(tc, "s");
           PositionCheck.Result check = PositionCheck.check(tc, "s", bc, "s_slot", atPromotion.synced());
           System.out.println("PG " + major + " position check: " + check + "; slot at promotion: " + atPromotion);
-          assertTrue(check.safe(), check.toString());
-          assertTrue(check.tablesAtRisk().isEmpty(), check.toString());
-          assertTrue(SubscriptionRepoint.repoint(tc, "s", "host=127.0.0.1 port=" + b.port() + " user=postgres dbname=postgres"));
-          assertTrue(!SubscriptionRepoint.repoint(tc, "s", "host=127.0.0.1 port=" + b.port() + " user=postgres dbname=postgres"),
-              "a second repoint finds it done");
+          String onB = "host=127.0.0.1 port=" + b.port() + " user=postgres dbname=postgres";
+          if (!failoverSlots && atPromotion.synced() && tAheadOfPromotion(check)) {
+            // PG 11-16: A's logical walsender sends a commit once A flushed it, without waiting for the synchronous
+            // standby, so T can apply the writer's last (never acknowledged) commit that B never received. The
+            // product re-syncs the tables at risk then (FailoverSteps); so does this test
+            System.out.println("PG " + major + ": T applied commits B never had; re-syncing " + check.tablesAtRisk());
+            assertEquals(List.of("ledger"), TableResync.resync(tc, "s", bc, "s_slot", onB, check.tablesAtRisk(), true));
+          } else {
+            assertTrue(check.safe(), check.toString());
+            assertTrue(check.tablesAtRisk().isEmpty(), check.toString());
+            assertTrue(SubscriptionRepoint.repoint(tc, "s", onB));
+          }
+          assertTrue(!SubscriptionRepoint.repoint(tc, "s", onB), "a second repoint finds it done");
         }
 
         long next = Long.parseLong(b.queryValue("select coalesce(max(seq), 0) + 1 from ledger"));
@@ -117,6 +125,7 @@ class LogicalFailoverTest {
         await("T caught up with B", CATCH_UP, () -> fingerprint(t).equals(fingerprint(b)),
             () -> "T " + fingerprint(t) + " vs B " + fingerprint(b) + "\n" + FailoverClusters.keepEvidence(b, t));
 
+        System.out.println("PG " + major + ": B's logical decoding:\n" + FailoverClusters.decodingLines(b.logFile()));
         long rows = count(b);
         assertEquals(String.valueOf(rows), b.queryValue("select max(seq) from ledger"), "no gap in the ledger on B");
         assertEquals("1", b.queryValue("select min(seq) from ledger"));
@@ -124,6 +133,13 @@ class LogicalFailoverTest {
         System.out.println("PG " + major + ": T equals B: " + fingerprint(t));
       }
     }
+  }
+
+  /** The slot was proven and is not ahead of T, but T applied past B's promotion point: the only problem is T's lead. */
+  private static boolean tAheadOfPromotion(PositionCheck.Result check) {
+    return check.slotConfirmedFlushLsn().isValid() && check.remoteLsn().isValid() && check.promotionLsn().isValid()
+        && check.slotConfirmedFlushLsn().compareTo(check.remoteLsn()) <= 0
+        && check.remoteLsn().compareTo(check.promotionLsn()) > 0;
   }
 
   /** PG 15: the keeper's verdict; PG 17: B's synced slot as PostgreSQL reports it. */
