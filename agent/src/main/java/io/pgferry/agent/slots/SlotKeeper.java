@@ -184,24 +184,50 @@ public final class SlotKeeper implements AutoCloseable {
 
   /** Stops the standby, installs a fresh state file of the primary's slot and its snapshot, starts the standby. */
   private void copy(String database) throws Exception {
-    PrimarySlot fresh;
-    SlotFiles.Snapshot snapshot;
+    PrimarySlot fresh = null;
+    SlotFiles.Snapshot snapshot = null;
     try (Connection a = primary.connect("postgres")) {
-      fresh = readPrimary(a, true);
-      if (fresh == null) {
-        throw new IllegalStateException("the primary has no logical slot " + options.slot() + " to copy");
+      for (int attempt = 1; fresh == null; attempt++) {
+        PrimarySlot read = readPrimary(a, true);
+        if (read == null) {
+          throw new IllegalStateException("the primary has no logical slot " + options.slot() + " to copy");
+        }
+        Lsn at = SlotFiles.restartLsn(read.state());
+        snapshot = readSnapshot(a, at);
+        // no snapshot file: genuine (the slot never moved from where it was created) only if the slot's restart_lsn
+        // on disk is still the same; a checkpoint writes a moved slot to disk before it removes older snapshots
+        if (snapshot != null || SlotFiles.restartLsn(readState(a)).equals(at)) {
+          fresh = read;
+        } else if (attempt == 3) {
+          throw new IllegalStateException("the primary's slot " + options.slot() + " kept moving while it was read; trying again later");
+        }
       }
-      snapshot = readSnapshot(a, SlotFiles.restartLsn(fresh.state()));
     }
     Lsn restart = SlotFiles.restartLsn(fresh.state());
+    PrimarySlot copied = fresh;
+    SlotFiles.Snapshot withIt = snapshot;
     LOG.info("copying logical slot " + options.slot() + " from the primary (restart_lsn " + restart + ", catalog_xmin "
         + fresh.catalogXmin() + ", " + (snapshot == null ? "no serialized snapshot there" : "with its serialized snapshot")
         + "): restarting the standby");
-    control.whileStopped(() -> SlotFiles.install(options.dataDir(), options.slot(), fresh.state(), snapshot, options.osUser()));
+    control.whileStopped(() -> SlotFiles.install(options.dataDir(), options.slot(), copied.state(), withIt, options.osUser()));
     copies++;
     recopy = false;
     installed = new DecodingStart(restart, snapshot != null);
     safety.reset();
+  }
+
+  /** The slot's state file as it is on the primary's disk now (no checkpoint first). */
+  private byte[] readState(Connection a) throws SQLException {
+    try (PreparedStatement ps = a.prepareStatement("select pg_read_binary_file('pg_replslot/' || slot_name || '/state') "
+        + "from pg_replication_slots where slot_name = ? and slot_type = 'logical'")) {
+      ps.setString(1, options.slot());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new IllegalStateException("the primary's slot " + options.slot() + " disappeared while it was copied");
+        }
+        return rs.getBytes(1);
+      }
+    }
   }
 
   /** The primary's serialized snapshot at {@code lsn}, or null when it has none (a slot that never moved on). */

@@ -70,12 +70,15 @@ class LogicalFailoverTest {
 
         TreeSet<Long> acked = new TreeSet<>();
         AtomicReference<SlotKeeper> keeper = new AtomicReference<>();
-        if (!failoverSlots) {
-          keeper.set(new SlotKeeper(new SlotKeeper.Options("s_slot", "b_slot", b.dataDir(), Workspace.PG_USER, Duration.ofMillis(200)),
-              Connector.of("127.0.0.1", a.port(), "postgres", null), Connector.of("127.0.0.1", b.port(), "postgres", null),
-              ClusterControl.of(new PgCtl(bin.binDir(), b.dataDir(), Workspace.PG_USER))).start());
-        }
         try (FailoverClusters.Writer writer = new FailoverClusters.Writer(FailoverClusters.opener(a), 1)) {
+          // the slot is copied while writes go on (as an agent copies it during LOGICAL_SYNC): its restart_lsn is
+          // then a point where A's decoding was in the middle of transactions
+          await("rows on T", T, () -> count(t) > 100, () -> "T rows " + count(t) + "; writer " + writer.error);
+          if (!failoverSlots) {
+            keeper.set(new SlotKeeper(new SlotKeeper.Options("s_slot", "b_slot", b.dataDir(), Workspace.PG_USER, Duration.ofMillis(200)),
+                Connector.of("127.0.0.1", a.port(), "postgres", null), Connector.of("127.0.0.1", b.port(), "postgres", null),
+                ClusterControl.of(new PgCtl(bin.binDir(), b.dataDir(), Workspace.PG_USER))).start());
+          }
           await("rows on T and a safe slot on B", T, () -> count(t) > 100 && slotStatus(keeper.get(), b).synced(),
               () -> slotStatus(keeper.get(), b) + "; T rows " + count(t) + "; writer " + writer.error);
           // the copy has been advanced past its first position while writes go on
