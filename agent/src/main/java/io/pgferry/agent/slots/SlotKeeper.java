@@ -18,9 +18,12 @@ import java.util.logging.Logger;
  * thread: copies the slot's state file when the standby has no copy (one restart of the standby per copy), then
  * advances the copy to min(primary's confirmed_flush_lsn, local replay LSN) - never past what the subscriber
  * confirmed, so after a promotion the subscriber's origin is at or ahead of the copy and nothing is skipped or
- * sent twice - and reports whether the copy is safe ({@link SlotSafety}). Needs, on the standby, a physical slot on
- * the primary, hot_standby_feedback = on and wal_level = logical ({@link SlotSettings#copiedSlotStandby()}).
- * The primary connection needs a superuser (or pg_read_server_files + pg_checkpoint) to read the state file.
+ * sent twice - and reports whether the copy is safe ({@link SlotSafety}, {@link DecodingStart}). The copy takes the
+ * primary's serialized snapshot at the slot's restart_lsn along with the state file: decoding that starts without it
+ * skips every commit until it finds a consistent point (after a promotion, that silently lost the subscriber's first
+ * transactions from the new primary). Needs, on the standby, a physical slot on the primary, hot_standby_feedback =
+ * on and wal_level = logical ({@link SlotSettings#copiedSlotStandby()}). Both connections need a superuser (or
+ * pg_read_server_files + pg_checkpoint) to read the state and snapshot files.
  */
 public final class SlotKeeper implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SlotKeeper.class.getName());
@@ -45,6 +48,8 @@ public final class SlotKeeper implements AutoCloseable {
   private volatile boolean closed;
   private boolean recopy;
   private int copies;
+  /** What this keeper installed (null: no copy made by it yet; a copy found at start is checked, not trusted). */
+  private DecodingStart installed;
   private volatile Thread thread;
 
   public SlotKeeper(Options options, Connector primary, Connector local, ClusterControl control) {
@@ -102,7 +107,8 @@ public final class SlotKeeper implements AutoCloseable {
     return status;
   }
 
-  private record Copy(Long catalogXmin, Lsn confirmedFlushLsn) {}
+  /** @param snapshotAtRestart the standby holds a serialized snapshot at restartLsn */
+  private record Copy(Long catalogXmin, Lsn confirmedFlushLsn, Lsn restartLsn, boolean snapshotAtRestart) {}
 
   private record Local(boolean inRecovery, Lsn replayLsn, Copy copy) {}
 
@@ -120,6 +126,11 @@ public final class SlotKeeper implements AutoCloseable {
     if (!here.inRecovery()) {
       return verdict(status.synced(), "this node is no longer a standby: the copy is left as it is", onPrimary,
           physicalXmin, here.copy(), here.replayLsn());
+    }
+    if (here.copy() != null && !recopy && installed == null && !here.copy().snapshotAtRestart()) {
+      LOG.warning("slot copy " + options.slot() + " found without a serialized snapshot at its restart_lsn "
+          + here.copy().restartLsn() + " (made before this keeper ran): copying it again");
+      recopy = true;
     }
     if (here.copy() == null || recopy) {
       copy(onPrimary.database());
@@ -142,6 +153,10 @@ public final class SlotKeeper implements AutoCloseable {
       here = readLocal(onPrimary.database());
     }
     SlotSafety.Verdict v = safety.evaluate(onPrimary.catalogXmin(), physicalXmin, here.copy() == null ? null : here.copy().catalogXmin());
+    String start = here.copy() == null ? "no copy" : startProblem(here.copy());
+    if (start != null) {
+      return verdict(false, start + "; " + v.reason(), onPrimary, physicalXmin, here.copy(), here.replayLsn());
+    }
     return verdict(v.safe(), v.reason(), onPrimary, physicalXmin, here.copy(), here.replayLsn());
   }
 
@@ -151,21 +166,79 @@ public final class SlotKeeper implements AutoCloseable {
         copy == null ? Lsn.INVALID : copy.confirmedFlushLsn(), replay, copies, "");
   }
 
-  /** Stops the standby, installs a fresh state file of the primary's slot, starts the standby. */
+  /**
+   * null when decoding from the copy on this standby is consistent from its restart_lsn on, as on the primary:
+   * this standby holds a serialized snapshot there (copied, or serialized by its own decoding since), or the
+   * primary had none there either (then both decode from scratch over the same WAL and find the same point).
+   */
+  private String startProblem(Copy copy) {
+    if (copy.snapshotAtRestart()) {
+      return null;
+    }
+    if (installed != null && !installed.withSnapshot() && installed.restartLsn().equals(copy.restartLsn())) {
+      return null;
+    }
+    return "no serialized snapshot at the copy's restart_lsn " + copy.restartLsn() + " on this standby: decoding"
+        + " from it would skip commits until it finds a consistent point";
+  }
+
+  /** Stops the standby, installs a fresh state file of the primary's slot and its snapshot, starts the standby. */
   private void copy(String database) throws Exception {
-    PrimarySlot fresh;
+    PrimarySlot fresh = null;
+    SlotFiles.Snapshot snapshot = null;
     try (Connection a = primary.connect("postgres")) {
-      fresh = readPrimary(a, true);
+      for (int attempt = 1; fresh == null; attempt++) {
+        PrimarySlot read = readPrimary(a, true);
+        if (read == null) {
+          throw new IllegalStateException("the primary has no logical slot " + options.slot() + " to copy");
+        }
+        Lsn at = SlotFiles.restartLsn(read.state());
+        snapshot = readSnapshot(a, at);
+        // no snapshot file: genuine (the slot never moved from where it was created) only if the slot's restart_lsn
+        // on disk is still the same; a checkpoint writes a moved slot to disk before it removes older snapshots
+        if (snapshot != null || SlotFiles.restartLsn(readState(a)).equals(at)) {
+          fresh = read;
+        } else if (attempt == 3) {
+          throw new IllegalStateException("the primary's slot " + options.slot() + " kept moving while it was read; trying again later");
+        }
+      }
     }
-    if (fresh == null) {
-      throw new IllegalStateException("the primary has no logical slot " + options.slot() + " to copy");
-    }
-    LOG.info("copying logical slot " + options.slot() + " from the primary (restart_lsn " + fresh.restartLsn()
-        + ", catalog_xmin " + fresh.catalogXmin() + "): restarting the standby");
-    control.whileStopped(() -> SlotFiles.install(options.dataDir(), options.slot(), fresh.state(), options.osUser()));
+    Lsn restart = SlotFiles.restartLsn(fresh.state());
+    PrimarySlot copied = fresh;
+    SlotFiles.Snapshot withIt = snapshot;
+    LOG.info("copying logical slot " + options.slot() + " from the primary (restart_lsn " + restart + ", catalog_xmin "
+        + fresh.catalogXmin() + ", " + (snapshot == null ? "no serialized snapshot there" : "with its serialized snapshot")
+        + "): restarting the standby");
+    control.whileStopped(() -> SlotFiles.install(options.dataDir(), options.slot(), copied.state(), withIt, options.osUser()));
     copies++;
     recopy = false;
+    installed = new DecodingStart(restart, snapshot != null);
     safety.reset();
+  }
+
+  /** The slot's state file as it is on the primary's disk now (no checkpoint first). */
+  private byte[] readState(Connection a) throws SQLException {
+    try (PreparedStatement ps = a.prepareStatement("select pg_read_binary_file('pg_replslot/' || slot_name || '/state') "
+        + "from pg_replication_slots where slot_name = ? and slot_type = 'logical'")) {
+      ps.setString(1, options.slot());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new IllegalStateException("the primary's slot " + options.slot() + " disappeared while it was copied");
+        }
+        return rs.getBytes(1);
+      }
+    }
+  }
+
+  /** The primary's serialized snapshot at {@code lsn}, or null when it has none (a slot that never moved on). */
+  private static SlotFiles.Snapshot readSnapshot(Connection a, Lsn lsn) throws SQLException {
+    try (PreparedStatement ps = a.prepareStatement("select pg_read_binary_file(p) from (select ?::text p) f "
+        + "where (pg_stat_file(p, true)).size is not null")) {
+      ps.setString(1, SlotFiles.snapshotPath(lsn));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new SlotFiles.Snapshot(lsn, rs.getBytes(1)) : null;
+      }
+    }
   }
 
   /**
@@ -208,13 +281,16 @@ public final class SlotKeeper implements AutoCloseable {
   }
 
   private Local readLocal(String database) throws SQLException {
+    String slot = "from pg_replication_slots where slot_name = " + literal(options.slot());
     try (Connection b = local.connect(database); Statement st = b.createStatement();
          ResultSet rs = st.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
-             + "(select catalog_xmin::text from pg_replication_slots where slot_name = " + literal(options.slot()) + "), "
-             + "(select confirmed_flush_lsn::text from pg_replication_slots where slot_name = " + literal(options.slot()) + "), "
-             + "exists (select 1 from pg_replication_slots where slot_name = " + literal(options.slot()) + ")")) {
+             + "(select catalog_xmin::text " + slot + "), (select confirmed_flush_lsn::text " + slot + "), "
+             + "exists (select 1 " + slot + "), (select restart_lsn::text " + slot + "), "
+             + "(select (pg_stat_file('pg_logical/snapshots/' || replace(restart_lsn::text, '/', '-') || '.snap', true))"
+             + ".size is not null " + slot + ")")) {
       rs.next();
-      Copy copy = rs.getBoolean(5) ? new Copy(xid(rs.getString(3)), lsn(rs.getString(4))) : null;
+      Copy copy = rs.getBoolean(5)
+          ? new Copy(xid(rs.getString(3)), lsn(rs.getString(4)), lsn(rs.getString(6)), rs.getBoolean(7)) : null;
       return new Local(rs.getBoolean(1), lsn(rs.getString(2)), copy);
     }
   }

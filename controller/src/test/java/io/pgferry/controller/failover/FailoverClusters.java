@@ -129,4 +129,81 @@ final class FailoverClusters {
       return "";
     }
   }
+
+  /**
+   * On a failed catch-up: B's replication state and T's subscription state now, and copies of both servers' full
+   * logs under target/failover-evidence/ (the workspace is deleted when the test ends).
+   */
+  static String keepEvidence(PgCluster b, PgCluster t) {
+    StringBuilder out = new StringBuilder();
+    out.append("--- B pg_replication_slots\n").append(rows(b, "select slot_name, slot_type, active, restart_lsn, "
+        + "confirmed_flush_lsn, catalog_xmin, wal_status from pg_replication_slots"));
+    out.append("--- B pg_stat_replication\n").append(rows(b, "select application_name, state, sent_lsn, write_lsn, "
+        + "flush_lsn, replay_lsn, sync_state from pg_stat_replication"));
+    out.append("--- B pg_logical/snapshots\n").append(rows(b, "select name from pg_ls_dir('pg_logical/snapshots') name order by 1"));
+    out.append("--- B wal\n").append(rows(b, "select pg_current_wal_lsn(), timeline_id from pg_control_checkpoint()"));
+    out.append("--- B logical decoding\n").append(decodingLines(b.logFile()));
+    out.append("--- T pg_stat_subscription\n").append(rows(t, "select subname, pid, received_lsn, latest_end_lsn, "
+        + "last_msg_receipt_time from pg_stat_subscription"));
+    out.append("--- T origin\n").append(rows(t, "select external_id, remote_lsn, local_lsn from pg_replication_origin_status"));
+    try {
+      Path dir = Path.of("target", "failover-evidence", String.valueOf(System.currentTimeMillis()));
+      Files.createDirectories(dir);
+      Files.copy(b.logFile(), dir.resolve("b.log"));
+      Files.copy(t.logFile(), dir.resolve("t.log"));
+      Files.writeString(dir.resolve("state.txt"), out);
+      out.append("--- logs kept in ").append(dir.toAbsolutePath()).append('\n');
+    } catch (java.io.IOException e) {
+      out.append("--- logs not kept: ").append(e).append('\n');
+    }
+    return out.append("--- T\n").append(tail(t.logFile())).append("\n--- B\n").append(tail(b.logFile())).toString();
+  }
+
+  /** B's log lines where logical decoding starts and finds (or waits for) its consistent point, with their details. */
+  static String decodingLines(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      StringBuilder out = new StringBuilder();
+      int promoted = 0;
+      while (promoted < lines.size() && !lines.get(promoted).contains("selected new timeline")) {
+        promoted++;
+      }
+      // before the promotion only the last decoding (the keeper's advance runs one every cycle)
+      int from = promoted;
+      for (int i = promoted - 1; i >= 0 && from == promoted; i--) {
+        if (lines.get(i).contains("starting logical decoding")) {
+          from = i;
+        }
+      }
+      for (int i = Math.min(from, lines.size()); i < lines.size(); i++) {
+        String l = lines.get(i);
+        if (l.contains("logical decoding") || l.contains("selected new timeline") || l.contains("START_REPLICATION")) {
+          out.append(l).append('\n');
+          if (i + 1 < lines.size() && lines.get(i + 1).contains("DETAIL:")) {
+            out.append(lines.get(i + 1)).append('\n');
+          }
+        }
+      }
+      return out.toString();
+    } catch (java.io.IOException e) {
+      return "(" + e + ")";
+    }
+  }
+
+  private static String rows(PgCluster c, String sql) {
+    try (Connection conn = c.connect(); java.sql.Statement st = conn.createStatement();
+         java.sql.ResultSet rs = st.executeQuery(sql)) {
+      StringBuilder sb = new StringBuilder();
+      int n = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        for (int i = 1; i <= n; i++) {
+          sb.append(i > 1 ? " | " : "").append(rs.getString(i));
+        }
+        sb.append('\n');
+      }
+      return sb.toString();
+    } catch (SQLException e) {
+      return "(" + e.getMessage() + ")\n";
+    }
+  }
 }

@@ -32,7 +32,6 @@ import org.junit.jupiter.api.Test;
  */
 class LogicalFailoverTest {
   private static final Duration T = Duration.ofSeconds(60);
-  private static final Duration CATCH_UP = Duration.ofSeconds(150);
 
   @Test
   void pg15CopiedSlotSurvivesKillOfPublisher() throws Exception {
@@ -50,9 +49,13 @@ class LogicalFailoverTest {
     try (Workspace ws = Workspace.create("logical-failover-" + major);
          PgCluster a = PgCluster.init(ws, "a", bin, Map.of()).start()) {
       a.execute(FailoverClusters.ledgerDdl().get(0), "create publication p for table ledger");
-      Map<String, String> bSettings = failoverSlots ? SlotSettings.failoverStandby(major) : SlotSettings.copiedSlotStandby();
+      Map<String, String> bSettings = new java.util.LinkedHashMap<>(
+          failoverSlots ? SlotSettings.failoverStandby(major) : SlotSettings.copiedSlotStandby());
+      // evidence if T stalls: B's walsender logs its decoding start and the snapshot builder's steps
+      bSettings.put("log_replication_commands", "on");
+      bSettings.put("log_min_messages", "debug1");
       try (PgCluster b = FailoverClusters.standbyOf(ws, a, "b", "b_slot", bSettings);
-           PgCluster t = PgCluster.init(ws, "t", bin, Map.of("wal_receiver_timeout", "15s")).start()) {
+           PgCluster t = PgCluster.init(ws, "t", bin, Map.of()).start()) {
         if (failoverSlots) {
           SlotSettings.failoverPrimary(major, List.of("b_slot"))
               .forEach((k, v) -> a.execute("alter system set " + k + " = '" + v + "'"));
@@ -66,12 +69,15 @@ class LogicalFailoverTest {
 
         TreeSet<Long> acked = new TreeSet<>();
         AtomicReference<SlotKeeper> keeper = new AtomicReference<>();
-        if (!failoverSlots) {
-          keeper.set(new SlotKeeper(new SlotKeeper.Options("s_slot", "b_slot", b.dataDir(), Workspace.PG_USER, Duration.ofMillis(200)),
-              Connector.of("127.0.0.1", a.port(), "postgres", null), Connector.of("127.0.0.1", b.port(), "postgres", null),
-              ClusterControl.of(new PgCtl(bin.binDir(), b.dataDir(), Workspace.PG_USER))).start());
-        }
         try (FailoverClusters.Writer writer = new FailoverClusters.Writer(FailoverClusters.opener(a), 1)) {
+          // the slot is copied while writes go on (as an agent copies it during LOGICAL_SYNC): its restart_lsn is
+          // then a point where A's decoding was in the middle of transactions
+          await("rows on T", T, () -> count(t) > 100, () -> "T rows " + count(t) + "; writer " + writer.error);
+          if (!failoverSlots) {
+            keeper.set(new SlotKeeper(new SlotKeeper.Options("s_slot", "b_slot", b.dataDir(), Workspace.PG_USER, Duration.ofMillis(200)),
+                Connector.of("127.0.0.1", a.port(), "postgres", null), Connector.of("127.0.0.1", b.port(), "postgres", null),
+                ClusterControl.of(new PgCtl(bin.binDir(), b.dataDir(), Workspace.PG_USER))).start());
+          }
           await("rows on T and a safe slot on B", T, () -> count(t) > 100 && slotStatus(keeper.get(), b).synced(),
               () -> slotStatus(keeper.get(), b) + "; T rows " + count(t) + "; writer " + writer.error);
           // the copy has been advanced past its first position while writes go on
@@ -93,11 +99,19 @@ class LogicalFailoverTest {
           SubscriptionRepoint.disable(tc, "s");
           PositionCheck.Result check = PositionCheck.check(tc, "s", bc, "s_slot", atPromotion.synced());
           System.out.println("PG " + major + " position check: " + check + "; slot at promotion: " + atPromotion);
-          assertTrue(check.safe(), check.toString());
-          assertTrue(check.tablesAtRisk().isEmpty(), check.toString());
-          assertTrue(SubscriptionRepoint.repoint(tc, "s", "host=127.0.0.1 port=" + b.port() + " user=postgres dbname=postgres"));
-          assertTrue(!SubscriptionRepoint.repoint(tc, "s", "host=127.0.0.1 port=" + b.port() + " user=postgres dbname=postgres"),
-              "a second repoint finds it done");
+          String onB = "host=127.0.0.1 port=" + b.port() + " user=postgres dbname=postgres";
+          if (!failoverSlots && atPromotion.synced() && tAheadOfPromotion(check)) {
+            // PG 11-16: A's logical walsender sends a commit once A flushed it, without waiting for the synchronous
+            // standby, so T can apply the writer's last (never acknowledged) commit that B never received. The
+            // product re-syncs the tables at risk then (FailoverSteps); so does this test
+            System.out.println("PG " + major + ": T applied commits B never had; re-syncing " + check.tablesAtRisk());
+            assertEquals(List.of("ledger"), TableResync.resync(tc, "s", bc, "s_slot", onB, check.tablesAtRisk(), true));
+          } else {
+            assertTrue(check.safe(), check.toString());
+            assertTrue(check.tablesAtRisk().isEmpty(), check.toString());
+            assertTrue(SubscriptionRepoint.repoint(tc, "s", onB));
+          }
+          assertTrue(!SubscriptionRepoint.repoint(tc, "s", onB), "a second repoint finds it done");
         }
 
         long next = Long.parseLong(b.queryValue("select coalesce(max(seq), 0) + 1 from ledger"));
@@ -105,13 +119,15 @@ class LogicalFailoverTest {
         assertTrue(acked.size() > 100 && acked.last() < next && acked.first() == 1,
             "every acknowledged commit (" + acked.size() + ", last " + acked.last() + ") is on B (up to " + (next - 1) + ")");
         System.out.println("PG " + major + ": acknowledged " + acked.size() + ", lost 0, on B after promotion " + (next - 1));
+        String beforeInsert = b.queryValue("select pg_current_wal_lsn()");
         b.execute("insert into ledger select g, 'row-' || g from generate_series(" + next + ", " + (next + 199) + ") g");
-        // CI twice saw T's apply worker connected to B and nothing more for 60 s (logs not kept then): T's
-        // wal_receiver_timeout is 15 s here so a stalled connection is dropped and redone; B's log tail says the rest
-        await("T caught up with B", CATCH_UP, () -> fingerprint(t).equals(fingerprint(b)),
-            () -> "T " + fingerprint(t) + " vs B " + fingerprint(b) + "\n--- T\n" + FailoverClusters.tail(t.logFile())
-                + "\n--- B\n" + FailoverClusters.tail(b.logFile()));
+        System.out.println("PG " + major + ": 200 rows on B between " + beforeInsert + " and " + b.queryValue("select pg_current_wal_lsn()"));
+        // CI twice saw T connected to B and idle for 60 s: B's copy decoded from scratch and skipped commits until
+        // it found a consistent point (SlotKeeperDecodingStartTest); a failure keeps both logs
+        await("T caught up with B", T, () -> fingerprint(t).equals(fingerprint(b)),
+            () -> "T " + fingerprint(t) + " vs B " + fingerprint(b) + "\n" + FailoverClusters.keepEvidence(b, t));
 
+        System.out.println("PG " + major + ": B's logical decoding:\n" + FailoverClusters.decodingLines(b.logFile()));
         long rows = count(b);
         assertEquals(String.valueOf(rows), b.queryValue("select max(seq) from ledger"), "no gap in the ledger on B");
         assertEquals("1", b.queryValue("select min(seq) from ledger"));
@@ -119,6 +135,13 @@ class LogicalFailoverTest {
         System.out.println("PG " + major + ": T equals B: " + fingerprint(t));
       }
     }
+  }
+
+  /** The slot was proven and is not ahead of T, but T applied past B's promotion point: the only problem is T's lead. */
+  private static boolean tAheadOfPromotion(PositionCheck.Result check) {
+    return check.slotConfirmedFlushLsn().isValid() && check.remoteLsn().isValid() && check.promotionLsn().isValid()
+        && check.slotConfirmedFlushLsn().compareTo(check.remoteLsn()) <= 0
+        && check.remoteLsn().compareTo(check.promotionLsn()) > 0;
   }
 
   /** PG 15: the keeper's verdict; PG 17: B's synced slot as PostgreSQL reports it. */
