@@ -22,18 +22,23 @@ class NodeLossIT {
   @Test
   void archiveReplicaLostWhileTheStandbyBuildsIsRebuilt() throws Exception {
     JourneyResult r = ScenarioRuns.run("lose-a-standby", JourneyScenario.Options.defaults(),
-        s -> s.addHook(s.loseNodeWhen("a", JourneyTable.B_STREAMING)));
+        s -> s.addHook(s.loseNodeWhen("a", JourneyTable.B_STREAMING)), NodeLossIT::agentDiscardedTheBrokenDir);
     assertRebuiltThenCutOver(r);
   }
 
   @Test
   void archiveReplicaLostInCutover1IsRebuiltAfterTheCutoverIsUndone() throws Exception {
     JourneyResult r = ScenarioRuns.run("lose-a-cutover", JourneyScenario.Options.defaults(),
-        s -> s.addHook(s.loseNodeWhen("a", JourneyTable.C1_BLOCK_APP)));
+        s -> s.addHook(s.loseNodeWhen("a", JourneyTable.C1_BLOCK_APP)), NodeLossIT::agentDiscardedTheBrokenDir);
     assertRebuiltThenCutOver(r);
     assertTrue(r.journal.stream().anyMatch(e -> e.is("STEP_DONE", JourneyTable.C1_UNDO_UNBLOCK)),
         "the blocked app was unblocked on the source before a was rebuilt");
     assertEquals(2, ScenarioRuns.events(r, "STEP_DONE", JourneyTable.C1_BLOCK_APP).size(), "cutover 1 ran twice");
+  }
+
+  private static void agentDiscardedTheBrokenDir(JourneyResult r) throws Exception {
+    String agentLog = Files.readString(r.logs.resolve("agent-a.log"));
+    assertTrue(agentLog.contains("rebuild: discarding the data dir"), "a's agent discarded the broken data dir");
   }
 
   private static void assertRebuiltThenCutOver(JourneyResult r) throws Exception {
@@ -51,8 +56,6 @@ class NodeLossIT {
     assertEquals(2, assigned.size(), "a given its goal twice: " + assigned);
     assertTrue(Long.parseLong(assigned.get(1).evidence().get("generation"))
         > Long.parseLong(assigned.get(0).evidence().get("generation")), "a new goal (with rebuild) for a");
-    String agentLog = Files.readString(r.logs.resolve("agent-a.log"));
-    assertTrue(agentLog.contains("rebuild: discarding the data dir"), "a's agent discarded the broken data dir");
     System.out.println("node loss: " + lost.get(0).message() + " " + lost.get(0).evidence());
   }
 }

@@ -19,11 +19,20 @@ final class ScenarioRuns {
   private ScenarioRuns() {}
 
   static JourneyResult run(String name, JourneyScenario.Options options) {
-    return run(name, options, s -> { });
+    return run(name, options, s -> { }, r -> { });
   }
 
-  /** {@code setup} adds hooks (events during the journey) to the scenario before it runs. */
-  static JourneyResult run(String name, JourneyScenario.Options options, java.util.function.Consumer<JourneyScenario> setup) {
+  /** What a test checks in the run's files (logs) before its workspace is deleted. */
+  interface FilesCheck {
+    void check(JourneyResult r) throws Exception;
+  }
+
+  /**
+   * {@code setup} adds hooks (events during the journey) to the scenario before it runs; {@code files} runs after
+   * it, while its workspace still exists.
+   */
+  static JourneyResult run(String name, JourneyScenario.Options options, java.util.function.Consumer<JourneyScenario> setup,
+                           FilesCheck files) {
     try (Workspace ws = Workspace.create(name);
          JourneyScenario scenario = new JourneyScenario(ws, options, line -> System.out.println(name + ": " + line))) {
       setup.accept(scenario);
@@ -33,6 +42,11 @@ final class ScenarioRuns {
         System.out.printf("%s: cutover 1 write downtime %.2f s; ledger %d acknowledged, %d lost, %d duplicated; phases %s%n",
             name, c1 == null ? -1 : c1.toNanos() / 1e9, r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated(),
             r.phases.stream().filter(p -> p.seconds() != null).map(p -> p.name() + " " + p.seconds() + " s").toList());
+        try {
+          files.check(r);
+        } catch (Exception e) {
+          throw new AssertionError(name + ": " + e, e);
+        }
         return r;
       } catch (ScenarioFailure f) {
         throw new AssertionError(name + ": stage " + f.stage() + " failed: " + f.getMessage() + "\n--- " + f.log() + "\n"
