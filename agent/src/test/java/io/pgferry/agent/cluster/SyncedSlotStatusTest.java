@@ -5,16 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pgferry.agent.slots.FailoverSlotCheck;
-import io.pgferry.common.Command;
+import io.pgferry.agent.CopiedStandby;
 import io.pgferry.proto.Slot;
-import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -64,25 +61,9 @@ class SyncedSlotStatusTest {
     return local.observe(System.nanoTime(), true).slots().stream().filter(s -> s.getName().equals("sub1")).findFirst();
   }
 
-  /** A streaming standby of {@code a} that syncs failover slots, from a copy of a's stopped data dir. */
+  /** A streaming standby of {@code a} that syncs failover slots. */
   private static PgCluster standbyOf(Workspace ws, PgCluster a) {
-    a.stop();
-    Path dir = ws.root().resolve("b");
-    Command.of("cp", "-a", a.dataDir().toString(), dir.toString()).as(Workspace.PG_USER).runChecked();
-    Command.of("sh", "-c", "rm -rf " + dir + "/pg_replslot/* " + dir + "/postmaster.pid " + dir + "/postmaster.opts")
-        .as(Workspace.PG_USER).runChecked();
-    a.start();
-    int port = FreePorts.next();
-    PgCluster b = PgCluster.adopt("b", a.binaries(), dir, port);
-    Map<String, String> s = new LinkedHashMap<>();
-    s.put("port", String.valueOf(port));
-    s.put("primary_conninfo", "'host=127.0.0.1 port=" + a.port() + " user=postgres application_name=b dbname=postgres'");
-    s.put("primary_slot_name", "'b_phys'");
-    s.put("hot_standby_feedback", "on");
-    s.put("sync_replication_slots", "on");
-    b.appendConf(s);
-    Command.of("touch", dir.resolve("standby.signal").toString()).as(Workspace.PG_USER).runChecked();
-    return b.start();
+    return CopiedStandby.of(ws, a, " dbname=postgres", Map.of("hot_standby_feedback", "on", "sync_replication_slots", "on"));
   }
 
   private interface Check {

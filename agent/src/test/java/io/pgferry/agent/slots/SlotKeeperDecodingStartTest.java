@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pgferry.agent.cluster.PgCtl;
-import io.pgferry.common.Command;
+import io.pgferry.agent.CopiedStandby;
 import io.pgferry.common.Lsn;
-import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -104,23 +102,10 @@ class SlotKeeperDecodingStartTest {
   }
 
   private static PgCluster standbyOf(Workspace ws, PgCluster a) {
-    a.stop();
-    Path dir = ws.root().resolve("b");
-    Command.of("cp", "-a", a.dataDir().toString(), dir.toString()).as(Workspace.PG_USER).runChecked();
-    Command.of("sh", "-c", "rm -rf " + dir + "/pg_replslot/* " + dir + "/postmaster.pid " + dir + "/postmaster.opts")
-        .as(Workspace.PG_USER).runChecked();
-    a.start();
-    int port = FreePorts.next();
-    PgCluster b = PgCluster.adopt("b", a.binaries(), dir, port);
     Map<String, String> s = new LinkedHashMap<>();
-    s.put("port", String.valueOf(port));
-    s.put("primary_conninfo", "'host=127.0.0.1 port=" + a.port() + " user=postgres application_name=b'");
-    s.put("primary_slot_name", "'b_phys'");
     s.put("log_min_messages", "debug1");
     SlotSettings.copiedSlotStandby().forEach((k, v) -> s.put(k, "'" + v + "'"));
-    b.appendConf(s);
-    Command.of("touch", dir.resolve("standby.signal").toString()).as(Workspace.PG_USER).runChecked();
-    return b.start();
+    return CopiedStandby.of(ws, a, "", s);
   }
 
   private static Connector connector(PgCluster c) {
