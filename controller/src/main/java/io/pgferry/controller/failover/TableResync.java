@@ -1,5 +1,6 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -45,24 +46,24 @@ public final class TableResync {
     List<String> keep = subscribed.entrySet().stream().filter(e -> !atRisk.contains(e.getKey())).map(Map.Entry::getValue).toList();
     // pgoutput looks publications up in the catalog as of each change it decodes: the helper must exist before the
     // first change T's subscription will be sent, or the walsender fails with "publication does not exist"
-    exec(b, "DROP PUBLICATION IF EXISTS " + HELPER);
-    exec(b, "CREATE PUBLICATION " + HELPER + (keep.isEmpty() ? "" : " FOR TABLE " + String.join(", ", keep)));
-    exec(b, "COMMENT ON PUBLICATION " + HELPER + " IS " + SubscriptionRepoint.literal(String.join(",", own)));
-    String helperAt = queryString(b, "select pg_current_wal_lsn()::text");
+    Sql.execute(b, "DROP PUBLICATION IF EXISTS " + HELPER);
+    Sql.execute(b, "CREATE PUBLICATION " + HELPER + (keep.isEmpty() ? "" : " FOR TABLE " + String.join(", ", keep)));
+    Sql.execute(b, "COMMENT ON PUBLICATION " + HELPER + " IS " + SubscriptionRepoint.literal(String.join(",", own)));
+    String helperAt = Sql.value(b, "select pg_current_wal_lsn()::text");
     createSlotIfMissing(b, slot, slotExists);
     SubscriptionRepoint.repoint(t, subscription, conninfo);
     if (slotExists) {
       awaitConfirmed(b, slot, helperAt);
     }
-    exec(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION " + HELPER
+    Sql.execute(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION " + HELPER
         + " WITH (refresh = true, copy_data = false)");
     List<String> truncate = new ArrayList<>();
     for (Long oid : atRisk) {
       truncate.add(qualified(t, oid));
     }
-    exec(t, "TRUNCATE " + String.join(", ", truncate));
+    Sql.execute(t, "TRUNCATE " + String.join(", ", truncate));
     Integer walsender = activePid(b, slot);
-    exec(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION "
+    Sql.execute(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION "
         + String.join(", ", own.stream().map(SubscriptionRepoint::ident).toList()) + " WITH (refresh = true, copy_data = true)");
     // the walsender that serves the helper reloads its publications on an invalidation: dropping the helper under it
     // would fail it (and T's apply would retry seconds later), so wait until T's apply worker has reconnected
@@ -70,13 +71,13 @@ public final class TableResync {
     while (walsender != null && Objects.equals(walsender, activePid(b, slot)) && System.nanoTime() < deadline) {
       pause();
     }
-    exec(b, "DROP PUBLICATION IF EXISTS " + HELPER);
+    Sql.execute(b, "DROP PUBLICATION IF EXISTS " + HELPER);
     return tables;
   }
 
   private static void createSlotIfMissing(Connection b, String slot, boolean slotExists) throws SQLException {
     if (!slotExists) {
-      exec(b, "select pg_create_logical_replication_slot(" + SubscriptionRepoint.literal(slot) + ", 'pgoutput')"
+      Sql.execute(b, "select pg_create_logical_replication_slot(" + SubscriptionRepoint.literal(slot) + ", 'pgoutput')"
           + " where not exists (select 1 from pg_replication_slots where slot_name = " + SubscriptionRepoint.literal(slot) + ")");
     }
   }
@@ -86,32 +87,16 @@ public final class TableResync {
    * confirmed past the helper's creation first. A logical message gives an idle publisher something to confirm.
    */
   private static void awaitConfirmed(Connection b, String slot, String lsn) throws SQLException {
-    exec(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
+    Sql.execute(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
     long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
-    while (true) {
-      try (PreparedStatement ps = b.prepareStatement("select confirmed_flush_lsn >= ?::pg_lsn from pg_replication_slots"
-          + " where slot_name = ?")) {
-        ps.setString(1, lsn);
-        ps.setString(2, slot);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next() && rs.getBoolean(1)) {
-            return;
-          }
-        }
-      }
+    while (!Sql.exists(b, "select 1 from pg_replication_slots where slot_name = ? and confirmed_flush_lsn >= ?::pg_lsn",
+        slot, lsn)) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
             + CONFIRM_TIMEOUT.toSeconds() + " s (is its subscription enabled and connected to the new publisher?);"
             + " the tables at risk are not re-copied yet: run the failover step again");
       }
       pause();
-    }
-  }
-
-  private static String queryString(Connection c, String sql) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
     }
   }
 
@@ -203,12 +188,6 @@ public final class TableResync {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while re-syncing", e);
-    }
-  }
-
-  private static void exec(Connection c, String sql) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      st.execute(sql);
     }
   }
 }
