@@ -29,9 +29,7 @@ import java.util.logging.Logger;
  */
 public final class FailoverMonitor implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(FailoverMonitor.class.getName());
-
-  private static final java.util.Set<Phase> BEFORE_CUTOVER_1 =
-      java.util.EnumSet.of(Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1);
+  private static final Duration FRESH_STATUS = Duration.ofMillis(1500);
 
   private final JourneyService journey;
   private final NodeDirectory nodes;
@@ -69,11 +67,11 @@ public final class FailoverMonitor implements AutoCloseable {
       if (plan.isEmpty() || !plan.get().failover().enabled()) {
         return;
       }
-      Optional<Phase> at = journey.standingPhase();
-      if (at.isPresent() && BEFORE_CUTOVER_1.contains(at.get()) && journey.running()) {
+      if (journey.rebuildReachable() && journey.running()) {
         replicaLoss.watch(plan.get(), clock.instant());
         return;
       }
+      Optional<Phase> at = journey.standingPhase();
       if (at.isEmpty() || !JourneyTable.failoverReachableFrom(at.get()) || journey.failoverEntered()) {
         return;
       }
@@ -160,11 +158,14 @@ public final class FailoverMonitor implements AutoCloseable {
     }
   }
 
+  /** Whether the node's last Status is recent enough to speak for its PostgreSQL now. */
+  static boolean freshStatus(NodeView v, Instant now) {
+    return v.connected() && v.lastSeen() != null && Duration.between(v.lastSeen(), now).compareTo(FRESH_STATUS) < 0;
+  }
+
   /** A's PostgreSQL counts as reachable when its agent's fresh Status says so, else when it accepts a session. */
   private void probeA(Plan plan, NodeView av, Instant now) {
-    boolean freshStatus = av.connected() && av.lastSeen() != null
-        && Duration.between(av.lastSeen(), now).compareTo(Duration.ofMillis(1500)) < 0;
-    if (freshStatus && av.status() != null && av.status().getPgReachable()) {
+    if (freshStatus(av, now) && av.status() != null && av.status().getPgReachable()) {
       aPgLastReachable = now;
       return;
     }

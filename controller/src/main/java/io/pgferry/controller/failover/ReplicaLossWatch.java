@@ -9,7 +9,6 @@ import io.pgferry.proto.Status;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,7 +26,6 @@ import java.util.logging.Logger;
  */
 final class ReplicaLossWatch {
   private static final Logger LOG = Logger.getLogger(ReplicaLossWatch.class.getName());
-  private static final Duration FRESH_STATUS = Duration.ofMillis(1500);
 
   private final JourneyService journey;
   private final NodeDirectory nodes;
@@ -53,7 +51,7 @@ final class ReplicaLossWatch {
       return;
     }
     Status s = v.status() == null ? Status.getDefaultInstance() : v.status();
-    boolean fresh = v.connected() && v.lastSeen() != null && Duration.between(v.lastSeen(), now).compareTo(FRESH_STATUS) < 0;
+    boolean fresh = FailoverMonitor.freshStatus(v, now);
     if (fresh ? s.getPgReachable() : listens(v)) {
       pgLastUp.put(id, now);
     }

@@ -114,8 +114,7 @@ public final class JourneyEngine {
    * back to the phase that builds the node: that phase and the later ones run again, and the node's goal carries
    * rebuild from now on. Returns whether it did. Call only while the engine is not running.
    */
-  public synchronized boolean enterRebuild(String nodeId, boolean archiveReplica, String reason,
-                                           Map<String, String> evidence) {
+  public synchronized boolean enterRebuild(String nodeId, String reason, Map<String, String> evidence) {
     JournalState st = journal.state();
     Optional<Phase> at = effectivePhase(st);
     record(Event.DECISION, at.orElse(null), null, reason, evidence);
@@ -128,7 +127,7 @@ public final class JourneyEngine {
           + " its undo first)", Map.of());
       return false;
     }
-    Phase from = JourneyTable.buildingPhase(archiveReplica);
+    Phase from = JourneyTable.buildingPhase(plan.nodes().archiveReplica().equals(nodeId));
     for (Phase p : List.of(Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
       if (p.compareTo(from) >= 0 && st.phaseStartedAt(p).isPresent()) {
         record(Event.PHASE_RESET, p, null, nodeId + " lost: " + p + " runs again once it is rebuilt", Map.of());

@@ -128,11 +128,18 @@ public final class JourneyService implements AutoCloseable {
    * point of no return.
    */
   public String rebuild(String nodeId, String reason, java.util.Map<String, String> evidence) throws Exception {
-    boolean archiveReplica = plan().map(p -> p.nodes().archiveReplica().equals(nodeId)).orElse(false);
-    return restartEngine(st -> JourneyEngine.effectivePhase(st).filter(p -> JourneyTable.rebuildReachableFrom(p, st))
-        .isPresent(), e -> e.enterRebuild(nodeId, archiveReplica, reason, evidence), st -> "no rebuild of " + nodeId
+    return restartEngine(JourneyService::rebuildReachable, e -> e.enterRebuild(nodeId, reason, evidence), st -> "no rebuild of " + nodeId
         + ": the journey stands at " + JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)")
         + "; a lost node is rebuilt by the journey only before cutover 1 promotes A", "rebuilding " + nodeId + ": " + reason);
+  }
+
+  /** Whether a lost node would be rebuilt by the journey now (before cutover 1 promotes A). */
+  public synchronized boolean rebuildReachable() throws IOException {
+    return rebuildReachable(journal().state());
+  }
+
+  private static boolean rebuildReachable(JournalState st) {
+    return JourneyEngine.effectivePhase(st).filter(p -> JourneyTable.rebuildReachableFrom(p, st)).isPresent();
   }
 
   /** Whether the engine is running now (the failover monitor acts on its own only then). */

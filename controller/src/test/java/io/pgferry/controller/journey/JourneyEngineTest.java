@@ -345,7 +345,7 @@ class JourneyEngineTest {
     try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
       JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(), journal, null, Clock.systemUTC(),
           JourneyListener.NONE);
-      assertTrue(e.enterRebuild("a", true, "test: a lost", Map.of("node", "a")));
+      assertTrue(e.enterRebuild("a", "test: a lost", Map.of("node", "a")));
       assertTrue(journal.state().rebuildRequested("a"));
       assertFalse(journal.state().rebuildRequested("b"));
       assertEquals(JourneyEngine.State.WAITING, e.run().state());
@@ -367,7 +367,7 @@ class JourneyEngineTest {
     try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
       JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(), journal, null, Clock.systemUTC(),
           JourneyListener.NONE);
-      assertTrue(e.enterRebuild("b", false, "test: b lost", Map.of()));
+      assertTrue(e.enterRebuild("b", "test: b lost", Map.of()));
       assertEquals(JourneyEngine.State.WAITING, e.run().state());
     }
     assertEquals(1, runsOf(JourneyTable.A_ASSIGN), "the archive replica is kept");
@@ -389,7 +389,7 @@ class JourneyEngineTest {
     try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
       JourneyEngine e = new JourneyEngine(loaded.plan(), loaded.text(), steps(), journal, null, Clock.systemUTC(),
           JourneyListener.NONE);
-      assertFalse(e.enterRebuild("a", true, "test: a lost", Map.of()), "a may be a primary now: failover, not rebuild");
+      assertFalse(e.enterRebuild("a", "test: a lost", Map.of()), "a may be a primary now: failover, not rebuild");
       assertFalse(journal.state().rebuildRequested("a"));
       assertEquals(Phase.CUTOVER_1, journal.state().phase().orElseThrow());
     }
