@@ -18,7 +18,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Builds agent configs for nodes in a test workspace, and polls with deadlines. */
-final class AgentFixture {
+public final class AgentFixture {
   static final Backoff FAST = new Backoff(Duration.ofMillis(50), Duration.ofMillis(300), 2.0);
 
   private AgentFixture() {}
@@ -63,7 +63,7 @@ final class AgentFixture {
     return PgCluster.adopt(cfg.nodeId(), bin, cfg.postgres().dataDir(), cfg.postgres().port());
   }
 
-  static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> diagnostics) {
+  public static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> diagnostics) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - deadline > 0) {

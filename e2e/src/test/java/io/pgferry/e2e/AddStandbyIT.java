@@ -7,9 +7,7 @@ import io.pgferry.common.Command;
 import io.pgferry.controller.journey.JournalRecord;
 import io.pgferry.e2e.rig.Await;
 import io.pgferry.testkit.Launchers;
-import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgBinaries;
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -93,13 +91,7 @@ class AddStandbyIT {
       Await.until("rows on a = rows on b", T, () -> FailoverIT.fingerprint(a).equals(bPrint),
           () -> "a " + FailoverIT.fingerprint(a) + " b " + bPrint);
       System.out.println("a = b: " + bPrint);
-      LedgerReport report;
-      try (Connection bc = b.connect("appdb")) {
-        report = ledger.verify(bc);
-      }
-      System.out.println("ledger: " + report.summary());
-      assertEquals(0, report.lost(), "lost");
-      assertEquals(0, report.duplicated(), "duplicated");
+      FailoverIT.assertLedgerClean(ledger, b);
 
       // a restarted controller keeps watching: a lost again drops b to async, so b's commits do not hang
       rig.controller().kill();

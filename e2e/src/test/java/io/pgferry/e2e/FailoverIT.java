@@ -163,13 +163,7 @@ class FailoverIT {
       System.out.printf("a accepted writes again %.2f s after b was killed (allowed %d s)%n", stalled, allowed.toSeconds());
       assertTrue(stalled <= allowed.toSeconds(), "writes resumed within " + allowed);
       assertEquals("", a.queryValue("show synchronous_standby_names"));
-      LedgerReport report;
-      try (Connection ac = a.connect("appdb")) {
-        report = ledger.verify(ac);
-      }
-      System.out.println("ledger: " + report.summary());
-      assertEquals(0, report.lost());
-      assertEquals(0, report.duplicated());
+      assertLedgerClean(ledger, a);
       assertTrue(!journalHas(rig, "PHASE_STARTED", "FAILOVER"), "losing b is no failover");
     });
   }
@@ -280,13 +274,7 @@ class FailoverIT {
     System.out.printf("failover time (kill -> first commit through the app path): %.2f s%n", (firstAfter - killedAt) / 1e9);
     printPhaseTimes(rig);
     assertTrue(ledger.awaitMore(200, T), "writes continue on b");
-    LedgerReport report;
-    try (Connection bc = b.connect("appdb")) {
-      report = ledger.verify(bc);
-    }
-    System.out.println("ledger: " + report.summary());
-    assertEquals(0, report.lost(), "lost");
-    assertEquals(0, report.duplicated(), "duplicated");
+    assertLedgerClean(ledger, b);
     assertEquals("f", b.queryValue("select pg_is_in_recovery()"));
     String bPrint = fingerprint(b);
     Await.until("T equals B", T, () -> fingerprint(t).equals(bPrint), () -> "T " + fingerprint(t) + " B " + bPrint);
@@ -353,6 +341,17 @@ class FailoverIT {
     } catch (Exception e) {
       return -1;
     }
+  }
+
+  /** Every acknowledged write of the ledger present once on {@code primary} (printed, then asserted). */
+  static void assertLedgerClean(Ledger ledger, PgCluster primary) throws Exception {
+    LedgerReport report;
+    try (Connection c = primary.connect("appdb")) {
+      report = ledger.verify(c);
+    }
+    System.out.println("ledger: " + report.summary());
+    assertEquals(0, report.lost(), "lost");
+    assertEquals(0, report.duplicated(), "duplicated");
   }
 
   static String fingerprint(PgCluster c) {

@@ -2,9 +2,9 @@ package io.pgferry.agent.slots;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pgferry.agent.cluster.PgCtl;
+import io.pgferry.agent.AgentFixture;
 import io.pgferry.agent.CopiedStandby;
 import io.pgferry.common.Lsn;
 import io.pgferry.testkit.PgBinaries;
@@ -129,17 +129,6 @@ class SlotKeeperDecodingStartTest {
   }
 
   private static void await(String what, BooleanSupplier condition, Supplier<String> diagnostics) {
-    long deadline = System.nanoTime() + T.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("timed out after " + T.toSeconds() + " s waiting for " + what + "; " + diagnostics.get());
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted");
-      }
-    }
+    AgentFixture.await(what, T, condition, diagnostics);
   }
 }
