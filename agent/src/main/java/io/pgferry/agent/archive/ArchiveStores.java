@@ -1,10 +1,10 @@
 package io.pgferry.agent.archive;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgferry.agent.archive.storage.ArchiveLocation;
-import io.pgferry.agent.archive.storage.ObjectStore;
-import io.pgferry.agent.archive.storage.ObjectStores;
-import io.pgferry.agent.archive.storage.S3Options;
+import io.pgferry.archive.storage.ArchiveLocation;
+import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStores;
+import io.pgferry.archive.storage.S3Options;
 import java.net.URI;
 import java.util.Map;
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pgferry.agent.archive.ArchiveStores;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.UsageException;
 import java.io.IOException;
 import java.nio.file.Path;

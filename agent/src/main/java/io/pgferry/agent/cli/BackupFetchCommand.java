@@ -2,7 +2,7 @@ package io.pgferry.agent.cli;
 
 import io.pgferry.agent.archive.backup.BackupFetch;
 import io.pgferry.agent.archive.backup.TerminalProgressBar;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Logging;
 import io.pgferry.common.UsageException;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.pgferry.agent.cli;
 
-import io.pgferry.agent.archive.format.BackupCatalog;
-import io.pgferry.agent.archive.format.BackupInfo;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.format.BackupCatalog;
+import io.pgferry.archive.format.BackupInfo;
+import io.pgferry.archive.storage.ObjectStore;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

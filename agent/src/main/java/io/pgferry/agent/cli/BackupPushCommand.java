@@ -1,8 +1,8 @@
 package io.pgferry.agent.cli;
 
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.agent.archive.format.ArchiveCodecs;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Logging;
 import io.pgferry.common.UsageException;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.pgferry.agent.cli;
 
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.agent.archive.wal.AgentWalClient;
 import io.pgferry.agent.archive.wal.WalFetch;
 import io.pgferry.common.Logging;

@@ -1,7 +1,7 @@
 package io.pgferry.agent.cli;
 
-import io.pgferry.agent.archive.format.ArchiveCodecs;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.agent.archive.wal.WalPush;
 import io.pgferry.common.Logging;
 import java.nio.file.Path;

@@ -2,9 +2,9 @@ package io.pgferry.agent.archive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.storage.DirStore;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.DirStore;
 import io.pgferry.agent.archive.wal.ArchiveHead;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.NodeAgent;
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.agent.archive.format.ArchiveCodecs;
+import io.pgferry.archive.format.ArchiveCodecs;
 import io.pgferry.agent.archive.replica.ArchiveExtension;
-import io.pgferry.agent.archive.storage.DirStore;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.DirStore;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.common.Backoff;
 import io.pgferry.proto.BaseBackupMethod;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.agent.archive.format.ArchiveCodecs;
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.storage.DirStore;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.storage.DirStore;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Command;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.agent.archive.codec.LzoCodec;
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.storage.DirStore;
+import io.pgferry.archive.codec.LzoCodec;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.DirStore;
 import io.pgferry.agent.archive.wal.WalFetch;
 import io.pgferry.agent.archive.wal.WalFetchEndpoint;
 import io.pgferry.agent.archive.wal.WalPrefetcher;

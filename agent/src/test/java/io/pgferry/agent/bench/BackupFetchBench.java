@@ -1,13 +1,13 @@
 package io.pgferry.agent.bench;
 
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.agent.archive.format.ArchiveCodecs;
-import io.pgferry.agent.archive.storage.ArchiveLocation;
-import io.pgferry.agent.archive.storage.DirStore;
-import io.pgferry.agent.archive.storage.ObjectStore;
-import io.pgferry.agent.archive.storage.ObjectStores;
-import io.pgferry.agent.archive.storage.S3Credentials;
-import io.pgferry.agent.archive.storage.S3Options;
+import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.storage.ArchiveLocation;
+import io.pgferry.archive.storage.DirStore;
+import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStores;
+import io.pgferry.archive.storage.S3Credentials;
+import io.pgferry.archive.storage.S3Options;
 import io.pgferry.common.Command;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;

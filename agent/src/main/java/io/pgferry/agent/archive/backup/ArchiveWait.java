@@ -1,9 +1,9 @@
 package io.pgferry.agent.archive.backup;
 
-import io.pgferry.agent.archive.format.ArchiveCodecs;
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.storage.ObjectStore;
-import io.pgferry.agent.archive.storage.ObjectStore.StoredObject;
+import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore.StoredObject;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.sql.Connection;

@@ -1,11 +1,11 @@
 package io.pgferry.agent.archive.backup;
 
-import io.pgferry.agent.archive.codec.Codec;
-import io.pgferry.agent.archive.format.ArchiveCodecs;
-import io.pgferry.agent.archive.format.BackupCatalog;
-import io.pgferry.agent.archive.format.BackupInfo;
-import io.pgferry.agent.archive.storage.ObjectStore;
-import io.pgferry.agent.archive.storage.ObjectStore.StoredObject;
+import io.pgferry.archive.codec.Codec;
+import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.format.BackupCatalog;
+import io.pgferry.archive.format.BackupInfo;
+import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore.StoredObject;
 import io.pgferry.common.Command;
 import io.pgferry.common.UsageException;
 import java.io.FilterInputStream;

@@ -1,11 +1,11 @@
 package io.pgferry.agent.archive.backup;
 
 import io.pgferry.agent.archive.backup.DataDirScanner.Member;
-import io.pgferry.agent.archive.codec.Codec;
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.format.WaleSentinel;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.codec.Codec;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.format.WaleSentinel;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Lsn;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

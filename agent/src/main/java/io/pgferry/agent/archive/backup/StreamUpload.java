@@ -1,6 +1,6 @@
 package io.pgferry.agent.archive.backup;
 
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;

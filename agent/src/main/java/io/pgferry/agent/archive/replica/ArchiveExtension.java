@@ -3,9 +3,9 @@ package io.pgferry.agent.archive.replica;
 import io.pgferry.agent.NodeAgent;
 import io.pgferry.agent.archive.ArchiveStores;
 import io.pgferry.agent.archive.backup.BackupFetch;
-import io.pgferry.agent.archive.format.BackupCatalog;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.format.BackupCatalog;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.agent.archive.wal.ArchiveHead;
 import io.pgferry.agent.archive.wal.SegmentGate;
 import io.pgferry.agent.archive.wal.WalFetchEndpoint;
@@ -194,7 +194,7 @@ public final class ArchiveExtension implements AutoCloseable {
       throw new IllegalStateException("no archive: set the goal's archive_url or archive.url in agent.yaml");
     }
     var s3 = config.archive().s3();
-    return stores.computeIfAbsent(url, u -> ArchiveStores.open(u, s3 == null ? io.pgferry.agent.archive.storage.S3Options.DEFAULTS
+    return stores.computeIfAbsent(url, u -> ArchiveStores.open(u, s3 == null ? io.pgferry.archive.storage.S3Options.DEFAULTS
         : ArchiveStores.s3Options(s3.endpoint(), s3.region(), s3.pathStyle())));
   }
 

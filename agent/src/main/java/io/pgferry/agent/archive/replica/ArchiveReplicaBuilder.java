@@ -2,8 +2,8 @@ package io.pgferry.agent.archive.replica;
 
 import io.pgferry.agent.archive.backup.BackupFetch;
 import io.pgferry.agent.archive.backup.Progress;
-import io.pgferry.agent.archive.format.BackupCatalog;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.format.BackupCatalog;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.agent.recovery.RecoveryConfig;
 import io.pgferry.common.Command;
 import io.pgferry.common.UsageException;

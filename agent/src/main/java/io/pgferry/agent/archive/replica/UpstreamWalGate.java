@@ -1,6 +1,6 @@
 package io.pgferry.agent.archive.replica;
 
-import io.pgferry.agent.archive.format.WalNames;
+import io.pgferry.archive.format.WalNames;
 import io.pgferry.agent.archive.wal.SegmentGate;
 import io.pgferry.agent.cluster.UpstreamProbe;
 import io.pgferry.common.Lsn;

@@ -1,9 +1,9 @@
 package io.pgferry.agent.archive.wal;
 
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.storage.ObjectStore;
-import io.pgferry.agent.archive.storage.ObjectStore.StoredObject;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore.StoredObject;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Optional;

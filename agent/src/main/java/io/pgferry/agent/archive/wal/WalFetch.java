@@ -1,13 +1,13 @@
 package io.pgferry.agent.archive.wal;
 
-import io.pgferry.agent.archive.codec.Codec;
-import io.pgferry.agent.archive.codec.CorruptDataException;
-import io.pgferry.agent.archive.format.ArchiveCodecs;
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.storage.NoSuchObjectException;
-import io.pgferry.agent.archive.storage.ObjectStore;
-import io.pgferry.agent.archive.storage.ObjectStore.StoredObject;
+import io.pgferry.archive.codec.Codec;
+import io.pgferry.archive.codec.CorruptDataException;
+import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.NoSuchObjectException;
+import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.ObjectStore.StoredObject;
 import io.pgferry.common.Backoff;
 import java.io.IOException;
 import java.io.InputStream;
@@ -120,7 +120,7 @@ public final class WalFetch {
     try {
       return backoff.retry(STORAGE_ATTEMPTS, action,
           e -> e instanceof IOException && !(e instanceof NoSuchObjectException) && !(e instanceof CorruptDataException)
-              && !(e instanceof io.pgferry.agent.archive.storage.StorageAccessException));
+              && !(e instanceof io.pgferry.archive.storage.StorageAccessException));
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {

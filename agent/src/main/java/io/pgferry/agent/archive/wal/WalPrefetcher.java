@@ -1,8 +1,8 @@
 package io.pgferry.agent.archive.wal;
 
-import io.pgferry.agent.archive.codec.CorruptDataException;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.codec.CorruptDataException;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Command;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;

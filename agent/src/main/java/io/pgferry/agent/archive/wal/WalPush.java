@@ -1,10 +1,10 @@
 package io.pgferry.agent.archive.wal;
 
-import io.pgferry.agent.archive.codec.Codec;
-import io.pgferry.agent.archive.codec.CorruptDataException;
-import io.pgferry.agent.archive.format.ArchiveLayout;
-import io.pgferry.agent.archive.format.WalNames;
-import io.pgferry.agent.archive.storage.ObjectStore;
+import io.pgferry.archive.codec.Codec;
+import io.pgferry.archive.codec.CorruptDataException;
+import io.pgferry.archive.format.ArchiveLayout;
+import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.UsageException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

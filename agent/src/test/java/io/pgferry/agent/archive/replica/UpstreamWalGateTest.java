@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.agent.archive.format.WalNames;
+import io.pgferry.archive.format.WalNames;
 import io.pgferry.common.Lsn;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;

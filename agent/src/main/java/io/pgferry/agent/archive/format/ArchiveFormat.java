@@ -1,6 +1,0 @@
-package io.pgferry.agent.archive.format;
-
-/** Which tool's layout a backup follows; pgferry writes WAL-E and reads both. */
-public enum ArchiveFormat {
-  WALE, WALG
-}
