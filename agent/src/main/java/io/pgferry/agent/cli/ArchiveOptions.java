@@ -3,8 +3,9 @@ package io.pgferry.agent.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.pgferry.agent.archive.ArchiveStores;
+import io.pgferry.archive.storage.ArchiveLocation;
 import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.S3Options;
 import io.pgferry.common.UsageException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -46,8 +47,13 @@ public final class ArchiveOptions {
     return n.isMissingNode() || n.isNull() ? fallback : n.asText();
   }
 
+  /** The archive in the documented order: --archive, else WALG_/WALE_ variables, else agent.yaml's archive.url. */
   ObjectStore open() {
-    return ArchiveStores.open(archive, System.getenv(), config());
+    JsonNode s3 = config().at("/archive/s3");
+    S3Options options = s3.isMissingNode() || s3.isNull() ? S3Options.DEFAULTS
+        : S3Options.of(s3.path("endpoint").asText(null), s3.path("region").asText(null),
+            s3.has("path_style") ? s3.get("path_style").asBoolean() : null);
+    return ArchiveLocation.resolve(archive, configText("/archive/url", null), options, System.getenv()).open();
   }
 
   String osUser() {

@@ -1,7 +1,7 @@
 package io.pgferry.agent.cli;
 
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Logging;
 import io.pgferry.common.UsageException;
@@ -68,7 +68,7 @@ public final class BackupPushCommand implements Callable<Integer> {
     props.setProperty("ApplicationName", "pgferry backup-push");
     try (ObjectStore store = archive.open();
          Connection c = DriverManager.getConnection("jdbc:postgresql://" + h + ":" + p + "/postgres", props)) {
-      BackupPush.Result r = new BackupPush(store, ArchiveCodecs.writer(), partitionSize, concurrency,
+      BackupPush.Result r = new BackupPush(store, Codecs.writer(), partitionSize, concurrency,
           Duration.ofSeconds(archiveWaitSeconds)).push(c, dataDir);
       System.out.println(r.name());
       return 0;

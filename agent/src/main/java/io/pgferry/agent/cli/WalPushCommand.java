@@ -1,6 +1,6 @@
 package io.pgferry.agent.cli;
 
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.agent.archive.wal.WalPush;
 import io.pgferry.common.Logging;
@@ -25,7 +25,7 @@ public final class WalPushCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Logging.configure(false, Level.WARNING);
     try (ObjectStore store = archive.open()) {
-      new WalPush(store, ArchiveCodecs.writer()).push(path);
+      new WalPush(store, Codecs.writer()).push(path);
       return 0;
     } catch (WalPush.ConflictException e) {
       System.err.println("wal-push: " + e.getMessage());

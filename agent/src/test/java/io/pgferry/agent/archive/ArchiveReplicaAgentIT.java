@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.NodeAgent;
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.agent.archive.backup.Progress;
 import io.pgferry.agent.archive.replica.AgentLauncher;
@@ -19,7 +19,6 @@ import io.pgferry.agent.archive.replica.ArchiveReplicaBuilder;
 import io.pgferry.archive.storage.ArchiveLocation;
 import io.pgferry.archive.storage.DirStore;
 import io.pgferry.archive.storage.ObjectStore;
-import io.pgferry.archive.storage.ObjectStores;
 import io.pgferry.archive.storage.S3Credentials;
 import io.pgferry.archive.storage.S3Options;
 import io.pgferry.agent.archive.wal.WalFetch;
@@ -94,7 +93,7 @@ class ArchiveReplicaAgentIT {
     ArchiveRoundTripIT.pgbench(source, "-i", "-s", "2", "-q");
     Process load = ArchiveRoundTripIT.pgbenchProcess(source, "-c", "2", "-T", "6", "-n");
     try (ObjectStore store = new DirStore(archiveDir); Connection c = source.connect()) {
-      new BackupPush(store, ArchiveCodecs.writer(), 8L << 20, 2).push(c, source.dataDir());
+      new BackupPush(store, Codecs.writer(), 8L << 20, 2).push(c, source.dataDir());
     }
     load.waitFor();
   }
@@ -181,8 +180,8 @@ class ArchiveReplicaAgentIT {
       String s3Url = "s3://pgferry-archive/agent-it";
       S3Options opts = S3Options.DEFAULTS.withRegion("us-east-1").withEndpoint(s3.endpoint(), true)
           .withCredentials(new S3Credentials(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null));
-      try (ObjectStore store = ObjectStores.open(ArchiveLocation.parse(s3Url, opts)); Connection c = source.connect()) {
-        new BackupPush(store, ArchiveCodecs.writer(), 8L << 20, 2).push(c, source.dataDir());
+      try (ObjectStore store = ArchiveLocation.parse(s3Url, opts).open(); Connection c = source.connect()) {
+        new BackupPush(store, Codecs.writer(), 8L << 20, 2).push(c, source.dataDir());
       }
       String segment = source.queryValue("SELECT last_archived_wal FROM pg_stat_archiver");
       Path wal = ws.dir("s3-wal").resolve(segment);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.archive.backup.BackupPush;
 import io.pgferry.agent.archive.backup.Progress;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.agent.archive.replica.AgentLauncher;
 import io.pgferry.agent.archive.replica.ArchiveReplicaBuilder;
@@ -19,7 +19,6 @@ import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.S3Server;
 import io.pgferry.archive.storage.ArchiveLocation;
-import io.pgferry.archive.storage.ObjectStores;
 import io.pgferry.archive.storage.S3Credentials;
 import io.pgferry.archive.storage.S3Options;
 import io.pgferry.testkit.Workspace;
@@ -61,7 +60,7 @@ class ArchiveRoundTripIT {
       String url = "s3://pgferry-archive/heroku/db1";
       S3Options opts = S3Options.DEFAULTS.withRegion("us-east-1").withEndpoint(s3.endpoint(), true)
           .withCredentials(new S3Credentials(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null));
-      roundTrip(ws, 15, url, env, () -> ObjectStores.open(ArchiveLocation.parse(url, opts)));
+      roundTrip(ws, 15, url, env, () -> ArchiveLocation.parse(url, opts).open());
     }
   }
 
@@ -84,7 +83,7 @@ class ArchiveRoundTripIT {
         BackupPush.Result backup;
         try (ObjectStore store = stores.open(); Connection c = source.connect()) {
           source.execute("INSERT INTO kv (attrs, note) SELECT hstore('during', g::text), 'during' FROM generate_series(1, 500) g");
-          backup = new BackupPush(store, ArchiveCodecs.writer(), 8L << 20, 2).push(c, source.dataDir());
+          backup = new BackupPush(store, Codecs.writer(), 8L << 20, 2).push(c, source.dataDir());
         }
         load.waitFor();
         try (ObjectStore store = stores.open()) {

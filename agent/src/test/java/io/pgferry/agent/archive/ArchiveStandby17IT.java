@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.NodeAgent;
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.agent.archive.replica.ArchiveExtension;
 import io.pgferry.archive.storage.DirStore;
 import io.pgferry.archive.storage.ObjectStore;
@@ -53,7 +53,7 @@ class ArchiveStandby17IT {
         primary.execute("CREATE TABLE t (id int PRIMARY KEY, v text)",
             "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 5000) g");
         try (ObjectStore store = new DirStore(archiveDir); Connection c = primary.connect()) {
-          new BackupPush(store, ArchiveCodecs.writer(), 8L << 20, 2).push(c, primary.dataDir());
+          new BackupPush(store, Codecs.writer(), 8L << 20, 2).push(c, primary.dataDir());
         }
         primary.execute("INSERT INTO t SELECT g, 'after backup' FROM generate_series(5001, 6000) g");
 

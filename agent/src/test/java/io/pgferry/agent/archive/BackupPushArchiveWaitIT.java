@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.archive.storage.DirStore;
 import io.pgferry.archive.storage.ObjectStore;
@@ -81,7 +81,7 @@ class BackupPushArchiveWaitIT {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (ObjectStore store = new DirStore(archiveDir); Connection c = source.connect()) {
           Future<BackupPush.Result> push = pool.submit(() ->
-              new BackupPush(store, ArchiveCodecs.writer(), 8L << 20, 2, Duration.ofSeconds(180)).push(c, source.dataDir()));
+              new BackupPush(store, Codecs.writer(), 8L << 20, 2, Duration.ofSeconds(180)).push(c, source.dataDir()));
           ArchiveRoundTripIT.waitFor(Duration.ofSeconds(60), () -> push.isDone() || !historyBefore.containsAll(pendingBackupHistoryFiles(source)),
               () -> "the backup never stopped; log:\n" + ArchiveRoundTripIT.tail(source.log()));
           assertFalse(push.isDone(), "backup-push returned while archive_command still fails");

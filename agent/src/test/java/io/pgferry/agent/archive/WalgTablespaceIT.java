@@ -13,7 +13,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgferry.agent.archive.backup.BackupPush;
 import io.pgferry.agent.archive.backup.Progress;
 import io.pgferry.archive.codec.Codecs;
-import io.pgferry.archive.format.ArchiveCodecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.archive.format.BackupCatalog;
 import io.pgferry.archive.format.ArchiveFormat;
@@ -76,7 +75,7 @@ class WalgTablespaceIT {
         String oid = source.queryValue("SELECT oid FROM pg_tablespace WHERE spcname = 'ts1'");
         BackupPush.Result pushed;
         try (ObjectStore store = new DirStore(ours); Connection c = source.connect()) {
-          pushed = new BackupPush(store, ArchiveCodecs.writer(), 8L << 20, 2).push(c, source.dataDir());
+          pushed = new BackupPush(store, Codecs.writer(), 8L << 20, 2).push(c, source.dataDir());
         }
         source.execute("INSERT INTO kv (attrs) SELECT hstore('after', g::text) FROM generate_series(1, 700) g",
             "UPDATE plain SET v = v || '!' WHERE id % 7 = 0");
@@ -147,7 +146,7 @@ class WalgTablespaceIT {
     int part = 1;
     BackupCatalog catalog = new BackupCatalog(from);
     for (StoredObject p : catalog.partitions(catalog.resolve(name))) {
-      try (InputStream in = ArchiveCodecs.forKey(p.key()).orElseThrow().decompress(from.get(p.key()));
+      try (InputStream in = Codecs.forKey(p.key()).orElseThrow().decompress(from.get(p.key()));
            TarArchiveInputStream tar = new TarArchiveInputStream(in);
            TarArchiveOutputStream data = tarOut(dataTar);
            TarArchiveOutputStream control = tarOut(controlTar);
@@ -244,7 +243,7 @@ class WalgTablespaceIT {
       String file = w.key().substring(ArchiveLayout.WAL.length());
       String bare = file.endsWith(".lzo") ? file.substring(0, file.length() - 4) : file;
       Path plain = scratch.resolve("wal");
-      try (InputStream in = ArchiveCodecs.forKey(w.key()).orElseThrow().decompress(from.get(w.key()))) {
+      try (InputStream in = Codecs.forKey(w.key()).orElseThrow().decompress(from.get(w.key()))) {
         Files.copy(in, plain, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
       putLz4(to, ArchiveLayout.WAL + bare + ".lz4", plain);

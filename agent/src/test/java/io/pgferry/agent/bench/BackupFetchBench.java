@@ -1,11 +1,10 @@
 package io.pgferry.agent.bench;
 
 import io.pgferry.agent.archive.backup.BackupPush;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.storage.ArchiveLocation;
 import io.pgferry.archive.storage.DirStore;
 import io.pgferry.archive.storage.ObjectStore;
-import io.pgferry.archive.storage.ObjectStores;
 import io.pgferry.archive.storage.S3Credentials;
 import io.pgferry.archive.storage.S3Options;
 import io.pgferry.common.Command;
@@ -53,12 +52,12 @@ public final class BackupFetchBench {
         System.out.println("database size: " + source.queryValue("SELECT pg_size_pretty(pg_database_size('postgres'))"));
         long t0 = System.nanoTime();
         try (ObjectStore store = new DirStore(dir); Connection c = source.connect()) {
-          pushed = new BackupPush(store, ArchiveCodecs.writer(), partition, 2).push(c, source.dataDir());
+          pushed = new BackupPush(store, Codecs.writer(), partition, 2).push(c, source.dataDir());
         }
         System.out.printf("backup-push to the directory: %.1f s%n", BenchSupport.seconds(System.nanoTime() - t0));
         t0 = System.nanoTime();
-        try (ObjectStore store = ObjectStores.open(ArchiveLocation.parse(s3Url, opts)); Connection c = source.connect()) {
-          new BackupPush(store, ArchiveCodecs.writer(), partition, 2).push(c, source.dataDir());
+        try (ObjectStore store = ArchiveLocation.parse(s3Url, opts).open(); Connection c = source.connect()) {
+          new BackupPush(store, Codecs.writer(), partition, 2).push(c, source.dataDir());
         }
         System.out.printf("backup-push to S3: %.1f s%n", BenchSupport.seconds(System.nanoTime() - t0));
         if (PgBackRestBaseline.installed()) {

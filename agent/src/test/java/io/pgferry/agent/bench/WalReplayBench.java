@@ -3,7 +3,7 @@ package io.pgferry.agent.bench;
 import io.pgferry.agent.archive.backup.BackupFetch;
 import io.pgferry.agent.archive.backup.BackupPush;
 import io.pgferry.agent.archive.backup.Progress;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.archive.format.BackupCatalog;
 import io.pgferry.agent.archive.replica.AgentLauncher;
@@ -57,7 +57,7 @@ public final class WalReplayBench {
       try (PgCluster source = PgCluster.init(ws, "source", pg, settings).start()) {
         BenchSupport.pgbench(source, "-i", "-s", "10", "-q");
         try (ObjectStore store = new DirStore(archive); Connection c = source.connect()) {
-          new BackupPush(store, ArchiveCodecs.writer(), 64L << 20, 2).push(c, source.dataDir());
+          new BackupPush(store, Codecs.writer(), 64L << 20, 2).push(c, source.dataDir());
         }
         startSegment = segmentOf(source.queryValue("SELECT pg_current_wal_lsn()"));
         System.out.println("generating " + segments + " segments of WAL with pgbench ...");
@@ -79,7 +79,7 @@ public final class WalReplayBench {
       try (ObjectStore store = new DirStore(archive)) {
         for (ObjectStore.StoredObject o : store.list(ArchiveLayout.WAL)) {
           String name = o.key().substring(ArchiveLayout.WAL.length()).replaceFirst("\\.lzo$", "");
-          try (InputStream in = ArchiveCodecs.forKey(o.key()).orElseThrow().decompress(store.get(o.key()))) {
+          try (InputStream in = Codecs.forKey(o.key()).orElseThrow().decompress(store.get(o.key()))) {
             Files.copy(in, plain.resolve(name));
           }
           compressed += o.size();

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The codecs pgferry knows, by name and by file extension. Stored objects describe themselves: the extension of a
- * key chooses its decompressor, as in WAL-G.
+ * key chooses its decompressor, as in WAL-G. The one codec registry of the archive engine.
  */
 public final class Codecs {
   public static final Codec LZO = new LzoCodec();
@@ -43,28 +43,29 @@ public final class Codecs {
     };
   }
 
-  /** The codec for an extension with or without its dot: ".lzo", "lz4"; "" is none. */
-  public static Codec forExtension(String extension) {
+  /** The codec for an extension with or without its dot: ".lzo", "lz4"; "" is none; empty when unknown. */
+  public static Optional<Codec> forExtension(String extension) {
     String e = extension == null ? "" : extension.trim().toLowerCase(Locale.ROOT);
     String dotted = e.isEmpty() || e.startsWith(".") ? e : "." + e;
-    for (Codec c : ALL) {
-      if (c.extension().equals(dotted)) {
-        return c;
-      }
-    }
-    if (dotted.equals(".br")) {
-      throw new UsageException("extension .br (brotli) is not supported by pgferry");
-    }
-    throw new UsageException("no codec for extension '" + extension + "'; known: .lz4 .lzma .zst .lzo .gz");
+    return ALL.stream().filter(c -> c.extension().equals(dotted)).findFirst();
   }
 
-  /** The codec whose extension ends this key (e.g. part_001.tar.lz4), if any. */
+  /**
+   * The codec for an object key, chosen by its last extension ({@code part_001.tar.lz4}: lz4; {@code .tar} or no
+   * extension: none); empty when the extension is not a codec's (e.g. {@code .json}).
+   */
   public static Optional<Codec> forKey(String key) {
-    for (Codec c : ALL) {
-      if (!c.extension().isEmpty() && key.endsWith(c.extension())) {
-        return Optional.of(c);
-      }
+    String file = key.substring(key.lastIndexOf('/') + 1);
+    int dot = file.lastIndexOf('.');
+    String ext = dot < 0 ? "" : file.substring(dot);
+    if (ext.equals(".tar") || ext.isEmpty() || !ext.matches("\\.[a-z0-9]+")) {
+      return Optional.of(NONE);
     }
-    return Optional.empty();
+    return forExtension(ext);
+  }
+
+  /** What pgferry writes: lzop, as WAL-E (so WAL-E and WAL-G can read pgferry's archive). */
+  public static Codec writer() {
+    return LZO;
   }
 }

@@ -89,7 +89,7 @@ public final class BackupCatalog {
     if (json.has("wal_segment_backup_stop")) {
       return new BackupInfo(name, ArchiveFormat.WALE, sentinel.lastModified(), start,
           json.path("wal_segment_backup_stop").asText(null), json.path("expanded_size_bytes").asLong(-1),
-          tablespaces(json.path("spec")));
+          tablespaces(json.path("spec")), 0);
     }
     String stop = null;
     if (json.has("FinishLSN") && start != null) {
@@ -97,7 +97,7 @@ public final class BackupCatalog {
       stop = WalNames.fileNameForLsn(WalNames.timeline(start), finish, WalNames.DEFAULT_SEGMENT_SIZE);
     }
     return new BackupInfo(name, ArchiveFormat.WALG, sentinel.lastModified(), start, stop,
-        json.path("UncompressedSize").asLong(-1), tablespaces(json.path("Spec")));
+        json.path("UncompressedSize").asLong(-1), tablespaces(json.path("Spec")), json.path("PgVersion").asInt(0));
   }
 
   /** WAL-E's spec (WAL-G's Spec has the same shape): {"tablespaces":[oid..], "<oid>":{"loc":..,"link":..}}. */

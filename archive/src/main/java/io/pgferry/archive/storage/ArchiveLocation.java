@@ -122,17 +122,33 @@ public record ArchiveLocation(Kind kind, Path directory, String bucket, String p
   }
 
   /**
-   * The archive for a command: {@code --archive URL} (or the config's archive.url) if given, else the WAL-E/WAL-G
-   * variables. Either way S3 options not set in the config come from the environment.
+   * The archive for a command, in this order: {@code flagUrl} (--archive), else the WAL-E/WAL-G variables, else
+   * {@code configUrl} (agent.yaml's archive.url). S3 options: {@code configured} (agent.yaml's archive.s3), completed
+   * from AWS_* for what it leaves unset.
    */
-  public static ArchiveLocation resolve(String url, S3Options configured, Map<String, String> env) {
+  public static ArchiveLocation resolve(String flagUrl, String configUrl, S3Options configured,
+                                        Map<String, String> env) {
     S3Options s3 = (configured == null ? S3Options.DEFAULTS : configured);
-    if (url != null && !url.isBlank()) {
-      return parse(url, s3.withEnvironment(env));
+    if (flagUrl != null && !flagUrl.isBlank()) {
+      return parse(flagUrl, s3.withEnvironment(env));
     }
-    return fromEnvironment(env, s3).orElseThrow(() -> new UsageException("no archive given: pass --archive "
-        + "file:///path or s3://bucket/prefix, set archive.url in the agent config, or set WALE_S3_PREFIX/"
-        + "WALG_S3_PREFIX/WALE_FILE_PREFIX/WALG_FILE_PREFIX"));
+    Optional<ArchiveLocation> fromEnv = fromEnvironment(env, s3);
+    if (fromEnv.isPresent()) {
+      return fromEnv.get();
+    }
+    if (configUrl != null && !configUrl.isBlank()) {
+      return parse(configUrl, s3.withEnvironment(env));
+    }
+    throw new UsageException("no archive given: pass --archive file:///path or s3://bucket/prefix, set "
+        + "WALE_S3_PREFIX/WALG_S3_PREFIX/WALE_FILE_PREFIX/WALG_FILE_PREFIX, or set archive.url in the agent config");
+  }
+
+  /** Opens the backend for this location (a directory or a bucket prefix). The caller closes the store. */
+  public ObjectStore open() {
+    return switch (kind) {
+      case FILE -> new DirStore(directory);
+      case S3 -> new S3Store(bucket, prefix, s3);
+    };
   }
 
   /** The canonical URL (no credentials), e.g. for logs and Status. */

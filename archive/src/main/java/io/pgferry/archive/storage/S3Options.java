@@ -48,6 +48,18 @@ public record S3Options(
     }
   }
 
+  /** The defaults with a config's region and endpoint (either may be null or blank: not set). */
+  public static S3Options of(String endpoint, String region, Boolean pathStyle) {
+    S3Options o = DEFAULTS;
+    if (region != null && !region.isBlank()) {
+      o = o.withRegion(region);
+    }
+    if (endpoint != null && !endpoint.isBlank()) {
+      o = o.withEndpoint(URI.create(endpoint), Boolean.TRUE.equals(pathStyle));
+    }
+    return o;
+  }
+
   public S3Options withRegion(String r) {
     return new S3Options(r, endpoint, pathStyle, credentials, multipartThreshold, partSize, uploadConcurrency,
         maxAttempts, retryBaseDelay, retryMaxDelay);

@@ -21,7 +21,7 @@ class ArchiveLocationTest {
     assertEquals(Path.of("/var/lib/pgferry/archive"), a.directory());
     assertEquals("file:///var/lib/pgferry/archive", a.url());
     assertEquals(Path.of("/srv/wal"), ArchiveLocation.parse("file://localhost/srv/wal/", null).directory());
-    assertInstanceOf(DirStore.class, ObjectStores.open(a));
+    assertInstanceOf(DirStore.class, a.open());
   }
 
   @Test
@@ -123,16 +123,17 @@ class ArchiveLocationTest {
   }
 
   @Test
-  void resolvePrefersTheUrlAndFillsS3OptionsFromTheEnvironment() {
+  void resolveTakesTheFlagThenTheEnvironmentThenTheConfig() {
     S3Options config = S3Options.DEFAULTS.withRegion("ap-south-1");
-    ArchiveLocation a = ArchiveLocation.resolve("s3://cfg-bucket/p", config,
-        Map.of("WALE_S3_PREFIX", "s3://env-bucket/q", "AWS_REGION", "eu-west-1", "AWS_ENDPOINT", "http://h:1"));
-    assertEquals("cfg-bucket", a.bucket());
-    assertEquals("ap-south-1", a.s3().region()); // the config wins over AWS_REGION
-    assertEquals(URI.create("http://h:1"), a.s3().endpoint());
-    assertEquals("env-bucket", ArchiveLocation.resolve(null, config,
-        Map.of("WALE_S3_PREFIX", "s3://env-bucket/q")).bucket());
-    UsageException e = assertThrows(UsageException.class, () -> ArchiveLocation.resolve(" ", config, Map.of()));
+    Map<String, String> env = Map.of("WALE_S3_PREFIX", "s3://env-bucket/q", "AWS_REGION", "eu-west-1",
+        "AWS_ENDPOINT", "http://h:1");
+    ArchiveLocation a = ArchiveLocation.resolve("s3://flag-bucket/p", "s3://cfg-bucket/p", config, env);
+    assertEquals("flag-bucket", a.bucket());
+    assertEquals("ap-south-1", a.s3().region()); // the config's S3 settings win over AWS_REGION
+    assertEquals(URI.create("http://h:1"), a.s3().endpoint()); // ... and AWS_* fill what they leave unset
+    assertEquals("env-bucket", ArchiveLocation.resolve(null, "s3://cfg-bucket/p", config, env).bucket());
+    assertEquals("cfg-bucket", ArchiveLocation.resolve(" ", "s3://cfg-bucket/p", config, Map.of()).bucket());
+    UsageException e = assertThrows(UsageException.class, () -> ArchiveLocation.resolve(" ", null, config, Map.of()));
     assertTrue(e.getMessage().startsWith("no archive given: pass --archive"), e.getMessage());
   }
 

@@ -78,6 +78,9 @@ public final class Preflight {
       ArchiveInspector.Backup b = backup.value().get();
       expanded = b.expandedBytes();
       notes.add("archive: newest backup " + b.name() + (expanded > 0 ? ", " + expanded + " bytes expanded" : ""));
+      for (String problem : b.walProblems()) {
+        blockers.add("archive " + plan.archive().url() + ": " + problem);
+      }
       if (b.pgMajor() > 0 && sourceMajor == null) {
         sourceMajor = b.pgMajor();
         sourceSays = "backup " + b.name() + " is of PostgreSQL " + b.pgMajor();

@@ -40,8 +40,19 @@ public record Plan(
     }
   }
 
-  /** The source's WAL archive: s3://bucket/prefix or file:///path. */
-  public record Archive(@Required String url) {}
+  /**
+   * The source's WAL archive: s3://bucket/prefix or file:///path. {@code s3}: how the controller reaches an s3://
+   * archive for PREFLIGHT (the agents use their agent.yaml's archive.s3 the same way).
+   */
+  public record Archive(@Required String url, ArchiveS3 s3) {}
+
+  /**
+   * As agent.yaml's archive.s3 (endpoint + path_style for an S3-compatible server), plus optional static keys as
+   * secret references (env:NAME or file:PATH); what is not set comes from AWS_* variables, then the SDK's default
+   * chain (profile, instance role).
+   */
+  public record ArchiveS3(String endpoint, String region, Boolean pathStyle, @Secret String accessKeyId,
+                          @Secret String secretAccessKey) {}
 
   /**
    * Agent node ids: A restores from the archive and becomes primary at cutover 1; B streams from A as

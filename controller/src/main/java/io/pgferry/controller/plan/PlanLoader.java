@@ -1,5 +1,6 @@
 package io.pgferry.controller.plan;
 
+import io.pgferry.archive.storage.ArchiveLocation;
 import io.pgferry.common.UsageException;
 import java.io.IOException;
 import java.io.StringReader;
@@ -119,25 +120,10 @@ public final class PlanLoader {
       if (plan.archive() == null || plan.archive().url() == null) {
         return;
       }
-      String url = plan.archive().url();
       try {
-        URI uri = new URI(url);
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme();
-        switch (scheme) {
-          case "s3" -> {
-            if (uri.getHost() == null || uri.getHost().isBlank()) {
-              b.error("archive.url", "'" + url + "' names no bucket; write s3://bucket/prefix");
-            }
-          }
-          case "file" -> {
-            if (uri.getPath() == null || !uri.getPath().startsWith("/")) {
-              b.error("archive.url", "'" + url + "' is not an absolute path; write file:///abs/path");
-            }
-          }
-          default -> b.error("archive.url", "'" + url + "' is neither s3://bucket/prefix nor file:///path");
-        }
-      } catch (URISyntaxException e) {
-        b.error("archive.url", "'" + url + "' is not a URL: " + e.getReason());
+        ArchiveLocation.parse(plan.archive().url(), null); // the agent's grammar: what passes here, the agent opens
+      } catch (UsageException e) {
+        b.error("archive.url", e.getMessage());
       }
     }
 

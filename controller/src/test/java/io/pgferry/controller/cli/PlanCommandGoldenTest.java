@@ -63,7 +63,7 @@ class PlanCommandGoldenTest {
     }
     String text = err.toString(StandardCharsets.UTF_8);
     assertEquals(2, code, text);
-    assertTrue(text.contains(":3:8: error: archive.url: 'nope' is neither"), text);
+    assertTrue(text.contains(":3:8: error: archive.url: archive URL 'nope' has no scheme"), text);
     assertTrue(text.contains(":4:38: error: nodes.standby: must be another node"), text);
     assertTrue(text.contains("missing key 'target'"), text);
   }

@@ -45,8 +45,7 @@ class HerokuCutoverTest {
       }
       heroku.app("myapp", Map.of("AURORA_MASTER_DATABASE_URL", "postgres://app@old:5432/appdb"), Map.of("worker", 1));
       Path token = Files.writeString(dir.resolve("token"), "test-token");
-      Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-      Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
+      TestArchive.create(dir.resolve("archive"), "{}");
 
       // a worker dyno: ignores maintenance, writes straight to the source, reconnects after errors
       ConcurrentLinkedQueue<Integer> acknowledged = new ConcurrentLinkedQueue<>();

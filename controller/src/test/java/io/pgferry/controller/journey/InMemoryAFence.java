@@ -1,7 +1,7 @@
 package io.pgferry.controller.journey;
 
 import io.pgferry.common.Lsn;
-import io.pgferry.controller.journey.wiring.FileArchiveInspector;
+import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.journey.wiring.PlanSwitches;
 import io.pgferry.controller.journey.wiring.SourceFence;
@@ -23,7 +23,7 @@ final class InMemoryAFence implements WriteFence {
 
   /** JourneyWiring.live with this fence. */
   static JourneyWiring live(Path stateDir) {
-    return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), InMemoryAFence::new, new FileArchiveInspector());
+    return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), InMemoryAFence::new, new ArchiveStoreInspector());
   }
 
   @Override

@@ -3,7 +3,7 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.controller.journey.wiring.FileArchiveInspector;
+import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgCluster;
@@ -48,16 +48,14 @@ class JourneyServiceTest {
   }
 
   String plan(String targetUrl) throws Exception {
-    Path backups = Files.createDirectories(archive.resolve("basebackups_005"));
-    Files.writeString(backups.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"),
-        "{\"wal_segment_backup_stop\": \"000000010000000000000002\", \"expanded_size_bytes\": 1000000}");
+    TestArchive.create(archive, "{\"wal_segment_backup_stop\": \"000000010000000000000002\", \"expanded_size_bytes\": 1000000}");
     return TestPlans.TEXT.replace("file:///nonexistent/archive", archive.toUri().toString().replace("file:/", "file:///"))
         .replace("postgres://app@127.0.0.1:1/appdb", targetUrl);
   }
 
   JourneyService service() {
     return new JourneyService(stateDir, nodes, new JourneyWiring(p -> switcher, io.pgferry.controller.journey.wiring.SourceFence::new,
-        new FileArchiveInspector()), Clock.systemUTC());
+        new ArchiveStoreInspector()), Clock.systemUTC());
   }
 
   @Test

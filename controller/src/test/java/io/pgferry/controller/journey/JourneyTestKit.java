@@ -1,6 +1,6 @@
 package io.pgferry.controller.journey;
 
-import io.pgferry.controller.journey.wiring.FileArchiveInspector;
+import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,14 +19,12 @@ public final class JourneyTestKit {
 
   public JourneyService service() {
     return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new FileArchiveInspector()), Clock.systemUTC());
+        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector()), Clock.systemUTC());
   }
 
   /** Writes a plan with a real archive directory; {@code timeoutLine} replaces one of the test plan's timeouts. */
   public Path writePlan(String targetUrl, String timeoutLine) throws Exception {
-    Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-    Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"),
-        "{\"expanded_size_bytes\": 1000}");
+    TestArchive.create(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}");
     String text = TestPlans.TEXT.replace("file:///nonexistent/archive", "file://" + dir.resolve("archive"))
         .replace("postgres://app@127.0.0.1:1/appdb", targetUrl);
     String key = timeoutLine.substring(0, timeoutLine.indexOf(':'));

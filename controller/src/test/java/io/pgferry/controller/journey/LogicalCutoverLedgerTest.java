@@ -51,8 +51,7 @@ class LogicalCutoverLedgerTest {
       }
       try (PgBouncer bouncer = PgBouncer.start(ws, "bouncer", Map.of("appdb", "host=127.0.0.1 port=" + a.port() + " dbname=appdb user=app"),
           List.of("app", "postgres"))) {
-        Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-        Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
+        TestArchive.create(dir.resolve("archive"), "{}");
         String planText = """
             source: {archive_timeout: 1s, pg_major: 15}
             archive: {url: "file://%s"}

@@ -39,8 +39,7 @@ class PgBouncerCutoverTest {
         try (Connection c = app(bouncer); Statement s = c.createStatement()) {
           s.execute("CREATE TABLE t (id int)");
         }
-        Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-        Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
+        TestArchive.create(dir.resolve("archive"), "{}");
         String plan = """
             source: {url: "%s", archive_timeout: 1s, pg_major: 15}
             archive: {url: "file://%s"}

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Lsn;
-import io.pgferry.controller.journey.wiring.FileArchiveInspector;
+import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -61,12 +61,11 @@ class SourceCutoverTest {
 
   JourneyService service() {
     return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher, InMemoryAFence::new,
-        new FileArchiveInspector()), Clock.systemUTC());
+        new ArchiveStoreInspector()), Clock.systemUTC());
   }
 
   String plan() throws Exception {
-    Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-    Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
+    TestArchive.create(dir.resolve("archive"), "{}");
     return TestPlans.TEXT
         .replace("source:\n", "source:\n  url: " + source.url("appdb") + "\n")
         .replace("file:///nonexistent/archive", "file://" + dir.resolve("archive"))

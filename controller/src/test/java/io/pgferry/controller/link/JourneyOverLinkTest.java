@@ -13,6 +13,7 @@ import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.controller.journey.JourneyEngine;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.Phase;
+import io.pgferry.controller.journey.TestArchive;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
@@ -61,9 +62,7 @@ class JourneyOverLinkTest {
     controller = LinkTest.await(ControllerDaemon.start(vertx, ControllerConfig.parse("c.yaml",
         "listen: {host: 127.0.0.1, port: " + linkPort + "}\ninsecure: true\nhttp: {host: 127.0.0.1, port: 0}\n"
             + "state_dir: " + dir.resolve("controller") + "\nlease_ms: 3000\n")));
-    Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-    Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"),
-        "{\"expanded_size_bytes\": 1000}");
+    TestArchive.create(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}");
     try (Workspace ws = Workspace.create("journey-link"); PgCluster target = PgCluster.start(ws, "target", 15);
          JourneyService journey = new JourneyService(dir.resolve("controller"), controller.directory(),
              JourneyWiring.live(dir.resolve("controller")), Clock.systemUTC())) {

@@ -78,7 +78,7 @@ class PlanLoaderTest {
     PlanException e = assertThrows(PlanException.class, () -> PlanLoader.parse("plan.yaml", bad, null));
     List<String> lines = e.problems().stream().filter(PlanProblem::isError).map(p -> p.format("plan.yaml")).toList();
     assertContains(lines, "plan.yaml:3:3: error: source.archive_timeot: unknown key 'archive_timeot'");
-    assertContains(lines, "plan.yaml:5:8: error: archive.url: 'ftp://somewhere/archive' is neither s3://");
+    assertContains(lines, "plan.yaml:5:8: error: archive.url: archive URL 'ftp://somewhere/archive': scheme 'ftp' is not supported");
     assertContains(lines, "plan.yaml:8:12: error: nodes.standby: 'A_B' is not a node id");
     assertContains(lines, "plan.yaml:10:8: error: target.url: expected postgres://");
     assertContains(lines, "plan.yaml:12:3: error: app: missing key 'user'");

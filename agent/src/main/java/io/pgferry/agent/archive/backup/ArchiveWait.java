@@ -1,6 +1,6 @@
 package io.pgferry.agent.archive.backup;
 
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.archive.storage.ObjectStore.StoredObject;
@@ -59,7 +59,7 @@ final class ArchiveWait {
     String base = ArchiveLayout.WAL + segment;
     for (StoredObject o : store.list(base)) {
       String rest = o.key().substring(base.length());
-      if (rest.isEmpty() || (rest.matches("\\.[a-z0-9]+") && ArchiveCodecs.forExtension(rest).isPresent())) {
+      if (rest.isEmpty() || (rest.matches("\\.[a-z0-9]+") && Codecs.forExtension(rest).isPresent())) {
         return true;
       }
     }

@@ -1,7 +1,7 @@
 package io.pgferry.agent.archive.backup;
 
 import io.pgferry.archive.codec.Codec;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.BackupCatalog;
 import io.pgferry.archive.format.BackupInfo;
 import io.pgferry.archive.storage.ObjectStore;
@@ -135,7 +135,7 @@ public final class BackupFetch {
   }
 
   private void extract(StoredObject part, Path dataDir, AtomicLong done, long total, String label) throws IOException {
-    Codec codec = ArchiveCodecs.forKey(part.key())
+    Codec codec = Codecs.forKey(part.key())
         .orElseThrow(() -> new IOException(part.key() + ": no codec for this extension"));
     try (InputStream raw = new Counting(store.get(part.key()), n -> progress.update(done.addAndGet(n), total, label));
          InputStream plain = codec.decompress(raw);

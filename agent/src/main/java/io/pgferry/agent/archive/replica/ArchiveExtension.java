@@ -1,11 +1,12 @@
 package io.pgferry.agent.archive.replica;
 
 import io.pgferry.agent.NodeAgent;
-import io.pgferry.agent.archive.ArchiveStores;
 import io.pgferry.agent.archive.backup.BackupFetch;
 import io.pgferry.archive.format.BackupCatalog;
 import io.pgferry.archive.format.WalNames;
+import io.pgferry.archive.storage.ArchiveLocation;
 import io.pgferry.archive.storage.ObjectStore;
+import io.pgferry.archive.storage.S3Options;
 import io.pgferry.agent.archive.wal.ArchiveHead;
 import io.pgferry.agent.archive.wal.SegmentGate;
 import io.pgferry.agent.archive.wal.WalFetchEndpoint;
@@ -194,8 +195,8 @@ public final class ArchiveExtension implements AutoCloseable {
       throw new IllegalStateException("no archive: set the goal's archive_url or archive.url in agent.yaml");
     }
     var s3 = config.archive().s3();
-    return stores.computeIfAbsent(url, u -> ArchiveStores.open(u, s3 == null ? io.pgferry.archive.storage.S3Options.DEFAULTS
-        : ArchiveStores.s3Options(s3.endpoint(), s3.region(), s3.pathStyle())));
+    S3Options options = s3 == null ? S3Options.DEFAULTS : S3Options.of(s3.endpoint(), s3.region(), s3.pathStyle());
+    return stores.computeIfAbsent(url, u -> ArchiveLocation.parse(u, options.withEnvironment(System.getenv())).open());
   }
 
   String restoreCommand(Goal goal) {

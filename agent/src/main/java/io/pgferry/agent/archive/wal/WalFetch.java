@@ -2,7 +2,7 @@ package io.pgferry.agent.archive.wal;
 
 import io.pgferry.archive.codec.Codec;
 import io.pgferry.archive.codec.CorruptDataException;
-import io.pgferry.archive.format.ArchiveCodecs;
+import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.archive.format.WalNames;
 import io.pgferry.archive.storage.NoSuchObjectException;
@@ -91,7 +91,7 @@ public final class WalFetch {
     String base = ArchiveLayout.WAL + name;
     for (StoredObject o : store.list(base)) {
       String rest = o.key().substring(base.length());
-      if (rest.isEmpty() || (rest.matches("\\.[a-z0-9]+") && ArchiveCodecs.forExtension(rest).isPresent())) {
+      if (rest.isEmpty() || (rest.matches("\\.[a-z0-9]+") && Codecs.forExtension(rest).isPresent())) {
         return Optional.of(o.key());
       }
     }
@@ -100,7 +100,7 @@ public final class WalFetch {
 
   private void download(String key, String name, Path dest) throws IOException {
     String ext = key.substring(ArchiveLayout.WAL.length() + name.length());
-    Codec codec = ArchiveCodecs.forExtension(ext).orElseThrow(() -> new IOException("no codec for " + key));
+    Codec codec = Codecs.forExtension(ext).orElseThrow(() -> new IOException("no codec for " + key));
     Path tmp = dest.resolveSibling(dest.getFileName() + ".tmp");
     try {
       try (InputStream in = codec.decompress(store.get(key));

@@ -28,7 +28,7 @@ final class PreflightStep extends IdempotentStep {
         Goals.node(ports.nodes(), plan.nodes().archiveReplica()),
         Goals.node(ports.nodes(), plan.nodes().standby()),
         plan.source().reachable() ? version(ports.source()) : Fact.of(0),
-        backup(ports.archive(), plan.archive().url()),
+        backup(ports.archive(), plan.archive()),
         version(ports.target()));
     Preflight.Report report = Preflight.evaluate(plan, facts);
     if (!report.green()) {
@@ -46,12 +46,12 @@ final class PreflightStep extends IdempotentStep {
     }
   }
 
-  private static Fact<Optional<ArchiveInspector.Backup>> backup(ArchiveInspector inspector, String url) {
+  private static Fact<Optional<ArchiveInspector.Backup>> backup(ArchiveInspector inspector, Plan.Archive archive) {
     if (inspector == null) {
       return new Fact<>(null, null);
     }
     try {
-      return Fact.of(inspector.latestBackup(url));
+      return Fact.of(inspector.latestBackup(archive));
     } catch (UnsupportedOperationException e) {
       return new Fact<>(null, null);
     } catch (Exception e) {

@@ -27,7 +27,7 @@ public final class JourneyWiring {
 
   /** The real switch (io.pgferry.controller.switching) and fence (io.pgferry.controller.sql.DatabaseFence). */
   public static JourneyWiring live(java.nio.file.Path stateDir) {
-    return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), SourceFence::new, new FileArchiveInspector());
+    return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), SourceFence::new, new ArchiveStoreInspector());
   }
 
   /** For `pgferry plan`: the same classes (describing touches nothing). */
