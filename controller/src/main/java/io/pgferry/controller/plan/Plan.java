@@ -47,11 +47,11 @@ public record Plan(
   public record Archive(@Required String url, ArchiveS3 s3) {}
 
   /**
-   * As agent.yaml's archive.s3 (endpoint + path_style for an S3-compatible server), plus optional static keys as
-   * secret references (env:NAME or file:PATH); what is not set comes from AWS_* variables, then the SDK's default
-   * chain (profile, instance role).
+   * As agent.yaml's archive.s3 (endpoint + path_style for an S3-compatible server), plus optional static keys: the
+   * secret as a reference (env:NAME or file:PATH; the key id may be one too); what is not set comes from AWS_*
+   * variables, then the SDK's default chain (profile, instance role).
    */
-  public record ArchiveS3(String endpoint, String region, Boolean pathStyle, @Secret String accessKeyId,
+  public record ArchiveS3(String endpoint, String region, Boolean pathStyle, String accessKeyId,
                           @Secret String secretAccessKey) {}
 
   /**

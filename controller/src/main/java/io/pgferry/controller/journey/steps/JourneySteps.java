@@ -150,7 +150,8 @@ public final class JourneySteps {
         : "source: no source.url; its major is " + (plan.source().pgMajor() == null
             ? "taken from the backup" : "source.pg_major = " + plan.source().pgMajor()));
     lines.add("archive " + plan.archive().url() + ": newest complete base backup (its sentinel:"
-        + " expanded size, PostgreSQL version)");
+        + " expanded size, PostgreSQL version), the timeline history and every WAL segment from its start to the"
+        + " archive head (no gap)");
     lines.add("disk: Status.disk.data_dir_free_bytes of " + a + " and " + b + " >= expanded backup size + "
         + plan.thresholds().diskMarginPercent() + "%");
     lines.add("target (" + redactedRef(plan.target().url()) + "): SELECT current_setting('server_version_num')::int;");
