@@ -38,7 +38,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 /**
  * {@code backup-fetch}: restores a WAL-E or WAL-G base backup into an empty directory: partitions downloaded in
  * parallel, decompressed by extension, untarred (modes, symlinks, tablespaces at the locations the sentinel names
- * or as remapped), then pg_wal/ created empty and everything owned by the PostgreSQL OS user when running as root.
+ * or as remapped), the backup_label checked ({@link BackupLabel}: rebuilt from the backup history file when the tars
+ * lack it, else refused), then pg_wal/ created empty and everything owned by the PostgreSQL OS user when running as
+ * root.
  */
 public final class BackupFetch {
   private static final Logger LOG = Logger.getLogger(BackupFetch.class.getName());
@@ -89,6 +91,7 @@ public final class BackupFetch {
     }
     extractAll(first, dataDir, done, total, label);
     extractAll(last, dataDir, done, total, label);
+    String labelled = BackupLabel.ensure(store, backup, dataDir);
 
     Files.createDirectories(dataDir.resolve("pg_wal/archive_status"));
     if (!tablespaceRemap.isEmpty()) {
@@ -101,7 +104,8 @@ public final class BackupFetch {
     }
     Command.of("sync").run();
     progress.update(total, total, label);
-    LOG.info("restored " + backup.name() + " (" + backup.format() + ", " + parts.size() + " partitions) into " + dataDir);
+    LOG.info("restored " + backup.name() + " (" + backup.format() + ", " + parts.size() + " partitions) into " + dataDir
+        + "; backup_label " + labelled);
     return backup;
   }
 
