@@ -35,6 +35,7 @@ public final class JourneyTable {
   public static final String LS_HBA = "logical_setup.hba_for_target";
   public static final String LS_REPLICA_IDENTITY = "logical_setup.replica_identity";
   public static final String LS_ROLE = "logical_setup.replication_role";
+  public static final String LS_TARGET_ROLES = "logical_setup.target_roles";
   public static final String LS_SCHEMA = "logical_setup.schema_copy";
   public static final String LS_PUBLICATION = "logical_setup.publication";
   public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
@@ -73,7 +74,7 @@ public final class JourneyTable {
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
         "writes unblocked, the source fence lifted: the app stays on the source"));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
-        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
+        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC));
     rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_WAIT),

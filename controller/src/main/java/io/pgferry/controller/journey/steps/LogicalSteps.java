@@ -20,6 +20,7 @@ import static io.pgferry.controller.journey.JourneyTable.LS_PUBLICATION;
 import static io.pgferry.controller.journey.JourneyTable.LS_REPLICA_IDENTITY;
 import static io.pgferry.controller.journey.JourneyTable.LS_ROLE;
 import static io.pgferry.controller.journey.JourneyTable.LS_SCHEMA;
+import static io.pgferry.controller.journey.JourneyTable.LS_TARGET_ROLES;
 import static io.pgferry.controller.journey.JourneyTable.LS_SUBSCRIPTION;
 import static io.pgferry.controller.journey.JourneyTable.SYNC_WAIT;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.a;
@@ -47,6 +48,7 @@ import io.pgferry.controller.sql.logical.ReplicaIdentityFull;
 import io.pgferry.controller.sql.logical.ReplicationRole;
 import io.pgferry.controller.sql.logical.ReverseReplication;
 import io.pgferry.controller.sql.logical.SchemaCopy;
+import io.pgferry.controller.sql.logical.TargetRoles;
 import io.pgferry.controller.sql.logical.SchemaDrift;
 import io.pgferry.controller.sql.logical.SchemaFingerprint;
 import io.pgferry.controller.sql.logical.Subscription;
@@ -107,6 +109,9 @@ final class LogicalSteps {
         rif.isEmpty() ? List.of("nothing: the plan lists no replica_identity_full tables") : new ReplicaIdentityFull(aShown, rif).describe()));
     steps.put(LS_ROLE, new SqlActionStep(LS_ROLE, ctx -> new ReplicationRole(a(ctx), ctx.plan().logical().replicationRole(),
         LogicalEndpoints.replicationPassword(ctx.plan())), new ReplicationRole(aShown, l.replicationRole(), null).describe()));
+    steps.put(LS_TARGET_ROLES, new SqlActionStep(LS_TARGET_ROLES, ctx -> new TargetRoles(a(ctx), t(ctx.plan()),
+        ctx.plan().logical().replicationRole(), ctx.plan().app().user(), LogicalEndpoints.appPassword(ctx.plan())),
+        new TargetRoles(aShown, tShown, l.replicationRole(), plan.app().user(), null).describe()));
     steps.put(LS_SCHEMA, new SqlActionStep(LS_SCHEMA, ctx -> new SchemaCopy(a(ctx), t(ctx.plan()), Path.of(ctx.plan().logical().clientBinDir())),
         new SchemaCopy(aShown, tShown, Path.of(l.clientBinDir())).describe()));
     steps.put(LS_PUBLICATION, new SqlActionStep(LS_PUBLICATION, ctx -> new Publication(a(ctx), NAMES.publication(), List.of()),
