@@ -52,6 +52,7 @@ public final class JourneyTable {
   public static final String C2_DROP_SUBSCRIPTION = "cutover_2.drop_subscription";
   public static final String C2_REVERSE = "cutover_2.reverse_replication";
   public static final String C2_REPOINT = "cutover_2.repoint_app";
+  public static final String C2_RESTART_APP = "cutover_2.restart_app";
   public static final String C2_UNBLOCK = "cutover_2.unblock_app";
   public static final String C2_UNDO_LIFT_FENCE = "cutover_2.undo.lift_fence_a";
   public static final String C2_UNDO_UNBLOCK = "cutover_2.undo.unblock_app";
@@ -81,7 +82,7 @@ public final class JourneyTable {
         "all tables ready, lag under threshold, no schema drift", Phase.CUTOVER_2));
     rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, no schema drift",
         List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,
-            C2_REVERSE, C2_REPOINT, C2_UNBLOCK),
+            C2_REVERSE, C2_REPOINT, C2_RESTART_APP, C2_UNBLOCK),
         "the app writes to the target", Phase.DONE, Optional.of(C2_DROP_SUBSCRIPTION),
         List.of(C2_UNDO_LIFT_FENCE, C2_UNDO_UNBLOCK),
         Map.of(C2_UNDO_LIFT_FENCE, C2_FENCE_A, C2_UNDO_UNBLOCK, C2_BLOCK_APP),

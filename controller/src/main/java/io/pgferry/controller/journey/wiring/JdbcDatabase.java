@@ -5,6 +5,8 @@ import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.SourceDatabase;
 import io.pgferry.controller.sql.SegmentCloser;
+import io.pgferry.controller.sql.TypeUsage;
+import java.util.List;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +44,15 @@ public final class JdbcDatabase implements SourceDatabase {
   public SegmentCloser.Closed closeSegment() throws SQLException {
     try (Connection c = connect()) {
       return SegmentCloser.close(c);
+    } catch (SQLException e) {
+      throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
+    }
+  }
+
+  @Override
+  public List<TypeUsage.UsedType> typesUsedByTables() throws SQLException {
+    try (Connection c = connect()) {
+      return TypeUsage.read(c);
     } catch (SQLException e) {
       throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
     }
