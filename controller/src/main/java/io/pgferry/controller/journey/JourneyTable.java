@@ -35,6 +35,7 @@ public final class JourneyTable {
   public static final String LS_HBA = "logical_setup.hba_for_target";
   public static final String LS_REPLICA_IDENTITY = "logical_setup.replica_identity";
   public static final String LS_ROLE = "logical_setup.replication_role";
+  public static final String LS_TARGET_ROLES = "logical_setup.target_roles";
   public static final String LS_SCHEMA = "logical_setup.schema_copy";
   public static final String LS_PUBLICATION = "logical_setup.publication";
   public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
@@ -51,6 +52,7 @@ public final class JourneyTable {
   public static final String C2_DROP_SUBSCRIPTION = "cutover_2.drop_subscription";
   public static final String C2_REVERSE = "cutover_2.reverse_replication";
   public static final String C2_REPOINT = "cutover_2.repoint_app";
+  public static final String C2_RESTART_APP = "cutover_2.restart_app";
   public static final String C2_UNBLOCK = "cutover_2.unblock_app";
   public static final String C2_UNDO_LIFT_FENCE = "cutover_2.undo.lift_fence_a";
   public static final String C2_UNDO_UNBLOCK = "cutover_2.undo.unblock_app";
@@ -73,14 +75,14 @@ public final class JourneyTable {
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
         "writes unblocked, the source fence lifted: the app stays on the source"));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
-        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
+        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC));
     rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_WAIT),
         "all tables ready, lag under threshold, no schema drift", Phase.CUTOVER_2));
     rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, no schema drift",
         List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,
-            C2_REVERSE, C2_REPOINT, C2_UNBLOCK),
+            C2_REVERSE, C2_REPOINT, C2_RESTART_APP, C2_UNBLOCK),
         "the app writes to the target", Phase.DONE, Optional.of(C2_DROP_SUBSCRIPTION),
         List.of(C2_UNDO_LIFT_FENCE, C2_UNDO_UNBLOCK),
         Map.of(C2_UNDO_LIFT_FENCE, C2_FENCE_A, C2_UNDO_UNBLOCK, C2_BLOCK_APP),

@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.TypeUsage;
 import io.pgferry.proto.Status;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,8 @@ public final class Preflight {
 
   /** What was learnt: the nodes as the directory sees them, the source's and target's versions, the newest backup. */
   public record Facts(Optional<NodeView> archiveReplica, Optional<NodeView> standby, Fact<Integer> sourceVersionNum,
-                      Fact<Optional<ArchiveInspector.Backup>> backup, Fact<Integer> targetVersionNum) {}
+                      Fact<Optional<ArchiveInspector.Backup>> backup, Fact<Integer> targetVersionNum,
+                      Fact<List<TypeUsage.UsedType>> typesUsed) {}
 
   public record Report(List<String> blockers, List<String> notes) {
     public boolean green() {
@@ -120,12 +122,44 @@ public final class Preflight {
       }
     }
 
+    typeOids(plan, f.typesUsed(), blockers, notes);
+
     if (f.targetVersionNum().ok()) {
       notes.add("target reachable: PostgreSQL " + f.targetVersionNum().value() / 10000);
     } else {
       blockers.add("target: cannot connect (" + f.targetVersionNum().error() + ")");
     }
     return new Report(List.copyOf(blockers), List.copyOf(notes));
+  }
+
+  /** Types whose OIDs differ on T break clients that cache OIDs after cutover 2, unless the app is restarted. */
+  private static void typeOids(Plan plan, Fact<List<TypeUsage.UsedType>> types, List<String> blockers,
+                               List<String> notes) {
+    if (plan.logical().replicationPassword() == null || types == null) { // no logical: block, no cutover 2
+      return;
+    }
+    if (!types.ok()) {
+      notes.add("types used by the app's tables: not read (" + (types.error() == null ? "source.url not set"
+          : types.error()) + ")");
+      return;
+    }
+    if (types.value().isEmpty()) {
+      notes.add("the app's tables use only built-in types: their OIDs are the same on the target");
+      return;
+    }
+    String which = "the app's tables use types whose OIDs will differ on the target: " + types.value().stream()
+        .map(TypeUsage.UsedType::toString).collect(java.util.stream.Collectors.joining(", "));
+    if (plan.switchSpec().type() == Plan.SwitchType.HEROKU) {
+      notes.add(which + "; the Heroku switch restarts the dynos at cutover 2, so they look them up again");
+    } else if (plan.switchSpec().restartsApp()) {
+      notes.add(which + "; switch.app_restart restarts the app right after cutover 2's repoint");
+    } else if (!plan.app().oidsCachedByApp()) {
+      notes.add(which + "; app.oids_cached_by_app is false: the app is said to look them up again");
+    } else {
+      blockers.add(which + ". Clients that cache type OIDs per process (psycopg2 and Django, Rails, pgjdbc) misread"
+          + " them after cutover 2 until restarted: set switch.app_restart to a command that restarts or reconnects the"
+          + " app (run right after the repoint), or app.oids_cached_by_app: false if the app does not cache them");
+    }
   }
 
   private static Integer node(String id, String role, Optional<NodeView> v, List<String> blockers) {

@@ -71,9 +71,31 @@ public record Plan(
   public record Target(@Required @Secret String url) {}
 
   /** How the app connects: the same database and role exist on the source, A and B (physical copies). */
-  public record App(@Required String dbname, @Required String user, @Secret String password) {}
+  /**
+   * {@code oids_cached_by_app}: the app caches type OIDs per process (psycopg2/Django, Rails, pgjdbc do for
+   * extension types, enums and composites); true unless the plan says otherwise.
+   */
+  public record App(@Required String dbname, @Required String user, @Secret String password, Boolean oidsCachedByApp) {
+    public App {
+      oidsCachedByApp = oidsCachedByApp == null || oidsCachedByApp;
+    }
+  }
 
-  public record Switch(@Required SwitchType type, Heroku heroku, Pgbouncer pgbouncer, CommandHooks command) {}
+  /**
+   * {@code app_restart}: a command (sh -c) that restarts or reconnects the app, run right after cutover 2's repoint so
+   * the app looks up the target's type OIDs; {@code app_restart_timeout} bounds it (2 min). Heroku needs none: a
+   * config var change restarts the dynos.
+   */
+  public record Switch(@Required SwitchType type, Heroku heroku, Pgbouncer pgbouncer, CommandHooks command,
+                       String appRestart, Duration appRestartTimeout) {
+    public Switch {
+      appRestartTimeout = appRestartTimeout == null ? Duration.ofMinutes(2) : appRestartTimeout;
+    }
+
+    public boolean restartsApp() {
+      return type == SwitchType.HEROKU || (appRestart != null && !appRestart.isBlank());
+    }
+  }
 
   public enum SwitchType { HEROKU, PGBOUNCER, COMMAND }
 

@@ -17,6 +17,7 @@ import static io.pgferry.controller.journey.JourneyTable.C1_WAIT_REPLAYED;
 
 import io.pgferry.common.Lsn;
 import io.pgferry.controller.journey.Decisions;
+import io.pgferry.controller.sql.SegmentCloser;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.Step;
@@ -31,6 +32,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -95,9 +97,8 @@ public final class JourneySteps {
     steps.put(C1_BLOCK_APP, new SwitchStep(C1_BLOCK_APP, SwitchStep.Action.BLOCK, a, select(switchLines, "block")));
     steps.put(C1_FENCE_SOURCE, new FenceStep(C1_FENCE_SOURCE, false, fenceLines(plan, ports, false)));
     steps.put(C1_FINAL_LSN, new ReadFinalLsnStep(plan.source().reachable()
-        ? List.of("source: SELECT pg_current_wal_lsn();  final position = the larger of this and the fence's",
-            "source: SET default_transaction_read_only = off; SELECT pg_switch_wal();  where permitted (Heroku: not;"
-                + " then the last segment ships within archive_timeout)")
+        ? Stream.concat(Stream.of("source: SELECT pg_current_wal_lsn();  final position = the larger of this and the"
+            + " fence's"), SegmentCloser.describe().stream().map(l -> "source: " + l)).toList()
         : List.of("no source.url: the final position is unknown; the next step waits out archive_timeout instead")));
     steps.put(C1_WAIT_REPLAYED, new WaitStep(C1_WAIT_REPLAYED, a + " to replay the source's final position",
         ctx -> timeouts.cutover1(),

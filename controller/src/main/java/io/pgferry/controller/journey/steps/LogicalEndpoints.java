@@ -80,6 +80,12 @@ final class LogicalEndpoints {
     return Secrets.resolve(ref, "logical.replication_password");
   }
 
+  /** The app's password for its role on T, or null when the plan has none (the role then logs in as T allows). */
+  static String appPassword(Plan plan) {
+    String ref = plan.app().password();
+    return ref == null || ref.isBlank() ? null : Secrets.resolve(ref, "app.password");
+  }
+
   static List<TableRef> replicaIdentityFull(Plan plan) {
     return plan.replicaIdentityFull().stream().map(TableRef::parse).toList();
   }

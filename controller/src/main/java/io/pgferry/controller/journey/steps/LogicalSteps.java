@@ -6,6 +6,7 @@ import static io.pgferry.controller.journey.JourneyTable.C2_FENCE_A;
 import static io.pgferry.controller.journey.JourneyTable.C2_MATVIEWS;
 import static io.pgferry.controller.journey.JourneyTable.C2_READY;
 import static io.pgferry.controller.journey.JourneyTable.C2_REPOINT;
+import static io.pgferry.controller.journey.JourneyTable.C2_RESTART_APP;
 import static io.pgferry.controller.journey.JourneyTable.C2_REVERSE;
 import static io.pgferry.controller.journey.JourneyTable.C2_SEQUENCES;
 import static io.pgferry.controller.journey.JourneyTable.C2_UNBLOCK;
@@ -20,6 +21,7 @@ import static io.pgferry.controller.journey.JourneyTable.LS_PUBLICATION;
 import static io.pgferry.controller.journey.JourneyTable.LS_REPLICA_IDENTITY;
 import static io.pgferry.controller.journey.JourneyTable.LS_ROLE;
 import static io.pgferry.controller.journey.JourneyTable.LS_SCHEMA;
+import static io.pgferry.controller.journey.JourneyTable.LS_TARGET_ROLES;
 import static io.pgferry.controller.journey.JourneyTable.LS_SUBSCRIPTION;
 import static io.pgferry.controller.journey.JourneyTable.SYNC_WAIT;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.a;
@@ -53,10 +55,12 @@ import io.pgferry.controller.sql.logical.Subscription;
 import io.pgferry.controller.sql.logical.SubscriptionTeardown;
 import io.pgferry.controller.sql.logical.SyncProgress;
 import io.pgferry.controller.sql.logical.SyncSnapshot;
+import io.pgferry.controller.sql.logical.TargetRoles;
 import io.pgferry.controller.sql.sequences.SequenceReport;
 import io.pgferry.controller.sql.sequences.SequenceSync;
 import io.pgferry.controller.sql.verify.Verifier;
 import io.pgferry.controller.sql.verify.VerifyReport;
+import io.pgferry.controller.switching.AppRestart;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
@@ -107,6 +111,9 @@ final class LogicalSteps {
         rif.isEmpty() ? List.of("nothing: the plan lists no replica_identity_full tables") : new ReplicaIdentityFull(aShown, rif).describe()));
     steps.put(LS_ROLE, new SqlActionStep(LS_ROLE, ctx -> new ReplicationRole(a(ctx), ctx.plan().logical().replicationRole(),
         LogicalEndpoints.replicationPassword(ctx.plan())), new ReplicationRole(aShown, l.replicationRole(), null).describe()));
+    steps.put(LS_TARGET_ROLES, new SqlActionStep(LS_TARGET_ROLES, ctx -> new TargetRoles(a(ctx), t(ctx.plan()),
+        ctx.plan().logical().replicationRole(), ctx.plan().app().user(), LogicalEndpoints.appPassword(ctx.plan())),
+        new TargetRoles(aShown, tShown, l.replicationRole(), plan.app().user(), null).describe()));
     steps.put(LS_SCHEMA, new SqlActionStep(LS_SCHEMA, ctx -> new SchemaCopy(a(ctx), t(ctx.plan()), Path.of(ctx.plan().logical().clientBinDir())),
         new SchemaCopy(aShown, tShown, Path.of(l.clientBinDir())).describe()));
     steps.put(LS_PUBLICATION, new SqlActionStep(LS_PUBLICATION, ctx -> new Publication(a(ctx), NAMES.publication(), List.of()),
@@ -177,10 +184,30 @@ final class LogicalSteps {
     }
     steps.put(C2_REPOINT, new FnStep(C2_REPOINT, List.of("repoint the app to T (" + tShown.host() + ":" + tShown.port() + "/" + tShown.database()
         + " as " + plan.app().user() + ") through " + (ports.switcher() == null ? "the switch" : ports.switcher().name())), LogicalSteps::repoint));
+    steps.put(C2_RESTART_APP, restartApp(plan));
     steps.put(C2_UNBLOCK, new SwitchStep(C2_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
     steps.put(C2_UNDO_LIFT_FENCE, new FnStep(C2_UNDO_LIFT_FENCE, List.of("on A: ALTER DATABASE/ROLE ... RESET default_transaction_read_only; "
         + "end the app role's sessions opened while fenced"), ctx -> StepResult.of(fence(ctx.plan(), a(ctx)).lift().summary())));
     steps.put(C2_UNDO_UNBLOCK, new SwitchStep(C2_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
+  }
+
+  /** Runs switch.app_restart where the plan has one; Heroku's repoint restarted the dynos already. */
+  private static FnStep restartApp(Plan plan) {
+    Plan.Switch sw = plan.switchSpec();
+    if (sw.type() == Plan.SwitchType.HEROKU) {
+      return new FnStep(C2_RESTART_APP, List.of("nothing: the config var change restarted the dynos"),
+          ctx -> StepResult.of("Heroku restarted the dynos with the config var change"));
+    }
+    if (!sw.restartsApp()) {
+      return new FnStep(C2_RESTART_APP, List.of("nothing: no switch.app_restart (app.oids_cached_by_app is "
+          + plan.app().oidsCachedByApp() + ")"), ctx -> StepResult.of("no switch.app_restart: the app was not restarted"));
+    }
+    AppRestart restart = new AppRestart(sw.appRestart(), sw.appRestartTimeout());
+    return new FnStep(C2_RESTART_APP, restart.describe(), ctx -> {
+      AppRestart.Result r = restart.run();
+      return new StepResult(r.sentence(), Map.of("ok", String.valueOf(r.ok()), "seconds",
+          String.format(java.util.Locale.ROOT, "%.3f", r.seconds())));
+    });
   }
 
   private static LogicalPreflight.Options preflightOptions(Plan plan) {

@@ -6,9 +6,11 @@ import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.Preflight;
 import io.pgferry.controller.journey.Preflight.Fact;
+import io.pgferry.controller.journey.SourceDatabase;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.TypeUsage;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,7 +31,8 @@ final class PreflightStep extends IdempotentStep {
         Goals.node(ports.nodes(), plan.nodes().standby()),
         plan.source().reachable() ? version(ports.source()) : Fact.of(0),
         backup(ports.archive(), plan.archive()),
-        version(ports.target()));
+        version(ports.target()),
+        plan.source().reachable() ? typesUsed(ports.source()) : null);
     Preflight.Report report = Preflight.evaluate(plan, facts);
     if (!report.green()) {
       throw new JourneyException(report.blockers().size() + " blocker(s):\n  - "
@@ -41,6 +44,14 @@ final class PreflightStep extends IdempotentStep {
   private static Fact<Integer> version(DatabaseProbe probe) {
     try {
       return Fact.of(probe.serverVersionNum());
+    } catch (Exception e) {
+      return Fact.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+
+  private static Fact<List<TypeUsage.UsedType>> typesUsed(SourceDatabase source) {
+    try {
+      return Fact.of(source.typesUsedByTables());
     } catch (Exception e) {
       return Fact.failed(e.getMessage() == null ? e.toString() : e.getMessage());
     }

@@ -4,7 +4,9 @@ import io.pgferry.common.Lsn;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
+import io.pgferry.controller.sql.SegmentCloser;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -25,10 +27,9 @@ final class ReadFinalLsnStep extends IdempotentStep {
     Lsn fenced = Lsn.parse(ctx.evidenceOf(JourneyTable.C1_FENCE_SOURCE).getOrDefault("wal_lsn", ""));
     Lsn now = ctx.ports().source().currentWalLsn();
     Lsn last = now.compareTo(fenced) >= 0 ? now : fenced;
-    boolean switched = ctx.ports().source().switchWal().isPresent();
-    return new StepResult("the source's final WAL position is " + last + (switched
-        ? "; pg_switch_wal() sent its last segment to the archive now"
-        : "; pg_switch_wal() not permitted: the last segment ships within archive_timeout"),
-        Map.of("final_lsn", last.toString(), "switched_wal", Boolean.toString(switched)));
+    SegmentCloser.Closed closed = ctx.ports().source().closeSegment();
+    return new StepResult("the source's final WAL position is " + last + "; " + closed.sentence(),
+        Map.of("final_lsn", last.toString(), "segment_closed_by", closed.how().name().toLowerCase(Locale.ROOT),
+            "switched_wal", Boolean.toString(closed.how() == SegmentCloser.How.SWITCHED)));
   }
 }

@@ -4,6 +4,9 @@ import io.pgferry.common.Lsn;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.SourceDatabase;
+import io.pgferry.controller.sql.SegmentCloser;
+import io.pgferry.controller.sql.TypeUsage;
+import java.util.List;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -38,17 +41,19 @@ public final class JdbcDatabase implements SourceDatabase {
   }
 
   @Override
-  public java.util.Optional<Lsn> switchWal() throws SQLException {
-    try (Connection c = connect(); Statement s = c.createStatement()) {
-      s.execute("SET default_transaction_read_only = off"); // the fence made new sessions read-only
-      try (ResultSet rs = s.executeQuery("SELECT pg_switch_wal()::text")) {
-        rs.next();
-        return java.util.Optional.of(Lsn.parse(rs.getString(1)));
-      }
+  public SegmentCloser.Closed closeSegment() throws SQLException {
+    try (Connection c = connect()) {
+      return SegmentCloser.close(c);
     } catch (SQLException e) {
-      if ("42501".equals(e.getSQLState())) {
-        return java.util.Optional.empty();
-      }
+      throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
+    }
+  }
+
+  @Override
+  public List<TypeUsage.UsedType> typesUsedByTables() throws SQLException {
+    try (Connection c = connect()) {
+      return TypeUsage.read(c);
+    } catch (SQLException e) {
       throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
     }
   }

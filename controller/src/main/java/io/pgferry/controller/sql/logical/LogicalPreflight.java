@@ -143,6 +143,12 @@ public final class LogicalPreflight {
         "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_superuser') AND pg_has_role(current_user, 'rds_superuser', 'MEMBER')"));
     boolean createSubscription = major >= 16 && "t".equals(Sql.value(t,
         "SELECT pg_has_role(current_user, 'pg_create_subscription', 'MEMBER') AND has_database_privilege(current_database(), 'CREATE')"));
+    boolean createRole = "t".equals(Sql.value(t, "SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user"));
+    if (!(superuser || rdsSuperuser || createRole)) {
+      out.add(new Finding(Severity.BLOCKER, "privileges", "T", "pgferry's user on T (" + target.user() + ") cannot create"
+          + " the source's roles, so the app would not own its tables on T", "ALTER ROLE " + target.user() + " CREATEROLE"
+          + " (Aurora: the master user has it)"));
+    }
     if (!(superuser || rdsSuperuser || createSubscription)) {
       out.add(new Finding(Severity.BLOCKER, "privileges", "T", "pgferry's user on T (" + target.user() + ") cannot create a subscription",
           major >= 16 ? "use a superuser, the Aurora master user (rds_superuser), or GRANT pg_create_subscription and CREATE on the database"

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * LOGICAL_SETUP as one list of idempotent actions, in order: replica identity FULL where the plan allows it, the
- * replication role on A, A's schema on T, the publication on A, the subscription on T. The pg_hba entry for the
+ * replication role on A, A's roles and schema on T, the publication on A, the subscription on T. The pg_hba entry for the
  * role is an agent goal matter: {@link #hbaRules} gives what the journey puts in A's Goal.hba_rules (before the
  * subscription is created).
  */
@@ -31,6 +31,7 @@ public final class LogicalSetup {
 
   private final ReplicaIdentityFull replicaIdentity;
   private final ReplicationRole role;
+  private final TargetRoles targetRoles;
   private final SchemaCopy schema;
   private final Publication publication;
   private final Subscription subscription;
@@ -38,6 +39,7 @@ public final class LogicalSetup {
   public LogicalSetup(PgEndpoint source, PgEndpoint target, Options o) {
     this.replicaIdentity = new ReplicaIdentityFull(source, o.replicaIdentityFull());
     this.role = new ReplicationRole(source, o.names().role(), o.replicationPassword());
+    this.targetRoles = new TargetRoles(source, target, o.names().role(), null, null);
     this.schema = new SchemaCopy(source, target, o.clientBinDir());
     this.publication = new Publication(source, o.names().publication(), o.tables());
     PgEndpoint seen = o.sourceAsSeenByTarget() == null ? source : o.sourceAsSeenByTarget();
@@ -47,7 +49,7 @@ public final class LogicalSetup {
 
   /** The actions in the order {@link #run()} takes them (each usable as its own journey step). */
   public List<SqlAction<?>> actions() {
-    return List.of(replicaIdentity, role, schema, publication, subscription);
+    return List.of(replicaIdentity, role, targetRoles, schema, publication, subscription);
   }
 
   public List<String> describe() {

@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
 /**
  * Copies A's schema to T: the extensions A uses are created on T first, then {@code pg_dump --schema-only} of A
  * (a client at least as new as A: pg_dump refuses newer servers) is applied to T with psql in one transaction,
- * stopping at the first error. Done already when T has every table of A; refused when T has only some of them.
+ * stopping at the first error. Owners, grants and default privileges come along (the roles are on T already: {@link
+ * TargetRoles}); what A's superusers own goes to T's admin, grants to roles T does not get are left out ({@link RoleMap}). Done already when T has every
+ * table of A; refused when T has only some of them.
  */
 public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
   public record Result(boolean applied, int tables, int extensions, String pgDumpVersion) {}
@@ -40,7 +42,7 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
   }
 
   List<String> dumpArgv(Path file) {
-    return List.of(clientBinDir.resolve("pg_dump").toString(), "--schema-only", "--no-owner", "--no-privileges", "--no-publications",
+    return List.of(clientBinDir.resolve("pg_dump").toString(), "--schema-only", "--no-publications",
         "--no-subscriptions", "--file=" + file, "--dbname=" + source.conninfo(false));
   }
 
@@ -55,6 +57,9 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     return List.of(
         "on " + target + ": CREATE EXTENSION IF NOT EXISTS <each extension of A> WITH SCHEMA <its schema on A>  -- extensions first",
         "run: " + String.join(" ", dumpArgv(f)) + "  -- password in PGPASSWORD; refused if A is newer than this pg_dump",
+        "in " + f + ": OWNER TO / GRANT ... TO / REVOKE ... FROM / FOR ROLE <a superuser of A> -> " + target.user()
+            + " (a managed target has no superuser to own them); GRANT/REVOKE lines naming a role T does not get (a replication"
+            + " role) left out",
         "run: " + String.join(" ", psqlArgv(f)) + "  -- skipped when T already has every table of A");
   }
 
@@ -65,7 +70,9 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     List<Map<String, String>> extensions;
     int sourceMajor;
     int targetMajor;
+    RoleMap roles;
     try (Connection a = source.connect(); Connection t = target.connect()) {
+      roles = RoleMap.read(a, Sql.value(t, "SELECT current_user"));
       sourceMajor = Sql.serverMajor(a);
       targetMajor = Sql.serverMajor(t);
       tables = PublishedTables.facts(a).stream().map(PublishedTables.TableFacts::table).toList();
@@ -98,11 +105,12 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     Path file = dir.resolve("schema.sql");
     try {
       run(dumpArgv(file), source, "pg_dump of A");
+      String text = roles.apply(Files.readString(file));
       if (targetMajor < 12) {
         // pg_dump 12+ sets default_table_access_method, which an 11 server does not know
-        String text = Files.readString(file).replaceAll("(?m)^SET default_table_access_method = .*$", "");
-        Files.writeString(file, text);
+        text = text.replaceAll("(?m)^SET default_table_access_method = .*$", "");
       }
+      Files.writeString(file, text);
       run(psqlArgv(file), target, "applying A's schema to T");
     } finally {
       Files.deleteIfExists(file);

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.sql.SegmentCloser;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.sql.SQLException;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The source/target probes against a real PostgreSQL 15. */
@@ -22,13 +22,14 @@ class JdbcDatabaseTest {
       JdbcDatabase superuser = new JdbcDatabase(pg.url("appdb"), "source");
       assertEquals(15, superuserVersion(superuser) / 10000);
       Lsn before = call(superuser::currentWalLsn);
-      Optional<Lsn> switched = call(superuser::switchWal);
-      assertTrue(switched.isPresent(), "a superuser may switch WAL, even in a read-only database");
-      assertTrue(switched.get().compareTo(before) >= 0);
+      SegmentCloser.Closed switched = call(superuser::closeSegment);
+      assertEquals(SegmentCloser.How.SWITCHED, switched.how(), "a superuser may switch WAL, even in a read-only database");
+      assertTrue(switched.finalLsn().compareTo(before) >= 0);
 
       JdbcDatabase app = new JdbcDatabase("postgres://app:s3cret@127.0.0.1:" + pg.port() + "/appdb", "source");
       assertTrue(call(app::currentWalLsn).isValid());
-      assertEquals(Optional.empty(), call(app::switchWal), "pg_switch_wal is refused to a plain role: not an error");
+      assertEquals(SegmentCloser.How.FILLED_MESSAGE, call(app::closeSegment).how(),
+          "pg_switch_wal is refused to a plain role: it fills the segment instead, in a read-only database too");
 
       JdbcDatabase conninfo = new JdbcDatabase("host=127.0.0.1 port=" + pg.port() + " dbname=appdb user=app"
           + " password=s3cret", "source");

@@ -1,0 +1,143 @@
+package io.pgferry.controller.sql.logical;
+
+import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.controller.sql.Sql;
+import io.pgferry.controller.sql.SqlAction;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
+
+/**
+ * The source's roles on T, so the schema copy keeps every owner, grant and default privilege: each role of A that
+ * is no superuser, no replication role and not built in is created on T (NOLOGIN unless it logs in on A; no
+ * password is copied: the app's login password comes from the plan), with A's memberships among them. T's admin
+ * need not be a superuser (Aurora: rds_superuser; PostgreSQL 16+: CREATEROLE): it is made a member of each role it
+ * must hand objects to (INHERIT and SET), which CREATEROLE allows for the roles it creates. Objects that A's
+ * superusers own go to T's admin, since a managed target has no superuser to own them ({@link #ownerMap}).
+ */
+public final class TargetRoles implements SqlAction<TargetRoles.Result> {
+  public record Result(List<String> created, List<String> memberships, List<String> adminMemberOf,
+                       Map<String, String> ownerMap, String databaseOwner) {
+    public String sentence() {
+      return "roles on T: " + (created.isEmpty() ? "none created" : "created " + created) + "; memberships granted "
+          + memberships + "; T's admin acts for " + adminMemberOf + "; owners mapped " + ownerMap
+          + "; the database is owned by " + databaseOwner;
+    }
+  }
+
+  /** The roles of A that T gets (a condition on pg_roles). */
+  static final String COPIED = "NOT rolsuper AND NOT rolreplication AND rolname !~ '^pg_'"
+      + " AND rolname NOT IN ('rds_superuser', 'rdsadmin', 'rds_replication')";
+  private static final String ROLES_TO_COPY = "SELECT rolname, rolcanlogin, rolinherit FROM pg_roles WHERE " + COPIED
+      + " AND rolname <> ? ORDER BY rolname";
+
+  private final PgEndpoint source;
+  private final PgEndpoint target;
+  private final String replicationRole;
+  private final String appUser;
+  private final String appPassword;
+
+  /**
+   * @param appUser the app's login role: on T it gets {@code appPassword} (the resolved secret; never logged), when
+   *     given
+   */
+  public TargetRoles(PgEndpoint source, PgEndpoint target, String replicationRole, String appUser, String appPassword) {
+    this.source = source;
+    this.target = target;
+    this.replicationRole = replicationRole;
+    this.appUser = appUser;
+    this.appPassword = appPassword;
+  }
+
+  @Override
+  public List<String> describe() {
+    return List.of(
+        "on " + source + ": read its roles (no superuser, no replication role, not pg_*) and their memberships",
+        "on " + target + ": CREATE ROLE <each> NOLOGIN|LOGIN [NO]INHERIT  -- unless it exists; no password copied"
+            + (appUser == null ? "" : "; ALTER ROLE " + Sql.ident(appUser) + " PASSWORD '***' (the plan's app password,"
+            + " SCRAM-hashed by pgferry)"),
+        "on " + target + ": GRANT <role> TO <member> as on A; GRANT <role> TO " + target.user() + " WITH INHERIT TRUE,"
+            + " SET TRUE  -- unless T's admin is a superuser: it hands objects to their owners",
+        "on " + target + ": ALTER DATABASE " + Sql.ident(target.database()) + " OWNER TO <A's database owner>  -- when"
+            + " that is one of the copied roles (Heroku: the app)",
+        "objects A's superusers own are owned by " + target.user() + " on T");
+  }
+
+  @Override
+  public Result run() throws Exception {
+    List<Map<String, String>> roles;
+    List<Map<String, String>> members;
+    Map<String, String> ownerMap;
+    String admin;
+    String sourceDbOwner;
+    try (Connection a = source.connect()) {
+      roles = Sql.rows(a, ROLES_TO_COPY, replicationRole);
+      members = Sql.rows(a, "SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am"
+          + " JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member ORDER BY 1, 2");
+      try (Connection t = target.connect()) {
+        admin = Sql.value(t, "SELECT current_user");
+      }
+      ownerMap = RoleMap.read(a, admin).renames();
+      sourceDbOwner = Sql.value(a, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()");
+    }
+    Set<String> copied = roles.stream().map(r -> r.get("rolname")).collect(Collectors.toSet());
+    try (Connection t = target.connect()) {
+      boolean adminIsSuperuser = "t".equals(Sql.value(t, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+      int major = Sql.serverMajor(t);
+      List<String> created = new ArrayList<>();
+      for (Map<String, String> r : roles) {
+        String name = r.get("rolname");
+        if (!Sql.exists(t, "SELECT 1 FROM pg_roles WHERE rolname = ?", name)) {
+          Sql.execute(t, "CREATE ROLE " + Sql.ident(name) + ("t".equals(r.get("rolcanlogin")) ? " LOGIN" : " NOLOGIN")
+              + ("t".equals(r.get("rolinherit")) ? " INHERIT" : " NOINHERIT"));
+          created.add(name);
+        }
+        if (name.equals(appUser) && appPassword != null) {
+          t.unwrap(PGConnection.class).alterUserPassword(name, appPassword.toCharArray(), "scram-sha-256");
+        }
+      }
+      List<String> adminMemberOf = new ArrayList<>();
+      if (!adminIsSuperuser) {
+        for (String role : copied.stream().sorted().toList()) {
+          if (!"t".equals(Sql.value(t, "SELECT pg_has_role(current_user, ?, 'USAGE')", role))) {
+            grant(t, role, admin, major >= 16 ? " WITH INHERIT TRUE, SET TRUE" : "");
+            adminMemberOf.add(role);
+          }
+        }
+      }
+      List<String> memberships = new ArrayList<>();
+      for (Map<String, String> m : members) {
+        String role = m.get("role");
+        String member = m.get("member");
+        if (copied.contains(role) && copied.contains(member)
+            && !"t".equals(Sql.value(t, "SELECT pg_has_role(?, ?, 'MEMBER')", member, role))) {
+          grant(t, role, member, "");
+          memberships.add(member + " in " + role);
+        }
+      }
+      // the app owns its database on Heroku: on T too, so it keeps CREATE on it and the public schema
+      String dbOwner = Sql.value(t, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()");
+      if (copied.contains(sourceDbOwner) && !sourceDbOwner.equals(dbOwner)) {
+        Sql.execute(t, "ALTER DATABASE " + Sql.ident(target.database()) + " OWNER TO " + Sql.ident(sourceDbOwner));
+        dbOwner = sourceDbOwner;
+      }
+      return new Result(created, memberships, adminMemberOf, ownerMap, dbOwner);
+    }
+  }
+
+  private void grant(Connection t, String role, String member, String options) throws SQLException {
+    try {
+      Sql.execute(t, "GRANT " + Sql.ident(role) + " TO " + Sql.ident(member) + options);
+    } catch (SQLException e) {
+      throw new SQLException("on " + target + ": GRANT " + role + " TO " + member + " refused (" + e.getMessage()
+          + "); T's admin needs ADMIN OPTION on " + role + " (it has it for the roles it created): run the GRANT as a"
+          + " superuser or rds_superuser, or drop " + role + " on T so pgferry creates it", e.getSQLState(), e);
+    }
+  }
+}
