@@ -114,7 +114,7 @@ class ArchivePreflightTest {
       backup = Fact.failed(e.getMessage());
     }
     return Preflight.evaluate(plan, new Preflight.Facts(PreflightTest.node("a", 15, 1L << 40, true),
-        PreflightTest.node("b", 15, 1L << 40, true), Fact.of(0), backup, Fact.of(150004)));
+        PreflightTest.node("b", 15, 1L << 40, true), Fact.of(0), backup, Fact.of(150004), null));
   }
 
   private static void put(ObjectStore store, String key, String text) throws Exception {
