@@ -9,6 +9,7 @@ import io.pgferry.controller.journey.wiring.FileArchiveInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.FakeArchive;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -65,12 +66,8 @@ class SourceCutoverTest {
   }
 
   String plan() throws Exception {
-    Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-    Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
-    return TestPlans.TEXT
-        .replace("source:\n", "source:\n  url: " + source.url("appdb") + "\n")
-        .replace("file:///nonexistent/archive", "file://" + dir.resolve("archive"))
-        .replace("postgres://app@127.0.0.1:1/appdb", source.url("postgres"));
+    return TestPlans.engine().source(source.url("appdb")).archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}")).target(source.url("postgres"))
+        .yaml();
   }
 
   @Test
