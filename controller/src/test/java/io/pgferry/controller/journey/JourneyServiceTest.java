@@ -10,7 +10,6 @@ import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.plan.PlanBuilder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

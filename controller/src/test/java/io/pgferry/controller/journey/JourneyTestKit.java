@@ -4,7 +4,6 @@ import io.pgferry.controller.journey.wiring.FileArchiveInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.plan.PlanBuilder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

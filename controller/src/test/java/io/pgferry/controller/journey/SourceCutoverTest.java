@@ -10,7 +10,6 @@ import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -23,7 +23,6 @@ import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.plan.PlanBuilder;
 import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
 import io.vertx.core.Vertx;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
 /**
  * plan.yaml for tests, written from a typed model with Jackson: tests still go through the controller's real
  * PlanLoader, but no test writes YAML by hand. {@link #plan()} is the common shape (PG 15, nodes a and b, the app
- * appdb/app, a command switch that does nothing, an archive and a target that do not exist); tests change what they
+ * appdb/app, a command switch whose hooks do nothing, an archive and a target that do not exist); tests change what they
  * vary. Only keys a test set are written, so the loader's defaults apply to the rest. Tests of bad plan text (the
  * loader's line:column errors) keep their raw text.
  */
@@ -91,12 +91,6 @@ public final class PlanBuilder {
     return archive("file://" + dir);
   }
 
-  public PlanBuilder nodes(String archiveReplica, String standby) {
-    nodes.archiveReplica = archiveReplica;
-    nodes.standby = standby;
-    return this;
-  }
-
   /** The method of the pg_hba rules pgferry adds on A (trust for clusters without passwords). */
   public PlanBuilder hbaMethod(String method) {
     nodes.hbaMethod = method;
@@ -116,12 +110,6 @@ public final class PlanBuilder {
 
   public PlanBuilder appPassword(String secret) {
     app.password = secret;
-    return this;
-  }
-
-  /** The command switch: sh -c hooks. */
-  public PlanBuilder commandSwitch(String block, String repoint, String unblock) {
-    switchSpec = new Switch("command").command(new Command(block, repoint, unblock));
     return this;
   }
 
