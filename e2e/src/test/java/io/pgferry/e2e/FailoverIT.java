@@ -16,6 +16,7 @@ import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -205,21 +206,15 @@ class FailoverIT {
       try (PgCluster b = PgCluster.adopt("b", bin, bDir, bPort);
            PgBouncer bouncer = PgBouncer.start(ws, "bouncer", "appdb", a, "appdb");
            Rig rig = new Rig(ws, List.of("a", "b"))) {
-        String plan = """
-            source: {pg_major: %d}
-            archive: {url: "file://%s"}
-            nodes: {archive_replica: a, standby: b%s}
-            target: {url: "%s"}
-            app: {dbname: appdb, user: postgres}
-            switch:
-              type: pgbouncer
-              pgbouncer: {admin_host: "%s", admin_port: %d, admin_user: postgres, database: appdb, ini_path: "%s",
-                          pause_timeout: 2s}
-            thresholds: {poll_interval: 100ms}
-            failover: {detect_after: 3s, lease_margin: 1s, max_lease: 4s}
-            """.formatted(major, ws.root().resolve("archive"), hbaMethod == null ? "" : ", hba_method: " + hbaMethod,
-            t.url("appdb"), bouncer.host(), bouncer.port(),
-            bouncer.iniFile());
+        PlanBuilder planned = PlanBuilder.plan().pgMajor(major).archiveDir(ws.root().resolve("archive"))
+            .target(t.url("appdb")).app("appdb", "postgres")
+            .pgbouncerSwitch(bouncer.host(), bouncer.port(), "postgres", "appdb", bouncer.iniFile(), Duration.ofSeconds(2))
+            .pollInterval(Duration.ofMillis(100))
+            .failover(f -> f.timings(Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(4)));
+        if (hbaMethod != null) {
+          planned.hbaMethod(hbaMethod);
+        }
+        String plan = planned.yaml();
         seedJournalAtLogicalSync(rig.controllerStateDir(), plan);
         rig.leaseMs(4000).initCerts().startController();
         if (proxyA) {

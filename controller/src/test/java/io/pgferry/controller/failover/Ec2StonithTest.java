@@ -9,6 +9,7 @@ import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanException;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.testkit.FreePorts;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -18,24 +19,18 @@ import org.junit.jupiter.api.Test;
  * promoted) with a message naming the instance and what to do.
  */
 class Ec2StonithTest {
-  private static final String PLAN = """
-      source: {pg_major: 15}
-      archive: {url: "file:///tmp/archive"}
-      nodes: {archive_replica: a, standby: b}
-      target: {url: "postgres://app@127.0.0.1:1/appdb"}
-      app: {dbname: appdb, user: app}
-      switch: {type: command, command: {block: "true", repoint: "true", unblock: "true"}}
-      """;
+  private static String plan(String instanceId) {
+    return PlanBuilder.plan().archive("file:///tmp/archive").failover(f -> f.stonithEc2(instanceId, "eu-west-1")).yaml();
+  }
 
   @Test
   void thePlanNamesTheInstance() {
-    Plan p = PlanLoader.parse("plan.yaml", PLAN + "failover: {stonith_ec2: {instance_id: i-0abc, region: eu-west-1}}\n",
-        null).plan();
+    Plan p = PlanLoader.parse("plan.yaml", plan("i-0abc"), null).plan();
     assertEquals("i-0abc", p.failover().stonithEc2().instanceId());
     assertEquals("eu-west-1", p.failover().stonithEc2().region());
     assertEquals(Duration.ofMinutes(2), p.failover().stonithEc2().stopTimeout());
     PlanException e = assertThrows(PlanException.class,
-        () -> PlanLoader.parse("plan.yaml", PLAN + "failover: {stonith_ec2: {region: eu-west-1}}\n", null));
+        () -> PlanLoader.parse("plan.yaml", plan(null), null));
     assertTrue(e.getMessage().contains("failover.stonith_ec2: missing key 'instance_id'"), e.getMessage());
   }
 

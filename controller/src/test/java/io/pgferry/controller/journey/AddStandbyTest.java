@@ -14,6 +14,7 @@ import io.pgferry.controller.standby.SyncWatch;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Upstream;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,14 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** `pgferry add-standby` decisions against the in-memory directory (the e2e AddStandbyIT runs it for real). */
 class AddStandbyTest {
-  private static final String PLAN = """
-      source: {pg_major: 15}
-      archive: {url: "file:///var/tmp/none"}
-      nodes: {archive_replica: a, standby: b}
-      target: {url: "postgresql://postgres@127.0.0.1:1/appdb"}
-      app: {dbname: appdb, user: postgres}
-      switch: {type: command, command: {block: "true", repoint: "true", unblock: "true"}}
-      """;
+  private static final String PLAN = PlanBuilder.plan().archive("file:///var/tmp/none")
+      .target("postgresql://postgres@127.0.0.1:1/appdb").app("appdb", "postgres").yaml();
 
   @TempDir
   Path dir;

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.testkit.HerokuStandIn;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
+import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -13,6 +16,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +49,6 @@ class HerokuCutoverTest {
       }
       heroku.app("myapp", Map.of("AURORA_MASTER_DATABASE_URL", "postgres://app@old:5432/appdb"), Map.of("worker", 1));
       Path token = Files.writeString(dir.resolve("token"), "test-token");
-      TestArchive.create(dir.resolve("archive"), "{}");
 
       // a worker dyno: ignores maintenance, writes straight to the source, reconnects after errors
       ConcurrentLinkedQueue<Integer> acknowledged = new ConcurrentLinkedQueue<>();
@@ -75,18 +78,10 @@ class HerokuCutoverTest {
       });
       worker.start();
 
-      String plan = """
-          source: {url: "%s", archive_timeout: 1s, pg_major: 15}
-          archive: {url: "file://%s"}
-          nodes: {archive_replica: a, standby: b}
-          target: {url: "%s"}
-          app: {dbname: appdb, user: app}
-          switch:
-            type: heroku
-            heroku: {app: myapp, config_var: AURORA_MASTER_DATABASE_URL, token: "file:%s", api_url: "%s",
-                     scale_down: [worker]}
-          thresholds: {poll_interval: 20ms, timeouts: {cutover_1: 20s}}
-          """.formatted(source.url("appdb"), dir.resolve("archive"), source.url("postgres"), token, heroku.url());
+      String plan = PlanBuilder.plan().source(source.url("appdb")).archiveTimeout(Duration.ofSeconds(1))
+          .archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}")).target(source.url("postgres"))
+          .herokuSwitch("myapp", "AURORA_MASTER_DATABASE_URL", PlanBuilder.file(token), heroku.url(), "worker")
+          .pollInterval(Duration.ofMillis(20)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofSeconds(20)).yaml();
       Path state = dir.resolve("state");
       Instant fencedAt;
       try (JourneyService journey = new JourneyService(state, nodes, InMemoryAFence.live(state), Clock.systemUTC())) {

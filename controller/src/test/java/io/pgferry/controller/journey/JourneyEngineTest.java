@@ -414,7 +414,7 @@ class JourneyEngineTest {
     behaviours.put(JourneyTable.A_ASSIGN, () -> current.requestAbort());
     run();
     behaviours.clear();
-    JourneyEngine.Snapshot s = run(TestPlans.TEXT.replace("pg_major: 15", "pg_major: 16"));
+    JourneyEngine.Snapshot s = run(TestPlans.engine().pgMajor(16).yaml());
     assertEquals(JourneyEngine.State.FAILED, s.state());
     assertTrue(s.message().contains("the plan changed"), s.message());
     assertEquals(0, runsOf(JourneyTable.A_CAUGHT_UP));

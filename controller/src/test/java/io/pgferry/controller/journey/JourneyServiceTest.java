@@ -8,9 +8,11 @@ import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
-import java.nio.file.Files;
+import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,10 +49,13 @@ class JourneyServiceTest {
     ws.close();
   }
 
-  String plan(String targetUrl) throws Exception {
-    TestArchive.create(archive, "{\"wal_segment_backup_stop\": \"000000010000000000000002\", \"expanded_size_bytes\": 1000000}");
-    return TestPlans.TEXT.replace("file:///nonexistent/archive", archive.toUri().toString().replace("file:/", "file:///"))
-        .replace("postgres://app@127.0.0.1:1/appdb", targetUrl);
+  String plan(String targetUrl) {
+    return planned(targetUrl).yaml();
+  }
+
+  PlanBuilder planned(String targetUrl) {
+    FakeArchive.withBackup(archive, "{\"wal_segment_backup_stop\": \"000000010000000000000002\", \"expanded_size_bytes\": 1000000}");
+    return TestPlans.engine().archive(archive.toUri().toString().replace("file:/", "file:///")).target(targetUrl);
   }
 
   JourneyService service() {
@@ -164,7 +169,7 @@ class JourneyServiceTest {
   void anAgentErrorIsSurfacedVerbatimWhenTheWaitEnds() throws Exception {
     nodes.failArchiveReplicaWith = "backup-fetch: archive s3://x/y holds no backup_stop_sentinel";
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")).replace("archive_replica: 5s", "archive_replica: 1s"));
+      service.apply("plan.yaml", planned(target.url("postgres")).timeout(PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(1)).yaml());
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertTrue(end.message().contains("timed out after 1s waiting for a to catch up with the archive; last seen: a:"

@@ -2,9 +2,11 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
-import java.nio.file.Files;
+import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 
 /** A journey service over the in-memory node double and a recording switch, for API and CLI tests. */
 public final class JourneyTestKit {
@@ -22,16 +24,9 @@ public final class JourneyTestKit {
         io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector()), Clock.systemUTC());
   }
 
-  /** Writes a plan with a real archive directory; {@code timeoutLine} replaces one of the test plan's timeouts. */
-  public Path writePlan(String targetUrl, String timeoutLine) throws Exception {
-    TestArchive.create(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}");
-    String text = TestPlans.TEXT.replace("file:///nonexistent/archive", "file://" + dir.resolve("archive"))
-        .replace("postgres://app@127.0.0.1:1/appdb", targetUrl);
-    String key = timeoutLine.substring(0, timeoutLine.indexOf(':'));
-    text = text.replace(key + ": 5s", timeoutLine);
-    if (!text.contains(timeoutLine)) {
-      text = text.replace("timeouts: {", "timeouts: {" + timeoutLine + ", ");
-    }
-    return Files.writeString(dir.resolve("plan.yaml"), text);
+  /** Writes a plan with a real archive directory and {@code timeout} for {@code phase}. */
+  public Path writePlan(String targetUrl, PlanBuilder.PhaseTimeout phase, Duration timeout) {
+    return TestPlans.engine().archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}")).target(targetUrl).timeout(phase, timeout)
+        .writeTo(dir.resolve("plan.yaml"));
   }
 }

@@ -13,9 +13,10 @@ import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.SeedApp;
 import io.pgferry.testkit.Workspace;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -45,27 +46,20 @@ class LogicalCutoverLedgerTest {
       }
       PgEndpoint src = new PgEndpoint("127.0.0.1", a.port(), "appdb", "postgres", null);
       PgEndpoint dst = new PgEndpoint("127.0.0.1", t.port(), "appdb", "postgres", null);
-      try (InputStream in = getClass().getResourceAsStream("/logical/seed-app.sql"); Connection c = src.connect()) {
-        Sql.execute(c, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      try (Connection c = src.connect()) {
+        Sql.execute(c, SeedApp.medium().sql());
         Ledger.createTable(c, "ledger");
       }
       try (PgBouncer bouncer = PgBouncer.start(ws, "bouncer", Map.of("appdb", "host=127.0.0.1 port=" + a.port() + " dbname=appdb user=app"),
           List.of("app", "postgres"))) {
-        TestArchive.create(dir.resolve("archive"), "{}");
-        String planText = """
-            source: {archive_timeout: 1s, pg_major: 15}
-            archive: {url: "file://%s"}
-            nodes: {archive_replica: a, standby: b}
-            target: {url: "postgres://postgres@127.0.0.1:%d/appdb"}
-            app: {dbname: appdb, user: app}
-            switch:
-              type: pgbouncer
-              pgbouncer: {admin_host: "%s", admin_port: %d, admin_user: postgres, database: appdb, ini_path: "%s", pause_timeout: 5s}
-            thresholds: {poll_interval: 50ms}
-            replica_identity_full: [audit_log]
-            logical: {replication_password: 'ledger-test-pw', reverse_replication: true, verify: counts, cutover_2_timeout: 30s}
-            failover: {enabled: false}
-            """.formatted(dir.resolve("archive"), t.port(), bouncer.host(), bouncer.port(), bouncer.iniFile());
+        String planText = PlanBuilder.plan().archiveTimeout(Duration.ofSeconds(1))
+            .archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}"))
+            .target("postgres://postgres@127.0.0.1:" + t.port() + "/appdb")
+            .pgbouncerSwitch(bouncer.host(), bouncer.port(), "postgres", "appdb", bouncer.iniFile(), Duration.ofSeconds(5))
+            .pollInterval(Duration.ofMillis(50)).replicaIdentityFull("audit_log")
+            .logical(l -> l.passwords("ledger-test-pw", null).reverseReplication(true).verify("counts", null)
+                .timeouts(null, Duration.ofSeconds(30)))
+            .noFailover().yaml();
         PlanLoader.Loaded loaded = PlanLoader.parse("plan.yaml", planText, null);
         InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "127.0.0.1", a.port(), 15).add("b", "127.0.0.1", 1, 15);
         Path state = Files.createDirectories(dir.resolve("state"));

@@ -12,13 +12,13 @@ import io.pgferry.controller.sql.verify.Verifier;
 import io.pgferry.controller.sql.verify.VerifyMode;
 import io.pgferry.controller.sql.verify.VerifyReport;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.SeedApp;
 import io.pgferry.testkit.Workspace;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,13 +44,13 @@ class LogicalJourneyTest {
       t.execute("CREATE DATABASE appdb");
       PgEndpoint src = new PgEndpoint("127.0.0.1", a.port(), "appdb", "postgres", null);
       PgEndpoint dst = new PgEndpoint("127.0.0.1", t.port(), "appdb", "postgres", null);
-      try (InputStream in = getClass().getResourceAsStream("/logical/seed-app.sql")) {
-        exec(src, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      }
-      String planText = TestPlans.TEXT.replace("postgres://app@127.0.0.1:1/appdb", "postgres://postgres@127.0.0.1:" + t.port() + "/appdb")
-          + "replica_identity_full: [audit_log]\n"
-          + "logical: {replication_password: 'journey-pw', reverse_replication: true, verify: full, verify_chunk_rows: 500, cutover_2_timeout: 30s}\n"
-          + "failover: {enabled: false}\n"; // no B here: nothing to keep a slot copy on
+      exec(src, SeedApp.medium().sql());
+      String planText = TestPlans.engine().target("postgres://postgres@127.0.0.1:" + t.port() + "/appdb")
+          .replicaIdentityFull("audit_log")
+          .logical(l -> l.passwords("journey-pw", null).reverseReplication(true).verify("full", 500)
+              .timeouts(null, Duration.ofSeconds(30)))
+          .noFailover() // no B here: nothing to keep a slot copy on
+          .yaml();
       PlanLoader.Loaded loaded = TestPlans.load(planText);
       InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "127.0.0.1", a.port(), 15).add("b", "127.0.0.1", 1, 15);
       RecordingSwitcher switcher = new RecordingSwitcher();

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
+import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,6 +17,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -39,20 +43,10 @@ class PgBouncerCutoverTest {
         try (Connection c = app(bouncer); Statement s = c.createStatement()) {
           s.execute("CREATE TABLE t (id int)");
         }
-        TestArchive.create(dir.resolve("archive"), "{}");
-        String plan = """
-            source: {url: "%s", archive_timeout: 1s, pg_major: 15}
-            archive: {url: "file://%s"}
-            nodes: {archive_replica: a, standby: b}
-            target: {url: "%s"}
-            app: {dbname: appdb, user: app}
-            switch:
-              type: pgbouncer
-              pgbouncer: {admin_host: "%s", admin_port: %d, admin_user: postgres, database: appdb, ini_path: "%s",
-                          pause_timeout: 1s}
-            thresholds: {poll_interval: 20ms, timeouts: {cutover_1: 20s}}
-            """.formatted(source.url("appdb"), dir.resolve("archive"), source.url("postgres"), bouncer.host(),
-            bouncer.port(), bouncer.iniFile());
+        String plan = PlanBuilder.plan().source(source.url("appdb")).archiveTimeout(Duration.ofSeconds(1))
+            .archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}")).target(source.url("postgres"))
+            .pgbouncerSwitch(bouncer.host(), bouncer.port(), "postgres", "appdb", bouncer.iniFile(), Duration.ofSeconds(1))
+            .pollInterval(Duration.ofMillis(20)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofSeconds(20)).yaml();
         Path state = dir.resolve("state");
         try (JourneyService journey = new JourneyService(state, nodes, InMemoryAFence.live(state), Clock.systemUTC());
              Connection longTx = app(bouncer); Statement lt = longTx.createStatement()) {

@@ -9,7 +9,7 @@ import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
-import java.nio.file.Files;
+import io.pgferry.testkit.plan.FakeArchive;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -65,11 +65,8 @@ class SourceCutoverTest {
   }
 
   String plan() throws Exception {
-    TestArchive.create(dir.resolve("archive"), "{}");
-    return TestPlans.TEXT
-        .replace("source:\n", "source:\n  url: " + source.url("appdb") + "\n")
-        .replace("file:///nonexistent/archive", "file://" + dir.resolve("archive"))
-        .replace("postgres://app@127.0.0.1:1/appdb", source.url("postgres"));
+    return TestPlans.engine().source(source.url("appdb")).archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}")).target(source.url("postgres"))
+        .yaml();
   }
 
   @Test

@@ -13,15 +13,16 @@ import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.controller.journey.JourneyEngine;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.Phase;
-import io.pgferry.controller.journey.TestArchive;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
+import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
 import io.vertx.core.Vertx;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -62,19 +63,12 @@ class JourneyOverLinkTest {
     controller = LinkTest.await(ControllerDaemon.start(vertx, ControllerConfig.parse("c.yaml",
         "listen: {host: 127.0.0.1, port: " + linkPort + "}\ninsecure: true\nhttp: {host: 127.0.0.1, port: 0}\n"
             + "state_dir: " + dir.resolve("controller") + "\nlease_ms: 3000\n")));
-    TestArchive.create(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}");
     try (Workspace ws = Workspace.create("journey-link"); PgCluster target = PgCluster.start(ws, "target", 15);
          JourneyService journey = new JourneyService(dir.resolve("controller"), controller.directory(),
              JourneyWiring.live(dir.resolve("controller")), Clock.systemUTC())) {
-      String plan = """
-          source: {archive_timeout: 1s, pg_major: 15}
-          archive: {url: "file://%s"}
-          nodes: {archive_replica: a, standby: b}
-          target: {url: "%s"}
-          app: {dbname: appdb, user: app}
-          switch: {type: command, command: {block: "true", repoint: "true", unblock: "true"}}
-          thresholds: {poll_interval: 50ms, timeouts: {archive_replica: 2s, cutover_1: 5s}}
-          """.formatted(dir.resolve("archive"), target.url("postgres"));
+      String plan = PlanBuilder.plan().archiveTimeout(Duration.ofSeconds(1)).archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}"))
+          .target(target.url("postgres")).pollInterval(Duration.ofMillis(50))
+          .timeout(PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(2)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofSeconds(5)).yaml();
 
       UsageException noAgents = assertThrows(UsageException.class, () -> journey.apply("plan.yaml", plan));
       assertTrue(noAgents.getMessage().contains("unknown node id 'a' (the controller knows: no node yet)"),

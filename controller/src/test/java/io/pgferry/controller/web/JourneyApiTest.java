@@ -9,6 +9,7 @@ import io.pgferry.controller.cli.PgferryMain;
 import io.pgferry.controller.journey.JourneyJson;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.JourneyTestKit;
+import io.pgferry.testkit.plan.PlanBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,7 +74,7 @@ class JourneyApiTest {
 
   @Test
   void applyFollowsTheJourneyAndStatusShowsIt() throws Exception {
-    Path plan = kit.writePlan("postgres://app@127.0.0.1:1/appdb", "preflight: 2m");
+    Path plan = kit.writePlan("postgres://app@127.0.0.1:1/appdb", PlanBuilder.PhaseTimeout.PREFLIGHT, Duration.ofMinutes(2));
     Result apply = cli("apply", "--plan", plan.toString(), "--controller", url);
     // the target is unreachable: PREFLIGHT fails, and says so
     assertEquals(1, apply.code, apply.out + apply.err);
@@ -94,7 +96,7 @@ class JourneyApiTest {
   @Test
   void abortStopsAWaitAndResumeContinues() throws Exception {
     kit.nodes.failArchiveReplicaWith = "backup-fetch: no backup";
-    Path plan = kit.writePlan(target.url("postgres"), "archive_replica: 10m");
+    Path plan = kit.writePlan(target.url("postgres"), PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofMinutes(10));
     Result apply = cli("apply", "--plan", plan.toString(), "--detach", "--controller", url);
     assertEquals(0, apply.code, apply.err);
     long deadline = System.nanoTime() + 20_000_000_000L;

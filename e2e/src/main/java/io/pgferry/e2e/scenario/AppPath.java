@@ -1,5 +1,6 @@
 package io.pgferry.e2e.scenario;
 
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Supplier;
@@ -9,8 +10,8 @@ public interface AppPath extends AutoCloseable {
   /** The JDBC URL the app uses now; asked on every (re)connect. */
   Supplier<String> jdbcUrl();
 
-  /** The `switch:` block of plan.yaml (indented YAML, no trailing newline needed). */
-  String planSwitch();
+  /** Sets the plan's `switch:` block: how pgferry moves this app path. */
+  void planSwitch(PlanBuilder plan);
 
   /** One line for people: what the app talks to. */
   String describe();

@@ -1,6 +1,7 @@
 package io.pgferry.e2e.scenario;
 
 import io.pgferry.testkit.HerokuStandIn;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -47,12 +48,8 @@ final class HerokuPath implements AppPath {
   }
 
   @Override
-  public String planSwitch() {
-    return """
-        switch:
-          type: heroku
-          heroku: {app: %s, config_var: %s, token: "file:%s", api_url: "%s", scale_down: [worker]}
-        """.formatted(APP, CONFIG_VAR, tokenFile, heroku.url());
+  public void planSwitch(PlanBuilder plan) {
+    plan.herokuSwitch(APP, CONFIG_VAR, PlanBuilder.file(tokenFile), heroku.url(), "worker");
   }
 
   @Override

@@ -69,7 +69,7 @@ final class JourneyDriver {
         }
       }
       last = rig.api().journey().orElse(last);
-      if (last != null && STOPPED.contains(last.path("state").asText())) {
+      if (last != null && STOPPED.contains(last.path("state").asText()) && !handingOver(last)) {
         // let the journal catch up with what the status says
         journal.read().stream().filter(e -> told.add(e.seq())).forEach(this::tell);
         return last;
@@ -81,6 +81,16 @@ final class JourneyDriver {
       }
       Thread.sleep(100);
     }
+  }
+
+  /**
+   * An engine stopped to hand over to a failover or a rebuild ("stopped in PHASE before STEP for failover started:
+   * ...") is followed at once by the engine that runs it: STOPPED between the two is no end of the journey.
+   */
+  private static boolean handingOver(JsonNode status) {
+    String message = status.path("message").asText();
+    return "STOPPED".equals(status.path("state").asText()) && message.startsWith("stopped in ")
+        && (message.contains(" for failover started: ") || message.contains(" for rebuilding "));
   }
 
   private void tell(JournalFile.Entry e) {

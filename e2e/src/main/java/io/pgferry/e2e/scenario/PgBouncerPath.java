@@ -3,7 +3,9 @@ package io.pgferry.e2e.scenario;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -25,12 +27,9 @@ final class PgBouncerPath implements AppPath {
   }
 
   @Override
-  public String planSwitch() {
-    return """
-        switch:
-          type: pgbouncer
-          pgbouncer: {admin_host: "%s", admin_port: %d, admin_user: %s, database: %s, ini_path: "%s", pause_timeout: 10s}
-        """.formatted(bouncer.host(), bouncer.port(), PgBouncer.ADMIN_USER, SourceDatabase.APP_DB, bouncer.iniFile());
+  public void planSwitch(PlanBuilder plan) {
+    plan.pgbouncerSwitch(bouncer.host(), bouncer.port(), PgBouncer.ADMIN_USER, SourceDatabase.APP_DB, bouncer.iniFile(),
+        Duration.ofSeconds(10));
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.SeedApp;
 import io.pgferry.testkit.Workspace;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -59,26 +60,12 @@ public final class SourceDatabase implements AutoCloseable {
     }
   }
 
-  /**
-   * The seed's app schema beside the ledger (scenario/seed-app.sql: hstore, serial/bigserial/identity ids, another
-   * schema, free-standing sequences, a table without a primary key, a materialized view), as the superuser.
-   */
+  /** The seed's app schema beside the ledger ({@link SeedApp#small()}), as the superuser. */
   public void seedApp() {
-    try (var in = SourceDatabase.class.getResourceAsStream("/scenario/seed-app.sql");
-         Connection c = connectAsSuperuser(cluster, APP_DB); java.sql.Statement st = c.createStatement()) {
-      st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    try (Connection c = connectAsSuperuser(cluster, APP_DB); java.sql.Statement st = c.createStatement()) {
+      st.execute(SeedApp.small().sql());
     } catch (Exception e) {
-      throw new IllegalStateException("source: the app schema (scenario/seed-app.sql): " + e.getMessage(), e);
-    }
-  }
-
-  /** The DDL of scenario/seed-app.sql without its rows: what an operator copies to T with a pg_dump --schema-only. */
-  public static String appSchemaDdl() {
-    try (var in = SourceDatabase.class.getResourceAsStream("/scenario/seed-app.sql")) {
-      String all = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      return all.substring(0, all.indexOf("\nINSERT INTO")).replaceFirst("(?s)(CREATE MATERIALIZED VIEW[^;]*);", "$1 WITH NO DATA;");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new IllegalStateException("source: the app schema (testkit's seed/seed-app.sql): " + e.getMessage(), e);
     }
   }
 

@@ -12,6 +12,8 @@ import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,19 +106,12 @@ class StatusPageIT {
   }
 
   /** A journey that passes PREFLIGHT and then waits for A in ARCHIVE_REPLICA until its timeout. */
-  private static String plan(Workspace ws, PgCluster target) throws Exception {
-    Path archive = Files.createDirectories(ws.root().resolve("archive/basebackups_005"));
-    Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"),
-        "{\"expanded_size_bytes\": 1000}");
-    return """
-        source: {archive_timeout: 1s, pg_major: 15}
-        archive: {url: "file://%s"}
-        nodes: {archive_replica: a, standby: b}
-        target: {url: "%s"}
-        app: {dbname: appdb, user: app}
-        switch: {type: command, command: {block: "true", repoint: "true", unblock: "true"}}
-        thresholds: {poll_interval: 200ms, timeouts: {archive_replica: 30s, cutover_1: 5s}}
-        """.formatted(ws.root().resolve("archive"), target.url("postgres"));
+  private static String plan(Workspace ws, PgCluster target) {
+    return PlanBuilder.plan().archiveTimeout(Duration.ofSeconds(1))
+        .archiveDir(FakeArchive.withBackup(ws.root().resolve("archive"), "{\"expanded_size_bytes\": 1000}"))
+        .target(target.url("postgres")).pollInterval(Duration.ofMillis(200))
+        .timeout(PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(30))
+        .timeout(PlanBuilder.PhaseTimeout.CUTOVER_1, Duration.ofSeconds(5)).yaml();
   }
 
   private static String apply(int httpPort, String plan) throws Exception {

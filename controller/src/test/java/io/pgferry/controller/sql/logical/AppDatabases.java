@@ -3,9 +3,6 @@ package io.pgferry.controller.sql.logical;
 import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgCluster;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -17,12 +14,6 @@ final class AppDatabases {
   static PgEndpoint appDb(PgCluster cluster) {
     cluster.execute("CREATE DATABASE app");
     return new PgEndpoint(cluster.host(), cluster.port(), "app", "postgres", null);
-  }
-
-  static String resource(String name) throws IOException {
-    try (InputStream in = AppDatabases.class.getResourceAsStream("/logical/" + name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
   }
 
   static void exec(PgEndpoint db, String... sql) throws Exception {

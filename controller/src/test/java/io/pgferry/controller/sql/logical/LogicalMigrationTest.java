@@ -20,6 +20,7 @@ import io.pgferry.controller.sql.verify.VerifyMode;
 import io.pgferry.controller.sql.verify.VerifyReport;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.SeedApp;
 import io.pgferry.testkit.Workspace;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,7 +45,7 @@ class LogicalMigrationTest {
     try (Workspace ws = Workspace.create("logical"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", targetMajor)) {
       PgEndpoint src = appDb(a);
       PgEndpoint dst = appDb(t);
-      exec(src, AppDatabases.resource("seed-app.sql"));
+      exec(src, SeedApp.medium().sql());
       TableRef audit = TableRef.parse("public.audit_log");
 
       // preflight: the table without a primary key blocks until the plan lists it under replica_identity_full

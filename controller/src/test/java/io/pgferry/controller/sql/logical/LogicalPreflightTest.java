@@ -11,6 +11,7 @@ import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.SeedApp;
 import io.pgferry.testkit.Workspace;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ class LogicalPreflightTest {
          PgCluster t = PgCluster.init(ws, "t", PgBinaries.forMajor(17), Map.of("wal_level", "replica")).start()) {
       PgEndpoint src = appDb(a);
       PgEndpoint dst = appDb(t);
-      exec(src, AppDatabases.resource("seed-app.sql"),
+      exec(src, SeedApp.medium().sql(),
           "CREATE EXTENSION adminpack", // in Debian's PostgreSQL 15, gone in 17
           "CREATE UNLOGGED TABLE public.scratch (id int PRIMARY KEY, v text)",
           "CREATE TABLE public.flags (name text, on_off boolean) ",

@@ -1,0 +1,41 @@
+package io.pgferry.e2e.scenario;
+
+import io.pgferry.testkit.plan.PlanBuilder;
+import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The scenario's plan.yaml, built with the testkit's {@link PlanBuilder}: the environment's source, archive, target
+ * and app path, secrets in 0600 files; with {@code logical}, the logical: and failover: blocks of the whole journey.
+ */
+final class ScenarioPlan {
+  private ScenarioPlan() {}
+
+  static Path write(ScenarioEnvironment env, JourneyScenario.Options options) throws Exception {
+    PlanBuilder plan = PlanBuilder.plan()
+        .source(PlanBuilder.file(env.secret("source-url", env.source().adminUrl())))
+        .archiveTimeout(options.archiveTimeout()).pgMajor(options.pgMajor())
+        .archive(env.archiveUrl()).hbaMethod("trust")
+        .target(PlanBuilder.file(env.secret("target-url",
+            env.target().url(options.logical() ? SourceDatabase.APP_DB : "postgres"))))
+        .app(SourceDatabase.APP_DB, SourceDatabase.APP_USER)
+        .appPassword(PlanBuilder.file(env.secret("app-password", SourceDatabase.APP_PASSWORD)))
+        .pollInterval(Duration.ofMillis(200))
+        .timeout(PhaseTimeout.PREFLIGHT, Duration.ofMinutes(1)).timeout(PhaseTimeout.ARCHIVE_REPLICA, Duration.ofMinutes(3))
+        .timeout(PhaseTimeout.STANDBY, Duration.ofMinutes(3)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofMinutes(1))
+        .durability("sync");
+    env.app().planSwitch(plan);
+    if (options.logical()) {
+      String replicationPassword = PlanBuilder.file(env.secret("replication-password",
+          "repl-" + Long.toHexString(System.nanoTime())));
+      String adminPassword = PlanBuilder.file(env.secret("admin-password", SourceDatabase.SUPERUSER_PASSWORD));
+      plan.replicaIdentityFull("public.audit_log")
+          .logical(l -> l.passwords(replicationPassword, adminPassword).targetAddress("127.0.0.1/32")
+              .verify("full", 500).timeouts(Duration.ofMinutes(3), Duration.ofMinutes(1)))
+          .failover(f -> f.timings(Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(4))
+              .adminPassword(adminPassword));
+    }
+    return plan.writeTo(env.root().resolve("plan.yaml"));
+  }
+}
