@@ -57,7 +57,7 @@ class PreflightTest {
   void typesWhoseOidsDifferOnTheTargetNeedAnAppRestartUnlessTheAppDoesNotCacheThem() {
     List<TypeUsage.UsedType> hstore = List.of(new TypeUsage.UsedType("public", "hstore", 16388, "base", "hstore"),
         new TypeUsage.UsedType("shop", "mood", 16400, "enum", ""));
-    String logical = TestPlans.TEXT + "logical: {replication_password: 'pw'}\n";
+    String logical = TestPlans.engine().logical(l -> l.passwords("pw", null)).yaml();
     Preflight.Report blocked = evaluateWithTypes(logical, Fact.of(hstore));
     assertEquals(1, blocked.blockers().size(), blocked.blockers().toString());
     assertTrue(blocked.blockers().get(0).startsWith("the app's tables use types whose OIDs will differ on the target: "
@@ -65,9 +65,10 @@ class PreflightTest {
         blocked.blockers().get(0));
     assertTrue(blocked.blockers().get(0).contains("set switch.app_restart"), blocked.blockers().get(0));
 
-    String withHook = logical.replace("command: {block:", "app_restart: 'systemctl restart gunicorn'\n  command: {block:");
+    String withHook = TestPlans.engine().logical(l -> l.passwords("pw", null))
+        .appRestart("systemctl restart gunicorn").yaml();
     assertTrue(evaluateWithTypes(withHook, Fact.of(hstore)).green());
-    String notCached = logical.replace("user: app\n", "user: app\n  oids_cached_by_app: false\n");
+    String notCached = TestPlans.engine().logical(l -> l.passwords("pw", null)).oidsCachedByApp(false).yaml();
     assertTrue(evaluateWithTypes(notCached, Fact.of(hstore)).green());
     assertTrue(evaluateWithTypes(logical, Fact.of(List.of())).green(), "built-in types only");
     assertTrue(evaluateWithTypes(TestPlans.TEXT, Fact.of(hstore)).green(), "no logical block: no cutover 2");

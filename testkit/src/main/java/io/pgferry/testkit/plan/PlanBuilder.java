@@ -1,6 +1,7 @@
 package io.pgferry.testkit.plan;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -47,12 +48,14 @@ public final class PlanBuilder {
   private final Target target = new Target();
   private final App app = new App();
   @JsonProperty("switch")
-  private Switch switchSpec = new Switch("command").command(new Command("true", "true", "true"));
+  private Switch switchSpec = new Switch("command", null).command(new Command("true", "true", "true"));
   private Thresholds thresholds;
   private String durability;
   private List<String> replicaIdentityFull;
   private Logical logical;
   private Failover failover;
+  @JsonIgnore
+  private String appRestart;
 
   private PlanBuilder() {}
 
@@ -113,17 +116,30 @@ public final class PlanBuilder {
     return this;
   }
 
+  /** {@code app.oids_cached_by_app}: whether the app caches type OIDs (PREFLIGHT then wants an app restart). */
+  public PlanBuilder oidsCachedByApp(boolean cached) {
+    app.oidsCachedByApp = cached;
+    return this;
+  }
+
+  /** {@code switch.app_restart}: the command cutover 2 runs right after the repoint; kept across switch kinds. */
+  public PlanBuilder appRestart(String command) {
+    appRestart = command;
+    switchSpec.appRestart = command;
+    return this;
+  }
+
   /** The PgBouncer switch: PAUSE/RESUME and the [databases] line of {@code iniPath} through its admin console. */
   public PlanBuilder pgbouncerSwitch(String adminHost, int adminPort, String adminUser, String database, Path iniPath,
                                      Duration pauseTimeout) {
-    switchSpec = new Switch("pgbouncer").pgbouncer(new Pgbouncer(adminHost, adminPort, adminUser, database,
+    switchSpec = new Switch("pgbouncer", appRestart).pgbouncer(new Pgbouncer(adminHost, adminPort, adminUser, database,
         iniPath.toString(), pauseTimeout));
     return this;
   }
 
   /** The Heroku switch: maintenance, the config var, scaling {@code scaleDown} to 0, through the Platform API. */
   public PlanBuilder herokuSwitch(String appName, String configVar, String tokenSecret, URI apiUrl, String... scaleDown) {
-    switchSpec = new Switch("heroku").heroku(new Heroku(appName, configVar, tokenSecret, apiUrl.toString(),
+    switchSpec = new Switch("heroku", appRestart).heroku(new Heroku(appName, configVar, tokenSecret, apiUrl.toString(),
         List.of(scaleDown)));
     return this;
   }
@@ -230,6 +246,7 @@ public final class PlanBuilder {
     String dbname = "appdb";
     String user = "app";
     String password;
+    Boolean oidsCachedByApp;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -238,9 +255,11 @@ public final class PlanBuilder {
     Heroku heroku;
     Pgbouncer pgbouncer;
     Command command;
+    String appRestart;
 
-    Switch(String type) {
+    Switch(String type, String appRestart) {
       this.type = type;
+      this.appRestart = appRestart;
     }
 
     Switch heroku(Heroku h) {
