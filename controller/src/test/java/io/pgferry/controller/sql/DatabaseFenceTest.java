@@ -102,6 +102,47 @@ class DatabaseFenceTest {
     }
   }
 
+  /** A stopped engine interrupts the fence while it waits for writes to stop: it ends at once, not after quietTimeout. */
+  @Test
+  void anInterruptEndsTheWaitForWritesToStopPromptly() throws Exception {
+    try (Workspace ws = Workspace.create("fence-int"); PgCluster pg = PgCluster.start(ws, "pg", 15)) {
+      pg.execute("CREATE ROLE app LOGIN", "CREATE DATABASE appdb OWNER app");
+      String url = pg.jdbcUrl("appdb");
+      try (Connection c = DriverManager.getConnection(url, "app", "")) {
+        Ledger.createTable(c, "ledger");
+      }
+      try (Connection su = DriverManager.getConnection(url, "postgres", "")) {
+        su.setAutoCommit(false);
+        try (Statement st = su.createStatement()) {
+          st.execute("INSERT INTO ledger (writer_id, seq) VALUES (99, 1)"); // holds an xid: writes never look stopped
+        }
+        DatabaseFence fence = new DatabaseFence(() -> DriverManager.getConnection(url, "app", ""),
+            new DatabaseFence.Options(java.util.List.of("app"), false, Duration.ofMillis(200), Duration.ofSeconds(30), true, null));
+        java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread fencing = new Thread(() -> {
+          try {
+            fence.fence();
+          } catch (Throwable t) {
+            ended.set(t);
+          }
+        });
+        fencing.start();
+        assertTrue(Ledger.await(() -> "1".equals(pg.queryValue("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgferry-fence'")),
+            Duration.ofSeconds(10)), "the fence is connected");
+        long start = System.nanoTime();
+        fencing.interrupt();
+        fencing.join(5000);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertFalse(fencing.isAlive(), "the fence still waits " + ms + " ms after the interrupt");
+        System.out.println("fence interrupted, ended after " + ms + " ms: " + ended.get());
+        assertTrue(ended.get() instanceof InterruptedException, String.valueOf(ended.get()));
+        su.rollback();
+        fence.lift();
+        assertFalse(fence.isFenced());
+      }
+    }
+  }
+
   private static long count(String url) throws SQLException {
     try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement st = c.createStatement();
          var rs = st.executeQuery("SELECT count(*) FROM ledger")) {
