@@ -6,7 +6,8 @@ import java.util.Optional;
 /**
  * The one polling loop: asks a check every {@code interval} until it answers, or gives up once the deadline has
  * passed with a {@link Timeout} that names what it waited for. The check runs first (a wait that is already over
- * costs no pause); the look that finds the deadline passed is the last one. An interrupt ends the wait at once with
+ * costs no pause, also on an interrupted thread: an undo whose condition already holds still completes); the look
+ * that finds the deadline passed is the last one. An interrupt ends the wait at the next pause with
  * {@link InterruptedException}, also when the check swallowed it and only restored the flag.
  */
 public final class Poll {
@@ -61,9 +62,6 @@ public final class Poll {
   public static <T, E extends Exception> T until(Deadline deadline, Duration interval, Pause pause, String what, Check<T, E> check)
       throws E, InterruptedException, Timeout {
     while (true) {
-      if (Thread.interrupted()) {
-        throw new InterruptedException("interrupted while waiting for " + what);
-      }
       Optional<T> value = check.look();
       if (value.isPresent()) {
         return value.get();

@@ -102,13 +102,24 @@ class PollTest {
   }
 
   @Test
-  void anInterruptedThreadDoesNotLookAtAll() {
+  void anInterruptedThreadLooksOnceThenStops() {
     AtomicInteger looks = new AtomicInteger();
     Thread.currentThread().interrupt();
     assertThrows(InterruptedException.class, () -> Poll.untilTrue(Deadline.in(Duration.ofSeconds(30)), Duration.ofMillis(10), "x",
         () -> looks.incrementAndGet() < 0));
-    assertEquals(0, looks.get());
+    assertEquals(1, looks.get());
     assertFalse(Thread.interrupted(), "the flag is consumed by the exception, as Thread.sleep does");
+  }
+
+  @Test
+  void anInterruptedThreadStillGetsAnAnswerThatIsAlreadyThere() throws Exception {
+    Thread.currentThread().interrupt();
+    try {
+      assertEquals("done", Poll.until(Deadline.in(Duration.ofSeconds(30)), Duration.ofMillis(10), "x", () -> Optional.of("done")));
+      assertTrue(Thread.currentThread().isInterrupted(), "the interrupt stays pending for the caller");
+    } finally {
+      Thread.interrupted();
+    }
   }
 
   @Test

@@ -113,6 +113,39 @@ class HerokuSwitcherTest {
     }
   }
 
+  /** A stopped engine interrupts a switcher that backs off from 429s: it ends at once instead of retrying on. */
+  @Test
+  void anInterruptDuringTheRetryBackoffEndsTheCallPromptly() throws Exception {
+    try (HerokuStandIn api = HerokuStandIn.start(TOKEN)) {
+      api.app("shop", Map.of(), Map.of("web", 1));
+      api.rateLimitNext(100);
+      SwitchSettings.Heroku slow = new SwitchSettings.Heroku(api.url(), "shop", "file:" + tokenFile(TOKEN), VAR, List.of(), state, 5,
+          Duration.ofSeconds(10)); // backs off 10, 20, 40, 60 s
+      HerokuSwitcher heroku = new HerokuSwitcher(slow);
+      java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicBoolean flagRestored = new java.util.concurrent.atomic.AtomicBoolean();
+      Thread blocking = new Thread(() -> {
+        try {
+          heroku.blockWrites();
+        } catch (Throwable t) {
+          ended.set(t);
+        }
+        flagRestored.set(Thread.currentThread().isInterrupted());
+      });
+      blocking.start();
+      assertTrue(Ledger.await(() -> api.calls().stream().anyMatch(c -> c.status() == 429), Duration.ofSeconds(10)), "a 429 came back");
+      long start = System.nanoTime();
+      blocking.interrupt();
+      blocking.join(5000);
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertFalse(blocking.isAlive(), "still retrying " + ms + " ms after the interrupt");
+      assertTrue(ended.get() instanceof SwitchException && ended.get().getMessage().contains("interrupted"), String.valueOf(ended.get()));
+      assertTrue(flagRestored.get(), "the interrupt is restored for the caller");
+      assertEquals(1, api.calls().size(), "no retry after the interrupt: " + api.calls());
+      assertFalse(api.app("shop").maintenance());
+    }
+  }
+
   /**
    * The Heroku-style cutover with a worker that ignores maintenance mode: it writes to X through the config var
    * until the database fence ends it; X's rows are copied to Y; the config var moves to Y (a release restarts the

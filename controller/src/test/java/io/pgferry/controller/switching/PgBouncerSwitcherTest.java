@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -132,6 +134,47 @@ class PgBouncerSwitcherTest {
       assertFalse(switcher.paused());
       switcher.unblock(); // idempotent
       assertFalse(bouncer.log().contains("FATAL"), bouncer.log());
+    }
+  }
+
+  /** A stopped engine interrupts blockWrites while its PAUSE waits: it cancels the PAUSE, RESUMEs and ends at once. */
+  @Test
+  void anInterruptDuringPauseCancelsItResumesAndEndsPromptly() throws Exception {
+    try (Workspace ws = Workspace.create("pgb-interrupt"); PgCluster x = PgCluster.start(ws, "x", 15);
+         PgBouncer bouncer = PgBouncer.start(ws, "bouncer", "app", x, "postgres")) {
+      x.execute("create table t(id int)");
+      PgBouncerSwitcher switcher = new PgBouncerSwitcher(settings(bouncer, Duration.ofSeconds(60)));
+      try (Connection longTx = bouncer.connect("app")) {
+        longTx.setAutoCommit(false);
+        try (Statement st = longTx.createStatement()) {
+          st.execute("insert into t values (1)"); // holds a server connection: the PAUSE waits for it
+        }
+        AtomicReference<Throwable> ended = new AtomicReference<>();
+        AtomicBoolean flagRestored = new AtomicBoolean();
+        Thread blocking = new Thread(() -> {
+          try {
+            switcher.blockWrites();
+          } catch (Throwable t) {
+            ended.set(t);
+          }
+          flagRestored.set(Thread.currentThread().isInterrupted());
+        });
+        blocking.start();
+        assertTrue(Ledger.await(() -> bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), Duration.ofSeconds(5)),
+            bouncer.adminCommand("SHOW CLIENTS").stdout());
+        long start = System.nanoTime();
+        blocking.interrupt();
+        blocking.join(15_000);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertFalse(blocking.isAlive(), "blockWrites still runs " + ms + " ms after the interrupt");
+        System.out.println("interrupted PAUSE ended after " + ms + " ms: " + ended.get());
+        assertTrue(ended.get() instanceof SwitchException && ended.get().getMessage().contains("interrupted"), String.valueOf(ended.get()));
+        assertTrue(flagRestored.get(), "the interrupt is restored for the caller");
+        assertTrue(ms < 10_000, "bounded by the cancel, not the 60 s pause timeout: " + ms);
+        assertFalse(switcher.paused(), "never left paused");
+        assertFalse(bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), "the PAUSE connection is gone");
+        longTx.commit();
+      }
     }
   }
 
