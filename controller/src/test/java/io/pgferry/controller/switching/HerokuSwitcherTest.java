@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.testkit.HerokuStandIn;
+import io.pgferry.testkit.Interruption;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgCluster;
@@ -122,25 +123,11 @@ class HerokuSwitcherTest {
       SwitchSettings.Heroku slow = new SwitchSettings.Heroku(api.url(), "shop", "file:" + tokenFile(TOKEN), VAR, List.of(), state, 5,
           Duration.ofSeconds(10)); // backs off 10, 20, 40, 60 s
       HerokuSwitcher heroku = new HerokuSwitcher(slow);
-      java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
-      java.util.concurrent.atomic.AtomicBoolean flagRestored = new java.util.concurrent.atomic.AtomicBoolean();
-      Thread blocking = new Thread(() -> {
-        try {
-          heroku.blockWrites();
-        } catch (Throwable t) {
-          ended.set(t);
-        }
-        flagRestored.set(Thread.currentThread().isInterrupted());
-      });
-      blocking.start();
-      assertTrue(Ledger.await(() -> api.calls().stream().anyMatch(c -> c.status() == 429), Duration.ofSeconds(10)), "a 429 came back");
-      long start = System.nanoTime();
-      blocking.interrupt();
-      blocking.join(5000);
-      long ms = (System.nanoTime() - start) / 1_000_000;
-      assertFalse(blocking.isAlive(), "still retrying " + ms + " ms after the interrupt");
-      assertTrue(ended.get() instanceof SwitchException && ended.get().getMessage().contains("interrupted"), String.valueOf(ended.get()));
-      assertTrue(flagRestored.get(), "the interrupt is restored for the caller");
+      Interruption.Outcome out = Interruption.of(heroku::blockWrites, () -> api.calls().stream().anyMatch(c -> c.status() == 429),
+          Duration.ofSeconds(5));
+      assertTrue(out.ended(), "still retrying " + out.millisAfterInterrupt() + " ms after the interrupt");
+      assertTrue(out.thrown() instanceof SwitchException && out.thrown().getMessage().contains("interrupted"), String.valueOf(out.thrown()));
+      assertTrue(out.interruptPending(), "the interrupt is restored for the caller");
       assertEquals(1, api.calls().size(), "no retry after the interrupt: " + api.calls());
       assertFalse(api.app("shop").maintenance());
     }

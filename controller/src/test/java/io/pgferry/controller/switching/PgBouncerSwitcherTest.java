@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.testkit.Interruption;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgBouncer;
@@ -20,8 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -149,28 +148,13 @@ class PgBouncerSwitcherTest {
         try (Statement st = longTx.createStatement()) {
           st.execute("insert into t values (1)"); // holds a server connection: the PAUSE waits for it
         }
-        AtomicReference<Throwable> ended = new AtomicReference<>();
-        AtomicBoolean flagRestored = new AtomicBoolean();
-        Thread blocking = new Thread(() -> {
-          try {
-            switcher.blockWrites();
-          } catch (Throwable t) {
-            ended.set(t);
-          }
-          flagRestored.set(Thread.currentThread().isInterrupted());
-        });
-        blocking.start();
-        assertTrue(Ledger.await(() -> bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), Duration.ofSeconds(5)),
-            bouncer.adminCommand("SHOW CLIENTS").stdout());
-        long start = System.nanoTime();
-        blocking.interrupt();
-        blocking.join(15_000);
-        long ms = (System.nanoTime() - start) / 1_000_000;
-        assertFalse(blocking.isAlive(), "blockWrites still runs " + ms + " ms after the interrupt");
-        System.out.println("interrupted PAUSE ended after " + ms + " ms: " + ended.get());
-        assertTrue(ended.get() instanceof SwitchException && ended.get().getMessage().contains("interrupted"), String.valueOf(ended.get()));
-        assertTrue(flagRestored.get(), "the interrupt is restored for the caller");
-        assertTrue(ms < 10_000, "bounded by the cancel, not the 60 s pause timeout: " + ms);
+        Interruption.Outcome out = Interruption.of(switcher::blockWrites,
+            () -> bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), Duration.ofSeconds(15));
+        System.out.println("interrupted PAUSE: " + out);
+        assertTrue(out.ended(), "blockWrites still runs " + out.millisAfterInterrupt() + " ms after the interrupt");
+        assertTrue(out.thrown() instanceof SwitchException && out.thrown().getMessage().contains("interrupted"), String.valueOf(out.thrown()));
+        assertTrue(out.interruptPending(), "the interrupt is restored for the caller");
+        assertTrue(out.millisAfterInterrupt() < 10_000, "bounded by the cancel, not the 60 s pause timeout: " + out.millisAfterInterrupt());
         assertFalse(switcher.paused(), "never left paused");
         assertFalse(bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), "the PAUSE connection is gone");
         longTx.commit();
