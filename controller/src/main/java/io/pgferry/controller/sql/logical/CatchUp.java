@@ -77,7 +77,10 @@ public final class CatchUp {
     Lsn[] applied = new Lsn[1];
     try {
       Poll.untilTrue(Deadline.in(timeout), poll, "subscription " + names.subscription() + " to apply " + target,
-          () -> (applied[0] = applied()).compareTo(target) >= 0);
+          () -> {
+            applied[0] = applied();
+            return applied[0].compareTo(target) >= 0;
+          });
       return new Result(target, applied[0], Duration.ofNanos(System.nanoTime() - start));
     } catch (Poll.Timeout e) {
       throw new TimeoutException("subscription " + names.subscription() + " applied up to " + applied[0] + ", not " + target + " after "
