@@ -1,10 +1,12 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.plan.Plan;
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -36,19 +38,17 @@ final class Ec2Stonith {
     String id = target.instanceId();
     try (Ec2Client ec2 = b.build()) {
       ec2.stopInstances(r -> r.instanceIds(id).force(true));
-      Instant deadline = Instant.now().plus(target.stopTimeout());
-      while (true) {
-        InstanceStateName state = ec2.describeInstances(r -> r.instanceIds(id)).reservations().stream()
-            .flatMap(res -> res.instances().stream()).map(i -> i.state().name()).findFirst()
-            .orElseThrow(() -> new JourneyException("EC2 does not know instance " + id));
-        if (DOWN.contains(state)) {
-          return state.toString();
-        }
-        if (Instant.now().isAfter(deadline)) {
-          throw new JourneyException("EC2 instance " + id + " still " + state + " " + target.stopTimeout().toSeconds()
-              + " s after StopInstances(force); B is not promoted until it is down (`pgferry resume` asks again)");
-        }
-        Thread.sleep(POLL.toMillis());
+      InstanceStateName[] state = new InstanceStateName[1];
+      try {
+        return Poll.until(Deadline.in(target.stopTimeout()), POLL, "EC2 instance " + id + " to stop", () -> {
+          state[0] = ec2.describeInstances(r -> r.instanceIds(id)).reservations().stream()
+              .flatMap(res -> res.instances().stream()).map(i -> i.state().name()).findFirst()
+              .orElseThrow(() -> new JourneyException("EC2 does not know instance " + id));
+          return DOWN.contains(state[0]) ? Optional.of(state[0].toString()) : Optional.empty();
+        });
+      } catch (Poll.Timeout e) {
+        throw new JourneyException("EC2 instance " + id + " still " + state[0] + " " + target.stopTimeout().toSeconds()
+            + " s after StopInstances(force); B is not promoted until it is down (`pgferry resume` asks again)");
       }
     } catch (SdkException e) {
       throw new JourneyException("STONITH: could not stop EC2 instance " + id

@@ -1,7 +1,9 @@
 package io.pgferry.controller.failover;
 
 import io.pgferry.common.Command;
+import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
@@ -189,21 +191,24 @@ public final class FailoverSteps {
       List<io.pgferry.proto.HbaRule> rules = nodes.node(a).map(NodeView::goal).map(Goal::getHbaRulesList).orElse(List.of());
       nodes.assign(b, Goal.newBuilder().setState(NodeState.PRIMARY).addAllHbaRules(rules).build());
     }
-    Instant deadline = ctx.stepStartedAt().plus(PROMOTE_TIMEOUT);
-    while (true) {
-      Verdict v = Decisions.promoted(nodes.node(b), b);
-      if (v instanceof Verdict.Ready r) {
-        return new StepResult(r.summary(), r.evidence());
-      }
-      if (v instanceof Verdict.Failed fl) {
-        throw new JourneyException(fl.reason());
-      }
-      if (ctx.clock().instant().isAfter(deadline)) {
-        throw new JourneyException(b + " not promoted within " + PROMOTE_TIMEOUT.toSeconds() + " s: "
-            + ((Verdict.Waiting) v).progress());
-      }
-      ctx.progress(((Verdict.Waiting) v).progress());
-      ctx.pause(POLL);
+    String[] waiting = new String[1];
+    try {
+      Verdict.Ready r = Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), PROMOTE_TIMEOUT), POLL, ctx::pause,
+          b + " to be promoted", () -> {
+            Verdict v = Decisions.promoted(nodes.node(b), b);
+            if (v instanceof Verdict.Failed fl) {
+              throw new JourneyException(fl.reason());
+            }
+            if (v instanceof Verdict.Ready ready) {
+              return Optional.of(ready);
+            }
+            waiting[0] = ((Verdict.Waiting) v).progress();
+            ctx.progress(waiting[0]);
+            return Optional.empty();
+          });
+      return new StepResult(r.summary(), r.evidence());
+    } catch (Poll.Timeout e) {
+      throw new JourneyException(b + " not promoted within " + PROMOTE_TIMEOUT.toSeconds() + " s: " + waiting[0]);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
@@ -15,10 +17,10 @@ import io.pgferry.proto.Upstream;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * LOGICAL_SETUP's last step: make B able to take over the subscription's slot, so a failover during LOGICAL_SYNC or
@@ -112,22 +114,26 @@ public final class StandbySlotSetup {
     if (!Goals.same(bv.goal(), wanted)) {
       nodes.assign(b, wanted);
     }
-    Instant deadline = ctx.stepStartedAt().plus(plan.thresholds().timeouts().standby());
-    while (true) {
-      Optional<NodeView> now = nodes.node(b);
-      if (now.map(v -> v.status() != null && FailoverSteps.slotSynced(v.status().getSlotsList(), slot)).orElse(false)) {
-        return new StepResult(b + " holds " + (failoverSlots ? "a synced failover slot " : "a copy of ") + slot
-            + ", protected by " + a + "'s physical slot " + physical, Map.of("physical_slot", physical, "slot", slot,
-            "failover_slots", String.valueOf(failoverSlots)));
-      }
-      if (ctx.clock().instant().isAfter(deadline)) {
-        throw new JourneyException(b + " did not report " + slot + " synced in time; its agent's last error: "
-            + now.map(v -> v.status() == null ? "(no status)" : v.status().getLastError()).orElse("(not connected)"));
-      }
-      ctx.progress(b + ": waiting for its copy of " + slot + " ("
-          + now.map(v -> v.status() == null ? "no status" : v.status().getSlotsList().toString().replace('\n', ' ')).orElse("?") + ")");
-      ctx.pause(POLL);
+    AtomicReference<Optional<NodeView>> last = new AtomicReference<>(Optional.empty());
+    try {
+      Poll.untilTrue(Deadline.after(ctx.clock(), ctx.stepStartedAt(), plan.thresholds().timeouts().standby()), POLL, ctx::pause,
+          b + " to hold a synced " + slot, () -> {
+            Optional<NodeView> now = nodes.node(b);
+            last.set(now);
+            if (now.map(v -> v.status() != null && FailoverSteps.slotSynced(v.status().getSlotsList(), slot)).orElse(false)) {
+              return true;
+            }
+            ctx.progress(b + ": waiting for its copy of " + slot + " ("
+                + now.map(v -> v.status() == null ? "no status" : v.status().getSlotsList().toString().replace('\n', ' ')).orElse("?") + ")");
+            return false;
+          });
+    } catch (Poll.Timeout e) {
+      throw new JourneyException(b + " did not report " + slot + " synced in time; its agent's last error: "
+          + last.get().map(v -> v.status() == null ? "(no status)" : v.status().getLastError()).orElse("(not connected)"));
     }
+    return new StepResult(b + " holds " + (failoverSlots ? "a synced failover slot " : "a copy of ") + slot
+        + ", protected by " + a + "'s physical slot " + physical, Map.of("physical_slot", physical, "slot", slot,
+        "failover_slots", String.valueOf(failoverSlots)));
   }
 
   private static NodeView said(NodeDirectory nodes, String id) throws JourneyException {

@@ -1,5 +1,7 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -83,22 +85,17 @@ public final class SyncDurability {
 
   /** The reload is asynchronous: wait until a new session sees the value. */
   private static void awaitSetting(Opener a, String name, String value, Duration timeout) throws SQLException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      try (Connection c = a.open()) {
-        if (value.equals(show(c, name))) {
-          return;
+    try {
+      Poll.untilTrue(Deadline.in(timeout), Duration.ofMillis(50), name + " to become '" + value + "'", () -> {
+        try (Connection c = a.open()) {
+          return value.equals(show(c, name));
         }
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException(name + " did not become '" + value + "' within " + timeout.toMillis() + " ms after reload");
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted waiting for " + name);
-      }
+      });
+    } catch (Poll.Timeout e) {
+      throw new IllegalStateException(name + " did not become '" + value + "' within " + timeout.toMillis() + " ms after reload");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted waiting for " + name, e);
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +28,7 @@ public final class TableResync {
   static final String HELPER = "pgferry_resync";
   private static final Duration WALSENDER_GONE = Duration.ofSeconds(10);
   private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration PAUSE = Duration.ofMillis(100);
 
   private TableResync() {}
 
@@ -67,9 +70,13 @@ public final class TableResync {
         + String.join(", ", own.stream().map(SubscriptionRepoint::ident).toList()) + " WITH (refresh = true, copy_data = true)");
     // the walsender that serves the helper reloads its publications on an invalidation: dropping the helper under it
     // would fail it (and T's apply would retry seconds later), so wait until T's apply worker has reconnected
-    long deadline = System.nanoTime() + WALSENDER_GONE.toNanos();
-    while (walsender != null && Objects.equals(walsender, activePid(b, slot)) && System.nanoTime() < deadline) {
-      pause();
+    try {
+      Poll.untilTrue(Deadline.in(WALSENDER_GONE), PAUSE, "the helper's walsender to go",
+          () -> walsender == null || !Objects.equals(walsender, activePid(b, slot)));
+    } catch (Poll.Timeout e) {
+      // best effort: T's apply worker retries if the drop below fails its walsender
+    } catch (InterruptedException e) {
+      throw interrupted(e);
     }
     Sql.execute(b, "DROP PUBLICATION IF EXISTS " + HELPER);
     return tables;
@@ -88,16 +95,21 @@ public final class TableResync {
    */
   private static void awaitConfirmed(Connection b, String slot, String lsn) throws SQLException {
     Sql.execute(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
-    long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
-    while (!Sql.exists(b, "select 1 from pg_replication_slots where slot_name = ? and confirmed_flush_lsn >= ?::pg_lsn",
-        slot, lsn)) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
-            + CONFIRM_TIMEOUT.toSeconds() + " s (is its subscription enabled and connected to the new publisher?);"
-            + " the tables at risk are not re-copied yet: run the failover step again");
-      }
-      pause();
+    try {
+      Poll.untilTrue(Deadline.in(CONFIRM_TIMEOUT), PAUSE, "the target to confirm " + lsn,
+          () -> Sql.exists(b, "select 1 from pg_replication_slots where slot_name = ? and confirmed_flush_lsn >= ?::pg_lsn", slot, lsn));
+    } catch (Poll.Timeout e) {
+      throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
+          + CONFIRM_TIMEOUT.toSeconds() + " s (is its subscription enabled and connected to the new publisher?);"
+          + " the tables at risk are not re-copied yet: run the failover step again");
+    } catch (InterruptedException e) {
+      throw interrupted(e);
     }
+  }
+
+  private static IllegalStateException interrupted(InterruptedException e) {
+    Thread.currentThread().interrupt();
+    return new IllegalStateException("interrupted while re-syncing", e);
   }
 
   /** The subscription's publications; while it follows only the helper (a stopped re-sync), those the helper names. */
@@ -182,12 +194,4 @@ public final class TableResync {
     }
   }
 
-  private static void pause() {
-    try {
-      Thread.sleep(100);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while re-syncing", e);
-    }
-  }
 }

@@ -257,12 +257,12 @@ public final class JourneyEngine {
         record(Event.STEP_INTERRUPTED, phase, id, e.getMessage(), Map.of());
         return Optional.of(abort(rule, id));
       } catch (InterruptedException e) {
-        record(Event.STEP_INTERRUPTED, phase, id, "the controller is shutting down", Map.of());
-        String msg = "the controller stopped during " + id + "; `pgferry resume` continues (or `pgferry abort`)";
-        record(Event.JOURNEY_STOPPED, phase, id, msg, Map.of("reason", "shutdown"));
-        Thread.currentThread().interrupt();
-        return Optional.of(set(State.STOPPED, phase, id, msg));
+        return Optional.of(stoppedBy(phase, id));
       } catch (Exception e) {
+        if (Thread.currentThread().isInterrupted()) {
+          // a port that cannot throw InterruptedException (a switcher) failed because the controller is stopping
+          return Optional.of(stoppedBy(phase, id));
+        }
         String msg = message(e);
         record(Event.STEP_FAILED, phase, id, msg, Map.of());
         return Optional.of(fail(rule, id, msg));
@@ -294,6 +294,14 @@ public final class JourneyEngine {
         + (handOver == null ? "; `pgferry resume` continues from " + atStep : "");
     record(Event.JOURNEY_STOPPED, rule.phase(), atStep, msg, Map.of("reason", "aborted"));
     return set(State.STOPPED, rule.phase(), atStep, msg);
+  }
+
+  private Snapshot stoppedBy(Phase phase, String id) {
+    record(Event.STEP_INTERRUPTED, phase, id, "the controller is shutting down", Map.of());
+    String msg = "the controller stopped during " + id + "; `pgferry resume` continues (or `pgferry abort`)";
+    record(Event.JOURNEY_STOPPED, phase, id, msg, Map.of("reason", "shutdown"));
+    Thread.currentThread().interrupt();
+    return set(State.STOPPED, phase, id, msg);
   }
 
   private Snapshot fail(PhaseRule rule, String atStep, String error) {

@@ -22,10 +22,6 @@ public final class Preflight {
       return new Fact<>(null, error);
     }
 
-    public static <T> Fact<T> notAsked(String why) {
-      return new Fact<>(null, null);
-    }
-
     public boolean ok() {
       return error == null && value != null;
     }

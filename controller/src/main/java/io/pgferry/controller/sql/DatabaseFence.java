@@ -1,6 +1,10 @@
 package io.pgferry.controller.sql;
 
+import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.Poll;
+import io.pgferry.controller.sql.SessionTerminator.Session;
+import io.pgferry.controller.sql.WritesStopped.Sample;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -21,22 +26,14 @@ import java.util.logging.Logger;
  *       {@code ALTER ROLE <role> SET default_transaction_read_only = on} (only where not set already): every new
  *       session of those starts read-only;</li>
  *   <li>{@code pg_terminate_backend} on the other client sessions of those roles (and, database-wide, of that
- *       database) - existing sessions keep their old defaults, so they must go; sessions whose application_name
- *       starts with a spared prefix (pgferry's own) and walsenders are left alone;</li>
- *   <li>confirms writes stopped (the rule below) and reports the WAL position at that moment.</li>
+ *       database) - existing sessions keep their old defaults, so they must go ({@link SessionTerminator});</li>
+ *   <li>confirms writes stopped ({@link WritesStopped}) and reports the WAL position at that moment.</li>
  * </ol>
  * Idempotent: run again, it sets nothing new, ends sessions opened since, and re-checks. {@link #lift()} undoes it
  * (RESET) and by default ends the roles' sessions opened while fenced, since those stay read-only for life.
  *
- * <p><b>The "writes stopped" rule.</b> Two samples {@code quietInterval} apart, each of: the WAL insert position,
- * the next transaction ID to be assigned (snapshot xmax), whether any other backend holds a transaction ID, and
- * the number of prepared transactions. Writes have stopped when, at both samples, no other backend holds a
- * transaction ID and there is no prepared transaction, and between them either the WAL position did not move
- * or no transaction ID was assigned. Every row change needs a transaction ID and its commit writes WAL, so with
- * no xid held at the first sample and none assigned afterwards, no row change can have committed in between or
- * be about to; WAL that moves without a new xid is maintenance (checkpoint records, running-xacts snapshots,
- * archive_timeout segment switches, hint-bit full-page images, sequence prefetch) and does not count. The check
- * repeats until it holds or {@code quietTimeout} passes, then fails naming the sessions still holding an xid.
+ * <p>The writes-stopped check samples every {@code quietInterval} until the rule holds or {@code quietTimeout}
+ * passes, then fails naming the sessions still holding an xid.
  * A session can still opt out with SET default_transaction_read_only = off / BEGIN READ WRITE: the fence stops
  * applications that do not fight it, which is what a cutover needs.
  */
@@ -76,9 +73,6 @@ public final class DatabaseFence {
     }
   }
 
-  /** A session the fence ended (or could not end, with why). */
-  public record Session(int pid, String user, String applicationName, String state, String problem) {}
-
   /** What one fence or lift did. */
   public record Report(String database, List<String> statements, List<String> alreadyDone, List<Session> terminated,
       List<Session> notTerminated, Lsn quietLsn, int samples, Duration elapsed) {
@@ -93,14 +87,16 @@ public final class DatabaseFence {
 
   private final ConnectionSource source;
   private final Options options;
+  private final SessionTerminator terminator;
 
   public DatabaseFence(ConnectionSource source, Options options) {
     this.source = source;
     this.options = options;
+    this.terminator = new SessionTerminator(options.roles(), options.databaseWide(), options.sparedApplicationPrefixes());
   }
 
   /** Makes the database read-only for the app, ends its sessions, and waits until writes have stopped. */
-  public Report fence() throws FenceException {
+  public Report fence() throws FenceException, InterruptedException {
     long start = System.nanoTime();
     try (Connection c = openReadWrite()) {
       String db = currentDatabase(c);
@@ -113,9 +109,9 @@ public final class DatabaseFence {
         requireRole(c, role);
         apply(c, "ALTER ROLE " + ident(role) + " SET " + SETTING + " = on", isSet(c, role), ran, already);
       }
-      List<Session> terminated = new ArrayList<>();
-      List<Session> failed = new ArrayList<>();
-      terminateOthers(c, terminated, failed);
+      SessionTerminator.Outcome ended = terminator.endOthers(c);
+      List<Session> terminated = ended.terminated();
+      List<Session> failed = ended.failed();
       if (!failed.isEmpty()) {
         throw new FenceException("fence " + db + ": could not end " + failed.size() + " session(s) " + failed
             + "; they keep their read-write default. End them (as their role or a member of pg_signal_backend) and run the fence"
@@ -131,7 +127,7 @@ public final class DatabaseFence {
   }
 
   /** Undoes the fence (RESET) and, by default, ends the roles' sessions opened while fenced (they stay read-only). */
-  public Report lift() throws FenceException {
+  public Report lift() throws FenceException, InterruptedException {
     long start = System.nanoTime();
     try (Connection c = openReadWrite()) {
       // pgferry's own catalog change must not wait for a synchronous standby that is still switching timelines
@@ -148,11 +144,10 @@ public final class DatabaseFence {
         requireRole(c, role);
         apply(c, "ALTER ROLE " + ident(role) + " RESET " + SETTING, !isSet(c, role), ran, already);
       }
-      List<Session> terminated = new ArrayList<>();
-      List<Session> failed = new ArrayList<>();
-      if (options.terminateOnLift()) {
-        terminateOthers(c, terminated, failed);
-      }
+      SessionTerminator.Outcome ended = options.terminateOnLift()
+          ? terminator.endOthers(c) : new SessionTerminator.Outcome(List.of(), List.of());
+      List<Session> terminated = ended.terminated();
+      List<Session> failed = ended.failed();
       Report report = new Report(db, ran, already, terminated, failed, null, 0, Duration.ofNanos(System.nanoTime() - start));
       LOG.info("fence lifted: " + report.summary());
       return report;
@@ -251,90 +246,38 @@ public final class DatabaseFence {
     }
   }
 
-  private void terminateOthers(Connection c, List<Session> terminated, List<Session> failed) throws SQLException {
-    int version = c.getMetaData().getDatabaseMajorVersion();
-    List<Session> targets = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT pid, usename, coalesce(application_name, ''), coalesce(state, '')"
-        + " FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
-        + " AND (usename = ANY (?) OR (? AND datname = current_database()))")) {
-      ps.setArray(1, c.createArrayOf("text", options.roles().toArray()));
-      ps.setBoolean(2, options.databaseWide());
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String app = rs.getString(3);
-          if (options.sparedApplicationPrefixes().stream().noneMatch(p -> !p.isEmpty() && app.startsWith(p))) {
-            targets.add(new Session(rs.getInt(1), rs.getString(2), app, rs.getString(4), null));
-          }
-        }
-      }
-    }
-    // PG 14+: wait up to 5 s for each backend to be gone; older ones are polled below
-    String terminate = version >= 14 ? "SELECT pg_terminate_backend(?, 5000)" : "SELECT pg_terminate_backend(?)";
-    for (Session s : targets) {
-      try (PreparedStatement ps = c.prepareStatement(terminate)) {
-        ps.setInt(1, s.pid());
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          if (rs.getBoolean(1) || !alive(c, s.pid())) {
-            terminated.add(s);
-          } else {
-            failed.add(new Session(s.pid(), s.user(), s.applicationName(), s.state(), "still running after the terminate signal"));
-          }
-        }
-      } catch (SQLException e) {
-        failed.add(new Session(s.pid(), s.user(), s.applicationName(), s.state(), e.getMessage()));
-      }
-    }
-    if (version < 14) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      for (Session s : terminated) {
-        while (alive(c, s.pid()) && System.nanoTime() < deadline) {
-          sleep(20);
-        }
-      }
-    }
-  }
-
-  private static boolean alive(Connection c, int pid) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
-      ps.setInt(1, pid);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
-  }
-
-  private record Sample(Lsn lsn, long nextXid, List<String> xidHolders, int prepared) {
-    boolean clean() {
-      return xidHolders.isEmpty() && prepared == 0;
-    }
-  }
-
   private record Quiet(Lsn lsn, int samples) {}
 
-  private Quiet awaitQuiet(Connection c, String db) throws SQLException, FenceException {
+  private Quiet awaitQuiet(Connection c, String db) throws SQLException, FenceException, InterruptedException {
     int version = c.getMetaData().getDatabaseMajorVersion();
-    long deadline = System.nanoTime() + options.quietTimeout().toNanos();
-    Sample previous = sample(c, version);
-    int samples = 1;
-    while (true) {
-      sleep(options.quietInterval().toMillis());
-      Sample now = sample(c, version);
-      samples++;
-      boolean stillWal = now.lsn().equals(previous.lsn());
-      boolean noNewXid = now.nextXid() == previous.nextXid();
-      if (previous.clean() && now.clean() && (stillWal || noNewXid)) {
-        return new Quiet(now.lsn(), samples);
-      }
-      if (System.nanoTime() > deadline) {
-        throw new FenceException("fence " + db + ": writes did not stop within " + options.quietTimeout().toSeconds() + " s: WAL "
-            + previous.lsn() + " -> " + now.lsn() + ", next xid " + previous.nextXid() + " -> " + now.nextXid()
-            + (now.xidHolders().isEmpty() ? "" : ", sessions holding a transaction ID: " + now.xidHolders())
-            + (now.prepared() == 0 ? "" : ", " + now.prepared() + " prepared transaction(s)")
-            + "; a role outside the fence (or one that overrides default_transaction_read_only) is writing. The fence stays in place:"
-            + " lift() to undo");
-      }
+    Samples samples = new Samples();
+    try {
+      return Poll.until(Deadline.in(options.quietTimeout()), options.quietInterval(), "writes to stop on " + db, () -> {
+        samples.add(sample(c, version));
+        return samples.quiet();
+      });
+    } catch (Poll.Timeout e) {
+      throw new FenceException("fence " + db + ": writes did not stop within " + options.quietTimeout().toSeconds() + " s: "
+          + WritesStopped.activity(samples.previous == null ? samples.now : samples.previous, samples.now)
+          + "; a role outside the fence (or one that overrides default_transaction_read_only) is writing. The fence stays in place:"
+          + " lift() to undo");
+    }
+  }
+
+  /** The last two samples, {@code quietInterval} apart. */
+  private static final class Samples {
+    Sample previous;
+    Sample now;
+    int count;
+
+    void add(Sample s) {
       previous = now;
+      now = s;
+      count++;
+    }
+
+    Optional<Quiet> quiet() {
+      return previous != null && WritesStopped.between(previous, now) ? Optional.of(new Quiet(now.lsn(), count)) : Optional.empty();
     }
   }
 
@@ -379,13 +322,5 @@ public final class DatabaseFence {
 
   static String ident(String name) {
     return "\"" + name.replace("\"", "\"\"") + "\"";
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -208,8 +208,17 @@ public final class HerokuSwitcher implements AppSwitcher {
     return lines;
   }
 
-  /** One API call with rate-limit pacing and retries of 429/5xx/IO errors. */
+  /** One API call with rate-limit pacing and retries of 429/5xx/IO errors; an interrupt ends it at once. */
   JsonNode call(String method, String path, JsonNode body) throws SwitchException {
+    try {
+      return send(method, path, body);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SwitchException("heroku: " + method + " " + path + " interrupted", e);
+    }
+  }
+
+  private JsonNode send(String method, String path, JsonNode body) throws SwitchException, InterruptedException {
     String token = Secrets.resolve(settings.tokenRef(), "heroku token");
     if (token == null || token.isBlank()) {
       throw new SwitchException("heroku: no API token (set " + settings.tokenRef() + ")");
@@ -236,9 +245,6 @@ public final class HerokuSwitcher implements AppSwitcher {
         }
         sleep(delay(attempt, null));
         continue;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new SwitchException("heroku: " + what + " interrupted", e);
       }
       resp.headers().firstValue("RateLimit-Remaining").ifPresent(v -> rateLimitRemaining = parseLong(v, -1));
       int status = resp.statusCode();
@@ -271,7 +277,7 @@ public final class HerokuSwitcher implements AppSwitcher {
   }
 
   /** Slows down when the token bucket is nearly empty instead of running into 429s. */
-  private void paceForRateLimit() {
+  private void paceForRateLimit() throws InterruptedException {
     long remaining = rateLimitRemaining;
     if (remaining >= 0 && remaining < LOW_RATE_LIMIT) {
       sleep(remaining == 0 ? settings.retryDelay().multipliedBy(4) : settings.retryDelay());
@@ -305,12 +311,8 @@ public final class HerokuSwitcher implements AppSwitcher {
     }
   }
 
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(d.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  private static void sleep(Duration d) throws InterruptedException {
+    Thread.sleep(d.toMillis());
   }
 
   private static String enc(String s) {

@@ -1,6 +1,8 @@
 package io.pgferry.controller.switching;
 
 import io.pgferry.common.AtomicFiles;
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.common.Secrets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +15,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -35,8 +36,10 @@ import java.util.logging.Logger;
  *       PAUSE is used, and read back there.</li>
  *   <li>A repeated PAUSE says nothing about the drain: when the database is already paused (a resumed run), the
  *       drain is checked in SHOW POOLS (no server connection in use).</li>
- *   <li>The admin console speaks only the simple protocol and refuses pgjdbc's login (see {@link PgBouncerConsole}).</li>
+ *   <li>The admin console speaks only the simple protocol and refuses pgjdbc's login (see {@link ConsoleConnection}).</li>
  * </ul>
+ * An interrupt ends every wait; the RESUME that undoes a PAUSE still runs (bounded), then the interrupt is restored
+ * and the call fails with a {@link SwitchException}.
  */
 public final class PgBouncerSwitcher implements AppSwitcher {
   private static final Logger LOG = Logger.getLogger(PgBouncerSwitcher.class.getName());
@@ -71,8 +74,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   @Override
   public void blockWrites() throws SwitchException {
     try (PgBouncerConsole control = console("pgferry-control")) {
-      Map<String, String> row = database(control);
-      if ("1".equals(row.get("paused"))) {
+      if (control.paused(db())) {
         awaitDrainedOrResume(control);
         LOG.info(where() + ": already paused and drained");
         return;
@@ -91,14 +93,15 @@ public final class PgBouncerSwitcher implements AppSwitcher {
     pauser.noReadTimeout();
     ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, tag));
     try {
-      Future<List<Map<String, String>>> pending = executor.submit(() -> pauser.query("PAUSE " + quoteIdent(db())));
+      Future<Void> pending = executor.submit(() -> {
+        pauser.pause(db());
+        return null;
+      });
       try {
         pending.get(settings.pauseTimeout().toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
         String holders = holders(control);
-        pauser.abort();
-        awaitGone(executor, pending, control, tag);
-        resume(control);
+        cancelPause(pauser, executor, pending, control, tag);
         throw new SwitchException(where() + ": PAUSE did not finish within " + settings.pauseTimeout().toMillis() + " ms ("
             + holders + "); the PAUSE was cancelled and the database RESUMEd: the app was not switched and keeps writing"
             + " to " + current(control).redactedUrl() + ". End long transactions (or raise the pause timeout) and retry.");
@@ -108,13 +111,11 @@ public final class PgBouncerSwitcher implements AppSwitcher {
         throw new SwitchException(where() + ": PAUSE failed: " + e.getCause().getMessage() + "; RESUMEd, nothing switched", e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        pauser.abort();
-        awaitGone(executor, pending, control, tag);
-        resume(control);
+        cancelPause(pauser, executor, pending, control, tag);
         throw new SwitchException(where() + ": interrupted during PAUSE; RESUMEd, nothing switched", e);
       }
       pauser.close(); // the pause holds without it
-      if (!"1".equals(database(control).get("paused"))) {
+      if (!control.paused(db())) {
         resume(control);
         throw new SwitchException(where() + ": PAUSE returned but SHOW DATABASES does not show it paused; RESUMEd");
       }
@@ -124,50 +125,67 @@ public final class PgBouncerSwitcher implements AppSwitcher {
     }
   }
 
+  /**
+   * Drops the waiting PAUSE, sees PgBouncer no longer list it, then RESUMEs. A pending interrupt is held back until
+   * this is done (bounded by twice DROP_WAIT), or the database would stay paused.
+   */
+  private void cancelPause(PgBouncerConsole pauser, ExecutorService executor, Future<?> pending, PgBouncerConsole control, String tag)
+      throws IOException {
+    boolean interrupted = Thread.interrupted();
+    pauser.abort();
+    try {
+      awaitGone(executor, pending, control, tag);
+      resume(control);
+    } catch (InterruptedException e) {
+      interrupted = true;
+      throw new IOException("interrupted while cancelling the PAUSE (" + tag + "); RESUME " + PgBouncerConsole.quoteIdent(db())
+          + " by hand once it is gone from SHOW CLIENTS", e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   /** After abort(): the PAUSE thread has returned and PgBouncer no longer lists the pausing admin client. */
-  private void awaitGone(ExecutorService executor, Future<?> pending, PgBouncerConsole control, String tag) throws IOException {
+  private void awaitGone(ExecutorService executor, Future<?> pending, PgBouncerConsole control, String tag)
+      throws IOException, InterruptedException {
     try {
       pending.get(DROP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException e) {
       // expected: the socket was closed under it
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
     executor.shutdownNow();
-    long deadline = System.nanoTime() + DROP_WAIT.toNanos();
-    while (control.query("SHOW CLIENTS").stream().anyMatch(c -> tag.equals(c.get("application_name")))) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("the cancelled PAUSE connection (" + tag + ") is still listed in SHOW CLIENTS after "
-            + DROP_WAIT.toSeconds() + " s; not sending RESUME while a PAUSE may still wait (pgbouncer#715): send RESUME "
-            + quoteIdent(db()) + " by hand once it is gone");
-      }
-      sleep(20);
+    try {
+      Poll.untilTrue(Deadline.in(DROP_WAIT), Duration.ofMillis(20), "the cancelled PAUSE connection to leave SHOW CLIENTS",
+          () -> !control.clientConnected(tag, false));
+    } catch (Poll.Timeout e) {
+      throw new IOException("the cancelled PAUSE connection (" + tag + ") is still listed in SHOW CLIENTS after "
+          + DROP_WAIT.toSeconds() + " s; not sending RESUME while a PAUSE may still wait (pgbouncer#715): send RESUME "
+          + PgBouncerConsole.quoteIdent(db()) + " by hand once it is gone");
     }
   }
 
   /** Already paused (a resumed run): wait until no server connection is in use, else RESUME and fail. */
   private void awaitDrainedOrResume(PgBouncerConsole control) throws IOException, SwitchException {
-    long deadline = System.nanoTime() + settings.pauseTimeout().toNanos();
-    while (inUse(control) > 0) {
-      if (System.nanoTime() > deadline) {
-        String holders = holders(control);
-        resume(control);
-        throw new SwitchException(where() + ": was paused but not drained within " + settings.pauseTimeout().toMillis() + " ms ("
-            + holders + "); RESUMEd, nothing switched");
-      }
-      sleep(50);
+    try {
+      Poll.untilTrue(Deadline.in(settings.pauseTimeout()), Duration.ofMillis(50), "the paused database to drain",
+          () -> control.serversInUse(db()) == 0);
+    } catch (Poll.Timeout e) {
+      String holders = holders(control);
+      resume(control);
+      throw new SwitchException(where() + ": was paused but not drained within " + settings.pauseTimeout().toMillis() + " ms ("
+          + holders + "); RESUMEd, nothing switched");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      resume(control);
+      throw new SwitchException(where() + ": interrupted while waiting for the paused database to drain; RESUMEd, nothing switched", e);
     }
-  }
-
-  private long inUse(PgBouncerConsole control) throws IOException {
-    return control.query("SHOW POOLS").stream().filter(p -> db().equals(p.get("database")))
-        .mapToLong(p -> parseLong(p.get("sv_active"))).sum();
   }
 
   private String holders(PgBouncerConsole control) {
     try {
-      long active = control.query("SHOW SERVERS").stream().filter(s -> db().equals(s.get("database")) && "active".equals(s.get("state"))).count();
-      return active + " server connection(s) still held by open transactions";
+      return control.activeServers(db()) + " server connection(s) still held by open transactions";
     } catch (IOException e) {
       return "could not read SHOW SERVERS: " + e.getMessage();
     }
@@ -201,7 +219,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
         writeKeepingOwnerAndMode(ini, after);
         LOG.info(where() + ": " + ini + " now points at " + target.redactedUrl());
       }
-      control.query("RELOAD");
+      control.reload();
       DatabaseEndpoint now = current(control);
       if (!sameTarget(now, target)) {
         throw new SwitchException(where() + ": after RELOAD PgBouncer still points at " + now.redactedUrl() + ", not "
@@ -242,32 +260,34 @@ public final class PgBouncerSwitcher implements AppSwitcher {
       resume(control);
     } catch (IOException e) {
       throw new SwitchException(where() + ": RESUME failed: " + e.getMessage() + "; the database may still be paused (clients"
-          + " queue until query_wait_timeout): run RESUME " + quoteIdent(db()) + " on the admin console", e);
+          + " queue until query_wait_timeout): run RESUME " + PgBouncerConsole.quoteIdent(db()) + " on the admin console", e);
     }
   }
 
   /**
    * RESUME this database; "not paused" counts as done. Verified in SHOW DATABASES. Never while a pgferry PAUSE
-   * is still connected (it may be waiting: pgbouncer#715).
+   * is still connected (it may be waiting: pgbouncer#715). An undo: a pending interrupt is held back until it is
+   * done (bounded by DROP_WAIT).
    */
   private void resume(PgBouncerConsole control) throws IOException {
-    long deadline = System.nanoTime() + DROP_WAIT.toNanos();
-    while (control.query("SHOW CLIENTS").stream().anyMatch(c -> startsWith(c.get("application_name"), PAUSE_TAG))) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("a pgferry PAUSE connection (" + PAUSE_TAG + "*) is still open on the admin console; not sending"
-            + " RESUME while a PAUSE may wait (pgbouncer#715). Is another pgferry switching this PgBouncer?");
-      }
-      sleep(20);
-    }
+    boolean interrupted = Thread.interrupted();
     try {
-      control.query("RESUME " + quoteIdent(db()));
-    } catch (PgBouncerConsole.ConsoleException e) {
-      if (e.getMessage() == null || !e.getMessage().contains("not paused")) {
-        throw e;
+      Poll.untilTrue(Deadline.in(DROP_WAIT), Duration.ofMillis(20), "pgferry's PAUSE connections to leave SHOW CLIENTS",
+          () -> !control.clientConnected(PAUSE_TAG, true));
+      control.resume(db());
+      if (control.paused(db())) {
+        throw new IOException("RESUME returned but SHOW DATABASES still shows " + db() + " paused");
       }
-    }
-    if ("1".equals(database(control).get("paused"))) {
-      throw new IOException("RESUME returned but SHOW DATABASES still shows " + db() + " paused");
+    } catch (Poll.Timeout e) {
+      throw new IOException("a pgferry PAUSE connection (" + PAUSE_TAG + "*) is still open on the admin console; not sending"
+          + " RESUME while a PAUSE may wait (pgbouncer#715). Is another pgferry switching this PgBouncer?");
+    } catch (InterruptedException e) {
+      interrupted = true;
+      throw new IOException("interrupted before RESUME " + PgBouncerConsole.quoteIdent(db()), e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -281,22 +301,18 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   }
 
   private DatabaseEndpoint current(PgBouncerConsole control) throws IOException {
-    Map<String, String> row = database(control);
-    return new DatabaseEndpoint(row.get("host"), (int) parseLong(row.get("port")), row.get("database"), row.get("force_user"), null);
+    Map<String, String> row = control.database(db());
+    return new DatabaseEndpoint(row.get("host"), (int) PgBouncerConsole.parseLong(row.get("port")), row.get("database"),
+        row.get("force_user"), null);
   }
 
   /** Is the database paused right now (SHOW DATABASES)? */
   public boolean paused() throws SwitchException {
     try (PgBouncerConsole control = console("pgferry-control")) {
-      return "1".equals(database(control).get("paused"));
+      return control.paused(db());
     } catch (IOException e) {
       throw new SwitchException(where() + ": SHOW DATABASES failed: " + e.getMessage(), e);
     }
-  }
-
-  private Map<String, String> database(PgBouncerConsole control) throws IOException {
-    Optional<Map<String, String>> row = control.query("SHOW DATABASES").stream().filter(r -> db().equals(r.get("name"))).findFirst();
-    return row.orElseThrow(() -> new IOException("PgBouncer has no database " + db() + " (SHOW DATABASES)"));
   }
 
   private String stateAfterFailure() {
@@ -318,29 +334,5 @@ public final class PgBouncerSwitcher implements AppSwitcher {
             + (target.passwordRef() == null ? "" : " password=<" + target.passwordRef() + ">")
             + " (atomic write, other lines untouched); RELOAD; check SHOW DATABASES",
         "unblock: RESUME " + db() + "; check SHOW DATABASES.paused = 0");
-  }
-
-  private static String quoteIdent(String name) {
-    return name.matches("[a-z_][a-z0-9_]*") ? name : "\"" + name.replace("\"", "\"\"") + "\"";
-  }
-
-  private static boolean startsWith(String s, String prefix) {
-    return s != null && s.startsWith(prefix);
-  }
-
-  private static long parseLong(String s) {
-    try {
-      return s == null ? 0 : Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

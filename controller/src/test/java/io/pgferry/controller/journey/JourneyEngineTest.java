@@ -286,6 +286,27 @@ class JourneyEngineTest {
     assertEquals(1, runsOf(JourneyTable.C1_UNDO_UNBLOCK));
   }
 
+  /** A switcher stopped by the controller's shutdown restores the interrupt and fails: the journey stops, it does not fail. */
+  @Test
+  void aStepThatFailsBecauseTheControllerIsStoppingStopsTheJourneyForResume() throws Exception {
+    behaviours.put(JourneyTable.C1_BLOCK_APP, () -> {
+      Thread.currentThread().interrupt();
+      throw new JourneyException("pgbouncer: interrupted during PAUSE; RESUMEd, nothing switched");
+    });
+    JourneyEngine.Snapshot stopped;
+    try {
+      stopped = run();
+    } finally {
+      Thread.interrupted();
+    }
+    assertEquals(JourneyEngine.State.STOPPED, stopped.state(), stopped.message());
+    assertTrue(stopped.message().contains("the controller stopped during " + JourneyTable.C1_BLOCK_APP), stopped.message());
+    assertEquals(0, runsOf(JourneyTable.C1_UNDO_UNBLOCK), "a shutdown leaves the undo to resume or abort");
+    behaviours.clear();
+    assertEquals(JourneyEngine.State.WAITING, run().state());
+    assertEquals(2, runsOf(JourneyTable.C1_BLOCK_APP));
+  }
+
   @Test
   void abortAfterPromotionFinishesTheCutoverFirst() throws Exception {
     behaviours.put(JourneyTable.C1_PROMOTE, () -> current.requestAbort());

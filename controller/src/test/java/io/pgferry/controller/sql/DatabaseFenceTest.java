@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.testkit.Interruption;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgCluster;
@@ -77,24 +78,51 @@ class DatabaseFenceTest {
 
   @Test
   void aWriterOutsideTheFenceMakesItFailClearly() throws Exception {
-    try (Workspace ws = Workspace.create("fence-out"); PgCluster pg = PgCluster.start(ws, "pg", 15)) {
+    withOutsideWriter("fence-out", Duration.ofSeconds(2), (pg, fence) -> {
+      FenceException e = assertThrows(FenceException.class, fence::fence);
+      System.out.println("outside writer: " + e.getMessage());
+      assertTrue(e.getMessage().contains("writes did not stop"), e.getMessage());
+      assertTrue(e.getMessage().contains("holding a transaction ID"), e.getMessage());
+    });
+  }
+
+  /** A stopped engine interrupts the fence while it waits for writes to stop: it ends at once, not after quietTimeout. */
+  @Test
+  void anInterruptEndsTheWaitForWritesToStopPromptly() throws Exception {
+    withOutsideWriter("fence-int", Duration.ofSeconds(30), (pg, fence) -> {
+      Interruption.Outcome out = Interruption.of(fence::fence,
+          () -> "1".equals(pg.queryValue("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgferry-fence'")),
+          Duration.ofSeconds(5));
+      System.out.println("fence interrupted: " + out);
+      assertTrue(out.ended(), "the fence still waits " + out.millisAfterInterrupt() + " ms after the interrupt");
+      assertTrue(out.thrown() instanceof InterruptedException, String.valueOf(out.thrown()));
+    });
+  }
+
+  @FunctionalInterface
+  private interface FenceCheck {
+    void run(PgCluster pg, DatabaseFence fence) throws Exception;
+  }
+
+  /**
+   * A superuser session holds an open write transaction: the fence (of role app only) cannot end it and must not call
+   * it quiet. After {@code check}, the transaction is rolled back and the fence lifted.
+   */
+  private static void withOutsideWriter(String name, Duration quietTimeout, FenceCheck check) throws Exception {
+    try (Workspace ws = Workspace.create(name); PgCluster pg = PgCluster.start(ws, "pg", 15)) {
       pg.execute("CREATE ROLE app LOGIN", "CREATE DATABASE appdb OWNER app");
       String url = pg.jdbcUrl("appdb");
       try (Connection c = DriverManager.getConnection(url, "app", "")) {
         Ledger.createTable(c, "ledger");
       }
-      // a superuser session holds an open write transaction: the fence cannot end it and must not call it quiet
       try (Connection su = DriverManager.getConnection(url, "postgres", "")) {
         su.setAutoCommit(false);
         try (Statement st = su.createStatement()) {
           st.execute("INSERT INTO ledger (writer_id, seq) VALUES (99, 1)");
         }
         DatabaseFence fence = new DatabaseFence(() -> DriverManager.getConnection(url, "app", ""),
-            new DatabaseFence.Options(java.util.List.of("app"), false, Duration.ofMillis(200), Duration.ofSeconds(2), true, null));
-        FenceException e = assertThrows(FenceException.class, fence::fence);
-        System.out.println("outside writer: " + e.getMessage());
-        assertTrue(e.getMessage().contains("writes did not stop"), e.getMessage());
-        assertTrue(e.getMessage().contains("holding a transaction ID"), e.getMessage());
+            new DatabaseFence.Options(java.util.List.of("app"), false, Duration.ofMillis(200), quietTimeout, true, null));
+        check.run(pg, fence);
         su.rollback();
         fence.lift();
         assertFalse(fence.isFenced());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.testkit.HerokuStandIn;
+import io.pgferry.testkit.Interruption;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgCluster;
@@ -110,6 +111,25 @@ class HerokuSwitcherTest {
           .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(406, r.statusCode());
       assertTrue(r.body().contains("not_acceptable"));
+    }
+  }
+
+  /** A stopped engine interrupts a switcher that backs off from 429s: it ends at once instead of retrying on. */
+  @Test
+  void anInterruptDuringTheRetryBackoffEndsTheCallPromptly() throws Exception {
+    try (HerokuStandIn api = HerokuStandIn.start(TOKEN)) {
+      api.app("shop", Map.of(), Map.of("web", 1));
+      api.rateLimitNext(100);
+      SwitchSettings.Heroku slow = new SwitchSettings.Heroku(api.url(), "shop", "file:" + tokenFile(TOKEN), VAR, List.of(), state, 5,
+          Duration.ofSeconds(10)); // backs off 10, 20, 40, 60 s
+      HerokuSwitcher heroku = new HerokuSwitcher(slow);
+      Interruption.Outcome out = Interruption.of(heroku::blockWrites, () -> api.calls().stream().anyMatch(c -> c.status() == 429),
+          Duration.ofSeconds(5));
+      assertTrue(out.ended(), "still retrying " + out.millisAfterInterrupt() + " ms after the interrupt");
+      assertTrue(out.thrown() instanceof SwitchException && out.thrown().getMessage().contains("interrupted"), String.valueOf(out.thrown()));
+      assertTrue(out.interruptPending(), "the interrupt is restored for the caller");
+      assertEquals(1, api.calls().size(), "no retry after the interrupt: " + api.calls());
+      assertFalse(api.app("shop").maintenance());
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.testkit.Interruption;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgBouncer;
@@ -132,6 +133,32 @@ class PgBouncerSwitcherTest {
       assertFalse(switcher.paused());
       switcher.unblock(); // idempotent
       assertFalse(bouncer.log().contains("FATAL"), bouncer.log());
+    }
+  }
+
+  /** A stopped engine interrupts blockWrites while its PAUSE waits: it cancels the PAUSE, RESUMEs and ends at once. */
+  @Test
+  void anInterruptDuringPauseCancelsItResumesAndEndsPromptly() throws Exception {
+    try (Workspace ws = Workspace.create("pgb-interrupt"); PgCluster x = PgCluster.start(ws, "x", 15);
+         PgBouncer bouncer = PgBouncer.start(ws, "bouncer", "app", x, "postgres")) {
+      x.execute("create table t(id int)");
+      PgBouncerSwitcher switcher = new PgBouncerSwitcher(settings(bouncer, Duration.ofSeconds(60)));
+      try (Connection longTx = bouncer.connect("app")) {
+        longTx.setAutoCommit(false);
+        try (Statement st = longTx.createStatement()) {
+          st.execute("insert into t values (1)"); // holds a server connection: the PAUSE waits for it
+        }
+        Interruption.Outcome out = Interruption.of(switcher::blockWrites,
+            () -> bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), Duration.ofSeconds(15));
+        System.out.println("interrupted PAUSE: " + out);
+        assertTrue(out.ended(), "blockWrites still runs " + out.millisAfterInterrupt() + " ms after the interrupt");
+        assertTrue(out.thrown() instanceof SwitchException && out.thrown().getMessage().contains("interrupted"), String.valueOf(out.thrown()));
+        assertTrue(out.interruptPending(), "the interrupt is restored for the caller");
+        assertTrue(out.millisAfterInterrupt() < 10_000, "bounded by the cancel, not the 60 s pause timeout: " + out.millisAfterInterrupt());
+        assertFalse(switcher.paused(), "never left paused");
+        assertFalse(bouncer.adminCommand("SHOW CLIENTS").stdout().contains("pgferry-pause-"), "the PAUSE connection is gone");
+        longTx.commit();
+      }
     }
   }
 

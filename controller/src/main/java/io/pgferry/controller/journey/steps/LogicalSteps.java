@@ -28,7 +28,9 @@ import static io.pgferry.controller.journey.steps.LogicalEndpoints.a;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.aSeenByT;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.t;
 
+import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.Step;
@@ -255,24 +257,26 @@ final class LogicalSteps {
   private static StepResult waitSynced(StepContext ctx) throws Exception {
     SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
     Duration timeout = ctx.plan().logical().syncTimeout();
-    String last = "no reading yet";
-    while (true) {
-      try {
-        Sync s = sync(ctx, progress);
-        last = s.line();
-        ctx.progress(last);
-        if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
-          return new StepResult(last, Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
-              "tables", String.valueOf(s.snapshot().tables().size())));
-        }
-      } catch (java.sql.SQLException e) {
-        // the publisher may be down for good: the failover monitor decides that, this wait only keeps asking
-        ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
-      }
-      if (ctx.clock().instant().isAfter(ctx.stepStartedAt().plus(timeout))) {
-        throw new JourneyException("logical sync not done after " + Durations.format(timeout) + ": " + last);
-      }
-      ctx.pause();
+    String[] last = {"no reading yet"};
+    try {
+      return Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), ctx.plan().thresholds().pollInterval(), ctx::pause,
+          "logical sync", () -> {
+            try {
+              Sync s = sync(ctx, progress);
+              last[0] = s.line();
+              ctx.progress(last[0]);
+              if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
+                return Optional.of(new StepResult(last[0], Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
+                    "tables", String.valueOf(s.snapshot().tables().size()))));
+              }
+            } catch (java.sql.SQLException e) {
+              // the publisher may be down for good: the failover monitor decides that, this wait only keeps asking
+              ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
+            }
+            return Optional.empty();
+          });
+    } catch (Poll.Timeout e) {
+      throw new JourneyException("logical sync not done after " + Durations.format(timeout) + ": " + last[0]);
     }
   }
 
@@ -280,18 +284,22 @@ final class LogicalSteps {
     CatchUp catchUp = new CatchUp(a(ctx), t(ctx.plan()), NAMES);
     Lsn target = catchUp.publisherLsn();
     Duration timeout = ctx.plan().logical().cutover2Timeout();
-    while (true) {
-      Lsn applied = catchUp.applied();
-      if (applied.compareTo(target) >= 0) {
-        return new StepResult("T applied A's " + target + " (confirmed " + applied + ")", Map.of("target_lsn", target.toString(),
-            "applied_lsn", applied.toString()));
-      }
-      ctx.progress("T applied " + applied + " of A's " + target + " (" + target.bytesAfter(applied) + " bytes behind)");
-      if (ctx.clock().instant().isAfter(ctx.stepStartedAt().plus(timeout))) {
-        throw new JourneyException("T did not apply A's " + target + " within " + Durations.format(timeout) + " (at " + applied + ")");
-      }
-      ctx.pause(JourneySteps.CUTOVER_POLL);
+    Lsn[] applied = new Lsn[1];
+    try {
+      Poll.untilTrue(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), JourneySteps.CUTOVER_POLL, ctx::pause,
+          "T to apply A's " + target, () -> {
+            applied[0] = catchUp.applied();
+            if (applied[0].compareTo(target) >= 0) {
+              return true;
+            }
+            ctx.progress("T applied " + applied[0] + " of A's " + target + " (" + target.bytesAfter(applied[0]) + " bytes behind)");
+            return false;
+          });
+    } catch (Poll.Timeout e) {
+      throw new JourneyException("T did not apply A's " + target + " within " + Durations.format(timeout) + " (at " + applied[0] + ")");
     }
+    return new StepResult("T applied A's " + target + " (confirmed " + applied[0] + ")", Map.of("target_lsn", target.toString(),
+        "applied_lsn", applied[0].toString()));
   }
 
   private static StepResult repoint(StepContext ctx) throws Exception {

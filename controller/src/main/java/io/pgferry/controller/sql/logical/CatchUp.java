@@ -1,12 +1,15 @@
 package io.pgferry.controller.sql.logical;
 
+import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -71,17 +74,17 @@ public final class CatchUp {
   /** Polls until the subscriber has applied {@code target}; a TimeoutException says how far it got. */
   public Result waitFor(Lsn target, Duration timeout, Duration poll) throws SQLException, TimeoutException, InterruptedException {
     long start = System.nanoTime();
-    long deadline = start + timeout.toNanos();
-    while (true) {
-      Lsn applied = applied();
-      if (applied.compareTo(target) >= 0) {
-        return new Result(target, applied, Duration.ofNanos(System.nanoTime() - start));
-      }
-      if (System.nanoTime() > deadline) {
-        throw new TimeoutException("subscription " + names.subscription() + " applied up to " + applied + ", not " + target + " after "
-            + timeout.toSeconds() + " s (" + target.bytesAfter(applied) + " bytes behind)");
-      }
-      Thread.sleep(poll.toMillis());
+    Lsn[] applied = new Lsn[1];
+    try {
+      Poll.untilTrue(Deadline.in(timeout), poll, "subscription " + names.subscription() + " to apply " + target,
+          () -> {
+            applied[0] = applied();
+            return applied[0].compareTo(target) >= 0;
+          });
+      return new Result(target, applied[0], Duration.ofNanos(System.nanoTime() - start));
+    } catch (Poll.Timeout e) {
+      throw new TimeoutException("subscription " + names.subscription() + " applied up to " + applied[0] + ", not " + target + " after "
+          + timeout.toSeconds() + " s (" + target.bytesAfter(applied[0]) + " bytes behind)");
     }
   }
 }

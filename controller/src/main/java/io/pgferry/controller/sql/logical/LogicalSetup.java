@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * LOGICAL_SETUP as one list of idempotent actions, in order: replica identity FULL where the plan allows it, the
  * replication role on A, A's roles and schema on T, the publication on A, the subscription on T. The pg_hba entry for the
- * role is an agent goal matter: {@link #hbaRules} gives what the journey puts in A's Goal.hba_rules (before the
+ * role is an agent goal matter: {@link #hbaRule} gives what the journey puts in A's Goal.hba_rules (before the
  * subscription is created).
  */
 public final class LogicalSetup {
@@ -71,10 +71,6 @@ public final class LogicalSetup {
 
   public HbaRule hbaRule(String targetCidr, String method) {
     return role.hbaRule(targetCidr, method);
-  }
-
-  public List<HbaRule> hbaRules(String targetCidr, String method) {
-    return List.of(hbaRule(targetCidr, method));
   }
 
   public ReplicaIdentityFull replicaIdentity() {

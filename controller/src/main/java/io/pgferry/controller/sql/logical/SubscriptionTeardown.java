@@ -1,5 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
@@ -56,22 +58,18 @@ public final class SubscriptionTeardown implements SqlAction<List<String>> {
       }
     }
     try (Connection c = publisher.connect()) {
-      long deadline = System.nanoTime() + slotReleaseTimeout.toNanos();
-      while (true) {
-        String active = Sql.value(c, "SELECT active::text FROM pg_replication_slots WHERE slot_name = ?", names.slot());
-        if (active == null) {
-          break;
-        }
-        if ("false".equals(active)) {
-          Sql.value(c, "SELECT pg_drop_replication_slot(?)::text", names.slot());
-          did.add("dropped slot " + names.slot() + " on " + publisher);
-          break;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("slot " + names.slot() + " on " + publisher + " is still in use " + slotReleaseTimeout.toSeconds()
-              + " s after its subscription was disabled; find its walsender in pg_stat_replication");
-        }
-        Thread.sleep(100);
+      try {
+        Poll.untilTrue(Deadline.in(slotReleaseTimeout), Duration.ofMillis(100), "slot " + names.slot() + " to be released", () -> {
+          String active = Sql.value(c, "SELECT active::text FROM pg_replication_slots WHERE slot_name = ?", names.slot());
+          if ("false".equals(active)) {
+            Sql.value(c, "SELECT pg_drop_replication_slot(?)::text", names.slot());
+            did.add("dropped slot " + names.slot() + " on " + publisher);
+          }
+          return !"true".equals(active);
+        });
+      } catch (Poll.Timeout e) {
+        throw new IllegalStateException("slot " + names.slot() + " on " + publisher + " is still in use " + slotReleaseTimeout.toSeconds()
+            + " s after its subscription was disabled; find its walsender in pg_stat_replication");
       }
     }
     return did;
