@@ -28,6 +28,8 @@ import java.util.function.Consumer;
 public final class JourneyScenario implements AutoCloseable {
   public static final String LEDGER_TABLE = "ledger";
   public static final String WORKER_TABLE = "worker_ledger";
+  /** Heroku ships a segment at least every 60 s: cutover 1 must not wait for it (SegmentCloser). */
+  public static final Duration HEROKU_ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
 
   /**
    * What to run. {@code logical}: the journey goes on through logical replication to T and cutover 2 (the source
@@ -37,7 +39,7 @@ public final class JourneyScenario implements AutoCloseable {
   public record Options(int pgMajor, SwitchKind switchKind, boolean workerDyno, Set<CrashPoint> crashes,
                         Duration archiveTimeout, int writers, Duration journeyTimeout, boolean logical, boolean failover) {
     public static Options defaults() {
-      return new Options(15, SwitchKind.PGBOUNCER, false, EnumSet.noneOf(CrashPoint.class), Duration.ofSeconds(5), 2,
+      return new Options(15, SwitchKind.PGBOUNCER, false, EnumSet.noneOf(CrashPoint.class), HEROKU_ARCHIVE_TIMEOUT, 2,
           Duration.ofMinutes(4), false, false);
     }
 

@@ -14,7 +14,8 @@ final class ScenarioPlan {
 
   static Path write(ScenarioEnvironment env, JourneyScenario.Options options) throws Exception {
     PlanBuilder plan = PlanBuilder.plan()
-        .source(PlanBuilder.file(env.secret("source-url", env.source().adminUrl())))
+        // as on Heroku, pgferry gets only the app's role: no superuser, pg_switch_wal() refused
+        .source(PlanBuilder.file(env.secret("source-url", env.source().appUrl())))
         .archiveTimeout(options.archiveTimeout()).pgMajor(options.pgMajor())
         .archive(env.archiveUrl()).hbaMethod("trust")
         .target(PlanBuilder.file(env.secret("target-url",
@@ -23,8 +24,9 @@ final class ScenarioPlan {
         .appPassword(PlanBuilder.file(env.secret("app-password", SourceDatabase.APP_PASSWORD)))
         .pollInterval(Duration.ofMillis(200))
         .timeout(PhaseTimeout.PREFLIGHT, Duration.ofMinutes(1)).timeout(PhaseTimeout.ARCHIVE_REPLICA, Duration.ofMinutes(3))
-        .timeout(PhaseTimeout.STANDBY, Duration.ofMinutes(3)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofMinutes(1))
-        .durability("sync");
+        .timeout(PhaseTimeout.STANDBY, Duration.ofMinutes(3)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofMinutes(2))
+        .durability("sync")
+        .oidsCachedByApp(false); // the ledger writer reads no hstore column: nothing caches the seed's type OIDs
     env.app().planSwitch(plan);
     if (options.logical()) {
       String replicationPassword = PlanBuilder.file(env.secret("replication-password",

@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * The "Heroku" database: a PostgreSQL cluster whose archive_command is {@code pgferry-agent wal-push} into the
- * archive (with a short archive_timeout, as Heroku ships a segment at least every 60 s), the app's role and
+ * archive (archive_timeout as Heroku's, 60 s, unless a scenario says otherwise), the app's role and
  * database, and its base backups taken with {@code pgferry-agent backup-push}.
  */
 public final class SourceDatabase implements AutoCloseable {
@@ -96,7 +96,7 @@ public final class SourceDatabase implements AutoCloseable {
     return "postgres://" + APP_USER + ":" + APP_PASSWORD + "@" + cluster.host() + ":" + cluster.port() + "/" + APP_DB;
   }
 
-  /** The URL pgferry's plan uses to fence the source and read its final LSN (the database owner would do on Heroku). */
+  /** The superuser's URL (Heroku gives none; scenarios give pgferry {@link #appUrl()}). */
   public String adminUrl() {
     return "postgresql://postgres:" + SUPERUSER_PASSWORD + "@" + cluster.host() + ":" + cluster.port() + "/" + APP_DB;
   }
