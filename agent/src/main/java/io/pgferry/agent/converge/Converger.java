@@ -265,8 +265,9 @@ public final class Converger implements AutoCloseable {
   private boolean cycle() throws Exception {
     persistPendingGoal();
     NodeRecord r = ctx.stateFile().get();
+    Lease held = lease.get(); // before the clock: "no lease" is a lease that expired just before it was asked for
     long now = clock.getAsLong();
-    Decision d = decider.decide(r, lease.get(), now);
+    Decision d = decider.decide(r, held, now);
     Parked p = parked;
     if (d.acts() && p != null && p.record().equals(r) && now - p.untilNanos() < 0) {
       return true;
