@@ -2,13 +2,13 @@ package io.pgferry.agent.core;
 
 import io.pgferry.agent.cluster.Observation;
 import io.pgferry.agent.converge.NodeContext;
+import io.pgferry.common.Daemons;
 import io.pgferry.proto.Disk;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,11 +24,7 @@ public final class Observer implements AutoCloseable {
   private final StatusReporter reporter;
   private final Runnable afterObservation;
   private final Duration every;
-  private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "pgferry-observer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService thread = Daemons.singleThread("pgferry-observer");
 
   public Observer(NodeContext ctx, StatusReporter reporter, Duration every, Runnable afterObservation) {
     this.ctx = ctx;
@@ -82,12 +78,7 @@ public final class Observer implements AutoCloseable {
 
   @Override
   public void close() {
-    thread.shutdownNow();
-    try {
-      thread.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Daemons.stop(thread, Duration.ofSeconds(10));
     ctx.localPostgresForObserver().close();
   }
 }
