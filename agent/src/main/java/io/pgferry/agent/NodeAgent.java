@@ -61,10 +61,6 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
       return new Options(observeEvery, reconcileEvery, backoff, l, extraTransitions, extraBackupProviders);
     }
 
-    public Options withBackoff(Backoff b) {
-      return new Options(observeEvery, reconcileEvery, b, stepListener, extraTransitions, extraBackupProviders);
-    }
-
     /** The archive engine registers ARCHIVE_REPLICA rows and its base backup method here. */
     public Options withExtensions(List<TransitionTable.Row<Transition.Factory>> rows, List<BaseBackupProvider> providers) {
       return new Options(observeEvery, reconcileEvery, backoff, stepListener, rows, providers);

@@ -1,7 +1,6 @@
 package io.pgferry.agent.metrics;
 
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -57,10 +56,6 @@ public final class AgentMetrics {
   }
 
   public PrometheusMeterRegistry registry() {
-    return registry;
-  }
-
-  public MeterRegistry meterRegistry() {
     return registry;
   }
 }
