@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         BackupFetchCommand.class,
         WalPushCommand.class,
         WalFetchCommand.class,
+        FsmCommand.class,
     })
 public final class AgentMain implements Runnable {
   @picocli.CommandLine.Spec

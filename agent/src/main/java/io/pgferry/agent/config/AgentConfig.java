@@ -185,9 +185,4 @@ public record AgentConfig(
       throw new UsageException("postgres.data_dir " + dir + ": cannot list: " + e.getMessage());
     }
   }
-
-  public String[] controllerHostPort() {
-    int colon = controller.address().lastIndexOf(':');
-    return new String[] {controller.address().substring(0, colon), controller.address().substring(colon + 1)};
-  }
 }

@@ -3,6 +3,7 @@ package io.pgferry.agent.converge;
 import io.pgferry.agent.fence.Fence;
 import io.pgferry.agent.fence.Lease;
 import io.pgferry.agent.state.NodeRecord;
+import io.pgferry.agent.state.NodeTraits;
 import io.pgferry.agent.state.TransitionTable;
 import io.pgferry.common.Backoff;
 import io.pgferry.common.Secrets;
@@ -32,7 +33,7 @@ public final class Converger implements AutoCloseable {
   }
 
   private final NodeContext ctx;
-  private final TransitionTable<Transition.Factory> table;
+  private final Decider decider;
   private final Backoff backoff;
   private final Duration reconcileEvery;
   private final StepListener stepListener;
@@ -51,11 +52,15 @@ public final class Converger implements AutoCloseable {
   private volatile boolean running;
   private volatile String lastError = "";
   private Thread thread;
+  /** A permanent error and the record it failed on: not retried while the record is the same, until untilNanos. */
+  private record Parked(NodeRecord record, long untilNanos) {}
+  private volatile Parked parked;
+  private final Duration permanentRecheck = Duration.ofMinutes(5);
 
   public Converger(NodeContext ctx, TransitionTable<Transition.Factory> table, Backoff backoff, Duration reconcileEvery,
                    StepListener stepListener, Supplier<Lease> lease, LongSupplier clock, Runnable onChange) {
     this.ctx = ctx;
-    this.table = table;
+    this.decider = new Decider(table);
     this.backoff = backoff;
     this.reconcileEvery = reconcileEvery;
     this.stepListener = stepListener;
@@ -179,17 +184,23 @@ public final class Converger implements AutoCloseable {
       Duration wait;
       try {
         clusterLock.lockInterruptibly();
+        boolean parkedNow;
         try {
-          cycle();
+          parkedNow = cycle();
         } finally {
           clusterLock.unlock();
         }
-        if (!lastError.isEmpty()) {
-          LOG.info("converged again after an error");
+        if (parkedNow) {
+          wait = Duration.ofNanos(Math.max(0, parked.untilNanos() - clock.getAsLong()));
+        } else {
+          if (!lastError.isEmpty()) {
+            LOG.info("converged again after an error");
+          }
+          setError("");
+          parked = null;
+          attempt = 0;
+          wait = reconcileEvery;
         }
-        setError("");
-        attempt = 0;
-        wait = reconcileEvery;
       } catch (InterruptedException e) {
         if (closed) {
           return;
@@ -201,11 +212,19 @@ public final class Converger implements AutoCloseable {
         }
         failures.incrementAndGet();
         String msg = Secrets.redact(e.getMessage() == null ? e.toString() : e.getMessage().replaceAll("\\s+", " ").strip());
-        if (!msg.equals(lastError)) {
-          LOG.log(Level.WARNING, "transition failed (will retry): " + msg);
+        if (ConvergeError.kindOf(e) == ConvergeError.Kind.PERMANENT) {
+          parked = new Parked(ctx.stateFile().get(), clock.getAsLong() + permanentRecheck.toNanos());
+          LOG.log(Level.WARNING, "transition failed (permanent: not retried until the goal changes, rechecked every "
+              + permanentRecheck.toMinutes() + " min): " + msg);
+          wait = permanentRecheck;
+        } else {
+          parked = null;
+          if (!msg.equals(lastError)) {
+            LOG.log(Level.WARNING, "transition failed (will retry): " + msg);
+          }
+          wait = backoff.delay(attempt++);
         }
         setError(msg);
-        wait = backoff.delay(attempt++);
       } finally {
         running = false;
         cycles.incrementAndGet();
@@ -223,6 +242,11 @@ public final class Converger implements AutoCloseable {
     lastError = msg;
   }
 
+  /** True while a permanent error holds the converger (reported once; retried when the goal or record changes). */
+  public boolean blockedByPermanentError() {
+    return parked != null;
+  }
+
   private void await(Duration d) throws InterruptedException {
     long deadline = System.nanoTime() + d.toNanos();
     synchronized (wake) {
@@ -237,42 +261,50 @@ public final class Converger implements AutoCloseable {
     }
   }
 
-  private void cycle() throws Exception {
+  /** One cycle: decide, then carry the decision out. Returns true when a permanent error still holds (nothing ran). */
+  private boolean cycle() throws Exception {
     persistPendingGoal();
     NodeRecord r = ctx.stateFile().get();
-    Goal goal = r.goal();
-    if (leaseLost(r)) {
-      return;
+    Lease held = lease.get(); // before the clock: "no lease" is a lease that expired just before it was asked for
+    long now = clock.getAsLong();
+    Decision d = decider.decide(r, held, now);
+    Parked p = parked;
+    if (d.acts() && p != null && p.record().equals(r) && now - p.untilNanos() < 0) {
+      return true;
     }
-    if (goal == null) {
-      transition = "";
-      return;
+    switch (d.kind()) {
+      case FENCE_LEASE_LOST -> {
+        LOG.warning("the PRIMARY lease is about to expire (or none is held): fencing (stopping PostgreSQL) until it is renewed or a new goal arrives");
+        transition = "fencing: lease expiring";
+        Fence.ensureFenced(ctx.pgCtl());
+        ctx.stateFile().update(rec -> rec.fenced(rec.goalGeneration()));
+      }
+      case NO_GOAL -> transition = "";
+      case LIFT_FENCE -> {
+        LOG.info(d.sentence());
+        ctx.stateFile().update(Fence::lift);
+        wake();
+      }
+      case STAY_FENCED -> {
+        transition = d.sentence();
+        Fence.ensureFenced(ctx.pgCtl());
+      }
+      case RECONCILE -> {
+        transition = "";
+        reconcile(d.traits());
+      }
+      case WAIT_FOR_LEASE -> transition = d.sentence();
+      case NO_TRANSITION -> throw ConvergeError.permanent(d.sentence());
+      case TRANSITION -> run(r, d);
     }
-    if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && Fence.mayStart(r, lease.get(), clock.getAsLong())) {
-      LOG.info("PRIMARY lease renewed under goal generation " + r.fencedGeneration() + ": lifting the fence");
-      ctx.stateFile().update(Fence::lift);
-      wake();
-      return;
-    }
-    if (r.state() == NodeState.FENCED && !Fence.mayStart(r) && goal.getState() != NodeState.FENCED) {
-      transition = "fenced (lease lost under goal generation " + r.fencedGeneration() + "): waiting for a renewal or a new goal";
-      Fence.ensureFenced(ctx.pgCtl());
-      return;
-    }
-    if (r.converged()) {
-      transition = "";
-      reconcile(r);
-      return;
-    }
-    if (goal.getState() == NodeState.PRIMARY && lease.get().expired(clock.getAsLong())) {
-      transition = "waiting for a valid lease before promoting";
-      return;
-    }
-    var row = table.find(r.state(), goal.getState()).orElseThrow(() -> new IllegalStateException(
-        "no transition from " + r.state() + " to " + goal.getState() + " (see the transition table)"));
+    return false;
+  }
+
+  private void run(NodeRecord r, Decision d) throws Exception {
+    Goal goal = d.goal();
     String id = r.state() + "->" + goal.getState() + "@" + goal.getGeneration();
     running = true;
-    Transition t = row.transition().create(goal, ctx);
+    Transition t = d.row().transition().create(goal, ctx);
     transition = t.describe();
     ctx.progress("");
     onChange.run();
@@ -298,31 +330,20 @@ public final class Converger implements AutoCloseable {
     transition = "";
   }
 
-  /** A PRIMARY whose lease ran out fences itself: the controller may promote another node after expiry. */
-  private boolean leaseLost(NodeRecord r) {
-    if (r.state() != NodeState.PRIMARY || !lease.get().expired(clock.getAsLong())) {
-      return false;
-    }
-    LOG.warning("the PRIMARY lease is about to expire (or none is held): fencing (stopping PostgreSQL) until it is renewed or a new goal arrives");
-    transition = "fencing: lease expiring";
-    Fence.ensureFenced(ctx.pgCtl());
-    ctx.stateFile().update(rec -> rec.fenced(rec.goalGeneration()));
-    return true;
-  }
-
   /** Converged: keep it so (a stopped standby/primary is started again, a stopped/fenced node kept down). */
-  private void reconcile(NodeRecord r) throws Exception {
-    switch (r.state()) {
-      case STREAMING_STANDBY, ARCHIVE_REPLICA, PRIMARY -> {
-        if (!ctx.pgCtl().isRunning()) {
-          transition = "restarting PostgreSQL (found it stopped)";
-          Transitions.start(ctx);
-          transition = "";
-        }
+  private void reconcile(NodeTraits traits) throws Exception {
+    if (traits.pgRuns()) {
+      if (!ctx.pgCtl().isRunning()) {
+        transition = "restarting PostgreSQL (found it stopped)";
+        Transitions.start(ctx);
+        transition = "";
       }
-      case STOPPED -> Transitions.stop(ctx);
-      case FENCED -> Fence.ensureFenced(ctx.pgCtl());
-      default -> { }
+    } else if (traits.keepDown()) {
+      if (traits.state() == NodeState.FENCED) {
+        Fence.ensureFenced(ctx.pgCtl());
+      } else {
+        Transitions.stop(ctx);
+      }
     }
   }
 

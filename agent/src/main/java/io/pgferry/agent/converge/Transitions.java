@@ -46,7 +46,7 @@ public final class Transitions {
   static Transition streamingStandby(Goal goal, NodeContext ctx) {
     Upstream u = goal.getUpstream();
     if (u.getHost().isEmpty() || u.getPort() == 0) {
-      throw new IllegalArgumentException("goal STREAMING_STANDBY needs upstream host and port");
+      throw ConvergeError.permanent("goal STREAMING_STANDBY needs upstream host and port");
     }
     Upstream upstream = u.getUser().isEmpty() ? u.toBuilder().setUser(ctx.config().postgres().replicationUser()).build() : u;
     Goal g = goal.toBuilder().setUpstream(upstream).build();
@@ -60,7 +60,7 @@ public final class Transitions {
   /** A former primary (or a fenced one) becomes a standby only by a rebuild: its timeline has diverged. */
   static Transition rejoinAsStandby(Goal goal, NodeContext ctx) {
     if (!goal.getRebuild()) {
-      throw new IllegalArgumentException("this node ran as a primary: it cannot stream from another node without"
+      throw ConvergeError.permanent("this node ran as a primary: it cannot stream from another node without"
           + " pg_rewind, which this agent does not do; assign the goal with rebuild (pgferry add-standby " + ctx.config().nodeId() + ")");
     }
     return streamingStandby(goal, ctx);
@@ -99,14 +99,14 @@ public final class Transitions {
       ctx.progress("comparing system identifier with " + hostPort(goal.getUpstream()));
       UpstreamProbe.Identity remote = UpstreamProbe.identify(goal.getUpstream(), passwordFile);
       if (local.isPresent() && local.getAsLong() != remote.systemIdentifier()) {
-        throw new IllegalStateException("data dir " + dataDir + " holds a different cluster (system identifier "
+        throw ConvergeError.permanent("data dir " + dataDir + " holds a different cluster (system identifier "
             + Long.toUnsignedString(local.getAsLong()) + ", upstream " + hostPort(goal.getUpstream()) + " has "
             + Long.toUnsignedString(remote.systemIdentifier()) + "); empty the data dir or fix the upstream");
       }
       return false;
     }
     if (!DataDir.isMissingOrEmpty(dataDir)) {
-      throw new IllegalStateException("data dir " + dataDir + " is not empty and holds no PostgreSQL cluster; empty it");
+      throw ConvergeError.permanent("data dir " + dataDir + " is not empty and holds no PostgreSQL cluster; empty it");
     }
     ctx.progress("asking " + hostPort(goal.getUpstream()) + " who it is");
     UpstreamProbe.Identity remote = UpstreamProbe.identify(goal.getUpstream(), passwordFile);
@@ -131,13 +131,13 @@ public final class Transitions {
     BaseBackupMethod wanted = goal.getBaseBackupMethod();
     if (wanted == BaseBackupMethod.BASE_BACKUP_METHOD_UNSPECIFIED) {
       return ctx.backupProviders().values().stream().filter(p -> p.supports(goal, upstreamMajor)).findFirst()
-          .orElseThrow(() -> new IllegalStateException("no base backup method here supports PostgreSQL " + upstreamMajor
+          .orElseThrow(() -> ConvergeError.permanent("no base backup method here supports PostgreSQL " + upstreamMajor
               + " (have " + ctx.backupProviders().keySet() + ", pg_basebackup searched in " + ctx.clientTools().searchPath()
               + "); use base_backup_method ARCHIVE"));
     }
     BaseBackupProvider p = ctx.backupProviders().get(wanted);
     if (p == null || !p.supports(goal, upstreamMajor)) {
-      throw new IllegalStateException("base backup method " + wanted + " is not available for PostgreSQL " + upstreamMajor
+      throw ConvergeError.permanent("base backup method " + wanted + " is not available for PostgreSQL " + upstreamMajor
           + " on this agent (have " + ctx.backupProviders().keySet() + ")");
     }
     return p;

@@ -5,7 +5,6 @@ import io.pgferry.proto.AgentMessage;
 import io.pgferry.proto.Assignment;
 import io.pgferry.proto.ControllerMessage;
 import io.pgferry.proto.Hello;
-import io.pgferry.proto.Progress;
 import io.pgferry.proto.Query;
 import io.pgferry.proto.QueryReply;
 import io.pgferry.proto.Status;
@@ -33,7 +32,7 @@ import java.util.logging.Logger;
  * Reconnects forever with backoff. All state lives on one Vert.x context; the public methods may be called from
  * any thread.
  */
-public final class LinkClient implements LinkHandler.ProgressSink {
+public final class LinkClient {
   private static final Logger LOG = Logger.getLogger(LinkClient.class.getName());
   /** A link that stayed up this long counts as healthy: the next failure starts backing off from the beginning. */
   private static final Duration STABLE_AFTER = Duration.ofSeconds(5);
@@ -96,16 +95,6 @@ public final class LinkClient implements LinkHandler.ProgressSink {
     onContext(() -> {
       if (session != null && session.up) {
         sendStatus(session);
-      }
-    });
-  }
-
-  /** Forwards progress of a long action; dropped while the link is down (the next Status tells the rest). */
-  @Override
-  public void progress(Progress progress) {
-    onContext(() -> {
-      if (session != null && session.up) {
-        session.send(AgentMessage.newBuilder().setProgress(progress).build());
       }
     });
   }

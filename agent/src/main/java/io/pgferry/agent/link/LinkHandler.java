@@ -2,7 +2,6 @@ package io.pgferry.agent.link;
 
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Hello;
-import io.pgferry.proto.Progress;
 import io.pgferry.proto.Status;
 import java.util.OptionalLong;
 
@@ -26,9 +25,4 @@ public interface LinkHandler {
 
   /** The link came up or went down (for metrics, and for lease bookkeeping). */
   default void onLinkState(boolean connected) {}
-
-  /** Long actions report progress through this sink; the link forwards it when connected. */
-  interface ProgressSink {
-    void progress(Progress progress);
-  }
 }

@@ -1,7 +1,6 @@
 package io.pgferry.agent.metrics;
 
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -12,8 +11,8 @@ import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The agent's Prometheus metrics (names in docs/contracts.md). Gauges read the agent's latest status when
- * scraped. Archive metrics (archive lag, restore_command, backup fetch, wal push) are registered by the archive
+ * The agent's Prometheus metrics (names in docs/contracts.md). Gauges read the one Status the agent built at its
+ * latest observation (a scrape builds none and touches no file). Archive metrics (archive lag, restore_command, backup fetch, wal push) are registered by the archive
  * engine on {@link #registry()}.
  */
 public final class AgentMetrics {
@@ -38,16 +37,18 @@ public final class AgentMetrics {
       if (state == NodeState.NODE_STATE_UNSPECIFIED || state == NodeState.UNRECOGNIZED) {
         continue;
       }
-      Gauge.builder("pgferry.node.role", agent, a -> a.status().getState() == state ? 1 : 0)
+      Gauge.builder("pgferry.node.role", agent, a -> a.reporter().current().getState() == state ? 1 : 0)
           .tag("role", state.name().toLowerCase(Locale.ROOT))
           .description("1 for the state the node is in").register(registry);
     }
     FunctionCounter.builder("pgferry.transition.failures", agent, NodeAgent::transitionFailures)
-        .description("failed transition attempts (each is retried)").register(registry);
+        .description("failed transition attempts (retriable ones are retried with backoff)").register(registry);
+    Gauge.builder("pgferry.permanent.error", agent, a -> a.converger().blockedByPermanentError() ? 1 : 0)
+        .description("1 while a permanent error (Status.last_error) holds the converger until the goal changes").register(registry);
   }
 
   private void gauge(String name, String help, ToDoubleFunction<Status> f) {
-    Gauge.builder(name, agent, a -> f.applyAsDouble(a.status())).description(help).register(registry);
+    Gauge.builder(name, agent, a -> f.applyAsDouble(a.reporter().current())).description(help).register(registry);
   }
 
   private static double lsn(String text) {
@@ -55,10 +56,6 @@ public final class AgentMetrics {
   }
 
   public PrometheusMeterRegistry registry() {
-    return registry;
-  }
-
-  public MeterRegistry meterRegistry() {
     return registry;
   }
 }

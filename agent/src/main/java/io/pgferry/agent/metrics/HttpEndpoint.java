@@ -24,7 +24,7 @@ public final class HttpEndpoint {
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.registry().scrape()));
     router.get("/health").handler(rc -> {
-      Status s = agent.status();
+      Status s = agent.reporter().current();
       boolean unhealthy = agent.postgresShouldRun() && !s.getPgRunning();
       JsonObject body = new JsonObject()
           .put("node_id", s.getNodeId())

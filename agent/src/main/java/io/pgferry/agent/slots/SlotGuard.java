@@ -1,5 +1,6 @@
 package io.pgferry.agent.slots;
 
+import io.pgferry.common.Daemons;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Slot;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -41,11 +41,7 @@ public final class SlotGuard implements AutoCloseable {
 
   private final Wiring w;
   private final Duration every;
-  private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "pgferry-slot-guard");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService thread = Daemons.singleThread("pgferry-slot-guard");
   private final Map<String, SlotKeeper> keepers = new LinkedHashMap<>();
   private volatile Map<String, SlotCopyStatus> verdicts = Map.of();
   private Goal keepersFor;
@@ -139,11 +135,6 @@ public final class SlotGuard implements AutoCloseable {
 
   @Override
   public void close() {
-    thread.shutdownNow();
-    try {
-      thread.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Daemons.stop(thread, Duration.ofSeconds(10));
   }
 }

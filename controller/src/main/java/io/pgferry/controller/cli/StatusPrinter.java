@@ -27,7 +27,7 @@ final class StatusPrinter {
           n.path("id").asText(), n.path("role").asText(), n.path("connected").asBoolean() ? "connected" : "OFFLINE",
           n.path("state").asText(), n.path("goal").asText() + "#" + n.path("goal_generation").asLong(),
           n.path("timeline").asInt(), n.path("replay_lsn").asText("-"),
-          n.path("upstream_lag_bytes").asLong(-1) >= 0 ? n.path("upstream_lag_bytes").asLong() + "B" : "-",
+          n.path("replay_lag_bytes").asLong(-1) >= 0 ? n.path("replay_lag_bytes").asLong() + "B" : "-",
           n.path("archive_lag_segments").asLong(-1) >= 0 ? n.path("archive_lag_segments").asLong() + " seg" : "-",
           leaseMs >= 0 ? String.format("%.1fs", leaseMs / 1000.0) : "-",
           n.path("last_error").asText().isEmpty() ? "" : "  error: " + n.path("last_error").asText());

@@ -48,7 +48,7 @@ public final class Decisions {
       return new Verdict.Waiting(id + ": WAL receiver " + orNone(s.getWalReceiverStatus()) + ", replayed "
           + orNone(s.getReplayLsn()));
     }
-    long lag = s.getUpstreamLagBytes() >= 0 ? s.getUpstreamLagBytes() : s.getReplayLagBytes();
+    long lag = s.getReplayLagBytes();
     if (lag > maxLagBytes) {
       return new Verdict.Waiting(id + ": streaming from " + s.getUpstream() + ", " + lag + " bytes behind (at most "
           + maxLagBytes + ")");

@@ -283,7 +283,7 @@ public final class JourneyService implements AutoCloseable {
     return new JourneyStatus.NodeLine(v.nodeId(), role, v.connected(), s.getState().name(),
         v.goal() == null ? "" : v.goal().getState().name(), v.goal() == null ? 0 : v.goal().getGeneration(),
         s.getInRecovery(), s.getTimeline(), s.getReplayLsn(), s.getCurrentLsn(), s.getReplayLagBytes(),
-        s.getUpstreamLagBytes(), s.hasArchive() ? s.getArchive().getLagSegments() : -1, s.getWalReceiverStatus(),
+        s.hasArchive() ? s.getArchive().getLagSegments() : -1, s.getWalReceiverStatus(),
         s.getTransition(), s.getLastError(), s.getLeaseRemainingMs());
   }
 

@@ -13,6 +13,6 @@ public record JourneyStatus(String state, String phase, String step, String prog
 
   public record NodeLine(String id, String role, boolean connected, String state, String goal, long goalGeneration,
                          boolean inRecovery, int timeline, String replayLsn, String currentLsn, long replayLagBytes,
-                         long upstreamLagBytes, long archiveLagSegments, String walReceiverStatus, String transition,
+                         long archiveLagSegments, String walReceiverStatus, String transition,
                          String lastError, long leaseRemainingMs) {}
 }

@@ -147,7 +147,6 @@ final class AgentSession {
     }
     switch (message.getBodyCase()) {
       case STATUS -> directory.onStatus(this, message.getStatus(), received);
-      case PROGRESS -> directory.onProgress(this, message.getProgress(), received);
       case REPLY -> onReply(message.getReply(), received);
       case HELLO -> refuse("Hello sent twice on one link");
       case BODY_NOT_SET -> LOG.fine(() -> "link: empty message from node " + nodeId);

@@ -7,7 +7,6 @@ import io.pgferry.proto.Goal;
 import io.pgferry.proto.Hello;
 import io.pgferry.proto.Lease;
 import io.pgferry.proto.NodeState;
-import io.pgferry.proto.Progress;
 import io.pgferry.proto.Status;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -218,16 +217,6 @@ public final class LinkDirectory implements NodeDirectory {
     if (renewal != null) {
       session.send(ControllerMessage.newBuilder().setAssignment(renewal).build());
     }
-  }
-
-  void onProgress(AgentSession session, Progress progress, Instant received) {
-    synchronized (lock) {
-      NodeRecord node = nodes.get(session.nodeId());
-      if (node != null && node.session == session) {
-        node.lastSeen = received;
-      }
-    }
-    LOG.fine(() -> "node " + session.nodeId() + " " + progress.getAction() + ": " + progress.getDone() + "/" + progress.getTotal() + " " + progress.getUnit());
   }
 
   void detach(AgentSession session, String reason) {

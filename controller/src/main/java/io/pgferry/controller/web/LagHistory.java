@@ -38,7 +38,7 @@ public final class LagHistory {
       if (s == null || s.getSeq() == 0) {
         continue;
       }
-      long lag = s.getUpstreamLagBytes() >= 0 ? s.getUpstreamLagBytes() : s.getReplayLagBytes();
+      long lag = s.getReplayLagBytes();
       Deque<long[]> series = samples.computeIfAbsent(node.nodeId(), k -> new ArrayDeque<>());
       series.addLast(new long[] {now, node.connected() ? lag : -1});
       while (series.size() > capacity) {

@@ -80,7 +80,7 @@ class DecisionsTest {
   @Test
   void standbyMustStreamWithSmallLagAndFollowTheNewTimeline() {
     Status.Builder b = Status.newBuilder().setNodeId("b").setState(NodeState.STREAMING_STANDBY).setInRecovery(true)
-        .setWalReceiverStatus("streaming").setUpstream("10.0.0.5:5432").setUpstreamLagBytes(5000).setTimeline(1);
+        .setWalReceiverStatus("streaming").setUpstream("10.0.0.5:5432").setReplayLagBytes(5000).setTimeline(1);
     assertInstanceOf(Verdict.Waiting.class, Decisions.standbyStreaming(view(b.build()), "b", 1000));
     assertInstanceOf(Verdict.Ready.class, Decisions.standbyStreaming(view(b.build()), "b", 10000));
     assertInstanceOf(Verdict.Waiting.class,

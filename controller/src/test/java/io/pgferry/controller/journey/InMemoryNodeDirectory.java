@@ -98,7 +98,7 @@ public final class InMemoryNodeDirectory implements NodeDirectory {
             .mapToInt(Status::getTimeline).max().orElse(1);
         b.setState(NodeState.STREAMING_STANDBY).setInRecovery(true).setPgRunning(true).setTimeline(upstreamTimeline)
             .setWalReceiverStatus("streaming").setUpstream(g.getUpstream().getHost() + ":" + g.getUpstream().getPort())
-            .setUpstreamLagBytes(0).setReplayLsn("0/10000000");
+            .setReplayLagBytes(0).setReplayLsn("0/10000000");
       }
       case PRIMARY -> {
         if (s.getState() != NodeState.PRIMARY) {

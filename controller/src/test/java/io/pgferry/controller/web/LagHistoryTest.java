@@ -36,24 +36,24 @@ class LagHistoryTest {
   };
   final List<NodeView> nodes = new ArrayList<>();
 
-  static NodeView node(String id, boolean connected, long seq, long replayLag, long upstreamLag) {
-    Status s = Status.newBuilder().setSeq(seq).setReplayLagBytes(replayLag).setUpstreamLagBytes(upstreamLag).build();
+  static NodeView node(String id, boolean connected, long seq, long replayLag) {
+    Status s = Status.newBuilder().setSeq(seq).setReplayLagBytes(replayLag).build();
     return new NodeView(id, Hello.getDefaultInstance(), s, Goal.getDefaultInstance(), connected, Instant.now(), Optional.empty());
   }
 
   @Test
-  void keepsTheLastSamplesPerNodeUpstreamLagFirstUnknownAsMinusOne() {
+  void keepsTheLastReplayLagSamplesPerNodeUnknownAsMinusOne() {
     LagHistory history = new LagHistory(() -> List.copyOf(nodes), clock, 3);
-    nodes.add(node("a", true, 0, 0, 0));          // no Status yet: not charted
-    nodes.add(node("b", true, 1, 100, 4096));     // upstream lag known: it is the lag
+    nodes.add(node("a", true, 0, 0));          // no Status yet: not charted
+    nodes.add(node("b", true, 1, 4096));
     history.sample();
-    nodes.set(1, node("b", true, 2, 100, -1));    // upstream unknown: receive minus replay
+    nodes.set(1, node("b", true, 2, 100));     // receive minus replay
     millis.addAndGet(1000);
     history.sample();
-    nodes.set(1, node("b", false, 2, 100, -1));   // link down: unknown
+    nodes.set(1, node("b", false, 2, 100));    // link down: unknown
     millis.addAndGet(1000);
     history.sample();
-    nodes.set(1, node("b", true, 3, 7, 0));
+    nodes.set(1, node("b", true, 3, 7));
     millis.addAndGet(1000);
     history.sample();
 
@@ -61,7 +61,7 @@ class LagHistoryTest {
     assertEquals(3, b.size(), "bounded to the capacity: " + b);
     assertEquals(new JsonArray().add(1_001_000L).add(100L), b.getJsonArray(0));
     assertEquals(new JsonArray().add(1_002_000L).add(-1L), b.getJsonArray(1));
-    assertEquals(new JsonArray().add(1_003_000L).add(0L), b.getJsonArray(2));
+    assertEquals(new JsonArray().add(1_003_000L).add(7L), b.getJsonArray(2));
     assertEquals(false, history.json().getJsonObject("nodes").containsKey("a"), "a never reported");
     assertEquals(3, history.json().getInteger("capacity"));
   }

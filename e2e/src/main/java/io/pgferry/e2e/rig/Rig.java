@@ -181,9 +181,10 @@ public final class Rig implements AutoCloseable {
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
         agentPasswordFile == null ? "" : "  password_file: " + agentPasswordFile,
         archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));
-    Launchers.agentLauncher(); // the agent's restore_command is the launcher beside its jar (curl path, no JVM per segment)
+    // started by its launcher (bin/pgferry-agent): the JVM flags production uses (heap bounds, serial GC), so the
+    // footprint the bench measures is the one a host pays; also the agent's restore_command (curl path)
     ManagedProcess agent = new ManagedProcess("agent-" + id,
-        javaJar(Launchers.agentJar(), List.of("run", "--config", config.toString())), logs.resolve("agent-" + id + ".log")).start();
+        List.of(Launchers.agentLauncher().toString(), "run", "--config", config.toString()), logs.resolve("agent-" + id + ".log")).start();
     agents.put(id, agent);
     // the agent leaves its PostgreSQL running when it stops (as under systemd): the rig stops it on close
     agentClusters.put(id, PgCluster.adopt(id, binaries, dataDir, pgPort));

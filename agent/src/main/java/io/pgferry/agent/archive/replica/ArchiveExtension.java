@@ -73,13 +73,19 @@ public final class ArchiveExtension implements AutoCloseable {
     headPoller.scheduleWithFixedDelay(this::pollHead, 5, 10, TimeUnit.SECONDS);
   }
 
-  public List<TransitionTable.Row<Transition.Factory>> rows() {
-    return List.of(new TransitionTable.Row<Transition.Factory>(
+  /** The ARCHIVE_REPLICA row running {@code transition}: {@link #rows()} and `pgferry-agent fsm` share it. */
+  public static <T> TransitionTable.Row<T> archiveReplicaRow(T transition) {
+    return new TransitionTable.Row<>(
         EnumSet.of(NodeState.EMPTY, NodeState.STOPPED, NodeState.ARCHIVE_REPLICA, NodeState.NODE_STATE_UNSPECIFIED),
         NodeState.ARCHIVE_REPLICA,
         "with goal.rebuild: discard a broken or diverged data dir -> backup-fetch LATEST (unless the data dir holds a"
             + " cluster) -> config for this host -> recovery config with restore_command = wal-fetch -> start",
-        (goal, ctx) -> Transition.of("archive replica of " + archiveUrl(goal), List.of(
+        transition);
+  }
+
+  public List<TransitionTable.Row<Transition.Factory>> rows() {
+    return List.of(archiveReplicaRow((Transition.Factory) (goal, ctx) ->
+        Transition.of("archive replica of " + archiveUrl(goal), List.of(
             Step.of("rebuild check", c -> Rebuild.discardIfDiverged(c, goal)),
             Step.of("backup-fetch LATEST", c -> fetch(c, goal)),
             Step.of("server config", c -> serverConfig(c, goal)),

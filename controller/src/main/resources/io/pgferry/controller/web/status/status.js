@@ -104,7 +104,7 @@
     }
     body.replaceChildren(...nodes.map((n) => {
       const s = n.status || {};
-      const lag = s.upstream_lag_bytes >= 0 ? Number(s.upstream_lag_bytes) : Number(s.replay_lag_bytes);
+      const lag = Number(s.replay_lag_bytes);
       const stateCell = el("td", {}, el("strong", {}, s.state || "–"));
       if (s.transition) stateCell.append(el("span", { class: "sub", title: s.transition }, s.transition));
       const goal = n.goal && n.goal.state ? n.goal.state : "–";

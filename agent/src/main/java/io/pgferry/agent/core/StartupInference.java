@@ -1,0 +1,29 @@
+package io.pgferry.agent.core;
+
+import io.pgferry.agent.cluster.LocalPostgres;
+import io.pgferry.agent.cluster.PgCtl;
+import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.config.DataDir;
+import io.pgferry.proto.NodeState;
+import java.nio.file.Path;
+
+/** The state of a node the agent manages for the first time (no state file yet), read from its data dir. */
+public final class StartupInference {
+  private StartupInference() {}
+
+  /** EMPTY without a cluster, STOPPED when not running (or not answering), else STREAMING_STANDBY or PRIMARY. */
+  public static NodeState infer(AgentConfig.Postgres pg) {
+    Path dataDir = pg.dataDir();
+    if (!DataDir.holdsCluster(dataDir)) {
+      return NodeState.EMPTY;
+    }
+    if (!new PgCtl(pg.binDir(), dataDir, pg.osUser()).isRunning()) {
+      return NodeState.STOPPED;
+    }
+    try (LocalPostgres local = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile())) {
+      return local.isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
+    } catch (java.sql.SQLException e) {
+      return NodeState.STOPPED; // running but not answering: the first transition finds out more
+    }
+  }
+}
