@@ -3,7 +3,6 @@ package io.pgferry.controller.daemon;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.Tls;
-import io.pgferry.controller.cli.ControllerConfig;
 import io.pgferry.controller.journey.JourneyMetrics;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.wiring.JourneyWiring;

@@ -1,5 +1,6 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.controller.sql.failover.SubscriptionRepoint;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -8,7 +8,7 @@ import io.pgferry.agent.link.LinkClient;
 import io.pgferry.agent.link.LinkSettings;
 import io.pgferry.common.Backoff;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.cli.ControllerConfig;
+import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.controller.journey.JourneyEngine;
 import io.pgferry.controller.journey.JourneyService;

@@ -16,6 +16,7 @@ import static io.pgferry.controller.journey.JourneyTable.C1_UNDO_UNBLOCK;
 import static io.pgferry.controller.journey.JourneyTable.C1_WAIT_REPLAYED;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
@@ -127,7 +128,7 @@ public final class JourneySteps {
     steps.put(C1_UNDO_LIFT_FENCE, new FenceStep(C1_UNDO_LIFT_FENCE, true, fenceLines(plan, ports, true)));
     steps.put(C1_UNDO_UNBLOCK, new SwitchStep(C1_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, a,
         select(switchLines, "unblock")));
-    steps.putAll(io.pgferry.controller.failover.FailoverSteps.build(plan));
+    steps.putAll(io.pgferry.controller.journey.steps.FailoverSteps.build(plan));
     if (plan.logical().replicationPassword() != null) { // the logical phases need the logical: block of the plan
       LogicalSteps.build(plan, ports, aView, bView, switchLines(plan, ports, Optional.empty(), "<target>"), steps);
     }

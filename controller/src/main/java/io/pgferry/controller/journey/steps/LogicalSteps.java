@@ -27,6 +27,7 @@ import static io.pgferry.controller.journey.steps.LogicalEndpoints.aSeenByT;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.t;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.Step;
@@ -120,7 +121,7 @@ final class LogicalSteps {
           Map.of("fingerprint", f.text(), "sha256", f.sha256()));
     }));
 
-    steps.put(io.pgferry.controller.journey.JourneyTable.LS_STANDBY_SLOT, io.pgferry.controller.failover.StandbySlotSetup.step(plan));
+    steps.put(io.pgferry.controller.journey.JourneyTable.LS_STANDBY_SLOT, io.pgferry.controller.journey.steps.StandbySlotSetup.step(plan));
 
     List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
     syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
@@ -196,8 +197,8 @@ final class LogicalSteps {
     String pw = LogicalEndpoints.replicationPassword(ctx.plan());
     boolean failoverSlots;
     try {
-      failoverSlots = io.pgferry.controller.failover.StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
-          io.pgferry.controller.failover.StandbySlotSetup.targetMajor(ctx.plan()));
+      failoverSlots = io.pgferry.controller.journey.steps.StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
+          io.pgferry.controller.journey.steps.StandbySlotSetup.targetMajor(ctx.plan()));
     } catch (java.sql.SQLException e) {
       throw new JourneyException("target: cannot read its version: " + e.getMessage());
     }

@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey.steps;
 
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.ArchiveInspector;
 import io.pgferry.controller.journey.DatabaseProbe;
 import io.pgferry.controller.journey.JourneyException;

@@ -1,15 +1,17 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.journey.steps;
 
+import io.pgferry.controller.failover.AdminConnections;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
-import io.pgferry.controller.journey.steps.Goals;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Upstream;
 import java.sql.Connection;

@@ -1,7 +1,11 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.failover.AdminConnections;
+import io.pgferry.controller.failover.Ec2Stonith;
+import io.pgferry.controller.failover.PositionCheck;
+import io.pgferry.controller.failover.SplitBrainRule;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
@@ -13,6 +17,8 @@ import io.pgferry.controller.journey.wiring.JdbcDatabase;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.failover.SubscriptionRepoint;
+import io.pgferry.controller.sql.failover.TableResync;
 import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 import io.pgferry.proto.Goal;

@@ -1,4 +1,4 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.sql.slots;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

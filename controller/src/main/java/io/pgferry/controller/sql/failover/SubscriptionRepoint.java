@@ -1,4 +1,4 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.sql.failover;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -36,11 +36,11 @@ public final class SubscriptionRepoint {
     return changed;
   }
 
-  static boolean enabled(Connection t, String subscription) throws SQLException {
+  public static boolean enabled(Connection t, String subscription) throws SQLException {
     return row(t, "select subenabled::text from pg_subscription where subname = ?", subscription).equals("true");
   }
 
-  static String conninfo(Connection t, String subscription) throws SQLException {
+  public static String conninfo(Connection t, String subscription) throws SQLException {
     return row(t, "select subconninfo from pg_subscription where subname = ?", subscription);
   }
 
@@ -62,11 +62,11 @@ public final class SubscriptionRepoint {
     }
   }
 
-  static String ident(String name) {
+  public static String ident(String name) {
     return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
-  static String literal(String s) {
+  public static String literal(String s) {
     return "'" + s.replace("'", "''") + "'";
   }
 }

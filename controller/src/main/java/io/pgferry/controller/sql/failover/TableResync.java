@@ -1,4 +1,4 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.sql.failover;
 
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
