@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.Tls;
 import io.pgferry.controller.journey.JourneyMetrics;
 import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
@@ -47,7 +48,7 @@ public final class ControllerDaemon {
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
       LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);
-      JourneyService journey = new JourneyService(config.stateDir(), directory, JourneyWiring.live(config.stateDir()), clock);
+      JourneyService journey = new JourneyService(config.stateDir(), directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
       return new Loaded(tls, directory, journey, new SyncWatch(journey, directory, clock, java.time.Duration.ofMillis(250)));
     }).compose(loaded -> {
       Tls tls = loaded.tls();

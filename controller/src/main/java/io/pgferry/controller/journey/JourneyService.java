@@ -2,8 +2,6 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.journey.steps.JourneySteps;
-import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -32,7 +30,7 @@ public final class JourneyService implements AutoCloseable {
 
   private final Path stateDir;
   private final NodeDirectory nodes;
-  private final JourneyWiring wiring;
+  private final JourneyAssembly assembly;
   private final Clock clock;
   private final JourneyListener listener = new JourneyLog();
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -45,10 +43,10 @@ public final class JourneyService implements AutoCloseable {
   private Journal journal;
   private String planName;
 
-  public JourneyService(Path stateDir, NodeDirectory nodes, JourneyWiring wiring, Clock clock) {
+  public JourneyService(Path stateDir, NodeDirectory nodes, JourneyAssembly assembly, Clock clock) {
     this.stateDir = stateDir;
     this.nodes = nodes;
-    this.wiring = wiring;
+    this.assembly = assembly;
     this.clock = clock;
   }
 
@@ -292,8 +290,8 @@ public final class JourneyService implements AutoCloseable {
   }
 
   private JourneyEngine newEngine(PlanLoader.Loaded loaded) throws IOException {
-    JourneyPorts ports = wiring.ports(loaded.plan(), nodes);
-    engine = new JourneyEngine(loaded.plan(), loaded.text(), JourneySteps.build(loaded.plan(), ports), journal(),
+    JourneyPorts ports = assembly.ports(loaded.plan(), nodes);
+    engine = new JourneyEngine(loaded.plan(), loaded.text(), assembly.steps(loaded.plan(), ports), journal(),
         ports, clock, listener);
     return engine;
   }

@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.FileArchiveInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import java.nio.file.Files;
@@ -18,8 +19,8 @@ public final class JourneyTestKit {
   }
 
   public JourneyService service() {
-    return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new FileArchiveInspector()), Clock.systemUTC());
+    return new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
+        io.pgferry.controller.journey.wiring.SourceFence::new, new FileArchiveInspector())), Clock.systemUTC());
   }
 
   /** Writes a plan with a real archive directory; {@code timeoutLine} replaces one of the test plan's timeouts. */

@@ -13,6 +13,7 @@ import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.controller.journey.JourneyEngine;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.Phase;
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
@@ -66,7 +67,7 @@ class JourneyOverLinkTest {
         "{\"expanded_size_bytes\": 1000}");
     try (Workspace ws = Workspace.create("journey-link"); PgCluster target = PgCluster.start(ws, "target", 15);
          JourneyService journey = new JourneyService(dir.resolve("controller"), controller.directory(),
-             JourneyWiring.live(dir.resolve("controller")), Clock.systemUTC())) {
+             JourneySteps.with(JourneyWiring.live(dir.resolve("controller"))), Clock.systemUTC())) {
       String plan = """
           source: {archive_timeout: 1s, pg_major: 15}
           archive: {url: "file://%s"}

@@ -18,10 +18,13 @@ import static io.pgferry.controller.journey.JourneyTable.C1_WAIT_REPLAYED;
 import io.pgferry.common.Lsn;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.Decisions;
+import io.pgferry.controller.journey.JourneyAssembly;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.switching.DatabaseEndpoint;
@@ -47,6 +50,21 @@ public final class JourneySteps {
   static final Duration CUTOVER_POLL = Duration.ofMillis(200);
 
   private JourneySteps() {}
+
+  /** The journey the daemon runs and `pgferry plan` shows: ports from {@code wiring}, steps from {@link #build}. */
+  public static JourneyAssembly with(JourneyWiring wiring) {
+    return new JourneyAssembly() {
+      @Override
+      public JourneyPorts ports(Plan plan, NodeDirectory nodes) {
+        return wiring.ports(plan, nodes);
+      }
+
+      @Override
+      public Map<String, Step> steps(Plan plan, JourneyPorts ports) {
+        return build(plan, ports);
+      }
+    };
+  }
 
   public static Map<String, Step> build(Plan plan, JourneyPorts ports) {
     String a = plan.nodes().archiveReplica();
