@@ -87,15 +87,14 @@ public final class JourneyEngine {
     if (at.isEmpty() || !JourneyTable.failoverReachableFrom(at.get()) || st.phaseStartedAt(Phase.FAILOVER).isPresent()) {
       return false;
     }
+    Optional<String> closed = JourneyTable.failoverClosedBy(at.get()).filter(id -> st.step(id).starts() > 0);
+    if (closed.isPresent()) {
+      record(Event.DECISION, at.get(), null, "no failover: " + at.get() + " passed its point of no return ("
+          + closed.get() + "); the app's way is to the target", Map.of());
+      return false;
+    }
     if (at.get() == Phase.CUTOVER_2 && st.phaseStartedAt(Phase.CUTOVER_2).isPresent()) {
       // steps done on A (block, fence, verify, sequences) mean nothing on B: cutover 2 starts over once B serves
-      PhaseRule c2 = JourneyTable.rule(Phase.CUTOVER_2);
-      Optional<String> passed = c2.pointOfNoReturn().filter(id -> st.step(id).starts() > 0);
-      if (passed.isPresent()) {
-        record(Event.DECISION, Phase.CUTOVER_2, null, "no failover: CUTOVER_2 passed its point of no return ("
-            + passed.get() + "); the app's way is to the target", Map.of());
-        return false;
-      }
       record(Event.PHASE_RESET, Phase.CUTOVER_2, null, "failover during CUTOVER_2: it runs again from its start on the"
           + " new primary", Map.of());
     }
@@ -301,8 +300,8 @@ public final class JourneyEngine {
     if (undoNeeded(rule)) {
       return undoAndStop(rule, where, State.FAILED);
     }
-    String after = rule.pointOfNoReturn().filter(p -> journal.state().step(p).starts() > 0)
-        .map(p -> "; past " + p + " there is no way back: fix the cause and `pgferry resume` finishes " + rule.phase())
+    String after = rule.noWayBack().filter(s -> journal.state().step(rule.pointOfNoReturn().orElseThrow()).starts() > 0)
+        .map(s -> "; " + s)
         .orElse("; fix the cause and `pgferry resume` retries " + atStep);
     String msg = where + after;
     record(Event.JOURNEY_STOPPED, rule.phase(), atStep, msg, Map.of("reason", "failed"));

@@ -308,16 +308,23 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   }
 
   @Override
-  public List<String> describe(DatabaseEndpoint target) {
+  public List<String> describeBlock() {
     String admin = settings.adminUser() + "@" + settings.adminHost() + ":" + settings.adminPort() + "/pgbouncer";
-    return List.of(
-        "block writes: on " + admin + ": PAUSE " + db() + " (clients queue; bounded by " + settings.pauseTimeout().toMillis()
-            + " ms, then the PAUSE is cancelled and RESUME " + db() + " is sent)",
-        "repoint: in " + settings.iniFile() + " [databases], set " + db() + " = host=" + target.host() + " port=" + target.port()
-            + " dbname=" + target.dbname() + (target.user() == null ? "" : " user=" + target.user())
-            + (target.passwordRef() == null ? "" : " password=<" + target.passwordRef() + ">")
-            + " (atomic write, other lines untouched); RELOAD; check SHOW DATABASES",
-        "unblock: RESUME " + db() + "; check SHOW DATABASES.paused = 0");
+    return List.of("on " + admin + ": PAUSE " + db() + " (clients queue; bounded by " + settings.pauseTimeout().toMillis()
+        + " ms, then the PAUSE is cancelled and RESUME " + db() + " is sent)");
+  }
+
+  @Override
+  public List<String> describeRepoint(DatabaseEndpoint target) {
+    return List.of("in " + settings.iniFile() + " [databases], set " + db() + " = host=" + target.host() + " port=" + target.port()
+        + " dbname=" + target.dbname() + (target.user() == null ? "" : " user=" + target.user())
+        + (target.passwordRef() == null ? "" : " password=<" + target.passwordRef() + ">")
+        + " (atomic write, other lines untouched); RELOAD; check SHOW DATABASES");
+  }
+
+  @Override
+  public List<String> describeUnblock() {
+    return List.of("RESUME " + db() + "; check SHOW DATABASES.paused = 0");
   }
 
   private static String quoteIdent(String name) {

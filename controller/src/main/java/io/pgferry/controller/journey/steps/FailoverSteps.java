@@ -8,6 +8,7 @@ import io.pgferry.controller.failover.PositionCheck;
 import io.pgferry.controller.failover.SplitBrainRule;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
@@ -28,6 +29,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +55,8 @@ public final class FailoverSteps {
 
   private FailoverSteps() {}
 
-  public static Map<String, Step> build(Plan plan) {
+  /** @param bView B as the controller sees it (empty when describing without one) */
+  public static Map<String, Step> build(Plan plan, JourneyPorts ports, Optional<NodeView> bView) {
     String a = plan.nodes().archiveReplica();
     String b = plan.nodes().standby();
     Plan.Failover f = plan.failover();
@@ -73,8 +76,8 @@ public final class FailoverSteps {
     steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY with " + a + "'s pg_hba rules (no synchronous standby left: durability"
         + " is async until a standby is added back)", "wait until " + b + " reports PRIMARY, not in recovery"),
         ctx -> promoteB(ctx, a, b)));
-    steps.put(REPOINT_APP, step(REPOINT_APP, List.of("switch: block writes -> repoint the app to " + b
-        + " -> unblock"), ctx -> repointApp(ctx, b)));
+    steps.put(REPOINT_APP, step(REPOINT_APP, repointAppLines(ports.switcher(), SwitchStep.shownEndpoint(plan, bView, b)),
+        ctx -> repointApp(ctx, b)));
     steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, List.of("target: compare the subscription's origin"
         + " remote_lsn with " + b + "'s slot " + f.slot() + " confirmed_flush_lsn and promotion point; safe: ALTER"
         + " SUBSCRIPTION " + f.subscription() + " CONNECTION '<" + b + ">'; ENABLE; unsafe: name the tables at risk and"
@@ -211,6 +214,19 @@ public final class FailoverSteps {
       ctx.progress(((Verdict.Waiting) v).progress());
       ctx.pause(POLL);
     }
+  }
+
+  /** The switcher's own block, repoint and unblock lines; block and repoint only when the app does not point to B yet. */
+  private static List<String> repointAppLines(AppSwitcher shown, DatabaseEndpoint target) {
+    if (shown == null) {
+      return List.of();
+    }
+    List<String> lines = new ArrayList<>();
+    lines.add("unless the app points to " + target.host() + " already:");
+    shown.describeBlock().forEach(l -> lines.add("block: " + l));
+    SwitchStep.describeRepoint(shown, target).forEach(l -> lines.add("repoint: " + l));
+    shown.describeUnblock().forEach(l -> lines.add("unblock: " + l));
+    return lines;
   }
 
   static StepResult repointApp(StepContext ctx, String b) throws Exception {

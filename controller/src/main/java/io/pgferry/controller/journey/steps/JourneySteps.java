@@ -110,8 +110,7 @@ public final class JourneySteps {
         List.of("check " + a + " within " + t.archiveLagSegments() + " segments of the archive head and " + b
             + " streaming with lag <= " + t.maxLagBytes() + " bytes (up to " + Durations.format(READY_CHECK)
             + "); nothing is blocked yet")));
-    List<String> switchLines = switchLines(plan, ports, aView, a);
-    steps.put(C1_BLOCK_APP, new SwitchStep(C1_BLOCK_APP, SwitchStep.Action.BLOCK, a, select(switchLines, "block")));
+    steps.put(C1_BLOCK_APP, SwitchStep.block(C1_BLOCK_APP, ports.switcher()));
     steps.put(C1_FENCE_SOURCE, new FenceStep(C1_FENCE_SOURCE, false, fenceLines(plan, ports, false)));
     steps.put(C1_FINAL_LSN, new ReadFinalLsnStep(plan.source().reachable()
         ? List.of("source: SELECT pg_current_wal_lsn();  final position = the larger of this and the fence's",
@@ -128,14 +127,13 @@ public final class JourneySteps {
             + Durations.format(plan.source().archiveTimeout()) + "): the countdown is shown"), CUTOVER_POLL));
     steps.put(io.pgferry.controller.journey.JourneyTable.C1_PROMOTE, new PromoteStep(List.of(
         "goal of " + a + " := " + goalText(Goals.primary(plan, bView), b),
-        "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")",
-        "POINT OF NO RETURN: once " + a + " is told to promote there is no way back to the source")));
+        "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")")));
     steps.put(io.pgferry.controller.journey.JourneyTable.C1_LIFT_INHERITED_FENCE, new LiftInheritedFenceStep(
         plan.source().reachable() && ports.fence() != null
             ? ports.fence().describeLiftOnCopy(a + " (" + hostPort(aView, a) + ")")
             : List.of("no source.url: the source was not fenced, so " + a + " inherited no fence")));
-    steps.put(C1_REPOINT, new SwitchStep(C1_REPOINT, SwitchStep.Action.REPOINT, a, select(switchLines, "repoint")));
-    steps.put(C1_UNBLOCK, new SwitchStep(C1_UNBLOCK, SwitchStep.Action.UNBLOCK, a, select(switchLines, "unblock")));
+    steps.put(C1_REPOINT, SwitchStep.repoint(C1_REPOINT, a, ports.switcher(), SwitchStep.shownEndpoint(plan, aView, a)));
+    steps.put(C1_UNBLOCK, SwitchStep.unblock(C1_UNBLOCK, ports.switcher()));
     steps.put(C1_B_FOLLOWS, new WaitStep(C1_B_FOLLOWS, b + " to follow " + a + " onto its new timeline",
         ctx -> timeouts.cutover1(),
         (ctx, now) -> Decisions.standbyFollows(ctx.ports().nodes().node(b), b, ctx.ports().nodes().node(a), a,
@@ -144,11 +142,10 @@ public final class JourneySteps {
             + Durations.format(timeouts.cutover1()) + "); the source stays fenced")));
 
     steps.put(C1_UNDO_LIFT_FENCE, new FenceStep(C1_UNDO_LIFT_FENCE, true, fenceLines(plan, ports, true)));
-    steps.put(C1_UNDO_UNBLOCK, new SwitchStep(C1_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, a,
-        select(switchLines, "unblock")));
-    steps.putAll(io.pgferry.controller.journey.steps.FailoverSteps.build(plan));
+    steps.put(C1_UNDO_UNBLOCK, SwitchStep.unblock(C1_UNDO_UNBLOCK, ports.switcher()));
+    steps.putAll(FailoverSteps.build(plan, ports, bView));
     if (plan.logical().replicationPassword() != null) { // the logical phases need the logical: block of the plan
-      LogicalSteps.build(plan, ports, aView, bView, switchLines(plan, ports, Optional.empty(), "<target>"), steps);
+      LogicalSteps.build(plan, ports, aView, bView, steps);
     }
     return steps;
   }
@@ -176,57 +173,6 @@ public final class JourneySteps {
     lines.add("every blocker is reported at once; nothing is changed");
     return lines;
   }
-
-  private static List<String> switchLines(Plan plan, JourneyPorts ports, Optional<NodeView> aView, String a) {
-    if (ports.switcher() == null) {
-      return List.of();
-    }
-    DatabaseEndpoint target = aView.filter(Goals::saidHello)
-        .map(v -> new DatabaseEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(),
-            plan.app().user(), plan.app().password()))
-        .orElse(new DatabaseEndpoint("<host of " + a + ">", 0, plan.app().dbname(), plan.app().user(),
-            plan.app().password()));
-    return ports.switcher().describe(target).stream()
-        .map(l -> target.port() == 0 ? l.replace(":0/", ":<port of " + a + ">/").replace("port=0", "port=<port of " + a + ">") : l)
-        .toList();
-  }
-
-  /**
-   * AppSwitcher.describe lines start with a label: "block writes:"/"block:", "repoint:", "check:"/"current:" (shown
-   * with repoint), "unblock:"; other labels (e.g. "headers:") apply to every action. Unlabelled: all under block.
-   */
-  static List<String> select(List<String> lines, String action) {
-    List<String> mine = new ArrayList<>();
-    List<String> common = new ArrayList<>();
-    boolean labelled = false;
-    for (String l : lines) {
-      java.util.regex.Matcher m = LABEL.matcher(l);
-      if (!m.find()) {
-        continue;
-      }
-      labelled = true;
-      String label = m.group(1);
-      String text = l.substring(m.end()).strip();
-      String owner = switch (label) {
-        case "block", "block writes" -> "block";
-        case "repoint", "check", "current" -> "repoint";
-        case "unblock" -> "unblock";
-        default -> "";
-      };
-      if (owner.equals(action)) {
-        mine.add(label.equals("check") || label.equals("current") ? label + ": " + text : text);
-      } else if (owner.isEmpty()) {
-        common.add(l);
-      }
-    }
-    if (!labelled) {
-      return action.equals("block") ? lines : List.of("(see " + C1_BLOCK_APP + ")");
-    }
-    mine.addAll(common);
-    return mine.isEmpty() ? List.of("(nothing for " + action + ")") : mine;
-  }
-
-  private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("^([a-z][a-z ]*):");
 
   private static List<String> fenceLines(Plan plan, JourneyPorts ports, boolean lift) {
     if (!plan.source().reachable() || ports.fence() == null) {

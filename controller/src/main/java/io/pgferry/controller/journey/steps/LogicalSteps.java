@@ -78,7 +78,7 @@ final class LogicalSteps {
 
   private LogicalSteps() {}
 
-  static void build(Plan plan, JourneyPorts ports, Optional<NodeView> aView, Optional<NodeView> bView, List<String> switchLines,
+  static void build(Plan plan, JourneyPorts ports, Optional<NodeView> aView, Optional<NodeView> bView,
                     Map<String, Step> steps) {
     Plan.Logical l = plan.logical();
     String aId = plan.nodes().archiveReplica();
@@ -137,7 +137,7 @@ final class LogicalSteps {
       }
       return StepResult.of(s.line());
     }));
-    steps.put(C2_BLOCK_APP, new SwitchStep(C2_BLOCK_APP, SwitchStep.Action.BLOCK, aId, JourneySteps.select(switchLines, "block")));
+    steps.put(C2_BLOCK_APP, SwitchStep.block(C2_BLOCK_APP, ports.switcher()));
     DatabaseFence shownFence = fence(plan, aShown);
     steps.put(C2_FENCE_A, new FnStep(C2_FENCE_A, shownFence.describe(plan.app().dbname()).stream().map(x -> "on A: " + x).toList(), ctx -> {
       DatabaseFence.Report r = fence(ctx.plan(), a(ctx)).fence();
@@ -165,10 +165,8 @@ final class LogicalSteps {
     }));
     steps.put(C2_MATVIEWS, new SqlActionStep(C2_MATVIEWS, ctx -> new MaterializedViewRefresh(t(ctx.plan())),
         new MaterializedViewRefresh(tShown).describe()));
-    List<String> dropLines = new ArrayList<>(new SubscriptionTeardown(tShown, aShown, NAMES, null).describe());
-    dropLines.add("POINT OF NO RETURN: without the subscription T no longer follows A");
     steps.put(C2_DROP_SUBSCRIPTION, new SqlActionStep(C2_DROP_SUBSCRIPTION, ctx -> new SubscriptionTeardown(t(ctx.plan()), a(ctx), NAMES, null),
-        dropLines));
+        new SubscriptionTeardown(tShown, aShown, NAMES, null).describe()));
     if (l.reverseReplication()) {
       steps.put(C2_REVERSE, new SqlActionStep(C2_REVERSE, ctx -> new ReverseReplication(t(ctx.plan()), a(ctx), null, LogicalNames.REVERSE,
           LogicalEndpoints.replicationPassword(ctx.plan())), new ReverseReplication(tShown, aShown, null, LogicalNames.REVERSE, null).describe()));
@@ -176,12 +174,12 @@ final class LogicalSteps {
       steps.put(C2_REVERSE, new FnStep(C2_REVERSE, List.of("nothing: logical.reverse_replication is off (no rollback to A after this)"),
           ctx -> StepResult.of("reverse replication off")));
     }
-    steps.put(C2_REPOINT, new FnStep(C2_REPOINT, List.of("repoint the app to T (" + tShown.host() + ":" + tShown.port() + "/" + tShown.database()
-        + " as " + plan.app().user() + ") through " + (ports.switcher() == null ? "the switch" : ports.switcher().name())), LogicalSteps::repoint));
-    steps.put(C2_UNBLOCK, new SwitchStep(C2_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
+    steps.put(C2_REPOINT, new FnStep(C2_REPOINT, ports.switcher() == null ? List.of()
+        : SwitchStep.describeRepoint(ports.switcher(), appEndpoint(plan, tShown)), LogicalSteps::repoint));
+    steps.put(C2_UNBLOCK, SwitchStep.unblock(C2_UNBLOCK, ports.switcher()));
     steps.put(C2_UNDO_LIFT_FENCE, new FnStep(C2_UNDO_LIFT_FENCE, List.of("on A: ALTER DATABASE/ROLE ... RESET default_transaction_read_only; "
         + "end the app role's sessions opened while fenced"), ctx -> StepResult.of(fence(ctx.plan(), a(ctx)).lift().summary())));
-    steps.put(C2_UNDO_UNBLOCK, new SwitchStep(C2_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
+    steps.put(C2_UNDO_UNBLOCK, SwitchStep.unblock(C2_UNDO_UNBLOCK, ports.switcher()));
   }
 
   private static LogicalPreflight.Options preflightOptions(Plan plan) {
@@ -268,9 +266,13 @@ final class LogicalSteps {
     }
   }
 
+  /** T as the app reaches it: T's address and database, the app's user. */
+  private static DatabaseEndpoint appEndpoint(Plan plan, PgEndpoint t) {
+    return new DatabaseEndpoint(t.host(), t.port(), t.database(), plan.app().user(), plan.app().password());
+  }
+
   private static StepResult repoint(StepContext ctx) throws Exception {
-    PgEndpoint t = t(ctx.plan());
-    DatabaseEndpoint target = new DatabaseEndpoint(t.host(), t.port(), t.database(), ctx.plan().app().user(), ctx.plan().app().password());
+    DatabaseEndpoint target = appEndpoint(ctx.plan(), t(ctx.plan()));
     var s = ctx.ports().switcher();
     DatabaseEndpoint before = s.current();
     if (!target.equals(before)) {
