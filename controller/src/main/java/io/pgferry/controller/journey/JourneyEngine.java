@@ -9,12 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
 
 /**
  * Runs the journey: phase by phase as the {@link JourneyTable} says, one step at a time, each recorded in the
@@ -121,7 +125,7 @@ public final class JourneyEngine {
       return false;
     }
     PhaseRule c1 = JourneyTable.rule(Phase.CUTOVER_1);
-    if (java.util.stream.Stream.concat(c1.steps().stream(), c1.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
+    if (Stream.concat(c1.steps().stream(), c1.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
       record(Event.DECISION, Phase.CUTOVER_1, null, "no rebuild yet: cutover 1 is not undone (`pgferry resume` finishes"
           + " its undo first)", Map.of());
       return false;
@@ -158,8 +162,8 @@ public final class JourneyEngine {
       return runPhases();
     } catch (RuntimeException e) {
       // e.g. the journal cannot be written: stop here, nothing more may be done without a record of it
-      java.util.logging.Logger.getLogger(JourneyEngine.class.getName())
-          .log(java.util.logging.Level.SEVERE, "journey stopped by an internal error", e);
+      Logger.getLogger(JourneyEngine.class.getName())
+          .log(Level.SEVERE, "journey stopped by an internal error", e);
       return set(State.FAILED, snapshot.phase(), snapshot.step(), "stopped by an internal error: " + message(e)
           + "; fix it and `pgferry resume`");
     }
@@ -394,7 +398,7 @@ public final class JourneyEngine {
       }
 
       @Override
-      public void pause(java.time.Duration duration) throws InterruptedException {
+      public void pause(Duration duration) throws InterruptedException {
         Thread.sleep(duration.toMillis());
         if (abortRequested.get() && abortable(JourneyTable.rule(phase))) {
           throw new AbortedException("abort requested while waiting");

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -128,7 +129,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   private void awaitGone(ExecutorService executor, Future<?> pending, PgBouncerConsole control, String tag) throws IOException {
     try {
       pending.get(DROP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException e) {
+    } catch (ExecutionException | TimeoutException | CancellationException e) {
       // expected: the socket was closed under it
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -23,6 +23,7 @@ import io.pgferry.controller.sql.failover.TableResync;
 import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 import io.pgferry.proto.Goal;
+import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Slot;
 import java.sql.Connection;
@@ -195,7 +196,7 @@ public final class FailoverSteps {
     NodeDirectory nodes = ctx.ports().nodes();
     Goal held = nodes.node(b).map(NodeView::goal).orElse(null);
     if (held == null || held.getState() != NodeState.PRIMARY) {
-      List<io.pgferry.proto.HbaRule> rules = nodes.node(a).map(NodeView::goal).map(Goal::getHbaRulesList).orElse(List.of());
+      List<HbaRule> rules = nodes.node(a).map(NodeView::goal).map(Goal::getHbaRulesList).orElse(List.of());
       nodes.assign(b, Goal.newBuilder().setState(NodeState.PRIMARY).addAllHbaRules(rules).build());
     }
     Instant deadline = ctx.stepStartedAt().plus(PROMOTE_TIMEOUT);

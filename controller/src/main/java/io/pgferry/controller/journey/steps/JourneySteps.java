@@ -16,12 +16,15 @@ import static io.pgferry.controller.journey.JourneyTable.C1_UNDO_UNBLOCK;
 import static io.pgferry.controller.journey.JourneyTable.C1_WAIT_REPLAYED;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.Secrets;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyAssembly;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.link.NodeDirectory;
@@ -75,7 +78,7 @@ public final class JourneySteps {
     Optional<NodeView> bView = Goals.node(ports.nodes(), b);
     Map<String, Step> steps = new LinkedHashMap<>();
 
-    steps.put(io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS, new PreflightStep(preflightLines(plan, ports)));
+    steps.put(JourneyTable.PREFLIGHT_CHECKS, new PreflightStep(preflightLines(plan, ports)));
 
     steps.put(A_ASSIGN, new AssignGoalStep(A_ASSIGN, a,
         ctx -> Goals.archiveReplica(ctx.plan(), ctx.ports().nodes().node(b)).toBuilder()
@@ -125,10 +128,10 @@ public final class JourneySteps {
         List.of("wait until " + a + "'s replay_lsn (a Status asked for now) >= the final position (timeout "
             + Durations.format(timeouts.cutover1()) + "); the source ships its last segment within archive_timeout ("
             + Durations.format(plan.source().archiveTimeout()) + "): the countdown is shown"), CUTOVER_POLL));
-    steps.put(io.pgferry.controller.journey.JourneyTable.C1_PROMOTE, new PromoteStep(List.of(
+    steps.put(JourneyTable.C1_PROMOTE, new PromoteStep(List.of(
         "goal of " + a + " := " + goalText(Goals.primary(plan, bView), b),
         "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")")));
-    steps.put(io.pgferry.controller.journey.JourneyTable.C1_LIFT_INHERITED_FENCE, new LiftInheritedFenceStep(
+    steps.put(JourneyTable.C1_LIFT_INHERITED_FENCE, new LiftInheritedFenceStep(
         plan.source().reachable() && ports.fence() != null
             ? ports.fence().describeLiftOnCopy(a + " (" + hostPort(aView, a) + ")")
             : List.of("no source.url: the source was not fenced, so " + a + " inherited no fence")));
@@ -151,7 +154,7 @@ public final class JourneySteps {
   }
 
   /** When writes were blocked: the fence if it is done, else the app block; the countdown starts there. */
-  private static Instant blockedAt(io.pgferry.controller.journey.StepContext ctx) {
+  private static Instant blockedAt(StepContext ctx) {
     return ctx.stepDoneAt(C1_FENCE_SOURCE).or(() -> ctx.stepDoneAt(C1_BLOCK_APP)).orElse(ctx.stepStartedAt());
   }
 
@@ -212,6 +215,6 @@ public final class JourneySteps {
   }
 
   private static String redactedRef(String ref) {
-    return io.pgferry.common.Secrets.redact(ref);
+    return Secrets.redact(ref);
   }
 }

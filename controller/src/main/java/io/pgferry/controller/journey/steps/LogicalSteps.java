@@ -30,6 +30,7 @@ import io.pgferry.common.Lsn;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
@@ -39,6 +40,7 @@ import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.logical.CatchUp;
+import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.LogicalPreflight;
 import io.pgferry.controller.sql.logical.MaterializedViewRefresh;
@@ -62,6 +64,7 @@ import io.pgferry.controller.switching.DatabaseEndpoint;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -121,13 +124,13 @@ final class LogicalSteps {
           Map.of("fingerprint", f.text(), "sha256", f.sha256()));
     }));
 
-    steps.put(io.pgferry.controller.journey.JourneyTable.LS_STANDBY_SLOT, io.pgferry.controller.journey.steps.StandbySlotSetup.step(plan));
+    steps.put(JourneyTable.LS_STANDBY_SLOT, StandbySlotSetup.step(plan));
 
     List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
     syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
         + "unresolved on T (timeout " + Durations.format(l.syncTimeout()) + "); alert when the slot keeps more than "
         + l.retainedWalAlertBytes() + " bytes of WAL on A");
-    steps.put(io.pgferry.controller.journey.JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
+    steps.put(JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
         + " bytes, no unresolved schema drift; nothing is blocked yet"), ctx -> {
@@ -195,9 +198,9 @@ final class LogicalSteps {
     String pw = LogicalEndpoints.replicationPassword(ctx.plan());
     boolean failoverSlots;
     try {
-      failoverSlots = io.pgferry.controller.journey.steps.StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
-          io.pgferry.controller.journey.steps.StandbySlotSetup.targetMajor(ctx.plan()));
-    } catch (java.sql.SQLException e) {
+      failoverSlots = StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
+          StandbySlotSetup.targetMajor(ctx.plan()));
+    } catch (SQLException e) {
       throw new JourneyException("target: cannot read its version: " + e.getMessage());
     }
     return new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
@@ -214,7 +217,7 @@ final class LogicalSteps {
 
   private static Sync sync(StepContext ctx, SyncProgress progress) throws Exception {
     SyncSnapshot s = progress.snapshot();
-    io.pgferry.controller.sql.logical.LogicalMetrics.record(NAMES.slot(), s);
+    LogicalMetrics.record(NAMES.slot(), s);
     PgEndpoint a = a(ctx);
     String recorded = ctx.evidenceOf(LS_FINGERPRINT).get("fingerprint");
     SchemaDrift drift = recorded == null ? new SchemaDrift(List.of(), List.of())
@@ -237,7 +240,7 @@ final class LogicalSteps {
           return new StepResult(last, Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
               "tables", String.valueOf(s.snapshot().tables().size())));
         }
-      } catch (java.sql.SQLException e) {
+      } catch (SQLException e) {
         // the publisher may be down for good: the failover monitor decides that, this wait only keeps asking
         ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
       }

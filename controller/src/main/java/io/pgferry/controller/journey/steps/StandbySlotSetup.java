@@ -7,6 +7,7 @@ import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.goals.Goals;
+import io.pgferry.controller.journey.wiring.JdbcDatabase;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
@@ -15,7 +16,9 @@ import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Upstream;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -54,9 +57,9 @@ public final class StandbySlotSetup {
 
   /** T's major version. */
   public static int targetMajor(Plan plan) throws SQLException {
-    try (Connection t = io.pgferry.controller.journey.wiring.JdbcDatabase.open(plan.target().url(), "target");
-         java.sql.Statement st = t.createStatement();
-         java.sql.ResultSet rs = st.executeQuery("select current_setting('server_version_num')::int / 10000")) {
+    try (Connection t = JdbcDatabase.open(plan.target().url(), "target");
+         Statement st = t.createStatement();
+         ResultSet rs = st.executeQuery("select current_setting('server_version_num')::int / 10000")) {
       rs.next();
       return rs.getInt(1);
     }
