@@ -20,6 +20,7 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.failover.SubscriptionRepoint;
 import io.pgferry.controller.sql.failover.TableResync;
+import io.pgferry.controller.sql.slots.SynchronizedStandbySlots;
 import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 import io.pgferry.proto.Goal;
@@ -72,17 +73,20 @@ public final class FailoverSteps {
     steps.put(WAIT_LEASE, step(WAIT_LEASE, List.of("wait until " + a + "'s lease (as the controller granted it) expired + "
         + f.leaseMargin().toMillis() + " ms (unknown lease: " + f.maxLease().toMillis() + " ms from the failover's start),"
         + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped"), ctx -> waitLease(ctx, a, b)));
-    steps.put(DISABLE_SUBSCRIPTION, step(DISABLE_SUBSCRIPTION, List.of("target: ALTER SUBSCRIPTION " + f.subscription()
-        + " DISABLE  (unless disabled, or no such subscription yet)"), FailoverSteps::disableSubscription));
+    steps.put(DISABLE_SUBSCRIPTION, step(DISABLE_SUBSCRIPTION, SubscriptionRepoint.describeDisable(f.subscription()),
+        FailoverSteps::disableSubscription));
     steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY with " + a + "'s pg_hba rules (no synchronous standby left: durability"
         + " is async until a standby is added back)", "wait until " + b + " reports PRIMARY, not in recovery"),
         ctx -> promoteB(ctx, a, b)));
     steps.put(REPOINT_APP, step(REPOINT_APP, repointAppLines(ports.switcher(), SwitchStep.shownEndpoint(plan, bView, b)),
         ctx -> repointApp(ctx, b)));
-    steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, List.of("target: compare the subscription's origin"
-        + " remote_lsn with " + b + "'s slot " + f.slot() + " confirmed_flush_lsn and promotion point; safe: ALTER"
-        + " SUBSCRIPTION " + f.subscription() + " CONNECTION '<" + b + ">'; ENABLE; unsafe: name the tables at risk and"
-        + " re-sync only those"), ctx -> repointSubscription(ctx, b)));
+    List<String> repointLines = new ArrayList<>(SynchronizedStandbySlots.describeClear(b));
+    repointLines.add("compare the subscription's origin remote_lsn on the target with " + b + "'s slot " + f.slot()
+        + " confirmed_flush_lsn and promotion point (PositionCheck); safe:");
+    repointLines.addAll(SubscriptionRepoint.describeRepoint(f.subscription(), b));
+    repointLines.add("unsafe: name the tables at risk and re-sync only those:");
+    repointLines.addAll(TableResync.describe(f.subscription(), b));
+    steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, repointLines, ctx -> repointSubscription(ctx, b)));
     return steps;
   }
 
@@ -182,7 +186,7 @@ public final class FailoverSteps {
   static StepResult disableSubscription(StepContext ctx) throws Exception {
     Plan.Failover f = ctx.plan().failover();
     try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target")) {
-      if (!subscriptionExists(t, f.subscription())) {
+      if (!SubscriptionRepoint.exists(t, f.subscription())) {
         return new StepResult("no subscription " + f.subscription() + " on the target yet: nothing to move",
             Map.of("subscription", "absent"));
       }
@@ -261,8 +265,9 @@ public final class FailoverSteps {
     Map<String, String> ev0 = new LinkedHashMap<>();
     try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target");
          Connection bc = AdminConnections.open(ctx.plan(), view, dbname)) {
-      String conninfo = publisherConninfo(t, f.subscription(), view);
-      if (clearSynchronizedStandbySlots(bc)) {
+      String conninfo = SubscriptionRepoint.publisherConninfo(t, f.subscription(), view.hello().getHost(),
+          view.hello().getPgPort());
+      if (SynchronizedStandbySlots.clear(bc)) {
         ev0.put("cleared_synchronized_standby_slots", "true");
       }
       PositionCheck.Result check = PositionCheck.check(t, f.subscription(), bc, f.slot(), proven);
@@ -284,42 +289,6 @@ public final class FailoverSteps {
       SubscriptionRepoint.repoint(t, f.subscription(), conninfo);
       return new StepResult("subscription " + f.subscription() + " continues from " + b + " without a re-copy ("
           + check.reason() + ")", ev);
-    }
-  }
-
-  /**
-   * PG 17: B inherited A's synchronized_standby_slots (a base backup copies the configuration); on the new primary
-   * those physical slots do not exist and its logical walsenders would wait for them forever. Cleared with
-   * ALTER SYSTEM (overrides the managed file) + reload. Returns true when it acted.
-   */
-  static boolean clearSynchronizedStandbySlots(Connection b) throws SQLException {
-    try (var st = b.createStatement()) {
-      try (var rs = st.executeQuery("select current_setting('server_version_num')::int >= 170000"
-          + " and current_setting('synchronized_standby_slots', true) <> ''")) {
-        rs.next();
-        if (!rs.getBoolean(1)) {
-          return false;
-        }
-      }
-      st.execute("ALTER SYSTEM SET synchronized_standby_slots = ''");
-      st.execute("select pg_reload_conf()");
-      return true;
-    }
-  }
-
-  /** T's conninfo with host and port replaced by B's (user, password, dbname kept as the operator wrote them). */
-  static String publisherConninfo(Connection t, String subscription, NodeView b) throws SQLException {
-    String old = SubscriptionRepoint.conninfo(t, subscription);
-    String rest = old.replaceAll("(^|\\s)(host|hostaddr|port)=\\S+", " ").trim().replaceAll("\\s+", " ");
-    return ("host=" + b.hello().getHost() + " port=" + b.hello().getPgPort() + " " + rest).trim();
-  }
-
-  static boolean subscriptionExists(Connection t, String subscription) throws SQLException {
-    try (var ps = t.prepareStatement("select 1 from pg_subscription where subname = ?")) {
-      ps.setString(1, subscription);
-      try (var rs = ps.executeQuery()) {
-        return rs.next();
-      }
     }
   }
 

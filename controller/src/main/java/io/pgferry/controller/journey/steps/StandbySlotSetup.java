@@ -12,13 +12,12 @@ import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Upstream;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -57,11 +56,8 @@ public final class StandbySlotSetup {
 
   /** T's major version. */
   public static int targetMajor(Plan plan) throws SQLException {
-    try (Connection t = JdbcDatabase.open(plan.target().url(), "target");
-         Statement st = t.createStatement();
-         ResultSet rs = st.executeQuery("select current_setting('server_version_num')::int / 10000")) {
-      rs.next();
-      return rs.getInt(1);
+    try (Connection t = JdbcDatabase.open(plan.target().url(), "target")) {
+      return Sql.serverMajor(t);
     }
   }
 
@@ -75,7 +71,7 @@ public final class StandbySlotSetup {
           ctx -> StepResult.of("failover disabled: B keeps no copy of " + slot));
     }
     return FailoverSteps.step(ID, List.of(
-        "on " + a + ": SELECT pg_create_physical_replication_slot('" + physical + "', true)  (unless it exists)",
+        PhysicalSlots.describeCreate(a, physical),
         "A and T on 17+: goal of " + a + " += synchronized_standby_slots = " + physical + "  (A on 17, T older: B keeps"
             + " nothing; a failover re-syncs the tables at risk)",
         "goal of " + b + " := STREAMING_STANDBY{upstream " + a + ", slot_name " + physical + ", dbname "

@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 
 /**
  * Moves a subscription on the target T to a new publisher (the promoted standby): DISABLE, CONNECTION, ENABLE.
@@ -34,6 +35,32 @@ public final class SubscriptionRepoint {
       exec(t, "ALTER SUBSCRIPTION " + ident(subscription) + " ENABLE");
     }
     return changed;
+  }
+
+  public static List<String> describeDisable(String subscription) {
+    return List.of("target: ALTER SUBSCRIPTION " + ident(subscription) + " DISABLE  (unless disabled, or no such subscription yet)");
+  }
+
+  public static List<String> describeRepoint(String subscription, String publisher) {
+    return List.of("target: ALTER SUBSCRIPTION " + ident(subscription) + " DISABLE; ALTER SUBSCRIPTION " + ident(subscription)
+        + " CONNECTION 'host=<" + publisher + "> port=<port of " + publisher + "> <the rest of its conninfo>'; ALTER SUBSCRIPTION "
+        + ident(subscription) + " ENABLE  (each unless in effect)");
+  }
+
+  public static boolean exists(Connection t, String subscription) throws SQLException {
+    try (PreparedStatement ps = t.prepareStatement("select 1 from pg_subscription where subname = ?")) {
+      ps.setString(1, subscription);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** T's conninfo with host and port replaced by the new publisher's (user, password, dbname kept as the operator wrote them). */
+  public static String publisherConninfo(Connection t, String subscription, String host, int port) throws SQLException {
+    String old = conninfo(t, subscription);
+    String rest = old.replaceAll("(^|\\s)(host|hostaddr|port)=\\S+", " ").trim().replaceAll("\\s+", " ");
+    return ("host=" + host + " port=" + port + " " + rest).trim();
   }
 
   public static boolean enabled(Connection t, String subscription) throws SQLException {

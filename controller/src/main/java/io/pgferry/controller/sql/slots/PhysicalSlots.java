@@ -14,6 +14,11 @@ public final class PhysicalSlots {
 
   private PhysicalSlots() {}
 
+  /** What {@link #create} runs, for `pgferry plan`. */
+  public static String describeCreate(String where, String name) {
+    return "on " + where + ": SELECT pg_create_physical_replication_slot('" + name + "', true)  (unless it exists)";
+  }
+
   /** Creates {@code name} (reserving WAL from now) unless a slot of that name exists. */
   public static Outcome create(Connection c, String name) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("select pg_create_physical_replication_slot(?, true) where not exists"
