@@ -2,6 +2,7 @@ package io.pgferry.common;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
 
 /** Exponential backoff with full jitter, capped. Immutable; {@link #delay(int)} for the n-th retry (0-based). */
 public record Backoff(Duration initial, Duration max, double factor) {
@@ -14,7 +15,7 @@ public record Backoff(Duration initial, Duration max, double factor) {
   }
 
   /** Blocking retry for worker threads: runs {@code action} until it succeeds, the error is not retriable, or attempts run out. */
-  public <T> T retry(int attempts, Retriable<T> action, java.util.function.Predicate<Exception> retriable) throws Exception {
+  public <T> T retry(int attempts, Retriable<T> action, Predicate<Exception> retriable) throws Exception {
     for (int attempt = 0; ; attempt++) {
       try {
         return action.call(attempt);

@@ -1,5 +1,6 @@
 package io.pgferry.common;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -85,7 +86,7 @@ public final class Command {
   public Result run() {
     Process process;
     try {
-      process = processBuilder().redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      process = processBuilder().redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + argv.get(0) + ": " + e.getMessage(), e);
     }

@@ -7,6 +7,8 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The mTLS settings of the agent-controller link: a CA that signs every party, and each party's certificate and
@@ -17,8 +19,8 @@ public record Tls(Path ca, Path cert, Path key) {
 
   public Tls {
     // a fixed order, so the first problem reported is always the same one
-    for (var entry : java.util.List.of(java.util.Map.entry("ca", pathOrNull(ca)), java.util.Map.entry("cert", pathOrNull(cert)),
-        java.util.Map.entry("key", pathOrNull(key)))) {
+    for (var entry : List.of(Map.entry("ca", pathOrNull(ca)), Map.entry("cert", pathOrNull(cert)),
+        Map.entry("key", pathOrNull(key)))) {
       if (entry.getValue() == MISSING) {
         throw new UsageException("tls." + entry.getKey() + " is missing (set it, or set insecure: true to run without TLS - tests only)");
       }

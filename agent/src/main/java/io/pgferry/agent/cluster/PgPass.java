@@ -3,6 +3,8 @@ package io.pgferry.agent.cluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** Reads a libpq password file (host:port:database:user:password) the way libpq does, for pgjdbc connections. */
@@ -34,7 +36,7 @@ public final class PgPass {
   }
 
   private static String[] split(String line) {
-    java.util.List<String> out = new java.util.ArrayList<>();
+    List<String> out = new ArrayList<>();
     StringBuilder cur = new StringBuilder();
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
+import org.postgresql.core.BaseConnection;
 
 /**
  * Asks an upstream who it is over a physical replication connection (IDENTIFY_SYSTEM), so only the replication
@@ -37,7 +38,7 @@ public final class UpstreamProbe {
     try (Connection c = DriverManager.getConnection(url, p); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
       rs.next();
-      int versionNum = Integer.parseInt(c.unwrap(org.postgresql.core.BaseConnection.class).getParameterStatus("server_version")
+      int versionNum = Integer.parseInt(c.unwrap(BaseConnection.class).getParameterStatus("server_version")
           .replaceAll("^(\\d+)(?:\\.(\\d+))?.*$", "$1"));
       return new Identity(Long.parseLong(rs.getString("systemid")), rs.getInt("timeline"), rs.getString("xlogpos"), versionNum * 10000);
     }

@@ -3,6 +3,7 @@ package io.pgferry.agent.fence;
 import io.pgferry.agent.cluster.PgCtl;
 import io.pgferry.agent.state.NodeRecord;
 import io.pgferry.proto.NodeState;
+import java.util.List;
 
 /**
  * Keeps a node from accepting writes: PostgreSQL is stopped (fast: the postmaster refuses new sessions and ends
@@ -46,6 +47,6 @@ public final class Fence {
    * converger's reconcile starts PostgreSQL again as a primary.
    */
   public static NodeRecord lift(NodeRecord r) {
-    return new NodeRecord(NodeState.PRIMARY, r.fencedGeneration(), r.goal(), "", java.util.List.of(), r.restartRequired(), 0);
+    return new NodeRecord(NodeState.PRIMARY, r.fencedGeneration(), r.goal(), "", List.of(), r.restartRequired(), 0);
   }
 }

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.agent.NodeAgent;
+import io.pgferry.common.Lsn;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import java.util.Locale;
@@ -52,7 +53,7 @@ public final class AgentMetrics {
   }
 
   private static double lsn(String text) {
-    return text.isEmpty() ? 0 : io.pgferry.common.Lsn.parse(text).value();
+    return text.isEmpty() ? 0 : Lsn.parse(text).value();
   }
 
   public PrometheusMeterRegistry registry() {

@@ -3,6 +3,7 @@ package io.pgferry.agent.recovery;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.Upstream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -105,7 +106,7 @@ public final class RecoveryConfig {
 
   /** Whether the data dir is set up to start as a standby. */
   public boolean isStandbyConfigured(int major) {
-    return java.nio.file.Files.exists(dataDir.resolve(major >= 12 ? "standby.signal" : "recovery.conf"));
+    return Files.exists(dataDir.resolve(major >= 12 ? "standby.signal" : "recovery.conf"));
   }
 
   /** Managed pg_hba entries at the top of pg_hba.conf. Returns true when the file changed (reload needed). */

@@ -1,6 +1,7 @@
 package io.pgferry.controller.cli;
 
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.daemon.ControllerConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

@@ -1,6 +1,7 @@
 package io.pgferry.controller.cli;
 
 import io.pgferry.common.Logging;
+import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;

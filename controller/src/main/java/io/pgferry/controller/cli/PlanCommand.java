@@ -1,5 +1,7 @@
 package io.pgferry.controller.cli;
 
+import io.pgferry.controller.journey.JourneyAssembly;
+import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.PlanRenderer;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
@@ -19,10 +21,10 @@ public final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PlanLoader.Loaded loaded = PlanLoader.load(plan);
-    var wiring = JourneyWiring.defaults();
-    var ports = wiring.ports(loaded.plan(), null);
+    JourneyAssembly journey = JourneySteps.with(JourneyWiring.defaults());
+    JourneyPorts ports = journey.ports(loaded.plan(), null);
     System.out.print(PlanRenderer.render(plan.getFileName().toString(), loaded.plan(), loaded.warnings(),
-        JourneySteps.build(loaded.plan(), ports), ports.switcher().name()));
+        journey.steps(loaded.plan(), ports), ports.switcher().name()));
     return 0;
   }
 }

@@ -47,7 +47,9 @@ public final class RollbackCommand implements Callable<Integer> {
       rollback.describe().forEach(System.out::println);
       if (switcher != null) {
         System.out.println("on A: ALTER DATABASE/ROLE ... RESET default_transaction_read_only (lift the fence cutover 2 left)");
-        switcher.describe(appOnA).forEach(System.out::println);
+        switcher.describeBlock().forEach(l -> System.out.println("block writes: " + l));
+        switcher.describeRepoint(appOnA).forEach(l -> System.out.println("repoint: " + l));
+        switcher.describeUnblock().forEach(l -> System.out.println("unblock: " + l));
       }
       return 0;
     }

@@ -3,9 +3,10 @@ package io.pgferry.controller.daemon;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.Tls;
-import io.pgferry.controller.cli.ControllerConfig;
+import io.pgferry.controller.failover.FailoverMonitor;
 import io.pgferry.controller.journey.JourneyMetrics;
 import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
@@ -16,7 +17,10 @@ import io.pgferry.controller.web.StandbyApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.logging.Logger;
 
 /** The running controller: the agent link server, the node directory behind it, the journey, and the HTTP side. */
 public final class ControllerDaemon {
@@ -24,7 +28,7 @@ public final class ControllerDaemon {
   private final LinkServer link;
   private final HttpServer http;
   private final JourneyService journey;
-  private final io.pgferry.controller.failover.FailoverMonitor failover;
+  private final FailoverMonitor failover;
   private final SyncWatch standbySync;
 
   private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, JourneyService journey,
@@ -34,8 +38,8 @@ public final class ControllerDaemon {
     this.link = link;
     this.http = http;
     this.journey = journey;
-    this.failover = new io.pgferry.controller.failover.FailoverMonitor(journey, directory, clock,
-        java.time.Duration.ofMillis(250)).start();
+    this.failover = new FailoverMonitor(journey, directory, clock,
+        Duration.ofMillis(250)).start();
   }
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
@@ -48,8 +52,8 @@ public final class ControllerDaemon {
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
       LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);
-      JourneyService journey = new JourneyService(config.stateDir(), directory, JourneyWiring.live(config.stateDir()), clock);
-      return new Loaded(tls, directory, journey, new SyncWatch(journey, directory, clock, java.time.Duration.ofMillis(250)));
+      JourneyService journey = new JourneyService(config.stateDir(), directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
+      return new Loaded(tls, directory, journey, new SyncWatch(journey, directory, clock, Duration.ofMillis(250)));
     }).compose(loaded -> {
       Tls tls = loaded.tls();
       LinkDirectory directory = loaded.directory();
@@ -88,8 +92,8 @@ public final class ControllerDaemon {
     standbySync.close();
     try {
       journey.close();
-    } catch (java.io.IOException e) {
-      java.util.logging.Logger.getLogger(ControllerDaemon.class.getName()).warning("closing the journey: " + e.getMessage());
+    } catch (IOException e) {
+      Logger.getLogger(ControllerDaemon.class.getName()).warning("closing the journey: " + e.getMessage());
     }
     return Future.join(link.close(), http.close()).mapEmpty();
   }

@@ -19,14 +19,14 @@ import software.amazon.awssdk.services.ec2.model.InstanceStateName;
  * STONITH for A on EC2: StopInstances with force (no clean shutdown: A must stop accepting writes now), then wait
  * until EC2 reports it stopped. Idempotent: stopping a stopped instance is a no-op for EC2. Blocking.
  */
-final class Ec2Stonith {
+public final class Ec2Stonith {
   private static final Set<InstanceStateName> DOWN = Set.of(InstanceStateName.STOPPED, InstanceStateName.TERMINATED);
   private static final Duration POLL = Duration.ofSeconds(2);
 
   private Ec2Stonith() {}
 
   /** Returns EC2's final state name; throws (naming instance and cause) when it cannot be stopped in time. */
-  static String stop(Plan.Ec2Instance target) throws JourneyException, InterruptedException {
+  public static String stop(Plan.Ec2Instance target) throws JourneyException, InterruptedException {
     Ec2ClientBuilder b = Ec2Client.builder().httpClient(UrlConnectionHttpClient.builder()
         .connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(20)).build());
     if (!target.region().isEmpty()) {

@@ -3,7 +3,7 @@ package io.pgferry.controller.failover;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Phase;
-import io.pgferry.controller.journey.steps.Goals;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;

@@ -1,12 +1,9 @@
 package io.pgferry.controller.failover;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.sql.failover.SlotPositions;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,7 +14,7 @@ import java.util.List;
  * the slot is ahead of T, changes in between would be skipped; if T is past the promotion point, T applied commits
  * B never had (lost with the old primary) and has diverged. When unsafe, every subscribed table is at risk (what a
  * lost range touched is unknown); tables still in initial sync are always at risk (their sync slots were on the old
- * primary). Re-syncing them is the caller's.
+ * primary). Re-syncing them is the caller's. The readings come from {@link SlotPositions}; the rule is {@link #decide}.
  */
 public final class PositionCheck {
   private PositionCheck() {}
@@ -32,10 +29,14 @@ public final class PositionCheck {
    */
   public static Result check(Connection t, String subscription, Connection b, String slot, boolean slotProven)
       throws SQLException {
-    Lsn remote = remoteLsn(t, subscription);
-    Lsn promotion = promotionLsn(b);
-    Lsn confirmed = slotConfirmedFlush(b, slot);
-    List<String> syncing = tables(t, subscription, true);
+    return decide(SlotPositions.read(t, subscription, b, slot), slot, slotProven);
+  }
+
+  /** The rule, on positions already read. */
+  public static Result decide(SlotPositions.Readings r, String slot, boolean slotProven) {
+    Lsn remote = r.remoteLsn();
+    Lsn promotion = r.promotionLsn();
+    Lsn confirmed = r.slotConfirmedFlushLsn();
     String problem = null;
     if (!confirmed.isValid()) {
       problem = "no logical slot " + slot + " on the new primary";
@@ -53,63 +54,9 @@ public final class PositionCheck {
     }
     if (problem == null) {
       String reason = "slot " + confirmed + " <= target " + remote + " <= promotion " + promotion
-          + (syncing.isEmpty() ? "" : "; tables still in initial sync must be re-synced");
-      return new Result(syncing.isEmpty(), reason, remote, promotion, confirmed, syncing);
+          + (r.syncing().isEmpty() ? "" : "; tables still in initial sync must be re-synced");
+      return new Result(r.syncing().isEmpty(), reason, remote, promotion, confirmed, r.syncing());
     }
-    return new Result(false, problem, remote, promotion, confirmed, tables(t, subscription, false));
-  }
-
-  static Lsn remoteLsn(Connection t, String subscription) throws SQLException {
-    try (PreparedStatement ps = t.prepareStatement("select remote_lsn::text from pg_replication_origin_status "
-        + "where external_id = (select 'pg_' || oid from pg_subscription where subname = ?)")) {
-      ps.setString(1, subscription);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getString(1) != null ? Lsn.parse(rs.getString(1)) : Lsn.INVALID;
-      }
-    }
-  }
-
-  /** Where the newest timeline began: the switch point on the last line of its .history file (INVALID if none). */
-  public static Lsn promotionLsn(Connection b) throws SQLException {
-    try (Statement st = b.createStatement();
-         ResultSet rs = st.executeQuery("select pg_read_file('pg_wal/' || name) from pg_ls_waldir() "
-             + "where name ~ '^[0-9A-F]{8}\\.history$' order by name desc limit 1")) {
-      if (!rs.next()) {
-        return Lsn.INVALID;
-      }
-      String last = null;
-      for (String line : rs.getString(1).split("\n")) {
-        if (!line.isBlank() && !line.startsWith("#")) {
-          last = line;
-        }
-      }
-      return last == null ? Lsn.INVALID : Lsn.parse(last.trim().split("\\s+")[1]);
-    }
-  }
-
-  static Lsn slotConfirmedFlush(Connection b, String slot) throws SQLException {
-    try (PreparedStatement ps = b.prepareStatement(
-        "select confirmed_flush_lsn::text from pg_replication_slots where slot_name = ? and slot_type = 'logical'")) {
-      ps.setString(1, slot);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getString(1) != null ? Lsn.parse(rs.getString(1)) : Lsn.INVALID;
-      }
-    }
-  }
-
-  /** Subscribed tables (onlySyncing: those not yet ready), as schema-qualified names. */
-  static List<String> tables(Connection t, String subscription, boolean onlySyncing) throws SQLException {
-    try (PreparedStatement ps = t.prepareStatement("select r.srrelid::regclass::text from pg_subscription_rel r "
-        + "join pg_subscription s on s.oid = r.srsubid where s.subname = ?"
-        + (onlySyncing ? " and r.srsubstate <> 'r'" : "") + " order by 1")) {
-      ps.setString(1, subscription);
-      List<String> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(rs.getString(1));
-        }
-      }
-      return out;
-    }
+    return new Result(false, problem, remote, promotion, confirmed, r.subscribed());
   }
 }

@@ -2,6 +2,7 @@ package io.pgferry.controller.failover;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
+import io.pgferry.controller.sql.failover.SubscriptionRepoint;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

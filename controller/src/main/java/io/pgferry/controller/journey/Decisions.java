@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.common.Lsn;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Durations;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import java.time.Duration;
@@ -137,7 +138,7 @@ public final class Decisions {
     if (now.isBefore(startedAt.plus(timeout))) {
       return Optional.empty();
     }
-    return Optional.of(new Verdict.Failed("timed out after " + io.pgferry.controller.plan.Durations.format(timeout)
+    return Optional.of(new Verdict.Failed("timed out after " + Durations.format(timeout)
         + " waiting for " + what + (lastProgress == null ? "" : "; last seen: " + lastProgress)));
   }
 

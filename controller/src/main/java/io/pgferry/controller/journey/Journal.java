@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgferry.common.AtomicFiles;
 import java.io.IOException;
 import java.io.FileOutputStream;
 import java.io.RandomAccessFile;
@@ -59,8 +60,8 @@ public final class Journal implements AutoCloseable {
         }
       }
     } else {
-      Files.createFile(file, PosixFilePermissions.asFileAttribute(io.pgferry.common.AtomicFiles.OWNER_ONLY));
-      io.pgferry.common.AtomicFiles.fsyncDirectory(stateDir);
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_ONLY));
+      AtomicFiles.fsyncDirectory(stateDir);
     }
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
       if (raf.length() != keepBytes) {

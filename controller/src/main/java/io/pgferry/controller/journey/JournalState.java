@@ -1,10 +1,14 @@
 package io.pgferry.controller.journey;
 
 import java.time.Instant;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** What the journal says happened, replayed from its records (pure; no I/O). */
 public final class JournalState {
@@ -17,13 +21,13 @@ public final class JournalState {
   private final Map<String, StepState> steps = new HashMap<>();
   private String planFingerprint;
   private Phase phase;
-  private final java.util.Set<Phase> donePhases = java.util.EnumSet.noneOf(Phase.class);
-  private final Map<Phase, Instant> phaseStarted = new java.util.EnumMap<>(Phase.class);
-  private final Map<Phase, Instant> phaseDone = new java.util.EnumMap<>(Phase.class);
+  private final Set<Phase> donePhases = EnumSet.noneOf(Phase.class);
+  private final Map<Phase, Instant> phaseStarted = new EnumMap<>(Phase.class);
+  private final Map<Phase, Instant> phaseDone = new EnumMap<>(Phase.class);
   private JournalRecord lastStop;
   private boolean finished;
   private boolean started;
-  private final java.util.Set<String> rebuilds = new java.util.HashSet<>();
+  private final Set<String> rebuilds = new HashSet<>();
 
   private JournalState() {}
 

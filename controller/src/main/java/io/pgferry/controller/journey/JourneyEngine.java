@@ -9,12 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
 
 /**
  * Runs the journey: phase by phase as the {@link JourneyTable} says, one step at a time, each recorded in the
@@ -87,15 +91,14 @@ public final class JourneyEngine {
     if (at.isEmpty() || !JourneyTable.failoverReachableFrom(at.get()) || st.phaseStartedAt(Phase.FAILOVER).isPresent()) {
       return false;
     }
+    Optional<String> closed = JourneyTable.failoverClosedBy(at.get()).filter(id -> st.step(id).starts() > 0);
+    if (closed.isPresent()) {
+      record(Event.DECISION, at.get(), null, "no failover: " + at.get() + " passed its point of no return ("
+          + closed.get() + "); the app's way is to the target", Map.of());
+      return false;
+    }
     if (at.get() == Phase.CUTOVER_2 && st.phaseStartedAt(Phase.CUTOVER_2).isPresent()) {
       // steps done on A (block, fence, verify, sequences) mean nothing on B: cutover 2 starts over once B serves
-      PhaseRule c2 = JourneyTable.rule(Phase.CUTOVER_2);
-      Optional<String> passed = c2.pointOfNoReturn().filter(id -> st.step(id).starts() > 0);
-      if (passed.isPresent()) {
-        record(Event.DECISION, Phase.CUTOVER_2, null, "no failover: CUTOVER_2 passed its point of no return ("
-            + passed.get() + "); the app's way is to the target", Map.of());
-        return false;
-      }
       record(Event.PHASE_RESET, Phase.CUTOVER_2, null, "failover during CUTOVER_2: it runs again from its start on the"
           + " new primary", Map.of());
     }
@@ -122,7 +125,7 @@ public final class JourneyEngine {
       return false;
     }
     PhaseRule c1 = JourneyTable.rule(Phase.CUTOVER_1);
-    if (java.util.stream.Stream.concat(c1.steps().stream(), c1.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
+    if (Stream.concat(c1.steps().stream(), c1.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
       record(Event.DECISION, Phase.CUTOVER_1, null, "no rebuild yet: cutover 1 is not undone (`pgferry resume` finishes"
           + " its undo first)", Map.of());
       return false;
@@ -159,8 +162,8 @@ public final class JourneyEngine {
       return runPhases();
     } catch (RuntimeException e) {
       // e.g. the journal cannot be written: stop here, nothing more may be done without a record of it
-      java.util.logging.Logger.getLogger(JourneyEngine.class.getName())
-          .log(java.util.logging.Level.SEVERE, "journey stopped by an internal error", e);
+      Logger.getLogger(JourneyEngine.class.getName())
+          .log(Level.SEVERE, "journey stopped by an internal error", e);
       return set(State.FAILED, snapshot.phase(), snapshot.step(), "stopped by an internal error: " + message(e)
           + "; fix it and `pgferry resume`");
     }
@@ -309,8 +312,8 @@ public final class JourneyEngine {
     if (undoNeeded(rule)) {
       return undoAndStop(rule, where, State.FAILED);
     }
-    String after = rule.pointOfNoReturn().filter(p -> journal.state().step(p).starts() > 0)
-        .map(p -> "; past " + p + " there is no way back: fix the cause and `pgferry resume` finishes " + rule.phase())
+    String after = rule.noWayBack().filter(s -> journal.state().step(rule.pointOfNoReturn().orElseThrow()).starts() > 0)
+        .map(s -> "; " + s)
         .orElse("; fix the cause and `pgferry resume` retries " + atStep);
     String msg = where + after;
     record(Event.JOURNEY_STOPPED, rule.phase(), atStep, msg, Map.of("reason", "failed"));
@@ -403,7 +406,7 @@ public final class JourneyEngine {
       }
 
       @Override
-      public void pause(java.time.Duration duration) throws InterruptedException {
+      public void pause(Duration duration) throws InterruptedException {
         Thread.sleep(duration.toMillis());
         if (abortRequested.get() && abortable(JourneyTable.rule(phase))) {
           throw new AbortedException("abort requested while waiting");

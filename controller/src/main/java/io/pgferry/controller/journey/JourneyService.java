@@ -1,9 +1,8 @@
 package io.pgferry.controller.journey;
 
 import io.pgferry.common.AtomicFiles;
+import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.journey.steps.JourneySteps;
-import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -14,12 +13,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -32,7 +37,7 @@ public final class JourneyService implements AutoCloseable {
 
   private final Path stateDir;
   private final NodeDirectory nodes;
-  private final JourneyWiring wiring;
+  private final JourneyAssembly assembly;
   private final Clock clock;
   private final JourneyListener listener = new JourneyLog();
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -45,10 +50,10 @@ public final class JourneyService implements AutoCloseable {
   private Journal journal;
   private String planName;
 
-  public JourneyService(Path stateDir, NodeDirectory nodes, JourneyWiring wiring, Clock clock) {
+  public JourneyService(Path stateDir, NodeDirectory nodes, JourneyAssembly assembly, Clock clock) {
     this.stateDir = stateDir;
     this.nodes = nodes;
-    this.wiring = wiring;
+    this.assembly = assembly;
     this.clock = clock;
   }
 
@@ -114,7 +119,7 @@ public final class JourneyService implements AutoCloseable {
    * stand after cutover 1 and before the app is on T, or a failover was already entered: a resumed failover is
    * finished by `resume`, never started twice.
    */
-  public String failover(String reason, java.util.Map<String, String> evidence) throws Exception {
+  public String failover(String reason, Map<String, String> evidence) throws Exception {
     return restartEngine(st -> true, e -> e.enterFailover(reason, evidence), st -> "failover not entered: the journey stands at "
         + JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)")
         + (st.phaseStartedAt(Phase.FAILOVER).isPresent() ? " and a failover was already entered (`pgferry resume`"
@@ -127,7 +132,7 @@ public final class JourneyService implements AutoCloseable {
    * that builds the node, with rebuild in its goal, and runs on from there. Refused (message returned) past cutover 1's
    * point of no return.
    */
-  public String rebuild(String nodeId, String reason, java.util.Map<String, String> evidence) throws Exception {
+  public String rebuild(String nodeId, String reason, Map<String, String> evidence) throws Exception {
     return restartEngine(JourneyService::rebuildReachable, e -> e.enterRebuild(nodeId, reason, evidence), st -> "no rebuild of " + nodeId
         + ": the journey stands at " + JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)")
         + "; a lost node is rebuilt by the journey only before cutover 1 promotes A", "rebuilding " + nodeId + ": " + reason);
@@ -151,9 +156,9 @@ public final class JourneyService implements AutoCloseable {
    * Stops the running engine at its next safe point (only when {@code admissible} holds for the journal now, so a
    * refusal does not stop a journey that was going on), lets {@code enter} record the decision, runs on from there.
    */
-  private String restartEngine(java.util.function.Predicate<JournalState> admissible,
-                               java.util.function.Predicate<JourneyEngine> enter,
-                               java.util.function.Function<JournalState, String> refusal, String started) throws Exception {
+  private String restartEngine(Predicate<JournalState> admissible,
+                               Predicate<JourneyEngine> enter,
+                               Function<JournalState, String> refusal, String started) throws Exception {
     Future<JourneyEngine.Snapshot> f;
     synchronized (this) {
       if (!admissible.test(journal().state())) {
@@ -165,7 +170,7 @@ public final class JourneyService implements AutoCloseable {
       f = running;
     }
     if (f != null) {
-      f.get(10, java.util.concurrent.TimeUnit.MINUTES);
+      f.get(10, TimeUnit.MINUTES);
     }
     synchronized (this) {
       ensureNotRunning();
@@ -185,14 +190,14 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /** Records a decision of the failover monitor (evidence included) in the journal. */
-  public synchronized void decision(String message, java.util.Map<String, String> evidence) throws IOException {
+  public synchronized void decision(String message, Map<String, String> evidence) throws IOException {
     Journal j = journal();
     j.append(JournalRecord.Event.DECISION, j.state().phase().orElse(null), null,
-        io.pgferry.common.Secrets.redact(message), evidence);
+        Secrets.redact(message), evidence);
   }
 
   /** Where the journey stands (the next phase once the last entered is done), and whether FAILOVER was entered. */
-  public synchronized java.util.Optional<Phase> standingPhase() throws IOException {
+  public synchronized Optional<Phase> standingPhase() throws IOException {
     return JourneyEngine.effectivePhase(journal().state());
   }
 
@@ -201,8 +206,8 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /** The applied plan (the state dir's copy), if any. */
-  public java.util.Optional<Plan> plan() {
-    return java.util.Optional.ofNullable(planOrNull());
+  public Optional<Plan> plan() {
+    return Optional.ofNullable(planOrNull());
   }
 
   /** Waits for the running engine to stop (tests, shutdown). */
@@ -215,12 +220,12 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /** The phase in progress (or last entered), for the pgferry_phase metric. */
-  public synchronized java.util.Optional<Phase> currentPhase() {
+  public synchronized Optional<Phase> currentPhase() {
     try {
       JourneyEngine.Snapshot snap = engine == null ? null : engine.snapshot();
-      return snap != null && snap.phase() != null ? java.util.Optional.of(snap.phase()) : journal().state().phase();
+      return snap != null && snap.phase() != null ? Optional.of(snap.phase()) : journal().state().phase();
     } catch (IOException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 
@@ -252,7 +257,7 @@ public final class JourneyService implements AutoCloseable {
       String s = st.phaseDone(p) ? "done" : p == phase ? (state.equals("RUNNING") ? "running"
           : state.equals("FAILED") ? "failed" : "stopped") : "not_reached";
       var started = st.phaseStartedAt(p);
-      Double seconds = started.map(at -> java.time.Duration.between(at, st.phaseDoneAt(p).orElse(clock.instant()))
+      Double seconds = started.map(at -> Duration.between(at, st.phaseDoneAt(p).orElse(clock.instant()))
           .toMillis() / 1000.0).orElse(null);
       phases.add(new JourneyStatus.PhaseLine(p.name(), s, s.equals("not_reached") ? null : seconds));
     }
@@ -292,8 +297,8 @@ public final class JourneyService implements AutoCloseable {
   }
 
   private JourneyEngine newEngine(PlanLoader.Loaded loaded) throws IOException {
-    JourneyPorts ports = wiring.ports(loaded.plan(), nodes);
-    engine = new JourneyEngine(loaded.plan(), loaded.text(), JourneySteps.build(loaded.plan(), ports), journal(),
+    JourneyPorts ports = assembly.ports(loaded.plan(), nodes);
+    engine = new JourneyEngine(loaded.plan(), loaded.text(), assembly.steps(loaded.plan(), ports), journal(),
         ports, clock, listener);
     return engine;
   }
@@ -324,7 +329,7 @@ public final class JourneyService implements AutoCloseable {
   public void close() throws IOException {
     worker.shutdownNow();
     try {
-      worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      worker.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -113,6 +113,25 @@ public final class JourneyTable {
   }
 
   /**
+   * The step of {@code phase} whose start closes the way to FAILOVER: CUTOVER_2's point of no return (once T's
+   * subscription is dropped the app's way is to the target, not to B). Empty: open for the whole phase.
+   */
+  public static Optional<String> failoverClosedBy(Phase phase) {
+    return phase == Phase.CUTOVER_2 ? rule(Phase.CUTOVER_2).pointOfNoReturn() : Optional.empty();
+  }
+
+  /** The phase FAILOVER goes back to when that one was not finished before the failover (see {@link #next}). */
+  public static final Phase FAILOVER_RESUMES_UNFINISHED = Phase.LOGICAL_SETUP;
+
+  /** {@link #next} in words, for `pgferry plan`. */
+  public static String describeNext(Phase done) {
+    return done == Phase.FAILOVER
+        ? FAILOVER_RESUMES_UNFINISHED + " if it was not finished (its remaining steps run against the new primary), else "
+            + rule(done).next()
+        : rule(done).next().name();
+  }
+
+  /**
    * A node lost before cutover 1 holds nothing the source and its archive lack: it is rebuilt and the journey goes
    * back to the phase that builds it. Possible until cutover 1 starts promoting A (after that the lost node is a
    * primary or its standby: FAILOVER and add-standby).
@@ -135,8 +154,8 @@ public final class JourneyTable {
    * not finished (its remaining steps run against the new primary), else LOGICAL_SYNC.
    */
   public static Phase next(Phase done, JournalState st) {
-    if (done == Phase.FAILOVER && !st.phaseDone(Phase.LOGICAL_SETUP)) {
-      return Phase.LOGICAL_SETUP;
+    if (done == Phase.FAILOVER && !st.phaseDone(FAILOVER_RESUMES_UNFINISHED)) {
+      return FAILOVER_RESUMES_UNFINISHED;
     }
     return rule(done).next();
   }

@@ -26,4 +26,13 @@ public record PhaseRule(Phase phase, String entryCheck, List<String> steps, Stri
   public boolean hasUndo() {
     return !undoSteps.isEmpty();
   }
+
+  /**
+   * What the engine says once the point-of-no-return step has started and a later step fails: the phase is no
+   * longer undone but finished. `pgferry plan` prints the same sentence.
+   */
+  public Optional<String> noWayBack() {
+    return pointOfNoReturn.map(p -> "past " + p + " there is no way back: fix the cause and `pgferry resume` finishes "
+        + phase);
+  }
 }

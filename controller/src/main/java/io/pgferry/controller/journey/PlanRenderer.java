@@ -27,8 +27,9 @@ public final class PlanRenderer {
       out.append("  enter when: ").append(rule.entryCheck()).append("\n");
       if (phase == Phase.FAILOVER) {
         out.append("  reachable from: ").append(List.of(Phase.values()).stream()
-            .filter(JourneyTable::failoverReachableFrom).map(Enum::name).collect(Collectors.joining(", ")))
-            .append("\n");
+            .filter(JourneyTable::failoverReachableFrom)
+            .map(p -> p + JourneyTable.failoverClosedBy(p).map(id -> " (until " + id + " starts)").orElse(""))
+            .collect(Collectors.joining(", "))).append("\n");
       }
       boolean built = rule.steps().stream().allMatch(steps::containsKey) && !rule.steps().isEmpty();
       if (!built && phase == Phase.FAILOVER) {
@@ -43,10 +44,10 @@ public final class PlanRenderer {
         if (step == null) {
           continue;
         }
-        appendStep(out, n++ + ". " + id, step);
+        appendStep(out, n++ + ". " + id + (rule.pointOfNoReturn().filter(id::equals).isPresent()
+            ? "  [POINT OF NO RETURN]" : ""), step);
       }
-      rule.pointOfNoReturn().ifPresent(p -> out.append("  point of no return: ").append(p)
-          .append(" (once it starts there is no way back to the source)\n"));
+      rule.pointOfNoReturn().ifPresent(p -> out.append("  point of no return: ").append(p).append("\n"));
       if (rule.hasUndo()) {
         out.append("  on failure or abort before ").append(rule.pointOfNoReturn().orElse("the end"))
             .append(": ").append(rule.undoMeaning()).append("\n");
@@ -57,9 +58,10 @@ public final class PlanRenderer {
           }
         }
       }
+      rule.noWayBack().ifPresent(s -> out.append("  on failure after that: ").append(s).append("\n"));
       out.append("  exit when: ").append(rule.exitCondition()).append("\n");
       if (phase != Phase.DONE) {
-        out.append("  next: ").append(rule.next()).append("\n");
+        out.append("  next: ").append(JourneyTable.describeNext(phase)).append("\n");
       }
     }
     return out.toString();

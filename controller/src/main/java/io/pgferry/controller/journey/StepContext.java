@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.controller.plan.Plan;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -33,5 +34,5 @@ public interface StepContext {
   void pause() throws InterruptedException;
 
   /** Like {@link #pause()} for a given time (cutover waits poll faster: every second there is downtime). */
-  void pause(java.time.Duration duration) throws InterruptedException;
+  void pause(Duration duration) throws InterruptedException;
 }

@@ -4,6 +4,7 @@ import io.pgferry.common.Tls;
 import io.pgferry.proto.AgentLinkGrpcService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServer;
@@ -63,7 +64,7 @@ public final class LinkServer {
     return server.close();
   }
 
-  private static List<Certificate> peerChain(io.vertx.core.http.HttpConnection connection) {
+  private static List<Certificate> peerChain(HttpConnection connection) {
     try {
       return connection.peerCertificates();
     } catch (SSLPeerUnverifiedException e) {

@@ -1,5 +1,6 @@
 package io.pgferry.controller.plan;
 
+import io.pgferry.controller.sql.verify.VerifyMode;
 import java.time.Duration;
 import java.util.List;
 
@@ -197,7 +198,7 @@ public record Plan(
    */
   public record Logical(String replicationRole, @Secret String replicationPassword, String adminUser, @Secret String adminPassword,
                         String targetAddress, String sourceHost, Boolean reverseReplication, Boolean failoverSlots,
-                        String clientBinDir, io.pgferry.controller.sql.verify.VerifyMode verify, Integer verifyChunkRows,
+                        String clientBinDir, VerifyMode verify, Integer verifyChunkRows,
                         Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout) {
     public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
@@ -209,7 +210,7 @@ public record Plan(
       reverseReplication = reverseReplication != null && reverseReplication;
       failoverSlots = failoverSlots != null && failoverSlots;
       clientBinDir = clientBinDir == null ? "/usr/lib/postgresql/15/bin" : clientBinDir;
-      verify = verify == null ? io.pgferry.controller.sql.verify.VerifyMode.COUNTS : verify;
+      verify = verify == null ? VerifyMode.COUNTS : verify;
       verifyChunkRows = verifyChunkRows == null ? 10000 : verifyChunkRows;
       retainedWalAlertBytes = retainedWalAlertBytes == null ? 10L * 1024 * 1024 * 1024 : retainedWalAlertBytes;
       syncTimeout = syncTimeout == null ? Duration.ofHours(24) : syncTimeout;

@@ -1,9 +1,9 @@
 package io.pgferry.controller.standby;
 
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.failover.PhysicalSlots;
+import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.controller.journey.JourneyService;
-import io.pgferry.controller.journey.steps.Goals;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;

@@ -1,7 +1,7 @@
 package io.pgferry.controller.standby;
 
 import io.pgferry.controller.failover.AdminConnections;
-import io.pgferry.controller.failover.PhysicalSlots;
+import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import java.sql.Connection;

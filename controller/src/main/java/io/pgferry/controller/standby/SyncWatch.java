@@ -3,7 +3,7 @@ package io.pgferry.controller.standby;
 import io.pgferry.controller.failover.AdminConnections;
 import io.pgferry.controller.failover.SyncDurability;
 import io.pgferry.controller.journey.JourneyService;
-import io.pgferry.controller.journey.steps.Goals;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;

@@ -1,5 +1,7 @@
 package io.pgferry.controller.switching;
 
+import java.util.List;
+
 /**
  * How the app is moved from one database to another (DESIGN.md §4): Heroku Platform API, PgBouncer, or user
  * commands. Blocking (call from worker threads). Each step is idempotent, so a resumed journey may repeat it.
@@ -20,6 +22,12 @@ public interface AppSwitcher {
   /** Where the app points now, read back from the switch itself (for verification and resume). */
   DatabaseEndpoint current() throws SwitchException;
 
-  /** Human-readable description of each step, with the exact commands/HTTP calls, for `pgferry plan`. */
-  java.util.List<String> describe(DatabaseEndpoint target);
+  /** What {@link #blockWrites} does, with the exact commands/HTTP calls, for `pgferry plan`. Touches nothing. */
+  List<String> describeBlock();
+
+  /** What {@link #repoint} to {@code target} does and how it is checked ({@link #current}). Touches nothing. */
+  List<String> describeRepoint(DatabaseEndpoint target);
+
+  /** What {@link #unblock} does. Touches nothing. */
+  List<String> describeUnblock();
 }

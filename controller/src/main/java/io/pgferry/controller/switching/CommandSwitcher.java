@@ -100,14 +100,20 @@ public final class CommandSwitcher implements AppSwitcher {
   }
 
   @Override
-  public List<String> describe(DatabaseEndpoint target) {
-    List<String> lines = new ArrayList<>();
-    lines.add("block writes: sh -c " + show(settings.block()) + " (on failure: sh -c " + show(settings.unblock()) + ")");
-    lines.add("repoint: sh -c " + show(settings.repoint()) + " with PGFERRY_TARGET_URL=" + target.redactedUrl()
-        + " (password from " + (target.passwordRef() == null ? "nowhere" : target.passwordRef()) + "), PGFERRY_TARGET_HOST/PORT/DBNAME/USER");
-    lines.add("unblock: sh -c " + show(settings.unblock()));
-    lines.add("check: sh -c " + show(settings.current()) + " must print " + target.redactedUrl());
-    return lines;
+  public List<String> describeBlock() {
+    return List.of("sh -c " + show(settings.block()) + " (on failure: sh -c " + show(settings.unblock()) + ")");
+  }
+
+  @Override
+  public List<String> describeRepoint(DatabaseEndpoint target) {
+    return List.of("sh -c " + show(settings.repoint()) + " with PGFERRY_TARGET_URL=" + target.redactedUrl()
+        + " (password from " + (target.passwordRef() == null ? "nowhere" : target.passwordRef()) + "), PGFERRY_TARGET_HOST/PORT/DBNAME/USER",
+        "check: sh -c " + show(settings.current()) + " must print " + target.redactedUrl());
+  }
+
+  @Override
+  public List<String> describeUnblock() {
+    return List.of("sh -c " + show(settings.unblock()));
   }
 
   private static String show(String hook) {

@@ -190,22 +190,39 @@ public final class HerokuSwitcher implements AppSwitcher {
   }
 
   @Override
-  public List<String> describe(DatabaseEndpoint target) {
+  public List<String> describeBlock() {
     String base = settings.apiUrl() + appPath();
     List<String> lines = new ArrayList<>();
-    lines.add("block writes: PATCH " + base + " {\"maintenance\": true}; GET " + base + " must show maintenance=true"
+    lines.add("PATCH " + base + " {\"maintenance\": true}; GET " + base + " must show maintenance=true"
         + " (HTTP only: workers keep writing until the database fence)");
     for (String type : settings.stopProcessTypes()) {
-      lines.add("block writes: PATCH " + base + "/formation/" + type + " {\"quantity\": 0} (old quantity saved in " + stateFile() + ")");
+      lines.add("PATCH " + base + "/formation/" + type + " {\"quantity\": 0} (old quantity saved in " + stateFile() + ")");
     }
-    lines.add("repoint: PATCH " + base + "/config-vars {\"" + settings.configVar() + "\": \"" + target.redactedUrl()
-        + "\"} (password from " + target.passwordRef() + "; makes a release and restarts the dynos); GET it back");
-    for (String type : settings.stopProcessTypes()) {
-      lines.add("unblock: PATCH " + base + "/formation/" + type + " {\"quantity\": <saved>}");
-    }
-    lines.add("unblock: PATCH " + base + " {\"maintenance\": false}");
-    lines.add("headers: Accept: " + ACCEPT + ", Authorization: Bearer <" + settings.tokenRef() + ">");
+    lines.add(headers());
     return lines;
+  }
+
+  @Override
+  public List<String> describeRepoint(DatabaseEndpoint target) {
+    String base = settings.apiUrl() + appPath();
+    return List.of("PATCH " + base + "/config-vars {\"" + settings.configVar() + "\": \"" + target.redactedUrl()
+        + "\"} (password from " + target.passwordRef() + "; makes a release and restarts the dynos); GET it back", headers());
+  }
+
+  @Override
+  public List<String> describeUnblock() {
+    String base = settings.apiUrl() + appPath();
+    List<String> lines = new ArrayList<>();
+    for (String type : settings.stopProcessTypes()) {
+      lines.add("PATCH " + base + "/formation/" + type + " {\"quantity\": <saved>}");
+    }
+    lines.add("PATCH " + base + " {\"maintenance\": false}");
+    lines.add(headers());
+    return lines;
+  }
+
+  private String headers() {
+    return "headers: Accept: " + ACCEPT + ", Authorization: Bearer <" + settings.tokenRef() + ">";
   }
 
   /** One API call with rate-limit pacing and retries of 429/5xx/IO errors; an interrupt ends it at once. */

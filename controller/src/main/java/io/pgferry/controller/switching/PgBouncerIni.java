@@ -1,5 +1,6 @@
 package io.pgferry.controller.switching;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ final class PgBouncerIni {
    */
   static String withEntry(String ini, String alias, Map<String, String> changes) {
     String newline = ini.contains("\r\n") ? "\r\n" : "\n";
-    List<String> lines = new java.util.ArrayList<>(ini.lines().toList());
+    List<String> lines = new ArrayList<>(ini.lines().toList());
     int i = find(lines, alias);
     if (i < 0) {
       throw new IllegalArgumentException("no line for database " + alias + " in the [databases] section");

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -152,7 +153,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
       throws IOException, InterruptedException {
     try {
       pending.get(DROP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException e) {
+    } catch (ExecutionException | TimeoutException | CancellationException e) {
       // expected: the socket was closed under it
     }
     executor.shutdownNow();
@@ -324,15 +325,22 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   }
 
   @Override
-  public List<String> describe(DatabaseEndpoint target) {
+  public List<String> describeBlock() {
     String admin = settings.adminUser() + "@" + settings.adminHost() + ":" + settings.adminPort() + "/pgbouncer";
-    return List.of(
-        "block writes: on " + admin + ": PAUSE " + db() + " (clients queue; bounded by " + settings.pauseTimeout().toMillis()
-            + " ms, then the PAUSE is cancelled and RESUME " + db() + " is sent)",
-        "repoint: in " + settings.iniFile() + " [databases], set " + db() + " = host=" + target.host() + " port=" + target.port()
-            + " dbname=" + target.dbname() + (target.user() == null ? "" : " user=" + target.user())
-            + (target.passwordRef() == null ? "" : " password=<" + target.passwordRef() + ">")
-            + " (atomic write, other lines untouched); RELOAD; check SHOW DATABASES",
-        "unblock: RESUME " + db() + "; check SHOW DATABASES.paused = 0");
+    return List.of("on " + admin + ": PAUSE " + db() + " (clients queue; bounded by " + settings.pauseTimeout().toMillis()
+        + " ms, then the PAUSE is cancelled and RESUME " + db() + " is sent)");
+  }
+
+  @Override
+  public List<String> describeRepoint(DatabaseEndpoint target) {
+    return List.of("in " + settings.iniFile() + " [databases], set " + db() + " = host=" + target.host() + " port=" + target.port()
+        + " dbname=" + target.dbname() + (target.user() == null ? "" : " user=" + target.user())
+        + (target.passwordRef() == null ? "" : " password=<" + target.passwordRef() + ">")
+        + " (atomic write, other lines untouched); RELOAD; check SHOW DATABASES");
+  }
+
+  @Override
+  public List<String> describeUnblock() {
+    return List.of("RESUME " + db() + "; check SHOW DATABASES.paused = 0");
   }
 }

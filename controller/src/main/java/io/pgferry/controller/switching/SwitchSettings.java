@@ -1,5 +1,6 @@
 package io.pgferry.controller.switching;
 
+import io.pgferry.common.UsageException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,7 +64,7 @@ public sealed interface SwitchSettings {
 
   private static void require(boolean ok, String message) {
     if (!ok) {
-      throw new io.pgferry.common.UsageException("app switch: " + message);
+      throw new UsageException("app switch: " + message);
     }
   }
 }

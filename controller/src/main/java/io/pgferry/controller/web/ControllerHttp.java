@@ -16,6 +16,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -54,10 +57,10 @@ public final class ControllerHttp {
     this.metrics = new ControllerMetrics(registry, directory, clock);
   }
 
-  private final java.util.List<java.util.function.Consumer<Router>> mounts = new java.util.ArrayList<>();
+  private final List<Consumer<Router>> mounts = new ArrayList<>();
 
   /** Adds routes of another part (the journey API, the status page) before {@link #listen}. */
-  public ControllerHttp mount(java.util.function.Consumer<Router> routes) {
+  public ControllerHttp mount(Consumer<Router> routes) {
     mounts.add(routes);
     return this;
   }

@@ -4,12 +4,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Cli;
+import io.pgferry.controller.journey.JourneyAssembly;
+import io.pgferry.controller.journey.JourneyTable;
+import io.pgferry.controller.journey.Phase;
+import io.pgferry.controller.journey.PhaseRule;
+import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.steps.JourneySteps;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.PlanLoader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * `pgferry plan` on the sample plan prints exactly the golden file. After an intended change, regenerate with
@@ -66,6 +81,70 @@ class PlanCommandGoldenTest {
     assertTrue(text.contains(":3:8: error: archive.url: archive URL 'nope' has no scheme"), text);
     assertTrue(text.contains(":4:38: error: nodes.standby: must be another node"), text);
     assertTrue(text.contains("missing key 'target'"), text);
+  }
+
+  /**
+   * What `pgferry plan` lists is what the engine runs: per phase, the steps in the table's order that the assembly
+   * built (the engine's step list), each with the lines its own describe() gives; the undo steps likewise; the
+   * FAILOVER and point-of-no-return lines are the table's.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"sample-plan.yaml", "heroku-plan.yaml"})
+  void listsTheEnginesStepsWithTheirOwnDescriptions(String file) throws Exception {
+    String out = run("plan", "--plan", RESOURCES.resolve(file).toString());
+    Plan plan = PlanLoader.load(RESOURCES.resolve(file)).plan();
+    JourneyAssembly journey = JourneySteps.with(JourneyWiring.defaults());
+    Map<String, Step> steps = journey.steps(plan, journey.ports(plan, null));
+    Map<Phase, String> sections = sections(out);
+    for (PhaseRule rule : JourneyTable.rules()) {
+      String section = sections.get(rule.phase());
+      List<String> expected = new ArrayList<>();
+      int n = 1;
+      for (String id : rule.steps()) {
+        if (steps.containsKey(id)) {
+          expected.add("  " + n++ + ". " + id);
+          steps.get(id).describe().forEach(l -> expected.add("       " + l));
+        }
+      }
+      for (String id : rule.undoSteps()) {
+        if (steps.containsKey(id)) {
+          expected.add("  undo " + id);
+          steps.get(id).describe().forEach(l -> expected.add("       " + l));
+        }
+      }
+      List<String> listed = section.lines().filter(l -> l.matches("  (\\d+\\.|undo) .*") || l.startsWith("       "))
+          .map(l -> l.startsWith("       ") ? l : l.replaceAll("  \\[.*$", "")).toList();
+      assertEquals(expected, listed, rule.phase() + " in " + file);
+      rule.noWayBack().ifPresent(s -> assertTrue(section.contains(s), rule.phase() + ": " + s));
+      assertTrue(section.contains("  next: " + JourneyTable.describeNext(rule.phase())) || rule.phase() == Phase.DONE);
+    }
+    String failover = sections.get(Phase.FAILOVER);
+    for (Phase p : Phase.values()) {
+      assertEquals(JourneyTable.failoverReachableFrom(p), failover.lines().filter(l -> l.startsWith("  reachable from: "))
+          .anyMatch(l -> List.of(l.substring(18).replaceAll(" \\([^)]*\\)", "").split(", ")).contains(p.name())), p.name());
+      JourneyTable.failoverClosedBy(p).ifPresent(id -> assertTrue(failover.contains(p + " (until " + id + " starts)"), id));
+    }
+  }
+
+  /** The plan's text cut at each phase's heading. */
+  private static Map<Phase, String> sections(String out) {
+    Map<Phase, String> sections = new EnumMap<>(Phase.class);
+    Phase at = null;
+    StringBuilder text = new StringBuilder();
+    for (String line : (out + "\n").lines().toList()) {
+      Phase heading = List.of(Phase.values()).stream().filter(p -> p.name().equals(line)).findFirst().orElse(null);
+      if (heading != null) {
+        if (at != null) {
+          sections.put(at, text.toString());
+        }
+        at = heading;
+        text.setLength(0);
+      } else if (at != null) {
+        text.append(line).append("\n");
+      }
+    }
+    sections.put(at, text.toString());
+    return sections;
   }
 
   static String run(String... args) {

@@ -13,6 +13,8 @@ import io.pgferry.agent.slots.FailoverSlotCheck;
 import io.pgferry.agent.slots.SlotCopyStatus;
 import io.pgferry.agent.slots.SlotKeeper;
 import io.pgferry.agent.slots.SlotSettings;
+import io.pgferry.controller.sql.failover.SubscriptionRepoint;
+import io.pgferry.controller.sql.failover.TableResync;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;

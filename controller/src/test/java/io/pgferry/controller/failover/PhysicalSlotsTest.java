@@ -4,6 +4,7 @@ import static io.pgferry.controller.failover.FailoverClusters.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;

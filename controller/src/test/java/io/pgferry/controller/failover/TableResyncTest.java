@@ -4,6 +4,7 @@ import static io.pgferry.controller.failover.FailoverClusters.await;
 import static io.pgferry.controller.failover.FailoverClusters.tail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.pgferry.controller.sql.failover.TableResync;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.sql.Connection;

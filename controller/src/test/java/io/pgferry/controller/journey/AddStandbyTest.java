@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.failover.PhysicalSlots;
+import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.standby.AddStandby;

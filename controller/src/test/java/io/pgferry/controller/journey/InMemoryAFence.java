@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.journey.wiring.PlanSwitches;
@@ -22,8 +23,9 @@ final class InMemoryAFence implements WriteFence {
   }
 
   /** JourneyWiring.live with this fence. */
-  static JourneyWiring live(Path stateDir) {
-    return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), InMemoryAFence::new, new ArchiveStoreInspector());
+  static JourneyAssembly live(Path stateDir) {
+    return JourneySteps.with(new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), InMemoryAFence::new,
+        new ArchiveStoreInspector()));
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.proto.NodeState;
@@ -59,8 +60,8 @@ class JourneyServiceTest {
   }
 
   JourneyService service() {
-    return new JourneyService(stateDir, nodes, new JourneyWiring(p -> switcher, io.pgferry.controller.journey.wiring.SourceFence::new,
-        new ArchiveStoreInspector()), Clock.systemUTC());
+    return new JourneyService(stateDir, nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
+        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector())), Clock.systemUTC());
   }
 
   @Test

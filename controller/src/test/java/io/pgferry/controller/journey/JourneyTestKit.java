@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.plan.FakeArchive;
@@ -20,8 +21,8 @@ public final class JourneyTestKit {
   }
 
   public JourneyService service() {
-    return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector()), Clock.systemUTC());
+    return new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
+        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector())), Clock.systemUTC());
   }
 
   /** Writes a plan with a real archive directory and {@code timeout} for {@code phase}. */

@@ -48,7 +48,17 @@ public final class RecordingSwitcher implements AppSwitcher {
   }
 
   @Override
-  public List<String> describe(DatabaseEndpoint target) {
-    return List.of("block: block", "repoint: to " + target.host(), "unblock: unblock");
+  public List<String> describeBlock() {
+    return List.of("block");
+  }
+
+  @Override
+  public List<String> describeRepoint(DatabaseEndpoint target) {
+    return List.of("to " + target.host());
+  }
+
+  @Override
+  public List<String> describeUnblock() {
+    return List.of("unblock");
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.PgCluster;
@@ -60,8 +61,8 @@ class SourceCutoverTest {
   }
 
   JourneyService service() {
-    return new JourneyService(dir.resolve("state"), nodes, new JourneyWiring(p -> switcher, InMemoryAFence::new,
-        new ArchiveStoreInspector()), Clock.systemUTC());
+    return new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(new JourneyWiring(p -> switcher, InMemoryAFence::new,
+        new ArchiveStoreInspector())), Clock.systemUTC());
   }
 
   String plan() throws Exception {

@@ -8,11 +8,12 @@ import io.pgferry.agent.link.LinkClient;
 import io.pgferry.agent.link.LinkSettings;
 import io.pgferry.common.Backoff;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.cli.ControllerConfig;
+import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.controller.journey.JourneyEngine;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.Phase;
+import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
@@ -65,7 +66,7 @@ class JourneyOverLinkTest {
             + "state_dir: " + dir.resolve("controller") + "\nlease_ms: 3000\n")));
     try (Workspace ws = Workspace.create("journey-link"); PgCluster target = PgCluster.start(ws, "target", 15);
          JourneyService journey = new JourneyService(dir.resolve("controller"), controller.directory(),
-             JourneyWiring.live(dir.resolve("controller")), Clock.systemUTC())) {
+             JourneySteps.with(JourneyWiring.live(dir.resolve("controller"))), Clock.systemUTC())) {
       String plan = PlanBuilder.plan().archiveTimeout(Duration.ofSeconds(1)).archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}"))
           .target(target.url("postgres")).pollInterval(Duration.ofMillis(50))
           .timeout(PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(2)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofSeconds(5)).yaml();

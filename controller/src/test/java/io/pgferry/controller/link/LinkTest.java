@@ -10,7 +10,7 @@ import io.pgferry.agent.link.LinkSettings;
 import io.pgferry.common.Backoff;
 import io.pgferry.common.Tls;
 import io.pgferry.controller.certs.CertificateAuthority;
-import io.pgferry.controller.cli.ControllerConfig;
+import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.cli.PgferryMain;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.controller.link.NodeDirectory.NodeView;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.link.LinkClient;
 import io.pgferry.agent.link.LinkSettings;
-import io.pgferry.controller.cli.ControllerConfig;
+import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.testkit.FreePorts;
 import io.vertx.core.Vertx;

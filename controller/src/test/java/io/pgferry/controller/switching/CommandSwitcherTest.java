@@ -39,7 +39,7 @@ class CommandSwitcherTest {
     assertEquals(List.of("block block shop", "repoint repoint 10.1.2.3 5432 shop app", "unblock"), Files.readAllLines(log));
     assertEquals("postgres://app:p%40ss%20word@10.1.2.3:5432/shop", Files.readString(state), "the hook gets the URL with the password");
     assertEquals(target.redactedUrl(), sw.current().redactedUrl());
-    assertTrue(sw.describe(target).stream().noneMatch(l -> l.contains("p@ss")), "plan never shows the password");
+    assertTrue(sw.describeRepoint(target).stream().noneMatch(l -> l.contains("p@ss")), "plan never shows the password");
   }
 
   @Test

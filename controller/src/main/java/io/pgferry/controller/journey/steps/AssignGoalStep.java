@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey.steps;
 
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;

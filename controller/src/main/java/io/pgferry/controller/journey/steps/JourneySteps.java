@@ -16,12 +16,19 @@ import static io.pgferry.controller.journey.JourneyTable.C1_UNDO_UNBLOCK;
 import static io.pgferry.controller.journey.JourneyTable.C1_WAIT_REPLAYED;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.Secrets;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.sql.SegmentCloser;
+import io.pgferry.controller.journey.JourneyAssembly;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.journey.StepContext;
+import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.switching.DatabaseEndpoint;
@@ -49,6 +56,21 @@ public final class JourneySteps {
 
   private JourneySteps() {}
 
+  /** The journey the daemon runs and `pgferry plan` shows: ports from {@code wiring}, steps from {@link #build}. */
+  public static JourneyAssembly with(JourneyWiring wiring) {
+    return new JourneyAssembly() {
+      @Override
+      public JourneyPorts ports(Plan plan, NodeDirectory nodes) {
+        return wiring.ports(plan, nodes);
+      }
+
+      @Override
+      public Map<String, Step> steps(Plan plan, JourneyPorts ports) {
+        return build(plan, ports);
+      }
+    };
+  }
+
   public static Map<String, Step> build(Plan plan, JourneyPorts ports) {
     String a = plan.nodes().archiveReplica();
     String b = plan.nodes().standby();
@@ -58,7 +80,7 @@ public final class JourneySteps {
     Optional<NodeView> bView = Goals.node(ports.nodes(), b);
     Map<String, Step> steps = new LinkedHashMap<>();
 
-    steps.put(io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS, new PreflightStep(preflightLines(plan, ports)));
+    steps.put(JourneyTable.PREFLIGHT_CHECKS, new PreflightStep(preflightLines(plan, ports)));
 
     steps.put(A_ASSIGN, new AssignGoalStep(A_ASSIGN, a,
         ctx -> Goals.archiveReplica(ctx.plan(), ctx.ports().nodes().node(b)).toBuilder()
@@ -93,8 +115,7 @@ public final class JourneySteps {
         List.of("check " + a + " within " + t.archiveLagSegments() + " segments of the archive head and " + b
             + " streaming with lag <= " + t.maxLagBytes() + " bytes (up to " + Durations.format(READY_CHECK)
             + "); nothing is blocked yet")));
-    List<String> switchLines = switchLines(plan, ports, aView, a);
-    steps.put(C1_BLOCK_APP, new SwitchStep(C1_BLOCK_APP, SwitchStep.Action.BLOCK, a, select(switchLines, "block")));
+    steps.put(C1_BLOCK_APP, SwitchStep.block(C1_BLOCK_APP, ports.switcher()));
     steps.put(C1_FENCE_SOURCE, new FenceStep(C1_FENCE_SOURCE, false, fenceLines(plan, ports, false)));
     steps.put(C1_FINAL_LSN, new ReadFinalLsnStep(plan.source().reachable()
         ? Stream.concat(Stream.of("source: SELECT pg_current_wal_lsn();  final position = the larger of this and the"
@@ -108,16 +129,15 @@ public final class JourneySteps {
         List.of("wait until " + a + "'s replay_lsn (a Status asked for now) >= the final position (timeout "
             + Durations.format(timeouts.cutover1()) + "); the source ships its last segment within archive_timeout ("
             + Durations.format(plan.source().archiveTimeout()) + "): the countdown is shown"), CUTOVER_POLL));
-    steps.put(io.pgferry.controller.journey.JourneyTable.C1_PROMOTE, new PromoteStep(List.of(
+    steps.put(JourneyTable.C1_PROMOTE, new PromoteStep(List.of(
         "goal of " + a + " := " + goalText(Goals.primary(plan, bView), b),
-        "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")",
-        "POINT OF NO RETURN: once " + a + " is told to promote there is no way back to the source")));
-    steps.put(io.pgferry.controller.journey.JourneyTable.C1_LIFT_INHERITED_FENCE, new LiftInheritedFenceStep(
+        "wait until " + a + " reports PRIMARY, not in recovery (timeout " + Durations.format(timeouts.cutover1()) + ")")));
+    steps.put(JourneyTable.C1_LIFT_INHERITED_FENCE, new LiftInheritedFenceStep(
         plan.source().reachable() && ports.fence() != null
             ? ports.fence().describeLiftOnCopy(a + " (" + hostPort(aView, a) + ")")
             : List.of("no source.url: the source was not fenced, so " + a + " inherited no fence")));
-    steps.put(C1_REPOINT, new SwitchStep(C1_REPOINT, SwitchStep.Action.REPOINT, a, select(switchLines, "repoint")));
-    steps.put(C1_UNBLOCK, new SwitchStep(C1_UNBLOCK, SwitchStep.Action.UNBLOCK, a, select(switchLines, "unblock")));
+    steps.put(C1_REPOINT, SwitchStep.repoint(C1_REPOINT, a, ports.switcher(), SwitchStep.shownEndpoint(plan, aView, a)));
+    steps.put(C1_UNBLOCK, SwitchStep.unblock(C1_UNBLOCK, ports.switcher()));
     steps.put(C1_B_FOLLOWS, new WaitStep(C1_B_FOLLOWS, b + " to follow " + a + " onto its new timeline",
         ctx -> timeouts.cutover1(),
         (ctx, now) -> Decisions.standbyFollows(ctx.ports().nodes().node(b), b, ctx.ports().nodes().node(a), a,
@@ -126,17 +146,16 @@ public final class JourneySteps {
             + Durations.format(timeouts.cutover1()) + "); the source stays fenced")));
 
     steps.put(C1_UNDO_LIFT_FENCE, new FenceStep(C1_UNDO_LIFT_FENCE, true, fenceLines(plan, ports, true)));
-    steps.put(C1_UNDO_UNBLOCK, new SwitchStep(C1_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, a,
-        select(switchLines, "unblock")));
-    steps.putAll(io.pgferry.controller.failover.FailoverSteps.build(plan));
+    steps.put(C1_UNDO_UNBLOCK, SwitchStep.unblock(C1_UNDO_UNBLOCK, ports.switcher()));
+    steps.putAll(FailoverSteps.build(plan, ports, bView));
     if (plan.logical().replicationPassword() != null) { // the logical phases need the logical: block of the plan
-      LogicalSteps.build(plan, ports, aView, bView, switchLines(plan, ports, Optional.empty(), "<target>"), steps);
+      LogicalSteps.build(plan, ports, aView, bView, steps);
     }
     return steps;
   }
 
   /** When writes were blocked: the fence if it is done, else the app block; the countdown starts there. */
-  private static Instant blockedAt(io.pgferry.controller.journey.StepContext ctx) {
+  private static Instant blockedAt(StepContext ctx) {
     return ctx.stepDoneAt(C1_FENCE_SOURCE).or(() -> ctx.stepDoneAt(C1_BLOCK_APP)).orElse(ctx.stepStartedAt());
   }
 
@@ -159,57 +178,6 @@ public final class JourneySteps {
     lines.add("every blocker is reported at once; nothing is changed");
     return lines;
   }
-
-  private static List<String> switchLines(Plan plan, JourneyPorts ports, Optional<NodeView> aView, String a) {
-    if (ports.switcher() == null) {
-      return List.of();
-    }
-    DatabaseEndpoint target = aView.filter(Goals::saidHello)
-        .map(v -> new DatabaseEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(),
-            plan.app().user(), plan.app().password()))
-        .orElse(new DatabaseEndpoint("<host of " + a + ">", 0, plan.app().dbname(), plan.app().user(),
-            plan.app().password()));
-    return ports.switcher().describe(target).stream()
-        .map(l -> target.port() == 0 ? l.replace(":0/", ":<port of " + a + ">/").replace("port=0", "port=<port of " + a + ">") : l)
-        .toList();
-  }
-
-  /**
-   * AppSwitcher.describe lines start with a label: "block writes:"/"block:", "repoint:", "check:"/"current:" (shown
-   * with repoint), "unblock:"; other labels (e.g. "headers:") apply to every action. Unlabelled: all under block.
-   */
-  static List<String> select(List<String> lines, String action) {
-    List<String> mine = new ArrayList<>();
-    List<String> common = new ArrayList<>();
-    boolean labelled = false;
-    for (String l : lines) {
-      java.util.regex.Matcher m = LABEL.matcher(l);
-      if (!m.find()) {
-        continue;
-      }
-      labelled = true;
-      String label = m.group(1);
-      String text = l.substring(m.end()).strip();
-      String owner = switch (label) {
-        case "block", "block writes" -> "block";
-        case "repoint", "check", "current" -> "repoint";
-        case "unblock" -> "unblock";
-        default -> "";
-      };
-      if (owner.equals(action)) {
-        mine.add(label.equals("check") || label.equals("current") ? label + ": " + text : text);
-      } else if (owner.isEmpty()) {
-        common.add(l);
-      }
-    }
-    if (!labelled) {
-      return action.equals("block") ? lines : List.of("(see " + C1_BLOCK_APP + ")");
-    }
-    mine.addAll(common);
-    return mine.isEmpty() ? List.of("(nothing for " + action + ")") : mine;
-  }
-
-  private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("^([a-z][a-z ]*):");
 
   private static List<String> fenceLines(Plan plan, JourneyPorts ports, boolean lift) {
     if (!plan.source().reachable() || ports.fence() == null) {
@@ -249,6 +217,6 @@ public final class JourneySteps {
   }
 
   private static String redactedRef(String ref) {
-    return io.pgferry.common.Secrets.redact(ref);
+    return Secrets.redact(ref);
   }
 }

@@ -2,6 +2,7 @@ package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.StepContext;

@@ -31,8 +31,10 @@ import static io.pgferry.controller.journey.steps.LogicalEndpoints.t;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Poll;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
@@ -42,6 +44,7 @@ import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.logical.CatchUp;
+import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.LogicalPreflight;
 import io.pgferry.controller.sql.logical.MaterializedViewRefresh;
@@ -67,6 +70,7 @@ import io.pgferry.controller.switching.DatabaseEndpoint;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +87,7 @@ final class LogicalSteps {
 
   private LogicalSteps() {}
 
-  static void build(Plan plan, JourneyPorts ports, Optional<NodeView> aView, Optional<NodeView> bView, List<String> switchLines,
+  static void build(Plan plan, JourneyPorts ports, Optional<NodeView> aView, Optional<NodeView> bView,
                     Map<String, Step> steps) {
     Plan.Logical l = plan.logical();
     String aId = plan.nodes().archiveReplica();
@@ -129,13 +133,13 @@ final class LogicalSteps {
           Map.of("fingerprint", f.text(), "sha256", f.sha256()));
     }));
 
-    steps.put(io.pgferry.controller.journey.JourneyTable.LS_STANDBY_SLOT, io.pgferry.controller.failover.StandbySlotSetup.step(plan));
+    steps.put(JourneyTable.LS_STANDBY_SLOT, StandbySlotSetup.step(plan));
 
     List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
     syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
         + "unresolved on T (timeout " + Durations.format(l.syncTimeout()) + "); alert when the slot keeps more than "
         + l.retainedWalAlertBytes() + " bytes of WAL on A");
-    steps.put(io.pgferry.controller.journey.JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
+    steps.put(JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
         + " bytes, no unresolved schema drift; nothing is blocked yet"), ctx -> {
@@ -145,7 +149,7 @@ final class LogicalSteps {
       }
       return StepResult.of(s.line());
     }));
-    steps.put(C2_BLOCK_APP, new SwitchStep(C2_BLOCK_APP, SwitchStep.Action.BLOCK, aId, JourneySteps.select(switchLines, "block")));
+    steps.put(C2_BLOCK_APP, SwitchStep.block(C2_BLOCK_APP, ports.switcher()));
     DatabaseFence shownFence = fence(plan, aShown);
     steps.put(C2_FENCE_A, new FnStep(C2_FENCE_A, shownFence.describe(plan.app().dbname()).stream().map(x -> "on A: " + x).toList(), ctx -> {
       DatabaseFence.Report r = fence(ctx.plan(), a(ctx)).fence();
@@ -173,10 +177,8 @@ final class LogicalSteps {
     }));
     steps.put(C2_MATVIEWS, new SqlActionStep(C2_MATVIEWS, ctx -> new MaterializedViewRefresh(t(ctx.plan())),
         new MaterializedViewRefresh(tShown).describe()));
-    List<String> dropLines = new ArrayList<>(new SubscriptionTeardown(tShown, aShown, NAMES, null).describe());
-    dropLines.add("POINT OF NO RETURN: without the subscription T no longer follows A");
     steps.put(C2_DROP_SUBSCRIPTION, new SqlActionStep(C2_DROP_SUBSCRIPTION, ctx -> new SubscriptionTeardown(t(ctx.plan()), a(ctx), NAMES, null),
-        dropLines));
+        new SubscriptionTeardown(tShown, aShown, NAMES, null).describe()));
     if (l.reverseReplication()) {
       steps.put(C2_REVERSE, new SqlActionStep(C2_REVERSE, ctx -> new ReverseReplication(t(ctx.plan()), a(ctx), null, LogicalNames.REVERSE,
           LogicalEndpoints.replicationPassword(ctx.plan())), new ReverseReplication(tShown, aShown, null, LogicalNames.REVERSE, null).describe()));
@@ -184,13 +186,13 @@ final class LogicalSteps {
       steps.put(C2_REVERSE, new FnStep(C2_REVERSE, List.of("nothing: logical.reverse_replication is off (no rollback to A after this)"),
           ctx -> StepResult.of("reverse replication off")));
     }
-    steps.put(C2_REPOINT, new FnStep(C2_REPOINT, List.of("repoint the app to T (" + tShown.host() + ":" + tShown.port() + "/" + tShown.database()
-        + " as " + plan.app().user() + ") through " + (ports.switcher() == null ? "the switch" : ports.switcher().name())), LogicalSteps::repoint));
+    steps.put(C2_REPOINT, new FnStep(C2_REPOINT, ports.switcher() == null ? List.of()
+        : SwitchStep.describeRepoint(ports.switcher(), appEndpoint(plan, tShown)), LogicalSteps::repoint));
     steps.put(C2_RESTART_APP, restartApp(plan));
-    steps.put(C2_UNBLOCK, new SwitchStep(C2_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
+    steps.put(C2_UNBLOCK, SwitchStep.unblock(C2_UNBLOCK, ports.switcher()));
     steps.put(C2_UNDO_LIFT_FENCE, new FnStep(C2_UNDO_LIFT_FENCE, List.of("on A: ALTER DATABASE/ROLE ... RESET default_transaction_read_only; "
         + "end the app role's sessions opened while fenced"), ctx -> StepResult.of(fence(ctx.plan(), a(ctx)).lift().summary())));
-    steps.put(C2_UNDO_UNBLOCK, new SwitchStep(C2_UNDO_UNBLOCK, SwitchStep.Action.UNBLOCK, aId, JourneySteps.select(switchLines, "unblock")));
+    steps.put(C2_UNDO_UNBLOCK, SwitchStep.unblock(C2_UNDO_UNBLOCK, ports.switcher()));
   }
 
   /** Runs switch.app_restart where the plan has one; Heroku's repoint restarted the dynos already. */
@@ -225,9 +227,9 @@ final class LogicalSteps {
     String pw = LogicalEndpoints.replicationPassword(ctx.plan());
     boolean failoverSlots;
     try {
-      failoverSlots = io.pgferry.controller.failover.StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
-          io.pgferry.controller.failover.StandbySlotSetup.targetMajor(ctx.plan()));
-    } catch (java.sql.SQLException e) {
+      failoverSlots = StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
+          StandbySlotSetup.targetMajor(ctx.plan()));
+    } catch (SQLException e) {
       throw new JourneyException("target: cannot read its version: " + e.getMessage());
     }
     return new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
@@ -244,7 +246,7 @@ final class LogicalSteps {
 
   private static Sync sync(StepContext ctx, SyncProgress progress) throws Exception {
     SyncSnapshot s = progress.snapshot();
-    io.pgferry.controller.sql.logical.LogicalMetrics.record(NAMES.slot(), s);
+    LogicalMetrics.record(NAMES.slot(), s);
     PgEndpoint a = a(ctx);
     String recorded = ctx.evidenceOf(LS_FINGERPRINT).get("fingerprint");
     SchemaDrift drift = recorded == null ? new SchemaDrift(List.of(), List.of())
@@ -269,7 +271,7 @@ final class LogicalSteps {
                 return Optional.of(new StepResult(last[0], Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
                     "tables", String.valueOf(s.snapshot().tables().size()))));
               }
-            } catch (java.sql.SQLException e) {
+            } catch (SQLException e) {
               // the publisher may be down for good: the failover monitor decides that, this wait only keeps asking
               ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
             }
@@ -302,9 +304,13 @@ final class LogicalSteps {
         "applied_lsn", applied[0].toString()));
   }
 
+  /** T as the app reaches it: T's address and database, the app's user. */
+  private static DatabaseEndpoint appEndpoint(Plan plan, PgEndpoint t) {
+    return new DatabaseEndpoint(t.host(), t.port(), t.database(), plan.app().user(), plan.app().password());
+  }
+
   private static StepResult repoint(StepContext ctx) throws Exception {
-    PgEndpoint t = t(ctx.plan());
-    DatabaseEndpoint target = new DatabaseEndpoint(t.host(), t.port(), t.database(), ctx.plan().app().user(), ctx.plan().app().password());
+    DatabaseEndpoint target = appEndpoint(ctx.plan(), t(ctx.plan()));
     var s = ctx.ports().switcher();
     DatabaseEndpoint before = s.current();
     if (!target.equals(before)) {

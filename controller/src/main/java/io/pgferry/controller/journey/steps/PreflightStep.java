@@ -1,9 +1,11 @@
 package io.pgferry.controller.journey.steps;
 
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.ArchiveInspector;
 import io.pgferry.controller.journey.DatabaseProbe;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Preflight;
 import io.pgferry.controller.journey.Preflight.Fact;
 import io.pgferry.controller.journey.SourceDatabase;
@@ -18,7 +20,7 @@ import java.util.Optional;
 /** Gathers every fact PREFLIGHT needs (read-only), then lets {@link Preflight} name all blockers at once. */
 final class PreflightStep extends IdempotentStep {
   PreflightStep(List<String> description) {
-    super(io.pgferry.controller.journey.JourneyTable.PREFLIGHT_CHECKS, description);
+    super(JourneyTable.PREFLIGHT_CHECKS, description);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey.steps;
 
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
@@ -9,18 +10,55 @@ import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
-/** One action of the app switch (block, repoint to a node, unblock). AppSwitcher's actions are idempotent. */
+/**
+ * One action of the app switch (block, repoint to a node, unblock). AppSwitcher's actions are idempotent. The
+ * description is the switcher's own for that action ({@code shown}: the switcher the journey will run, or null when
+ * there is none).
+ */
 final class SwitchStep extends IdempotentStep {
   enum Action { BLOCK, REPOINT, UNBLOCK }
 
   private final Action action;
   private final String nodeId;
 
-  SwitchStep(String id, Action action, String nodeId, List<String> description) {
+  private SwitchStep(String id, Action action, String nodeId, List<String> description) {
     super(id, description);
     this.action = action;
     this.nodeId = nodeId;
+  }
+
+  static SwitchStep block(String id, AppSwitcher shown) {
+    return new SwitchStep(id, Action.BLOCK, null, shown == null ? List.of() : shown.describeBlock());
+  }
+
+  /** @param shownTarget the node's endpoint as far as known when describing ({@link #shownEndpoint}) */
+  static SwitchStep repoint(String id, String nodeId, AppSwitcher shown, DatabaseEndpoint shownTarget) {
+    return new SwitchStep(id, Action.REPOINT, nodeId, shown == null ? List.of() : describeRepoint(shown, shownTarget));
+  }
+
+  static SwitchStep unblock(String id, AppSwitcher shown) {
+    return new SwitchStep(id, Action.UNBLOCK, null, shown == null ? List.of() : shown.describeUnblock());
+  }
+
+  /** The switcher's repoint lines, an unknown port (0) shown as {@code <port of node>}. */
+  static List<String> describeRepoint(AppSwitcher shown, DatabaseEndpoint target) {
+    if (target.port() != 0) {
+      return shown.describeRepoint(target);
+    }
+    String node = target.host().replaceAll("^<host of (.*)>$", "$1");
+    return shown.describeRepoint(target).stream()
+        .map(l -> l.replace(":0/", ":<port of " + node + ">/").replace("port=0", "port=<port of " + node + ">")).toList();
+  }
+
+  /** A node's endpoint for the app once it said Hello; before that (or when describing) {@code <host of id>}, port 0. */
+  static DatabaseEndpoint shownEndpoint(Plan plan, Optional<NodeView> view, String id) {
+    return view.filter(Goals::saidHello)
+        .map(v -> new DatabaseEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(),
+            plan.app().user(), plan.app().password()))
+        .orElse(new DatabaseEndpoint("<host of " + id + ">", 0, plan.app().dbname(), plan.app().user(),
+            plan.app().password()));
   }
 
   @Override

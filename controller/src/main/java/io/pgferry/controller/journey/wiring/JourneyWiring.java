@@ -6,6 +6,7 @@ import io.pgferry.controller.journey.WriteFence;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.switching.AppSwitcher;
+import java.nio.file.Path;
 import java.util.function.Function;
 
 /**
@@ -26,13 +27,13 @@ public final class JourneyWiring {
   }
 
   /** The real switch (io.pgferry.controller.switching) and fence (io.pgferry.controller.sql.DatabaseFence). */
-  public static JourneyWiring live(java.nio.file.Path stateDir) {
+  public static JourneyWiring live(Path stateDir) {
     return new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), SourceFence::new, new ArchiveStoreInspector());
   }
 
   /** For `pgferry plan`: the same classes (describing touches nothing). */
   public static JourneyWiring defaults() {
-    return live(java.nio.file.Path.of("<state_dir>")); // only shown, never written: describing touches nothing
+    return live(Path.of("<state_dir>")); // only shown, never written: describing touches nothing
   }
 
   /** @param nodes null when only describing */

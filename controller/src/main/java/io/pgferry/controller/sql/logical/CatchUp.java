@@ -7,6 +7,7 @@ import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -46,7 +47,7 @@ public final class CatchUp {
    * The message's commit is decoded and applied like any transaction, so the confirmation follows at once.
    */
   public Lsn publisherLsn() throws SQLException {
-    try (Connection c = publisher.connect(); java.sql.Statement st = c.createStatement()) {
+    try (Connection c = publisher.connect(); Statement st = c.createStatement()) {
       st.execute("SET default_transaction_read_only = off"); // the fence makes new sessions in the database read-only
       st.execute("SET synchronous_commit = local"); // not held by a synchronous standby that may be gone
       st.execute("SELECT pg_logical_emit_message(true, 'pgferry', 'catch-up')");

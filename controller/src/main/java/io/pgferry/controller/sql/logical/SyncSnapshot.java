@@ -4,6 +4,7 @@ import io.pgferry.controller.sql.TableRef;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -16,7 +17,7 @@ import java.util.OptionalDouble;
  * @param eta time to finish the initial copy at the rate since the previous snapshot (empty: no rate yet or done)
  */
 public record SyncSnapshot(Instant at, List<TableSync> tables, long lagBytes, OptionalDouble lagSeconds, long retainedWalBytes,
-                           boolean slotActive, java.util.Optional<Duration> eta) {
+                           boolean slotActive, Optional<Duration> eta) {
   /** One table: state i (init), d (copying), f (copied), s (synced), r (ready). */
   public record TableSync(TableRef table, char state, long sourceBytes, long copiedBytes) {
     public boolean ready() {

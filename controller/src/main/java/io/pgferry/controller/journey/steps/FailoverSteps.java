@@ -1,11 +1,16 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Poll;
+import io.pgferry.controller.failover.AdminConnections;
+import io.pgferry.controller.failover.Ec2Stonith;
+import io.pgferry.controller.failover.PositionCheck;
+import io.pgferry.controller.failover.SplitBrainRule;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
@@ -15,15 +20,20 @@ import io.pgferry.controller.journey.wiring.JdbcDatabase;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.failover.SubscriptionRepoint;
+import io.pgferry.controller.sql.failover.TableResync;
+import io.pgferry.controller.sql.slots.SynchronizedStandbySlots;
 import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 import io.pgferry.proto.Goal;
+import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Slot;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +59,8 @@ public final class FailoverSteps {
 
   private FailoverSteps() {}
 
-  public static Map<String, Step> build(Plan plan) {
+  /** @param bView B as the controller sees it (empty when describing without one) */
+  public static Map<String, Step> build(Plan plan, JourneyPorts ports, Optional<NodeView> bView) {
     String a = plan.nodes().archiveReplica();
     String b = plan.nodes().standby();
     Plan.Failover f = plan.failover();
@@ -64,17 +75,20 @@ public final class FailoverSteps {
     steps.put(WAIT_LEASE, step(WAIT_LEASE, List.of("wait until " + a + "'s lease (as the controller granted it) expired + "
         + f.leaseMargin().toMillis() + " ms (unknown lease: " + f.maxLease().toMillis() + " ms from the failover's start),"
         + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped"), ctx -> waitLease(ctx, a, b)));
-    steps.put(DISABLE_SUBSCRIPTION, step(DISABLE_SUBSCRIPTION, List.of("target: ALTER SUBSCRIPTION " + f.subscription()
-        + " DISABLE  (unless disabled, or no such subscription yet)"), FailoverSteps::disableSubscription));
+    steps.put(DISABLE_SUBSCRIPTION, step(DISABLE_SUBSCRIPTION, SubscriptionRepoint.describeDisable(f.subscription()),
+        FailoverSteps::disableSubscription));
     steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY with " + a + "'s pg_hba rules (no synchronous standby left: durability"
         + " is async until a standby is added back)", "wait until " + b + " reports PRIMARY, not in recovery"),
         ctx -> promoteB(ctx, a, b)));
-    steps.put(REPOINT_APP, step(REPOINT_APP, List.of("switch: block writes -> repoint the app to " + b
-        + " -> unblock"), ctx -> repointApp(ctx, b)));
-    steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, List.of("target: compare the subscription's origin"
-        + " remote_lsn with " + b + "'s slot " + f.slot() + " confirmed_flush_lsn and promotion point; safe: ALTER"
-        + " SUBSCRIPTION " + f.subscription() + " CONNECTION '<" + b + ">'; ENABLE; unsafe: name the tables at risk and"
-        + " re-sync only those"), ctx -> repointSubscription(ctx, b)));
+    steps.put(REPOINT_APP, step(REPOINT_APP, repointAppLines(ports.switcher(), SwitchStep.shownEndpoint(plan, bView, b)),
+        ctx -> repointApp(ctx, b)));
+    List<String> repointLines = new ArrayList<>(SynchronizedStandbySlots.describeClear(b));
+    repointLines.add("compare the subscription's origin remote_lsn on the target with " + b + "'s slot " + f.slot()
+        + " confirmed_flush_lsn and promotion point (PositionCheck); safe:");
+    repointLines.addAll(SubscriptionRepoint.describeRepoint(f.subscription(), b));
+    repointLines.add("unsafe: name the tables at risk and re-sync only those:");
+    repointLines.addAll(TableResync.describe(f.subscription(), b));
+    steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, repointLines, ctx -> repointSubscription(ctx, b)));
     return steps;
   }
 
@@ -174,7 +188,7 @@ public final class FailoverSteps {
   static StepResult disableSubscription(StepContext ctx) throws Exception {
     Plan.Failover f = ctx.plan().failover();
     try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target")) {
-      if (!subscriptionExists(t, f.subscription())) {
+      if (!SubscriptionRepoint.exists(t, f.subscription())) {
         return new StepResult("no subscription " + f.subscription() + " on the target yet: nothing to move",
             Map.of("subscription", "absent"));
       }
@@ -188,7 +202,7 @@ public final class FailoverSteps {
     NodeDirectory nodes = ctx.ports().nodes();
     Goal held = nodes.node(b).map(NodeView::goal).orElse(null);
     if (held == null || held.getState() != NodeState.PRIMARY) {
-      List<io.pgferry.proto.HbaRule> rules = nodes.node(a).map(NodeView::goal).map(Goal::getHbaRulesList).orElse(List.of());
+      List<HbaRule> rules = nodes.node(a).map(NodeView::goal).map(Goal::getHbaRulesList).orElse(List.of());
       nodes.assign(b, Goal.newBuilder().setState(NodeState.PRIMARY).addAllHbaRules(rules).build());
     }
     String[] waiting = new String[1];
@@ -210,6 +224,19 @@ public final class FailoverSteps {
     } catch (Poll.Timeout e) {
       throw new JourneyException(b + " not promoted within " + PROMOTE_TIMEOUT.toSeconds() + " s: " + waiting[0]);
     }
+  }
+
+  /** The switcher's own block, repoint and unblock lines; block and repoint only when the app does not point to B yet. */
+  private static List<String> repointAppLines(AppSwitcher shown, DatabaseEndpoint target) {
+    if (shown == null) {
+      return List.of();
+    }
+    List<String> lines = new ArrayList<>();
+    lines.add("unless the app points to " + target.host() + " already:");
+    shown.describeBlock().forEach(l -> lines.add("block: " + l));
+    SwitchStep.describeRepoint(shown, target).forEach(l -> lines.add("repoint: " + l));
+    shown.describeUnblock().forEach(l -> lines.add("unblock: " + l));
+    return lines;
   }
 
   static StepResult repointApp(StepContext ctx, String b) throws Exception {
@@ -243,8 +270,9 @@ public final class FailoverSteps {
     Map<String, String> ev0 = new LinkedHashMap<>();
     try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target");
          Connection bc = AdminConnections.open(ctx.plan(), view, dbname)) {
-      String conninfo = publisherConninfo(t, f.subscription(), view);
-      if (clearSynchronizedStandbySlots(bc)) {
+      String conninfo = SubscriptionRepoint.publisherConninfo(t, f.subscription(), view.hello().getHost(),
+          view.hello().getPgPort());
+      if (SynchronizedStandbySlots.clear(bc)) {
         ev0.put("cleared_synchronized_standby_slots", "true");
       }
       PositionCheck.Result check = PositionCheck.check(t, f.subscription(), bc, f.slot(), proven);
@@ -266,42 +294,6 @@ public final class FailoverSteps {
       SubscriptionRepoint.repoint(t, f.subscription(), conninfo);
       return new StepResult("subscription " + f.subscription() + " continues from " + b + " without a re-copy ("
           + check.reason() + ")", ev);
-    }
-  }
-
-  /**
-   * PG 17: B inherited A's synchronized_standby_slots (a base backup copies the configuration); on the new primary
-   * those physical slots do not exist and its logical walsenders would wait for them forever. Cleared with
-   * ALTER SYSTEM (overrides the managed file) + reload. Returns true when it acted.
-   */
-  static boolean clearSynchronizedStandbySlots(Connection b) throws SQLException {
-    try (var st = b.createStatement()) {
-      try (var rs = st.executeQuery("select current_setting('server_version_num')::int >= 170000"
-          + " and current_setting('synchronized_standby_slots', true) <> ''")) {
-        rs.next();
-        if (!rs.getBoolean(1)) {
-          return false;
-        }
-      }
-      st.execute("ALTER SYSTEM SET synchronized_standby_slots = ''");
-      st.execute("select pg_reload_conf()");
-      return true;
-    }
-  }
-
-  /** T's conninfo with host and port replaced by B's (user, password, dbname kept as the operator wrote them). */
-  static String publisherConninfo(Connection t, String subscription, NodeView b) throws SQLException {
-    String old = SubscriptionRepoint.conninfo(t, subscription);
-    String rest = old.replaceAll("(^|\\s)(host|hostaddr|port)=\\S+", " ").trim().replaceAll("\\s+", " ");
-    return ("host=" + b.hello().getHost() + " port=" + b.hello().getPgPort() + " " + rest).trim();
-  }
-
-  static boolean subscriptionExists(Connection t, String subscription) throws SQLException {
-    try (var ps = t.prepareStatement("select 1 from pg_subscription where subname = ?")) {
-      ps.setString(1, subscription);
-      try (var rs = ps.executeQuery()) {
-        return rs.next();
-      }
     }
   }
 

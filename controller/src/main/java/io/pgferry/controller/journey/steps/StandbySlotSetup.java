@@ -1,17 +1,21 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
+import io.pgferry.controller.failover.AdminConnections;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
-import io.pgferry.controller.journey.steps.Goals;
+import io.pgferry.controller.goals.Goals;
+import io.pgferry.controller.journey.wiring.JdbcDatabase;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.Sql;
+import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Upstream;
 import java.sql.Connection;
@@ -54,11 +58,8 @@ public final class StandbySlotSetup {
 
   /** T's major version. */
   public static int targetMajor(Plan plan) throws SQLException {
-    try (Connection t = io.pgferry.controller.journey.wiring.JdbcDatabase.open(plan.target().url(), "target");
-         java.sql.Statement st = t.createStatement();
-         java.sql.ResultSet rs = st.executeQuery("select current_setting('server_version_num')::int / 10000")) {
-      rs.next();
-      return rs.getInt(1);
+    try (Connection t = JdbcDatabase.open(plan.target().url(), "target")) {
+      return Sql.serverMajor(t);
     }
   }
 
@@ -72,7 +73,7 @@ public final class StandbySlotSetup {
           ctx -> StepResult.of("failover disabled: B keeps no copy of " + slot));
     }
     return FailoverSteps.step(ID, List.of(
-        "on " + a + ": SELECT pg_create_physical_replication_slot('" + physical + "', true)  (unless it exists)",
+        PhysicalSlots.describeCreate(a, physical),
         "A and T on 17+: goal of " + a + " += synchronized_standby_slots = " + physical + "  (A on 17, T older: B keeps"
             + " nothing; a failover re-syncs the tables at risk)",
         "goal of " + b + " := STREAMING_STANDBY{upstream " + a + ", slot_name " + physical + ", dbname "

@@ -1,4 +1,4 @@
-package io.pgferry.controller.journey.steps;
+package io.pgferry.controller.goals;
 
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
@@ -70,7 +70,7 @@ public final class Goals {
     return held != null && held.toBuilder().setGeneration(0).build().equals(wanted.toBuilder().setGeneration(0).build());
   }
 
-  static Optional<NodeView> node(NodeDirectory nodes, String id) {
+  public static Optional<NodeView> node(NodeDirectory nodes, String id) {
     return nodes == null ? Optional.empty() : nodes.node(id);
   }
 }

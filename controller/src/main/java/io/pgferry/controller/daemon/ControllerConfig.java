@@ -1,4 +1,4 @@
-package io.pgferry.controller.cli;
+package io.pgferry.controller.daemon;
 
 import io.pgferry.common.StrictYaml;
 import io.pgferry.common.Tls;

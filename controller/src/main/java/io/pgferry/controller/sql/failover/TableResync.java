@@ -1,4 +1,4 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.sql.failover;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
@@ -31,6 +31,20 @@ public final class TableResync {
   private static final Duration PAUSE = Duration.ofMillis(100);
 
   private TableResync() {}
+
+  /** What {@link #resync} runs, for `pgferry plan`. Touches nothing. */
+  public static List<String> describe(String subscription, String publisher) {
+    String sub = SubscriptionRepoint.ident(subscription);
+    return List.of(
+        "on " + publisher + ": CREATE PUBLICATION " + HELPER + " FOR TABLE <the tables not at risk>  (its comment names the"
+            + " subscription's own publications); pg_create_logical_replication_slot('<slot>', 'pgoutput') if the slot is missing",
+        "target: repoint " + sub + " to " + publisher + " as above; wait until it confirmed past the helper's creation",
+        "target: ALTER SUBSCRIPTION " + sub + " SET PUBLICATION " + HELPER + " WITH (refresh = true, copy_data = false);"
+            + " TRUNCATE <the tables at risk>",
+        "target: ALTER SUBSCRIPTION " + sub + " SET PUBLICATION <its own publications> WITH (refresh = true, copy_data = true)"
+            + "  (copies exactly the tables that rejoin)",
+        "on " + publisher + ": DROP PUBLICATION IF EXISTS " + HELPER + "  (once the target's apply worker reconnected)");
+  }
 
   /** Returns the tables re-synced. */
   public static List<String> resync(Connection t, String subscription, Connection b, String slot, String conninfo,

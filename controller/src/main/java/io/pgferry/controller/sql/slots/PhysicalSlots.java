@@ -1,4 +1,4 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.sql.slots;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,6 +13,11 @@ public final class PhysicalSlots {
   }
 
   private PhysicalSlots() {}
+
+  /** What {@link #create} runs, for `pgferry plan`. */
+  public static String describeCreate(String where, String name) {
+    return "on " + where + ": SELECT pg_create_physical_replication_slot('" + name + "', true)  (unless it exists)";
+  }
 
   /** Creates {@code name} (reserving WAL from now) unless a slot of that name exists. */
   public static Outcome create(Connection c, String name) throws SQLException {

@@ -1,4 +1,4 @@
-package io.pgferry.controller.cli;
+package io.pgferry.controller.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Cli;
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.cli.PgferryMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,11 @@
-package io.pgferry.controller.failover;
+package io.pgferry.controller.sql.failover;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 
 /**
  * Moves a subscription on the target T to a new publisher (the promoted standby): DISABLE, CONNECTION, ENABLE.
@@ -36,11 +37,37 @@ public final class SubscriptionRepoint {
     return changed;
   }
 
-  static boolean enabled(Connection t, String subscription) throws SQLException {
+  public static List<String> describeDisable(String subscription) {
+    return List.of("target: ALTER SUBSCRIPTION " + ident(subscription) + " DISABLE  (unless disabled, or no such subscription yet)");
+  }
+
+  public static List<String> describeRepoint(String subscription, String publisher) {
+    return List.of("target: ALTER SUBSCRIPTION " + ident(subscription) + " DISABLE; ALTER SUBSCRIPTION " + ident(subscription)
+        + " CONNECTION 'host=<" + publisher + "> port=<port of " + publisher + "> <the rest of its conninfo>'; ALTER SUBSCRIPTION "
+        + ident(subscription) + " ENABLE  (each unless in effect)");
+  }
+
+  public static boolean exists(Connection t, String subscription) throws SQLException {
+    try (PreparedStatement ps = t.prepareStatement("select 1 from pg_subscription where subname = ?")) {
+      ps.setString(1, subscription);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** T's conninfo with host and port replaced by the new publisher's (user, password, dbname kept as the operator wrote them). */
+  public static String publisherConninfo(Connection t, String subscription, String host, int port) throws SQLException {
+    String old = conninfo(t, subscription);
+    String rest = old.replaceAll("(^|\\s)(host|hostaddr|port)=\\S+", " ").trim().replaceAll("\\s+", " ");
+    return ("host=" + host + " port=" + port + " " + rest).trim();
+  }
+
+  public static boolean enabled(Connection t, String subscription) throws SQLException {
     return row(t, "select subenabled::text from pg_subscription where subname = ?", subscription).equals("true");
   }
 
-  static String conninfo(Connection t, String subscription) throws SQLException {
+  public static String conninfo(Connection t, String subscription) throws SQLException {
     return row(t, "select subconninfo from pg_subscription where subname = ?", subscription);
   }
 
@@ -62,11 +89,11 @@ public final class SubscriptionRepoint {
     }
   }
 
-  static String ident(String name) {
+  public static String ident(String name) {
     return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
-  static String literal(String s) {
+  public static String literal(String s) {
     return "'" + s.replace("'", "''") + "'";
   }
 }
