@@ -47,17 +47,43 @@ final class JourneyTimes {
     if (c2.isEmpty()) {
       throw new IllegalStateException("no journey finished cleanly: " + failures);
     }
+    List<Double> c1Superuser = superuserCutover1(runs, failures);
     String n = "median of " + c2.size() + " journeys" + (failures.isEmpty() ? "" : " (" + failures.size() + " failed: " + failures + ")");
     List<BenchRow> rows = new ArrayList<>();
     BenchRow c2Row = BenchRow.of("cutover 2 write downtime through PgBouncer (-> T)", Medians.of(c2), Medians.of(c1), "s",
         "cutover 1, same journeys");
     rows.add(new BenchRow(c2Row.measure(), c2Row.pgferry(), c2Row.baseline(), c2Row.ratio(), n + "; c2 " + Medians.spread(c2)
         + ", c1 " + Medians.spread(c1) + "; goal c2 < 2 s"));
+    BenchRow c1Row = BenchRow.of("cutover 1 write downtime, source role without superuser (archive_timeout 60 s)",
+        Medians.of(c1), c1Superuser.isEmpty() ? Double.NaN : Medians.of(c1Superuser), "s", "superuser: pg_switch_wal()");
+    rows.add(new BenchRow(c1Row.measure(), c1Row.pgferry(), c1Row.baseline(), c1Row.ratio(), n + " (segment filled by"
+        + " pgferry's session); baseline: median of " + c1Superuser.size() + " journeys to cutover 1 given the superuser; "
+        + Medians.spread(c1) + "; goal < 5 s"));
     rows.add(BenchRow.single("cutover 2 block -> unblock, by step", median(c2Steps.get("total")), "s",
         n + ": " + medians(c2Steps, "total")));
     rows.add(BenchRow.single("failover time (kill -9 of a -> first commit through PgBouncer on b)", Medians.of(failover), "s",
         n + ": " + medians(failoverParts, null) + "; " + Medians.spread(failover) + "; detect_after 3 s, max_lease 4 s, goal <= 10 s"));
     return rows;
+  }
+
+  /** Cutover 1 alone with pgferry given the superuser: the last segment closed by pg_switch_wal(). */
+  private static List<Double> superuserCutover1(int runs, List<String> failures) {
+    List<Double> c1 = new ArrayList<>();
+    for (int i = 1; i <= runs; i++) {
+      System.err.println("bench: cutover 1 as the superuser " + i + " of " + runs + " ...");
+      try (Workspace ws = Workspace.create("bench-c1-superuser");
+           JourneyScenario scenario = new JourneyScenario(ws, JourneyScenario.Options.defaults().asSuperuser(), line -> { })) {
+        JourneyResult r = scenario.run();
+        if (r.problems().isEmpty()) {
+          add(c1, r.downtime.get("cutover_1"));
+        } else {
+          failures.add("superuser cutover 1 run " + i + ": " + String.join("; ", r.problems()));
+        }
+      } catch (RuntimeException e) {
+        failures.add("superuser cutover 1 run " + i + ": " + e.getMessage());
+      }
+    }
+    return c1;
   }
 
   private static void add(List<Double> to, Duration d) {

@@ -37,10 +37,11 @@ public final class JourneyScenario implements AutoCloseable {
    * LOGICAL_SYNC's wait starts, and the controller fails over to B.
    */
   public record Options(int pgMajor, SwitchKind switchKind, boolean workerDyno, Set<CrashPoint> crashes,
-                        Duration archiveTimeout, int writers, Duration journeyTimeout, boolean logical, boolean failover) {
+                        Duration archiveTimeout, int writers, Duration journeyTimeout, boolean logical, boolean failover,
+                        boolean superuserSource) {
     public static Options defaults() {
       return new Options(15, SwitchKind.PGBOUNCER, false, EnumSet.noneOf(CrashPoint.class), HEROKU_ARCHIVE_TIMEOUT, 2,
-          Duration.ofMinutes(4), false, false);
+          Duration.ofMinutes(4), false, false, false);
     }
 
     /** The whole journey: logical replication, a failover during LOGICAL_SYNC, cutover 2. */
@@ -48,32 +49,41 @@ public final class JourneyScenario implements AutoCloseable {
       return defaults().throughCutover2().killAInLogicalSync(true);
     }
 
+    /**
+     * pgferry's source.url as the superuser instead of the app's role: pg_switch_wal() then closes the last segment
+     * at cutover 1 (the baseline of the Heroku-like source's segment fill).
+     */
+    public Options asSuperuser() {
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
+          true);
+    }
+
     public Options pg(int major) {
-      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover);
+      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource);
     }
 
     public Options heroku(boolean withWorkerDyno) {
       return new Options(pgMajor, SwitchKind.HEROKU, withWorkerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical,
-          failover);
+          failover, superuserSource);
     }
 
     public Options crashControllerAt(CrashPoint... points) {
       Set<CrashPoint> s = EnumSet.noneOf(CrashPoint.class);
       s.addAll(List.of(points));
-      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover);
+      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource);
     }
 
     /** On through LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2 (FINISHED), with more time for the journey. */
     public Options throughCutover2() {
       Duration timeout = journeyTimeout.compareTo(Duration.ofMinutes(8)) < 0 ? Duration.ofMinutes(8) : journeyTimeout;
-      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover);
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover, superuserSource);
     }
 
     /** Kill A during LOGICAL_SYNC (implies {@link #throughCutover2}) or not. */
     public Options killAInLogicalSync(boolean kill) {
       Options o = kill ? throughCutover2() : this;
       return new Options(o.pgMajor, o.switchKind, o.workerDyno, o.crashes, o.archiveTimeout, o.writers, o.journeyTimeout, o.logical,
-          kill);
+          kill, o.superuserSource);
     }
   }
 

@@ -15,7 +15,8 @@ final class ScenarioPlan {
   static Path write(ScenarioEnvironment env, JourneyScenario.Options options) throws Exception {
     PlanBuilder plan = PlanBuilder.plan()
         // as on Heroku, pgferry gets only the app's role: no superuser, pg_switch_wal() refused
-        .source(PlanBuilder.file(env.secret("source-url", env.source().appUrl())))
+        .source(PlanBuilder.file(env.secret("source-url",
+            options.superuserSource() ? env.source().adminUrl() : env.source().appUrl())))
         .archiveTimeout(options.archiveTimeout()).pgMajor(options.pgMajor())
         .archive(env.archiveUrl()).hbaMethod("trust")
         .target(PlanBuilder.file(env.secret("target-url",
