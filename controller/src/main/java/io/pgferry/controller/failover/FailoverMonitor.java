@@ -1,5 +1,8 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.pg.PgConnections;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.journey.wiring.Endpoints;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Phase;
@@ -134,7 +137,7 @@ public final class FailoverMonitor implements AutoCloseable {
     boolean syncNow = !as.getSyncState().isEmpty();
     if (standby.failed() && syncNow) {
       try {
-        SyncDurability.dropToAsync(() -> AdminConnections.open(plan, av, "postgres"), Duration.ofSeconds(5));
+        SyncDurability.dropToAsync(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), Duration.ofSeconds(5));
       } catch (Exception e) {
         LOG.warning("could not drop " + av.nodeId() + " to async: " + e.getMessage());
         return;
@@ -147,7 +150,7 @@ public final class FailoverMonitor implements AutoCloseable {
       LOG.warning(msg);
       journey.decision(msg, ev);
     } else if (standby.kind() == FailureDetector.Kind.HEALTHY && !syncNow && av.connected()) {
-      if (!SyncDurability.makeSync(() -> AdminConnections.open(plan, av, "postgres"), bApp, Duration.ofSeconds(5))) {
+      if (!SyncDurability.makeSync(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), bApp, Duration.ofSeconds(5))) {
         return; // already in force; A's Status had not caught up yet
       }
       String msg = snap.b().nodeId() + " streams from " + av.nodeId() + ": durability sync (synchronous_standby_names = "
@@ -172,7 +175,7 @@ public final class FailoverMonitor implements AutoCloseable {
     if (av.hello() == null || av.hello().getHost().isEmpty()) {
       return;
     }
-    try (Connection c = AdminConnections.open(plan, av.hello().getHost(), av.hello().getPgPort(), "postgres", 1)) {
+    try (Connection c = PgConnections.open(Endpoints.admin(plan, av, "postgres"), Purpose.PROBE, Purpose.PROBE.defaults().with(Duration.ofSeconds(1), null, null, null))) {
       aPgLastReachable = now;
     } catch (Exception e) {
       // unreachable: the detector counts the silence

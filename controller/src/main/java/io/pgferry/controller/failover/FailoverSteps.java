@@ -1,5 +1,6 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.Command;
 import io.pgferry.common.Lsn;
 import io.pgferry.controller.journey.Decisions;
@@ -9,7 +10,7 @@ import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.journey.Verdict;
-import io.pgferry.controller.journey.wiring.JdbcDatabase;
+import io.pgferry.controller.journey.wiring.Endpoints;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -171,7 +172,7 @@ public final class FailoverSteps {
 
   static StepResult disableSubscription(StepContext ctx) throws Exception {
     Plan.Failover f = ctx.plan().failover();
-    try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target")) {
+    try (Connection t = Endpoints.target(ctx.plan()).connect(Purpose.CUTOVER)) {
       if (!subscriptionExists(t, f.subscription())) {
         return new StepResult("no subscription " + f.subscription() + " on the target yet: nothing to move",
             Map.of("subscription", "absent"));
@@ -236,8 +237,8 @@ public final class FailoverSteps {
     boolean proven = Boolean.parseBoolean(ctx.evidenceOf(WAIT_LEASE).getOrDefault("b_slot_synced", "false"));
     String dbname = ctx.plan().app().dbname();
     Map<String, String> ev0 = new LinkedHashMap<>();
-    try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target");
-         Connection bc = AdminConnections.open(ctx.plan(), view, dbname)) {
+    try (Connection t = Endpoints.target(ctx.plan()).connect(Purpose.CUTOVER);
+         Connection bc = Endpoints.admin(ctx.plan(), view, dbname).connect(Purpose.ADMIN)) {
       String conninfo = publisherConninfo(t, f.subscription(), view);
       if (clearSynchronizedStandbySlots(bc)) {
         ev0.put("cleared_synchronized_standby_slots", "true");

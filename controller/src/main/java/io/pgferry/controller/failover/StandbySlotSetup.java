@@ -1,5 +1,7 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.journey.wiring.Endpoints;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
@@ -52,7 +54,7 @@ public final class StandbySlotSetup {
 
   /** T's major version. */
   public static int targetMajor(Plan plan) throws SQLException {
-    try (Connection t = io.pgferry.controller.journey.wiring.JdbcDatabase.open(plan.target().url(), "target");
+    try (Connection t = Endpoints.target(plan).connect(Purpose.PROBE);
          java.sql.Statement st = t.createStatement();
          java.sql.ResultSet rs = st.executeQuery("select current_setting('server_version_num')::int / 10000")) {
       rs.next();
@@ -96,7 +98,7 @@ public final class StandbySlotSetup {
           + " a standby, and failover slots need the subscriber on 17+ (T runs " + tMajor + "); after a failover the"
           + " tables at risk are re-synced from " + b, Map.of("slot", slot, "standby", "none", "target_major", String.valueOf(tMajor)));
     }
-    try (Connection c = AdminConnections.open(plan, av, "postgres")) {
+    try (Connection c = Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN)) {
       PhysicalSlots.create(c, physical);
     }
     boolean failoverSlots = failoverSlots(major, tMajor);

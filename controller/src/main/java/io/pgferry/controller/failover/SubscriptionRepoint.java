@@ -1,5 +1,6 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.pg.SqlQuote;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -63,10 +64,10 @@ public final class SubscriptionRepoint {
   }
 
   static String ident(String name) {
-    return "\"" + name.replace("\"", "\"\"") + "\"";
+    return SqlQuote.ident(name);
   }
 
   static String literal(String s) {
-    return "'" + s.replace("'", "''") + "'";
+    return SqlQuote.literal(s);
   }
 }

@@ -1,5 +1,6 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.pg.SqlQuote;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,7 +26,7 @@ public final class SyncDurability {
 
   /** The value of synchronous_standby_names naming exactly this standby. */
   public static String standbyNames(String applicationName) {
-    return "\"" + applicationName.replace("\"", "\"\"") + "\"";
+    return SqlQuote.ident(applicationName);
   }
 
   /** Makes B (by its application_name) the synchronous standby of A. Returns true when it changed anything. */

@@ -1,5 +1,6 @@
 package io.pgferry.controller.sql;
 
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.common.Lsn;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -378,7 +379,7 @@ public final class DatabaseFence {
   }
 
   static String ident(String name) {
-    return "\"" + name.replace("\"", "\"\"") + "\"";
+    return SqlQuote.ident(name);
   }
 
   private static void sleep(long ms) {

@@ -1,6 +1,7 @@
 package io.pgferry.controller.standby;
 
-import io.pgferry.controller.failover.AdminConnections;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.journey.wiring.Endpoints;
 import io.pgferry.controller.failover.PhysicalSlots;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -19,14 +20,14 @@ public interface StandbySlots {
     return new StandbySlots() {
       @Override
       public PhysicalSlots.Outcome renew(Plan plan, NodeView primary, String slot) throws Exception {
-        try (Connection c = AdminConnections.open(plan, primary, "postgres")) {
+        try (Connection c = Endpoints.admin(plan, primary, "postgres").connect(Purpose.ADMIN)) {
           return PhysicalSlots.renew(c, slot);
         }
       }
 
       @Override
       public PhysicalSlots.Outcome ensure(Plan plan, NodeView primary, String slot) throws Exception {
-        try (Connection c = AdminConnections.open(plan, primary, "postgres")) {
+        try (Connection c = Endpoints.admin(plan, primary, "postgres").connect(Purpose.ADMIN)) {
           return PhysicalSlots.create(c, slot);
         }
       }

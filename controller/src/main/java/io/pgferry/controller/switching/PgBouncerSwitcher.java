@@ -1,5 +1,6 @@
 package io.pgferry.controller.switching;
 
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.Secrets;
 import java.io.IOException;
@@ -321,7 +322,7 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   }
 
   private static String quoteIdent(String name) {
-    return name.matches("[a-z_][a-z0-9_]*") ? name : "\"" + name.replace("\"", "\"\"") + "\"";
+    return name.matches("[a-z_][a-z0-9_]*") ? name : SqlQuote.ident(name);
   }
 
   private static boolean startsWith(String s, String prefix) {

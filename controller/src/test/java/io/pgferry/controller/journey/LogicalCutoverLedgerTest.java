@@ -3,11 +3,12 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.cli.PgferryMain;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.plan.PlanLoader;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
@@ -45,7 +46,7 @@ class LogicalCutoverLedgerTest {
       }
       PgEndpoint src = new PgEndpoint("127.0.0.1", a.port(), "appdb", "postgres", null);
       PgEndpoint dst = new PgEndpoint("127.0.0.1", t.port(), "appdb", "postgres", null);
-      try (InputStream in = getClass().getResourceAsStream("/logical/seed-app.sql"); Connection c = src.connect()) {
+      try (InputStream in = getClass().getResourceAsStream("/logical/seed-app.sql"); Connection c = src.connect(Purpose.ADMIN)) {
         Sql.execute(c, new String(in.readAllBytes(), StandardCharsets.UTF_8));
         Ledger.createTable(c, "ledger");
       }
@@ -91,7 +92,7 @@ class LogicalCutoverLedgerTest {
           assertEquals("0", j.state().step(JourneyTable.C2_SEQUENCES).evidence().get("mismatched"), "cutover 2 set every sequence on T to A's");
           assertTrue(ledger.awaitMore(300, Duration.ofSeconds(20)), "the ledger writes through PgBouncer to T");
           long onT;
-          try (Connection c = dst.connect()) {
+          try (Connection c = dst.connect(Purpose.ADMIN)) {
             onT = Long.parseLong(Sql.value(c, "SELECT count(*) FROM ledger"));
           }
 
@@ -107,7 +108,7 @@ class LogicalCutoverLedgerTest {
 
           // every acknowledged row, written to A, then T, then A again, is on A exactly once
           LedgerReport report;
-          try (Connection onA = src.connect()) {
+          try (Connection onA = src.connect(Purpose.ADMIN)) {
             report = ledger.verify(onA);
           }
           Duration cutover2 = report.maxGapBetween(blockedAt.get(), unblockedAt.get());

@@ -3,9 +3,10 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.plan.PlanLoader;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.sequences.SequenceSync;
 import io.pgferry.controller.sql.verify.Verifier;
@@ -187,13 +188,13 @@ class LogicalJourneyTest {
   }
 
   private static void exec(PgEndpoint db, String sql) throws Exception {
-    try (Connection c = db.connect()) {
+    try (Connection c = db.connect(Purpose.ADMIN)) {
       Sql.execute(c, sql);
     }
   }
 
   private static String value(PgEndpoint db, String sql) throws Exception {
-    try (Connection c = db.connect()) {
+    try (Connection c = db.connect(Purpose.ADMIN)) {
       return Sql.value(c, sql);
     }
   }

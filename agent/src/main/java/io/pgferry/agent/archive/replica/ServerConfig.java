@@ -1,5 +1,6 @@
 package io.pgferry.agent.archive.replica;
 
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.common.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,7 @@ public final class ServerConfig {
   }
 
   static String quote(String v) {
-    return "'" + v.replace("'", "''") + "'";
+    return SqlQuote.literal(v);
   }
 
   /** Writes the three files when absent; returns true when postgresql.conf was written (and logs the choice). */

@@ -1,9 +1,10 @@
 package io.pgferry.controller.sql.logical;
 
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.Command;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -65,7 +66,7 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     List<Map<String, String>> extensions;
     int sourceMajor;
     int targetMajor;
-    try (Connection a = source.connect(); Connection t = target.connect()) {
+    try (Connection a = source.connect(Purpose.SCHEMA); Connection t = target.connect(Purpose.SCHEMA)) {
       sourceMajor = Sql.serverMajor(a);
       targetMajor = Sql.serverMajor(t);
       tables = PublishedTables.facts(a).stream().map(PublishedTables.TableFacts::table).toList();

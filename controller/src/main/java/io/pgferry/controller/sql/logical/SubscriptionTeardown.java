@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import java.sql.Connection;
@@ -40,7 +41,7 @@ public final class SubscriptionTeardown implements SqlAction<List<String>> {
   public List<String> run() throws Exception {
     List<String> did = new ArrayList<>();
     String s = Sql.ident(names.subscription());
-    try (Connection c = subscriber.connect()) {
+    try (Connection c = subscriber.connect(Purpose.CUTOVER)) {
       List<Map<String, String>> sub = Sql.rows(c, "SELECT subenabled, subslotname FROM pg_subscription WHERE subname = ? "
           + "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", names.subscription());
       if (!sub.isEmpty()) {
@@ -55,7 +56,7 @@ public final class SubscriptionTeardown implements SqlAction<List<String>> {
         did.add("dropped subscription " + names.subscription());
       }
     }
-    try (Connection c = publisher.connect()) {
+    try (Connection c = publisher.connect(Purpose.CUTOVER)) {
       long deadline = System.nanoTime() + slotReleaseTimeout.toNanos();
       while (true) {
         String active = Sql.value(c, "SELECT active::text FROM pg_replication_slots WHERE slot_name = ?", names.slot());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.pg.ConnectionLimits;
 import io.pgferry.common.Lsn;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -19,22 +20,22 @@ class JdbcDatabaseTest {
     try (Workspace ws = Workspace.create("jdbc-db"); PgCluster pg = PgCluster.start(ws, "src", 15)) {
       pg.execute("CREATE ROLE app LOGIN PASSWORD 's3cret'", "CREATE DATABASE appdb OWNER app",
           "ALTER DATABASE appdb SET default_transaction_read_only = on");
-      JdbcDatabase superuser = new JdbcDatabase(pg.url("appdb"), "source");
+      JdbcDatabase superuser = new JdbcDatabase(pg.url("appdb"), "source", ConnectionLimits.DEFAULTS);
       assertEquals(15, superuserVersion(superuser) / 10000);
       Lsn before = call(superuser::currentWalLsn);
       Optional<Lsn> switched = call(superuser::switchWal);
       assertTrue(switched.isPresent(), "a superuser may switch WAL, even in a read-only database");
       assertTrue(switched.get().compareTo(before) >= 0);
 
-      JdbcDatabase app = new JdbcDatabase("postgres://app:s3cret@127.0.0.1:" + pg.port() + "/appdb", "source");
+      JdbcDatabase app = new JdbcDatabase("postgres://app:s3cret@127.0.0.1:" + pg.port() + "/appdb", "source", ConnectionLimits.DEFAULTS);
       assertTrue(call(app::currentWalLsn).isValid());
       assertEquals(Optional.empty(), call(app::switchWal), "pg_switch_wal is refused to a plain role: not an error");
 
       JdbcDatabase conninfo = new JdbcDatabase("host=127.0.0.1 port=" + pg.port() + " dbname=appdb user=app"
-          + " password=s3cret", "source");
+          + " password=s3cret", "source", ConnectionLimits.DEFAULTS);
       assertEquals(15, superuserVersion(conninfo) / 10000);
 
-      JdbcDatabase wrong = new JdbcDatabase("postgres://app:badpass@127.0.0.1:" + pg.port() + "/nosuchdb", "target");
+      JdbcDatabase wrong = new JdbcDatabase("postgres://app:badpass@127.0.0.1:" + pg.port() + "/nosuchdb", "target", ConnectionLimits.DEFAULTS);
       SQLException e = assertThrows(SQLException.class, wrong::serverVersionNum);
       assertTrue(e.getMessage().startsWith("target: "), e.getMessage());
       assertFalse(e.getMessage().contains("badpass"), e.getMessage());
