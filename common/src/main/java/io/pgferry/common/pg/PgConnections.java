@@ -55,4 +55,17 @@ public final class PgConnections {
   static String sessionOptions(Timeouts t) {
     return PgEndpoint.SESSION_OPTIONS + " -c statement_timeout=" + t.statement().toMillis() + " -c lock_timeout=" + t.lock().toMillis();
   }
+
+  /**
+   * " (socket timeout: ...)" when {@code e} was caused by a session's socket timeout (pgjdbc reports only "An I/O error
+   * occurred" or "The connection attempt failed"), else "": so a journal says why a step gave up.
+   */
+  public static String timeoutCause(Throwable e) {
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c instanceof java.net.SocketTimeoutException) {
+        return " (socket timeout: no reply from the server within the session's socket_timeout; the link or the server is stuck)";
+      }
+    }
+    return "";
+  }
 }
