@@ -68,8 +68,13 @@ public record PgEndpoint(String host, int port, String database, String user, St
     return new PgEndpoint(host, port, db, user, password, params);
   }
 
-  /** postgres://user:password@host:port/dbname (user and password URL-encoded). */
+  /** postgres://user:password@host:port/dbname (user and password URL-encoded); user postgres when the URL names none. */
   public static PgEndpoint fromUrl(String url) {
+    return fromUrl(url, "postgres");
+  }
+
+  /** Like {@link #fromUrl(String)}, with {@code defaultUser} (may be null) when the URL names no user. */
+  public static PgEndpoint fromUrl(String url, String defaultUser) {
     URI uri;
     try {
       uri = URI.create(url.trim());
@@ -79,7 +84,7 @@ public record PgEndpoint(String host, int port, String database, String user, St
     if (!("postgres".equals(uri.getScheme()) || "postgresql".equals(uri.getScheme())) || uri.getHost() == null) {
       throw new IllegalArgumentException("not a postgres URL: " + Secrets.redact(url));
     }
-    String user = "postgres";
+    String user = defaultUser;
     String password = null;
     String info = uri.getRawUserInfo();
     if (info != null) {

@@ -10,7 +10,7 @@ import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.journey.Verdict;
-import io.pgferry.controller.journey.wiring.Endpoints;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -211,8 +211,7 @@ public final class FailoverSteps {
   static StepResult repointApp(StepContext ctx, String b) throws Exception {
     AppSwitcher s = ctx.ports().switcher();
     NodeView view = ctx.ports().nodes().node(b).orElseThrow(() -> new JourneyException("unknown node " + b));
-    DatabaseEndpoint target = new DatabaseEndpoint(view.hello().getHost(), view.hello().getPgPort(),
-        ctx.plan().app().dbname(), ctx.plan().app().user(), ctx.plan().app().password());
+    DatabaseEndpoint target = Endpoints.app(ctx.plan(), view);
     DatabaseEndpoint before = s.current();
     if (!sameDatabase(before, target)) {
       s.blockWrites();

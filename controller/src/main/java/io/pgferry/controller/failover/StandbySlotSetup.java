@@ -1,7 +1,7 @@
 package io.pgferry.controller.failover;
 
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.controller.journey.wiring.Endpoints;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;

@@ -1,7 +1,7 @@
 package io.pgferry.controller.standby;
 
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.controller.journey.wiring.Endpoints;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.failover.SyncDurability;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.steps.Goals;

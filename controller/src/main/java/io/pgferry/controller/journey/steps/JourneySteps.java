@@ -20,6 +20,7 @@ import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.Step;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
@@ -163,8 +164,7 @@ public final class JourneySteps {
       return List.of();
     }
     DatabaseEndpoint target = aView.filter(Goals::saidHello)
-        .map(v -> new DatabaseEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(),
-            plan.app().user(), plan.app().password()))
+        .map(v -> Endpoints.app(plan, v))
         .orElse(new DatabaseEndpoint("<host of " + a + ">", 0, plan.app().dbname(), plan.app().user(),
             plan.app().password()));
     return ports.switcher().describe(target).stream()

@@ -4,7 +4,7 @@ import io.pgferry.common.Secrets;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.StepContext;
-import io.pgferry.controller.journey.wiring.Endpoints;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.common.pg.PgEndpoint;

@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey.wiring;
 
 import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Secrets;
 import io.pgferry.controller.journey.WriteFence;

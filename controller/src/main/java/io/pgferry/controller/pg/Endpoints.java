@@ -1,10 +1,11 @@
-package io.pgferry.controller.journey.wiring;
+package io.pgferry.controller.pg;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.switching.DatabaseEndpoint;
 
 /**
  * The databases a plan names, as endpoints carrying the plan's connection bounds: the source and the target from
@@ -35,6 +36,11 @@ public final class Endpoints {
   /** A node's PostgreSQL at the address its agent gave in Hello, as {@code user} in {@code dbname}. */
   public static PgEndpoint node(Plan plan, NodeView node, String dbname, String user, String password) {
     return new PgEndpoint(node.hello().getHost(), node.hello().getPgPort(), dbname, user, password).withLimits(plan.connectionLimits());
+  }
+
+  /** The app's database on a node, as the switch points the app at it (app.user, app.password's reference). */
+  public static DatabaseEndpoint app(Plan plan, NodeView node) {
+    return new DatabaseEndpoint(node.hello().getHost(), node.hello().getPgPort(), plan.app().dbname(), plan.app().user(), plan.app().password());
   }
 
   /** A node's PostgreSQL as the failover admin (failover.admin_user, a superuser on A and B). */
