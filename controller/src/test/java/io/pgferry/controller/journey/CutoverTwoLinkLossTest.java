@@ -83,12 +83,12 @@ class CutoverTwoLinkLossTest {
         Map<String, Step> steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
         AtomicLong cutAt = new AtomicLong();
         AtomicLong gaveUpAt = new AtomicLong();
-        steps.put(JourneyTable.C2_FENCE_A, then(steps.get(JourneyTable.C2_FENCE_A), () -> {
+        steps.put(JourneyTable.C2_FENCE_A, HookedStep.after(steps.get(JourneyTable.C2_FENCE_A), ctx -> {
           link.blackhole();
           cutAt.set(System.nanoTime());
         }));
         // the link comes back once the step gave up, so the undo can reach A
-        steps.put(JourneyTable.C2_WAIT_APPLIED, then(steps.get(JourneyTable.C2_WAIT_APPLIED), () -> {
+        steps.put(JourneyTable.C2_WAIT_APPLIED, HookedStep.afterAnyway(steps.get(JourneyTable.C2_WAIT_APPLIED), ctx -> {
           gaveUpAt.set(System.nanoTime());
           link.restore();
         }));
@@ -137,34 +137,5 @@ class CutoverTwoLinkLossTest {
         }
       }
     }
-  }
-
-  /** The step, then {@code after} when it finished or failed. */
-  private static Step then(Step inner, Runnable after) {
-    return new Step() {
-      @Override
-      public String id() {
-        return inner.id();
-      }
-
-      @Override
-      public boolean idempotent() {
-        return inner.idempotent();
-      }
-
-      @Override
-      public List<String> describe() {
-        return inner.describe();
-      }
-
-      @Override
-      public StepResult run(StepContext ctx) throws Exception {
-        try {
-          return inner.run(ctx);
-        } finally {
-          after.run();
-        }
-      }
-    };
   }
 }

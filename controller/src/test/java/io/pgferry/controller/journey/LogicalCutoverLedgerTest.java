@@ -75,8 +75,8 @@ class LogicalCutoverLedgerTest {
         Map<String, Step> steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
         AtomicLong blockedAt = new AtomicLong();
         AtomicLong unblockedAt = new AtomicLong();
-        steps.put(JourneyTable.C2_BLOCK_APP, stamped(steps.get(JourneyTable.C2_BLOCK_APP), blockedAt, true));
-        steps.put(JourneyTable.C2_UNBLOCK, stamped(steps.get(JourneyTable.C2_UNBLOCK), unblockedAt, false));
+        steps.put(JourneyTable.C2_BLOCK_APP, HookedStep.before(steps.get(JourneyTable.C2_BLOCK_APP), ctx -> blockedAt.set(Ledger.now())));
+        steps.put(JourneyTable.C2_UNBLOCK, HookedStep.after(steps.get(JourneyTable.C2_UNBLOCK), ctx -> unblockedAt.set(Ledger.now())));
 
         Path planFile = Files.writeString(dir.resolve("plan.yaml"), planText);
         try (Ledger ledger = Ledger.start(Ledger.Options.of(() -> bouncer.jdbcUrl("appdb")).as("app", "").writers(4));
@@ -123,37 +123,5 @@ class LogicalCutoverLedgerTest {
         }
       }
     }
-  }
-
-  /** The step, stamping Ledger.now() before (block) or after (unblock) it. */
-  private static Step stamped(Step inner, AtomicLong stamp, boolean before) {
-    return new Step() {
-      @Override
-      public String id() {
-        return inner.id();
-      }
-
-      @Override
-      public boolean idempotent() {
-        return inner.idempotent();
-      }
-
-      @Override
-      public List<String> describe() {
-        return inner.describe();
-      }
-
-      @Override
-      public StepResult run(StepContext ctx) throws Exception {
-        if (before) {
-          stamp.set(Ledger.now());
-        }
-        StepResult r = inner.run(ctx);
-        if (!before) {
-          stamp.set(Ledger.now());
-        }
-        return r;
-      }
-    };
   }
 }

@@ -66,7 +66,7 @@ class LogicalJourneyTest {
       // run 1: DDL on A after setup holds LOGICAL_SYNC (drift); the controller stops there
       Map<String, Step> steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
       Step fingerprint = steps.get(JourneyTable.LS_FINGERPRINT);
-      steps.put(JourneyTable.LS_FINGERPRINT, wrap(fingerprint, ctx -> exec(src, "ALTER TABLE public.events ADD COLUMN note text"), null));
+      steps.put(JourneyTable.LS_FINGERPRINT, HookedStep.after(fingerprint, ctx -> exec(src, "ALTER TABLE public.events ADD COLUMN note text")));
       CompletableFuture<JourneyEngine.Snapshot> first;
       try (Journal j = Journal.open(stateDir, Clock.systemUTC())) {
         JourneyEngine engine = new JourneyEngine(loaded.plan(), loaded.text(), steps, j, ports, Clock.systemUTC(), JourneyListener.NONE);
@@ -91,7 +91,7 @@ class LogicalJourneyTest {
       exec(src, "INSERT INTO public.events (user_id, kind, note) VALUES (1, 'after-ddl', 'x')");
       steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
       AtomicBoolean died = new AtomicBoolean();
-      steps.put(JourneyTable.C2_MATVIEWS, wrap(steps.get(JourneyTable.C2_MATVIEWS), null, () -> {
+      steps.put(JourneyTable.C2_MATVIEWS, HookedStep.after(steps.get(JourneyTable.C2_MATVIEWS), ctx -> {
         if (died.compareAndSet(false, true)) {
           throw new InterruptedException("controller killed");
         }
@@ -141,46 +141,6 @@ class LogicalJourneyTest {
       VerifyReport report = new Verifier(src, dst, VerifyMode.FULL, 500).run();
       assertTrue(report.ok(), report.format());
     }
-  }
-
-  interface Hook {
-    void run() throws Exception;
-  }
-
-  interface CtxHook {
-    void run(StepContext ctx) throws Exception;
-  }
-
-  /** The step, with something done after its effect (before the engine records it done). */
-  private static Step wrap(Step inner, CtxHook afterWithCtx, Hook after) {
-    return new Step() {
-      @Override
-      public String id() {
-        return inner.id();
-      }
-
-      @Override
-      public boolean idempotent() {
-        return inner.idempotent();
-      }
-
-      @Override
-      public List<String> describe() {
-        return inner.describe();
-      }
-
-      @Override
-      public StepResult run(StepContext ctx) throws Exception {
-        StepResult r = inner.run(ctx);
-        if (afterWithCtx != null) {
-          afterWithCtx.run(ctx);
-        }
-        if (after != null) {
-          after.run();
-        }
-        return r;
-      }
-    };
   }
 
   private static long count(List<JournalRecord> records, JournalRecord.Event event, String step) {
