@@ -1,12 +1,12 @@
 package io.pgferry.agent.cli;
 
-import io.pgferry.common.pg.PgEndpoint;
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.agent.archive.backup.BackupPush;
 import io.pgferry.agent.archive.format.ArchiveCodecs;
 import io.pgferry.agent.archive.storage.ObjectStore;
 import io.pgferry.common.Logging;
 import io.pgferry.common.UsageException;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.pgferry.agent.slots;
 
-import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.proto.Slot;
 import io.pgferry.proto.Status;
 import java.nio.file.Path;

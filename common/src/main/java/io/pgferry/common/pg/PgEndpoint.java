@@ -1,10 +1,10 @@
 package io.pgferry.common.pg;
 
 import io.pgferry.common.Secrets;
+import io.pgferry.common.UsageException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import io.pgferry.common.UsageException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;

@@ -18,7 +18,10 @@ public enum Purpose {
   UPSTREAM_PROBE(5, 15, 0, 0),
   /** Superuser sessions on A or B: synchronous_standby_names, slot positions, failover checks. */
   ADMIN(3, 10, 8, 5),
-  /** Setup DDL while nothing is blocked: preflight, schema copy, publication, subscription, replica identity (waits on locks on purpose). */
+  /**
+   * DDL of LOGICAL_SETUP (role, schema copy, publication, subscription, replica identity: these wait on locks and on
+   * running transactions on purpose) and cutover 2's reverse replication.
+   */
   SCHEMA(10, 3600, 3540, 600),
   /** Bulk work that may stay silent long: materialized view refresh, table resync copy. */
   COPY(10, 0, 0, 600),

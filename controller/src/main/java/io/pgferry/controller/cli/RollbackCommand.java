@@ -1,11 +1,11 @@
 package io.pgferry.controller.cli;
 
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.wiring.PlanSwitches;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.sql.DatabaseFence;
-import io.pgferry.common.pg.PgEndpoint;
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.Rollback;
 import io.pgferry.controller.switching.AppSwitcher;

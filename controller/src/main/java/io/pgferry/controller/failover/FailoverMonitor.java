@@ -2,13 +2,14 @@ package io.pgferry.controller.failover;
 
 import io.pgferry.common.pg.PgConnections;
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.controller.pg.Endpoints;
+import io.pgferry.common.pg.Timeouts;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Phase;
 import io.pgferry.controller.journey.steps.Goals;
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.proto.Status;
 import java.sql.Connection;
@@ -175,7 +176,8 @@ public final class FailoverMonitor implements AutoCloseable {
     if (av.hello() == null || av.hello().getHost().isEmpty()) {
       return;
     }
-    try (Connection c = PgConnections.open(Endpoints.admin(plan, av, "postgres"), Purpose.PROBE, Purpose.PROBE.defaults().with(Duration.ofSeconds(1), null, null, null))) {
+    Timeouts oneSecondToConnect = Purpose.PROBE.defaults().with(Duration.ofSeconds(1), null, null, null);
+    try (Connection c = PgConnections.open(Endpoints.admin(plan, av, "postgres"), Purpose.PROBE, oneSecondToConnect)) {
       aPgLastReachable = now;
     } catch (Exception e) {
       // unreachable: the detector counts the silence

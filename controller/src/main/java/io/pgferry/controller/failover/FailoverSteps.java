@@ -1,8 +1,8 @@
 package io.pgferry.controller.failover;
 
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.Command;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
@@ -10,9 +10,9 @@ import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.journey.Verdict;
-import io.pgferry.controller.pg.Endpoints;
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;

@@ -1,7 +1,7 @@
 package io.pgferry.controller.sql;
 
-import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.SqlQuote;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

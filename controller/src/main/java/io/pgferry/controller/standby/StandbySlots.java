@@ -1,9 +1,9 @@
 package io.pgferry.controller.standby;
 
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.failover.PhysicalSlots;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import java.sql.Connection;
 

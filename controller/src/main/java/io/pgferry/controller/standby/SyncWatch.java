@@ -1,12 +1,12 @@
 package io.pgferry.controller.standby;
 
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.failover.SyncDurability;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.steps.Goals;
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;

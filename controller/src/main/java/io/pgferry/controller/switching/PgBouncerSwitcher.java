@@ -1,8 +1,8 @@
 package io.pgferry.controller.switching;
 
-import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.Secrets;
+import io.pgferry.common.pg.SqlQuote;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

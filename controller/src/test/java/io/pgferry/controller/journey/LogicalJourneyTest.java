@@ -3,10 +3,10 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.plan.PlanLoader;
-import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.sequences.SequenceSync;
 import io.pgferry.controller.sql.verify.Verifier;

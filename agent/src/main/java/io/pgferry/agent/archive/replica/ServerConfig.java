@@ -1,7 +1,7 @@
 package io.pgferry.agent.archive.replica;
 
-import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.common.AtomicFiles;
+import io.pgferry.common.pg.SqlQuote;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,13 +1,13 @@
 package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Secrets;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.StepContext;
-import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
-import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.TableRef;
 import java.util.List;
 import java.util.Optional;

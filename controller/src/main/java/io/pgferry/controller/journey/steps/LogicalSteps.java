@@ -27,6 +27,7 @@ import static io.pgferry.controller.journey.steps.LogicalEndpoints.aSeenByT;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.t;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
@@ -37,7 +38,6 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
-import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.logical.CatchUp;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.LogicalPreflight;

@@ -1,10 +1,10 @@
 package io.pgferry.controller.journey.wiring;
 
-import io.pgferry.common.pg.Purpose;
-import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Secrets;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.WriteFence;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
 import java.time.Duration;

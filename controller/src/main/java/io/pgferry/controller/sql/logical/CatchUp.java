@@ -1,8 +1,8 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;

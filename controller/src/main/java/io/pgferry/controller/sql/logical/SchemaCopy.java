@@ -1,10 +1,10 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.Command;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.common.pg.ConnectionLimits;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.ConnectionLimits;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.sql.SQLException;

@@ -1,7 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgCluster;
 import java.io.IOException;

@@ -3,10 +3,10 @@ package io.pgferry.controller.sql.logical;
 import static io.pgferry.controller.sql.logical.AppDatabases.exec;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.Lsn;
-import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;

@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.Lsn;
-import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.controller.sql.sequences.SequenceReport;
 import io.pgferry.controller.sql.sequences.SequenceSync;
