@@ -44,7 +44,7 @@ class CutoverTwoLinkLossTest {
   Path dir;
 
   @Test
-  @Timeout(300)
+  @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a session without a socket timeout ignores interrupts
   void blackHoledLinkToAAfterTheFenceTimesOutAndUndoesCutoverTwo() throws Exception {
     try (Workspace ws = Workspace.create("c2-link-loss"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15);
          TcpProxy link = TcpProxy.start("127.0.0.1", a.port())) {
