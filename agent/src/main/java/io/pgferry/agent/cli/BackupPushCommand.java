@@ -5,11 +5,11 @@ import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Logging;
 import io.pgferry.common.UsageException;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import picocli.CommandLine.Command;
@@ -60,14 +60,9 @@ public final class BackupPushCommand implements Callable<Integer> {
       h = "127.0.0.1"; // JDBC speaks TCP only
     }
     int p = port != null ? port : Integer.parseInt(System.getenv().getOrDefault("PGPORT", "5432"));
-    Properties props = new Properties();
-    props.setProperty("user", user != null ? user : System.getenv().getOrDefault("PGUSER", "postgres"));
-    if (System.getenv("PGPASSWORD") != null) {
-      props.setProperty("password", System.getenv("PGPASSWORD"));
-    }
-    props.setProperty("ApplicationName", "pgferry backup-push");
-    try (ObjectStore store = archive.open();
-         Connection c = DriverManager.getConnection("jdbc:postgresql://" + h + ":" + p + "/postgres", props)) {
+    PgEndpoint at = new PgEndpoint(h, p, "postgres", user != null ? user : System.getenv().getOrDefault("PGUSER", "postgres"),
+        System.getenv("PGPASSWORD"));
+    try (ObjectStore store = archive.open(); Connection c = at.connect(Purpose.BACKUP)) {
       BackupPush.Result r = new BackupPush(store, Codecs.writer(), partitionSize, concurrency,
           Duration.ofSeconds(archiveWaitSeconds)).push(c, dataDir);
       System.out.println(r.name());

@@ -1,18 +1,18 @@
 package io.pgferry.agent.cluster;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.proto.Replica;
 import io.pgferry.proto.Slot;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 
 /**
  * Reads the local PostgreSQL over pgjdbc for PG 11..17. Keeps one connection and reconnects after errors.
@@ -34,13 +34,8 @@ public final class LocalPostgres implements AutoCloseable {
 
   /** A fresh connection (the caller closes it). */
   public Connection connect() throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", user);
-    PgPass.lookup(passwordFile, host, port, "postgres", user).ifPresent(pw -> p.setProperty("password", pw));
-    p.setProperty("connectTimeout", "3");
-    p.setProperty("socketTimeout", "10");
-    p.setProperty("ApplicationName", "pgferry-agent");
-    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", p);
+    String password = PgPass.lookup(passwordFile, host, port, "postgres", user).orElse(null);
+    return new PgEndpoint(host, port, "postgres", user, password).connect(Purpose.PROBE);
   }
 
   private Connection conn() throws SQLException {

@@ -1,9 +1,10 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.proto.Upstream;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -24,18 +25,9 @@ public final class UpstreamProbe {
   private UpstreamProbe() {}
 
   public static Identity identify(Upstream upstream, Path passwordFile) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", upstream.getUser());
-    PgPass.lookup(passwordFile, upstream.getHost(), upstream.getPort(), "replication", upstream.getUser())
-        .ifPresent(pw -> p.setProperty("password", pw));
-    p.setProperty("replication", "true");
-    p.setProperty("assumeMinServerVersion", "9.4");
-    p.setProperty("preferQueryMode", "simple");
-    p.setProperty("connectTimeout", "5");
-    p.setProperty("socketTimeout", "15");
-    p.setProperty("ApplicationName", "pgferry-agent-probe");
-    String url = "jdbc:postgresql://" + upstream.getHost() + ":" + upstream.getPort() + "/postgres";
-    try (Connection c = DriverManager.getConnection(url, p); Statement st = c.createStatement();
+    String password = PgPass.lookup(passwordFile, upstream.getHost(), upstream.getPort(), "replication", upstream.getUser()).orElse(null);
+    PgEndpoint at = new PgEndpoint(upstream.getHost(), upstream.getPort(), "postgres", upstream.getUser(), password);
+    try (Connection c = at.connect(Purpose.UPSTREAM_PROBE); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
       rs.next();
       int versionNum = Integer.parseInt(c.unwrap(BaseConnection.class).getParameterStatus("server_version")

@@ -1,5 +1,6 @@
 package io.pgferry.agent.recovery;
 
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.Upstream;
 import java.io.IOException;
@@ -75,7 +76,7 @@ public final class RecoveryConfig {
   }
 
   static String quoteConf(String v) {
-    return "'" + v.replace("'", "''") + "'";
+    return SqlQuote.literal(v);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.pgferry.agent.slots;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.proto.Slot;
 import io.pgferry.proto.Status;
 import java.nio.file.Path;
@@ -307,7 +308,7 @@ public final class SlotKeeper implements AutoCloseable {
   }
 
   private static String literal(String s) {
-    return "'" + s.replace("'", "''") + "'";
+    return SqlQuote.literal(s);
   }
 
   /** INVALID when either is unknown: then nothing is advanced. */

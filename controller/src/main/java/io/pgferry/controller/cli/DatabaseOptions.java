@@ -2,7 +2,7 @@ package io.pgferry.controller.cli;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import picocli.CommandLine.Option;
 
 /** --source / --target as postgres URLs, or secret references to them (env:NAME, file:PATH). */

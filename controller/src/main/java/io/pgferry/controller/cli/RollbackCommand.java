@@ -1,10 +1,11 @@
 package io.pgferry.controller.cli;
 
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.wiring.PlanSwitches;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.sql.DatabaseFence;
-import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.Rollback;
 import io.pgferry.controller.switching.AppSwitcher;
@@ -57,7 +58,7 @@ public final class RollbackCommand implements Callable<Integer> {
       print(rollback.run(Duration.ofSeconds(timeoutSeconds)));
       return 0;
     }
-    DatabaseFence fenceOnA = new DatabaseFence(a::connect, DatabaseFence.Options.of(p.app().user()));
+    DatabaseFence fenceOnA = new DatabaseFence(() -> a.connect(Purpose.FENCE), DatabaseFence.Options.of(p.app().user()));
     switcher.blockWrites();
     long blocked = System.nanoTime();
     try {

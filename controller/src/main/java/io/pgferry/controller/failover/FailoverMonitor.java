@@ -1,11 +1,16 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.common.pg.PgConnections;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.common.pg.Timeouts;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Phase;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.proto.Status;
 import java.sql.Connection;
@@ -134,7 +139,7 @@ public final class FailoverMonitor implements AutoCloseable {
     boolean syncNow = !as.getSyncState().isEmpty();
     if (standby.failed() && syncNow) {
       try {
-        SyncDurability.dropToAsync(() -> AdminConnections.open(plan, av, "postgres"), Duration.ofSeconds(5));
+        SyncDurability.dropToAsync(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), Duration.ofSeconds(5));
       } catch (Exception e) {
         LOG.warning("could not drop " + av.nodeId() + " to async: " + e.getMessage());
         return;
@@ -147,7 +152,7 @@ public final class FailoverMonitor implements AutoCloseable {
       LOG.warning(msg);
       journey.decision(msg, ev);
     } else if (standby.kind() == FailureDetector.Kind.HEALTHY && !syncNow && av.connected()) {
-      if (!SyncDurability.makeSync(() -> AdminConnections.open(plan, av, "postgres"), bApp, Duration.ofSeconds(5))) {
+      if (!SyncDurability.makeSync(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), bApp, Duration.ofSeconds(5))) {
         return; // already in force; A's Status had not caught up yet
       }
       String msg = snap.b().nodeId() + " streams from " + av.nodeId() + ": durability sync (synchronous_standby_names = "
@@ -172,7 +177,8 @@ public final class FailoverMonitor implements AutoCloseable {
     if (av.hello() == null || av.hello().getHost().isEmpty()) {
       return;
     }
-    try (Connection c = AdminConnections.open(plan, av.hello().getHost(), av.hello().getPgPort(), "postgres", 1)) {
+    Timeouts oneSecondToConnect = Purpose.PROBE.defaults().with(Duration.ofSeconds(1), null, null, null);
+    try (Connection c = PgConnections.open(Endpoints.admin(plan, av, "postgres"), Purpose.PROBE, oneSecondToConnect)) {
       aPgLastReachable = now;
     } catch (Exception e) {
       // unreachable: the detector counts the silence

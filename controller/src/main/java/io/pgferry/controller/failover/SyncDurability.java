@@ -2,6 +2,7 @@ package io.pgferry.controller.failover;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.controller.sql.failover.SubscriptionRepoint;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -28,7 +29,7 @@ public final class SyncDurability {
 
   /** The value of synchronous_standby_names naming exactly this standby. */
   public static String standbyNames(String applicationName) {
-    return "\"" + applicationName.replace("\"", "\"\"") + "\"";
+    return SqlQuote.ident(applicationName);
   }
 
   /** Makes B (by its application_name) the synchronous standby of A. Returns true when it changed anything. */

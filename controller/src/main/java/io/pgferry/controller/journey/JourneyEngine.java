@@ -433,7 +433,7 @@ public final class JourneyEngine {
 
   private static String message(Throwable e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return Secrets.redact(m);
+    return Secrets.redact(m + io.pgferry.common.pg.PgConnections.timeoutCause(e));
   }
 
   static String sha256(String text) {

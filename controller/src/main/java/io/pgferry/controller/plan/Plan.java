@@ -1,8 +1,12 @@
 package io.pgferry.controller.plan;
 
+import io.pgferry.common.pg.ConnectionLimits;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.verify.VerifyMode;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The plan file (plan.yaml): what to move, where, how the app is switched, and the limits to respect. Keys are the
@@ -20,12 +24,14 @@ public record Plan(
     Durability durability,
     List<String> replicaIdentityFull,
     Logical logical,
-    Failover failover) {
+    Failover failover,
+    Connections connections) {
 
   public Plan {
     logical = logical == null ? Logical.DEFAULT : logical;
     thresholds = thresholds == null ? Thresholds.DEFAULT : thresholds;
     failover = failover == null ? Failover.DEFAULT : failover;
+    connections = connections == null ? Connections.DEFAULT : connections;
     durability = durability == null ? Durability.SYNC : durability;
     replicaIdentityFull = replicaIdentityFull == null ? List.of() : List.copyOf(replicaIdentityFull);
   }
@@ -215,6 +221,43 @@ public record Plan(
       retainedWalAlertBytes = retainedWalAlertBytes == null ? 10L * 1024 * 1024 * 1024 : retainedWalAlertBytes;
       syncTimeout = syncTimeout == null ? Duration.ofHours(24) : syncTimeout;
       cutover2Timeout = cutover2Timeout == null ? Duration.ofMinutes(2) : cutover2Timeout;
+    }
+  }
+
+  /** The bounds of pgferry's own sessions per purpose: the defaults, with this plan's {@code connections} overrides. */
+  public ConnectionLimits connectionLimits() {
+    return connections.limits();
+  }
+
+  /**
+   * Overrides of the bounds of pgferry's own PostgreSQL sessions, one optional block per purpose (docs/contracts.md,
+   * "Connections"); a key left out keeps the purpose's default.
+   */
+  public record Connections(Bound probe, Bound admin, Bound schema, Bound copy, Bound fence, Bound catchUp, Bound verify,
+                            Bound sequences, Bound cutover) {
+    public static final Connections DEFAULT = new Connections(null, null, null, null, null, null, null, null, null);
+
+    public record Bound(Duration connectTimeout, Duration socketTimeout, Duration statementTimeout, Duration lockTimeout) {}
+
+    ConnectionLimits limits() {
+      Map<Purpose, io.pgferry.common.pg.Timeouts> m = new EnumMap<>(Purpose.class);
+      put(m, Purpose.PROBE, probe);
+      put(m, Purpose.ADMIN, admin);
+      put(m, Purpose.SCHEMA, schema);
+      put(m, Purpose.COPY, copy);
+      put(m, Purpose.FENCE, fence);
+      put(m, Purpose.CATCH_UP, catchUp);
+      put(m, Purpose.VERIFY, verify);
+      put(m, Purpose.SEQUENCES, sequences);
+      put(m, Purpose.CUTOVER, cutover);
+      return ConnectionLimits.of(m);
+    }
+
+    private static void put(Map<Purpose, io.pgferry.common.pg.Timeouts> m, Purpose p,
+                            Bound b) {
+      if (b != null) {
+        m.put(p, p.defaults().with(b.connectTimeout(), b.socketTimeout(), b.statementTimeout(), b.lockTimeout()));
+      }
     }
   }
 }

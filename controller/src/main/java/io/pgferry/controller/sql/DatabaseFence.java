@@ -3,6 +3,7 @@ package io.pgferry.controller.sql;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Poll;
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.controller.sql.SessionTerminator.Session;
 import io.pgferry.controller.sql.WritesStopped.Sample;
 import java.sql.Connection;
@@ -321,6 +322,6 @@ public final class DatabaseFence {
   }
 
   static String ident(String name) {
-    return "\"" + name.replace("\"", "\"\"") + "\"";
+    return SqlQuote.ident(name);
   }
 }

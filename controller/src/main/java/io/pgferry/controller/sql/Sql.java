@@ -1,5 +1,6 @@
 package io.pgferry.controller.sql;
 
+import io.pgferry.common.pg.SqlQuote;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,12 +22,12 @@ public final class Sql {
 
   /** An identifier, always double-quoted. */
   public static String ident(String name) {
-    return "\"" + name.replace("\"", "\"\"") + "\"";
+    return SqlQuote.ident(name);
   }
 
   /** A string literal (standard_conforming_strings = on, the default since 9.1). */
   public static String literal(String value) {
-    return "'" + value.replace("'", "''") + "'";
+    return SqlQuote.literal(value);
   }
 
   public static List<Map<String, String>> rows(Connection c, String sql, Object... params) throws SQLException {

@@ -1,8 +1,10 @@
 package io.pgferry.controller.standby;
 
-import io.pgferry.controller.failover.AdminConnections;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.controller.sql.slots.PhysicalSlots;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import java.sql.Connection;
 
@@ -19,14 +21,14 @@ public interface StandbySlots {
     return new StandbySlots() {
       @Override
       public PhysicalSlots.Outcome renew(Plan plan, NodeView primary, String slot) throws Exception {
-        try (Connection c = AdminConnections.open(plan, primary, "postgres")) {
+        try (Connection c = Endpoints.admin(plan, primary, "postgres").connect(Purpose.ADMIN)) {
           return PhysicalSlots.renew(c, slot);
         }
       }
 
       @Override
       public PhysicalSlots.Outcome ensure(Plan plan, NodeView primary, String slot) throws Exception {
-        try (Connection c = AdminConnections.open(plan, primary, "postgres")) {
+        try (Connection c = Endpoints.admin(plan, primary, "postgres").connect(Purpose.ADMIN)) {
           return PhysicalSlots.create(c, slot);
         }
       }

@@ -1,11 +1,14 @@
 package io.pgferry.controller.standby;
 
-import io.pgferry.controller.failover.AdminConnections;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.failover.SyncDurability;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.goals.Goals;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
@@ -125,7 +128,7 @@ public final class SyncWatch implements AutoCloseable {
         if (streaming) {
           lastStreaming = now;
           if (!named || !sync) {
-            boolean changed = SyncDurability.makeSync(() -> AdminConnections.open(plan.get(), uv.get(), "postgres"), app,
+            boolean changed = SyncDurability.makeSync(() -> Endpoints.admin(plan.get(), uv.get(), "postgres").connect(Purpose.ADMIN), app,
                 Duration.ofSeconds(5));
             if (changed || !sync) {
               sync = true;
@@ -139,7 +142,7 @@ public final class SyncWatch implements AutoCloseable {
           }
         } else if (named && Duration.between(lastStreaming == null ? started : lastStreaming, now)
             .compareTo(plan.get().failover().detectAfter()) > 0) {
-          SyncDurability.dropToAsync(() -> AdminConnections.open(plan.get(), uv.get(), "postgres"), Duration.ofSeconds(5));
+          SyncDurability.dropToAsync(() -> Endpoints.admin(plan.get(), uv.get(), "postgres").connect(Purpose.ADMIN), Duration.ofSeconds(5));
           sync = false;
           String msg = standby + " not streaming from " + upstream + " for " + plan.get().failover().detectAfter().toMillis()
               + " ms: durability dropped to async on " + upstream + " (commits no longer wait for " + standby + ")";

@@ -61,7 +61,7 @@ public final class CommandSwitcher implements AppSwitcher {
     String out = run(Step.CURRENT, settings.current(), null).strip();
     String url = out.lines().reduce((a, b) -> b).orElse("");
     try {
-      return PostgresUrls.parse(url);
+      return DatabaseEndpoint.fromUrl(url);
     } catch (IllegalArgumentException e) {
       throw new SwitchException("command switcher: the 'current' hook printed " + Secrets.redact(url)
           + ", not a postgres://user@host:port/dbname URL");
@@ -77,7 +77,7 @@ public final class CommandSwitcher implements AppSwitcher {
     Command cmd = Command.of("/bin/sh", "-c", hook).timeout(settings.timeout()).env("PGFERRY_STEP", step.name().toLowerCase());
     settings.env().forEach(cmd::env);
     if (target != null) {
-      cmd.env("PGFERRY_TARGET_URL", PostgresUrls.format(target, Secrets.resolve(target.passwordRef(), "target password")))
+      cmd.env("PGFERRY_TARGET_URL", target.url(Secrets.resolve(target.passwordRef(), "target password")))
           .env("PGFERRY_TARGET_HOST", target.host())
           .env("PGFERRY_TARGET_PORT", String.valueOf(target.port()))
           .env("PGFERRY_TARGET_DBNAME", target.dbname())

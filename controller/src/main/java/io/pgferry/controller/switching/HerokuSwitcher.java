@@ -138,7 +138,7 @@ public final class HerokuSwitcher implements AppSwitcher {
 
   @Override
   public void repoint(DatabaseEndpoint target) throws SwitchException {
-    String url = PostgresUrls.format(target, Secrets.resolve(target.passwordRef(), "target password"));
+    String url = target.url(Secrets.resolve(target.passwordRef(), "target password"));
     String var = settings.configVar();
     if (url.equals(call("GET", appPath() + "/config-vars", null).path(var).asText(null))) {
       LOG.info("heroku app " + settings.app() + ": " + var + " already points at " + target.redactedUrl());
@@ -183,7 +183,7 @@ public final class HerokuSwitcher implements AppSwitcher {
       throw new SwitchException("heroku app " + settings.app() + ": config var " + settings.configVar() + " is not set");
     }
     try {
-      return PostgresUrls.parse(url);
+      return DatabaseEndpoint.fromUrl(url);
     } catch (IllegalArgumentException e) {
       throw new SwitchException("heroku app " + settings.app() + ": " + settings.configVar() + " is not a postgres URL: " + Secrets.redact(url));
     }

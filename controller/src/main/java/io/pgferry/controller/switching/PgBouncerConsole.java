@@ -1,5 +1,6 @@
 package io.pgferry.controller.switching;
 
+import io.pgferry.common.pg.SqlQuote;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -89,7 +90,7 @@ final class PgBouncerConsole implements AutoCloseable {
   }
 
   static String quoteIdent(String name) {
-    return name.matches("[a-z_][a-z0-9_]*") ? name : "\"" + name.replace("\"", "\"\"") + "\"";
+    return name.matches("[a-z_][a-z0-9_]*") ? name : SqlQuote.ident(name);
   }
 
   static long parseLong(String s) {

@@ -1,5 +1,6 @@
 package io.pgferry.controller.switching;
 
+import io.pgferry.common.pg.SqlQuote;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,7 +126,7 @@ final class PgBouncerIni {
         sb.append(' ');
       }
       boolean quote = v.isEmpty() || v.chars().anyMatch(c -> Character.isWhitespace(c) || c == '\'');
-      sb.append(k).append('=').append(quote ? "'" + v.replace("'", "''") + "'" : v);
+      sb.append(k).append('=').append(quote ? SqlQuote.literal(v) : v);
     });
     return sb.toString();
   }

@@ -4,6 +4,7 @@ import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
 import io.pgferry.common.Secrets;
+import io.pgferry.common.pg.SqlQuote;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.pgferry.controller.bench;
 
 import io.pgferry.common.Command;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.Publication;
 import io.pgferry.controller.sql.logical.SchemaCopy;

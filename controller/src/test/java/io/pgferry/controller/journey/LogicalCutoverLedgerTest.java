@@ -3,11 +3,12 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.cli.PgferryMain;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.plan.PlanLoader;
-import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
@@ -46,7 +47,7 @@ class LogicalCutoverLedgerTest {
       }
       PgEndpoint src = new PgEndpoint("127.0.0.1", a.port(), "appdb", "postgres", null);
       PgEndpoint dst = new PgEndpoint("127.0.0.1", t.port(), "appdb", "postgres", null);
-      try (Connection c = src.connect()) {
+      try (Connection c = src.connect(Purpose.ADMIN)) {
         Sql.execute(c, SeedApp.medium().sql());
         Ledger.createTable(c, "ledger");
       }
@@ -67,8 +68,8 @@ class LogicalCutoverLedgerTest {
         Map<String, Step> steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
         AtomicLong blockedAt = new AtomicLong();
         AtomicLong unblockedAt = new AtomicLong();
-        steps.put(JourneyTable.C2_BLOCK_APP, stamped(steps.get(JourneyTable.C2_BLOCK_APP), blockedAt, true));
-        steps.put(JourneyTable.C2_UNBLOCK, stamped(steps.get(JourneyTable.C2_UNBLOCK), unblockedAt, false));
+        steps.put(JourneyTable.C2_BLOCK_APP, HookedStep.before(steps.get(JourneyTable.C2_BLOCK_APP), ctx -> blockedAt.set(Ledger.now())));
+        steps.put(JourneyTable.C2_UNBLOCK, HookedStep.after(steps.get(JourneyTable.C2_UNBLOCK), ctx -> unblockedAt.set(Ledger.now())));
 
         Path planFile = Files.writeString(dir.resolve("plan.yaml"), planText);
         try (Ledger ledger = Ledger.start(Ledger.Options.of(() -> bouncer.jdbcUrl("appdb")).as("app", "").writers(4));
@@ -84,7 +85,7 @@ class LogicalCutoverLedgerTest {
           assertEquals("0", j.state().step(JourneyTable.C2_SEQUENCES).evidence().get("mismatched"), "cutover 2 set every sequence on T to A's");
           assertTrue(ledger.awaitMore(300, Duration.ofSeconds(20)), "the ledger writes through PgBouncer to T");
           long onT;
-          try (Connection c = dst.connect()) {
+          try (Connection c = dst.connect(Purpose.ADMIN)) {
             onT = Long.parseLong(Sql.value(c, "SELECT count(*) FROM ledger"));
           }
 
@@ -100,7 +101,7 @@ class LogicalCutoverLedgerTest {
 
           // every acknowledged row, written to A, then T, then A again, is on A exactly once
           LedgerReport report;
-          try (Connection onA = src.connect()) {
+          try (Connection onA = src.connect(Purpose.ADMIN)) {
             report = ledger.verify(onA);
           }
           Duration cutover2 = report.maxGapBetween(blockedAt.get(), unblockedAt.get());
@@ -115,37 +116,5 @@ class LogicalCutoverLedgerTest {
         }
       }
     }
-  }
-
-  /** The step, stamping Ledger.now() before (block) or after (unblock) it. */
-  private static Step stamped(Step inner, AtomicLong stamp, boolean before) {
-    return new Step() {
-      @Override
-      public String id() {
-        return inner.id();
-      }
-
-      @Override
-      public boolean idempotent() {
-        return inner.idempotent();
-      }
-
-      @Override
-      public List<String> describe() {
-        return inner.describe();
-      }
-
-      @Override
-      public StepResult run(StepContext ctx) throws Exception {
-        if (before) {
-          stamp.set(Ledger.now());
-        }
-        StepResult r = inner.run(ctx);
-        if (!before) {
-          stamp.set(Ledger.now());
-        }
-        return r;
-      }
-    };
   }
 }

@@ -3,9 +3,10 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.plan.PlanLoader;
-import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.sequences.SequenceSync;
 import io.pgferry.controller.sql.verify.Verifier;
@@ -65,7 +66,7 @@ class LogicalJourneyTest {
       // run 1: DDL on A after setup holds LOGICAL_SYNC (drift); the controller stops there
       Map<String, Step> steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
       Step fingerprint = steps.get(JourneyTable.LS_FINGERPRINT);
-      steps.put(JourneyTable.LS_FINGERPRINT, wrap(fingerprint, ctx -> exec(src, "ALTER TABLE public.events ADD COLUMN note text"), null));
+      steps.put(JourneyTable.LS_FINGERPRINT, HookedStep.after(fingerprint, ctx -> exec(src, "ALTER TABLE public.events ADD COLUMN note text")));
       CompletableFuture<JourneyEngine.Snapshot> first;
       try (Journal j = Journal.open(stateDir, Clock.systemUTC())) {
         JourneyEngine engine = new JourneyEngine(loaded.plan(), loaded.text(), steps, j, ports, Clock.systemUTC(), JourneyListener.NONE);
@@ -90,7 +91,7 @@ class LogicalJourneyTest {
       exec(src, "INSERT INTO public.events (user_id, kind, note) VALUES (1, 'after-ddl', 'x')");
       steps = new LinkedHashMap<>(JourneySteps.build(loaded.plan(), ports));
       AtomicBoolean died = new AtomicBoolean();
-      steps.put(JourneyTable.C2_MATVIEWS, wrap(steps.get(JourneyTable.C2_MATVIEWS), null, () -> {
+      steps.put(JourneyTable.C2_MATVIEWS, HookedStep.after(steps.get(JourneyTable.C2_MATVIEWS), ctx -> {
         if (died.compareAndSet(false, true)) {
           throw new InterruptedException("controller killed");
         }
@@ -142,58 +143,18 @@ class LogicalJourneyTest {
     }
   }
 
-  interface Hook {
-    void run() throws Exception;
-  }
-
-  interface CtxHook {
-    void run(StepContext ctx) throws Exception;
-  }
-
-  /** The step, with something done after its effect (before the engine records it done). */
-  private static Step wrap(Step inner, CtxHook afterWithCtx, Hook after) {
-    return new Step() {
-      @Override
-      public String id() {
-        return inner.id();
-      }
-
-      @Override
-      public boolean idempotent() {
-        return inner.idempotent();
-      }
-
-      @Override
-      public List<String> describe() {
-        return inner.describe();
-      }
-
-      @Override
-      public StepResult run(StepContext ctx) throws Exception {
-        StepResult r = inner.run(ctx);
-        if (afterWithCtx != null) {
-          afterWithCtx.run(ctx);
-        }
-        if (after != null) {
-          after.run();
-        }
-        return r;
-      }
-    };
-  }
-
   private static long count(List<JournalRecord> records, JournalRecord.Event event, String step) {
     return records.stream().filter(r -> r.event() == event && step.equals(r.step())).count();
   }
 
   private static void exec(PgEndpoint db, String sql) throws Exception {
-    try (Connection c = db.connect()) {
+    try (Connection c = db.connect(Purpose.ADMIN)) {
       Sql.execute(c, sql);
     }
   }
 
   private static String value(PgEndpoint db, String sql) throws Exception {
-    try (Connection c = db.connect()) {
+    try (Connection c = db.connect(Purpose.ADMIN)) {
       return Sql.value(c, sql);
     }
   }

@@ -150,7 +150,7 @@ class HerokuSwitcherTest {
       }
       api.app("shop", Map.of(VAR, "postgres://app@127.0.0.1:" + x.port() + "/appdb"), Map.of("web", 1, "worker", 1));
       Ledger worker = Ledger.start(Ledger.Options.of(() -> {
-        DatabaseEndpoint e = PostgresUrls.parse(api.app("shop").configVar(VAR));
+        DatabaseEndpoint e = DatabaseEndpoint.fromUrl(api.app("shop").configVar(VAR));
         return "jdbc:postgresql://" + e.host() + ":" + e.port() + "/" + e.dbname();
       }).as("app", "").writers(2));
       api.onRelease(app -> worker.reconnectAll());

@@ -26,8 +26,8 @@ class SwitchingPartsTest {
   @Test
   void postgresUrlsRoundTrip() {
     DatabaseEndpoint e = new DatabaseEndpoint("db.example.com", 6543, "my db", "u:1", null);
-    String url = PostgresUrls.format(e, "p/w@:");
-    assertEquals(e, PostgresUrls.parse(url));
-    assertThrows(IllegalArgumentException.class, () -> PostgresUrls.parse("mysql://x/y"));
+    String url = e.url("p/w@:");
+    assertEquals(e, DatabaseEndpoint.fromUrl(url));
+    assertThrows(IllegalArgumentException.class, () -> DatabaseEndpoint.fromUrl("mysql://x/y"));
   }
 }

@@ -1,6 +1,7 @@
 package io.pgferry.agent.archive.replica;
 
 import io.pgferry.common.AtomicFiles;
+import io.pgferry.common.pg.SqlQuote;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ public final class ServerConfig {
   }
 
   static String quote(String v) {
-    return "'" + v.replace("'", "''") + "'";
+    return SqlQuote.literal(v);
   }
 
   /** Writes the three files when absent; returns true when postgresql.conf was written (and logs the choice). */

@@ -4,7 +4,7 @@ import io.pgferry.common.Command;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Poll;
-import io.pgferry.controller.failover.AdminConnections;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.failover.Ec2Stonith;
 import io.pgferry.controller.failover.PositionCheck;
 import io.pgferry.controller.failover.SplitBrainRule;
@@ -16,9 +16,9 @@ import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.journey.Verdict;
-import io.pgferry.controller.journey.wiring.JdbcDatabase;
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.failover.SubscriptionRepoint;
 import io.pgferry.controller.sql.failover.TableResync;
@@ -187,7 +187,7 @@ public final class FailoverSteps {
 
   static StepResult disableSubscription(StepContext ctx) throws Exception {
     Plan.Failover f = ctx.plan().failover();
-    try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target")) {
+    try (Connection t = Endpoints.target(ctx.plan()).connect(Purpose.CUTOVER)) {
       if (!SubscriptionRepoint.exists(t, f.subscription())) {
         return new StepResult("no subscription " + f.subscription() + " on the target yet: nothing to move",
             Map.of("subscription", "absent"));
@@ -242,8 +242,7 @@ public final class FailoverSteps {
   static StepResult repointApp(StepContext ctx, String b) throws Exception {
     AppSwitcher s = ctx.ports().switcher();
     NodeView view = ctx.ports().nodes().node(b).orElseThrow(() -> new JourneyException("unknown node " + b));
-    DatabaseEndpoint target = new DatabaseEndpoint(view.hello().getHost(), view.hello().getPgPort(),
-        ctx.plan().app().dbname(), ctx.plan().app().user(), ctx.plan().app().password());
+    DatabaseEndpoint target = Endpoints.app(ctx.plan(), view);
     DatabaseEndpoint before = s.current();
     if (!sameDatabase(before, target)) {
       s.blockWrites();
@@ -268,8 +267,8 @@ public final class FailoverSteps {
     boolean proven = Boolean.parseBoolean(ctx.evidenceOf(WAIT_LEASE).getOrDefault("b_slot_synced", "false"));
     String dbname = ctx.plan().app().dbname();
     Map<String, String> ev0 = new LinkedHashMap<>();
-    try (Connection t = JdbcDatabase.open(ctx.plan().target().url(), "target");
-         Connection bc = AdminConnections.open(ctx.plan(), view, dbname)) {
+    try (Connection t = Endpoints.target(ctx.plan()).connect(Purpose.CUTOVER);
+         Connection bc = Endpoints.admin(ctx.plan(), view, dbname).connect(Purpose.ADMIN)) {
       String conninfo = SubscriptionRepoint.publisherConninfo(t, f.subscription(), view.hello().getHost(),
           view.hello().getPgPort());
       if (SynchronizedStandbySlots.clear(bc)) {

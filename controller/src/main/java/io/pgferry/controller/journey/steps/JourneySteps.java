@@ -29,6 +29,7 @@ import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.switching.DatabaseEndpoint;

@@ -2,13 +2,14 @@ package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
-import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.TableRef;
 import java.util.List;
 import java.util.Optional;
@@ -36,10 +37,8 @@ final class LogicalEndpoints {
   /** The publisher (A, or B after a failover) as the plan's admin user, in the app's database. */
   static PgEndpoint a(StepContext ctx) throws JourneyException {
     Plan plan = ctx.plan();
-    NodeView v = publisher(ctx);
     Plan.Logical l = plan.logical();
-    return new PgEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(), l.adminUser(),
-        Secrets.resolve(l.adminPassword(), "logical.admin_password"));
+    return Endpoints.node(plan, publisher(ctx), plan.app().dbname(), l.adminUser(), Secrets.resolve(l.adminPassword(), "logical.admin_password"));
   }
 
   /** A as shown by `pgferry plan` before any agent said Hello. */
@@ -53,15 +52,11 @@ final class LogicalEndpoints {
   static PgEndpoint aSeenByT(StepContext ctx) throws JourneyException {
     PgEndpoint a = a(ctx);
     String host = ctx.plan().logical().sourceHost();
-    return host.isEmpty() ? a : new PgEndpoint(host, a.port(), a.database(), a.user(), a.password(), a.params());
+    return host.isEmpty() ? a : a.withAddress(host, a.port());
   }
 
   static PgEndpoint t(Plan plan) {
-    try {
-      return PgEndpoint.fromUrl(Secrets.resolve(plan.target().url(), "target.url"));
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("target.url: " + e.getMessage());
-    }
+    return Endpoints.target(plan);
   }
 
   /** T as shown by `pgferry plan` (its URL may be a secret reference that is not resolvable here). */

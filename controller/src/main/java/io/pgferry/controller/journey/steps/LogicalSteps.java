@@ -31,6 +31,8 @@ import static io.pgferry.controller.journey.steps.LogicalEndpoints.t;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Poll;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
@@ -42,7 +44,6 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
-import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.logical.CatchUp;
 import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.logical.LogicalNames;
@@ -239,7 +240,7 @@ final class LogicalSteps {
   private static DatabaseFence fence(Plan plan, PgEndpoint a) {
     Duration quiet = plan.logical().cutover2Timeout().dividedBy(2).compareTo(Duration.ofSeconds(30)) < 0
         ? plan.logical().cutover2Timeout().dividedBy(2) : Duration.ofSeconds(30);
-    return new DatabaseFence(a::connect, DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofMillis(500), quiet));
+    return new DatabaseFence(() -> a.connect(Purpose.FENCE), DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofMillis(500), quiet));
   }
 
   private record Sync(SyncSnapshot snapshot, SchemaDrift drift, String line) {}

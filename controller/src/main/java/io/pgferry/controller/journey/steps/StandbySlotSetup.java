@@ -2,7 +2,7 @@ package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
-import io.pgferry.controller.failover.AdminConnections;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
@@ -12,6 +12,8 @@ import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.wiring.JdbcDatabase;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.Sql;
@@ -58,7 +60,7 @@ public final class StandbySlotSetup {
 
   /** T's major version. */
   public static int targetMajor(Plan plan) throws SQLException {
-    try (Connection t = JdbcDatabase.open(plan.target().url(), "target")) {
+    try (Connection t = Endpoints.target(plan).connect(Purpose.PROBE)) {
       return Sql.serverMajor(t);
     }
   }
@@ -99,7 +101,7 @@ public final class StandbySlotSetup {
           + " a standby, and failover slots need the subscriber on 17+ (T runs " + tMajor + "); after a failover the"
           + " tables at risk are re-synced from " + b, Map.of("slot", slot, "standby", "none", "target_major", String.valueOf(tMajor)));
     }
-    try (Connection c = AdminConnections.open(plan, av, "postgres")) {
+    try (Connection c = Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN)) {
       PhysicalSlots.create(c, physical);
     }
     boolean failoverSlots = failoverSlots(major, tMajor);

@@ -5,6 +5,7 @@ import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
@@ -94,8 +95,7 @@ final class SwitchStep extends IdempotentStep {
     if (node == null || node.hello() == null || node.hello().getHost().isEmpty()) {
       throw new JourneyException("node " + nodeId + " has not said where its PostgreSQL listens (no Hello yet)");
     }
-    return new DatabaseEndpoint(node.hello().getHost(), node.hello().getPgPort(), plan.app().dbname(),
-        plan.app().user(), plan.app().password());
+    return Endpoints.app(plan, node);
   }
 
   private static boolean sameDatabase(DatabaseEndpoint a, DatabaseEndpoint b) {

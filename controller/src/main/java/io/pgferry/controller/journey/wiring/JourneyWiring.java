@@ -40,7 +40,7 @@ public final class JourneyWiring {
   public JourneyPorts ports(Plan plan, NodeDirectory nodes) {
     return new JourneyPorts(nodes, switches.apply(plan),
         plan.source().reachable() ? fences.apply(plan) : null,
-        plan.source().reachable() ? new JdbcDatabase(plan.source().url(), "source") : null,
-        new JdbcDatabase(plan.target().url(), "target"), archive);
+        plan.source().reachable() ? new JdbcDatabase(plan.source().url(), "source", plan.connectionLimits()) : null,
+        new JdbcDatabase(plan.target().url(), "target", plan.connectionLimits()), archive);
   }
 }

@@ -2,7 +2,9 @@ package io.pgferry.controller.journey.wiring;
 
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Secrets;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.WriteFence;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
 import java.time.Duration;
@@ -21,7 +23,7 @@ public final class SourceFence implements WriteFence {
       quietTimeout = plan.thresholds().timeouts().cutover1().dividedBy(2);
     }
     this.options = DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofSeconds(1), quietTimeout);
-    this.fence = new DatabaseFence(() -> JdbcDatabase.open(plan.source().url(), "source"), options);
+    this.fence = new DatabaseFence(() -> Endpoints.source(plan).connect(Purpose.FENCE), options);
   }
 
   @Override
@@ -36,8 +38,7 @@ public final class SourceFence implements WriteFence {
 
   @Override
   public void liftOnCopy(String host, int port) throws Exception {
-    new DatabaseFence(() -> JdbcDatabase.openAt(plan.source().url(), "the source's copy at " + host + ":" + port, host,
-        port), options).lift();
+    new DatabaseFence(() -> Endpoints.source(plan).withAddress(host, port).connect(Purpose.FENCE), options).lift();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.pgferry.controller.sql.failover;
 
+import io.pgferry.common.pg.SqlQuote;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -90,10 +91,10 @@ public final class SubscriptionRepoint {
   }
 
   public static String ident(String name) {
-    return "\"" + name.replace("\"", "\"\"") + "\"";
+    return SqlQuote.ident(name);
   }
 
   public static String literal(String s) {
-    return "'" + s.replace("'", "''") + "'";
+    return SqlQuote.literal(s);
   }
 }

@@ -3,7 +3,8 @@ package io.pgferry.controller.sql.logical;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Poll;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -47,7 +48,7 @@ public final class CatchUp {
    * The message's commit is decoded and applied like any transaction, so the confirmation follows at once.
    */
   public Lsn publisherLsn() throws SQLException {
-    try (Connection c = publisher.connect(); Statement st = c.createStatement()) {
+    try (Connection c = publisher.connect(Purpose.CATCH_UP); Statement st = c.createStatement()) {
       st.execute("SET default_transaction_read_only = off"); // the fence makes new sessions in the database read-only
       st.execute("SET synchronous_commit = local"); // not held by a synchronous standby that may be gone
       st.execute("SELECT pg_logical_emit_message(true, 'pgferry', 'catch-up')");
@@ -57,13 +58,13 @@ public final class CatchUp {
 
   /** The position the subscriber has confirmed applying (INVALID when neither the slot nor the subscription says). */
   public Lsn applied() throws SQLException {
-    try (Connection c = publisher.connect()) {
+    try (Connection c = publisher.connect(Purpose.CATCH_UP)) {
       String confirmed = Sql.value(c, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = ?", names.slot());
       if (confirmed != null) {
         return Lsn.parse(confirmed);
       }
     }
-    try (Connection c = subscriber.connect()) {
+    try (Connection c = subscriber.connect(Purpose.CATCH_UP)) {
       return Lsn.parse(Sql.value(c, "SELECT max(latest_end_lsn)::text FROM pg_stat_subscription WHERE subname = ?", names.subscription()));
     }
   }

@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.controller.sql.logical.Finding.Severity;
@@ -52,7 +53,7 @@ public final class LogicalPreflight {
 
   public PreflightReport run() throws SQLException {
     List<Finding> out = new ArrayList<>();
-    try (Connection a = source.connect(); Connection t = target.connect()) {
+    try (Connection a = source.connect(Purpose.PROBE); Connection t = target.connect(Purpose.PROBE)) {
       a.setReadOnly(true);
       t.setReadOnly(true);
       List<TableFacts> tables = PublishedTables.facts(a);

@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -25,7 +26,7 @@ public final class MaterializedViewRefresh implements SqlAction<List<TableRef>> 
   @Override
   public List<TableRef> run() throws Exception {
     List<TableRef> refreshed = new ArrayList<>();
-    try (Connection c = target.connect()) {
+    try (Connection c = target.connect(Purpose.COPY)) {
       for (Map<String, String> r : Sql.rows(c, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
           + "WHERE c.relkind = 'm' AND " + Sql.USER_SCHEMAS + " ORDER BY 1, 2")) {
         TableRef mv = new TableRef(r.get("nspname"), r.get("relname"));

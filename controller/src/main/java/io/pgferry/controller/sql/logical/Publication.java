@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -34,7 +35,7 @@ public final class Publication implements SqlAction<Boolean> {
   /** True when it created the publication. */
   @Override
   public Boolean run() throws Exception {
-    try (Connection c = publisher.connect()) {
+    try (Connection c = publisher.connect(Purpose.SCHEMA)) {
       if (Sql.exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", name)) {
         return false;
       }

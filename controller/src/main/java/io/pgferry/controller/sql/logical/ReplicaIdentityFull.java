@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -27,7 +28,7 @@ public final class ReplicaIdentityFull implements SqlAction<List<TableRef>> {
   @Override
   public List<TableRef> run() throws Exception {
     List<TableRef> changed = new ArrayList<>();
-    try (Connection c = publisher.connect()) {
+    try (Connection c = publisher.connect(Purpose.SCHEMA)) {
       for (TableRef t : tables) {
         String ident = Sql.value(c, "SELECT c.relreplident::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             + "WHERE n.nspname = ? AND c.relname = ?", t.schema(), t.name());

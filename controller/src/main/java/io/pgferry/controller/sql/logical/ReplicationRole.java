@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -42,7 +43,7 @@ public final class ReplicationRole implements SqlAction<ReplicationRole.Result> 
 
   @Override
   public Result run() throws Exception {
-    try (Connection c = publisher.connect()) {
+    try (Connection c = publisher.connect(Purpose.SCHEMA)) {
       boolean aurora = Sql.exists(c, "SELECT 1 FROM pg_roles WHERE rolname = 'rds_replication'");
       List<Map<String, String>> existing = Sql.rows(c, "SELECT rolsuper, rolreplication, rolcanlogin FROM pg_roles WHERE rolname = ?", role);
       boolean created = existing.isEmpty();

@@ -1,6 +1,6 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.SqlAction;
 import java.util.ArrayList;
 import java.util.List;

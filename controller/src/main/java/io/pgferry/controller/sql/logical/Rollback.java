@@ -1,7 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
 import io.pgferry.common.Lsn;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.sequences.SequenceReport;
 import io.pgferry.controller.sql.sequences.SequenceSync;
 import java.time.Duration;

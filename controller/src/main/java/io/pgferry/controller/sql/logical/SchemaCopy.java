@@ -3,7 +3,8 @@ package io.pgferry.controller.sql.logical;
 import io.pgferry.common.Command;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -71,7 +72,7 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     int sourceMajor;
     int targetMajor;
     RoleMap roles;
-    try (Connection a = source.connect(); Connection t = target.connect()) {
+    try (Connection a = source.connect(Purpose.SCHEMA); Connection t = target.connect(Purpose.SCHEMA)) {
       roles = RoleMap.read(a, Sql.value(t, "SELECT current_user"));
       sourceMajor = Sql.serverMajor(a);
       targetMajor = Sql.serverMajor(t);

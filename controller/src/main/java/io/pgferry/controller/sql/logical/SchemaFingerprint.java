@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,7 +33,7 @@ public record SchemaFingerprint(List<String> lines) {
       ) s ORDER BY line COLLATE "C\"""".formatted(Sql.USER_SCHEMAS);
 
   public static SchemaFingerprint of(PgEndpoint endpoint) throws SQLException {
-    try (Connection c = endpoint.connect()) {
+    try (Connection c = endpoint.connect(Purpose.PROBE)) {
       c.setReadOnly(true);
       return of(c);
     }

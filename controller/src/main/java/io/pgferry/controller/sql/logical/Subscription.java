@@ -2,7 +2,8 @@ package io.pgferry.controller.sql.logical;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import java.sql.Connection;
@@ -69,14 +70,14 @@ public final class Subscription implements SqlAction<Boolean> {
   /** True when it created the subscription. */
   @Override
   public Boolean run() throws Exception {
-    try (Connection c = subscriber.connect()) {
+    try (Connection c = subscriber.connect(Purpose.SCHEMA)) {
       if (exists(c, name)) {
         return false;
       }
       if (failover) {
         int subMajor = Sql.serverMajor(c);
         int pubMajor;
-        try (Connection p = publisherAsSeenBySubscriber.connect()) {
+        try (Connection p = publisherAsSeenBySubscriber.connect(Purpose.SCHEMA)) {
           pubMajor = Sql.serverMajor(p);
         } catch (SQLException e) {
           pubMajor = 0;

@@ -2,7 +2,8 @@ package io.pgferry.controller.sql.logical;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import java.sql.Connection;
@@ -42,7 +43,7 @@ public final class SubscriptionTeardown implements SqlAction<List<String>> {
   public List<String> run() throws Exception {
     List<String> did = new ArrayList<>();
     String s = Sql.ident(names.subscription());
-    try (Connection c = subscriber.connect()) {
+    try (Connection c = subscriber.connect(Purpose.CUTOVER)) {
       List<Map<String, String>> sub = Sql.rows(c, "SELECT subenabled, subslotname FROM pg_subscription WHERE subname = ? "
           + "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", names.subscription());
       if (!sub.isEmpty()) {
@@ -57,7 +58,7 @@ public final class SubscriptionTeardown implements SqlAction<List<String>> {
         did.add("dropped subscription " + names.subscription());
       }
     }
-    try (Connection c = publisher.connect()) {
+    try (Connection c = publisher.connect(Purpose.CUTOVER)) {
       try {
         Poll.untilTrue(Deadline.in(slotReleaseTimeout), Duration.ofMillis(100), "slot " + names.slot() + " to be released", () -> {
           String active = Sql.value(c, "SELECT active::text FROM pg_replication_slots WHERE slot_name = ?", names.slot());

@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.controller.sql.logical.SyncSnapshot.TableSync;
@@ -45,7 +46,7 @@ public final class SyncProgress {
 
   public synchronized SyncSnapshot snapshot() throws SQLException {
     List<Map<String, String>> rel;
-    try (Connection t = subscriber.connect()) {
+    try (Connection t = subscriber.connect(Purpose.CATCH_UP)) {
       t.setReadOnly(true);
       rel = Sql.rows(t, "SELECT n.nspname, c.relname, r.srsubstate::text AS state, pg_table_size(c.oid) AS bytes "
           + "FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid JOIN pg_class c ON c.oid = r.srrelid "
@@ -56,7 +57,7 @@ public final class SyncProgress {
     long retained = 0;
     boolean active = false;
     OptionalDouble lagSeconds = OptionalDouble.empty();
-    try (Connection a = publisher.connect()) {
+    try (Connection a = publisher.connect(Purpose.CATCH_UP)) {
       a.setReadOnly(true);
       Map<TableRef, Long> sizes = new HashMap<>();
       for (Map<String, String> r : Sql.rows(a, "SELECT n.nspname, c.relname, pg_table_size(c.oid) AS bytes FROM pg_class c "

@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import java.sql.Connection;
@@ -76,18 +77,18 @@ public final class TargetRoles implements SqlAction<TargetRoles.Result> {
     Map<String, String> ownerMap;
     String admin;
     String sourceDbOwner;
-    try (Connection a = source.connect()) {
+    try (Connection a = source.connect(Purpose.SCHEMA)) {
       roles = Sql.rows(a, ROLES_TO_COPY, replicationRole);
       members = Sql.rows(a, "SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am"
           + " JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member ORDER BY 1, 2");
-      try (Connection t = target.connect()) {
+      try (Connection t = target.connect(Purpose.SCHEMA)) {
         admin = Sql.value(t, "SELECT current_user");
       }
       ownerMap = RoleMap.read(a, admin).renames();
       sourceDbOwner = Sql.value(a, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()");
     }
     Set<String> copied = roles.stream().map(r -> r.get("rolname")).collect(Collectors.toSet());
-    try (Connection t = target.connect()) {
+    try (Connection t = target.connect(Purpose.SCHEMA)) {
       boolean adminIsSuperuser = "t".equals(Sql.value(t, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
       int major = Sql.serverMajor(t);
       List<String> created = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.sequences;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -57,7 +58,7 @@ public final class SequenceSync implements SqlAction<SequenceReport> {
     Map<TableRef, SequenceState> from = read(origin);
     List<String> set = new ArrayList<>();
     List<String> missing = new ArrayList<>();
-    try (Connection c = destination.connect()) {
+    try (Connection c = destination.connect(Purpose.SEQUENCES)) {
       c.setAutoCommit(false);
       Map<TableRef, SequenceState> to = read(c);
       try (PreparedStatement ps = c.prepareStatement("SELECT setval(?::regclass, ?, ?)")) {
@@ -89,7 +90,7 @@ public final class SequenceSync implements SqlAction<SequenceReport> {
   }
 
   public static Map<TableRef, SequenceState> read(PgEndpoint endpoint) throws SQLException {
-    try (Connection c = endpoint.connect()) {
+    try (Connection c = endpoint.connect(Purpose.SEQUENCES)) {
       return read(c);
     }
   }

@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.verify;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.controller.sql.logical.PublishedTables;
@@ -66,7 +67,7 @@ public final class Verifier {
   }
 
   private static Connection open(PgEndpoint endpoint) throws SQLException {
-    Connection c = endpoint.connect();
+    Connection c = endpoint.connect(Purpose.VERIFY);
     c.setAutoCommit(false);
     c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
     c.setReadOnly(true);

@@ -1,6 +1,7 @@
 package io.pgferry.controller.sql.logical;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgCluster;
 import java.sql.Connection;
@@ -17,7 +18,7 @@ final class AppDatabases {
   }
 
   static void exec(PgEndpoint db, String... sql) throws Exception {
-    try (Connection c = db.connect()) {
+    try (Connection c = db.connect(Purpose.ADMIN)) {
       for (String s : sql) {
         Sql.execute(c, s);
       }
@@ -25,7 +26,7 @@ final class AppDatabases {
   }
 
   static String value(PgEndpoint db, String sql) throws Exception {
-    try (Connection c = db.connect()) {
+    try (Connection c = db.connect(Purpose.ADMIN)) {
       return Sql.value(c, sql);
     }
   }

@@ -4,8 +4,9 @@ import static io.pgferry.controller.sql.logical.AppDatabases.exec;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.DatabaseFence;
-import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -42,7 +43,7 @@ class CatchUpTest {
       }
       exec(src, "INSERT INTO items (v) SELECT 'more ' || g FROM generate_series(1, 100) g");
 
-      new DatabaseFence(src::connect, DatabaseFence.Options.of("app").quiet(Duration.ofMillis(200), Duration.ofSeconds(10))).fence();
+      new DatabaseFence(() -> src.connect(Purpose.FENCE), DatabaseFence.Options.of("app").quiet(Duration.ofMillis(200), Duration.ofSeconds(10))).fence();
       CatchUp catchUp = new CatchUp(src, dst, LogicalNames.DEFAULT);
       Lsn target = catchUp.publisherLsn();
       CatchUp.Result r = catchUp.waitFor(target, Duration.ofSeconds(20), Duration.ofMillis(100));

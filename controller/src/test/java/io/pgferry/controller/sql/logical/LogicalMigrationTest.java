@@ -9,8 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.DatabaseFence;
-import io.pgferry.controller.sql.PgEndpoint;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.controller.sql.sequences.SequenceReport;
 import io.pgferry.controller.sql.sequences.SequenceSync;
@@ -92,7 +93,7 @@ class LogicalMigrationTest {
 
       // cutover 2: A fenced (read-only for the app) while T applies A's LSN, verify, sequences, teardown, reverse replication
       exec(src, "CREATE ROLE app LOGIN");
-      DatabaseFence fence = new DatabaseFence(src::connect, DatabaseFence.Options.of("app").quiet(Duration.ofMillis(200), Duration.ofSeconds(10)));
+      DatabaseFence fence = new DatabaseFence(() -> src.connect(Purpose.FENCE), DatabaseFence.Options.of("app").quiet(Duration.ofMillis(200), Duration.ofSeconds(10)));
       fence.fence();
       CatchUp catchUp = new CatchUp(src, dst, LogicalNames.DEFAULT);
       Lsn lsn = catchUp.publisherLsn();

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.time.Clock;

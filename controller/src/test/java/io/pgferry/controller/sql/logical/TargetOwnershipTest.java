@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.controller.sql.PgEndpoint;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -91,7 +92,7 @@ class TargetOwnershipTest {
       assertEquals("app", value(dst, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'orders'"));
 
       // the app logs in on T with the plan's password, and its next migration works: it owns its tables
-      try (Connection c = new PgEndpoint(t.host(), t.port(), "app", "app", "target-pw").connect()) {
+      try (Connection c = new PgEndpoint(t.host(), t.port(), "app", "app", "target-pw").connect(Purpose.ADMIN)) {
         Sql.execute(c, "ALTER TABLE shop.orders ADD COLUMN note text");
         Sql.execute(c, "CREATE TABLE shop.refunds (id int)");
       }
@@ -102,7 +103,7 @@ class TargetOwnershipTest {
   }
 
   private static List<Map<String, String>> ownership(PgEndpoint db, Map<String, String> rename) throws Exception {
-    try (Connection c = db.connect()) {
+    try (Connection c = db.connect(Purpose.ADMIN)) {
       return Sql.rows(c, OWNERSHIP).stream().map(r -> {
         Map<String, String> out = new java.util.LinkedHashMap<>(r);
         out.put("acl", out.get("acl").replace("arwdDxtm", "arwdDxt")); // PG 17's MAINTAIN is part of "all" there

@@ -1,37 +1,80 @@
-package io.pgferry.controller.sql;
+package io.pgferry.common.pg;
 
 import io.pgferry.common.Secrets;
+import io.pgferry.common.UsageException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * Where and as whom pgferry connects to one PostgreSQL database. The password is never part of
  * {@link #toString()}; conninfo strings that carry it are built only where a server must store it (a subscription).
  * {@code params} are libpq keywords from the URL's query (sslmode, sslrootcert, ...), passed to JDBC and libpq alike.
  * pgferry's own sessions start with default_transaction_read_only = off: they must work on a database the write
- * fence made read-only (the fence spares sessions named pgferry).
+ * fence made read-only (the fence spares sessions named pgferry-*). {@code limits}: the timeouts per purpose
+ * (the plan's overrides of the defaults); sessions are opened only by {@link PgConnections}.
  */
-public record PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params) {
+public record PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params,
+                         ConnectionLimits limits) {
   public static final String APPLICATION_NAME = "pgferry";
-  private static final String SESSION_OPTIONS = "-c default_transaction_read_only=off";
+  static final String SESSION_OPTIONS = "-c default_transaction_read_only=off";
 
   public PgEndpoint {
     params = params == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(params));
+    limits = limits == null ? ConnectionLimits.DEFAULTS : limits;
+  }
+
+  public PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params) {
+    this(host, port, database, user, password, params, ConnectionLimits.DEFAULTS);
   }
 
   public PgEndpoint(String host, int port, String database, String user, String password) {
     this(host, port, database, user, password, Map.of());
   }
 
-  /** postgres://user:password@host:port/dbname (user and password URL-encoded). */
+  /**
+   * A postgres:// URL or a libpq key=value string (host=... port=... dbname=... user=... password=...; other keywords
+   * such as sslmode are kept as parameters).
+   */
+  public static PgEndpoint parse(String conn) {
+    String c = conn.trim();
+    if (c.startsWith("postgres://") || c.startsWith("postgresql://")) {
+      return fromUrl(c);
+    }
+    String host = "localhost";
+    int port = 5432;
+    String db = "postgres";
+    String user = "postgres";
+    String password = null;
+    Map<String, String> params = new LinkedHashMap<>();
+    for (String kv : c.split("\\s+")) {
+      String[] x = kv.split("=", 2);
+      if (x.length != 2) {
+        throw new UsageException("not a connection string (key=value ...): " + Secrets.redact(conn));
+      }
+      switch (x[0]) {
+        case "host" -> host = x[1];
+        case "port" -> port = Integer.parseInt(x[1]);
+        case "dbname" -> db = x[1];
+        case "user" -> user = x[1];
+        case "password" -> password = x[1];
+        default -> params.put(x[0], x[1]);
+      }
+    }
+    return new PgEndpoint(host, port, db, user, password, params);
+  }
+
+  /** postgres://user:password@host:port/dbname (user and password URL-encoded); user postgres when the URL names none. */
   public static PgEndpoint fromUrl(String url) {
+    return fromUrl(url, "postgres");
+  }
+
+  /** Like {@link #fromUrl(String)}, with {@code defaultUser} (may be null) when the URL names no user. */
+  public static PgEndpoint fromUrl(String url, String defaultUser) {
     URI uri;
     try {
       uri = URI.create(url.trim());
@@ -41,7 +84,7 @@ public record PgEndpoint(String host, int port, String database, String user, St
     if (!("postgres".equals(uri.getScheme()) || "postgresql".equals(uri.getScheme())) || uri.getHost() == null) {
       throw new IllegalArgumentException("not a postgres URL: " + Secrets.redact(url));
     }
-    String user = "postgres";
+    String user = defaultUser;
     String password = null;
     String info = uri.getRawUserInfo();
     if (info != null) {
@@ -66,28 +109,25 @@ public record PgEndpoint(String host, int port, String database, String user, St
   }
 
   public PgEndpoint withUser(String newUser, String newPassword) {
-    return new PgEndpoint(host, port, database, newUser, newPassword, params);
+    return new PgEndpoint(host, port, database, newUser, newPassword, params, limits);
   }
 
   public PgEndpoint withDatabase(String newDatabase) {
-    return new PgEndpoint(host, port, newDatabase, user, password, params);
+    return new PgEndpoint(host, port, newDatabase, user, password, params, limits);
   }
 
-  public String jdbcUrl() {
-    return "jdbc:postgresql://" + host + ":" + port + "/" + database;
+  /** The same database's copy elsewhere (a physical standby, a proxy). */
+  public PgEndpoint withAddress(String newHost, int newPort) {
+    return new PgEndpoint(newHost, newPort, database, user, password, params, limits);
   }
 
-  public Connection connect() throws SQLException {
-    Properties p = new Properties();
-    params.forEach(p::setProperty);
-    p.setProperty("options", SESSION_OPTIONS);
-    p.setProperty("user", user);
-    if (password != null) {
-      p.setProperty("password", password);
-    }
-    p.setProperty("ApplicationName", APPLICATION_NAME);
-    p.setProperty("connectTimeout", "10");
-    return DriverManager.getConnection(jdbcUrl(), p);
+  public PgEndpoint withLimits(ConnectionLimits newLimits) {
+    return new PgEndpoint(host, port, database, user, password, params, newLimits);
+  }
+
+  /** A new session for {@code purpose} (see {@link PgConnections}); the caller closes it. */
+  public Connection connect(Purpose purpose) throws SQLException {
+    return PgConnections.open(this, purpose);
   }
 
   /** libpq keyword/value conninfo; the password is included only when asked (it ends up stored on a server). */
@@ -119,7 +159,7 @@ public record PgEndpoint(String host, int port, String database, String user, St
     }
     env.put("PGAPPNAME", APPLICATION_NAME);
     env.put("PGOPTIONS", SESSION_OPTIONS);
-    env.put("PGCONNECT_TIMEOUT", "10");
+    env.put("PGCONNECT_TIMEOUT", Timeouts.seconds(Purpose.SCHEMA.defaults().connect()));
     return env;
   }
 

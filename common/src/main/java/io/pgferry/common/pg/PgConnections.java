@@ -1,0 +1,71 @@
+package io.pgferry.common.pg;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * The one place pgferry (controller and agent) opens a JDBC connection to PostgreSQL: an endpoint, a purpose, and
+ * the purpose's bounds (connect and socket timeouts on the client, statement_timeout and lock_timeout on the server).
+ * sslmode and the other libpq keywords come from the endpoint's parameters (its URL's query). The caller closes it.
+ */
+public final class PgConnections {
+  private PgConnections() {}
+
+  public static Connection open(PgEndpoint endpoint, Purpose purpose) throws SQLException {
+    return open(endpoint, purpose, endpoint.limits().of(purpose));
+  }
+
+  public static Connection open(PgEndpoint endpoint, Purpose purpose, Timeouts t) throws SQLException {
+    return DriverManager.getConnection(jdbcUrl(endpoint), properties(endpoint, purpose, t));
+  }
+
+  static String jdbcUrl(PgEndpoint e) {
+    String host = e.host().contains(":") && !e.host().startsWith("[") ? "[" + e.host() + "]" : e.host();
+    return "jdbc:postgresql://" + host + ":" + e.port() + "/" + e.database();
+  }
+
+  static Properties properties(PgEndpoint e, Purpose purpose, Timeouts t) {
+    Properties p = new Properties();
+    e.params().forEach(p::setProperty);
+    p.setProperty("user", e.user());
+    if (e.password() != null) {
+      p.setProperty("password", e.password());
+    }
+    p.setProperty("ApplicationName", purpose.applicationName());
+    p.setProperty("connectTimeout", Timeouts.seconds(t.connect()));
+    p.setProperty("socketTimeout", Timeouts.seconds(t.socket()));
+    if (t.socket().isZero()) {
+      p.setProperty("tcpKeepAlive", "true"); // no socket bound: at least let the OS notice a peer that is gone
+    }
+    if (purpose == Purpose.UPSTREAM_PROBE) {
+      p.setProperty("replication", "true");
+      p.setProperty("assumeMinServerVersion", "9.4");
+      p.setProperty("preferQueryMode", "simple");
+    }
+    p.setProperty("options", sessionOptions(t));
+    return p;
+  }
+
+  /**
+   * Startup options: the bounds, and default_transaction_read_only = off, because pgferry's own sessions must work on
+   * a database its write fence made read-only (the fence spares sessions named pgferry-*).
+   */
+  static String sessionOptions(Timeouts t) {
+    return PgEndpoint.SESSION_OPTIONS + " -c statement_timeout=" + t.statement().toMillis() + " -c lock_timeout=" + t.lock().toMillis();
+  }
+
+  /**
+   * " (socket timeout: ...)" when {@code e} was caused by a session's socket timeout (pgjdbc reports only "An I/O error
+   * occurred" or "The connection attempt failed"), else "": so a journal says why a step gave up.
+   */
+  public static String timeoutCause(Throwable e) {
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c instanceof java.net.SocketTimeoutException) {
+        return " (socket timeout: no reply from the server within the session's socket_timeout; the link or the server is stuck)";
+      }
+    }
+    return "";
+  }
+}

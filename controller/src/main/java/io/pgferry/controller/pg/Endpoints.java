@@ -1,0 +1,52 @@
+package io.pgferry.controller.pg;
+
+import io.pgferry.common.Secrets;
+import io.pgferry.common.UsageException;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.switching.DatabaseEndpoint;
+
+/**
+ * The databases a plan names, as endpoints carrying the plan's connection bounds: the source and the target from
+ * their URLs (secret references resolved when called), a node's PostgreSQL from its agent's Hello (the one place a
+ * Hello becomes an address). Sessions are opened by {@link io.pgferry.common.pg.PgConnections} for a purpose.
+ */
+public final class Endpoints {
+  private Endpoints() {}
+
+  /** A postgres:// URL or key=value string given as a secret reference. */
+  public static PgEndpoint of(Plan plan, String ref, String what) {
+    String resolved = Secrets.resolve(ref, what);
+    try {
+      return PgEndpoint.parse(resolved).withLimits(plan.connectionLimits());
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(what + ": " + Secrets.redact(e.getMessage()));
+    }
+  }
+
+  public static PgEndpoint target(Plan plan) {
+    return of(plan, plan.target().url(), "target.url");
+  }
+
+  public static PgEndpoint source(Plan plan) {
+    return of(plan, plan.source().url(), "source.url");
+  }
+
+  /** A node's PostgreSQL at the address its agent gave in Hello, as {@code user} in {@code dbname}. */
+  public static PgEndpoint node(Plan plan, NodeView node, String dbname, String user, String password) {
+    return new PgEndpoint(node.hello().getHost(), node.hello().getPgPort(), dbname, user, password).withLimits(plan.connectionLimits());
+  }
+
+  /** The app's database on a node, as the switch points the app at it (app.user, app.password's reference). */
+  public static DatabaseEndpoint app(Plan plan, NodeView node) {
+    return new DatabaseEndpoint(node.hello().getHost(), node.hello().getPgPort(), plan.app().dbname(), plan.app().user(), plan.app().password());
+  }
+
+  /** A node's PostgreSQL as the failover admin (failover.admin_user, a superuser on A and B). */
+  public static PgEndpoint admin(Plan plan, NodeView node, String dbname) {
+    Plan.Failover f = plan.failover();
+    String pw = f.adminPassword() == null || f.adminPassword().isEmpty() ? null : Secrets.resolve(f.adminPassword(), "failover.admin_password");
+    return node(plan, node, dbname, f.adminUser(), pw);
+  }
+}
