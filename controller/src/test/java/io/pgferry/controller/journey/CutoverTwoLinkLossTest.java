@@ -10,11 +10,11 @@ import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgBouncer;
+import io.pgferry.testkit.SeedApp;
+import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.TcpProxy;
 import io.pgferry.testkit.Workspace;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -52,13 +52,12 @@ class CutoverTwoLinkLossTest {
         c.execute("CREATE ROLE app LOGIN SUPERUSER", "CREATE DATABASE appdb OWNER app");
       }
       PgEndpoint src = new PgEndpoint("127.0.0.1", a.port(), "appdb", "postgres", null);
-      try (InputStream in = getClass().getResourceAsStream("/logical/seed-app.sql"); Connection c = src.connect(Purpose.ADMIN)) {
-        Sql.execute(c, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      try (Connection c = src.connect(Purpose.ADMIN)) {
+        Sql.execute(c, SeedApp.medium().sql());
       }
       try (PgBouncer bouncer = PgBouncer.start(ws, "bouncer", Map.of("appdb", "host=127.0.0.1 port=" + a.port() + " dbname=appdb user=app"),
           List.of("app", "postgres"))) {
-        Path archive = Files.createDirectories(dir.resolve("archive/basebackups_005"));
-        Files.writeString(archive.resolve("base_000000010000000000000002_00000040_backup_stop_sentinel.json"), "{}");
+        FakeArchive.withBackup(dir.resolve("archive"), "{}");
         String planText = """
             source: {archive_timeout: 1s, pg_major: 15}
             archive: {url: "file://%s"}
