@@ -8,14 +8,10 @@ import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.SourceDatabase;
 import io.pgferry.controller.sql.SegmentCloser;
 import io.pgferry.controller.sql.TypeUsage;
-import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.util.List;
 
 /**
  * A database reached over JDBC from a postgres:// URL or a libpq key=value string, given as a secret reference
@@ -34,30 +30,22 @@ public final class JdbcDatabase implements SourceDatabase {
 
   @Override
   public int serverVersionNum() throws SQLException {
-    return Integer.parseInt(query("SELECT current_setting('server_version_num')"));
+    return Integer.parseInt(withConnection(c -> Sql.value(c, "SELECT current_setting('server_version_num')")));
   }
 
   @Override
   public Lsn currentWalLsn() throws SQLException {
-    return Lsn.parse(query("SELECT pg_current_wal_lsn()::text"));
+    return Lsn.parse(withConnection(c -> Sql.value(c, "SELECT pg_current_wal_lsn()::text")));
   }
 
   @Override
   public SegmentCloser.Closed closeSegment() throws SQLException {
-    try (Connection c = connect()) {
-      return SegmentCloser.close(c);
-    } catch (SQLException e) {
-      throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
-    }
+    return withConnection(SegmentCloser::close);
   }
 
   @Override
   public List<TypeUsage.UsedType> typesUsedByTables() throws SQLException {
-    try (Connection c = connect()) {
-      return TypeUsage.read(c);
-    } catch (SQLException e) {
-      throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
-    }
+    return withConnection(TypeUsage::read);
   }
 
   @Override
@@ -65,10 +53,14 @@ public final class JdbcDatabase implements SourceDatabase {
     return what + " (" + Secrets.redact(ref) + ")";
   }
 
-  private String query(String sql) throws SQLException {
-    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
+  private interface Work<T> {
+    T on(Connection c) throws SQLException;
+  }
+
+  /** One connection per call; errors name the database, never a secret. */
+  private <T> T withConnection(Work<T> work) throws SQLException {
+    try (Connection c = connect()) {
+      return work.on(c);
     } catch (SQLException e) {
       throw new SQLException(what + ": " + Secrets.redact(e.getMessage()), e.getSQLState(), e);
     }
