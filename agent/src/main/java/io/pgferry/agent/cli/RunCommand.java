@@ -45,18 +45,7 @@ public final class RunCommand implements Callable<Integer> {
     ArchiveExtension archive = new ArchiveExtension(cfg);
     NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(archive.rows(), archive.providers()));
     archive.attach(agent);
-    AgentMetrics metrics = new AgentMetrics(agent);
-    archive.registerMetrics(metrics.registry());
-    HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
-    try {
-      http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      vertx.close();
-      throw new UsageException(config + ": http: cannot listen on " + cfg.http().host() + ":" + cfg.http().port() + ": "
-          + e.getCause().getMessage() + "; pick another http.port");
-    }
     int walFetchPort = archive.startWalFetchEndpoint(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
-    LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port() + ", wal-fetch on 127.0.0.1:" + walFetchPort);
 
     LinkClient link = null;
     if (goalFile == null) {
@@ -72,8 +61,23 @@ public final class RunCommand implements Callable<Integer> {
     }
     agent.start();
     if (link != null) {
-      link.start();
+      link.start(); // dial first: the controller's lease renewal must not wait for the HTTP endpoint's start-up
     }
+    AgentMetrics metrics = new AgentMetrics(agent);
+    archive.registerMetrics(metrics.registry());
+    HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
+    try {
+      http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (link != null) {
+        link.close();
+      }
+      agent.close();
+      vertx.close();
+      throw new UsageException(config + ": http: cannot listen on " + cfg.http().host() + ":" + cfg.http().port() + ": "
+          + e.getCause().getMessage() + "; pick another http.port");
+    }
+    LOG.info("serving /metrics and /health on " + cfg.http().host() + ":" + http.port() + ", wal-fetch on 127.0.0.1:" + walFetchPort);
     if (initialGoal != null) {
       agent.onAssignment(initialGoal, OptionalLong.empty());
     }
