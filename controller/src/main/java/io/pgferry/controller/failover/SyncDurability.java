@@ -3,7 +3,6 @@ package io.pgferry.controller.failover;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
 import io.pgferry.common.pg.SqlQuote;
-import io.pgferry.controller.sql.failover.SubscriptionRepoint;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -67,7 +66,7 @@ public final class SyncDurability {
       return false;
     }
     try (Statement st = c.createStatement()) {
-      st.execute("ALTER SYSTEM SET " + name + " = " + SubscriptionRepoint.literal(value));
+      st.execute("ALTER SYSTEM SET " + name + " = " + SqlQuote.literal(value));
     }
     return true;
   }
@@ -79,7 +78,7 @@ public final class SyncDurability {
   }
 
   private static String show(Connection c, String name) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select current_setting(" + SubscriptionRepoint.literal(name) + ")")) {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select current_setting(" + SqlQuote.literal(name) + ")")) {
       rs.next();
       return rs.getString(1);
     }

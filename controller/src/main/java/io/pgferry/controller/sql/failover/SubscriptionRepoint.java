@@ -21,7 +21,7 @@ public final class SubscriptionRepoint {
     if (!enabled(t, subscription)) {
       return false;
     }
-    exec(t, "ALTER SUBSCRIPTION " + ident(subscription) + " DISABLE");
+    exec(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " DISABLE");
     return true;
   }
 
@@ -30,22 +30,22 @@ public final class SubscriptionRepoint {
     disable(t, subscription);
     boolean changed = !conninfo.equals(conninfo(t, subscription));
     if (changed) {
-      exec(t, "ALTER SUBSCRIPTION " + ident(subscription) + " CONNECTION " + literal(conninfo));
+      exec(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " CONNECTION " + SqlQuote.literal(conninfo));
     }
     if (!enabled(t, subscription)) {
-      exec(t, "ALTER SUBSCRIPTION " + ident(subscription) + " ENABLE");
+      exec(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " ENABLE");
     }
     return changed;
   }
 
   public static List<String> describeDisable(String subscription) {
-    return List.of("target: ALTER SUBSCRIPTION " + ident(subscription) + " DISABLE  (unless disabled, or no such subscription yet)");
+    return List.of("target: ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " DISABLE  (unless disabled, or no such subscription yet)");
   }
 
   public static List<String> describeRepoint(String subscription, String publisher) {
-    return List.of("target: ALTER SUBSCRIPTION " + ident(subscription) + " DISABLE; ALTER SUBSCRIPTION " + ident(subscription)
+    return List.of("target: ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " DISABLE; ALTER SUBSCRIPTION " + SqlQuote.ident(subscription)
         + " CONNECTION 'host=<" + publisher + "> port=<port of " + publisher + "> <the rest of its conninfo>'; ALTER SUBSCRIPTION "
-        + ident(subscription) + " ENABLE  (each unless in effect)");
+        + SqlQuote.ident(subscription) + " ENABLE  (each unless in effect)");
   }
 
   public static boolean exists(Connection t, String subscription) throws SQLException {
@@ -90,11 +90,5 @@ public final class SubscriptionRepoint {
     }
   }
 
-  public static String ident(String name) {
-    return SqlQuote.ident(name);
-  }
 
-  public static String literal(String s) {
-    return SqlQuote.literal(s);
-  }
 }

@@ -2,6 +2,7 @@ package io.pgferry.controller.sql.failover;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
+import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,7 +35,7 @@ public final class TableResync {
 
   /** What {@link #resync} runs, for `pgferry plan`. Touches nothing. */
   public static List<String> describe(String subscription, String publisher) {
-    String sub = SubscriptionRepoint.ident(subscription);
+    String sub = SqlQuote.ident(subscription);
     return List.of(
         "on " + publisher + ": CREATE PUBLICATION " + HELPER + " FOR TABLE <the tables not at risk>  (its comment names the"
             + " subscription's own publications); pg_create_logical_replication_slot('<slot>', 'pgoutput') if the slot is missing",
@@ -65,14 +66,14 @@ public final class TableResync {
     // first change T's subscription will be sent, or the walsender fails with "publication does not exist"
     Sql.execute(b, "DROP PUBLICATION IF EXISTS " + HELPER);
     Sql.execute(b, "CREATE PUBLICATION " + HELPER + (keep.isEmpty() ? "" : " FOR TABLE " + String.join(", ", keep)));
-    Sql.execute(b, "COMMENT ON PUBLICATION " + HELPER + " IS " + SubscriptionRepoint.literal(String.join(",", own)));
+    Sql.execute(b, "COMMENT ON PUBLICATION " + HELPER + " IS " + SqlQuote.literal(String.join(",", own)));
     String helperAt = Sql.value(b, "select pg_current_wal_lsn()::text");
     createSlotIfMissing(b, slot, slotExists);
     SubscriptionRepoint.repoint(t, subscription, conninfo);
     if (slotExists) {
       awaitConfirmed(b, slot, helperAt);
     }
-    Sql.execute(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION " + HELPER
+    Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION " + HELPER
         + " WITH (refresh = true, copy_data = false)");
     List<String> truncate = new ArrayList<>();
     for (Long oid : atRisk) {
@@ -80,8 +81,8 @@ public final class TableResync {
     }
     Sql.execute(t, "TRUNCATE " + String.join(", ", truncate));
     Integer walsender = activePid(b, slot);
-    Sql.execute(t, "ALTER SUBSCRIPTION " + SubscriptionRepoint.ident(subscription) + " SET PUBLICATION "
-        + String.join(", ", own.stream().map(SubscriptionRepoint::ident).toList()) + " WITH (refresh = true, copy_data = true)");
+    Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION "
+        + String.join(", ", own.stream().map(SqlQuote::ident).toList()) + " WITH (refresh = true, copy_data = true)");
     // the walsender that serves the helper reloads its publications on an invalidation: dropping the helper under it
     // would fail it (and T's apply would retry seconds later), so wait until T's apply worker has reconnected
     try {
@@ -98,8 +99,8 @@ public final class TableResync {
 
   private static void createSlotIfMissing(Connection b, String slot, boolean slotExists) throws SQLException {
     if (!slotExists) {
-      Sql.execute(b, "select pg_create_logical_replication_slot(" + SubscriptionRepoint.literal(slot) + ", 'pgoutput')"
-          + " where not exists (select 1 from pg_replication_slots where slot_name = " + SubscriptionRepoint.literal(slot) + ")");
+      Sql.execute(b, "select pg_create_logical_replication_slot(" + SqlQuote.literal(slot) + ", 'pgoutput')"
+          + " where not exists (select 1 from pg_replication_slots where slot_name = " + SqlQuote.literal(slot) + ")");
     }
   }
 
