@@ -48,7 +48,7 @@ public final class PlanBuilder {
   private final Target target = new Target();
   private final App app = new App();
   @JsonProperty("switch")
-  private Switch switchSpec = new Switch("command", null).command(new Command("true", "true", "true"));
+  private Switch switchSpec = new Switch("command").command(new Command("true", "true", "true"));
   private Thresholds thresholds;
   private String durability;
   private List<String> replicaIdentityFull;
@@ -125,21 +125,20 @@ public final class PlanBuilder {
   /** {@code switch.app_restart}: the command cutover 2 runs right after the repoint; kept across switch kinds. */
   public PlanBuilder appRestart(String command) {
     appRestart = command;
-    switchSpec.appRestart = command;
     return this;
   }
 
   /** The PgBouncer switch: PAUSE/RESUME and the [databases] line of {@code iniPath} through its admin console. */
   public PlanBuilder pgbouncerSwitch(String adminHost, int adminPort, String adminUser, String database, Path iniPath,
                                      Duration pauseTimeout) {
-    switchSpec = new Switch("pgbouncer", appRestart).pgbouncer(new Pgbouncer(adminHost, adminPort, adminUser, database,
+    switchSpec = new Switch("pgbouncer").pgbouncer(new Pgbouncer(adminHost, adminPort, adminUser, database,
         iniPath.toString(), pauseTimeout));
     return this;
   }
 
   /** The Heroku switch: maintenance, the config var, scaling {@code scaleDown} to 0, through the Platform API. */
   public PlanBuilder herokuSwitch(String appName, String configVar, String tokenSecret, URI apiUrl, String... scaleDown) {
-    switchSpec = new Switch("heroku", appRestart).heroku(new Heroku(appName, configVar, tokenSecret, apiUrl.toString(),
+    switchSpec = new Switch("heroku").heroku(new Heroku(appName, configVar, tokenSecret, apiUrl.toString(),
         List.of(scaleDown)));
     return this;
   }
@@ -191,6 +190,7 @@ public final class PlanBuilder {
 
   /** The plan's text, as a file would hold it. */
   public String yaml() {
+    switchSpec.appRestart = appRestart; // whichever switch kind was set last
     try {
       return YAML.writeValueAsString(this);
     } catch (JsonProcessingException e) {
@@ -257,9 +257,8 @@ public final class PlanBuilder {
     Command command;
     String appRestart;
 
-    Switch(String type, String appRestart) {
+    Switch(String type) {
       this.type = type;
-      this.appRestart = appRestart;
     }
 
     Switch heroku(Heroku h) {

@@ -72,64 +72,75 @@ public final class TargetRoles implements SqlAction<TargetRoles.Result> {
 
   @Override
   public Result run() throws Exception {
-    List<Map<String, String>> roles;
-    List<Map<String, String>> members;
-    Map<String, String> ownerMap;
-    String admin;
-    String sourceDbOwner;
-    try (Connection a = source.connect(Purpose.SCHEMA)) {
-      roles = Sql.rows(a, ROLES_TO_COPY, replicationRole);
-      members = Sql.rows(a, "SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am"
-          + " JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member ORDER BY 1, 2");
-      try (Connection t = target.connect(Purpose.SCHEMA)) {
-        admin = Sql.value(t, "SELECT current_user");
-      }
-      ownerMap = RoleMap.read(a, admin).renames();
-      sourceDbOwner = Sql.value(a, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()");
+    try (Connection a = source.connect(Purpose.SCHEMA); Connection t = target.connect(Purpose.SCHEMA)) {
+      List<Map<String, String>> roles = Sql.rows(a, ROLES_TO_COPY, replicationRole);
+      Set<String> copied = roles.stream().map(r -> r.get("rolname")).collect(Collectors.toSet());
+      String admin = Sql.value(t, "SELECT current_user");
+      List<String> created = createRoles(t, roles);
+      List<String> adminMemberOf = makeAdminMember(t, admin, copied);
+      List<String> memberships = copyMemberships(a, t, copied);
+      String dbOwner = giveDatabaseToItsSourceOwner(a, t, copied);
+      return new Result(created, memberships, adminMemberOf, RoleMap.read(a, admin).renames(), dbOwner);
     }
-    Set<String> copied = roles.stream().map(r -> r.get("rolname")).collect(Collectors.toSet());
-    try (Connection t = target.connect(Purpose.SCHEMA)) {
-      boolean adminIsSuperuser = "t".equals(Sql.value(t, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
-      int major = Sql.serverMajor(t);
-      List<String> created = new ArrayList<>();
-      for (Map<String, String> r : roles) {
-        String name = r.get("rolname");
-        if (!Sql.exists(t, "SELECT 1 FROM pg_roles WHERE rolname = ?", name)) {
-          Sql.execute(t, "CREATE ROLE " + Sql.ident(name) + ("t".equals(r.get("rolcanlogin")) ? " LOGIN" : " NOLOGIN")
-              + ("t".equals(r.get("rolinherit")) ? " INHERIT" : " NOINHERIT"));
-          created.add(name);
-        }
-        if (name.equals(appUser) && appPassword != null) {
-          t.unwrap(PGConnection.class).alterUserPassword(name, appPassword.toCharArray(), "scram-sha-256");
-        }
+  }
+
+  private List<String> createRoles(Connection t, List<Map<String, String>> roles) throws SQLException {
+    List<String> created = new ArrayList<>();
+    for (Map<String, String> r : roles) {
+      String name = r.get("rolname");
+      if (!Sql.exists(t, "SELECT 1 FROM pg_roles WHERE rolname = ?", name)) {
+        Sql.execute(t, "CREATE ROLE " + Sql.ident(name) + ("t".equals(r.get("rolcanlogin")) ? " LOGIN" : " NOLOGIN")
+            + ("t".equals(r.get("rolinherit")) ? " INHERIT" : " NOINHERIT"));
+        created.add(name);
       }
-      List<String> adminMemberOf = new ArrayList<>();
-      if (!adminIsSuperuser) {
-        for (String role : copied.stream().sorted().toList()) {
-          if (!"t".equals(Sql.value(t, "SELECT pg_has_role(current_user, ?, 'USAGE')", role))) {
-            grant(t, role, admin, major >= 16 ? " WITH INHERIT TRUE, SET TRUE" : "");
-            adminMemberOf.add(role);
-          }
-        }
+      if (name.equals(appUser) && appPassword != null) {
+        t.unwrap(PGConnection.class).alterUserPassword(name, appPassword.toCharArray(), "scram-sha-256");
       }
-      List<String> memberships = new ArrayList<>();
-      for (Map<String, String> m : members) {
-        String role = m.get("role");
-        String member = m.get("member");
-        if (copied.contains(role) && copied.contains(member)
-            && !"t".equals(Sql.value(t, "SELECT pg_has_role(?, ?, 'MEMBER')", member, role))) {
-          grant(t, role, member, "");
-          memberships.add(member + " in " + role);
-        }
-      }
-      // the app owns its database on Heroku: on T too, so it keeps CREATE on it and the public schema
-      String dbOwner = Sql.value(t, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()");
-      if (copied.contains(sourceDbOwner) && !sourceDbOwner.equals(dbOwner)) {
-        Sql.execute(t, "ALTER DATABASE " + Sql.ident(target.database()) + " OWNER TO " + Sql.ident(sourceDbOwner));
-        dbOwner = sourceDbOwner;
-      }
-      return new Result(created, memberships, adminMemberOf, ownerMap, dbOwner);
     }
+    return created;
+  }
+
+  /** T's admin acts for each copied role (INHERIT and SET), unless it is a superuser. */
+  private List<String> makeAdminMember(Connection t, String admin, Set<String> copied) throws SQLException {
+    List<String> granted = new ArrayList<>();
+    if (Sql.exists(t, "SELECT 1 FROM pg_roles WHERE rolname = current_user AND rolsuper")) {
+      return granted;
+    }
+    String options = Sql.serverMajor(t) >= 16 ? " WITH INHERIT TRUE, SET TRUE" : "";
+    for (String role : copied.stream().sorted().toList()) {
+      if (!"t".equals(Sql.value(t, "SELECT pg_has_role(current_user, ?, 'USAGE')", role))) {
+        grant(t, role, admin, options);
+        granted.add(role);
+      }
+    }
+    return granted;
+  }
+
+  private List<String> copyMemberships(Connection a, Connection t, Set<String> copied) throws SQLException {
+    List<String> granted = new ArrayList<>();
+    for (Map<String, String> m : Sql.rows(a, "SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am"
+        + " JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member ORDER BY 1, 2")) {
+      String role = m.get("role");
+      String member = m.get("member");
+      if (copied.contains(role) && copied.contains(member)
+          && !"t".equals(Sql.value(t, "SELECT pg_has_role(?, ?, 'MEMBER')", member, role))) {
+        grant(t, role, member, "");
+        granted.add(member + " in " + role);
+      }
+    }
+    return granted;
+  }
+
+  /** The app owns its database on Heroku: on T too, so it keeps CREATE on it and on the public schema. */
+  private String giveDatabaseToItsSourceOwner(Connection a, Connection t, Set<String> copied) throws SQLException {
+    String owner = "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()";
+    String onSource = Sql.value(a, owner);
+    String onTarget = Sql.value(t, owner);
+    if (copied.contains(onSource) && !onSource.equals(onTarget)) {
+      Sql.execute(t, "ALTER DATABASE " + Sql.ident(target.database()) + " OWNER TO " + Sql.ident(onSource));
+      return onSource;
+    }
+    return onTarget;
   }
 
   private void grant(Connection t, String role, String member, String options) throws SQLException {
