@@ -12,6 +12,7 @@ import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.SeedApp;
 import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.TcpProxy;
 import io.pgferry.testkit.Workspace;
@@ -58,22 +59,17 @@ class CutoverTwoLinkLossTest {
       try (PgBouncer bouncer = PgBouncer.start(ws, "bouncer", Map.of("appdb", "host=127.0.0.1 port=" + a.port() + " dbname=appdb user=app"),
           List.of("app", "postgres"))) {
         FakeArchive.withBackup(dir.resolve("archive"), "{}");
-        String planText = """
-            source: {archive_timeout: 1s, pg_major: 15}
-            archive: {url: "file://%s"}
-            nodes: {archive_replica: a, standby: b}
-            target: {url: "postgres://postgres@127.0.0.1:%d/appdb"}
-            app: {dbname: appdb, user: app}
-            switch:
-              type: pgbouncer
-              pgbouncer: {admin_host: "%s", admin_port: %d, admin_user: postgres, database: appdb, ini_path: "%s", pause_timeout: 5s}
-            thresholds: {poll_interval: 50ms}
-            replica_identity_full: [audit_log]
-            logical: {replication_password: 'link-loss-pw', verify: counts, cutover_2_timeout: 60s}
-            failover: {enabled: false}
-            connections:
-              catch_up: {connect_timeout: 1s, socket_timeout: %ds, statement_timeout: 1s}
-            """.formatted(dir.resolve("archive"), t.port(), bouncer.host(), bouncer.port(), bouncer.iniFile(), SOCKET_TIMEOUT.toSeconds());
+        String planText = PlanBuilder.plan()
+            .archiveTimeout(Duration.ofSeconds(1))
+            .archiveDir(dir.resolve("archive"))
+            .target("postgres://postgres@127.0.0.1:" + t.port() + "/appdb")
+            .pgbouncerSwitch(bouncer.host(), bouncer.port(), "postgres", "appdb", bouncer.iniFile(), Duration.ofSeconds(5))
+            .pollInterval(Duration.ofMillis(50))
+            .replicaIdentityFull("audit_log")
+            .logical(l -> l.passwords("link-loss-pw", null).verify("counts", null).timeouts(null, Duration.ofSeconds(60)))
+            .noFailover()
+            .connection("catch_up", Duration.ofSeconds(1), SOCKET_TIMEOUT, Duration.ofSeconds(1))
+            .yaml();
         PlanLoader.Loaded loaded = PlanLoader.parse("plan.yaml", planText, null);
         // A's agent says A listens at the proxy: every session of the controller to A crosses the link
         InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", link.host(), link.port(), 15).add("b", "127.0.0.1", 1, 15);

@@ -54,6 +54,7 @@ public final class PlanBuilder {
   private List<String> replicaIdentityFull;
   private Logical logical;
   private Failover failover;
+  private Map<String, Connection> connections;
   @JsonIgnore
   private String appRestart;
 
@@ -186,6 +187,18 @@ public final class PlanBuilder {
   /** failover: {enabled: false} (e.g. no B to keep a slot copy on). */
   public PlanBuilder noFailover() {
     return failover(f -> f.enabled = false);
+  }
+
+  /**
+   * connections.{@code purpose}: the timeouts of that purpose's sessions (purpose as the plan spells it, e.g.
+   * catch_up); null leaves one at its default.
+   */
+  public PlanBuilder connection(String purpose, Duration connectTimeout, Duration socketTimeout, Duration statementTimeout) {
+    if (connections == null) {
+      connections = new LinkedHashMap<>();
+    }
+    connections.put(purpose, new Connection(connectTimeout, socketTimeout, statementTimeout));
+    return this;
   }
 
   /** The plan's text, as a file would hold it. */
@@ -378,6 +391,9 @@ public final class PlanBuilder {
       return this;
     }
   }
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  private record Connection(Duration connectTimeout, Duration socketTimeout, Duration statementTimeout) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   private record Ec2Instance(String instanceId, String region) {}
