@@ -2,7 +2,9 @@ package io.pgferry.e2e.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.e2e.rig.Rig;
+import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,6 +92,8 @@ public final class JourneyScenario implements AutoCloseable {
   private final Options options;
   private final Consumer<String> say;
   private final List<JourneyHook> extraHooks = new ArrayList<>();
+  private final List<Consumer<PlanBuilder>> planChanges = new ArrayList<>();
+  private final List<JourneyHook.Action> beforeApply = new ArrayList<>();
   private final JourneyResult result = new JourneyResult();
   private final ScenarioEnvironment env;
   private final ScenarioOutcome outcome = new ScenarioOutcome(result);
@@ -117,6 +121,36 @@ public final class JourneyScenario implements AutoCloseable {
   public JourneyScenario addHook(JourneyHook hook) {
     extraHooks.add(hook);
     return this;
+  }
+
+  /** A change to the scenario's plan, applied after the scenario's own settings. */
+  public JourneyScenario changePlan(Consumer<PlanBuilder> change) {
+    planChanges.add(change);
+    return this;
+  }
+
+  /** Work done once the clusters, the controller and the app run, right before `pgferry apply`. */
+  public JourneyScenario beforeApply(JourneyHook.Action action) {
+    beforeApply.add(action);
+    return this;
+  }
+
+  /** The libpq connection string of the app's path (PgBouncer's alias, as the app's role). */
+  public String appDsn() {
+    if (!(env.app() instanceof PgBouncerPath path)) {
+      throw new IllegalStateException("the app reaches the database through " + env.app().describe() + ", not PgBouncer");
+    }
+    return "host=" + path.bouncer().host() + " port=" + path.bouncer().port() + " dbname=" + SourceDatabase.APP_DB
+        + " user=" + SourceDatabase.APP_USER + " password=" + SourceDatabase.APP_PASSWORD;
+  }
+
+  /** The target T (a real cluster); the source's cluster is {@link #source()}. */
+  public PgCluster target() {
+    return env.target();
+  }
+
+  public PgCluster source() {
+    return env.source().cluster();
   }
 
   /** Runs every stage; throws {@link ScenarioFailure} naming the stage that failed. */
@@ -178,7 +212,10 @@ public final class JourneyScenario implements AutoCloseable {
   }
 
   private void journey() throws Exception {
-    Path plan = ScenarioPlan.write(env, options);
+    Path plan = ScenarioPlan.write(env, options, planChanges);
+    for (JourneyHook.Action action : beforeApply) {
+      action.run();
+    }
     List<JourneyHook> hooks = new ArrayList<>();
     for (CrashPoint p : options.crashes()) {
       hooks.add(faults.crashControllerAt(p));

@@ -4,6 +4,8 @@ import io.pgferry.testkit.plan.PlanBuilder;
 import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The scenario's plan.yaml, built with the testkit's {@link PlanBuilder}: the environment's source, archive, target
@@ -12,7 +14,8 @@ import java.time.Duration;
 final class ScenarioPlan {
   private ScenarioPlan() {}
 
-  static Path write(ScenarioEnvironment env, JourneyScenario.Options options) throws Exception {
+  static Path write(ScenarioEnvironment env, JourneyScenario.Options options, List<Consumer<PlanBuilder>> changes)
+      throws Exception {
     PlanBuilder plan = PlanBuilder.plan()
         // as on Heroku, pgferry gets only the app's role: no superuser, pg_switch_wal() refused
         .source(PlanBuilder.file(env.secret("source-url",
@@ -39,6 +42,7 @@ final class ScenarioPlan {
           .failover(f -> f.timings(Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(4))
               .adminPassword(adminPassword));
     }
+    changes.forEach(c -> c.accept(plan));
     return plan.writeTo(env.root().resolve("plan.yaml"));
   }
 }
