@@ -35,6 +35,16 @@ class FullJourneyIT {
   }
 
   /**
+   * PG 16, one of Heroku's current majors (source, a and b on 16, zonky binaries; T on 15). This host's pg_dump is
+   * 15, which refuses a 16 source: the schema is put on T by hand first, as an operator would with pg_dump 16.
+   */
+  @Test
+  void pg16SourceKillAInLogicalSyncThenCutover2() {
+    JourneyResult r = ScenarioRuns.run("full-pg16", JourneyScenario.Options.wholeJourney().pg(16));
+    assertWholeJourney(r, true);
+  }
+
+  /**
    * PG 17 end to end (source, a, b and T on 17, zonky binaries): the failover-slot path. The subscription's slot is a
    * failover slot that b syncs, so after b's promotion T continues from b's synced slot with no table re-synced.
    */

@@ -16,17 +16,17 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "wal-fetch", mixinStandardHelpOptions = true,
     description = "Restore one archived WAL file to DEST; use as restore_command = 'pgferry-agent wal-fetch --archive URL "
-        + "[--state-dir DIR] %f %p'. When an agent runs (port file in the state dir) it hands over a prefetched copy; "
+        + "[--state-dir DIR] %%f %%p'. When an agent runs (port file in the state dir) it hands over a prefetched copy; "
         + "otherwise the file is fetched directly. Exit 0 restored; 1 not in the archive (quietly); 2 storage still "
         + "failing after retries or bad input; 128 the archived file stays corrupt (PostgreSQL aborts recovery instead "
         + "of ending it early). DEST is written through DEST.tmp and a rename.")
 public final class WalFetchCommand implements Callable<Integer> {
   @Mixin ArchiveOptions archive;
 
-  @Parameters(index = "0", paramLabel = "SEGMENT", description = "WAL file name (%f).")
+  @Parameters(index = "0", paramLabel = "SEGMENT", description = "WAL file name (%%f).")
   String segment;
 
-  @Parameters(index = "1", paramLabel = "DEST", description = "Where PostgreSQL wants it (%p).")
+  @Parameters(index = "1", paramLabel = "DEST", description = "Where PostgreSQL wants it (%%p).")
   Path dest;
 
   @Option(names = "--state-dir", description = "The agent's state dir holding wal-fetch.port (default: state_dir of --config).")

@@ -12,13 +12,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "wal-push", mixinStandardHelpOptions = true,
-    description = "Archive one WAL file as wal_005/<name>.lzo; use as archive_command = 'pgferry-agent wal-push --archive URL %p'. "
+    description = "Archive one WAL file as wal_005/<name>.lzo; use as archive_command = 'pgferry-agent wal-push --archive URL %%p'. "
         + "Idempotent: an identical object already archived exits 0; a different one exits 1 with an error (PostgreSQL keeps "
         + "the file and retries). Storage errors are retried with backoff, then exit 1.")
 public final class WalPushCommand implements Callable<Integer> {
   @Mixin ArchiveOptions archive;
 
-  @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file (%p).")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The WAL file (%%p).")
   Path path;
 
   @Override

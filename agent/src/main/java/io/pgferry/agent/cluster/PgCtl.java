@@ -41,11 +41,44 @@ public final class PgCtl {
   }
 
   public void start() {
-    pgCtl(withPort("start", "-w", "-t", "300", "-l", logFile().toString())).runChecked();
+    runStarting(withPort("start", "-w", "-t", "300", "-l", logFile().toString()));
   }
 
   public void restart() {
-    pgCtl(withPort("restart", "-w", "-t", "300", "-m", "fast", "-l", logFile().toString())).runChecked();
+    runStarting(withPort("restart", "-w", "-t", "300", "-m", "fast", "-l", logFile().toString()));
+  }
+
+  /** A failed start says why: pg_ctl only prints "could not start server", the cause is in the server log. */
+  private void runStarting(String... args) {
+    long logBefore = logSize();
+    Command.Result r = pgCtl(args).run();
+    if (!r.ok()) {
+      throw new IllegalStateException("pg_ctl " + args[0] + " exited " + r.exitCode() + ": " + serverLogSince(logBefore)
+          + " (server log " + logFile() + ")", new Command.CommandFailedException(r));
+    }
+  }
+
+  private long logSize() {
+    try {
+      return Files.exists(logFile()) ? Files.size(logFile()) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** The last lines the server logged since {@code offset}: FATAL/PANIC lines first, else the tail. */
+  private String serverLogSince(long offset) {
+    try {
+      byte[] all = Files.exists(logFile()) ? Files.readAllBytes(logFile()) : new byte[0];
+      String added = new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+          java.nio.charset.StandardCharsets.UTF_8);
+      List<String> lines = added.lines().filter(l -> !l.isBlank()).toList();
+      List<String> fatal = lines.stream().filter(l -> l.contains("FATAL") || l.contains("PANIC")).toList();
+      List<String> pick = fatal.isEmpty() ? lines.subList(Math.max(0, lines.size() - 3), lines.size()) : fatal;
+      return pick.isEmpty() ? "the server log says nothing" : String.join(" | ", pick);
+    } catch (IOException | RuntimeException e) {
+      return "the server log cannot be read: " + e.getMessage();
+    }
   }
 
   private String[] withPort(String... args) {

@@ -25,11 +25,17 @@ import java.util.Optional;
 public final class RecoveryConfig {
   public static final String MANAGED_FILE = "pgferry.conf";
 
-  /** What a standby needs to follow its upstream. {@code restoreCommand} may be null. */
+  /**
+   * What a standby needs to follow its upstream. An empty {@code primaryConninfo} (an archive replica) writes no
+   * primary_conninfo at all: PostgreSQL 11 would otherwise retry a WAL receiver on '' every few seconds.
+   * {@code restoreCommand} may be null.
+   */
   public record Standby(String primaryConninfo, String primarySlotName, String restoreCommand) {
     public Map<String, String> parameters() {
       Map<String, String> p = new LinkedHashMap<>();
-      p.put("primary_conninfo", primaryConninfo);
+      if (primaryConninfo != null && !primaryConninfo.isEmpty()) {
+        p.put("primary_conninfo", primaryConninfo);
+      }
       if (primarySlotName != null && !primarySlotName.isEmpty()) {
         p.put("primary_slot_name", primarySlotName);
       }

@@ -75,6 +75,14 @@ class RecoveryConfigTest {
   }
 
   @Test
+  void anArchiveReplicaOnPg11WritesNoEmptyPrimaryConninfo() throws Exception {
+    Files.writeString(dir.resolve("postgresql.conf"), USER_CONF);
+    assertTrue(new RecoveryConfig(dir).apply(11, Map.of(), Optional.of(new RecoveryConfig.Standby("", null, "cp /a/%f %p"))));
+    assertEquals("# written by pgferry-agent\nstandby_mode = 'on'\nrecovery_target_timeline = 'latest'\n"
+        + "restore_command = 'cp /a/%f %p'\n", Files.readString(dir.resolve("recovery.conf")));
+  }
+
+  @Test
   void conninfoQuotesValuesWithSpacesAndQuotes() {
     Upstream u = Upstream.newBuilder().setHost("db host").setPort(5432).setUser("o'neil").setDbname("app").build();
     assertEquals("host='db host' port=5432 user='o\\'neil' application_name=b dbname=app", RecoveryConfig.conninfo(u, "b", null));

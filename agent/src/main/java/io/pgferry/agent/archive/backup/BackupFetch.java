@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -122,17 +121,7 @@ public final class BackupFetch {
           return null;
         }));
       }
-      for (Future<?> f : futures) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          futures.forEach(x -> x.cancel(true));
-          throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().toString(), e.getCause());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new java.io.InterruptedIOException("interrupted");
-        }
-      }
+      PartitionTasks.awaitAll(futures);
     } finally {
       pool.shutdownNow();
     }

@@ -7,7 +7,8 @@ import java.util.TreeSet;
 
 /**
  * DDL on A after setup: what appeared and what went away in A's schema fingerprint. Logical replication does not
- * carry DDL, so any drift blocks cutover 2 until a person applies it to T and acknowledges it (a fresh fingerprint).
+ * carry DDL, so any drift blocks cutover 2 until the same DDL is on T: the next look sees T's fingerprint match and
+ * the journey goes on by itself.
  */
 public record SchemaDrift(List<String> added, List<String> removed) {
   public static SchemaDrift between(SchemaFingerprint atSetup, SchemaFingerprint now) {
@@ -42,7 +43,8 @@ public record SchemaDrift(List<String> added, List<String> removed) {
     if (none()) {
       return "no schema change on A since setup";
     }
-    StringBuilder sb = new StringBuilder("schema changed on A since logical setup (DDL is not replicated; apply it to T, then acknowledge): ");
+    StringBuilder sb = new StringBuilder("schema changed on A since logical setup (DDL is not replicated): apply the same DDL to T; cutover 2 waits until T"
+        + " has it and then goes on by itself: ");
     added.forEach(l -> sb.append("\n  + ").append(l));
     removed.forEach(l -> sb.append("\n  - ").append(l));
     return sb.toString();
