@@ -66,15 +66,19 @@ public final class PgCtl {
     }
   }
 
-  /** The last lines the server logged since {@code offset}: FATAL/PANIC lines first, else the tail. */
+  /** What the server logged since {@code offset}: up to the first FATAL/PANIC with the two lines before it, else the tail. */
   private String serverLogSince(long offset) {
     try {
       byte[] all = Files.exists(logFile()) ? Files.readAllBytes(logFile()) : new byte[0];
       String added = new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
           java.nio.charset.StandardCharsets.UTF_8);
       List<String> lines = added.lines().filter(l -> !l.isBlank()).toList();
-      List<String> fatal = lines.stream().filter(l -> l.contains("FATAL") || l.contains("PANIC")).toList();
-      List<String> pick = fatal.isEmpty() ? lines.subList(Math.max(0, lines.size() - 3), lines.size()) : fatal;
+      int fatal = 0;
+      while (fatal < lines.size() && !lines.get(fatal).contains("FATAL") && !lines.get(fatal).contains("PANIC")) {
+        fatal++;
+      }
+      int end = fatal < lines.size() ? fatal + 1 : lines.size();
+      List<String> pick = lines.subList(Math.max(0, end - 3), end);
       return pick.isEmpty() ? "the server log says nothing" : String.join(" | ", pick);
     } catch (IOException | RuntimeException e) {
       return "the server log cannot be read: " + e.getMessage();

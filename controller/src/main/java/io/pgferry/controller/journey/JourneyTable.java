@@ -26,11 +26,13 @@ public final class JourneyTable {
   public static final String C1_UNDO_UNBLOCK = "cutover_1.undo.unblock_app";
 
   public static final String FO_FENCE_A = "failover.fence_a";
+  public static final String FO_PAUSE_APP = "failover.pause_app";
   public static final String FO_WAIT_LEASE = "failover.wait_lease_expiry";
   public static final String FO_DISABLE_SUBSCRIPTION = "failover.disable_subscription";
   public static final String FO_PROMOTE_B = "failover.promote_b";
   public static final String FO_REPOINT_APP = "failover.repoint_app";
   public static final String FO_REPOINT_SUBSCRIPTION = "failover.repoint_subscription";
+  public static final String FO_UNDO_UNPAUSE = "failover.undo.unpause_app";
   public static final String LS_PREFLIGHT = "logical_setup.preflight";
   public static final String LS_HBA = "logical_setup.hba_for_target";
   public static final String LS_REPLICA_IDENTITY = "logical_setup.replica_identity";
@@ -89,8 +91,11 @@ public final class JourneyTable {
         "writes unblocked, A's fence lifted: the app stays on A and logical replication continues"));
     rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE));
     rule(new PhaseRule(Phase.FAILOVER, "A declared failed after cutover 1 (or `pgferry failover`)",
-        List.of(FO_FENCE_A, FO_WAIT_LEASE, FO_DISABLE_SUBSCRIPTION, FO_PROMOTE_B, FO_REPOINT_APP, FO_REPOINT_SUBSCRIPTION),
-        "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC));
+        List.of(FO_FENCE_A, FO_PAUSE_APP, FO_WAIT_LEASE, FO_DISABLE_SUBSCRIPTION, FO_PROMOTE_B, FO_REPOINT_APP,
+            FO_REPOINT_SUBSCRIPTION),
+        "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC, Optional.of(FO_PROMOTE_B),
+        List.of(FO_UNDO_UNPAUSE), Map.of(FO_UNDO_UNPAUSE, FO_PAUSE_APP),
+        "the app unpaused (its writes fail on the fenced A until the failover runs again)"));
   }
 
   private JourneyTable() {}

@@ -1,6 +1,8 @@
 package io.pgferry.controller.switching;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * How the app is moved from one database to another (DESIGN.md §4): Heroku Platform API, PgBouncer, or user
@@ -30,4 +32,14 @@ public interface AppSwitcher {
 
   /** What {@link #unblock} does. Touches nothing. */
   List<String> describeUnblock();
+
+  /**
+   * This switch with its block bounded by {@code bound}, when blocking makes the app's clients wait rather than fail
+   * (PgBouncer: PAUSE queues them): a failover pauses the app with it while B is promoted, so requests are served by
+   * B instead of failing on a dead A. Empty when clients cannot wait (Heroku's maintenance mode answers 503; what a
+   * command switch's block does is the operator's).
+   */
+  default Optional<AppSwitcher> queueingClients(Duration bound) {
+    return Optional.empty();
+  }
 }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
@@ -58,6 +59,11 @@ public final class PgBouncerSwitcher implements AppSwitcher {
   @Override
   public String name() {
     return "pgbouncer";
+  }
+
+  @Override
+  public Optional<AppSwitcher> queueingClients(Duration bound) {
+    return Optional.of(new PgBouncerSwitcher(settings.withPauseTimeout(bound)));
   }
 
   private String db() {

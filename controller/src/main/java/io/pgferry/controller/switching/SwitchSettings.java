@@ -27,6 +27,10 @@ public sealed interface SwitchSettings {
       adminUser = adminUser == null ? "pgbouncer" : adminUser;
       pauseTimeout = pauseTimeout == null ? Duration.ofSeconds(5) : pauseTimeout;
     }
+
+    public PgBouncer withPauseTimeout(Duration d) {
+      return new PgBouncer(adminHost, adminPort, adminUser, adminPasswordRef, database, iniFile, d);
+    }
   }
 
   /**

@@ -25,6 +25,7 @@ import io.pgferry.controller.sql.failover.TableResync;
 import io.pgferry.controller.sql.slots.SynchronizedStandbySlots;
 import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
+import io.pgferry.controller.switching.SwitchException;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
@@ -49,6 +50,7 @@ import java.util.logging.Logger;
 public final class FailoverSteps {
   private static final Logger LOG = Logger.getLogger(FailoverSteps.class.getName());
   public static final String FENCE_A = JourneyTable.FO_FENCE_A;
+  public static final String PAUSE_APP = JourneyTable.FO_PAUSE_APP;
   public static final String WAIT_LEASE = JourneyTable.FO_WAIT_LEASE;
   public static final String DISABLE_SUBSCRIPTION = JourneyTable.FO_DISABLE_SUBSCRIPTION;
   public static final String PROMOTE_B = JourneyTable.FO_PROMOTE_B;
@@ -56,6 +58,8 @@ public final class FailoverSteps {
   public static final String REPOINT_SUBSCRIPTION = JourneyTable.FO_REPOINT_SUBSCRIPTION;
   private static final Duration PROMOTE_TIMEOUT = Duration.ofMinutes(2);
   private static final Duration POLL = Duration.ofMillis(100);
+  /** How long the failover's PAUSE may wait for A's sessions: A's host may be gone, its connections hanging. */
+  static final Duration PAUSE_BOUND = Duration.ofSeconds(2);
 
   private FailoverSteps() {}
 
@@ -72,6 +76,10 @@ public final class FailoverSteps {
         f.stonithEc2() == null ? "no EC2 STONITH (failover.stonith_ec2)" : "EC2 StopInstances(" + f.stonithEc2().instanceId()
             + ", force) and wait until stopped (up to " + f.stonithEc2().stopTimeout().toSeconds() + " s); no promotion"
             + " unless it is"), ctx -> fenceA(ctx, a)));
+    steps.put(PAUSE_APP, step(PAUSE_APP, describePause(ports.switcher()), FailoverSteps::pauseApp));
+    steps.put(JourneyTable.FO_UNDO_UNPAUSE, step(JourneyTable.FO_UNDO_UNPAUSE,
+        List.of("if " + PAUSE_APP + " paused the app: " + String.join("; ", describeUnpause(ports.switcher()))),
+        FailoverSteps::unpauseApp));
     steps.put(WAIT_LEASE, step(WAIT_LEASE, List.of("wait until " + a + "'s lease (as the controller granted it) expired + "
         + f.leaseMargin().toMillis() + " ms (unknown lease: " + f.maxLease().toMillis() + " ms from the failover's start),"
         + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped"), ctx -> waitLease(ctx, a, b)));
@@ -151,6 +159,48 @@ public final class FailoverSteps {
     }
     return new StepResult(a + " fenced (goal generation " + fenced.getGeneration() + ")"
         + (hook.isEmpty() ? "" : "; STONITH hook ran") + (ec2 == null ? "" : "; EC2 instance " + ev.get("stonith_ec2")), ev);
+  }
+
+  private static List<String> describePause(AppSwitcher shown) {
+    if (shown == null) {
+      return List.of();
+    }
+    return shown.queueingClients(PAUSE_BOUND).map(q -> {
+      List<String> lines = new ArrayList<>(q.describeBlock());
+      lines.add("so the app's requests queue while B is promoted and " + REPOINT_APP + " RESUMEs them on B; a PAUSE that"
+          + " does not finish within " + PAUSE_BOUND.toMillis() + " ms is cancelled and the failover goes on unpaused");
+      return lines;
+    }).orElse(List.of("nothing: the " + shown.name() + " switch cannot make clients wait (they fail until "
+        + REPOINT_APP + ")"));
+  }
+
+  private static List<String> describeUnpause(AppSwitcher shown) {
+    return shown == null ? List.of() : shown.describeUnblock();
+  }
+
+  /** Clients wait instead of failing on a dead A; never holds the failover up (a failed PAUSE is only reported). */
+  static StepResult pauseApp(StepContext ctx) {
+    AppSwitcher s = ctx.ports().switcher();
+    Optional<AppSwitcher> queueing = s.queueingClients(PAUSE_BOUND);
+    if (queueing.isEmpty()) {
+      return new StepResult("not paused: the " + s.name() + " switch cannot make clients wait", Map.of("paused", "false"));
+    }
+    try {
+      queueing.get().blockWrites();
+      return new StepResult("app paused (" + s.name() + "): its requests queue until B serves them", Map.of("paused", "true"));
+    } catch (SwitchException e) {
+      LOG.warning(PAUSE_APP + ": " + e.getMessage());
+      return new StepResult("not paused, the failover goes on: " + e.getMessage(), Map.of("paused", "false"));
+    }
+  }
+
+  static StepResult unpauseApp(StepContext ctx) throws Exception {
+    if (!"true".equals(ctx.evidenceOf(PAUSE_APP).get("paused"))) {
+      return new StepResult("nothing to unpause: " + PAUSE_APP + " did not pause the app", Map.of());
+    }
+    AppSwitcher s = ctx.ports().switcher();
+    s.unblock();
+    return StepResult.of("app unpaused (" + s.name() + ")");
   }
 
   static StepResult waitLease(StepContext ctx, String a, String b) throws Exception {
