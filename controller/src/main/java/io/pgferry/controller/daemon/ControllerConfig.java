@@ -15,6 +15,8 @@ import java.util.logging.Level;
 public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Http http, Path stateDir, Long leaseMs, Log log) {
   public static final int DEFAULT_LINK_PORT = 7400;
   public static final int DEFAULT_HTTP_PORT = 7402;
+  /** The PRIMARY lease: short, so a failover meets its 10 s goal; a primary whose lease lapses keeps serving while its standby streams from it (docs/failsafe.md). */
+  public static final long DEFAULT_LEASE_MS = 5_000L;
 
   public record Listen(String host, Integer port) {
     public Listen {
@@ -53,7 +55,7 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
     listen = listen == null ? new Listen(null, null) : listen;
     insecure = insecure != null && insecure;
     http = http == null ? new Http(null, null) : http;
-    leaseMs = leaseMs == null ? 10_000L : leaseMs;
+    leaseMs = leaseMs == null ? DEFAULT_LEASE_MS : leaseMs;
     log = log == null ? new Log(null, null) : log;
   }
 

@@ -174,9 +174,11 @@ public record Plan(
 
     public Failover {
       enabled = enabled == null ? Boolean.TRUE : enabled;
-      detectAfter = detectAfter == null ? Duration.ofSeconds(5) : detectAfter;
-      leaseMargin = leaseMargin == null ? Duration.ofSeconds(2) : leaseMargin;
-      maxLease = maxLease == null ? Duration.ofSeconds(10) : maxLease;
+      // the failover goal, <= 10 s from A's loss to B serving, on these defaults: B is promoted at about
+      // max(detect_after, lease + lease_margin, the failsafe window of 5 s) after the loss
+      detectAfter = detectAfter == null ? Duration.ofSeconds(4) : detectAfter;
+      leaseMargin = leaseMargin == null ? Duration.ofSeconds(1) : leaseMargin;
+      maxLease = maxLease == null ? Duration.ofSeconds(5) : maxLease;
       stonithCommand = stonithCommand == null ? "" : stonithCommand;
       adminUser = adminUser == null ? "postgres" : adminUser;
       subscription = subscription == null ? "pgferry_sub" : subscription;

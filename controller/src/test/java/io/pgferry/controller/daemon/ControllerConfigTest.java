@@ -36,7 +36,7 @@ class ControllerConfigTest {
     assertEquals("127.0.0.1", config.http().host(), "the API binds to loopback by default");
     assertEquals(7402, config.http().port());
     assertEquals(7400, config.listen().port());
-    assertEquals(10_000L, config.leaseMs());
+    assertEquals(5_000L, config.leaseMs());
   }
 
   @Test

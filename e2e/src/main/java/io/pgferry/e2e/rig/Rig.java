@@ -32,7 +32,7 @@ public final class Rig implements AutoCloseable {
   private ManagedProcess controller;
   private final int linkPort = FreePorts.next();
   private final int httpPort = FreePorts.next();
-  private int leaseMs = 10_000;
+  private int leaseMs = 5_000; // the controller's default (controller.yaml lease_ms)
   private final Map<String, Integer> dialPorts = new LinkedHashMap<>();
   private ControllerApi api;
   private Path controllerConfig;
@@ -76,7 +76,7 @@ public final class Rig implements AutoCloseable {
     return this;
   }
 
-  /** The controller's lease_ms (default 10000); set before {@link #startController}. */
+  /** The controller's lease_ms (default 5000, as controller.yaml's); set before {@link #startController}. */
   public Rig leaseMs(int ms) {
     this.leaseMs = ms;
     return this;

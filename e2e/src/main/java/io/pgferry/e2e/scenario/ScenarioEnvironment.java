@@ -109,7 +109,6 @@ final class ScenarioEnvironment implements AutoCloseable {
     Path pgpass = secret("pgpass", "*:*:*:postgres:" + SourceDatabase.SUPERUSER_PASSWORD + "\n");
     rig = new Rig(ws, List.of("a", "b")).agentPasswordFile(pgpass);
     if (options.logical()) {
-      rig.leaseMs(4000); // the plan's failover.max_lease: A's agent fences itself before B may be promoted
     }
     rig.initCerts().startController();
     rig.startAgent("a", binaries, ws.root().resolve("a"), FreePorts.next(), archiveUrl);
