@@ -1,25 +1,21 @@
 package io.pgferry.controller.web;
 
+import static io.pgferry.controller.web.JourneyApiTest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgferry.common.Cli;
 import io.pgferry.controller.certs.CertificateAuthority;
 import io.pgferry.controller.cli.ApiCredentials;
-import io.pgferry.controller.cli.PgferryMain;
 import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -176,16 +172,16 @@ class ControlApiSecurityTest {
 
   @Test
   void theCliPresentsTheOperatorCertificateOrToken() {
-    Result without = cli("nodes", "--controller", api, "--cacert", certs.resolve("ca.pem").toString());
+    JourneyApiTest.Result without = cli("nodes", "--controller", api, "--cacert", certs.resolve("ca.pem").toString());
     assertEquals(2, without.code(), without.err());
     assertTrue(without.err().contains("authentication required"), without.err());
-    Result withCert = cli("nodes", "--controller", api, "--cacert", certs.resolve("ca.pem").toString(),
+    JourneyApiTest.Result withCert = cli("nodes", "--controller", api, "--cacert", certs.resolve("ca.pem").toString(),
         "--cert", certs.resolve("operator-alice.pem").toString());
     assertEquals(0, withCert.code(), withCert.err());
-    Result withToken = cli("status", "--controller", api, "--cacert", certs.resolve("ca.pem").toString(),
+    JourneyApiTest.Result withToken = cli("status", "--controller", api, "--cacert", certs.resolve("ca.pem").toString(),
         "--token-file", tokenFile.toString());
     assertEquals(0, withToken.code(), withToken.err());
-    Result wrongCa = cli("nodes", "--controller", api, "--cert", otherCerts.resolve("operator-alice.pem").toString(),
+    JourneyApiTest.Result wrongCa = cli("nodes", "--controller", api, "--cert", otherCerts.resolve("operator-alice.pem").toString(),
         "--cacert", otherCerts.resolve("ca.pem").toString());
     assertEquals(2, wrongCa.code(), wrongCa.err());
     assertTrue(wrongCa.err().contains("TLS failed"), wrongCa.err());
@@ -195,7 +191,7 @@ class ControlApiSecurityTest {
   @Test
   void insecureOnANonLoopbackAddressIsAConfigurationError() throws Exception {
     Path file = Files.writeString(tmp.resolve("insecure.yaml"), "insecure: true\nhttp: {host: 0.0.0.0, port: 0}\nstate_dir: " + tmp.resolve("s1") + "\n");
-    Result r = cli("controller", "run", "--config", file.toString());
+    JourneyApiTest.Result r = cli("controller", "run", "--config", file.toString());
     assertEquals(2, r.code(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(r.err().contains("http.host 0.0.0.0 is not a loopback address"), r.err());
@@ -210,7 +206,7 @@ class ControlApiSecurityTest {
     Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-r-----"));
     Path file = Files.writeString(tmp.resolve("open.yaml"), tlsYaml().replace(tmp.resolve("state").toString(), tmp.resolve("s2").toString())
         + "http: {host: 127.0.0.1, port: 0, token_file: " + open + "}\n");
-    Result r = cli("controller", "run", "--config", file.toString());
+    JourneyApiTest.Result r = cli("controller", "run", "--config", file.toString());
     assertEquals(2, r.code(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(r.err().contains("http.token_file") && r.err().contains("chmod 600"), r.err());
@@ -223,7 +219,7 @@ class ControlApiSecurityTest {
     assertEquals(0, cli("certs", "init", dir.toString(), "--agent", "a").code());
     String ca = Files.readString(dir.resolve("ca.pem"));
     String agent = Files.readString(dir.resolve("agent-a.pem"));
-    Result again = cli("certs", "init", dir.toString(), "--agent", "a", "--operator", "bob");
+    JourneyApiTest.Result again = cli("certs", "init", dir.toString(), "--agent", "a", "--operator", "bob");
     assertEquals(0, again.code(), again.err());
     assertEquals(ca, Files.readString(dir.resolve("ca.pem")));
     assertEquals(agent, Files.readString(dir.resolve("agent-a.pem")));
@@ -270,24 +266,6 @@ class ControlApiSecurityTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException(e);
-    }
-  }
-
-  record Result(int code, String out, String err) {}
-
-  static synchronized Result cli(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream o = System.out;
-    PrintStream e = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int code = Cli.execute(new PgferryMain(), args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(o);
-      System.setErr(e);
     }
   }
 }
