@@ -51,6 +51,12 @@ public record ApiAccess(Tls tls, String token) {
     return tls != null ? cert : bearer;
   }
 
+  /** Never the token. */
+  @Override
+  public String toString() {
+    return "ApiAccess[" + describe() + "]";
+  }
+
   /** For the start-up log line. */
   String describe() {
     if (tls == null) {
