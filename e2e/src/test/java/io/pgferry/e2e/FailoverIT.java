@@ -76,7 +76,7 @@ class FailoverIT {
   void plannedSwitchoverToB() throws Exception {
     inLogicalSync(15, "failover-planned", (rig, a, b, t, bPort, bouncer, ledger) -> {
       long requestedAt = System.nanoTime();
-      System.out.println("pgferry failover: " + post(rig.api().baseUrl() + "/api/journey/failover"));
+      System.out.println("pgferry failover: " + rig.api().post("/api/journey/failover"));
       Await.until("FAILOVER done", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"), () -> rig.controller().logTail(30));
       String lease = journal(rig).stream().filter(r -> "failover.wait_lease_expiry".equals(r.step())
           && r.event() == JournalRecord.Event.STEP_DONE).map(r -> r.evidence().get("fenced_acknowledged")).findFirst().orElse("");
@@ -132,7 +132,7 @@ class FailoverIT {
       assertTrue(!journalHas(rig, "PHASE_DONE", "FAILOVER"), "the failover was still under way");
       rig.startController();
       Await.until("agents back", T, () -> rig.api().node("b").map(n -> n.path("connected").asBoolean()).orElse(false), () -> "");
-      String answer = post(rig.api().baseUrl() + "/api/journey/resume");
+      String answer = rig.api().post("/api/journey/resume");
       System.out.println("resume: " + answer);
       Await.until("FAILOVER done after resume", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"),
           () -> rig.controller().logTail(30));
@@ -310,13 +310,6 @@ class FailoverIT {
   private static String lastStep(Rig rig) {
     List<JournalRecord> all = journal(rig);
     return all.isEmpty() ? "?" : all.get(all.size() - 1).event() + " " + all.get(all.size() - 1).step();
-  }
-
-  private static String post(String url) throws Exception {
-    var client = java.net.http.HttpClient.newHttpClient();
-    var res = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
-        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-    return res.statusCode() + " " + res.body();
   }
 
   private static boolean slotSynced(Rig rig) {

@@ -3,6 +3,7 @@ package io.pgferry.controller.certs;
 import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.link.AgentIdentity;
+import io.pgferry.controller.web.OperatorIdentity;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -46,6 +47,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Issues the link's certificates: one EC P-256 CA, a controller certificate (serverAuth; SANs for its hosts plus
  * localhost and 127.0.0.1) and one client certificate per agent (clientAuth; CN {@code agent-<id>}). Files in
  * DIR: {@code ca.pem ca.key controller.pem controller.key agent-<id>.pem agent-<id>.key}; keys are PKCS#8 PEM, 0600.
+ * Operators get client certificates too (clientAuth; CN {@code operator-<name>}): the controller's HTTP API takes them.
  */
 public final class CertificateAuthority {
   public static final String CONTROLLER_NAME = "controller";
@@ -63,10 +65,18 @@ public final class CertificateAuthority {
     this.leafValidity = leafValidity;
   }
 
-  /** What {@link #init} wrote. */
-  public record Issued(List<Path> files) {}
+  /** What {@link #init} wrote, and what it left as it was (certificates already in DIR). */
+  public record Issued(List<Path> files, List<Path> kept) {}
 
   public Issued init(List<String> controllerHosts, List<String> agents, boolean force) {
+    return init(controllerHosts, agents, List.of(), force);
+  }
+
+  /**
+   * Without {@code force}, a DIR that already holds the CA keeps it: only the certificates not there yet are issued
+   * (so running it again with another {@code --operator} or {@code --agent} adds that one and changes nothing else).
+   */
+  public Issued init(List<String> controllerHosts, List<String> agents, List<String> operators, boolean force) {
     for (String host : controllerHosts) {
       if (!HOST.matcher(host).matches()) {
         throw new UsageException("--controller-host '" + host + "' is not a host name or IP address");
@@ -77,9 +87,15 @@ public final class CertificateAuthority {
         throw new UsageException("--agent '" + agent + "' is not a valid node id: use lower-case letters, digits and '-'");
       }
     }
-    if (!force && (Files.exists(dir.resolve("ca.pem")) || Files.exists(dir.resolve("ca.key")))) {
-      throw new UsageException(dir + " already holds a CA (ca.pem/ca.key); pass --force to replace it "
-          + "(every controller and agent certificate must then be replaced too)");
+    for (String operator : operators) {
+      if (!OperatorIdentity.validName(operator)) {
+        throw new UsageException("--operator '" + operator + "' is not a valid name: use lower-case letters, digits and '-'");
+      }
+    }
+    boolean hasCa = Files.exists(dir.resolve("ca.pem")) || Files.exists(dir.resolve("ca.key"));
+    if (hasCa && !force && !(Files.exists(dir.resolve("ca.pem")) && Files.exists(dir.resolve("ca.key")))) {
+      throw new UsageException(dir + " holds only one of ca.pem and ca.key; restore the other, or pass --force to make a new CA "
+          + "(every controller, agent and operator certificate must then be replaced too)");
     }
     if (Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new UsageException(dir + " is not a directory");
@@ -87,29 +103,47 @@ public final class CertificateAuthority {
     try {
       Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       List<Path> written = new ArrayList<>();
-      KeyPair caKeys = newKeyPair();
+      List<Path> kept = new ArrayList<>();
       X500Name caName = new X500Name("CN=pgferry CA");
-      X509Certificate ca = caCertificate(caName, caKeys);
-      written.addAll(write("ca", ca, caKeys));
+      KeyPair caKeys;
+      X509Certificate ca;
+      if (hasCa && !force) {
+        ca = PemFiles.certificate(dir.resolve("ca.pem"));
+        caKeys = new KeyPair(ca.getPublicKey(), PemFiles.privateKey(dir.resolve("ca.key")));
+        caName = X500Name.getInstance(ca.getSubjectX500Principal().getEncoded());
+        kept.add(dir.resolve("ca.pem"));
+      } else {
+        caKeys = newKeyPair();
+        ca = caCertificate(caName, caKeys);
+        written.addAll(write("ca", ca, caKeys));
+      }
+      boolean fresh = written.size() > 0;
 
       LinkedHashSet<String> sans = new LinkedHashSet<>(controllerHosts);
       sans.add("localhost");
       sans.add("127.0.0.1");
-      KeyPair controllerKeys = newKeyPair();
-      written.addAll(write(CONTROLLER_NAME, leaf(caName, caKeys, ca, CONTROLLER_NAME, controllerKeys, KeyPurposeId.id_kp_serverAuth,
-          List.copyOf(sans)), controllerKeys));
-      for (String agent : new LinkedHashSet<>(agents)) {
-        String cn = AgentIdentity.commonNameFor(agent);
+      List<Leaf> leaves = new ArrayList<>();
+      leaves.add(new Leaf(CONTROLLER_NAME, KeyPurposeId.id_kp_serverAuth, List.copyOf(sans)));
+      new LinkedHashSet<>(agents).forEach(a -> leaves.add(new Leaf(AgentIdentity.commonNameFor(a), KeyPurposeId.id_kp_clientAuth, List.of())));
+      new LinkedHashSet<>(operators).forEach(o -> leaves.add(new Leaf(OperatorIdentity.commonNameFor(o), KeyPurposeId.id_kp_clientAuth, List.of())));
+      for (Leaf leaf : leaves) {
+        Path pem = dir.resolve(leaf.commonName() + ".pem");
+        if (!fresh && Files.exists(pem)) {
+          kept.add(pem);
+          continue;
+        }
         KeyPair keys = newKeyPair();
-        written.addAll(write(cn, leaf(caName, caKeys, ca, cn, keys, KeyPurposeId.id_kp_clientAuth, List.of()), keys));
+        written.addAll(write(leaf.commonName(), leaf(caName, caKeys, ca, leaf.commonName(), keys, leaf.purpose(), leaf.sans()), keys));
       }
-      return new Issued(written);
+      return new Issued(written, kept);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write certificates in " + dir + ": " + e.getMessage(), e);
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IllegalStateException("cannot create certificates: " + e.getMessage(), e);
     }
   }
+
+  private record Leaf(String commonName, KeyPurposeId purpose, List<String> sans) {}
 
   private X509Certificate caCertificate(X500Name name, KeyPair keys) throws GeneralSecurityException, OperatorCreationException, IOException {
     Instant now = Instant.now();

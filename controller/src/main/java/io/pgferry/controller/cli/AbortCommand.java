@@ -14,7 +14,7 @@ public final class AbortCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ControllerClient client = controller.client();
-    System.out.println(client.post("api/journey/abort", "", "text/plain").path("message").asText());
+    System.out.println(client.post("api/journey/abort").path("message").asText());
     return Follow.untilStopped(client, System.out) == Follow.RUNNING ? 1 : 0;
   }
 }

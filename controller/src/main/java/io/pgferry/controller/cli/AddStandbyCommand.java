@@ -28,7 +28,7 @@ public final class AddStandbyCommand implements Callable<Integer> {
   public Integer call() {
     String path = "api/standby/add?node=" + URLEncoder.encode(node, StandardCharsets.UTF_8)
         + (upstream == null ? "" : "&upstream=" + URLEncoder.encode(upstream, StandardCharsets.UTF_8));
-    System.out.println(controller.client().post(path, "", "text/plain").path("message").asText());
+    System.out.println(controller.client().post(path).path("message").asText());
     return 0;
   }
 }

@@ -3,6 +3,7 @@ package io.pgferry.controller.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.controller.plan.PlanLoader;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,7 +28,8 @@ public final class ApplyCommand implements Callable<Integer> {
     PlanLoader.Loaded loaded = PlanLoader.load(plan);
     loaded.warnings().forEach(w -> System.err.println(w.format(plan.getFileName().toString())));
     ControllerClient client = controller.client();
-    JsonNode answer = client.post("api/journey/apply?name=" + plan.getFileName(), loaded.text(), "application/yaml");
+    JsonNode answer = client.post("api/journey/apply",
+        Map.of("name", plan.getFileName().toString(), "plan", loaded.text()));
     System.out.println(answer.path("message").asText());
     return detach ? 0 : Follow.untilStopped(client, System.out);
   }

@@ -19,7 +19,10 @@ import picocli.CommandLine.Spec;
         "  ca.pem, ca.key                    the CA every party trusts",
         "  controller.pem, controller.key    serverAuth; SANs: each --controller-host, localhost, 127.0.0.1",
         "  agent-ID.pem, agent-ID.key        clientAuth; CN agent-ID (the controller checks it against the agent's node id)",
-        "Refuses to replace an existing CA unless --force."})
+        "  operator-NAME.pem, .key           clientAuth; CN operator-NAME: what `pgferry status|apply|...` present to the",
+        "                                    controller's API (--cert/--key, or PGFERRY_CERT/PGFERRY_KEY)",
+        "Run again on the same DIR it keeps the CA and every certificate already there, and issues only the new ones",
+        "(e.g. one more --operator). --force replaces the CA and re-issues everything named."})
 public final class CertsInitCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "directory to write to (created 0700 if missing)")
   Path dir;
@@ -30,7 +33,10 @@ public final class CertsInitCommand implements Callable<Integer> {
   @Option(names = "--agent", paramLabel = "ID", description = "node id to issue an agent certificate for (repeatable)")
   List<String> agents = List.of();
 
-  @Option(names = "--days", paramLabel = "N", defaultValue = "825", description = "validity of the controller and agent certificates (default: ${DEFAULT-VALUE})")
+  @Option(names = "--operator", paramLabel = "NAME", description = "operator to issue an API client certificate for (repeatable)")
+  List<String> operators = List.of();
+
+  @Option(names = "--days", paramLabel = "N", defaultValue = "825", description = "validity of the controller, agent and operator certificates (default: ${DEFAULT-VALUE})")
   int days;
 
   @Option(names = "--force", description = "replace an existing CA (all certificates must then be re-issued and redeployed)")
@@ -44,8 +50,9 @@ public final class CertsInitCommand implements Callable<Integer> {
     if (days < 1) {
       throw new UsageException("--days must be at least 1");
     }
-    var issued = new CertificateAuthority(dir, Duration.ofDays(3650), Duration.ofDays(days)).init(controllerHosts, agents, force);
+    var issued = new CertificateAuthority(dir, Duration.ofDays(3650), Duration.ofDays(days)).init(controllerHosts, agents, operators, force);
     PrintWriter out = spec.commandLine().getOut();
+    issued.kept().forEach(f -> out.println("kept  " + f + " (already there)"));
     issued.files().forEach(f -> out.println("wrote " + f));
     out.flush();
     return 0;

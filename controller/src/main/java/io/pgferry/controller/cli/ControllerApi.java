@@ -15,10 +15,13 @@ import java.time.Duration;
 /** The CLI's client for the controller's JSON API (blocking; CLI threads only). */
 final class ControllerApi {
   private final URI base;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final ApiCredentials credentials;
+  private final HttpClient http;
 
-  ControllerApi(URI base) {
+  ControllerApi(URI base, ApiCredentials credentials) {
     this.base = base;
+    this.credentials = credentials;
+    this.http = credentials.httpClient();
   }
 
   JsonArray nodes() {
@@ -38,11 +41,11 @@ final class ControllerApi {
   private String send(HttpRequest.Builder request) {
     HttpResponse<String> response;
     try {
-      response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      response = http.send(credentials.authorize(request).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       throw new UsageException("cannot reach the controller at " + base + " (is `pgferry controller run` running? pass --controller URL)");
     } catch (IOException e) {
-      throw new UsageException("controller at " + base + ": " + e.getMessage());
+      throw ApiCredentials.failure(base, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

@@ -10,34 +10,50 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 
 /** The CLI's side of /api/journey: plain blocking HTTP (the CLI has no event loop to protect). */
 final class ControllerClient {
   private final URI base;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final ApiCredentials credentials;
+  private final HttpClient http;
 
-  ControllerClient(String base) {
+  ControllerClient(String base, ApiCredentials credentials) {
     this.base = URI.create(base.endsWith("/") ? base : base + "/");
+    this.credentials = credentials;
+    this.http = credentials.httpClient();
   }
 
   JsonNode get(String path) {
     return send(HttpRequest.newBuilder(base.resolve(path)).GET());
   }
 
-  JsonNode post(String path, String body, String contentType) {
-    return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofString(body)));
+  /** POST with an empty JSON object: the API takes only {@code application/json} bodies. */
+  JsonNode post(String path) {
+    return post(path, Map.of());
+  }
+
+  /** POST {@code body} as JSON (a map, a record, a JsonNode). */
+  JsonNode post(String path, Object body) {
+    String json;
+    try {
+      json = JourneyJson.MAPPER.writeValueAsString(body);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode a request body: " + e.getMessage(), e);
+    }
+    return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)));
   }
 
   private JsonNode send(HttpRequest.Builder request) {
     HttpResponse<String> response;
     try {
-      response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      response = http.send(credentials.authorize(request).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       throw new UsageException("cannot reach the controller at " + base + "; is `pgferry controller run` running?"
           + " (give its address with --controller URL)");
     } catch (IOException e) {
-      throw new UsageException("controller at " + base + ": " + e.getMessage());
+      throw ApiCredentials.failure(base, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UsageException("interrupted");

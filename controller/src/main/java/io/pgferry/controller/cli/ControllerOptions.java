@@ -8,6 +8,6 @@ final class ControllerOptions {
   ControllerEndpoint endpoint = new ControllerEndpoint();
 
   ControllerClient client() {
-    return new ControllerClient(endpoint.baseUri().toString());
+    return new ControllerClient(endpoint.baseUri().toString(), endpoint.credentials());
   }
 }

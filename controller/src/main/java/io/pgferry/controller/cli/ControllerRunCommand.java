@@ -16,8 +16,10 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {
         "Run the controller: accept agent links (gRPC over mutual TLS on listen.host:listen.port; plaintext only with "
-            + "insecure: true), keep each node's latest status, send each node its goal, and serve /health, /metrics "
-            + "and the /api the CLI uses on http.host:http.port (loopback by default).",
+            + "insecure: true), keep each node's latest status, send each node its goal, serve the /api the CLI uses "
+            + "and the status page on http.host:http.port (HTTPS with tls:, for operator certificates or the bearer "
+            + "token of http.token_file; with insecure: true plain HTTP on loopback only), and /metrics and /health "
+            + "on metrics.host:metrics.port (read-only, no credentials). Both bind loopback by default.",
         "Runs until stopped (SIGTERM/SIGINT)."})
 public final class ControllerRunCommand implements Callable<Integer> {
   private static final Logger LOG = Logger.getLogger(ControllerRunCommand.class.getName());

@@ -19,7 +19,7 @@ public final class FailoverCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ControllerClient client = controller.client();
-    System.out.println(client.post("api/journey/failover", "", "text/plain").path("message").asText());
+    System.out.println(client.post("api/journey/failover").path("message").asText());
     return detach ? 0 : Follow.untilStopped(client, System.out);
   }
 }

@@ -18,7 +18,7 @@ public final class ResumeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ControllerClient client = controller.client();
-    System.out.println(client.post("api/journey/resume", "", "text/plain").path("message").asText());
+    System.out.println(client.post("api/journey/resume").path("message").asText());
     return detach ? 0 : Follow.untilStopped(client, System.out);
   }
 }

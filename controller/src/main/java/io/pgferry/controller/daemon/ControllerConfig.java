@@ -10,13 +10,18 @@ import java.util.logging.Level;
 
 /**
  * controller.yaml (see docs/contracts.md). Unknown keys are refused with their line. The agent link runs over
- * mutual TLS unless {@code insecure: true} is set explicitly; the HTTP API binds to loopback unless told otherwise.
+ * mutual TLS unless {@code insecure: true} is set explicitly; the HTTP API binds to loopback unless told otherwise,
+ * and with {@code tls} it is HTTPS and takes operator certificates or the bearer token of {@code http.token_file};
+ * with {@code insecure: true} it is plain HTTP and may bind to loopback only. /metrics and /health have their own
+ * read-only listener ({@code metrics}).
  */
-public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Http http, Path stateDir, Long leaseMs, Log log) {
+public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Http http, Metrics metrics, Path stateDir,
+                               Long leaseMs, Log log) {
   public static final int DEFAULT_LINK_PORT = 7400;
   public static final int DEFAULT_HTTP_PORT = 7402;
   /** The PRIMARY lease: short, so a failover meets its 10 s goal; a primary whose lease lapses keeps serving while its standby streams from it (docs/failsafe.md). */
   public static final long DEFAULT_LEASE_MS = 5_000L;
+  public static final int DEFAULT_METRICS_PORT = 7403;
 
   public record Listen(String host, Integer port) {
     public Listen {
@@ -27,10 +32,19 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
 
   public record TlsFiles(Path ca, Path cert, Path key) {}
 
-  public record Http(String host, Integer port) {
+  /** The control API; {@code tokenFile}: a 0600 file holding the bearer token operators may present instead of a certificate. */
+  public record Http(String host, Integer port, Path tokenFile) {
     public Http {
       host = host == null ? "127.0.0.1" : host;
       port = port == null ? DEFAULT_HTTP_PORT : port;
+    }
+  }
+
+  /** The read-only listener for /metrics and /health (what Prometheus scrapes; no credentials). */
+  public record Metrics(String host, Integer port) {
+    public Metrics {
+      host = host == null ? "127.0.0.1" : host;
+      port = port == null ? DEFAULT_METRICS_PORT : port;
     }
   }
 
@@ -54,7 +68,8 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
   public ControllerConfig {
     listen = listen == null ? new Listen(null, null) : listen;
     insecure = insecure != null && insecure;
-    http = http == null ? new Http(null, null) : http;
+    http = http == null ? new Http(null, null, null) : http;
+    metrics = metrics == null ? new Metrics(null, null) : metrics;
     leaseMs = leaseMs == null ? DEFAULT_LEASE_MS : leaseMs;
     log = log == null ? new Log(null, null) : log;
   }
@@ -72,6 +87,11 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
   /** The link's TLS files, checked readable; null when {@code insecure: true}. */
   public Tls linkTls() {
     return insecure ? null : new Tls(tls.ca(), tls.cert(), tls.key());
+  }
+
+  /** The bearer token of {@code http.token_file}, read and checked (0600 or 0400); null when none is configured. */
+  public String apiToken() {
+    return http.tokenFile() == null ? null : TokenFile.read(http.tokenFile(), "http.token_file");
   }
 
   public Duration lease() {
@@ -94,6 +114,11 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
     }
     checkPort(name, "listen.port", listen.port());
     checkPort(name, "http.port", http.port());
+    checkPort(name, "metrics.port", metrics.port());
+    if (insecure && !Loopback.is(http.host())) {
+      throw new UsageException(name + ": http.host " + http.host() + " is not a loopback address; with insecure: true the API "
+          + "has no TLS and takes no certificates, so it may listen on 127.0.0.1, ::1 or localhost only (set tls: to serve it on the network)");
+    }
     if (leaseMs < 1000) {
       throw new UsageException(name + ": lease_ms " + leaseMs + " is too short; use at least 1000 (agents report every second)");
     }
@@ -103,7 +128,8 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
 
   private ControllerConfig resolveAgainst(Path base) {
     TlsFiles files = tls == null ? null : new TlsFiles(resolve(base, tls.ca()), resolve(base, tls.cert()), resolve(base, tls.key()));
-    return new ControllerConfig(listen, insecure, files, http, resolve(base, stateDir), leaseMs, log);
+    Http api = new Http(http.host(), http.port(), resolve(base, http.tokenFile()));
+    return new ControllerConfig(listen, insecure, files, api, metrics, resolve(base, stateDir), leaseMs, log);
   }
 
   private static Path resolve(Path base, Path path) {

@@ -12,6 +12,7 @@ import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
 import io.pgferry.controller.standby.AddStandby;
 import io.pgferry.controller.standby.SyncWatch;
+import io.pgferry.controller.web.ApiAccess;
 import io.pgferry.controller.web.ControllerHttp;
 import io.pgferry.controller.web.StandbyApi;
 import io.vertx.core.Future;
@@ -27,16 +28,18 @@ public final class ControllerDaemon {
   private final LinkDirectory directory;
   private final LinkServer link;
   private final HttpServer http;
+  private final HttpServer metricsHttp;
   private final JourneyService journey;
   private final FailoverMonitor failover;
   private final SyncWatch standbySync;
 
-  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, JourneyService journey,
-                           SyncWatch standbySync, Clock clock) {
+  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, HttpServer metricsHttp,
+                           JourneyService journey, SyncWatch standbySync, Clock clock) {
     this.directory = directory;
     this.standbySync = standbySync.resume();
     this.link = link;
     this.http = http;
+    this.metricsHttp = metricsHttp;
     this.journey = journey;
     this.failover = new FailoverMonitor(journey, directory, clock,
         Duration.ofMillis(250)).start();
@@ -51,25 +54,28 @@ public final class ControllerDaemon {
   public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config, Clock clock) {
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
+      ApiAccess access = new ApiAccess(tls, config.apiToken());
       LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);
       JourneyService journey = new JourneyService(config.stateDir(), directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
-      return new Loaded(tls, directory, journey, new SyncWatch(journey, directory, clock, Duration.ofMillis(250)));
+      return new Loaded(tls, access, directory, journey, new SyncWatch(journey, directory, clock, Duration.ofMillis(250)));
     }).compose(loaded -> {
       Tls tls = loaded.tls();
       LinkDirectory directory = loaded.directory();
       JourneyService journey = loaded.journey();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       JourneyMetrics.bind(registry, journey);
+      ControllerHttp web = new ControllerHttp(vertx, directory, registry, clock, journey)
+          .mount(router -> new StandbyApi(vertx, new AddStandby(journey, directory, loaded.standbySync())).mount(router));
       return LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
-          .compose(link -> new ControllerHttp(vertx, directory, registry, clock, journey)
-              .mount(router -> new StandbyApi(vertx, new AddStandby(journey, directory, loaded.standbySync())).mount(router))
-              .listen(config.http().host(), config.http().port())
-              .onFailure(e -> link.close())
-              .map(http -> new ControllerDaemon(directory, link, http, journey, loaded.standbySync(), clock)));
+          .compose(link -> web.listen(config.http().host(), config.http().port(), loaded.access())
+              .compose(http -> web.listenMetrics(config.metrics().host(), config.metrics().port())
+                  .onFailure(e -> http.close())
+                  .map(metricsHttp -> new ControllerDaemon(directory, link, http, metricsHttp, journey, loaded.standbySync(), clock)))
+              .onFailure(e -> link.close()));
     });
   }
 
-  private record Loaded(Tls tls, LinkDirectory directory, JourneyService journey, SyncWatch standbySync) {}
+  private record Loaded(Tls tls, ApiAccess access, LinkDirectory directory, JourneyService journey, SyncWatch standbySync) {}
 
   public LinkDirectory directory() {
     return directory;
@@ -81,6 +87,11 @@ public final class ControllerDaemon {
 
   public int httpPort() {
     return http.actualPort();
+  }
+
+  /** The read-only /metrics and /health listener. */
+  public int metricsPort() {
+    return metricsHttp.actualPort();
   }
 
   public JourneyService journey() {
@@ -95,6 +106,6 @@ public final class ControllerDaemon {
     } catch (IOException e) {
       Logger.getLogger(ControllerDaemon.class.getName()).warning("closing the journey: " + e.getMessage());
     }
-    return Future.join(link.close(), http.close()).mapEmpty();
+    return Future.join(link.close(), http.close(), metricsHttp.close()).mapEmpty();
   }
 }

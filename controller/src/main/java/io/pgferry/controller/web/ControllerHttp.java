@@ -26,7 +26,8 @@ import java.util.logging.Logger;
  * {@code GET /api/nodes}, {@code GET /api/nodes/{id}}, {@code POST /api/nodes/{id}/goal}; with a journey service also
  * /api/journey ({@link JourneyApi}); the status page at {@code GET /} ({@link StatusPage}) and the lag history it
  * charts at {@code GET /api/lag-history}. Errors are {@code {"error": "..."}} with 400 for bad input, 404 for
- * unknown nodes.
+ * unknown nodes; 401/403/415 from {@link ApiGuard}. {@code /health} and {@code /metrics} are served on the API
+ * (without credentials) and on their own read-only listener ({@link #listenMetrics}).
  */
 public final class ControllerHttp {
   private static final Logger LOG = Logger.getLogger(ControllerHttp.class.getName());
@@ -65,15 +66,20 @@ public final class ControllerHttp {
     return this;
   }
 
+  /** The control API without authentication, on plain HTTP (insecure: true; tests). */
   public Future<HttpServer> listen(String host, int port) {
+    return listen(host, port, ApiAccess.insecure());
+  }
+
+  /**
+   * The control API: every route behind one {@link ApiGuard}, installed before any route, so routes mounted by other
+   * parts (and new ones) need no check of their own.
+   */
+  public Future<HttpServer> listen(String host, int port, ApiAccess access) {
     Router router = Router.router(vertx);
+    router.route().handler(new ApiGuard(access));
     mounts.forEach(m -> m.accept(router));
-    router.get("/health").handler(rc -> json(rc, 200, new JsonObject().put("status", "ok")
-        .put("agents_connected", directory.connectedCount())));
-    router.get("/metrics").handler(rc -> {
-      metrics.refresh();
-      rc.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
-    });
+    readOnly(router);
     router.get("/api/nodes").handler(rc -> {
       JsonArray nodes = new JsonArray();
       directory.all().forEach(n -> nodes.add(NodeJson.node(n, clock)));
@@ -89,9 +95,28 @@ public final class ControllerHttp {
     }
     StatusPage.mount(router);
     long sampler = vertx.setPeriodic(1000, id -> lagHistory.sample());
-    return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)).requestHandler(router).listen()
+    String scheme = access.https() ? "https" : "http";
+    return vertx.createHttpServer(access.applyTo(new HttpServerOptions().setHost(host).setPort(port))).requestHandler(router).listen()
         .onFailure(e -> vertx.cancelTimer(sampler))
-        .onSuccess(s -> LOG.info("http: the status page, /health, /metrics and /api on http://" + host + ":" + s.actualPort() + "/"));
+        .onSuccess(s -> LOG.info("http: the control API (/api, the status page) on " + scheme + "://" + host + ":" + s.actualPort()
+            + "/: " + access.describe()));
+  }
+
+  /** The read-only listener for Prometheus and health checks: {@code /metrics} and {@code /health}, no credentials. */
+  public Future<HttpServer> listenMetrics(String host, int port) {
+    Router router = Router.router(vertx);
+    readOnly(router);
+    return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)).requestHandler(router).listen()
+        .onSuccess(s -> LOG.info("http: /metrics and /health (read-only, no credentials) on http://" + host + ":" + s.actualPort() + "/"));
+  }
+
+  private void readOnly(Router router) {
+    router.get("/health").handler(rc -> json(rc, 200, new JsonObject().put("status", "ok")
+        .put("agents_connected", directory.connectedCount())));
+    router.get("/metrics").handler(rc -> {
+      metrics.refresh();
+      rc.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
+    });
   }
 
   private void assign(RoutingContext rc) {

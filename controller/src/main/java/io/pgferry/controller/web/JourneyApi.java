@@ -1,7 +1,10 @@
 package io.pgferry.controller.web;
 
+import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.JourneyService;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -12,10 +15,11 @@ import java.util.concurrent.Callable;
  * /api/journey: what `pgferry apply|resume|abort|status` speak. Every call runs the service on a worker thread.
  * <pre>
  * GET  /api/journey          200 JourneyStatus (snake_case JSON)
- * POST /api/journey/apply    body: the plan YAML; ?name=plan.yaml   202 {"message"} | 400 {"error"} | 409 {"error"}
+ * POST /api/journey/apply    body: {"name": "plan.yaml", "plan": "the plan YAML"}   202 {"message"} | 400 {"error"} | 409 {"error"}
  * POST /api/journey/resume   202 {"message"} | 400 | 409
  * POST /api/journey/abort    202 {"message"}
  * </pre>
+ * Every POST takes {@code Content-Type: application/json} (the {@link ApiGuard} in front of the router checks it).
  */
 public final class JourneyApi {
   private final Vertx vertx;
@@ -29,15 +33,24 @@ public final class JourneyApi {
   public void mount(Router router) {
     router.post("/api/journey/*").handler(BodyHandler.create().setBodyLimit(1024 * 1024));
     router.get("/api/journey").handler(rc -> answer(rc, 200, service::status));
-    router.post("/api/journey/apply").handler(rc -> {
-      String name = rc.queryParams().get("name");
-      String text = rc.body() == null ? "" : rc.body().asString();
-      answer(rc, 202, () -> Map.of("message", service.apply(name == null ? "plan.yaml" : name, text)));
-    });
+    router.post("/api/journey/apply").handler(rc -> answer(rc, 202, () -> {
+      JsonObject body = body(rc);
+      String name = body.getString("name", rc.queryParams().get("name"));
+      return Map.of("message", service.apply(name == null ? "plan.yaml" : name, body.getString("plan", "")));
+    }));
     router.post("/api/journey/resume").handler(rc -> answer(rc, 202, () -> Map.of("message", service.resume())));
     router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
     router.post("/api/journey/failover").handler(rc -> answer(rc, 202, () -> Map.of("message",
         service.failover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));
+  }
+
+  private static JsonObject body(RoutingContext rc) {
+    String text = rc.body() == null ? null : rc.body().asString();
+    try {
+      return text == null || text.isBlank() ? new JsonObject() : new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new UsageException("the body is not a JSON object: {\"name\": \"plan.yaml\", \"plan\": \"...\"}");
+    }
   }
 
   private void answer(RoutingContext rc, int okStatus, Callable<Object> call) {

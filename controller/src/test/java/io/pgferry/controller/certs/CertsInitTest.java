@@ -71,16 +71,30 @@ class CertsInitTest {
   }
 
   @Test
-  void refusesToReplaceAnExistingCaUnlessForced() throws Exception {
+  void runAgainKeepsTheCaAndItsCertificatesUnlessForced() throws Exception {
     Path dir = tmp.resolve("tls");
     assertEquals(0, Cli.execute(new PgferryMain(), "certs", "init", dir.toString(), "--agent", "a"));
     byte[] firstCa = Files.readAllBytes(dir.resolve("ca.pem"));
+    String agentA = Files.readString(dir.resolve("agent-a.pem"));
 
-    assertEquals(2, Cli.execute(new PgferryMain(), "certs", "init", dir.toString(), "--agent", "a"));
+    assertEquals(0, Cli.execute(new PgferryMain(), "certs", "init", dir.toString(), "--agent", "a", "--agent", "b", "--operator", "ops"));
     assertEquals(new String(firstCa), Files.readString(dir.resolve("ca.pem")));
+    assertEquals(agentA, Files.readString(dir.resolve("agent-a.pem")), "an existing certificate is kept");
+    X509Certificate ca = certificate(dir.resolve("ca.pem"));
+    verifyChain(ca, certificate(dir.resolve("agent-b.pem")));
+    X509Certificate operator = certificate(dir.resolve("operator-ops.pem"));
+    verifyChain(ca, operator);
+    assertEquals("CN=operator-ops", operator.getSubjectX500Principal().getName());
+    assertEquals(List.of(CLIENT_AUTH), operator.getExtendedKeyUsage());
+    assertKeyMatches(dir.resolve("operator-ops.key"), operator);
 
     assertEquals(0, Cli.execute(new PgferryMain(), "certs", "init", dir.toString(), "--agent", "a", "--force"));
     assertNotEquals(new String(firstCa), Files.readString(dir.resolve("ca.pem")));
+    assertNotEquals(agentA, Files.readString(dir.resolve("agent-a.pem")));
+
+    Files.delete(dir.resolve("ca.pem"));
+    assertEquals(2, Cli.execute(new PgferryMain(), "certs", "init", dir.toString(), "--operator", "x"), "half a CA is not reused");
+    assertEquals(2, Cli.execute(new PgferryMain(), "certs", "init", dir.toString(), "--operator", "Bad_Name", "--force"));
   }
 
   @Test

@@ -62,7 +62,7 @@ class JourneyOverLinkTest {
     vertx = Vertx.vertx();
     int linkPort = FreePorts.next();
     controller = LinkTest.await(ControllerDaemon.start(vertx, ControllerConfig.parse("c.yaml",
-        "listen: {host: 127.0.0.1, port: " + linkPort + "}\ninsecure: true\nhttp: {host: 127.0.0.1, port: 0}\n"
+        "listen: {host: 127.0.0.1, port: " + linkPort + "}\ninsecure: true\nhttp: {host: 127.0.0.1, port: 0}\nmetrics: {host: 127.0.0.1, port: 0}\n"
             + "state_dir: " + dir.resolve("controller") + "\nlease_ms: 3000\n")));
     try (Workspace ws = Workspace.create("journey-link"); PgCluster target = PgCluster.start(ws, "target", 15);
          JourneyService journey = new JourneyService(dir.resolve("controller"), controller.directory(),

@@ -67,7 +67,7 @@ class LinkTest {
 
   @BeforeAll
   static void issueCertificates() throws Exception {
-    new CertificateAuthority(certs, Duration.ofDays(1), Duration.ofDays(1)).init(List.of(), List.of("a", "b"), false);
+    new CertificateAuthority(certs, Duration.ofDays(1), Duration.ofDays(1)).init(List.of(), List.of("a", "b"), List.of("ops"), false);
     otherCerts = Files.createTempDirectory(certs, "other");
     new CertificateAuthority(otherCerts, Duration.ofDays(1), Duration.ofDays(1)).init(List.of(), List.of("a"), false);
   }
@@ -102,14 +102,14 @@ class LinkTest {
     assertEquals(NodeState.STREAMING_STANDBY, view.status().getState());
     assertEquals(3, view.status().getTimeline());
 
-    JsonArray nodes = new JsonArray(cli("nodes", "--controller", apiUrl(), "--output", "json"));
+    JsonArray nodes = new JsonArray(cli("nodes", "--controller", apiUrl(), "--cacert", certs.resolve("ca.pem").toString(), "--cert", certs.resolve("operator-ops.pem").toString(), "--output", "json"));
     assertEquals(1, nodes.size());
     JsonObject node = nodes.getJsonObject(0);
     assertEquals("a", node.getString("node_id"));
     assertTrue(node.getBoolean("connected"));
     assertEquals("15.18", node.getJsonObject("hello").getString("pg_version"));
     assertEquals(4096, Long.parseLong(String.valueOf(node.getJsonObject("status").getValue("replay_lag_bytes"))));
-    String text = cli("nodes", "--controller", apiUrl());
+    String text = cli("nodes", "--controller", apiUrl(), "--cacert", certs.resolve("ca.pem").toString(), "--cert", certs.resolve("operator-ops.pem").toString());
     assertTrue(text.lines().anyMatch(l -> l.startsWith("a ") && l.contains("10.0.0.5:5432") && l.contains("STREAMING_STANDBY")
         && l.contains("15.18") && l.contains("4.0 KiB")), text);
 
@@ -118,7 +118,7 @@ class LinkTest {
     assertTrue(now.getSeq() > 0);
 
     // a standby goal reaches the agent, without a lease
-    cli("node", "goal", "a", "STREAMING_STANDBY", "--upstream", "10.0.0.9:5433", "--upstream-user", "replicator", "--controller", apiUrl());
+    cli("node", "goal", "a", "STREAMING_STANDBY", "--upstream", "10.0.0.9:5433", "--upstream-user", "replicator", "--controller", apiUrl(), "--cacert", certs.resolve("ca.pem").toString(), "--cert", certs.resolve("operator-ops.pem").toString());
     TestAgent.Received standby = agent.next(WAIT.toMillis());
     assertEquals(NodeState.STREAMING_STANDBY, standby.goal().getState());
     assertEquals(1, standby.goal().getGeneration());
@@ -128,7 +128,7 @@ class LinkTest {
     assertTrue(standby.leaseExpiresAtNanos().isEmpty());
 
     // PRIMARY: the lease is renewed with every Status and its expiry moves forward on both sides
-    cli("node", "goal", "a", "PRIMARY", "--controller", apiUrl());
+    cli("node", "goal", "a", "PRIMARY", "--controller", apiUrl(), "--cacert", certs.resolve("ca.pem").toString(), "--cert", certs.resolve("operator-ops.pem").toString());
     TestAgent.Received first = nextWithLease(agent);
     assertEquals(NodeState.PRIMARY, first.goal().getState());
     assertEquals(2, first.goal().getGeneration());
@@ -151,7 +151,7 @@ class LinkTest {
     // the same goal again is a no-op: the generation stays
     assertEquals(2, controller.directory().assign("a", first.goal().toBuilder().clearGeneration().build()).getGeneration());
 
-    String metrics = httpGet("/metrics");
+    String metrics = metricsGet("/metrics");
     assertTrue(metrics.contains("pgferry_agents_connected 1.0"), metrics);
     assertTrue(metrics.contains("pgferry_node_replay_lag_bytes{node=\"a\"} 4096.0"), metrics);
     assertTrue(metrics.lines().anyMatch(l -> l.startsWith("pgferry_lease_remaining_seconds{node=\"a\"}") && !l.endsWith(" 0.0")), metrics);
@@ -163,7 +163,7 @@ class LinkTest {
     TestAgent agent = new TestAgent("b");
     client(agent, tlsFor(certs, "b"));
     waitFor("agent b connected", () -> controller.directory().node("b").map(NodeView::connected).orElse(false));
-    cli("node", "goal", "b", "STOPPED", "--controller", apiUrl());
+    cli("node", "goal", "b", "STOPPED", "--controller", apiUrl(), "--cacert", certs.resolve("ca.pem").toString(), "--cert", certs.resolve("operator-ops.pem").toString());
     assertEquals(1, agent.next(WAIT.toMillis()).goal().getGeneration());
     Path goals = stateDir.resolve("goals.json");
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(goals)));
@@ -305,7 +305,7 @@ class LinkTest {
     String tls = insecure ? "insecure: true\n" : "tls: {ca: " + certs.resolve("ca.pem") + ", cert: " + certs.resolve("controller.pem")
         + ", key: " + certs.resolve("controller.key") + "}\n";
     return ControllerConfig.parse("test.yaml", "listen: {host: 127.0.0.1, port: " + linkPort + "}\n" + tls
-        + "http: {host: 127.0.0.1, port: 0}\nstate_dir: " + stateDir + "\nlease_ms: 3000\n");
+        + "http: {host: 127.0.0.1, port: 0}\nmetrics: {host: 127.0.0.1, port: 0}\nstate_dir: " + stateDir + "\nlease_ms: 3000\n");
   }
 
   private LinkClient client(TestAgent agent, Tls tls) throws Exception {
@@ -341,13 +341,16 @@ class LinkTest {
     return first.future().andThen(ar -> grpc.close());
   }
 
+  /** With tls in controller.yaml the API is HTTPS and takes the operator certificate (operator-ops). */
   private String apiUrl() {
-    return "http://127.0.0.1:" + controller.httpPort();
+    return "https://127.0.0.1:" + controller.httpPort();
   }
 
-  private String httpGet(String path) throws Exception {
+  /** GET on the read-only /metrics and /health listener: plain HTTP, no credentials. */
+  private String metricsGet(String path) throws Exception {
     java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(apiUrl() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + controller.metricsPort() + path)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode());
     return response.body();
   }

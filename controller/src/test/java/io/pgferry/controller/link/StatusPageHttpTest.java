@@ -48,7 +48,7 @@ class StatusPageHttpTest {
     vertx = Vertx.vertx();
     int linkPort = FreePorts.next();
     controller = await(ControllerDaemon.start(vertx, ControllerConfig.parse("c.yaml",
-        "listen: {host: 127.0.0.1, port: " + linkPort + "}\ninsecure: true\nhttp: {host: 127.0.0.1, port: 0}\n"
+        "listen: {host: 127.0.0.1, port: " + linkPort + "}\ninsecure: true\nhttp: {host: 127.0.0.1, port: 0}\nmetrics: {host: 127.0.0.1, port: 0}\n"
             + "state_dir: " + dir + "\n")));
 
     HttpResponse<String> page = get("/");

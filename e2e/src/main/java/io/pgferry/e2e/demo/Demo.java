@@ -1,6 +1,7 @@
 package io.pgferry.e2e.demo;
 
 import io.pgferry.common.Cli;
+import io.pgferry.controller.cli.ApiCredentials;
 import io.pgferry.controller.journey.Phase;
 import io.pgferry.e2e.scenario.JourneyResult;
 import io.pgferry.e2e.scenario.JourneyScenario;
@@ -113,10 +114,14 @@ public final class Demo implements Callable<Integer> {
     if (keep) {
       Path kept = KeptRun.write(work, scenario.kept());
       say("--keep: everything is still running (recorded in %s)", kept);
-      if (scenario.result().controllerUrl != null) {
-        say("  look:  bin/pgferry status --controller %s", scenario.result().controllerUrl);
-        say("         bin/pgferry nodes --controller %s      status page: %s/", scenario.result().controllerUrl,
-            scenario.result().controllerUrl);
+      if (scenario.result().controllerUrl != null && scenario.rig() != null) {
+        // the API takes the demo's operator certificate: the CLI finds it through PGFERRY_* (see `pgferry status --help`)
+        ApiCredentials operator = scenario.rig().operatorCredentials();
+        say("  look:  export PGFERRY_CACERT=%s PGFERRY_CERT=%s", operator.cacert(), operator.cert());
+        say("         bin/pgferry status --controller %s", scenario.result().controllerUrl);
+        say("         bin/pgferry nodes --controller %s", scenario.result().controllerUrl);
+        say("         status page: %s/ (a client certificate, or the bearer token in %s)", scenario.result().controllerUrl,
+            scenario.rig().apiTokenFile());
       }
       say("  stop:  ./demo --clean%s", work.equals(Path.of("/var/tmp/pgferry-demo")) ? "" : " --work " + work);
       out.flush();

@@ -2,22 +2,39 @@ package io.pgferry.e2e.rig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgferry.controller.cli.ApiCredentials;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
-/** The controller's HTTP API as the rig uses it (docs/contracts.md). */
+/** The controller's HTTP API as the rig uses it (docs/contracts.md), presenting the given credentials. */
 public final class ControllerApi {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http;
+  private final ApiCredentials credentials;
   private final URI base;
 
-  public ControllerApi(String baseUrl) {
+  public ControllerApi(String baseUrl, ApiCredentials credentials) {
     this.base = URI.create(baseUrl);
+    this.credentials = credentials;
+    this.http = credentials.httpClient();
+  }
+
+  /** POST {@code path} with an empty JSON object (what `pgferry failover|resume|abort` send); "STATUS BODY". */
+  public String post(String path) throws IOException {
+    return post(path, Map.of());
+  }
+
+  /** POST {@code path} with {@code body} as JSON (e.g. apply: {"name", "plan"}); "STATUS BODY". */
+  public String post(String path, Map<String, ?> body) throws IOException {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
+    return r.statusCode() + " " + r.body();
   }
 
   public String baseUrl() {
@@ -88,7 +105,7 @@ public final class ControllerApi {
 
   private HttpResponse<String> send(HttpRequest req) throws IOException {
     try {
-      return http.send(req, HttpResponse.BodyHandlers.ofString());
+      return http.send(credentials.authorize(HttpRequest.newBuilder(req, (name, value) -> true)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);

@@ -2,6 +2,7 @@ package io.pgferry.e2e.rig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.common.Command;
+import io.pgferry.controller.cli.ApiCredentials;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;
@@ -11,17 +12,25 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A local pgferry installation for the demo, the end-to-end tests and the benchmarks: certificates, a controller
- * daemon and agent daemons as real processes (the shaded jars), each with its own config file and log.
+ * daemon and agent daemons as real processes (the shaded jars), each with its own config file and log. As in a real
+ * install the controller's API is HTTPS and every call (the rig's {@link ControllerApi}, {@link #pgferryCli}) presents
+ * the operator certificate {@code operator-rig} that {@link #initCerts} issues; /metrics and /health are scraped from
+ * the read-only listener ({@link #controllerMetricsPort}).
  */
 public final class Rig implements AutoCloseable {
+  /** The operator the rig's certificate is issued to: CN operator-rig. */
+  public static final String OPERATOR = "rig";
   private final Workspace ws;
   private final Path certs;
   private final Path logs;
@@ -32,6 +41,8 @@ public final class Rig implements AutoCloseable {
   private ManagedProcess controller;
   private final int linkPort = FreePorts.next();
   private final int httpPort = FreePorts.next();
+  private final int metricsPort = FreePorts.next();
+  private final String apiToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
   private int leaseMs = 5_000; // the controller's default (controller.yaml lease_ms)
   private final Map<String, Integer> dialPorts = new LinkedHashMap<>();
   private ControllerApi api;
@@ -65,9 +76,40 @@ public final class Rig implements AutoCloseable {
     return httpPort;
   }
 
-  /** `pgferry certs init` for the controller and every agent. */
+  /** The controller's read-only listener: /metrics and /health over plain HTTP, no credentials (what Prometheus scrapes). */
+  public int controllerMetricsPort() {
+    return metricsPort;
+  }
+
+  /**
+   * The bearer token of the controller's http.token_file (0600), for a client that cannot present a certificate
+   * (the status page test's browser).
+   */
+  public String apiToken() {
+    return apiToken;
+  }
+
+  /** The controller's http.token_file. */
+  public Path apiTokenFile() {
+    return ws.root().resolve("api-token");
+  }
+
+  /** The operator certificate, its key and the CA, as the CLI takes them (--cert, --key, --cacert). */
+  public ApiCredentials operatorCredentials() {
+    return new ApiCredentials(certs.resolve("operator-" + OPERATOR + ".pem"), certs.resolve("operator-" + OPERATOR + ".key"),
+        certs.resolve("ca.pem"), null);
+  }
+
+  /** The CLI options that present {@link #operatorCredentials()}. */
+  public List<String> operatorOptions() {
+    ApiCredentials c = operatorCredentials();
+    return List.of("--cacert", c.cacert().toString(), "--cert", c.cert().toString(), "--key", c.key().toString());
+  }
+
+  /** `pgferry certs init` for the controller, every agent and the rig's operator. */
   public Rig initCerts() {
-    List<String> argv = new ArrayList<>(List.of(pgferry(), "certs", "init", certs.toString(), "--controller-host", "127.0.0.1"));
+    List<String> argv = new ArrayList<>(List.of(pgferry(), "certs", "init", certs.toString(), "--controller-host", "127.0.0.1",
+        "--operator", OPERATOR));
     for (String id : agentIds) {
       argv.add("--agent");
       argv.add(id);
@@ -98,11 +140,12 @@ public final class Rig implements AutoCloseable {
     controllerConfig = write("controller.yaml", """
         listen: {host: 127.0.0.1, port: %d}
         tls: {ca: %s, cert: %s, key: %s}
-        http: {host: 127.0.0.1, port: %d}
+        http: {host: 127.0.0.1, port: %d, token_file: %s}
+        metrics: {host: 127.0.0.1, port: %d}
         state_dir: %s
         lease_ms: %d
         """.formatted(linkPort, certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
-        httpPort, stateDir, leaseMs));
+        httpPort, writeTokenFile(), metricsPort, stateDir, leaseMs));
     return launchController();
   }
 
@@ -123,23 +166,25 @@ public final class Rig implements AutoCloseable {
     controller = new ManagedProcess("controller",
         javaJar(Launchers.controllerJar(), List.of("controller", "run", "--config", controllerConfig.toString())),
         logs.resolve("controller.log")).start();
-    api = new ControllerApi("http://127.0.0.1:" + httpPort);
+    api = new ControllerApi(controllerUrl(), operatorCredentials());
     Await.until("the controller to answer /health", Duration.ofSeconds(60), api::healthy, () -> controller.logTail(20));
     return this;
   }
 
   public String controllerUrl() {
-    return "http://127.0.0.1:" + httpPort;
+    return "https://127.0.0.1:" + httpPort;
   }
 
   /**
-   * Runs the pgferry CLI (the controller's shaded jar) against this controller: {@code pgferry ARGS --controller URL}.
+   * Runs the pgferry CLI (the controller's shaded jar) against this controller:
+   * {@code pgferry ARGS --controller URL --cacert CA --cert OPERATOR --key KEY}.
    * The result carries its exit code and output; nothing is checked here.
    */
   public Command.Result pgferryCli(List<String> args, Duration timeout) {
     List<String> argv = new ArrayList<>(args);
     argv.add("--controller");
     argv.add(controllerUrl());
+    argv.addAll(operatorOptions());
     return Command.of(javaJar(Launchers.controllerJar(), argv)).timeout(timeout).run();
   }
 
@@ -217,6 +262,16 @@ public final class Rig implements AutoCloseable {
             && n.path("status").path("goal_generation").asLong() >= n.path("goal").path("generation").asLong()).orElse(false),
         () -> api.node(id).map(n -> n.path("status").toString()).orElse("(unknown node)") + "\n" + agents.get(id).logTail(15));
     return api.node(id).orElseThrow();
+  }
+
+  private Path writeTokenFile() {
+    Path file = write(apiTokenFile().getFileName().toString(), apiToken + "\n");
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return file;
   }
 
   private Path write(String name, String content) {

@@ -41,7 +41,7 @@ class PrometheusScrapeIT {
 
       try (PrometheusServer prom = PrometheusServer.start(ws.root().resolve("prometheus"),
           List.of(new PrometheusServer.Target("127.0.0.1:" + rig.agentHttpPort("b"), "b")),
-          "127.0.0.1:" + rig.controllerHttpPort(),
+          "127.0.0.1:" + rig.controllerMetricsPort(),
           Launchers.repo().resolve("deploy/prometheus/pgferry-rules.yml"))) {
         awaitValue(prom, "up{job=\"pgferry-agent\",node=\"b\"}", 1);
         awaitValue(prom, "up{job=\"pgferry-controller\"}", 1);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgferry.e2e.browser.HeadlessChromium;
 import io.pgferry.e2e.rig.Await;
 import io.pgferry.e2e.rig.Rig;
@@ -14,10 +16,6 @@ import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.plan.PlanBuilder;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * backup), each as the controller's API changes. Screenshots: e2e/target/status-page*.png.
  */
 class StatusPageIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SNAPSHOT = """
       (() => {
         const $ = (s) => document.querySelector(s);
@@ -65,9 +64,21 @@ class StatusPageIT {
           + upstream.port() + ",\"user\":\"postgres\"}}");
       rig.awaitState("b", "STREAMING_STANDBY", Duration.ofMinutes(3));
 
-      String page = "http://127.0.0.1:" + rig.controllerHttpPort() + "/";
-      try (HeadlessChromium chromium = HeadlessChromium.open(page, ws.root().resolve("chromium-profile"),
+      String page = rig.controllerUrl() + "/";
+      try (HeadlessChromium chromium = HeadlessChromium.open("about:blank", ws.root().resolve("chromium-profile"),
           rig.logs().resolve("chromium.log"), 1280, 1000)) {
+        // the controller's certificate is from pgferry's CA, which this browser does not know
+        chromium.call("Security.setIgnoreCertificateErrors", JSON.createObjectNode().put("ignore", true));
+        navigate(chromium, page);
+        Await.until("the page to answer 401 without a credential", Duration.ofSeconds(30),
+            () -> chromium.eval("document.body ? document.body.innerText : ''").asText().contains("authentication required"),
+            () -> chromium.eval("document.body ? document.body.innerText : ''").asText());
+        // a browser without a client certificate authenticates with the bearer token on every request (the page's too)
+        chromium.call("Network.enable", JSON.createObjectNode());
+        ObjectNode headers = JSON.createObjectNode();
+        headers.putObject("headers").put("Authorization", "Bearer " + rig.apiToken());
+        chromium.call("Network.setExtraHTTPHeaders", headers);
+        navigate(chromium, page);
         JsonNode before = awaitPage(chromium, "the page to show no journey and both nodes, b streaming",
             s -> s.path("state").asText().equals("IDLE") && s.path("nodes").toString().contains("b:STREAMING_STANDBY")
                 && s.path("nodes").toString().contains("a:"));
@@ -76,7 +87,8 @@ class StatusPageIT {
 
         // WAL for the chart: b's line exists while a journey runs beside it
         upstream.execute("insert into t(note) select repeat('x', 200) from generate_series(1, 20000)");
-        String answer = apply(rig.controllerHttpPort(), plan(ws, upstream));
+        String answer = rig.api().post("/api/journey/apply", Map.of("name", "plan.yaml", "plan", plan(ws, upstream)));
+        assertTrue(answer.startsWith("202 "), answer);
         assertTrue(answer.contains("started"), answer);
 
         JsonNode running = awaitPage(chromium, "the page to show ARCHIVE_REPLICA running after PREFLIGHT done",
@@ -114,13 +126,8 @@ class StatusPageIT {
         .timeout(PlanBuilder.PhaseTimeout.CUTOVER_1, Duration.ofSeconds(5)).yaml();
   }
 
-  private static String apply(int httpPort, String plan) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + httpPort + "/api/journey/apply?name=plan.yaml"))
-        .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(plan)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(202, r.statusCode(), r.body());
-    return r.body();
+  private static void navigate(HeadlessChromium chromium, String url) {
+    chromium.call("Page.navigate", JSON.createObjectNode().put("url", url));
   }
 
   private static JsonNode awaitPage(HeadlessChromium chromium, String what, java.util.function.Predicate<JsonNode> ok) {
