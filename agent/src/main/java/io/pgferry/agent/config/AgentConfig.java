@@ -18,7 +18,8 @@ public record AgentConfig(
     Archive archive,
     Path stateDir,
     Http http,
-    Log log) {
+    Log log,
+    Goals goals) {
   /** The agent's state file in state_dir (NodeAgent keeps the node's state and goal there). */
   public static final String STATE_FILE = "state.json";
 
@@ -30,6 +31,28 @@ public record AgentConfig(
     http = http == null ? new Http(null, null) : http;
     log = log == null ? new Log(null, null) : log;
     stateDir = stateDir == null ? Path.of("/var/lib/pgferry-agent") : stateDir;
+    goals = goals == null ? new Goals(null, null) : goals;
+  }
+
+  /** Without a goals block: the strict defaults. */
+  public AgentConfig(String nodeId, Controller controller, TlsFiles tls, Postgres postgres, Archive archive,
+                     Path stateDir, Http http, Log log) {
+    this(nodeId, controller, tls, postgres, archive, stateDir, http, log, null);
+  }
+
+  /**
+   * How far a goal may widen access (io.pgferry.agent.goal.GoalValidator): wide pg_hba addresses, and method trust
+   * (tests whose clusters have no passwords). Both off unless set.
+   */
+  public record Goals(Boolean allowWideAddress, Boolean allowTrust) {
+    public Goals {
+      allowWideAddress = allowWideAddress != null && allowWideAddress;
+      allowTrust = allowTrust != null && allowTrust;
+    }
+
+    public io.pgferry.agent.goal.GoalLimits limits() {
+      return new io.pgferry.agent.goal.GoalLimits(allowWideAddress, allowTrust);
+    }
   }
 
   public record Controller(String address, Boolean insecure) {
