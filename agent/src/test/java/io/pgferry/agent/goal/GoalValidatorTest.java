@@ -170,4 +170,13 @@ class GoalValidatorTest {
     assertEquals("", gate.refusal());
     assertEquals(1, gate.refusedCount());
   }
+
+  @Test
+  void agentYamlGoalsBlockBindsAndDefaultsToStrict() {
+    var strict = io.pgferry.common.StrictYaml.parse("agent.yaml", "node_id: a\n", io.pgferry.agent.config.AgentConfig.class);
+    assertEquals(GoalLimits.STRICT, strict.goals().limits());
+    var wide = io.pgferry.common.StrictYaml.parse("agent.yaml", "node_id: a\ngoals: {allow_wide_address: true, allow_trust: true}\n",
+        io.pgferry.agent.config.AgentConfig.class);
+    assertEquals(new GoalLimits(true, true), wide.goals().limits());
+  }
 }

@@ -9,6 +9,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +28,18 @@ class PlanChecksCliTest {
   Path dir;
 
   record Run(int code, String err) {}
+
+  /** Whole messages the tests saw: each must be a row of docs/operations.md's bad-input table, word for word. */
+  private static final List<String> SEEN = new CopyOnWriteArrayList<>();
+
+  @AfterAll
+  static void theBadInputTableInTheDocsShowsWhatTheCliPrints() throws Exception {
+    String doc = Files.readString(Path.of("../docs/operations.md"));
+    String table = doc.substring(doc.indexOf("## Bad input"));
+    for (String m : SEEN) {
+      assertTrue(table.contains("| 2 | `" + m + "` |"), "docs/operations.md, Bad input: no row with exit 2 and `" + m + "`");
+    }
+  }
 
   private Run plan(Path base, String from, String to) throws Exception {
     String text = Files.readString(base);
@@ -45,6 +60,14 @@ class PlanChecksCliTest {
   }
 
   private Run refused(Path base, String from, String to, String where, String message) throws Exception {
+    Run r = refusedWith(base, from, to, where, message);
+    assertTrue(r.err().contains(message + "\n"), "the whole message: " + r.err());
+    SEEN.add(message);
+    return r;
+  }
+
+  /** {@code message} is the start of the line (cases the table shows with another value). */
+  private Run refusedWith(Path base, String from, String to, String where, String message) throws Exception {
     Run r = plan(base, from, to);
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("plan.yaml:" + where + ": error: " + message), "want plan.yaml:" + where + ": error: "
@@ -73,7 +96,7 @@ class PlanChecksCliTest {
     String line = "target_address: 10.0.3.7/32";
     refused(SAMPLE, line, "target_address: 0.0.0.0/0", "55:19",
         "logical.target_address: address '0.0.0.0/0' admits every address; give the hosts that need access (e.g. 10.0.0.7/32)");
-    refused(SAMPLE, line, "target_address: \"::/0\"", "55:19", "logical.target_address: address '::/0' admits every address");
+    refusedWith(SAMPLE, line, "target_address: \"::/0\"", "55:19", "logical.target_address: address '::/0' admits every address");
     refused(SAMPLE, line, "target_address: 10.0.0.0/8", "55:19",
         "logical.target_address: address '10.0.0.0/8' is wider than /16; give the hosts that need access (e.g. a /32),"
             + " or allow wide addresses explicitly (logical.allow_wide_address: true)");
@@ -87,9 +110,14 @@ class PlanChecksCliTest {
   void failoverTiming() throws Exception {
     Run r = refused(SAMPLE, "durability: sync", "durability: sync\nfailover:\n  detect_after: 0s\n  lease_margin: 0ms\n  max_lease: 500ms",
         "50:17", "failover.detect_after: must be more than 0: a node is declared failed only after this much silence");
-    assertTrue(r.err().contains("plan.yaml:51:17: error: failover.lease_margin: must be more than 0: B is promoted only this long after A's lease expired, for the clocks' drift"), r.err());
-    assertTrue(r.err().contains("plan.yaml:52:14: error: failover.max_lease: 500ms is shorter than any lease a controller"
-        + " grants (lease_ms is at least 1s); set it to the controller's lease_ms or more"), r.err());
+    String margin = "failover.lease_margin: must be more than 0: B is promoted only this long after A's lease expired,"
+        + " for the clocks' drift";
+    String lease = "failover.max_lease: 500ms is shorter than any lease a controller grants (lease_ms is at least 1s);"
+        + " set it to the controller's lease_ms or more";
+    assertTrue(r.err().contains("plan.yaml:51:17: error: " + margin + "\n"), r.err());
+    assertTrue(r.err().contains("plan.yaml:52:14: error: " + lease + "\n") || r.err().endsWith("plan.yaml:52:14: error: " + lease), r.err());
+    SEEN.add(margin);
+    SEEN.add(lease);
   }
 
   @Test
@@ -105,14 +133,14 @@ class PlanChecksCliTest {
     refused(SAMPLE, "archive_replica: a ", "archive_replica: -a ", "10:20",
         "nodes.archive_replica: '-a' is not a node id (1-63 lowercase letters, digits and '-', not starting with '-';"
             + " the agent's certificate CN is agent-<node id>)");
-    refused(SAMPLE, "standby: b ", "standby: " + "b".repeat(64) + " ", "11:12", "nodes.standby: '" + "b".repeat(64) + "' is not a node id");
+    refusedWith(SAMPLE, "standby: b ", "standby: " + "b".repeat(64) + " ", "11:12", "nodes.standby: '" + "b".repeat(64) + "' is not a node id");
   }
 
   @Test
   void numbersAndDurationsThatOnceThrew() throws Exception {
     refused(SAMPLE, "archive_timeout: 60s", "archive_timeout: 99999999999999999h", "5:20",
         "source.archive_timeout: '99999999999999999h' is too long a duration (the longest is 2562047788015h)");
-    refused(SAMPLE, "archive_timeout: 60s", "archive_timeout: 99999999999999999999999s", "5:20",
+    refusedWith(SAMPLE, "archive_timeout: 60s", "archive_timeout: 99999999999999999999999s", "5:20",
         "source.archive_timeout: '99999999999999999999999s' is too long a duration");
     refused(SAMPLE, "verify: counts", "verify: counts\n  verify_chunk_rows: 0", "59:22",
         "logical.verify_chunk_rows: 0 must be 1 or more (rows per checksummed chunk)");
