@@ -18,10 +18,13 @@ final class PlanChecks {
 
   private final YamlBinder b;
   private final Plan plan;
+  private final Duration controllerLease;
 
-  PlanChecks(YamlBinder b, Plan plan) {
+  /** @param controllerLease the lease_ms of the controller that runs the plan (at apply); null when not known */
+  PlanChecks(YamlBinder b, Plan plan, Duration controllerLease) {
     this.b = b;
     this.plan = plan;
+    this.controllerLease = controllerLease;
   }
 
   void check() {
@@ -81,7 +84,11 @@ final class PlanChecks {
       b.error("failover.lease_margin", "must be more than 0: B is promoted only this long after A's lease expired,"
           + " for the clocks' drift");
     }
-    if (f.maxLease().compareTo(SHORTEST_LEASE) < 0) {
+    if (controllerLease != null && f.maxLease().compareTo(controllerLease) < 0) {
+      b.error("failover.max_lease", Durations.format(f.maxLease()) + " is shorter than this controller's lease_ms ("
+          + controllerLease.toMillis() + "): after a controller restart B could be promoted while A still holds its"
+          + " lease; set max_lease to " + Durations.format(controllerLease) + " or more");
+    } else if (f.maxLease().compareTo(SHORTEST_LEASE) < 0) {
       b.error("failover.max_lease", Durations.format(f.maxLease()) + " is shorter than any lease a controller grants"
           + " (lease_ms is at least 1s); set it to the controller's lease_ms or more");
     }

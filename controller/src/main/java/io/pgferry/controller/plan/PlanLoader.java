@@ -52,6 +52,11 @@ public final class PlanLoader {
   }
 
   public static Loaded parse(String fileName, String text, Set<String> knownNodes) {
+    return parse(fileName, text, knownNodes, null);
+  }
+
+  /** @param controllerLease the lease_ms of the controller that will run the plan, to check failover.max_lease; null to skip */
+  public static Loaded parse(String fileName, String text, Set<String> knownNodes, Duration controllerLease) {
     List<PlanProblem> problems = new ArrayList<>();
     Plan plan = null;
     try {
@@ -62,7 +67,7 @@ public final class PlanLoader {
         YamlBinder binder = new YamlBinder();
         plan = binder.bindRoot(root, Plan.class);
         if (plan != null) {
-          new Semantics(binder, plan, knownNodes).check();
+          new Semantics(binder, plan, knownNodes, controllerLease).check();
         }
         problems.addAll(binder.problems());
       }
@@ -81,7 +86,7 @@ public final class PlanLoader {
   }
 
   /** The checks of meaning, run after binding; each reports at the line of the value it is about. */
-  private record Semantics(YamlBinder b, Plan plan, Set<String> knownNodes) {
+  private record Semantics(YamlBinder b, Plan plan, Set<String> knownNodes, Duration controllerLease) {
     void check() {
       checkSource();
       checkArchive();
@@ -91,7 +96,7 @@ public final class PlanLoader {
       }
       checkSwitch();
       checkThresholds();
-      new PlanChecks(b, plan).check();
+      new PlanChecks(b, plan, controllerLease).check();
       for (int i = 0; i < plan.replicaIdentityFull().size(); i++) {
         String t = plan.replicaIdentityFull().get(i);
         if (t == null || !TABLE.matcher(t).matches()) {

@@ -149,4 +149,18 @@ class PlanChecksCliTest {
     refused(SAMPLE, "verify: counts", "verify: everything", "58:11",
         "logical.verify: 'everything' is not one of counts, full");
   }
+
+  /** At apply the controller knows its lease_ms (JourneyService passes the link directory's lease). */
+  @Test
+  void maxLeaseCoversTheControllersLease() throws Exception {
+    String text = Files.readString(SAMPLE).replace("durability: sync", "durability: sync\nfailover:\n  max_lease: 10s");
+    io.pgferry.controller.plan.PlanException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.pgferry.controller.plan.PlanException.class,
+        () -> io.pgferry.controller.plan.PlanLoader.parse("plan.yaml", text, null, java.time.Duration.ofMillis(15000)));
+    assertTrue(e.getMessage().contains("plan.yaml:50:14: error: failover.max_lease: 10s is shorter than this controller's"
+        + " lease_ms (15000): after a controller restart B could be promoted while A still holds its lease; set max_lease"
+        + " to 15s or more"), e.getMessage());
+    assertTrue(e instanceof io.pgferry.common.UsageException, "exit 2 through the CLI");
+    io.pgferry.controller.plan.PlanLoader.parse("plan.yaml", text, null, java.time.Duration.ofMillis(10000));
+  }
 }
