@@ -6,7 +6,6 @@ import io.pgferry.common.UsageException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** agent.yaml (docs/contracts.md). Load with {@link #load(Path)}: unknown keys and wrong types are refused with their line. */
@@ -23,7 +22,6 @@ public record AgentConfig(
   /** The agent's state file in state_dir (NodeAgent keeps the node's state and goal there). */
   public static final String STATE_FILE = "state.json";
 
-  private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]+");
 
   public AgentConfig {
     controller = controller == null ? new Controller(null, null) : controller;
@@ -152,9 +150,9 @@ public record AgentConfig(
 
   /** Checks what can be checked before touching anything; each failure is one line naming the key. */
   public void validate(String where) {
-    if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
+    if (!io.pgferry.common.NodeIds.valid(nodeId)) {
       throw new UsageException(where + ": node_id " + (nodeId == null ? "is missing" : "'" + nodeId + "' is invalid")
-          + "; use lowercase letters, digits and '-'");
+          + "; use " + io.pgferry.common.NodeIds.RULE + " (the link's rule: the certificate CN is agent-<node_id>)");
     }
     if (!controller.address().matches("(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]+):\\d+")) {
       throw new UsageException(where + ": controller.address '" + controller.address() + "' is not host:port");

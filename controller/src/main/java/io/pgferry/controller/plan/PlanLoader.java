@@ -152,7 +152,7 @@ public final class PlanLoader {
         return;
       }
       if (!AgentIdentity.validNodeId(id)) {
-        b.error(path, "'" + id + "' is not a node id (1-63 lowercase letters, digits and '-', not starting with '-';"
+        b.error(path, "'" + id + "' is not a node id (" + io.pgferry.common.NodeIds.RULE + ";"
             + " the agent's certificate CN is agent-<node id>)");
       } else if (knownNodes != null && !knownNodes.contains(id)) {
         b.error(path, "unknown node id '" + id + "' (the controller knows: "
