@@ -89,6 +89,9 @@ class PlanChecksCliTest {
         "nodes.hba_method: method md5 is accepted only on PostgreSQL 13 and older (this is 15); use scram-sha-256");
     assertEquals(0, plan(SAMPLE, REPL_USER, REPL_USER + "  hba_method: trust\n  allow_trust: true\n").code());
     assertEquals(0, plan(HEROKU, "  standby: ec2-b\n", "  standby: ec2-b\n  hba_method: md5\n").code(), "md5 on PG 11");
+    // the test plans (PlanBuilder.hbaMethod("trust"), the e2e rig's) say allow_trust with it
+    assertTrue(io.pgferry.controller.plan.PlanLoader.parse("plan.yaml",
+        io.pgferry.testkit.plan.PlanBuilder.plan().hbaMethod("trust").yaml(), null).plan().nodes().allowTrust());
   }
 
   @Test
