@@ -13,6 +13,8 @@ import io.pgferry.agent.core.PgVersion;
 import io.pgferry.agent.core.StartupInference;
 import io.pgferry.agent.core.StatusReporter;
 import io.pgferry.agent.fence.LeasePolicy;
+import io.pgferry.agent.goal.GoalGate;
+import io.pgferry.agent.goal.GoalValidator;
 import io.pgferry.agent.link.LinkHandler;
 import io.pgferry.agent.slots.Connector;
 import io.pgferry.agent.slots.SlotGuard;
@@ -77,6 +79,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private final StatusReporter reporter;
   private final Observer observer;
   private final SlotGuard slotGuard;
+  private final GoalGate goalGate;
   private volatile boolean linkConnected;
 
   public NodeAgent(AgentConfig config) {
@@ -102,7 +105,9 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
         options.reconcileEvery(), options.stepListener(), () -> leaseKeeper.enforced(System.nanoTime()), System::nanoTime,
         this::observeSoon);
+    this.goalGate = new GoalGate(new GoalValidator(config.goals().limits(), pgVersion.major()));
     this.reporter = new StatusReporter(config.nodeId(), pgVersion.major(), stateFile, converger, leaseKeeper);
+    reporter.goalRefusal(goalGate::refusal);
     this.observer = new Observer(ctx, reporter, options.observeEvery(), this::checkLease);
     var pg = config.postgres();
     this.slotGuard = new SlotGuard(new SlotGuard.Wiring(pgVersion.major(), pg.dataDir(),
@@ -211,6 +216,15 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
       LOG.fine("ignoring goal generation " + goal.getGeneration() + " (holding " + held.getGeneration() + ")");
       return;
     }
+    if (!goalGate.admit(goal)) {
+      // the controller still wants the held PRIMARY: its lease renewal counts for it; nothing else changes
+      if (held != null && held.getState() == goal.getState() && leaseKeeper.onGoal(held, leaseExpiresAtNanos, System.nanoTime())
+          && stateFile.get().state() == NodeState.FENCED) {
+        converger.wake();
+      }
+      reporter.refresh();
+      return;
+    }
     if (leaseKeeper.onGoal(goal, leaseExpiresAtNanos, System.nanoTime()) && stateFile.get().state() == NodeState.FENCED) {
       converger.wake(); // a renewal may lift a lease fence
     }
@@ -239,6 +253,11 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
    */
   public void leasePolicy(LeasePolicy policy) {
     leaseKeeper.policy(policy);
+  }
+
+  /** Distinct goals refused by the goal validator since start (pgferry_goals_refused_total). */
+  public long goalsRefused() {
+    return goalGate.refusedCount();
   }
 
   public long transitionFailures() {

@@ -6,7 +6,6 @@ import io.pgferry.common.UsageException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** agent.yaml (docs/contracts.md). Load with {@link #load(Path)}: unknown keys and wrong types are refused with their line. */
@@ -18,11 +17,11 @@ public record AgentConfig(
     Archive archive,
     Path stateDir,
     Http http,
-    Log log) {
+    Log log,
+    Goals goals) {
   /** The agent's state file in state_dir (NodeAgent keeps the node's state and goal there). */
   public static final String STATE_FILE = "state.json";
 
-  private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]+");
 
   public AgentConfig {
     controller = controller == null ? new Controller(null, null) : controller;
@@ -30,6 +29,28 @@ public record AgentConfig(
     http = http == null ? new Http(null, null) : http;
     log = log == null ? new Log(null, null) : log;
     stateDir = stateDir == null ? Path.of("/var/lib/pgferry-agent") : stateDir;
+    goals = goals == null ? new Goals(null, null) : goals;
+  }
+
+  /** Without a goals block: the strict defaults. */
+  public AgentConfig(String nodeId, Controller controller, TlsFiles tls, Postgres postgres, Archive archive,
+                     Path stateDir, Http http, Log log) {
+    this(nodeId, controller, tls, postgres, archive, stateDir, http, log, null);
+  }
+
+  /**
+   * How far a goal may widen access (io.pgferry.agent.goal.GoalValidator): wide pg_hba addresses, and method trust
+   * (tests whose clusters have no passwords). Both off unless set.
+   */
+  public record Goals(Boolean allowWideAddress, Boolean allowTrust) {
+    public Goals {
+      allowWideAddress = allowWideAddress != null && allowWideAddress;
+      allowTrust = allowTrust != null && allowTrust;
+    }
+
+    public io.pgferry.agent.goal.GoalLimits limits() {
+      return new io.pgferry.agent.goal.GoalLimits(allowWideAddress, allowTrust);
+    }
   }
 
   public record Controller(String address, Boolean insecure) {
@@ -129,9 +150,9 @@ public record AgentConfig(
 
   /** Checks what can be checked before touching anything; each failure is one line naming the key. */
   public void validate(String where) {
-    if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
+    if (!io.pgferry.common.NodeIds.valid(nodeId)) {
       throw new UsageException(where + ": node_id " + (nodeId == null ? "is missing" : "'" + nodeId + "' is invalid")
-          + "; use lowercase letters, digits and '-'");
+          + "; use " + io.pgferry.common.NodeIds.RULE + " (the link's rule: the certificate CN is agent-<node_id>)");
     }
     if (!controller.address().matches("(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]+):\\d+")) {
       throw new UsageException(where + ": controller.address '" + controller.address() + "' is not host:port");

@@ -28,6 +28,7 @@ public final class StatusReporter {
   private final LeaseKeeper lease;
   private final List<Consumer<Status.Builder>> contributors = new CopyOnWriteArrayList<>();
   private volatile Runnable listener = () -> { };
+  private volatile java.util.function.Supplier<String> goalRefusal = () -> "";
   private volatile Observation observation = Observation.notRunning(System.nanoTime());
   private volatile Disk disk = Disk.getDefaultInstance();
   private volatile Status current;
@@ -45,6 +46,11 @@ public final class StatusReporter {
   /** Adds to every Status (the archive engine fills Status.archive); runs when a Status is built, from memory only. */
   public void addContributor(Consumer<Status.Builder> contributor) {
     contributors.add(contributor);
+  }
+
+  /** Why the last goal offered was refused ("" when none): reported in last_error, the node's state unchanged. */
+  public void goalRefusal(java.util.function.Supplier<String> refusal) {
+    this.goalRefusal = Objects.requireNonNull(refusal);
   }
 
   public void onChanged(Runnable listener) {
@@ -93,7 +99,7 @@ public final class StatusReporter {
         .setState(reportedState(r))
         .setGoalGeneration(g == null ? 0 : g.getGeneration())
         .setTransition(converger.transition())
-        .setLastError(converger.lastError())
+        .setLastError(lastError())
         .setPgRunning(o.running())
         .setPgReachable(o.reachable())
         .setInRecovery(o.inRecovery())
@@ -115,6 +121,12 @@ public final class StatusReporter {
         .setPgMajor(pgMajor);
     contributors.forEach(c -> c.accept(b));
     return b.build();
+  }
+
+  private String lastError() {
+    String failed = converger.lastError();
+    String refused = goalRefusal.get();
+    return refused.isEmpty() ? failed : failed.isEmpty() ? refused : refused + "; " + failed;
   }
 
   private NodeState reportedState(NodeRecord r) {

@@ -44,6 +44,8 @@ public final class AgentMetrics {
     }
     FunctionCounter.builder("pgferry.transition.failures", agent, NodeAgent::transitionFailures)
         .description("failed transition attempts (retriable ones are retried with backoff)").register(registry);
+    FunctionCounter.builder("pgferry.goals.refused", agent, NodeAgent::goalsRefused)
+        .description("goals refused by the agent's goal validator (Status.last_error says why); the held goal stays").register(registry);
     Gauge.builder("pgferry.permanent.error", agent, a -> a.converger().blockedByPermanentError() ? 1 : 0)
         .description("1 while a permanent error (Status.last_error) holds the converger until the goal changes").register(registry);
   }

@@ -241,7 +241,8 @@ class ArchiveReplicaAgentIT {
     AgentConfig cfg = new AgentConfig("replica", new AgentConfig.Controller("127.0.0.1:7400", true), null,
         new AgentConfig.Postgres(PG15.binDir(), ws.root().resolve("agent-replica"), FreePorts.next(), "127.0.0.1", "127.0.0.1",
             ws.dir("sock"), Workspace.PG_USER, "postgres", null, Map.of("fsync", "off", "shared_buffers", "64MB")),
-        new AgentConfig.Archive(url, null, 4), ws.dir("agent-replica-state"), new AgentConfig.Http("0.0.0.0", 0), null);
+        new AgentConfig.Archive(url, null, 4), ws.dir("agent-replica-state"), new AgentConfig.Http("0.0.0.0", 0), null,
+        new AgentConfig.Goals(null, true)); // the test connects over trust (127.0.0.1/32)
     Vertx vertx = Vertx.vertx();
     try (ArchiveExtension ext = new ArchiveExtension(cfg);
          NodeAgent agent = new NodeAgent(cfg, new NodeAgent.Options(Duration.ofMillis(300), Duration.ofSeconds(1),

@@ -3,6 +3,7 @@ package io.pgferry.controller.journey;
 import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -61,7 +62,8 @@ public final class JourneyService implements AutoCloseable {
   public synchronized String apply(String fileName, String planText) throws IOException {
     ensureNotRunning();
     Set<String> known = nodes.all().stream().map(NodeView::nodeId).collect(Collectors.toSet());
-    PlanLoader.Loaded loaded = PlanLoader.parse(fileName, planText, known);
+    Duration lease = nodes instanceof LinkDirectory d ? d.lease() : null; // failover.max_lease must cover it
+    PlanLoader.Loaded loaded = PlanLoader.parse(fileName, planText, known, lease);
     Path copy = stateDir.resolve(PLAN_COPY);
     if (Files.exists(copy)) {
       String earlier = Files.readString(copy);

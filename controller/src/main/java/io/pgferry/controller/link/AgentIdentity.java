@@ -14,7 +14,7 @@ import javax.naming.ldap.Rdn;
  * (what {@code pgferry certs init --agent ID} issues).
  */
 public final class AgentIdentity {
-  public static final Pattern NODE_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+  public static final Pattern NODE_ID = io.pgferry.common.NodeIds.PATTERN;
   public static final String CN_PREFIX = "agent-";
 
   private AgentIdentity() {}

@@ -15,13 +15,20 @@ public final class Durations {
     if (!m.matches()) {
       throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. 500ms, 30s, 5m or 2h");
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      Duration d = switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+      d.toMillis(); // every user of a duration counts in ms: refuse what does not fit
+      return d;
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException("'" + text.trim() + "' is too long a duration (the longest is "
+          + Long.MAX_VALUE / 3_600_000 + "h)");
+    }
   }
 
   /** The shortest exact form: 90s stays 90s, 120s becomes 2m. */

@@ -64,13 +64,15 @@ public record Plan(
   /**
    * Agent node ids: A restores from the archive and becomes primary at cutover 1; B streams from A as
    * {@code replication_user} (empty: the agent's own postgres.replication_user), allowed on A by a pg_hba entry for
-   * B's address only, with {@code hba_method}.
+   * B's address only, with {@code hba_method} (scram-sha-256, cert, md5 up to PostgreSQL 13; trust only with
+   * {@code allow_trust}, for tests whose clusters have no passwords; the agents must allow it too).
    */
   public record Nodes(@Required String archiveReplica, @Required String standby, String replicationUser,
-                      String hbaMethod) {
+                      String hbaMethod, Boolean allowTrust) {
     public Nodes {
       replicationUser = replicationUser == null ? "" : replicationUser;
       hbaMethod = hbaMethod == null ? "scram-sha-256" : hbaMethod;
+      allowTrust = allowTrust != null && allowTrust;
     }
   }
 
@@ -202,13 +204,14 @@ public record Plan(
    * Logical replication A -> T (LOGICAL_SETUP .. CUTOVER_2). pgferry connects to A (address from A's Hello, the
    * app's dbname) as {@code admin_user}; T reaches A at {@code source_host} (default: A's Hello host) as
    * {@code replication_role}; A's pg_hba admits that role from {@code target_address} only (T's egress address as A
-   * sees it; empty: A's pg_hba must already admit T).
+   * sees it; empty: A's pg_hba must already admit T; wider than a /16 only with {@code allow_wide_address}).
    */
   public record Logical(String replicationRole, @Secret String replicationPassword, String adminUser, @Secret String adminPassword,
                         String targetAddress, String sourceHost, Boolean reverseReplication, Boolean failoverSlots,
                         String clientBinDir, VerifyMode verify, Integer verifyChunkRows,
-                        Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout) {
-    public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                        Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout,
+                        Boolean allowWideAddress) {
+    public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     public Logical {
       replicationRole = replicationRole == null ? "pgferry_repl" : replicationRole;
@@ -223,6 +226,7 @@ public record Plan(
       retainedWalAlertBytes = retainedWalAlertBytes == null ? 10L * 1024 * 1024 * 1024 : retainedWalAlertBytes;
       syncTimeout = syncTimeout == null ? Duration.ofHours(24) : syncTimeout;
       cutover2Timeout = cutover2Timeout == null ? Duration.ofMinutes(2) : cutover2Timeout;
+      allowWideAddress = allowWideAddress != null && allowWideAddress;
     }
   }
 

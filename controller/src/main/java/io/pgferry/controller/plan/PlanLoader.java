@@ -2,6 +2,7 @@ package io.pgferry.controller.plan;
 
 import io.pgferry.archive.storage.ArchiveLocation;
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.link.AgentIdentity;
 import java.io.IOException;
 import java.io.StringReader;
 import java.net.URI;
@@ -25,7 +26,6 @@ import org.yaml.snakeyaml.nodes.Node;
  * node ids, the switch block for the chosen type, limits), reporting every problem with its line at once.
  */
 public final class PlanLoader {
-  private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]+");
   private static final Pattern CONFIG_VAR = Pattern.compile("[A-Z_][A-Z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?");
 
@@ -52,6 +52,11 @@ public final class PlanLoader {
   }
 
   public static Loaded parse(String fileName, String text, Set<String> knownNodes) {
+    return parse(fileName, text, knownNodes, null);
+  }
+
+  /** @param controllerLease the lease_ms of the controller that will run the plan, to check failover.max_lease; null to skip */
+  public static Loaded parse(String fileName, String text, Set<String> knownNodes, Duration controllerLease) {
     List<PlanProblem> problems = new ArrayList<>();
     Plan plan = null;
     try {
@@ -62,7 +67,7 @@ public final class PlanLoader {
         YamlBinder binder = new YamlBinder();
         plan = binder.bindRoot(root, Plan.class);
         if (plan != null) {
-          new Semantics(binder, plan, knownNodes).check();
+          new Semantics(binder, plan, knownNodes, controllerLease).check();
         }
         problems.addAll(binder.problems());
       }
@@ -70,6 +75,8 @@ public final class PlanLoader {
       var mark = e.getProblemMark();
       problems.add(new PlanProblem(PlanProblem.Severity.ERROR, mark == null ? 0 : mark.getLine() + 1,
           mark == null ? 0 : mark.getColumn() + 1, "", "not valid YAML: " + e.getProblem()));
+    } catch (org.yaml.snakeyaml.error.YAMLException e) {
+      problems.add(new PlanProblem(PlanProblem.Severity.ERROR, 0, 0, "", "not valid YAML: " + e.getMessage()));
     }
     problems.sort(Comparator.comparing((PlanProblem p) -> p.severity()).thenComparingInt(PlanProblem::line));
     if (problems.stream().anyMatch(PlanProblem::isError)) {
@@ -79,7 +86,7 @@ public final class PlanLoader {
   }
 
   /** The checks of meaning, run after binding; each reports at the line of the value it is about. */
-  private record Semantics(YamlBinder b, Plan plan, Set<String> knownNodes) {
+  private record Semantics(YamlBinder b, Plan plan, Set<String> knownNodes, Duration controllerLease) {
     void check() {
       checkSource();
       checkArchive();
@@ -89,6 +96,7 @@ public final class PlanLoader {
       }
       checkSwitch();
       checkThresholds();
+      new PlanChecks(b, plan, controllerLease).check();
       for (int i = 0; i < plan.replicaIdentityFull().size(); i++) {
         String t = plan.replicaIdentityFull().get(i);
         if (t == null || !TABLE.matcher(t).matches()) {
@@ -143,8 +151,9 @@ public final class PlanLoader {
       if (id == null) {
         return;
       }
-      if (!NODE_ID.matcher(id).matches()) {
-        b.error(path, "'" + id + "' is not a node id ([a-z0-9-]+, as node_id in agent.yaml)");
+      if (!AgentIdentity.validNodeId(id)) {
+        b.error(path, "'" + id + "' is not a node id (" + io.pgferry.common.NodeIds.RULE + ";"
+            + " the agent's certificate CN is agent-<node id>)");
       } else if (knownNodes != null && !knownNodes.contains(id)) {
         b.error(path, "unknown node id '" + id + "' (the controller knows: "
             + (knownNodes.isEmpty() ? "no node yet" : String.join(", ", knownNodes.stream().sorted().toList()))

@@ -131,7 +131,9 @@ final class YamlBinder {
             .map(c -> ((Enum<?>) c).name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
       }
     } catch (NumberFormatException e) {
-      error(path, "expected a whole number, found '" + text + "'");
+      error(path, text.trim().matches("[-+]?\\d+")
+          ? "'" + text.trim() + "' is out of range (at most " + (raw == Long.class || raw == long.class ? Long.MAX_VALUE : Integer.MAX_VALUE) + ")"
+          : "expected a whole number, found '" + text + "'");
       return null;
     } catch (IllegalArgumentException e) {
       error(path, e.getMessage());
@@ -194,11 +196,16 @@ final class YamlBinder {
           Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
       return ctor.newInstance(args);
     } catch (InvocationTargetException e) {
-      error(path, e.getCause().getMessage());
+      String why = e.getCause().getMessage();
+      error(path, why == null || why.isBlank() ? "not a valid " + yamlKeyOf(path) + " block" : why);
       return null;
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("cannot build " + type.getSimpleName(), e);
     }
+  }
+
+  private static String yamlKeyOf(String path) {
+    return path.isEmpty() ? "plan" : path.substring(path.lastIndexOf('.') + 1);
   }
 
   private static Object defaultPrimitive(Class<?> type) {

@@ -4,6 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.archive.replica.ArchiveExtension;
+import io.pgferry.agent.goal.GoalLimits;
+import io.pgferry.agent.goal.GoalValidator;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.controller.goals.Goals;
+import io.pgferry.controller.journey.steps.StandbySlotSetup;
+import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.controller.sql.logical.ReplicationRole;
+import io.pgferry.proto.Goal;
+import io.pgferry.proto.Hello;
+import io.pgferry.proto.Status;
+import io.pgferry.testkit.plan.PlanBuilder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Optional;
 import io.pgferry.agent.converge.Transition;
 import io.pgferry.agent.converge.Transitions;
 import io.pgferry.agent.state.NodeTraits;
@@ -13,6 +29,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The controller and the agent agree on the state machine: every goal state the controller can assign
@@ -36,5 +54,40 @@ class GoalContractTest {
   void theAgentTakesNoGoalTheControllerCannotAssign() {
     Set<NodeState> agentGoals = EnumSet.copyOf(NodeTraits.goalStates());
     assertEquals(LinkDirectory.GOAL_STATES, agentGoals);
+  }
+
+  /**
+   * Every goal the controller builds (journey Goals, add-standby's replication rule, the logical setup's rule for T,
+   * the failover-slot setting) passes the agent's goal validator with agent.yaml's defaults, for every hba_method a
+   * plan accepts: the controller never sends what a strict agent refuses.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"scram-sha-256", "cert", "md5"})
+  void everyGoalTheControllerBuildsPassesTheAgentsValidator(String method) {
+    Plan plan = PlanLoader.parse("plan.yaml", PlanBuilder.plan().hbaMethod(method).durability("sync")
+        .logical(l -> l.targetAddress("10.0.9.7")).yaml(), null).plan();
+    int major = method.equals("md5") ? 13 : 17;
+    GoalValidator validator = new GoalValidator(GoalLimits.STRICT, major);
+    List<Goal> goals = new ArrayList<>();
+    for (String host : List.of("10.0.0.6", "fd00::6", "b.internal")) {
+      NodeView b = new NodeView("b", Hello.newBuilder().setNodeId("b").setHost(host).setPgPort(5432).build(),
+          Status.getDefaultInstance(), null, true, Instant.now(), Optional.empty());
+      NodeView a = new NodeView("a", Hello.newBuilder().setNodeId("a").setHost(host).setPgPort(5432).build(),
+          Status.getDefaultInstance(), null, true, Instant.now(), Optional.empty());
+      goals.add(Goals.archiveReplica(plan, Optional.of(b)));
+      goals.add(Goals.primary(plan, Optional.of(b)));
+      goals.add(Goals.streamingStandby(plan, a));
+      Goal standbyWithSlot = Goals.streamingStandby(plan, a);
+      goals.add(standbyWithSlot.toBuilder().setUpstream(standbyWithSlot.getUpstream().toBuilder()
+          .setSlotName(StandbySlotSetup.physicalSlot(plan)).setDbname(plan.app().dbname())).addLogicalSlots(plan.failover().slot()).build());
+      goals.add(Goals.primary(plan, Optional.of(b)).toBuilder().addHbaRules(Goals.replicationRule(plan, a))
+          .putSettings("synchronized_standby_slots", StandbySlotSetup.physicalSlot(plan))
+          .addHbaRules(new ReplicationRole(PgEndpoint.fromUrl("postgres://postgres@" + (host.contains(":") ? "[" + host + "]" : host)
+              + ":5432/" + plan.app().dbname()), plan.logical().replicationRole(), null)
+              .hbaRule(plan.logical().targetAddress(), plan.nodes().hbaMethod())).build());
+    }
+    for (Goal g : goals) {
+      assertEquals(List.of(), validator.problems(g), g.toString());
+    }
   }
 }

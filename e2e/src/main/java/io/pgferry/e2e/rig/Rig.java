@@ -222,6 +222,7 @@ public final class Rig implements AutoCloseable {
         %s
         state_dir: %s
         http: {host: 127.0.0.1, port: %d}
+        goals: {allow_trust: true}
         """.formatted(id, dialPorts.getOrDefault(id, linkPort), certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
         agentPasswordFile == null ? "" : "  password_file: " + agentPasswordFile,

@@ -98,6 +98,7 @@ public final class PlanBuilder {
   /** The method of the pg_hba rules pgferry adds on A (trust for clusters without passwords). */
   public PlanBuilder hbaMethod(String method) {
     nodes.hbaMethod = method;
+    nodes.allowTrust = "trust".equals(method) ? Boolean.TRUE : null; // the plan refuses trust without it
     return this;
   }
 
@@ -248,6 +249,7 @@ public final class PlanBuilder {
     String archiveReplica = "a";
     String standby = "b";
     String hbaMethod;
+    Boolean allowTrust;
   }
 
   private static final class Target {
