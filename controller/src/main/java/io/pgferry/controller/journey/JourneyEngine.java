@@ -4,7 +4,6 @@ import io.pgferry.common.Secrets;
 import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.plan.Plan;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -160,6 +159,8 @@ public final class JourneyEngine {
   public Snapshot run() {
     try {
       return runPhases();
+    } catch (JournalLost e) {
+      return undoWithoutJournal(e.getMessage());
     } catch (RuntimeException e) {
       // e.g. the journal cannot be written: stop here, nothing more may be done without a record of it
       Logger.getLogger(JourneyEngine.class.getName())
@@ -350,6 +351,50 @@ public final class JourneyEngine {
     return set(state, rule.phase(), null, msg);
   }
 
+  /**
+   * The journal cannot be written (a full disk, an I/O error): nothing more may be done without a record of it. In a
+   * phase that can still be undone (a cutover before its point of no return) the undo steps run first, unrecorded,
+   * so the app is not left blocked and the old primary fenced while a person frees the disk.
+   */
+  private Snapshot undoWithoutJournal(String why) {
+    Logger log = Logger.getLogger(JourneyEngine.class.getName());
+    Phase phase = snapshot.phase();
+    PhaseRule rule = phase == null ? null : JourneyTable.rule(phase);
+    if (rule == null || !undoNeeded(rule)) {
+      String past = rule == null ? "" : rule.noWayBack().filter(s -> rule.pointOfNoReturn()
+          .map(p -> journal.state().step(p).starts() > 0).orElse(false)).map(s -> "; " + s).orElse("");
+      String msg = "stopped: " + why + "; free the disk and `pgferry resume`" + past;
+      log.severe(msg);
+      return set(State.FAILED, phase, snapshot.step(), msg);
+    }
+    StringBuilder failures = new StringBuilder();
+    for (String id : rule.undoSteps()) {
+      String forward = rule.undoes().get(id);
+      if (journal.state().isDone(id) || (forward != null && journal.state().step(forward).starts() == 0)) {
+        continue;
+      }
+      set(State.FAILED, phase, id, "undoing without a journal: " + id);
+      try {
+        StepResult r = steps.get(id).run(context(phase, id));
+        log.warning("journal unwritable: " + id + " done without a record: " + Secrets.redact(r.summary()));
+      } catch (Exception e) {
+        failures.append("; undo step ").append(id).append(" failed: ").append(message(e));
+      }
+    }
+    String msg = "stopped in " + phase + ": " + why + "; " + (failures.length() > 0 ? "undo incomplete" + failures
+        : "undone: " + rule.undoMeaning()) + ". The journal does not show this undo: once it can be written (free the"
+        + " disk), `pgferry abort` records it, then `pgferry resume` starts " + phase + " again";
+    log.severe(msg);
+    return set(State.FAILED, phase, null, msg);
+  }
+
+  /** The journal refused a record: the engine must stop (see {@link #undoWithoutJournal}). */
+  private static final class JournalLost extends RuntimeException {
+    JournalLost(String message, IOException cause) {
+      super(message, cause);
+    }
+  }
+
   private String doneSteps(PhaseRule rule) {
     JournalState st = journal.state();
     List<String> done = rule.steps().stream().filter(st::isDone).toList();
@@ -417,11 +462,13 @@ public final class JourneyEngine {
 
   private void record(Event event, Phase phase, String step, String message, Map<String, String> evidence) {
     try {
-      JournalRecord r = journal.append(event, phase, step, message == null ? null : Secrets.redact(message), evidence);
+      JournalRecord r = journal.append(event, phase, step, message == null ? null : Secrets.redact(message),
+          Secrets.redact(evidence));
       listener.onRecord(r);
     } catch (IOException e) {
       // without a journal nothing may go on: a step could be repeated after a restart
-      throw new UncheckedIOException("cannot write the journal " + journal.file() + ": " + e.getMessage(), e);
+      throw new JournalLost(e instanceof Journal.Unwritable ? e.getMessage()
+          : "cannot write the journal " + journal.file() + ": " + e.getMessage(), e);
     }
   }
 

@@ -7,6 +7,7 @@ import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.proto.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -62,6 +63,7 @@ public final class JourneyService implements AutoCloseable {
     ensureNotRunning();
     Set<String> known = nodes.all().stream().map(NodeView::nodeId).collect(Collectors.toSet());
     PlanLoader.Loaded loaded = PlanLoader.parse(fileName, planText, known);
+    SecretCheck.check(loaded, fileName); // here, where the journey resolves them, not in the CLI's environment
     Path copy = stateDir.resolve(PLAN_COPY);
     if (Files.exists(copy)) {
       String earlier = Files.readString(copy);

@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.testkit.plan.PlanBuilder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,8 +63,8 @@ class ArchivePreflightTest {
 
   @Test
   void s3ArchiveWithCredentialsFromThePlan() throws Exception {
-    Path id = Files.writeString(dir.resolve("aws-id"), S3Server.ACCESS_KEY);
-    Path secret = Files.writeString(dir.resolve("aws-secret"), S3Server.SECRET_KEY);
+    Path id = PlanBuilder.writeSecret(dir.resolve("aws-id"), S3Server.ACCESS_KEY);
+    Path secret = PlanBuilder.writeSecret(dir.resolve("aws-secret"), S3Server.SECRET_KEY);
     String plan = TestPlans.TEXT.replace("url: file:///nonexistent/archive", "url: s3://heroku-wal/db/prod\n"
         + "  s3: {endpoint: \"" + proxy.endpoint() + "\", region: us-east-1, path_style: true, access_key_id: \"file:"
         + id + "\", secret_access_key: \"file:" + secret + "\"}");

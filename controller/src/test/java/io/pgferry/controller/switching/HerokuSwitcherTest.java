@@ -1,5 +1,6 @@
 package io.pgferry.controller.switching;
 
+import io.pgferry.testkit.plan.PlanBuilder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,7 +44,7 @@ class HerokuSwitcherTest {
 
   private String tokenFile(String token) throws Exception {
     Path f = state.resolve("token-" + token.hashCode());
-    Files.writeString(f, token + "\n");
+    PlanBuilder.writeSecret(f, token + "\n");
     return f.toString();
   }
 
