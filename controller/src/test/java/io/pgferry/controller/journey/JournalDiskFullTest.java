@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.plan.PlanLoader;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -31,55 +28,36 @@ import org.junit.jupiter.api.io.TempDir;
 class JournalDiskFullTest {
   @TempDir
   Path tmp;
-  Path disk;
-  Path filler;
+  SmallTmpfs disk;
 
   @BeforeEach
   void mountSmallTmpfs() throws Exception {
-    disk = Files.createDirectories(tmp.resolve("disk"));
-    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", disk.toString())
-        .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assumeTrue(p.waitFor() == 0, "cannot mount a tmpfs here (" + out.strip() + "): the full-disk tests are skipped");
-    filler = disk.resolve("filler");
+    disk = SmallTmpfs.mountOrSkip(tmp.resolve("disk"), "256k");
   }
 
   @AfterEach
   void unmount() throws Exception {
-    new ProcessBuilder("umount", disk.toString()).inheritIO().start().waitFor();
-  }
-
-  /** Writes to {@link #filler} until the file system refuses; returns the bytes written. */
-  private long fillTheDisk() {
-    byte[] chunk = new byte[4096];
-    long written = 0;
-    try (OutputStream out = Files.newOutputStream(filler)) {
-      while (true) {
-        out.write(chunk);
-        written += chunk.length;
-        out.flush();
-      }
-    } catch (IOException full) {
-      return written;
+    if (disk != null) {
+      disk.close();
     }
   }
 
   @Test
   void aFailedAppendLeavesTheLastCompleteRecordAndTheJournalReloads() throws Exception {
-    Path state = disk.resolve("state");
+    Path state = disk.root.resolve("state");
     Path file = state.resolve(Journal.FILE_NAME);
     try (Journal j = Journal.open(state, Clock.systemUTC())) {
       j.append(Event.JOURNEY_STARTED, null, null, "started", Map.of());
       j.append(Event.PHASE_STARTED, Phase.PREFLIGHT, null, "a valid plan", Map.of());
       long complete = Files.size(file);
-      assertTrue(fillTheDisk() > 0);
+      assertTrue(disk.fill() > 0);
       Journal.Unwritable e = assertThrows(Journal.Unwritable.class,
           () -> j.append(Event.DECISION, Phase.PREFLIGHT, null, "x".repeat(64 * 1024), Map.of()));
       assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
       assertTrue(e.getMessage().contains("it holds the 2 records before this one"), e.getMessage());
       assertEquals(complete, Files.size(file), "cut back to the last complete record");
       assertEquals(2, j.records().size());
-      Files.delete(filler);
+      disk.free();
       assertThrows(Journal.Unwritable.class, () -> j.append(Event.DECISION, Phase.PREFLIGHT, null, "small", Map.of()),
           "once failed, the journal takes nothing more until it is opened again");
     }
@@ -94,7 +72,7 @@ class JournalDiskFullTest {
 
   @Test
   void aTornLastLineWithItsNewlineIsDroppedOnLoad() throws Exception {
-    Path state = disk.resolve("state");
+    Path state = disk.root.resolve("state");
     try (Journal j = Journal.open(state, Clock.systemUTC())) {
       j.append(Event.JOURNEY_STARTED, null, null, "started", Map.of());
     }
@@ -115,7 +93,7 @@ class JournalDiskFullTest {
    */
   @Test
   void aJournalThatCannotBeWrittenDuringACutoverUndoesItBeforeTheEngineStops() throws Exception {
-    Path state = disk.resolve("state");
+    Path state = disk.root.resolve("state");
     List<String> ran = Collections.synchronizedList(new ArrayList<>());
     Map<String, Step> steps = new LinkedHashMap<>();
     for (Phase p : List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
@@ -139,7 +117,7 @@ class JournalDiskFullTest {
     assertFalse(ran.contains(JourneyTable.C1_FINAL_LSN), "nothing after the unrecorded step: " + ran);
     assertFalse(ran.contains(JourneyTable.C1_PROMOTE), ran.toString());
 
-    Files.delete(filler);
+    disk.free();
     try (Journal journal = Journal.open(state, Clock.systemUTC())) {
       JournalState st = journal.state();
       assertTrue(st.isDone(JourneyTable.C1_BLOCK_APP), "the journal reloads with what was recorded");
@@ -178,7 +156,7 @@ class JournalDiskFullTest {
     public StepResult run(StepContext ctx) {
       ran.add(id);
       if (fillsTheDisk) {
-        fillTheDisk();
+        disk.fill();
         return StepResult.of("fenced: " + "every session ended ".repeat(1000));
       }
       return StepResult.of(id + " done");
