@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The journey's memory: an append-only JSON-lines file in the controller's state dir, each record forced to disk
@@ -25,6 +26,8 @@ import java.util.Map;
  */
 public final class Journal implements AutoCloseable {
   public static final String FILE_NAME = "journey.jsonl";
+  /** Prefix of the note that a phase's undo ran without being recorded (the phase's name follows). */
+  private static final String UNDO_NOTE = "journey.unrecorded-undo.";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path file;
@@ -143,6 +146,41 @@ public final class Journal implements AutoCloseable {
     } catch (IOException e) {
       return "; cutting it back to its " + records.size() + " complete records failed too (" + e.getMessage()
           + "): its last line is torn, and dropped when it is next read";
+    }
+  }
+
+  /**
+   * Notes, outside the records, that {@code phase}'s undo steps ran while the journal could not be written: an empty
+   * file (it needs an inode, not a data block, so it can still be made on a full disk). The next run records the undo
+   * before anything else ({@link #unrecordedUndo}). Returns whether the note was made.
+   */
+  public boolean noteUnrecordedUndo(Phase phase) {
+    try {
+      clearUnrecordedUndo();
+      Files.createFile(file.resolveSibling(UNDO_NOTE + phase.name()));
+      AtomicFiles.fsyncDirectory(file.getParent());
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The phase whose undo ran unrecorded (see {@link #noteUnrecordedUndo}), if any. */
+  public Optional<Phase> unrecordedUndo() {
+    try (var names = Files.list(file.getParent())) {
+      return names.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(UNDO_NOTE))
+          .map(n -> Phase.valueOf(n.substring(UNDO_NOTE.length()))).findFirst();
+    } catch (IOException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Removes the note once the undo is recorded. */
+  public void clearUnrecordedUndo() throws IOException {
+    Optional<Phase> p = unrecordedUndo();
+    if (p.isPresent()) {
+      Files.deleteIfExists(file.resolveSibling(UNDO_NOTE + p.get().name()));
+      AtomicFiles.fsyncDirectory(file.getParent());
     }
   }
 

@@ -182,6 +182,10 @@ public final class JourneyEngine {
     }
     record(Event.JOURNEY_STARTED, null, null, st.started() ? "resumed" : "started",
         Map.of("plan_sha256", planFingerprint));
+    Optional<Phase> unrecorded = journal.unrecordedUndo();
+    if (unrecorded.isPresent()) {
+      return recordUnrecordedUndo(JourneyTable.rule(unrecorded.get()));
+    }
     Phase phase = st.phase().orElse(Phase.PREFLIGHT);
     while (true) {
       PhaseRule rule = JourneyTable.rule(phase);
@@ -381,11 +385,31 @@ public final class JourneyEngine {
         failures.append("; undo step ").append(id).append(" failed: ").append(message(e));
       }
     }
+    boolean noted = journal.noteUnrecordedUndo(phase);
     String msg = "stopped in " + phase + ": " + why + "; " + (failures.length() > 0 ? "undo incomplete" + failures
-        : "undone: " + rule.undoMeaning()) + ". The journal does not show this undo: once it can be written (free the"
-        + " disk), `pgferry abort` records it, then `pgferry resume` starts " + phase + " again";
+        : "undone: " + rule.undoMeaning()) + ". The journal does not show this undo yet: free the disk, then "
+        + (noted ? "`pgferry resume` (or `abort`) records it first" : "`pgferry abort` records it (never `resume` first:"
+        + " the journal still shows the app blocked)") + "; then `pgferry resume` starts " + phase + " again";
     log.severe(msg);
     return set(State.FAILED, phase, null, msg);
+  }
+
+  /**
+   * The undo of {@code rule}'s phase ran while the journal could not be written: record it (the undo steps are
+   * idempotent and run again) before anything else, then stop.
+   */
+  private Snapshot recordUnrecordedUndo(PhaseRule rule) {
+    Snapshot s = undoNeeded(rule)
+        ? undoAndStop(rule, "the undo of " + rule.phase() + " done while the journal could not be written is recorded",
+            State.STOPPED)
+        : set(State.STOPPED, rule.phase(), null, "the undo of " + rule.phase() + " done while the journal could not be"
+            + " written needs no record; `pgferry resume` continues");
+    try {
+      journal.clearUnrecordedUndo();
+    } catch (IOException e) {
+      throw new JournalLost("cannot remove the note of an unrecorded undo: " + e.getMessage(), e);
+    }
+    return s;
   }
 
   /** The journal refused a record: the engine must stop (see {@link #undoWithoutJournal}). */

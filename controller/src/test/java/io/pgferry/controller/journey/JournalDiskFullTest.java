@@ -111,7 +111,7 @@ class JournalDiskFullTest {
     assertEquals(Phase.CUTOVER_1, end.phase());
     assertTrue(end.message().contains("No space left on device"), end.message());
     assertTrue(end.message().contains("undone: writes unblocked, the source fence lifted"), end.message());
-    assertTrue(end.message().contains("`pgferry abort` records it"), end.message());
+    assertTrue(end.message().contains("`pgferry resume` (or `abort`) records it first"), end.message());
     assertTrue(ran.contains(JourneyTable.C1_UNDO_LIFT_FENCE), ran.toString());
     assertTrue(ran.contains(JourneyTable.C1_UNDO_UNBLOCK), ran.toString());
     assertFalse(ran.contains(JourneyTable.C1_FINAL_LSN), "nothing after the unrecorded step: " + ran);
@@ -122,6 +122,7 @@ class JournalDiskFullTest {
       JournalState st = journal.state();
       assertTrue(st.isDone(JourneyTable.C1_BLOCK_APP), "the journal reloads with what was recorded");
       assertEquals(1, st.step(JourneyTable.C1_FENCE_SOURCE).starts());
+      assertEquals(java.util.Optional.of(Phase.CUTOVER_1), journal.unrecordedUndo(), "noted outside the journal");
     }
   }
 

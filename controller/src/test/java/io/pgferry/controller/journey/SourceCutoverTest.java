@@ -116,7 +116,7 @@ class SourceCutoverTest {
   /**
    * #13: the controller's disk fills up in cutover 1 once the source is fenced and the app blocked. The journal cannot
    * record the next step, so the engine lifts the real fence and unblocks the app before it stops, and says why; the
-   * journal still loads, and `abort` then records the undo.
+   * journal still loads, and the next `resume` records the undo before anything else.
    */
   @Test
   void aFullDiskDuringCutover1UndoesItBeforeTheEngineStops() throws Exception {
@@ -149,13 +149,16 @@ class SourceCutoverTest {
       }
       disk.free();
       try (JourneyService service = service(state)) {
-        service.abort();
+        service.resume(); // not a second cutover with the app unblocked: the noted undo is recorded first
         JourneyEngine.Snapshot end = service.awaitStopped();
+        assertEquals(JourneyEngine.State.STOPPED, end.state(), end.message());
         assertTrue(end.message().contains("undone"), end.message());
+        assertEquals(List.of("block", "unblock", "unblock"), switcher.calls, "only the (idempotent) undo ran again");
       }
       try (Journal journal = Journal.open(state, Clock.systemUTC())) {
         assertTrue(journal.records().stream().anyMatch(r -> r.event() == JournalRecord.Event.STEP_DONE
-            && JourneyTable.C1_UNDO_LIFT_FENCE.equals(r.step())), "abort recorded the undo");
+            && JourneyTable.C1_UNDO_LIFT_FENCE.equals(r.step())), "resume recorded the undo");
+        assertEquals(java.util.Optional.empty(), journal.unrecordedUndo());
         assertEquals(0, journal.state().step(JourneyTable.C1_BLOCK_APP).starts(), "cutover 1 starts afresh on resume");
       }
     }
