@@ -327,11 +327,7 @@ public final class JourneyEngine {
 
   private Snapshot undoAndStop(PhaseRule rule, String why, State state) {
     StringBuilder failures = new StringBuilder();
-    for (String id : rule.undoSteps()) {
-      String forward = rule.undoes().get(id);
-      if (journal.state().isDone(id) || (forward != null && journal.state().step(forward).starts() == 0)) {
-        continue; // done already, or what it undoes never started
-      }
+    for (String id : pendingUndoSteps(rule)) {
       Step undo = steps.get(id);
       set(state, rule.phase(), id, "undoing: " + id);
       record(Event.STEP_STARTED, rule.phase(), id, null, Map.of());
@@ -372,11 +368,7 @@ public final class JourneyEngine {
       return set(State.FAILED, phase, snapshot.step(), msg);
     }
     StringBuilder failures = new StringBuilder();
-    for (String id : rule.undoSteps()) {
-      String forward = rule.undoes().get(id);
-      if (journal.state().isDone(id) || (forward != null && journal.state().step(forward).starts() == 0)) {
-        continue;
-      }
+    for (String id : pendingUndoSteps(rule)) {
       set(State.FAILED, phase, id, "undoing without a journal: " + id);
       try {
         StepResult r = steps.get(id).run(context(phase, id));
@@ -417,6 +409,13 @@ public final class JourneyEngine {
     JournalLost(String message, IOException cause) {
       super(message, cause);
     }
+  }
+
+  /** The undo steps still to run: not done already, and what each undoes was started. */
+  private List<String> pendingUndoSteps(PhaseRule rule) {
+    JournalState st = journal.state();
+    return rule.undoSteps().stream().filter(id -> !st.isDone(id)
+        && (rule.undoes().get(id) == null || st.step(rule.undoes().get(id)).starts() > 0)).toList();
   }
 
   private String doneSteps(PhaseRule rule) {
