@@ -89,6 +89,7 @@ public final class JourneyService implements AutoCloseable {
       throw new UsageException("no journey to resume in " + stateDir + "; start one with `pgferry apply --plan FILE`");
     }
     PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    SecretCheck.check(loaded, PLAN_COPY); // a resumed cutover must not find a secret gone half-way
     planName = planName == null ? PLAN_COPY : planName;
     start(loaded);
     return "journey resumed";

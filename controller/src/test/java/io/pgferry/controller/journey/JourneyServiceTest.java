@@ -103,7 +103,7 @@ class JourneyServiceTest {
     }
   }
 
-  /** #13: an unusable secret is refused at apply (touching nothing), and is a PREFLIGHT blocker on a resume. */
+  /** #13: an unusable secret is refused at apply and resume (touching nothing), and is a PREFLIGHT blocker. */
   @Test
   void secretsAreCheckedAtApplyAndInPreflightBeforeAnythingIsTouched() throws Exception {
     try (JourneyService service = service()) {
@@ -114,21 +114,29 @@ class JourneyServiceTest {
           e.getMessage());
       assertFalse(Files.exists(stateDir.resolve(JourneyService.PLAN_COPY)), "nothing kept of a refused plan");
     }
-    Path loose = Files.writeString(archive.resolveSibling(archive.getFileName() + "-app-password"), "app-secret");
-    Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rw-r--r--"));
-    Files.writeString(stateDir.resolve(JourneyService.PLAN_COPY),
-        planned(target.url("postgres")).appPassword(PlanBuilder.file(loose)).yaml());
+    Path pw = PlanBuilder.writeSecret(archive.resolveSibling(archive.getFileName() + "-app-password"), "app-secret");
+    // made readable by others after apply checked it, while PREFLIGHT gathers its facts
+    nodes.onNextNodeRead = () -> {
+      try {
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-r--r--"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
     try (JourneyService service = service()) {
-      service.resume();
+      service.apply("plan.yaml", planned(target.url("postgres")).appPassword(PlanBuilder.file(pw)).yaml());
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state(), end.message());
       assertEquals(Phase.PREFLIGHT, end.phase());
-      assertTrue(end.message().contains("app.password: file:" + loose + ": the file may be read by group or others"),
+      assertTrue(end.message().contains("app.password: file:" + pw + ": the file may be read by group or others"),
           end.message());
       assertFalse(end.message().contains("app-secret"), end.message());
       assertEquals(List.of(), nodes.assignments, "PREFLIGHT touched nothing");
+
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class, service::resume);
+      assertTrue(refused.getMessage().contains("error: app.password: file:" + pw), refused.getMessage());
     } finally {
-      Files.delete(loose);
+      Files.delete(pw);
     }
   }
 
