@@ -464,8 +464,9 @@ public final class JourneyEngine {
 
       @Override
       public void progress(String line) {
-        snapshot = new Snapshot(snapshot.state(), phase, stepId, line, snapshot.message());
-        listener.onProgress(phase, stepId, line);
+        String shown = Secrets.redact(line);
+        snapshot = new Snapshot(snapshot.state(), phase, stepId, shown, snapshot.message());
+        listener.onProgress(phase, stepId, shown);
       }
 
       @Override
@@ -497,7 +498,7 @@ public final class JourneyEngine {
 
   private Snapshot set(State state, Phase phase, String step, String message) {
     boolean sameStep = state == State.RUNNING && step != null && step.equals(snapshot.step());
-    snapshot = new Snapshot(state, phase, step, sameStep ? snapshot.progress() : null, message);
+    snapshot = new Snapshot(state, phase, step, sameStep ? snapshot.progress() : null, Secrets.redact(message));
     return snapshot;
   }
 
