@@ -1,6 +1,5 @@
 package io.pgferry.controller.journey;
 
-import io.pgferry.testkit.plan.PlanBuilder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,9 +15,9 @@ import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.testkit.FaultyHttpProxy;
 import io.pgferry.testkit.S3Server;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

@@ -1,11 +1,11 @@
 package io.pgferry.controller.switching;
 
-import io.pgferry.testkit.plan.PlanBuilder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
