@@ -72,6 +72,21 @@ class BadInputTest {
     AgentConfig.parse("agent.yaml", yaml(data.toString(), "")); // managed before, broken since: the agent starts to report it
   }
 
+  /** #13: a pgpass group or others may read is refused at start, naming the file, not its lines. */
+  @Test
+  void aPasswordFileOthersMayReadIsRefused() throws Exception {
+    Path pgpass = Files.writeString(tmp.resolve("pgpass"), "*:*:*:postgres:postgres-secret\n");
+    Files.setPosixFilePermissions(pgpass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    String text = yaml(tmp.resolve("data").toString(), "  password_file: " + pgpass + "\n");
+    UsageException e = assertThrows(UsageException.class, () -> AgentConfig.parse("agent.yaml", text));
+    assertTrue(e.getMessage().startsWith("agent.yaml: postgres.password_file " + pgpass + ": the file may be read by"
+        + " group or others"), e.getMessage());
+    assertTrue(e.getMessage().contains("chmod 600"), e.getMessage());
+    assertTrue(!e.getMessage().contains("postgres-secret"), e.getMessage());
+    Files.setPosixFilePermissions(pgpass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    AgentConfig.parse("agent.yaml", text);
+  }
+
   @Test
   void missingBinDirAndMissingTlsAreRefused() {
     String text = yaml(tmp.resolve("data").toString(), "").replace("/usr/lib/postgresql/15/bin", "/nonexistent/bin");

@@ -10,7 +10,7 @@ import java.util.logging.Logger;
 
 /**
  * One line per event on stderr, as text or JSON (journald-friendly). Secrets never reach a log: callers log
- * {@link Secrets#redact} forms of connection strings.
+ * {@link Secrets#redact} forms of connection strings, and every line is redacted again here.
  */
 public final class Logging {
   private Logging() {}
@@ -52,8 +52,8 @@ public final class Logging {
   static final class TextLine extends Formatter {
     @Override
     public String format(LogRecord r) {
-      String msg = formatMessage(r).replace('\n', ' ');
-      String err = r.getThrown() == null ? "" : " (" + r.getThrown() + ")";
+      String msg = Secrets.redact(formatMessage(r)).replace('\n', ' ');
+      String err = r.getThrown() == null ? "" : " (" + Secrets.redact(r.getThrown().toString()) + ")";
       return Instant.ofEpochMilli(r.getMillis()) + " " + r.getLevel().getName() + " " + shortName(r.getLoggerName()) + ": " + msg + err + "\n";
     }
   }
@@ -63,9 +63,9 @@ public final class Logging {
     public String format(LogRecord r) {
       StringBuilder sb = new StringBuilder("{\"ts\":\"").append(Instant.ofEpochMilli(r.getMillis())).append("\",\"level\":\"")
           .append(r.getLevel().getName()).append("\",\"logger\":\"").append(escape(shortName(r.getLoggerName())))
-          .append("\",\"msg\":\"").append(escape(formatMessage(r))).append('"');
+          .append("\",\"msg\":\"").append(escape(Secrets.redact(formatMessage(r)))).append('"');
       if (r.getThrown() != null) {
-        sb.append(",\"error\":\"").append(escape(r.getThrown().toString())).append('"');
+        sb.append(",\"error\":\"").append(escape(Secrets.redact(r.getThrown().toString()))).append('"');
       }
       return sb.append("}\n").toString();
     }

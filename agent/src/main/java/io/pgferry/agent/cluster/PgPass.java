@@ -1,5 +1,6 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.common.Secrets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,7 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Reads a libpq password file (host:port:database:user:password) the way libpq does, for pgjdbc connections. */
+/**
+ * Reads a libpq password file (host:port:database:user:password) the way libpq does, for pgjdbc connections. A file
+ * group or others may read is refused with a {@link io.pgferry.common.UsageException} (libpq ignores it with a warning,
+ * which leaves a puzzling "password authentication failed").
+ */
 public final class PgPass {
   private PgPass() {}
 
@@ -16,6 +21,7 @@ public final class PgPass {
       return Optional.empty();
     }
     try {
+      check(file);
       for (String line : Files.readAllLines(file)) {
         if (line.isBlank() || line.startsWith("#")) {
           continue;
@@ -29,6 +35,11 @@ public final class PgPass {
       return Optional.empty();
     }
     return Optional.empty();
+  }
+
+  /** Refuses a password file that group or others may read (see the class comment). */
+  public static void check(Path file) throws IOException {
+    Secrets.checkOwnerOnly(file, "postgres.password_file " + file);
   }
 
   private static boolean match(String pattern, String value) {

@@ -1,8 +1,10 @@
 package io.pgferry.agent.config;
 
+import io.pgferry.agent.cluster.PgPass;
 import io.pgferry.common.StrictYaml;
 import io.pgferry.common.Tls;
 import io.pgferry.common.UsageException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -179,6 +181,14 @@ public record AgentConfig(
     }
     if (postgres.dataDir() == null) {
       throw new UsageException(where + ": postgres.data_dir is missing");
+    }
+    if (postgres.passwordFile() != null && Files.exists(postgres.passwordFile())) {
+      try {
+        PgPass.check(postgres.passwordFile());
+      } catch (IOException | UsageException e) {
+        throw new UsageException(where + ": " + (e instanceof UsageException ? e.getMessage()
+            : "postgres.password_file " + postgres.passwordFile() + ": cannot read it"));
+      }
     }
     // a first start on a stray directory is a mistake in the config; a data dir this agent managed before (its state
     // file exists) and that broke must not keep the agent down: it starts, reports the error, and a rebuild can mend it

@@ -4,7 +4,6 @@ import io.pgferry.common.Secrets;
 import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.plan.Plan;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -160,6 +159,8 @@ public final class JourneyEngine {
   public Snapshot run() {
     try {
       return runPhases();
+    } catch (JournalLost e) {
+      return undoWithoutJournal(e.getMessage());
     } catch (RuntimeException e) {
       // e.g. the journal cannot be written: stop here, nothing more may be done without a record of it
       Logger.getLogger(JourneyEngine.class.getName())
@@ -181,6 +182,10 @@ public final class JourneyEngine {
     }
     record(Event.JOURNEY_STARTED, null, null, st.started() ? "resumed" : "started",
         Map.of("plan_sha256", planFingerprint));
+    Optional<Phase> unrecorded = journal.unrecordedUndo();
+    if (unrecorded.isPresent()) {
+      return recordUnrecordedUndo(JourneyTable.rule(unrecorded.get()));
+    }
     Phase phase = st.phase().orElse(Phase.PREFLIGHT);
     while (true) {
       PhaseRule rule = JourneyTable.rule(phase);
@@ -322,11 +327,7 @@ public final class JourneyEngine {
 
   private Snapshot undoAndStop(PhaseRule rule, String why, State state) {
     StringBuilder failures = new StringBuilder();
-    for (String id : rule.undoSteps()) {
-      String forward = rule.undoes().get(id);
-      if (journal.state().isDone(id) || (forward != null && journal.state().step(forward).starts() == 0)) {
-        continue; // done already, or what it undoes never started
-      }
+    for (String id : pendingUndoSteps(rule)) {
       Step undo = steps.get(id);
       set(state, rule.phase(), id, "undoing: " + id);
       record(Event.STEP_STARTED, rule.phase(), id, null, Map.of());
@@ -348,6 +349,73 @@ public final class JourneyEngine {
         + (handOver == null ? "; `pgferry resume` starts " + rule.phase() + " again" : "");
     record(Event.JOURNEY_STOPPED, rule.phase(), null, msg, Map.of("reason", state == State.STOPPED ? "aborted" : "failed"));
     return set(state, rule.phase(), null, msg);
+  }
+
+  /**
+   * The journal cannot be written (a full disk, an I/O error): nothing more may be done without a record of it. In a
+   * phase that can still be undone (a cutover before its point of no return) the undo steps run first, unrecorded,
+   * so the app is not left blocked and the old primary fenced while a person frees the disk.
+   */
+  private Snapshot undoWithoutJournal(String why) {
+    Logger log = Logger.getLogger(JourneyEngine.class.getName());
+    Phase phase = snapshot.phase();
+    PhaseRule rule = phase == null ? null : JourneyTable.rule(phase);
+    if (rule == null || !undoNeeded(rule)) {
+      String past = rule == null ? "" : rule.noWayBack().filter(s -> rule.pointOfNoReturn()
+          .map(p -> journal.state().step(p).starts() > 0).orElse(false)).map(s -> "; " + s).orElse("");
+      String msg = "stopped: " + why + "; free the disk and `pgferry resume`" + past;
+      log.severe(msg);
+      return set(State.FAILED, phase, snapshot.step(), msg);
+    }
+    StringBuilder failures = new StringBuilder();
+    for (String id : pendingUndoSteps(rule)) {
+      set(State.FAILED, phase, id, "undoing without a journal: " + id);
+      try {
+        StepResult r = steps.get(id).run(context(phase, id));
+        log.warning("journal unwritable: " + id + " done without a record: " + Secrets.redact(r.summary()));
+      } catch (Exception e) {
+        failures.append("; undo step ").append(id).append(" failed: ").append(message(e));
+      }
+    }
+    boolean noted = journal.noteUnrecordedUndo(phase);
+    String msg = "stopped in " + phase + ": " + why + "; " + (failures.length() > 0 ? "undo incomplete" + failures
+        : "undone: " + rule.undoMeaning()) + ". The journal does not show this undo yet: free the disk, then "
+        + (noted ? "`pgferry resume` (or `abort`) records it first" : "`pgferry abort` records it (never `resume` first:"
+        + " the journal still shows the app blocked)") + "; then `pgferry resume` starts " + phase + " again";
+    log.severe(msg);
+    return set(State.FAILED, phase, null, msg);
+  }
+
+  /**
+   * The undo of {@code rule}'s phase ran while the journal could not be written: record it (the undo steps are
+   * idempotent and run again) before anything else, then stop.
+   */
+  private Snapshot recordUnrecordedUndo(PhaseRule rule) {
+    Snapshot s = undoNeeded(rule)
+        ? undoAndStop(rule, "the undo of " + rule.phase() + " done while the journal could not be written is recorded",
+            State.STOPPED)
+        : set(State.STOPPED, rule.phase(), null, "the undo of " + rule.phase() + " done while the journal could not be"
+            + " written needs no record; `pgferry resume` continues");
+    try {
+      journal.clearUnrecordedUndo();
+    } catch (IOException e) {
+      throw new JournalLost("cannot remove the note of an unrecorded undo: " + e.getMessage(), e);
+    }
+    return s;
+  }
+
+  /** The journal refused a record: the engine must stop (see {@link #undoWithoutJournal}). */
+  private static final class JournalLost extends RuntimeException {
+    JournalLost(String message, IOException cause) {
+      super(message, cause);
+    }
+  }
+
+  /** The undo steps still to run: not done already, and what each undoes was started. */
+  private List<String> pendingUndoSteps(PhaseRule rule) {
+    JournalState st = journal.state();
+    return rule.undoSteps().stream().filter(id -> !st.isDone(id)
+        && (rule.undoes().get(id) == null || st.step(rule.undoes().get(id)).starts() > 0)).toList();
   }
 
   private String doneSteps(PhaseRule rule) {
@@ -396,8 +464,9 @@ public final class JourneyEngine {
 
       @Override
       public void progress(String line) {
-        snapshot = new Snapshot(snapshot.state(), phase, stepId, line, snapshot.message());
-        listener.onProgress(phase, stepId, line);
+        String shown = Secrets.redact(line);
+        snapshot = new Snapshot(snapshot.state(), phase, stepId, shown, snapshot.message());
+        listener.onProgress(phase, stepId, shown);
       }
 
       @Override
@@ -417,17 +486,19 @@ public final class JourneyEngine {
 
   private void record(Event event, Phase phase, String step, String message, Map<String, String> evidence) {
     try {
-      JournalRecord r = journal.append(event, phase, step, message == null ? null : Secrets.redact(message), evidence);
+      JournalRecord r = journal.append(event, phase, step, message == null ? null : Secrets.redact(message),
+          Secrets.redact(evidence));
       listener.onRecord(r);
     } catch (IOException e) {
       // without a journal nothing may go on: a step could be repeated after a restart
-      throw new UncheckedIOException("cannot write the journal " + journal.file() + ": " + e.getMessage(), e);
+      throw new JournalLost(e instanceof Journal.Unwritable ? e.getMessage()
+          : "cannot write the journal " + journal.file() + ": " + e.getMessage(), e);
     }
   }
 
   private Snapshot set(State state, Phase phase, String step, String message) {
     boolean sameStep = state == State.RUNNING && step != null && step.equals(snapshot.step());
-    snapshot = new Snapshot(state, phase, step, sameStep ? snapshot.progress() : null, message);
+    snapshot = new Snapshot(state, phase, step, sameStep ? snapshot.progress() : null, Secrets.redact(message));
     return snapshot;
   }
 

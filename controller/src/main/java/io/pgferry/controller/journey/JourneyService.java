@@ -8,6 +8,7 @@ import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.proto.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -64,6 +65,7 @@ public final class JourneyService implements AutoCloseable {
     Set<String> known = nodes.all().stream().map(NodeView::nodeId).collect(Collectors.toSet());
     Duration lease = nodes instanceof LinkDirectory d ? d.lease() : null; // failover.max_lease must cover it
     PlanLoader.Loaded loaded = PlanLoader.parse(fileName, planText, known, lease);
+    SecretCheck.check(loaded, fileName); // here, where the journey resolves them, not in the CLI's environment
     Path copy = stateDir.resolve(PLAN_COPY);
     if (Files.exists(copy)) {
       String earlier = Files.readString(copy);
@@ -89,6 +91,7 @@ public final class JourneyService implements AutoCloseable {
       throw new UsageException("no journey to resume in " + stateDir + "; start one with `pgferry apply --plan FILE`");
     }
     PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    SecretCheck.check(loaded, PLAN_COPY); // a resumed cutover must not find a secret gone half-way
     planName = planName == null ? PLAN_COPY : planName;
     start(loaded);
     return "journey resumed";

@@ -17,11 +17,20 @@ public final class Endpoints {
 
   /** A postgres:// URL or key=value string given as a secret reference. */
   public static PgEndpoint of(Plan plan, String ref, String what) {
+    return parse(ref, what).withLimits(plan.connectionLimits());
+  }
+
+  /**
+   * Resolves {@code ref} and parses what it holds. An error names {@code what} and the reference, never the value: a
+   * reference pointing at the wrong file (a TLS key) must not print that file.
+   */
+  public static PgEndpoint parse(String ref, String what) {
     String resolved = Secrets.resolve(ref, what);
     try {
-      return PgEndpoint.parse(resolved).withLimits(plan.connectionLimits());
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(what + ": " + Secrets.redact(e.getMessage()));
+      return PgEndpoint.parse(resolved);
+    } catch (RuntimeException e) { // UsageException, NumberFormatException: their messages may quote the value
+      throw new UsageException(what + ": " + (ref.startsWith("env:") || ref.startsWith("file:") ? "the value of " + ref
+          : "the value") + " is not a postgres://user@host:port/dbname URL or a key=value connection string");
     }
   }
 

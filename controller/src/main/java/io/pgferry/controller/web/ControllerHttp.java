@@ -1,6 +1,7 @@
 package io.pgferry.controller.web;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.link.AgentIdentity;
@@ -146,6 +147,6 @@ public final class ControllerHttp {
   }
 
   private static void error(RoutingContext rc, int status, String message) {
-    json(rc, status, new JsonObject().put("error", message));
+    json(rc, status, new JsonObject().put("error", Secrets.redact(message)));
   }
 }

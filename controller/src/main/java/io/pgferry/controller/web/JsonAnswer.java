@@ -1,5 +1,6 @@
 package io.pgferry.controller.web;
 
+import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.JourneyJson;
 import io.vertx.core.Vertx;
@@ -23,7 +24,7 @@ final class JsonAnswer {
       Throwable e = ar.cause();
       int status = e instanceof UsageException ? 400 : e instanceof IllegalStateException ? 409 : 500;
       try {
-        send(rc, status, JourneyJson.MAPPER.writeValueAsString(Map.of("error", String.valueOf(e.getMessage()))));
+        send(rc, status, JourneyJson.MAPPER.writeValueAsString(Map.of("error", String.valueOf(Secrets.redact(e.getMessage())))));
       } catch (Exception json) {
         send(rc, 500, "{\"error\":\"internal error\"}");
       }

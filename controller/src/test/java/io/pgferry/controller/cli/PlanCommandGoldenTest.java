@@ -35,7 +35,7 @@ class PlanCommandGoldenTest {
 
   @Test
   void printsEveryPhaseAndStepOfTheSamplePlan() throws Exception {
-    String out = run("plan", "--plan", RESOURCES.resolve("sample-plan.yaml").toString());
+    String out = run("plan", "--without-secrets", "--plan", RESOURCES.resolve("sample-plan.yaml").toString());
     Path golden = RESOURCES.resolve("sample-plan.golden.txt");
     if (Boolean.getBoolean("golden.update")) {
       Files.writeString(golden, out);
@@ -51,7 +51,7 @@ class PlanCommandGoldenTest {
 
   @Test
   void printsTheHerokuSwitchCalls() throws Exception {
-    String out = run("plan", "--plan", RESOURCES.resolve("heroku-plan.yaml").toString());
+    String out = run("plan", "--without-secrets", "--plan", RESOURCES.resolve("heroku-plan.yaml").toString());
     Path golden = RESOURCES.resolve("heroku-plan.golden.txt");
     if (Boolean.getBoolean("golden.update")) {
       Files.writeString(golden, out);
@@ -91,7 +91,7 @@ class PlanCommandGoldenTest {
   @ParameterizedTest
   @ValueSource(strings = {"sample-plan.yaml", "heroku-plan.yaml"})
   void listsTheEnginesStepsWithTheirOwnDescriptions(String file) throws Exception {
-    String out = run("plan", "--plan", RESOURCES.resolve(file).toString());
+    String out = run("plan", "--without-secrets", "--plan", RESOURCES.resolve(file).toString());
     Plan plan = PlanLoader.load(RESOURCES.resolve(file)).plan();
     JourneyAssembly journey = JourneySteps.with(JourneyWiring.defaults());
     Map<String, Step> steps = journey.steps(plan, journey.ports(plan, null));

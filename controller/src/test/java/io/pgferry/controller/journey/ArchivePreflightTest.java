@@ -15,9 +15,9 @@ import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.testkit.FaultyHttpProxy;
 import io.pgferry.testkit.S3Server;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -62,8 +62,8 @@ class ArchivePreflightTest {
 
   @Test
   void s3ArchiveWithCredentialsFromThePlan() throws Exception {
-    Path id = Files.writeString(dir.resolve("aws-id"), S3Server.ACCESS_KEY);
-    Path secret = Files.writeString(dir.resolve("aws-secret"), S3Server.SECRET_KEY);
+    Path id = PlanBuilder.writeSecret(dir.resolve("aws-id"), S3Server.ACCESS_KEY);
+    Path secret = PlanBuilder.writeSecret(dir.resolve("aws-secret"), S3Server.SECRET_KEY);
     String plan = TestPlans.TEXT.replace("url: file:///nonexistent/archive", "url: s3://heroku-wal/db/prod\n"
         + "  s3: {endpoint: \"" + proxy.endpoint() + "\", region: us-east-1, path_style: true, access_key_id: \"file:"
         + id + "\", secret_access_key: \"file:" + secret + "\"}");

@@ -9,7 +9,6 @@ import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.plan.PlanBuilder;
 import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -48,7 +47,7 @@ class HerokuCutoverTest {
         s.execute("CREATE TABLE ledger (id int PRIMARY KEY, written_at timestamptz DEFAULT clock_timestamp())");
       }
       heroku.app("myapp", Map.of("AURORA_MASTER_DATABASE_URL", "postgres://app@old:5432/appdb"), Map.of("worker", 1));
-      Path token = Files.writeString(dir.resolve("token"), "test-token");
+      Path token = PlanBuilder.writeSecret(dir.resolve("token"), "test-token");
 
       // a worker dyno: ignores maintenance, writes straight to the source, reconnects after errors
       ConcurrentLinkedQueue<Integer> acknowledged = new ConcurrentLinkedQueue<>();

@@ -28,6 +28,8 @@ public final class InMemoryNodeDirectory implements NodeDirectory {
   final List<String> assignments = new ArrayList<>();
   int archiveLag = 5;
   public volatile String failArchiveReplicaWith;
+  /** Run once, at the next read of a node's view (then cleared): an event in the middle of a step. */
+  volatile Runnable onNextNodeRead;
   /** When set, A's archive lag stays here (the last segment never arrives). */
   volatile Long stuckLag;
 
@@ -48,6 +50,11 @@ public final class InMemoryNodeDirectory implements NodeDirectory {
   public synchronized Optional<NodeView> node(String nodeId) {
     if (!hellos.containsKey(nodeId)) {
       return Optional.empty();
+    }
+    Runnable event = onNextNodeRead;
+    if (event != null) {
+      onNextNodeRead = null;
+      event.run();
     }
     tick(nodeId);
     return Optional.of(view(nodeId));

@@ -233,6 +233,22 @@ class JourneyEngineTest {
     assertEquals(1, runsOf(JourneyTable.C1_PROMOTE));
   }
 
+  /** #13: a secret in an error reaches neither the journal, nor the status, in any of its forms. */
+  @Test
+  void aSecretInAnErrorIsRedactedInTheJournalAndTheStatus() throws Exception {
+    behaviours.put(JourneyTable.C1_WAIT_REPLAYED, () -> {
+      throw new JourneyException("connect to postgres://app:hun@ter2@10.0.0.5/appdb failed (host=10.0.0.5"
+          + " password=hun@ter2); answer {\"password\": \"hun@ter2\"}");
+    });
+    JourneyEngine.Snapshot failed = run();
+    assertEquals(JourneyEngine.State.FAILED, failed.state());
+    assertTrue(failed.message().contains("postgres://app:***@10.0.0.5/appdb"), failed.message());
+    assertFalse(failed.message().contains("ter2"), failed.message());
+    String journalText = Files.readString(stateDir.resolve(Journal.FILE_NAME));
+    assertTrue(journalText.contains("password=***"), journalText);
+    assertFalse(journalText.contains("ter2"), journalText);
+  }
+
   @Test
   void onlyWhatWasStartedIsUndone() throws Exception {
     behaviours.put(JourneyTable.C1_BLOCK_APP, () -> {

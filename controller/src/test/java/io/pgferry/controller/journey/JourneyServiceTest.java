@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.controller.journey.steps.JourneySteps;
@@ -11,7 +12,9 @@ import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.plan.PlanBuilder;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -97,6 +100,43 @@ class JourneyServiceTest {
       assertEquals(JourneyEngine.State.WAITING, again.awaitStopped().state());
       assertEquals(3, nodes.assignments.size());
       assertEquals(3, switcher.calls.size());
+    }
+  }
+
+  /** #13: an unusable secret is refused at apply and resume (touching nothing), and is a PREFLIGHT blocker. */
+  @Test
+  void secretsAreCheckedAtApplyAndInPreflightBeforeAnythingIsTouched() throws Exception {
+    try (JourneyService service = service()) {
+      String text = planned(target.url("postgres")).appPassword("env:PGFERRY_TEST_UNSET_APP_DB_PASSWORD").yaml();
+      var e = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
+          () -> service.apply("plan.yaml", text));
+      assertTrue(e.getMessage().contains("error: app.password: env:PGFERRY_TEST_UNSET_APP_DB_PASSWORD is not set"),
+          e.getMessage());
+      assertFalse(Files.exists(stateDir.resolve(JourneyService.PLAN_COPY)), "nothing kept of a refused plan");
+    }
+    Path pw = PlanBuilder.writeSecret(archive.resolveSibling(archive.getFileName() + "-app-password"), "app-secret");
+    // made readable by others after apply checked it, while PREFLIGHT gathers its facts
+    nodes.onNextNodeRead = () -> {
+      try {
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-r--r--"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", planned(target.url("postgres")).appPassword(PlanBuilder.file(pw)).yaml());
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertEquals(JourneyEngine.State.FAILED, end.state(), end.message());
+      assertEquals(Phase.PREFLIGHT, end.phase());
+      assertTrue(end.message().contains("app.password: file:" + pw + ": the file may be read by group or others"),
+          end.message());
+      assertFalse(end.message().contains("app-secret"), end.message());
+      assertEquals(List.of(), nodes.assignments, "PREFLIGHT touched nothing");
+
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class, service::resume);
+      assertTrue(refused.getMessage().contains("error: app.password: file:" + pw), refused.getMessage());
+    } finally {
+      Files.delete(pw);
     }
   }
 

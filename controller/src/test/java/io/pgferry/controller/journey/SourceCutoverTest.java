@@ -61,7 +61,11 @@ class SourceCutoverTest {
   }
 
   JourneyService service() {
-    return new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(new JourneyWiring(p -> switcher, InMemoryAFence::new,
+    return service(dir.resolve("state"));
+  }
+
+  JourneyService service(Path stateDir) {
+    return new JourneyService(stateDir, nodes, JourneySteps.with(new JourneyWiring(p -> switcher, InMemoryAFence::new,
         new ArchiveStoreInspector())), Clock.systemUTC());
   }
 
@@ -106,6 +110,57 @@ class SourceCutoverTest {
     }
     try (Connection c = app(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO t VALUES (3)");
+    }
+  }
+
+  /**
+   * #13: the controller's disk fills up in cutover 1 once the source is fenced and the app blocked. The journal cannot
+   * record the next step, so the engine lifts the real fence and unblocks the app before it stops, and says why; the
+   * journal still loads, and the next `resume` records the undo before anything else.
+   */
+  @Test
+  void aFullDiskDuringCutover1UndoesItBeforeTheEngineStops() throws Exception {
+    try (SmallTmpfs disk = SmallTmpfs.mountOrSkip(dir.resolve("disk"), "1m")) {
+      Path state = disk.root.resolve("state");
+      switcher.onBlock = () -> nodes.onNextNodeRead = () -> {
+        try {
+          SmallTmpfs.padToPageEnd(state.resolve(Journal.FILE_NAME));
+          disk.fill();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      };
+      try (JourneyService service = service(state)) {
+        service.apply("plan.yaml", plan());
+        JourneyEngine.Snapshot end = service.awaitStopped();
+        assertEquals(JourneyEngine.State.FAILED, end.state(), end.message());
+        assertEquals(Phase.CUTOVER_1, end.phase());
+        assertTrue(end.message().contains("No space left on device"), end.message());
+        assertTrue(end.message().contains("undone: writes unblocked, the source fence lifted"), end.message());
+        assertTrue(service.status().message().contains("No space left on device"), "the API says why");
+        assertEquals(List.of("block", "unblock"), switcher.calls);
+      }
+      try (Connection c = app(); Statement s = c.createStatement()) {
+        s.execute("INSERT INTO t VALUES (4)"); // the fence is lifted
+      }
+      try (Journal journal = Journal.open(state, Clock.systemUTC())) {
+        assertEquals(1, journal.state().step(JourneyTable.C1_FENCE_SOURCE).starts(), "the fence had been set");
+        assertEquals(0, journal.state().step(JourneyTable.C1_PROMOTE).starts());
+      }
+      disk.free();
+      try (JourneyService service = service(state)) {
+        service.resume(); // not a second cutover with the app unblocked: the noted undo is recorded first
+        JourneyEngine.Snapshot end = service.awaitStopped();
+        assertEquals(JourneyEngine.State.STOPPED, end.state(), end.message());
+        assertTrue(end.message().contains("undone"), end.message());
+        assertEquals(List.of("block", "unblock", "unblock"), switcher.calls, "only the (idempotent) undo ran again");
+      }
+      try (Journal journal = Journal.open(state, Clock.systemUTC())) {
+        assertTrue(journal.records().stream().anyMatch(r -> r.event() == JournalRecord.Event.STEP_DONE
+            && JourneyTable.C1_UNDO_LIFT_FENCE.equals(r.step())), "resume recorded the undo");
+        assertEquals(java.util.Optional.empty(), journal.unrecordedUndo());
+        assertEquals(0, journal.state().step(JourneyTable.C1_BLOCK_APP).starts(), "cutover 1 starts afresh on resume");
+      }
     }
   }
 }

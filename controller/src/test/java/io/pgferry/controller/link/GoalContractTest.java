@@ -64,7 +64,7 @@ class GoalContractTest {
   @ParameterizedTest
   @ValueSource(strings = {"scram-sha-256", "cert", "md5"})
   void everyGoalTheControllerBuildsPassesTheAgentsValidator(String method) {
-    Plan plan = PlanLoader.parse("plan.yaml", PlanBuilder.plan().hbaMethod(method).durability("sync")
+    Plan plan = PlanLoader.parse("plan.yaml", PlanBuilder.plan().hbaMethod(method).pgMajor(method.equals("md5") ? 13 : 15).durability("sync")
         .logical(l -> l.targetAddress("10.0.9.7")).yaml(), null).plan();
     int major = method.equals("md5") ? 13 : 17;
     GoalValidator validator = new GoalValidator(GoalLimits.STRICT, major);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +23,7 @@ class CommandSwitcherTest {
     Path log = dir.resolve("hooks.log");
     Path state = dir.resolve("current-url");
     Path pw = dir.resolve("pw");
-    Files.writeString(pw, "p@ss word");
+    PlanBuilder.writeSecret(pw, "p@ss word");
     String append = " >> " + log;
     SwitchSettings.Command settings = new SwitchSettings.Command(
         "echo \"block $PGFERRY_STEP $APP_NAME\"" + append,

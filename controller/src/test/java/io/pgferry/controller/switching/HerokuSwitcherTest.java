@@ -12,6 +12,7 @@ import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
@@ -43,7 +44,7 @@ class HerokuSwitcherTest {
 
   private String tokenFile(String token) throws Exception {
     Path f = state.resolve("token-" + token.hashCode());
-    Files.writeString(f, token + "\n");
+    PlanBuilder.writeSecret(f, token + "\n");
     return f.toString();
   }
 

@@ -11,6 +11,7 @@ import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -168,8 +169,8 @@ class PgBouncerSwitcherTest {
     try (Workspace ws = Workspace.create("pgb-auth");
          PgBouncer bouncer = PgBouncer.start(ws, "bouncer", Map.of("app", "host=127.0.0.1 port=1 dbname=postgres"),
              Map.of("postgres", "s3cret-" + authType), authType)) {
-      Path good = Files.writeString(secrets.resolve("good"), "s3cret-" + authType);
-      Path bad = Files.writeString(secrets.resolve("bad"), "wrong");
+      Path good = PlanBuilder.writeSecret(secrets.resolve("good"), "s3cret-" + authType);
+      Path bad = PlanBuilder.writeSecret(secrets.resolve("bad"), "wrong");
       SwitchSettings.PgBouncer ok = new SwitchSettings.PgBouncer(bouncer.host(), bouncer.port(), "postgres", "file:" + good, "app",
           bouncer.iniFile(), Duration.ofSeconds(2));
       assertEquals(1, new PgBouncerSwitcher(ok).current().port());

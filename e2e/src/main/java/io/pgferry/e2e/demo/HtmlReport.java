@@ -13,13 +13,13 @@ import java.util.Optional;
  * answers it renders (journey, nodes, lag history) embedded as a snapshot, so it shows the run (phases, journal,
  * the lag chart) after the controller is gone.
  */
-final class HtmlReport {
+public final class HtmlReport {
   private static final List<String> APIS = List.of("/api/journey", "/api/nodes", "/api/lag-history");
 
   private HtmlReport() {}
 
   /** Empty when the controller did not answer (nothing is written then). */
-  static Optional<Path> write(ControllerApi api, Path file) throws IOException {
+  public static Optional<Path> write(ControllerApi api, Path file) throws IOException {
     Optional<String> page = api.text("/");
     Optional<String> css = api.text("/status/status.css");
     Optional<String> js = api.text("/status/status.js");

@@ -3,6 +3,7 @@ package io.pgferry.e2e.scenario;
 import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /** How the app reaches its database, and the plan's `switch:` block that moves it. */
@@ -24,6 +25,11 @@ public interface AppPath extends AutoCloseable {
 
   /** Its log, if it has one. */
   Path log();
+
+  /** The secrets pgferry gets for this path (name -> value), for the leak check; none by default. */
+  default Map<String, String> secrets() {
+    return Map.of();
+  }
 
   @Override
   void close();

@@ -73,6 +73,11 @@ final class HerokuPath implements AppPath {
   }
 
   @Override
+  public Map<String, String> secrets() {
+    return Map.of("heroku token", TOKEN);
+  }
+
+  @Override
   public void close() {
     heroku.close();
   }

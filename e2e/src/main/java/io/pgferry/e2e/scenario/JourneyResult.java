@@ -61,6 +61,8 @@ public final class JourneyResult {
   public final List<String> controllerCrashes = new ArrayList<>();
   public Path logs;
   public Path workDir;
+  /** Outputs of the run that hold a secret the run used ("file: holds the app password"); null: not searched. */
+  public List<String> secretLeaks;
   public String controllerUrl;
 
   public boolean phaseDone(String name) {
@@ -69,7 +71,13 @@ public final class JourneyResult {
 
   /** The invariants of the run that do not hold (empty: all hold): cutover 1, or the whole journey when logical. */
   public List<String> problems() {
-    return logical ? logicalProblems() : cutover1Problems();
+    List<String> p = new ArrayList<>(logical ? logicalProblems() : cutover1Problems());
+    if (secretLeaks == null) {
+      p.add("the run's outputs were not searched for secrets");
+    } else {
+      secretLeaks.forEach(leak -> p.add("secret leaked: " + leak));
+    }
+    return p;
   }
 
   private List<String> logicalProblems() {

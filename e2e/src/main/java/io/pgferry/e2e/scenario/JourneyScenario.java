@@ -94,6 +94,8 @@ public final class JourneyScenario implements AutoCloseable {
   private final List<JourneyHook> extraHooks = new ArrayList<>();
   private final List<Consumer<PlanBuilder>> planChanges = new ArrayList<>();
   private final List<JourneyHook.Action> beforeApply = new ArrayList<>();
+  /** What the scenario said (the demo's output), searched for secrets with the rest of the run's output. */
+  private final List<String> transcript = java.util.Collections.synchronizedList(new ArrayList<>());
   private final JourneyResult result = new JourneyResult();
   private final ScenarioEnvironment env;
   private final ScenarioOutcome outcome = new ScenarioOutcome(result);
@@ -105,10 +107,13 @@ public final class JourneyScenario implements AutoCloseable {
 
   public JourneyScenario(Workspace ws, Options options, Consumer<String> say) {
     this.options = options;
-    this.say = say;
-    this.env = new ScenarioEnvironment(ws, options, say);
-    this.faults = new ScenarioFaults(env::rig, () -> driver, result.controllerCrashes, say);
-    this.verification = new ScenarioVerification(env, outcome, result, say);
+    this.say = line -> {
+      transcript.add(line);
+      say.accept(line);
+    };
+    this.env = new ScenarioEnvironment(ws, options, this.say);
+    this.faults = new ScenarioFaults(env::rig, () -> driver, result.controllerCrashes, this.say);
+    this.verification = new ScenarioVerification(env, outcome, result, this.say);
     result.pgMajor = options.pgMajor();
     result.logical = options.logical();
     result.failoverExpected = options.failover();
@@ -262,6 +267,23 @@ public final class JourneyScenario implements AutoCloseable {
       verification.afterCutover1();
     }
     result.journal = driver.journal().read();
+    checkForSecretLeaks();
+  }
+
+  /** Every output of the run (logs, journal, API answers, report.html, the transcript) searched for each secret. */
+  private void checkForSecretLeaks() throws Exception {
+    Path out = result.logs.resolve("outputs");
+    SecretLeaks.saveAnswers(env.rig().api(), out);
+    synchronized (transcript) {
+      java.nio.file.Files.write(out.resolve("transcript.txt"), transcript);
+    }
+    List<Path> roots = new ArrayList<>(List.of(result.logs, env.rig().controllerStateDir()));
+    for (String id : List.of("a", "b")) {
+      roots.add(result.workDir.resolve("agent-" + id + "-state"));
+    }
+    result.secretLeaks = SecretLeaks.find(env.secrets(), roots);
+    say.accept("  secrets: " + env.secrets().size() + " searched for in " + roots.size() + " output dirs: "
+        + (result.secretLeaks.isEmpty() ? "none found" : result.secretLeaks.size() + " leak(s)"));
   }
 
   /** Everything left running, for ./demo --keep (and --clean later). */

@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -37,6 +38,9 @@ final class ScenarioEnvironment implements AutoCloseable {
   private Ledger ledger;
   private Ledger worker;
   private Rig rig;
+  /** Every secret value handed to pgferry (name -> value), for the leak check. */
+  private final Map<String, String> secrets = new LinkedHashMap<>(Map.of(
+      "app password", SourceDatabase.APP_PASSWORD, "superuser password", SourceDatabase.SUPERUSER_PASSWORD));
 
   ScenarioEnvironment(Workspace ws, JourneyScenario.Options options, Consumer<String> say) {
     this.ws = ws;
@@ -143,6 +147,7 @@ final class ScenarioEnvironment implements AutoCloseable {
   /** Writes {@code value} to secrets/{@code name}, mode 0600; returns the file. */
   Path secret(String name, String value) throws Exception {
     Path file = ws.dir("secrets").resolve(name);
+    secrets.put(name, value.strip());
     Files.writeString(file, value);
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     return file;
@@ -150,6 +155,15 @@ final class ScenarioEnvironment implements AutoCloseable {
 
   Path root() {
     return ws.root();
+  }
+
+  /** Every secret value handed to pgferry, the app path's included (name -> value). */
+  Map<String, String> secrets() {
+    Map<String, String> all = new LinkedHashMap<>(secrets);
+    if (app != null) {
+      all.putAll(app.secrets());
+    }
+    return all;
   }
 
   String archiveUrl() {

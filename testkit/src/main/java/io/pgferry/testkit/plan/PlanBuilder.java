@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,6 +69,17 @@ public final class PlanBuilder {
   /** A secret reference to a file (0600) holding the value. */
   public static String file(Path secret) {
     return "file:" + secret;
+  }
+
+  /** Writes {@code value} to {@code file}, readable by its owner only (pgferry refuses a secret file others may read). */
+  public static Path writeSecret(Path file, String value) {
+    try {
+      Files.writeString(file, value);
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public PlanBuilder source(String url) {

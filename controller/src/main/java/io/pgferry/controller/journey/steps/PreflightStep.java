@@ -12,7 +12,9 @@ import io.pgferry.controller.journey.SourceDatabase;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.controller.sql.TypeUsage;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,7 +29,7 @@ final class PreflightStep extends IdempotentStep {
   public StepResult run(StepContext ctx) throws JourneyException {
     Plan plan = ctx.plan();
     JourneyPorts ports = ctx.ports();
-    ctx.progress("checking agents, source, archive and target");
+    ctx.progress("checking secrets, agents, source, archive and target");
     Preflight.Facts facts = new Preflight.Facts(
         Goals.node(ports.nodes(), plan.nodes().archiveReplica()),
         Goals.node(ports.nodes(), plan.nodes().standby()),
@@ -36,9 +38,11 @@ final class PreflightStep extends IdempotentStep {
         version(ports.target()),
         plan.source().reachable() ? typesUsed(ports.source()) : null);
     Preflight.Report report = Preflight.evaluate(plan, facts);
-    if (!report.green()) {
-      throw new JourneyException(report.blockers().size() + " blocker(s):\n  - "
-          + String.join("\n  - ", report.blockers()));
+    List<String> blockers = new ArrayList<>();
+    SecretCheck.problems(plan).forEach(p -> blockers.add(p.toString())); // never discovered mid-cutover
+    blockers.addAll(report.blockers());
+    if (!blockers.isEmpty()) {
+      throw new JourneyException(blockers.size() + " blocker(s):\n  - " + String.join("\n  - ", blockers));
     }
     return new StepResult("all checks green: " + String.join("; ", report.notes()), Map.of());
   }

@@ -3,9 +3,9 @@ package io.pgferry.controller.journey.wiring;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.pg.ConnectionLimits;
-import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.SourceDatabase;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.sql.SegmentCloser;
 import io.pgferry.controller.sql.TypeUsage;
 import io.pgferry.controller.sql.Sql;
@@ -67,6 +67,6 @@ public final class JdbcDatabase implements SourceDatabase {
   }
 
   private Connection connect() throws SQLException {
-    return PgEndpoint.parse(Secrets.resolve(ref, what)).withLimits(limits).connect(Purpose.PROBE);
+    return Endpoints.parse(ref, what).withLimits(limits).connect(Purpose.PROBE);
   }
 }

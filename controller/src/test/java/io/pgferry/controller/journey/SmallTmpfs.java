@@ -1,0 +1,67 @@
+package io.pgferry.controller.journey;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A small tmpfs mounted for a test (tests run as root), to fill up on purpose. Where it cannot be mounted the test
+ * is skipped with an assumption saying so.
+ */
+final class SmallTmpfs implements AutoCloseable {
+  private static final int PAGE = 4096;
+  final Path root;
+  private final Path filler;
+
+  private SmallTmpfs(Path root) {
+    this.root = root;
+    this.filler = root.resolve("filler");
+  }
+
+  static SmallTmpfs mountOrSkip(Path dir, String size) throws Exception {
+    Files.createDirectories(dir);
+    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", dir.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes()).strip();
+    assumeTrue(p.waitFor() == 0, "cannot mount a tmpfs here (" + out + "): the full-disk test is skipped");
+    return new SmallTmpfs(dir);
+  }
+
+  /** Writes to a filler file until the file system refuses; returns the bytes written. */
+  long fill() {
+    byte[] chunk = new byte[PAGE];
+    long written = 0;
+    try (OutputStream out = Files.newOutputStream(filler, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      while (true) {
+        out.write(chunk);
+        written += chunk.length;
+        out.flush();
+      }
+    } catch (IOException full) {
+      return written;
+    }
+  }
+
+  /**
+   * Pads a journal with blank lines (skipped on load) to the end of its last page, so that its next record needs a
+   * page of its own: once the disk is full that record cannot be written, however small.
+   */
+  static void padToPageEnd(Path journal) throws IOException {
+    long size = Files.size(journal);
+    int pad = (int) ((PAGE - size % PAGE) % PAGE);
+    Files.write(journal, "\n".repeat(pad).getBytes(), StandardOpenOption.APPEND);
+  }
+
+  void free() throws IOException {
+    Files.deleteIfExists(filler);
+  }
+
+  @Override
+  public void close() throws Exception {
+    new ProcessBuilder("umount", root.toString()).inheritIO().start().waitFor();
+  }
+}
