@@ -1,10 +1,10 @@
 package io.pgferry.controller.pg;
 
 import io.pgferry.common.Secrets;
-import io.pgferry.common.UsageException;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.SecretUrl;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 
 /**
@@ -25,13 +25,7 @@ public final class Endpoints {
    * reference pointing at the wrong file (a TLS key) must not print that file.
    */
   public static PgEndpoint parse(String ref, String what) {
-    String resolved = Secrets.resolve(ref, what);
-    try {
-      return PgEndpoint.parse(resolved);
-    } catch (RuntimeException e) { // UsageException, NumberFormatException: their messages may quote the value
-      throw new UsageException(what + ": " + (ref.startsWith("env:") || ref.startsWith("file:") ? "the value of " + ref
-          : "the value") + " is not a postgres://user@host:port/dbname URL or a key=value connection string");
-    }
+    return SecretUrl.parse(ref, what);
   }
 
   public static PgEndpoint target(Plan plan) {

@@ -2,7 +2,6 @@ package io.pgferry.controller.plan;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.pg.Endpoints;
 import java.io.StringReader;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -58,7 +57,7 @@ public final class SecretCheck {
     for (Reference r : references(plan)) {
       try {
         if (r.path().endsWith(".url")) {
-          Endpoints.parse(r.ref(), r.path());
+          SecretUrl.parse(r.ref(), r.path());
         } else {
           Secrets.resolve(r.ref(), r.path());
         }
