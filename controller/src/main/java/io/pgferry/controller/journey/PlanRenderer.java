@@ -38,15 +38,7 @@ public final class PlanRenderer {
         out.append("  (not in this build: the journey stops before this phase and `pgferry resume` continues it"
             + " once it is)\n");
       }
-      int n = 1;
-      for (String id : rule.steps()) {
-        Step step = steps.get(id);
-        if (step == null) {
-          continue;
-        }
-        appendStep(out, n++ + ". " + id + (rule.pointOfNoReturn().filter(id::equals).isPresent()
-            ? "  [POINT OF NO RETURN]" : ""), step);
-      }
+      appendSteps(out, rule, steps);
       rule.pointOfNoReturn().ifPresent(p -> out.append("  point of no return: ").append(p).append("\n"));
       if (rule.hasUndo()) {
         out.append("  on failure or abort before ").append(rule.pointOfNoReturn().orElse("the end"))
@@ -65,6 +57,30 @@ public final class PlanRenderer {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * What {@code phase} will do, step by step, as `pgferry plan` shows it: the text the journey shows while it holds
+   * before a cutover.
+   */
+  public static String renderPhase(Phase phase, Map<String, Step> steps) {
+    StringBuilder out = new StringBuilder();
+    PhaseRule rule = JourneyTable.rule(phase);
+    appendSteps(out, rule, steps);
+    rule.pointOfNoReturn().ifPresent(p -> out.append("  point of no return: ").append(p).append("\n"));
+    return out.toString();
+  }
+
+  private static void appendSteps(StringBuilder out, PhaseRule rule, Map<String, Step> steps) {
+    int n = 1;
+    for (String id : rule.steps()) {
+      Step step = steps.get(id);
+      if (step == null) {
+        continue;
+      }
+      appendStep(out, n++ + ". " + id + (rule.pointOfNoReturn().filter(id::equals).isPresent()
+          ? "  [POINT OF NO RETURN]" : ""), step);
+    }
   }
 
   private static void appendStep(StringBuilder out, String title, Step step) {

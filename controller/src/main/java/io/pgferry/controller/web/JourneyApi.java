@@ -1,6 +1,7 @@
 package io.pgferry.controller.web;
 
 import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.ProceedTime;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -13,8 +14,11 @@ import java.util.concurrent.Callable;
  * <pre>
  * GET  /api/journey          200 JourneyStatus (snake_case JSON)
  * POST /api/journey/apply    body: the plan YAML; ?name=plan.yaml   202 {"message"} | 400 {"error"} | 409 {"error"}
+ * POST /api/journey/apply?hold=none   as apply, holding before no cutover (`pgferry apply --no-hold`)
  * POST /api/journey/resume   202 {"message"} | 400 | 409
  * POST /api/journey/abort    202 {"message"}
+ * POST /api/journey/proceed  ?at=ISO-8601 instant (optional)   202 {"message"} | 400
+ * POST /api/journey/finish   202 {"message"} | 400 | 409
  * </pre>
  */
 public final class JourneyApi {
@@ -32,9 +36,15 @@ public final class JourneyApi {
     router.post("/api/journey/apply").handler(rc -> {
       String name = rc.queryParams().get("name");
       String text = rc.body() == null ? "" : rc.body().asString();
-      answer(rc, 202, () -> Map.of("message", service.apply(name == null ? "plan.yaml" : name, text)));
+      boolean noHold = "none".equals(rc.queryParams().get("hold"));
+      answer(rc, 202, () -> Map.of("message", service.apply(name == null ? "plan.yaml" : name, text, noHold)));
     });
     router.post("/api/journey/resume").handler(rc -> answer(rc, 202, () -> Map.of("message", service.resume())));
+    router.post("/api/journey/proceed").handler(rc -> {
+      String at = rc.queryParams().get("at");
+      answer(rc, 202, () -> Map.of("message", service.proceed(at == null || at.isBlank() ? null : ProceedTime.instant(at))));
+    });
+    router.post("/api/journey/finish").handler(rc -> answer(rc, 202, () -> Map.of("message", service.finish())));
     router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
     router.post("/api/journey/failover").handler(rc -> answer(rc, 202, () -> Map.of("message",
         service.failover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));

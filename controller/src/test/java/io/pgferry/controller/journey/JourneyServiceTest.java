@@ -67,7 +67,7 @@ class JourneyServiceTest {
   @Test
   void runsFromPreflightThroughCutoverOne() throws Exception {
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")));
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.WAITING, end.state(), end.message());
       assertEquals(Phase.LOGICAL_SETUP, end.phase());
@@ -111,7 +111,7 @@ class JourneyServiceTest {
     }
     nodes.add("b", "10.0.0.6", 5432, 17);
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan("postgres://app@127.0.0.1:1/appdb"));
+      service.apply("plan.yaml", plan("postgres://app@127.0.0.1:1/appdb"), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertEquals(Phase.PREFLIGHT, end.phase());
@@ -127,7 +127,7 @@ class JourneyServiceTest {
   void aFailedBlockLeavesTheAppOnTheSourceAndResumeCompletes() throws Exception {
     switcher.failOn = "block";
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")));
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertTrue(end.message().contains("block failed on purpose"), end.message());
@@ -146,7 +146,7 @@ class JourneyServiceTest {
   void abortAfterAControllerStopInTheMiddleOfCutoverOneUnblocksTheApp() throws Exception {
     switcher.onBlock = () -> nodes.stuckLag = 3L;
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")));
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
       long deadline = System.nanoTime() + 20_000_000_000L;
       while (!JourneyTable.C1_WAIT_REPLAYED.equals(service.status().step())) {
         assertTrue(System.nanoTime() < deadline, "never reached " + JourneyTable.C1_WAIT_REPLAYED);
@@ -170,7 +170,7 @@ class JourneyServiceTest {
   void anAgentErrorIsSurfacedVerbatimWhenTheWaitEnds() throws Exception {
     nodes.failArchiveReplicaWith = "backup-fetch: archive s3://x/y holds no backup_stop_sentinel";
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", planned(target.url("postgres")).timeout(PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(1)).yaml());
+      service.apply("plan.yaml", planned(target.url("postgres")).timeout(PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(1)).yaml(), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertTrue(end.message().contains("timed out after 1s waiting for a to catch up with the archive; last seen: a:"
