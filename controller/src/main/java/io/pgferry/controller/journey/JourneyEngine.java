@@ -49,6 +49,7 @@ public final class JourneyEngine {
   private volatile String handOver;
   private volatile Snapshot snapshot = new Snapshot(State.IDLE, null, null, null, null);
   private volatile Map<Phase, HoldProbe> holdProbes = Map.of();
+  private final Object holdLock = new Object();
   /** How often a held engine looks for `pgferry proceed` (and an abort), and how often it reads the lag. */
   static final Duration HOLD_POLL = Duration.ofMillis(250);
   static final Duration HOLD_LAG_EVERY = Duration.ofSeconds(5);
@@ -66,6 +67,20 @@ public final class JourneyEngine {
 
   public Snapshot snapshot() {
     return snapshot;
+  }
+
+  /**
+   * Called once a proceed is journaled: a hold it ends is left at once (the snapshot says RUNNING before this
+   * returns, so a CLI following the journey does not see the old hold).
+   */
+  public void proceedRecorded() {
+    synchronized (holdLock) {
+      Snapshot s = snapshot;
+      if (s.state() == State.HELD && !journal.state().holdsBefore(s.phase(), clock.instant())) {
+        snapshot = new Snapshot(State.RUNNING, s.phase(), null, null, "proceeding with " + s.phase());
+      }
+      holdLock.notifyAll();
+    }
   }
 
   /** Lag probes shown while the journey holds before a cutover (by phase); none: no lag line. */
@@ -92,6 +107,9 @@ public final class JourneyEngine {
   public void requestAbort() {
     if (abortRequested.compareAndSet(false, true)) {
       record(Event.ABORT_REQUESTED, snapshot.phase(), snapshot.step(), "abort requested", Map.of());
+    }
+    synchronized (holdLock) {
+      holdLock.notifyAll(); // a hold ends at once
     }
   }
 
@@ -305,11 +323,17 @@ public final class JourneyEngine {
       String msg = proceedAt.map(at -> "held before " + phase + " until " + at + " (`pgferry proceed --at`); `pgferry"
               + " proceed` starts it now")
           .orElse("held before " + phase + " — run `pgferry proceed` (or `pgferry proceed --at TIME`)");
-      snapshot = new Snapshot(State.HELD, phase, null, lag == null ? null : "lag: " + lag, msg);
       Duration nap = proceedAt.map(at -> Duration.between(now, at)).filter(d -> d.compareTo(HOLD_POLL) < 0)
           .orElse(HOLD_POLL);
       try {
-        Thread.sleep(Math.max(1, nap.toMillis()));
+        synchronized (holdLock) {
+          // checked again under the lock: a proceed recorded meanwhile is not hidden behind a HELD snapshot
+          if (!journal.state().holdsBefore(phase, clock.instant())) {
+            continue;
+          }
+          snapshot = new Snapshot(State.HELD, phase, null, lag == null ? null : "lag: " + lag, msg);
+          holdLock.wait(Math.max(1, nap.toMillis()));
+        }
       } catch (InterruptedException e) {
         String stop = "the controller stopped while the journey was held before " + phase + "; it holds there again"
             + " when resumed";

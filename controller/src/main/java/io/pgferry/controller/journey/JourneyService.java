@@ -132,8 +132,11 @@ public final class JourneyService implements AutoCloseable {
     }
     journal().append(JournalRecord.Event.PROCEED_REQUESTED, p, null, "proceed with " + p + (at == null ? " now"
         : " at " + when), Map.of("at", when.toString()));
-    String where = engine != null && running != null && !running.isDone() ? ""
-        : "; the journey is not running: `pgferry resume` continues it";
+    boolean isRunning = engine != null && running != null && !running.isDone();
+    if (isRunning) {
+      engine.proceedRecorded();
+    }
+    String where = isRunning ? "" : "; the journey is not running: `pgferry resume` continues it";
     return (at == null ? p + " starts now" : p + " starts at " + when) + (standing == p ? "" : " (once the journey gets"
         + " there; it stands at " + standing + ")") + where;
   }
