@@ -306,8 +306,8 @@ public final class JourneyEngine {
         record(Event.HOLD_REACHED, phase, null, "held before " + phase + ": `pgferry proceed` starts it", Map.of());
       }
       if (abortRequested.get()) {
-        String msg = (handOver == null ? "aborted while held before " : "stopped while held before ") + phase
-            + (handOver == null ? "; `pgferry resume` holds there again" : " for " + handOver);
+        String msg = handOver == null ? "aborted while held before " + phase + "; `pgferry resume` holds there again"
+            : "stopped in " + phase + " while held before it for " + handOver;
         record(Event.JOURNEY_STOPPED, phase, null, msg, Map.of("reason", "aborted"));
         return Optional.of(set(State.STOPPED, phase, null, msg));
       }

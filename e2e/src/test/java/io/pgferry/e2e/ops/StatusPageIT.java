@@ -116,7 +116,7 @@ class StatusPageIT {
 
   private static String apply(int httpPort, String plan) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + httpPort + "/api/journey/apply?name=plan.yaml"))
+            URI.create("http://127.0.0.1:" + httpPort + "/api/journey/apply?name=plan.yaml&hold=none"))
         .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(plan)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(202, r.statusCode(), r.body());
