@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.proto.Slot;
@@ -52,11 +53,21 @@ final class JourneySummary {
       running.add("publication " + LogicalNames.DEFAULT.publication() + " on " + oldPrimary
           + (plan.logical().reverseReplication() ? "; reverse replication T -> " + oldPrimary : ""));
     }
-    String appOn = st.phaseDone(Phase.CUTOVER_2) ? "the target " + Secrets.redact(plan == null ? "T" : plan.target().url())
-        : "(unknown: cutover 2 is not recorded done)";
+    String appOn = st.phaseDone(Phase.CUTOVER_2) ? "the target " + target(plan) : "(unknown: cutover 2 is not recorded done)";
     String next = decommissioned ? "decommissioned at " + st.decommissionedAt().get()
         : "`pgferry finish` decommissions them (drops the slots, the publication and any subscription left, stops A and B)";
     return new JourneyStatus.Summary(appOn, downtimes, running, decommissioned, next);
+  }
+
+  private static String target(Plan plan) {
+    if (plan == null) {
+      return "T";
+    }
+    try {
+      return Endpoints.target(plan).toString();
+    } catch (RuntimeException e) {
+      return Secrets.redact(plan.target().url());
+    }
   }
 
   private static Optional<JourneyStatus.Downtime> blocked(JournalState st, String event, String block, String unblock) {

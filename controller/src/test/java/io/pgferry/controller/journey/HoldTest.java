@@ -29,9 +29,11 @@ class HoldTest {
 
   final List<String> ran = Collections.synchronizedList(new ArrayList<>());
 
+  List<Phase> phases = List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1);
+
   Map<String, Step> steps() {
     Map<String, Step> m = new LinkedHashMap<>();
-    for (Phase p : List.of(Phase.PREFLIGHT, Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
+    for (Phase p : phases) {
       for (String id : JourneyTable.rule(p).steps()) {
         m.put(id, new Step() {
           @Override
@@ -115,6 +117,33 @@ class HoldTest {
       assertEquals(JourneyEngine.State.WAITING, end.state(), end.message());
       assertEquals(Phase.LOGICAL_SETUP, end.phase());
       assertTrue(ran.contains(JourneyTable.C1_B_FOLLOWS));
+    }
+  }
+
+  @Test
+  void aFailoverWhileHeldBeforeCutover2RunsAndCutover2HoldsAgain() throws Exception {
+    phases = List.of(Phase.values());
+    try (Journal journal = Journal.open(stateDir, Clock.systemUTC())) {
+      holds(journal, "CUTOVER_2");
+      JourneyEngine first = engine(journal);
+      CompletableFuture<JourneyEngine.Snapshot> run = CompletableFuture.supplyAsync(first::run);
+      assertEquals(Phase.CUTOVER_2, awaitState(first, JourneyEngine.State.HELD).phase());
+
+      // what JourneyService.failover does: hand over, then enter FAILOVER in a new engine
+      first.requestHandOver("failover started: a failed");
+      JourneyEngine.Snapshot stopped = run.get();
+      assertTrue(stopped.message().contains("stopped in CUTOVER_2 while held before it for failover started: a failed"),
+          stopped.message());
+      JourneyEngine second = engine(journal);
+      assertTrue(second.enterFailover("a failed", Map.of()));
+      run = CompletableFuture.supplyAsync(second::run);
+      assertEquals(Phase.CUTOVER_2, awaitState(second, JourneyEngine.State.HELD).phase());
+      assertTrue(ran.containsAll(JourneyTable.rule(Phase.FAILOVER).steps()), "the failover ran while held: " + ran);
+      assertFalse(ran.stream().anyMatch(id -> id.startsWith("cutover_2.")), "cutover 2 still held: " + ran);
+
+      journal.append(Event.PROCEED_REQUESTED, Phase.CUTOVER_2, null, "proceed", Map.of("at", Instant.now().toString()));
+      second.proceedRecorded();
+      assertEquals(JourneyEngine.State.FINISHED, run.get().state());
     }
   }
 

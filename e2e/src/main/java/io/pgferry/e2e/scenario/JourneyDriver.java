@@ -27,6 +27,8 @@ final class JourneyDriver {
   private final Consumer<String> say;
   /** Hooks fire once, also when the journey is followed again after a hold. */
   private final Set<JourneyHook> fired = new HashSet<>();
+  /** Journal records already told, also across a hold. */
+  private final Set<Long> told = new HashSet<>();
 
   JourneyDriver(Rig rig, Consumer<String> say) {
     this.rig = rig;
@@ -68,7 +70,6 @@ final class JourneyDriver {
   JsonNode followUntilStopped(Duration timeout, List<JourneyHook> hooks) throws Exception {
     List<JourneyHook> pending = new ArrayList<>(hooks);
     pending.removeAll(fired);
-    Set<Long> told = new HashSet<>();
     long deadline = System.nanoTime() + timeout.toNanos();
     JsonNode last = null;
     while (true) {

@@ -24,7 +24,7 @@ public final class Leftovers {
 
   public static List<String> describe(String where, List<String> publications) {
     return List.of("on " + where + ": SET default_transaction_read_only = off (the fence leaves the database read-only);"
-            + " wait until every slot named " + SLOT_PREFIX + "* is inactive, then SELECT pg_drop_replication_slot(slot_name)"
+            + " SET synchronous_commit = local (the standby, stopped, may still be the synchronous one); wait until every slot named " + SLOT_PREFIX + "* is inactive, then SELECT pg_drop_replication_slot(slot_name)"
             + " for each",
         "on " + where + ": DROP PUBLICATION IF EXISTS " + String.join(", ", publications.stream().map(Sql::ident).toList()));
   }
@@ -34,6 +34,8 @@ public final class Leftovers {
     List<String> did = new ArrayList<>();
     try (Connection c = db.connect(Purpose.ADMIN)) {
       Sql.execute(c, "SET default_transaction_read_only = off");
+      // with durability sync the stopped standby is still A's synchronous standby: a commit would wait for it forever
+      Sql.execute(c, "SET synchronous_commit = local");
       String like = SLOT_PREFIX + "%";
       try {
         Poll.untilTrue(Deadline.in(slotReleaseTimeout), Duration.ofMillis(200), "pgferry's slots on " + db + " to be released",
