@@ -25,6 +25,10 @@ public final class PlanRenderer {
       PhaseRule rule = JourneyTable.rule(phase);
       out.append("\n").append(phase).append("\n");
       out.append("  enter when: ").append(rule.entryCheck()).append("\n");
+      if (plan.hold().stream().anyMatch(h -> h.name().equals(phase.name()))) {
+        out.append("  held before it (plan hold:): `pgferry apply` waits here until `pgferry proceed [--at TIME]`,"
+            + " showing these steps and the lag (`pgferry apply --no-hold`: no wait)\n");
+      }
       if (phase == Phase.FAILOVER) {
         out.append("  reachable from: ").append(List.of(Phase.values()).stream()
             .filter(JourneyTable::failoverReachableFrom)
@@ -55,6 +59,12 @@ public final class PlanRenderer {
       if (phase != Phase.DONE) {
         out.append("  next: ").append(JourneyTable.describeNext(phase)).append("\n");
       }
+    }
+    PhaseRule finish = JourneyTable.FINISH;
+    if (finish.steps().stream().allMatch(steps::containsKey)) {
+      out.append("\n`pgferry finish` (after DONE, when asked)\n");
+      appendSteps(out, finish, steps);
+      out.append("  exit when: ").append(finish.exitCondition()).append("\n");
     }
     return out.toString();
   }
