@@ -119,7 +119,7 @@ class HoldsAndFinishIT {
   }
 
   private static long count(PgCluster c, String sql) throws Exception {
-    try (Connection conn = c.connect(SourceDatabase.APP_DB); Statement st = conn.createStatement();
+    try (Connection conn = SourceDatabase.connectAsSuperuser(c, SourceDatabase.APP_DB); Statement st = conn.createStatement();
          ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
