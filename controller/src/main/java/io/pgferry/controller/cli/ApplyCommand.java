@@ -11,14 +11,19 @@ import picocli.CommandLine.Option;
 
 @Command(name = "apply", mixinStandardHelpOptions = true,
     description = "Checks the plan, hands it to the controller and runs the journey, following its progress until it"
-        + " stops (--detach: return at once). Exit 0 when it finished or waits at a phase not built yet, 1 when it"
-        + " failed or was aborted.")
+        + " stops or holds before a cutover (--detach: return at once). By default it holds before CUTOVER_1 and"
+        + " CUTOVER_2 (the plan's hold) until `pgferry proceed`. Exit 0 when it finished, holds, or waits at a phase not"
+        + " built yet, 1 when it failed or was aborted.")
 public final class ApplyCommand implements Callable<Integer> {
   @Option(names = "--plan", required = true, description = "the plan file (plan.yaml)")
   Path plan;
 
   @Option(names = "--detach", description = "do not follow the journey")
   boolean detach;
+
+  @Option(names = "--no-hold", description = "do not hold before the cutovers (the plan's hold is ignored): each"
+      + " starts as soon as the journey is ready (the demo, tests)")
+  boolean noHold;
 
   @Mixin
   ControllerOptions controller;
@@ -29,7 +34,7 @@ public final class ApplyCommand implements Callable<Integer> {
     loaded.warnings().forEach(w -> System.err.println(w.format(plan.getFileName().toString())));
     ControllerClient client = controller.client();
     JsonNode answer = client.post("api/journey/apply",
-        Map.of("name", plan.getFileName().toString(), "plan", loaded.text()));
+        Map.of("name", plan.getFileName().toString(), "plan", loaded.text(), "hold", noHold ? "none" : "plan"));
     System.out.println(answer.path("message").asText());
     return detach ? 0 : Follow.untilStopped(client, System.out);
   }

@@ -22,7 +22,7 @@ final class Follow {
       }
       if (!state.equals("RUNNING")) {
         StatusPrinter.print(s, out);
-        return state.equals("FINISHED") || state.equals("WAITING") ? 0 : 1;
+        return state.equals("FINISHED") || state.equals("WAITING") || state.equals("HELD") ? 0 : 1;
       }
       try {
         Thread.sleep(1000);

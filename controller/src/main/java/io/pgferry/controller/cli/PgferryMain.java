@@ -14,11 +14,13 @@ import picocli.CommandLine.Command;
         ApplyCommand.class,
         StatusCommand.class,
         ResumeCommand.class,
+        ProceedCommand.class,
         AbortCommand.class,
         FailoverCommand.class,
         AddStandbyCommand.class,
         VerifyCommand.class,
         RollbackCommand.class,
+        FinishCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec

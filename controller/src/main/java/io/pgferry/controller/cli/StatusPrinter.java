@@ -16,6 +16,29 @@ final class StatusPrinter {
     if (s.hasNonNull("message")) {
       out.println("  " + s.path("message").asText());
     }
+    JsonNode hold = s.path("hold");
+    if (hold.isObject()) {
+      out.println("  held before " + hold.path("phase").asText() + " since " + hold.path("since").asText("?")
+          + (hold.hasNonNull("proceed_at") ? "; proceeds at " + hold.path("proceed_at").asText()
+          : " — run `pgferry proceed` (or `pgferry proceed --at TIME`)"));
+      if (hold.hasNonNull("lag")) {
+        out.println("  lag now: " + hold.path("lag").asText());
+      }
+      out.println("  " + hold.path("phase").asText() + " will:");
+      hold.path("plan").asText("").lines().forEach(l -> out.println("  " + l));
+    }
+    JsonNode summary = s.path("summary");
+    if (summary.isObject()) {
+      out.println("  the app points to " + summary.path("app_points_to").asText());
+      for (JsonNode d : summary.path("downtimes")) {
+        out.printf("  downtime %-9s %.1f s  (%s)%n", d.path("event").asText(), d.path("seconds").asDouble(),
+            d.path("measured").asText());
+      }
+      for (JsonNode r : summary.path("still_running")) {
+        out.println("  still running: " + r.asText());
+      }
+      out.println("  " + (summary.path("decommissioned").asBoolean() ? "FINISHED, " : "") + summary.path("next").asText());
+    }
     StringBuilder phases = new StringBuilder("  phases:");
     for (JsonNode p : s.path("phases")) {
       phases.append(' ').append(p.path("name").asText()).append('=').append(p.path("status").asText());

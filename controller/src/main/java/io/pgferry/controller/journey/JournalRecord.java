@@ -19,6 +19,17 @@ public record JournalRecord(long seq, String at, Event event, String phase, Stri
      * with {@code rebuild}, so a broken data dir is discarded and copied afresh.
      */
     REBUILD_REQUESTED,
+    /**
+     * The cutovers this journey holds before (evidence {@code holds}: comma-separated phases, empty for none), set by
+     * each `pgferry apply` from the plan's {@code hold} (none with --no-hold).
+     */
+    HOLDS_SET,
+    /** The journey stopped before a held cutover ({@code phase}) to wait for `pgferry proceed`. */
+    HOLD_REACHED,
+    /** `pgferry proceed` for {@code phase}: evidence {@code at}, the instant from which the cutover may start. */
+    PROCEED_REQUESTED,
+    /** `pgferry finish`: the journey's leftovers were decommissioned (each as a {@code finish.*} step). */
+    DECOMMISSIONED,
     /** The engine stopped: aborted, failed, or waiting at a phase this build does not have. */
     JOURNEY_STOPPED,
     JOURNEY_FINISHED

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /** What the journal says happened, replayed from its records (pure; no I/O). */
 public final class JournalState {
@@ -28,6 +29,10 @@ public final class JournalState {
   private boolean finished;
   private boolean started;
   private final Set<String> rebuilds = new HashSet<>();
+  private Set<Phase> holds = EnumSet.noneOf(Phase.class);
+  private final Map<Phase, Instant> heldSince = new EnumMap<>(Phase.class);
+  private final Map<Phase, Instant> proceedAt = new EnumMap<>(Phase.class);
+  private Instant decommissionedAt;
 
   private JournalState() {}
 
@@ -76,6 +81,9 @@ public final class JournalState {
         Phase p = Phase.valueOf(r.phase());
         steps.keySet().removeIf(id -> JourneyTable.phaseOf(id).orElse(null) == p);
         donePhases.remove(p);
+        // a cutover that starts over holds again: the moment the operator chose has passed
+        heldSince.remove(p);
+        proceedAt.remove(p);
       }
       case JOURNEY_STOPPED -> lastStop = r;
       case JOURNEY_FINISHED -> finished = true;
@@ -84,6 +92,11 @@ public final class JournalState {
           rebuilds.add(r.evidence().get("node"));
         }
       }
+      case HOLDS_SET -> holds = parsePhases(r.evidence() == null ? "" : r.evidence().getOrDefault("holds", ""));
+      case HOLD_REACHED -> heldSince.putIfAbsent(Phase.valueOf(r.phase()), at);
+      case PROCEED_REQUESTED -> proceedAt.put(Phase.valueOf(r.phase()),
+          r.evidence() != null && r.evidence().containsKey("at") ? Instant.parse(r.evidence().get("at")) : at);
+      case DECOMMISSIONED -> decommissionedAt = at;
       case ABORT_REQUESTED, DECISION -> { }
     }
   }
@@ -134,5 +147,46 @@ public final class JournalState {
 
   public boolean finished() {
     return finished;
+  }
+
+  /** When `pgferry finish` completed, if it did. */
+  public Optional<Instant> decommissionedAt() {
+    return Optional.ofNullable(decommissionedAt);
+  }
+
+  /** The cutovers this journey holds before (none when no apply recorded them, e.g. a journal of an older build). */
+  public Set<Phase> holds() {
+    return holds.isEmpty() ? EnumSet.noneOf(Phase.class) : EnumSet.copyOf(holds);
+  }
+
+  /**
+   * Whether the journey must wait before {@code p} at {@code now}: it holds before {@code p}, none of its steps (or
+   * undo steps) has started (a hold never falls inside a cutover), and no `pgferry proceed` for it has come due.
+   */
+  public boolean holdsBefore(Phase p, Instant now) {
+    PhaseRule rule = JourneyTable.rule(p);
+    Instant proceed = proceedAt.get(p);
+    return holds.contains(p) && (proceed == null || proceed.isAfter(now))
+        && Stream.concat(rule.steps().stream(), rule.undoSteps().stream()).allMatch(s -> step(s).starts() == 0);
+  }
+
+  /** When the journey first stopped before {@code p} for the operator, if it did (cleared when the phase is reset). */
+  public Optional<Instant> heldSince(Phase p) {
+    return Optional.ofNullable(heldSince.get(p));
+  }
+
+  /** The instant `pgferry proceed` set for {@code p} (now, or its --at), if any. */
+  public Optional<Instant> proceedAt(Phase p) {
+    return Optional.ofNullable(proceedAt.get(p));
+  }
+
+  private static Set<Phase> parsePhases(String csv) {
+    Set<Phase> out = EnumSet.noneOf(Phase.class);
+    for (String name : csv.split(",")) {
+      if (!name.isBlank()) {
+        out.add(Phase.valueOf(name.trim()));
+      }
+    }
+    return out;
   }
 }

@@ -15,4 +15,9 @@ public interface JourneyAssembly {
 
   /** Every step by id, each able to describe itself; the journey table says which phase runs which. */
   Map<String, Step> steps(Plan plan, JourneyPorts ports);
+
+  /** Lag probes shown while the journey holds before a cutover. */
+  default Map<Phase, HoldProbe> holdProbes(Plan plan, JourneyPorts ports) {
+    return Map.of();
+  }
 }

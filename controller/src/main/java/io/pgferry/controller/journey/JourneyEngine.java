@@ -30,7 +30,8 @@ import java.util.stream.Stream;
  * and its end. A failure or abort before the point of no return runs the phase's undo steps.
  */
 public final class JourneyEngine {
-  public enum State { IDLE, RUNNING, WAITING, STOPPED, FAILED, FINISHED }
+  /** HELD: waiting before a cutover for `pgferry proceed` (the engine runs on: an abort or a failover ends the hold). */
+  public enum State { IDLE, RUNNING, HELD, WAITING, STOPPED, FAILED, FINISHED }
 
   /** What the engine is doing now, for `pgferry status`. */
   public record Snapshot(State state, Phase phase, String step, String progress, String message) {}
@@ -46,6 +47,11 @@ public final class JourneyEngine {
   /** Why the engine was asked to stop when the journey goes on at once in another engine (failover, rebuild). */
   private volatile String handOver;
   private volatile Snapshot snapshot = new Snapshot(State.IDLE, null, null, null, null);
+  private volatile Map<Phase, HoldProbe> holdProbes = Map.of();
+  private final Object holdLock = new Object();
+  /** How often a held engine looks for `pgferry proceed` (and an abort), and how often it reads the lag. */
+  static final Duration HOLD_POLL = Duration.ofMillis(250);
+  static final Duration HOLD_LAG_EVERY = Duration.ofSeconds(5);
 
   public JourneyEngine(Plan plan, String planText, Map<String, Step> steps, Journal journal, JourneyPorts ports,
                        Clock clock, JourneyListener listener) {
@@ -63,6 +69,31 @@ public final class JourneyEngine {
   }
 
   /**
+   * Called once a proceed is journaled: a hold it ends is left at once (the snapshot says RUNNING before this
+   * returns, so a CLI following the journey does not see the old hold).
+   */
+  public void proceedRecorded() {
+    synchronized (holdLock) {
+      Snapshot s = snapshot;
+      if (s.state() == State.HELD && !journal.state().holdsBefore(s.phase(), clock.instant())) {
+        snapshot = new Snapshot(State.RUNNING, s.phase(), null, null, "proceeding with " + s.phase());
+      }
+      holdLock.notifyAll();
+    }
+  }
+
+  /** Lag probes shown while the journey holds before a cutover (by phase); none: no lag line. */
+  public JourneyEngine withHoldProbes(Map<Phase, HoldProbe> probes) {
+    this.holdProbes = Map.copyOf(probes);
+    return this;
+  }
+
+  /** What {@code phase} will do, step by step (shown while the journey holds before it). */
+  public String describe(Phase phase) {
+    return PlanRenderer.renderPhase(phase, steps);
+  }
+
+  /**
    * Like {@link #requestAbort}, for a decision that runs the journey on at once from where this engine stops (a
    * failover, a rebuild): the stop is recorded as a hand-over, not as an abort waiting for `pgferry resume`.
    */
@@ -75,6 +106,9 @@ public final class JourneyEngine {
   public void requestAbort() {
     if (abortRequested.compareAndSet(false, true)) {
       record(Event.ABORT_REQUESTED, snapshot.phase(), snapshot.step(), "abort requested", Map.of());
+    }
+    synchronized (holdLock) {
+      holdLock.notifyAll(); // a hold ends at once
     }
   }
 
@@ -170,6 +204,36 @@ public final class JourneyEngine {
     }
   }
 
+  /**
+   * `pgferry finish`: once the journey is finished, runs {@link JourneyTable#FINISH}'s steps (each journaled; done
+   * ones are skipped) and records DECOMMISSIONED. Call on a worker thread.
+   */
+  public Snapshot finish() {
+    try {
+      JournalState st = journal.state();
+      if (!st.finished()) {
+        return set(State.FAILED, st.phase().orElse(null), null, "the journey is not finished; `pgferry finish`"
+            + " decommissions only after DONE");
+      }
+      if (!steps.keySet().containsAll(JourneyTable.FINISH.steps())) {
+        return set(State.FAILED, Phase.DONE, null, "this plan has no logical: block, so there is nothing `pgferry"
+            + " finish` knows how to decommission");
+      }
+      Optional<Snapshot> stopped = runSteps(JourneyTable.FINISH);
+      if (stopped.isPresent()) {
+        return stopped.get();
+      }
+      String msg = "decommissioned: " + JourneyTable.FINISH.exitCondition();
+      if (journal.state().decommissionedAt().isEmpty()) {
+        record(Event.DECOMMISSIONED, Phase.DONE, null, msg, Map.of());
+      }
+      return set(State.FINISHED, Phase.DONE, null, msg);
+    } catch (RuntimeException e) {
+      Logger.getLogger(JourneyEngine.class.getName()).log(Level.SEVERE, "finish stopped by an internal error", e);
+      return set(State.FAILED, Phase.DONE, snapshot.step(), "stopped by an internal error: " + message(e));
+    }
+  }
+
   private Snapshot runPhases() {
     JournalState st = journal.state();
     if (st.finished()) {
@@ -205,7 +269,11 @@ public final class JourneyEngine {
         record(Event.JOURNEY_STOPPED, phase, null, msg, Map.of("reason", "phase_not_built"));
         return set(State.WAITING, phase, null, msg);
       }
-      if (!st.phase().equals(Optional.of(phase))) {
+      Optional<Snapshot> held = holdBefore(phase);
+      if (held.isPresent()) {
+        return held.get();
+      }
+      if (!journal.state().phase().equals(Optional.of(phase))) {
         record(Event.PHASE_STARTED, phase, null, rule.entryCheck(), Map.of());
       }
       if (rule.undoSteps().stream().anyMatch(u -> journal.state().step(u).starts() > 0)) {
@@ -221,6 +289,63 @@ public final class JourneyEngine {
         continue;
       }
       phase = JourneyTable.next(phase, journal.state());
+    }
+  }
+
+  /**
+   * Waits before a held cutover until `pgferry proceed` (recorded in the journal, so a restarted controller holds
+   * again, and a proceed --at survives it) has come due. Empty: go on into the phase. An abort or a hand-over
+   * (failover, rebuild) ends the hold with the engine stopped; nothing of the phase was done.
+   */
+  private Optional<Snapshot> holdBefore(Phase phase) {
+    Instant lagReadAt = null;
+    String lag = null;
+    while (true) {
+      JournalState st = journal.state();
+      Instant now = clock.instant();
+      if (!st.holdsBefore(phase, now)) {
+        return Optional.empty();
+      }
+      Optional<Instant> proceedAt = st.proceedAt(phase);
+      if (st.heldSince(phase).isEmpty()) {
+        record(Event.HOLD_REACHED, phase, null, "held before " + phase + ": `pgferry proceed` starts it", Map.of());
+      }
+      if (abortRequested.get()) {
+        String msg = handOver == null ? "aborted while held before " + phase + "; `pgferry resume` holds there again"
+            : "stopped in " + phase + " while held before it for " + handOver;
+        record(Event.JOURNEY_STOPPED, phase, null, msg, Map.of("reason", "aborted"));
+        return Optional.of(set(State.STOPPED, phase, null, msg));
+      }
+      HoldProbe probe = holdProbes.get(phase);
+      if (probe != null && (lagReadAt == null || Duration.between(lagReadAt, now).compareTo(HOLD_LAG_EVERY) >= 0)) {
+        lagReadAt = now;
+        try {
+          lag = probe.lag(context(phase, null));
+        } catch (Exception e) {
+          lag = "unknown (" + message(e) + ")";
+        }
+      }
+      String msg = proceedAt.map(at -> "held before " + phase + " until " + at + " (`pgferry proceed --at`); `pgferry"
+              + " proceed` starts it now")
+          .orElse("held before " + phase + " — run `pgferry proceed` (or `pgferry proceed --at TIME`)");
+      Duration nap = proceedAt.map(at -> Duration.between(now, at)).filter(d -> d.compareTo(HOLD_POLL) < 0)
+          .orElse(HOLD_POLL);
+      try {
+        synchronized (holdLock) {
+          // checked again under the lock: a proceed recorded meanwhile is not hidden behind a HELD snapshot
+          if (!journal.state().holdsBefore(phase, clock.instant())) {
+            continue;
+          }
+          snapshot = new Snapshot(State.HELD, phase, null, lag == null ? null : "lag: " + lag, msg);
+          holdLock.wait(Math.max(1, nap.toMillis()));
+        }
+      } catch (InterruptedException e) {
+        String stop = "the controller stopped while the journey was held before " + phase + "; it holds there again"
+            + " when resumed";
+        record(Event.JOURNEY_STOPPED, phase, null, stop, Map.of("reason", "shutdown"));
+        Thread.currentThread().interrupt();
+        return Optional.of(set(State.STOPPED, phase, null, stop));
+      }
     }
   }
 
@@ -319,7 +444,8 @@ public final class JourneyEngine {
     }
     String after = rule.noWayBack().filter(s -> journal.state().step(rule.pointOfNoReturn().orElseThrow()).starts() > 0)
         .map(s -> "; " + s)
-        .orElse("; fix the cause and `pgferry resume` retries " + atStep);
+        .orElse("; fix the cause and `pgferry " + (rule == JourneyTable.FINISH ? "finish" : "resume") + "` retries "
+            + atStep);
     String msg = where + after;
     record(Event.JOURNEY_STOPPED, rule.phase(), atStep, msg, Map.of("reason", "failed"));
     return set(State.FAILED, rule.phase(), atStep, msg);

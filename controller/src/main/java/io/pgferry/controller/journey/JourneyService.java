@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +60,16 @@ public final class JourneyService implements AutoCloseable {
     this.clock = clock;
   }
 
-  /** Starts the journey of this plan (or continues it, when the state dir holds the same plan's journey). */
-  public synchronized String apply(String fileName, String planText) throws IOException {
+  /** Starts the journey of this plan, holding before the cutovers its {@code hold} lists (all by default). */
+  public String apply(String fileName, String planText) throws IOException {
+    return apply(fileName, planText, false);
+  }
+
+  /**
+   * Starts the journey of this plan (or continues it, when the state dir holds the same plan's journey). The holds
+   * (the plan's {@code hold}, none with {@code noHold}) are journaled, so a restarted controller keeps them.
+   */
+  public synchronized String apply(String fileName, String planText, boolean noHold) throws IOException {
     ensureNotRunning();
     Set<String> known = nodes.all().stream().map(NodeView::nodeId).collect(Collectors.toSet());
     Duration lease = nodes instanceof LinkDirectory d ? d.lease() : null; // failover.max_lease must cover it
@@ -78,6 +87,10 @@ public final class JourneyService implements AutoCloseable {
     AtomicFiles.write(copy, planText.getBytes(StandardCharsets.UTF_8));
     planName = fileName;
     boolean resumed = journal().state().started();
+    String holds = noHold ? "" : loaded.plan().hold().stream().map(Enum::name).collect(Collectors.joining(","));
+    journal().append(JournalRecord.Event.HOLDS_SET, null, null, holds.isEmpty() ? "no holds: the cutovers start as soon"
+        + " as the journey is ready" + (noHold ? " (--no-hold)" : "") : "holds before " + holds + " until `pgferry proceed`",
+        Map.of("holds", holds));
     start(loaded);
     return (resumed ? "journey of " + fileName + " resumed" : "journey of " + fileName + " started")
         + (loaded.warnings().isEmpty() ? "" : " (" + loaded.warnings().size() + " warning(s) in the plan)");
@@ -95,6 +108,60 @@ public final class JourneyService implements AutoCloseable {
     planName = planName == null ? PLAN_COPY : planName;
     start(loaded);
     return "journey resumed";
+  }
+
+  /**
+   * `pgferry proceed [--at]`: lets the next held cutover start at {@code at} (now when null). The journey stands
+   * before it or is still on its way there (a proceed given in advance); a later proceed replaces a scheduled one.
+   * Refused when no cutover ahead is held, or the one ahead was already let go. Recorded in the journal, so it
+   * survives a controller restart.
+   */
+  public synchronized String proceed(Instant at) throws IOException {
+    JournalState st = journal().state();
+    if (!st.started() || st.finished()) {
+      throw new UsageException("no journey in progress; nothing to proceed");
+    }
+    Instant now = clock.instant();
+    Instant when = at == null ? now : at;
+    Phase standing = JourneyEngine.effectivePhase(st).map(p -> p == Phase.FAILOVER ? Phase.LOGICAL_SYNC : p)
+        .orElse(Phase.PREFLIGHT);
+    Optional<Phase> next = st.holds().stream().filter(p -> p.compareTo(standing) >= 0).sorted().findFirst();
+    if (next.isEmpty()) {
+      throw new UsageException("no held cutover ahead (the journey stands at " + standing + "; holds: "
+          + (st.holds().isEmpty() ? "none" : st.holds()) + ")");
+    }
+    Phase p = next.get();
+    if (!st.holdsBefore(p, now)) {
+      throw new UsageException(p + " is not held any more (it was let go at " + st.proceedAt(p).map(Instant::toString)
+          .orElse("its start") + "); run `pgferry proceed` again once it is done, for the next cutover");
+    }
+    journal().append(JournalRecord.Event.PROCEED_REQUESTED, p, null, "proceed with " + p + (at == null ? " now"
+        : " at " + when), Map.of("at", when.toString()));
+    boolean isRunning = engine != null && running != null && !running.isDone();
+    if (isRunning) {
+      engine.proceedRecorded();
+    }
+    String where = isRunning ? "" : "; the journey is not running: `pgferry resume` continues it";
+    return (at == null ? p + " starts now" : p + " starts at " + when) + (standing == p ? "" : " (once the journey gets"
+        + " there; it stands at " + standing + ")") + where;
+  }
+
+  /**
+   * `pgferry finish`: after DONE, decommissions what the journey leaves running (the subscription, pgferry's slots
+   * and publication, A and B) on the engine's thread; each step journaled, so running it again is harmless.
+   */
+  public synchronized String finish() throws IOException {
+    ensureNotRunning();
+    JournalState st = journal().state();
+    Path copy = stateDir.resolve(PLAN_COPY);
+    if (!st.finished() || !Files.exists(copy)) {
+      throw new UsageException("the journey is not finished; `pgferry finish` decommissions only after DONE");
+    }
+    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    planName = planName == null ? PLAN_COPY : planName;
+    JourneyEngine e = newEngine(loaded);
+    running = worker.submit(e::finish);
+    return st.decommissionedAt().isPresent() ? "already decommissioned; checking again" : "decommissioning";
   }
 
   /**
@@ -240,7 +307,7 @@ public final class JourneyService implements AutoCloseable {
     String state;
     String message = null;
     if (running != null && !running.isDone()) {
-      state = "RUNNING";
+      state = snap != null && snap.state() == JourneyEngine.State.HELD ? "HELD" : "RUNNING";
       message = snap == null ? null : snap.message();
     } else if (snap != null && snap.state() != JourneyEngine.State.IDLE) {
       state = snap.state().name();
@@ -259,7 +326,7 @@ public final class JourneyService implements AutoCloseable {
     Phase phase = snap != null && snap.phase() != null ? snap.phase() : st.phase().orElse(null);
     List<JourneyStatus.PhaseLine> phases = new ArrayList<>();
     for (Phase p : Phase.values()) {
-      String s = st.phaseDone(p) ? "done" : p == phase ? (state.equals("RUNNING") ? "running"
+      String s = st.phaseDone(p) ? "done" : p == phase ? (state.equals("HELD") ? "held" : state.equals("RUNNING") ? "running"
           : state.equals("FAILED") ? "failed" : "stopped") : "not_reached";
       var started = st.phaseStartedAt(p);
       Double seconds = started.map(at -> Duration.between(at, st.phaseDoneAt(p).orElse(clock.instant()))
@@ -272,9 +339,13 @@ public final class JourneyService implements AutoCloseable {
     for (NodeView v : nodes.all()) {
       nodeLines.add(nodeLine(v, plan));
     }
+    JourneyStatus.Hold hold = state.equals("HELD") && phase != null ? new JourneyStatus.Hold(phase.name(),
+        st.heldSince(phase).map(Instant::toString).orElse(null), st.proceedAt(phase).map(Instant::toString).orElse(null),
+        snap.progress() == null ? null : snap.progress().replaceFirst("^lag: ", ""), engine.describe(phase)) : null;
+    JourneyStatus.Summary summary = st.finished() ? JourneySummary.of(st, plan, nodes.all()) : null;
     return new JourneyStatus(state, phase == null ? null : phase.name(), snap == null ? null : snap.step(),
         snap == null ? null : snap.progress(), message, planName, phases, nodeLines,
-        all.subList(Math.max(0, all.size() - 10), all.size()));
+        all.subList(Math.max(0, all.size() - 10), all.size()), hold, summary);
   }
 
   private Plan planOrNull() {
@@ -304,7 +375,7 @@ public final class JourneyService implements AutoCloseable {
   private JourneyEngine newEngine(PlanLoader.Loaded loaded) throws IOException {
     JourneyPorts ports = assembly.ports(loaded.plan(), nodes);
     engine = new JourneyEngine(loaded.plan(), loaded.text(), assembly.steps(loaded.plan(), ports), journal(),
-        ports, clock, listener);
+        ports, clock, listener).withHoldProbes(assembly.holdProbes(loaded.plan(), ports));
     return engine;
   }
 

@@ -7,7 +7,24 @@ import java.util.List;
  * doing, each node's state and lag, and the journal's last records.
  */
 public record JourneyStatus(String state, String phase, String step, String progress, String message, String plan,
-                            List<PhaseLine> phases, List<NodeLine> nodes, List<JournalRecord> recent) {
+                            List<PhaseLine> phases, List<NodeLine> nodes, List<JournalRecord> recent, Hold hold,
+                            Summary summary) {
+  /**
+   * The journey waits before {@code phase} (state HELD): since when, the instant a `pgferry proceed --at` set (null:
+   * none), the lag now, and what the cutover will do (as `pgferry plan` shows it).
+   */
+  public record Hold(String phase, String since, String proceedAt, String lag, String plan) {}
+
+  /**
+   * After the journey finished: where the app points, the downtime of each cutover and failover (writes blocked, from
+   * the journal's step times), what is still running, and whether `pgferry finish` decommissioned it.
+   */
+  public record Summary(String appPointsTo, List<Downtime> downtimes, List<String> stillRunning, boolean decommissioned,
+                        String next) {}
+
+  /** {@code seconds}: from the step that blocked writes starting to the step that unblocked them done. */
+  public record Downtime(String event, double seconds, String measured) {}
+
   /** status: done, running, failed, stopped, not_reached (the words of DESIGN.md §11). */
   public record PhaseLine(String name, String status, Double seconds) {}
 

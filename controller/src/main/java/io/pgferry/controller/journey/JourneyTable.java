@@ -59,6 +59,19 @@ public final class JourneyTable {
   public static final String C2_UNDO_LIFT_FENCE = "cutover_2.undo.lift_fence_a";
   public static final String C2_UNDO_UNBLOCK = "cutover_2.undo.unblock_app";
 
+  public static final String FIN_DROP_SUBSCRIPTION = "finish.drop_subscription";
+  public static final String FIN_STOP_STANDBY = "finish.stop_standby";
+  public static final String FIN_DROP_SLOTS = "finish.drop_slots_and_publication";
+  public static final String FIN_STOP_PRIMARY = "finish.stop_old_primary";
+
+  /**
+   * `pgferry finish`, after DONE: not a phase of the journey but steps journaled (under DONE) as the phases' are, so
+   * running it again skips what is done.
+   */
+  public static final PhaseRule FINISH = new PhaseRule(Phase.DONE, "the journey finished (the app writes to the target)",
+      List.of(FIN_DROP_SUBSCRIPTION, FIN_STOP_STANDBY, FIN_DROP_SLOTS, FIN_STOP_PRIMARY),
+      "no subscription on the target; no pgferry slot or publication on the old primary; A and B stopped", Phase.DONE);
+
   private static final Map<Phase, PhaseRule> RULES = new EnumMap<>(Phase.class);
 
   static {

@@ -25,6 +25,10 @@ public final class PlanRenderer {
       PhaseRule rule = JourneyTable.rule(phase);
       out.append("\n").append(phase).append("\n");
       out.append("  enter when: ").append(rule.entryCheck()).append("\n");
+      if (plan.hold().stream().anyMatch(h -> h.name().equals(phase.name()))) {
+        out.append("  held before it (plan hold:): `pgferry apply` waits here until `pgferry proceed [--at TIME]`,"
+            + " showing these steps and the lag (`pgferry apply --no-hold`: no wait)\n");
+      }
       if (phase == Phase.FAILOVER) {
         out.append("  reachable from: ").append(List.of(Phase.values()).stream()
             .filter(JourneyTable::failoverReachableFrom)
@@ -38,15 +42,7 @@ public final class PlanRenderer {
         out.append("  (not in this build: the journey stops before this phase and `pgferry resume` continues it"
             + " once it is)\n");
       }
-      int n = 1;
-      for (String id : rule.steps()) {
-        Step step = steps.get(id);
-        if (step == null) {
-          continue;
-        }
-        appendStep(out, n++ + ". " + id + (rule.pointOfNoReturn().filter(id::equals).isPresent()
-            ? "  [POINT OF NO RETURN]" : ""), step);
-      }
+      appendSteps(out, rule, steps);
       rule.pointOfNoReturn().ifPresent(p -> out.append("  point of no return: ").append(p).append("\n"));
       if (rule.hasUndo()) {
         out.append("  on failure or abort before ").append(rule.pointOfNoReturn().orElse("the end"))
@@ -64,7 +60,37 @@ public final class PlanRenderer {
         out.append("  next: ").append(JourneyTable.describeNext(phase)).append("\n");
       }
     }
+    PhaseRule finish = JourneyTable.FINISH;
+    if (finish.steps().stream().allMatch(steps::containsKey)) {
+      out.append("\n`pgferry finish` (after DONE, when asked)\n");
+      appendSteps(out, finish, steps);
+      out.append("  exit when: ").append(finish.exitCondition()).append("\n");
+    }
     return out.toString();
+  }
+
+  /**
+   * What {@code phase} will do, step by step, as `pgferry plan` shows it: the text the journey shows while it holds
+   * before a cutover.
+   */
+  public static String renderPhase(Phase phase, Map<String, Step> steps) {
+    StringBuilder out = new StringBuilder();
+    PhaseRule rule = JourneyTable.rule(phase);
+    appendSteps(out, rule, steps);
+    rule.pointOfNoReturn().ifPresent(p -> out.append("  point of no return: ").append(p).append("\n"));
+    return out.toString();
+  }
+
+  private static void appendSteps(StringBuilder out, PhaseRule rule, Map<String, Step> steps) {
+    int n = 1;
+    for (String id : rule.steps()) {
+      Step step = steps.get(id);
+      if (step == null) {
+        continue;
+      }
+      appendStep(out, n++ + ". " + id + (rule.pointOfNoReturn().filter(id::equals).isPresent()
+          ? "  [POINT OF NO RETURN]" : ""), step);
+    }
   }
 
   private static void appendStep(StringBuilder out, String title, Step step) {

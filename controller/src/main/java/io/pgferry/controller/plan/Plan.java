@@ -25,7 +25,8 @@ public record Plan(
     List<String> replicaIdentityFull,
     Logical logical,
     Failover failover,
-    Connections connections) {
+    Connections connections,
+    List<Hold> hold) {
 
   public Plan {
     logical = logical == null ? Logical.DEFAULT : logical;
@@ -34,7 +35,14 @@ public record Plan(
     connections = connections == null ? Connections.DEFAULT : connections;
     durability = durability == null ? Durability.SYNC : durability;
     replicaIdentityFull = replicaIdentityFull == null ? List.of() : List.copyOf(replicaIdentityFull);
+    hold = hold == null ? List.of(Hold.values()) : List.copyOf(hold);
   }
+
+  /**
+   * {@code hold: [cutover_1, cutover_2]} (the default): `pgferry apply` stops before each listed cutover until
+   * `pgferry proceed`; {@code hold: []} none (as `pgferry apply --no-hold`).
+   */
+  public enum Hold { CUTOVER_1, CUTOVER_2 }
 
   /** The database being moved (Heroku). Its URL is optional: without it pgferry can neither fence it nor read its LSN. */
   public record Source(@Secret String url, Duration archiveTimeout, Integer pgMajor) {

@@ -2,6 +2,7 @@ package io.pgferry.controller.web;
 
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.ProceedTime;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -15,9 +16,12 @@ import java.util.concurrent.Callable;
  * /api/journey: what `pgferry apply|resume|abort|status` speak. Every call runs the service on a worker thread.
  * <pre>
  * GET  /api/journey          200 JourneyStatus (snake_case JSON)
- * POST /api/journey/apply    body: {"name": "plan.yaml", "plan": "the plan YAML"}   202 {"message"} | 400 {"error"} | 409 {"error"}
+ * POST /api/journey/apply    body: {"name": "plan.yaml", "plan": "the plan YAML", "hold": "plan"|"none"}   202 {"message"} | 400 {"error"} | 409 {"error"}
+ *                            hold "none": holding before no cutover (`pgferry apply --no-hold`); "plan" (default): the plan's hold:
  * POST /api/journey/resume   202 {"message"} | 400 | 409
  * POST /api/journey/abort    202 {"message"}
+ * POST /api/journey/proceed  ?at=ISO-8601 instant (optional)   202 {"message"} | 400
+ * POST /api/journey/finish   202 {"message"} | 400 | 409
  * </pre>
  * Every POST takes {@code Content-Type: application/json} (the {@link ApiGuard} in front of the router checks it).
  */
@@ -36,9 +40,15 @@ public final class JourneyApi {
     router.post("/api/journey/apply").handler(rc -> answer(rc, 202, () -> {
       JsonObject body = body(rc);
       String name = body.getString("name", rc.queryParams().get("name"));
-      return Map.of("message", service.apply(name == null ? "plan.yaml" : name, body.getString("plan", "")));
+      boolean noHold = "none".equals(body.getString("hold", rc.queryParams().get("hold")));
+      return Map.of("message", service.apply(name == null ? "plan.yaml" : name, body.getString("plan", ""), noHold));
     }));
     router.post("/api/journey/resume").handler(rc -> answer(rc, 202, () -> Map.of("message", service.resume())));
+    router.post("/api/journey/proceed").handler(rc -> {
+      String at = rc.queryParams().get("at");
+      answer(rc, 202, () -> Map.of("message", service.proceed(at == null || at.isBlank() ? null : ProceedTime.instant(at))));
+    });
+    router.post("/api/journey/finish").handler(rc -> answer(rc, 202, () -> Map.of("message", service.finish())));
     router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
     router.post("/api/journey/failover").handler(rc -> answer(rc, 202, () -> Map.of("message",
         service.failover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));

@@ -133,7 +133,10 @@ class PlanCommandGoldenTest {
     StringBuilder text = new StringBuilder();
     for (String line : (out + "\n").lines().toList()) {
       Phase heading = List.of(Phase.values()).stream().filter(p -> p.name().equals(line)).findFirst().orElse(null);
-      if (heading != null) {
+      if (line.startsWith("`pgferry finish`")) { // after the phases: not one of them
+        sections.put(at, text.toString());
+        at = null;
+      } else if (heading != null) {
         if (at != null) {
           sections.put(at, text.toString());
         }
@@ -143,7 +146,9 @@ class PlanCommandGoldenTest {
         text.append(line).append("\n");
       }
     }
-    sections.put(at, text.toString());
+    if (at != null) {
+      sections.put(at, text.toString());
+    }
     return sections;
   }
 

@@ -89,7 +89,7 @@ class HerokuCutoverTest {
           assertTrue(System.nanoTime() < deadline, "the worker does not write");
           Thread.sleep(10);
         }
-        journey.apply("plan.yaml", plan);
+        journey.apply("plan.yaml", plan, true);
         JourneyEngine.Snapshot end = journey.awaitStopped();
         assertEquals(JourneyEngine.State.WAITING, end.state(), end.message());
         try (Journal j = Journal.open(state, Clock.systemUTC())) {

@@ -70,7 +70,7 @@ class JourneyServiceTest {
   @Test
   void runsFromPreflightThroughCutoverOne() throws Exception {
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")));
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.WAITING, end.state(), end.message());
       assertEquals(Phase.LOGICAL_SETUP, end.phase());
@@ -109,7 +109,7 @@ class JourneyServiceTest {
     try (JourneyService service = service()) {
       String text = planned(target.url("postgres")).appPassword("env:PGFERRY_TEST_UNSET_APP_DB_PASSWORD").yaml();
       var e = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
-          () -> service.apply("plan.yaml", text));
+          () -> service.apply("plan.yaml", text, true));
       assertTrue(e.getMessage().contains("error: app.password: env:PGFERRY_TEST_UNSET_APP_DB_PASSWORD is not set"),
           e.getMessage());
       assertFalse(Files.exists(stateDir.resolve(JourneyService.PLAN_COPY)), "nothing kept of a refused plan");
@@ -124,7 +124,7 @@ class JourneyServiceTest {
       }
     };
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", planned(target.url("postgres")).appPassword(PlanBuilder.file(pw)).yaml());
+      service.apply("plan.yaml", planned(target.url("postgres")).appPassword(PlanBuilder.file(pw)).yaml(), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state(), end.message());
       assertEquals(Phase.PREFLIGHT, end.phase());
@@ -146,12 +146,12 @@ class JourneyServiceTest {
     try (JourneyService service = service()) {
       String text = plan("postgres://app@127.0.0.1:1/appdb").replace("standby: b", "standby: a2");
       var e = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
-          () -> service.apply("plan.yaml", text));
+          () -> service.apply("plan.yaml", text, true));
       assertTrue(e.getMessage().contains("unknown node id 'a2' (the controller knows: a)"), e.getMessage());
     }
     nodes.add("b", "10.0.0.6", 5432, 17);
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan("postgres://app@127.0.0.1:1/appdb"));
+      service.apply("plan.yaml", plan("postgres://app@127.0.0.1:1/appdb"), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertEquals(Phase.PREFLIGHT, end.phase());
@@ -167,7 +167,7 @@ class JourneyServiceTest {
   void aFailedBlockLeavesTheAppOnTheSourceAndResumeCompletes() throws Exception {
     switcher.failOn = "block";
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")));
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertTrue(end.message().contains("block failed on purpose"), end.message());
@@ -186,7 +186,7 @@ class JourneyServiceTest {
   void abortAfterAControllerStopInTheMiddleOfCutoverOneUnblocksTheApp() throws Exception {
     switcher.onBlock = () -> nodes.stuckLag = 3L;
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")));
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
       long deadline = System.nanoTime() + 20_000_000_000L;
       while (!JourneyTable.C1_WAIT_REPLAYED.equals(service.status().step())) {
         assertTrue(System.nanoTime() < deadline, "never reached " + JourneyTable.C1_WAIT_REPLAYED);
@@ -210,7 +210,7 @@ class JourneyServiceTest {
   void anAgentErrorIsSurfacedVerbatimWhenTheWaitEnds() throws Exception {
     nodes.failArchiveReplicaWith = "backup-fetch: archive s3://x/y holds no backup_stop_sentinel";
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", planned(target.url("postgres")).timeout(PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(1)).yaml());
+      service.apply("plan.yaml", planned(target.url("postgres")).timeout(PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofSeconds(1)).yaml(), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertTrue(end.message().contains("timed out after 1s waiting for a to catch up with the archive; last seen: a:"

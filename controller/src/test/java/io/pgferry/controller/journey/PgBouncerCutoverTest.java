@@ -53,7 +53,7 @@ class PgBouncerCutoverTest {
           longTx.setAutoCommit(false);
           lt.execute("INSERT INTO t VALUES (1)");
 
-          journey.apply("plan.yaml", plan);
+          journey.apply("plan.yaml", plan, true);
           JourneyEngine.Snapshot failed = journey.awaitStopped();
           assertEquals(JourneyEngine.State.FAILED, failed.state(), failed.message());
           assertTrue(failed.message().contains("CUTOVER_1 failed at cutover_1.block_app"), failed.message());

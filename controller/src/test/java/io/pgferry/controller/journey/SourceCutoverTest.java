@@ -81,7 +81,7 @@ class SourceCutoverTest {
     }
     Lsn start = Lsn.parse(source.queryValue("SELECT pg_current_wal_lsn()"));
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan());
+      service.apply("plan.yaml", plan(), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.WAITING, end.state(), end.message());
       JournalState st = JournalState.replay(Journal.open(dir.resolve("state"), Clock.systemUTC()).records());
@@ -101,7 +101,7 @@ class SourceCutoverTest {
     switcher.onBlock = () -> nodes.failArchiveReplicaWith = "restore_command: segment 000000010000000000000009 missing";
     try (JourneyService service = service()) {
       service.apply("plan.yaml", plan().replace("cutover_1: 5s", "cutover_1: 3s").replace("archive_timeout: 1s",
-          "archive_timeout: 1s"));
+          "archive_timeout: 1s"), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertTrue(end.message().contains("segment 000000010000000000000009 missing"), end.message());
@@ -131,7 +131,7 @@ class SourceCutoverTest {
         }
       };
       try (JourneyService service = service(state)) {
-        service.apply("plan.yaml", plan());
+        service.apply("plan.yaml", plan(), true);
         JourneyEngine.Snapshot end = service.awaitStopped();
         assertEquals(JourneyEngine.State.FAILED, end.state(), end.message());
         assertEquals(Phase.CUTOVER_1, end.phase());

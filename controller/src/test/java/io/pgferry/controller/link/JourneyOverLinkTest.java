@@ -87,7 +87,7 @@ class JourneyOverLinkTest {
       LinkTest.waitFor("agents connected", () -> controller.directory().all().stream()
           .filter(n -> n.connected() && n.status().getSeq() > 0).count() == 2);
 
-      journey.apply("plan.yaml", plan);
+      journey.apply("plan.yaml", plan, true);
       JourneyEngine.Snapshot end = journey.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state(), end.message());
       assertEquals(Phase.ARCHIVE_REPLICA, end.phase(), end.message());

@@ -1,6 +1,7 @@
 package io.pgferry.controller.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -116,7 +117,38 @@ class JourneyApiTest {
     kit.nodes.failArchiveReplicaWith = null;
     Result resume = cli("resume", "--controller", url);
     assertEquals(0, resume.code, resume.out + resume.err);
-    assertTrue(resume.out.contains("journey: WAITING in LOGICAL_SETUP"), resume.out);
+    // apply held by default: the journey stops before cutover 1, says what it will do, and proceed lets it go
+    assertTrue(resume.out.contains("journey: HELD in CUTOVER_1"), resume.out);
+    assertTrue(resume.out.contains("held before CUTOVER_1 since"), resume.out);
+    assertTrue(resume.out.contains("cutover_1.block_app"), "the cutover's steps are shown: " + resume.out);
+    JsonNode held = JourneyJson.MAPPER.readTree(cli("status", "--output", "json", "--controller", url).out);
+    assertEquals("CUTOVER_1", held.path("hold").path("phase").asText(), held.toString());
+    assertTrue(held.path("phases").findValues("status").stream().anyMatch(v -> v.asText().equals("held")), held.toString());
+
+    Result badTime = cli("proceed", "--at", "tonight", "--controller", url);
+    assertEquals(2, badTime.code, badTime.out + badTime.err);
+    assertTrue(badTime.err.contains("ISO-8601"), badTime.err);
+
+    Result proceed = cli("proceed", "--controller", url);
+    assertEquals(0, proceed.code, proceed.out + proceed.err);
+    assertTrue(proceed.out.contains("CUTOVER_1 starts now"), proceed.out);
+    assertTrue(proceed.out.contains("journey: WAITING in LOGICAL_SETUP"), proceed.out);
+
+    // given in advance, a proceed is for the next held cutover; once let go, that one is not held any more
+    Result early = cli("proceed", "--detach", "--controller", url);
+    assertTrue(early.out.contains("CUTOVER_2 starts now (once the journey gets there; it stands at LOGICAL_SETUP)"), early.out);
+    Result twice = cli("proceed", "--detach", "--controller", url);
+    assertEquals(2, twice.code, twice.out);
+    assertTrue(twice.err.contains("CUTOVER_2 is not held any more"), twice.err);
+  }
+
+  @Test
+  void noHoldRunsStraightThroughTheCutover() throws Exception {
+    Path plan = kit.writePlan(target.url("postgres"), PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofMinutes(1));
+    Result apply = cli("apply", "--plan", plan.toString(), "--no-hold", "--controller", url);
+    assertEquals(0, apply.code, apply.out + apply.err);
+    assertTrue(apply.out.contains("journey: WAITING in LOGICAL_SETUP"), apply.out);
+    assertFalse(apply.out.contains("held before"), apply.out);
   }
 
   @Test

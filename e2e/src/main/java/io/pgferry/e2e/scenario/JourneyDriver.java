@@ -19,12 +19,16 @@ import java.util.function.Consumer;
  */
 final class JourneyDriver {
   /** JourneyStatus.state values at which the engine no longer runs on its own. */
-  private static final Set<String> STOPPED = Set.of("WAITING", "FINISHED", "FAILED", "STOPPED");
+  private static final Set<String> STOPPED = Set.of("WAITING", "FINISHED", "FAILED", "STOPPED", "HELD");
   private static final Duration CLI_TIMEOUT = Duration.ofMinutes(1);
 
   private final Rig rig;
   private final JournalFile journal;
   private final Consumer<String> say;
+  /** Hooks fire once, also when the journey is followed again after a hold. */
+  private final Set<JourneyHook> fired = new HashSet<>();
+  /** Journal records already told, also across a hold. */
+  private final Set<Long> told = new HashSet<>();
 
   JourneyDriver(Rig rig, Consumer<String> say) {
     this.rig = rig;
@@ -32,8 +36,22 @@ final class JourneyDriver {
     this.say = say;
   }
 
-  void apply(Path plan) {
-    cli(List.of("apply", "--plan", plan.toString(), "--detach"));
+  /** `pgferry apply --no-hold` (the demo and the tests run straight through the cutovers) unless {@code hold}. */
+  void apply(Path plan, boolean hold) {
+    List<String> args = new ArrayList<>(List.of("apply", "--plan", plan.toString(), "--detach"));
+    if (!hold) {
+      args.add("--no-hold");
+    }
+    cli(args);
+  }
+
+  /** `pgferry proceed --detach [--at TIME]`. */
+  void proceed(String at) {
+    List<String> args = new ArrayList<>(List.of("proceed", "--detach"));
+    if (at != null) {
+      args.addAll(List.of("--at", at));
+    }
+    cli(args);
   }
 
   void resume() {
@@ -51,7 +69,7 @@ final class JourneyDriver {
   /** Follows the journey until it stops; returns the last /api/journey answer. */
   JsonNode followUntilStopped(Duration timeout, List<JourneyHook> hooks) throws Exception {
     List<JourneyHook> pending = new ArrayList<>(hooks);
-    Set<Long> told = new HashSet<>();
+    pending.removeAll(fired);
     long deadline = System.nanoTime() + timeout.toNanos();
     JsonNode last = null;
     while (true) {
@@ -64,6 +82,7 @@ final class JourneyDriver {
       for (JourneyHook hook : List.copyOf(pending)) {
         if (entries.stream().anyMatch(e -> e.is("STEP_STARTED", hook.afterStepStarted()))) {
           pending.remove(hook);
+          fired.add(hook);
           say.accept("  >> " + hook.name());
           hook.action().run();
         }
@@ -78,6 +97,21 @@ final class JourneyDriver {
         throw new IllegalStateException("the journey did not stop within " + timeout.toSeconds() + " s; last status: "
             + (last == null ? "(none)" : last.path("state").asText() + " " + last.path("phase").asText() + " "
             + last.path("step").asText() + ": " + last.path("progress").asText()));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** Waits until the journey no longer holds before {@code phase} (a proceed, --at included, took effect). */
+  void awaitNoLongerHeld(String phase, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      JsonNode s = rig.api().journey().orElse(null);
+      if (s != null && !("HELD".equals(s.path("state").asText()) && phase.equals(s.path("phase").asText()))) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the journey still holds before " + phase + " after " + timeout.toSeconds() + " s");
       }
       Thread.sleep(100);
     }
@@ -99,6 +133,8 @@ final class JourneyDriver {
       case "PHASE_DONE" -> say.accept("  " + e.phase() + " done");
       case "STEP_FAILED" -> say.accept("  " + e.step() + " failed: " + e.message());
       case "JOURNEY_STOPPED" -> say.accept("  journey stopped: " + e.message());
+      case "HOLD_REACHED" -> say.accept("  held before " + e.phase());
+      case "PROCEED_REQUESTED" -> say.accept("  " + e.message());
       default -> { }
     }
   }

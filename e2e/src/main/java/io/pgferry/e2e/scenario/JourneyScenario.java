@@ -104,6 +104,16 @@ public final class JourneyScenario implements AutoCloseable {
 
   private JourneyDriver driver;
   private Stage stage;
+  private HoldHandler holdHandler;
+
+  /**
+   * What a test does when the journey holds before a cutover: checks, then lets it go with {@link #proceed}. Called
+   * again while the journey still holds (e.g. a proceed --at not yet due is waited out by the scenario).
+   */
+  @FunctionalInterface
+  public interface HoldHandler {
+    void held(JsonNode status) throws Exception;
+  }
 
   public JourneyScenario(Workspace ws, Options options, Consumer<String> say) {
     this.options = options;
@@ -156,6 +166,25 @@ public final class JourneyScenario implements AutoCloseable {
 
   public PgCluster source() {
     return env.source().cluster();
+  }
+
+  /**
+   * Applies with holds (as an operator would, without --no-hold) and hands each hold to {@code handler}. Without it
+   * the scenario applies with --no-hold, as ./demo does.
+   */
+  public JourneyScenario onHold(HoldHandler handler) {
+    this.holdHandler = handler;
+    return this;
+  }
+
+  /** `pgferry proceed [--at TIME]` (for a {@link HoldHandler}). */
+  public void proceed(String at) {
+    driver.proceed(at);
+  }
+
+  /** Rows the app has written (acknowledged) so far. */
+  public long acknowledgedSoFar() {
+    return env.ledger().acknowledged();
   }
 
   /** Runs every stage; throws {@link ScenarioFailure} naming the stage that failed. */
@@ -229,9 +258,14 @@ public final class JourneyScenario implements AutoCloseable {
       hooks.addAll(new SchemaDrift(env, faults, say).hooks(options.failover()));
     }
     hooks.addAll(extraHooks);
-    say.accept("  pgferry apply --plan " + plan);
-    driver.apply(plan);
+    say.accept("  pgferry apply --plan " + plan + (holdHandler == null ? " --no-hold" : ""));
+    driver.apply(plan, holdHandler != null);
     JsonNode end = driver.followUntilStopped(options.journeyTimeout(), hooks);
+    while (holdHandler != null && "HELD".equals(end.path("state").asText())) {
+      holdHandler.held(end);
+      driver.awaitNoLongerHeld(end.path("phase").asText(), options.journeyTimeout());
+      end = driver.followUntilStopped(options.journeyTimeout(), hooks);
+    }
     outcome.recordEnd(end, driver.journal().read(), env.app().changes());
     boolean reached = options.logical() ? "FINISHED".equals(result.journeyState) && result.phaseDone("CUTOVER_2")
         : result.phaseDone("CUTOVER_1");

@@ -87,7 +87,7 @@ class StatusPageIT {
 
         // WAL for the chart: b's line exists while a journey runs beside it
         upstream.execute("insert into t(note) select repeat('x', 200) from generate_series(1, 20000)");
-        String answer = rig.api().post("/api/journey/apply", Map.of("name", "plan.yaml", "plan", plan(ws, upstream)));
+        String answer = rig.api().post("/api/journey/apply", Map.of("name", "plan.yaml", "plan", plan(ws, upstream), "hold", "none"));
         assertTrue(answer.startsWith("202 "), answer);
         assertTrue(answer.contains("started"), answer);
 

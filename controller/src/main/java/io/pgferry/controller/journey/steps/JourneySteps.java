@@ -19,6 +19,8 @@ import io.pgferry.common.Lsn;
 import io.pgferry.common.Secrets;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.Decisions;
+import io.pgferry.controller.journey.HoldProbe;
+import io.pgferry.controller.journey.Phase;
 import io.pgferry.controller.sql.SegmentCloser;
 import io.pgferry.controller.journey.JourneyAssembly;
 import io.pgferry.controller.journey.JourneyException;
@@ -68,6 +70,11 @@ public final class JourneySteps {
       @Override
       public Map<String, Step> steps(Plan plan, JourneyPorts ports) {
         return build(plan, ports);
+      }
+
+      @Override
+      public Map<Phase, HoldProbe> holdProbes(Plan plan, JourneyPorts ports) {
+        return JourneySteps.holdProbes(plan);
       }
     };
   }
@@ -151,8 +158,28 @@ public final class JourneySteps {
     steps.putAll(FailoverSteps.build(plan, ports, bView));
     if (plan.logical().replicationPassword() != null) { // the logical phases need the logical: block of the plan
       LogicalSteps.build(plan, ports, aView, bView, steps);
+      FinishSteps.build(plan, steps);
     }
     return steps;
+  }
+
+  /** The lag shown while the journey holds: before cutover 1 A's and B's, before cutover 2 T's. */
+  static Map<Phase, HoldProbe> holdProbes(Plan plan) {
+    String a = plan.nodes().archiveReplica();
+    String b = plan.nodes().standby();
+    HoldProbe nodes = ctx -> {
+      String aLag = ctx.ports().nodes().node(a).map(v -> v.status() == null || !v.status().hasArchive() ? "unknown"
+          : v.status().getArchive().getLagSegments() + " segment(s)").orElse("unknown");
+      String bLag = ctx.ports().nodes().node(b).map(v -> v.status() == null ? "unknown"
+          : v.status().getReplayLagBytes() + " bytes (" + v.status().getWalReceiverStatus() + ")").orElse("unknown");
+      return a + " behind the archive head: " + aLag + "; " + b + " behind " + a + ": " + bLag;
+    };
+    Map<Phase, HoldProbe> probes = new java.util.EnumMap<>(Phase.class);
+    probes.put(Phase.CUTOVER_1, nodes);
+    if (plan.logical().replicationPassword() != null) {
+      probes.put(Phase.CUTOVER_2, LogicalSteps::syncNow);
+    }
+    return probes;
   }
 
   /** When writes were blocked: the fence if it is done, else the app block; the countdown starts there. */

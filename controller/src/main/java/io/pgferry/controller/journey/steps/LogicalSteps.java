@@ -257,6 +257,11 @@ final class LogicalSteps {
     return new Sync(s, drift, line);
   }
 
+  /** T's sync now, in the words of LOGICAL_SYNC's progress line (shown while the journey holds before cutover 2). */
+  static String syncNow(StepContext ctx) throws Exception {
+    return sync(ctx, new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock())).line();
+  }
+
   private static StepResult waitSynced(StepContext ctx) throws Exception {
     SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
     Duration timeout = ctx.plan().logical().syncTimeout();

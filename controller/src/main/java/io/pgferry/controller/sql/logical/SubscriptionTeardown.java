@@ -38,9 +38,11 @@ public final class SubscriptionTeardown implements SqlAction<List<String>> {
         "on " + publisher + ": wait until slot " + names.slot() + " is inactive, then SELECT pg_drop_replication_slot('" + names.slot() + "')  -- if it exists");
   }
 
-  /** Returns what it did. */
-  @Override
-  public List<String> run() throws Exception {
+  /**
+   * On {@code subscriber}: disable the subscription, detach its slot (so the drop never reaches for a publisher that
+   * may be gone), drop it; each only if not done. Returns what it did.
+   */
+  public static List<String> dropSubscription(PgEndpoint subscriber, LogicalNames names) throws Exception {
     List<String> did = new ArrayList<>();
     String s = Sql.ident(names.subscription());
     try (Connection c = subscriber.connect(Purpose.CUTOVER)) {
@@ -58,6 +60,13 @@ public final class SubscriptionTeardown implements SqlAction<List<String>> {
         did.add("dropped subscription " + names.subscription());
       }
     }
+    return did;
+  }
+
+  /** Returns what it did. */
+  @Override
+  public List<String> run() throws Exception {
+    List<String> did = new ArrayList<>(dropSubscription(subscriber, names));
     try (Connection c = publisher.connect(Purpose.CUTOVER)) {
       try {
         Poll.untilTrue(Deadline.in(slotReleaseTimeout), Duration.ofMillis(100), "slot " + names.slot() + " to be released", () -> {

@@ -5,7 +5,7 @@
   const MAX_WINDOW_MS = 10 * 60 * 1000;
   const MIN_WINDOW_MS = 60 * 1000;
   const COLORS = ["#1a6fd1", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a", "#5c940d"];
-  const STATE_CLASS = { RUNNING: "run", WAITING: "warn", FINISHED: "ok", FAILED: "bad", STOPPED: "bad",
+  const STATE_CLASS = { RUNNING: "run", HELD: "warn", WAITING: "warn", FINISHED: "ok", FAILED: "bad", STOPPED: "bad",
                         INTERRUPTED: "warn", IDLE: "muted" };
   const $ = (id) => document.getElementById(id);
 
@@ -75,12 +75,19 @@
       j.step ? el("span", { class: "muted" }, "  ·  step " + j.step) : "",
       j.plan ? el("span", { class: "muted" }, "  ·  plan " + j.plan) : "");
     progress.textContent = [j.progress, j.message].filter(Boolean).join("  —  ");
+    if (j.summary) {
+      const s = j.summary;
+      progress.textContent = ["the app points to " + s.app_points_to]
+        .concat((s.downtimes || []).map((d) => "downtime " + d.event + " " + seconds(d.seconds) + " (" + d.measured + ")"))
+        .concat((s.still_running || []).map((r) => "still running: " + r))
+        .concat([s.next]).join("  ·  ");
+    }
     let nextMarked = false;
     const items = [];
     for (const p of j.phases || []) {
       if (p.name === "FAILOVER" && p.status === "not_reached") continue; // a side branch, shown only when taken
       let cls = p.status;
-      let detail = { done: "done", running: "running", failed: "failed", stopped: "stopped", not_reached: "" }[p.status];
+      let detail = { done: "done", running: "running", held: "held: `pgferry proceed`", failed: "failed", stopped: "stopped", not_reached: "" }[p.status];
       if (p.status === "not_reached" && !nextMarked && items.some((i) => i.dataset.status !== "not_reached")) {
         cls += " next";
         detail = "next";
