@@ -160,7 +160,7 @@ public final class ArchiveExtension implements AutoCloseable {
    * publishes its port in state_dir/wal-fetch.port for the clients (bin/pgferry-agent's curl path, wal-fetch).
    */
   public Future<HttpServer> startWalFetchEndpoint(Vertx vertx) {
-    return WalFetchEndpoint.start(vertx, 0, () -> prefetcher, config.stateDir());
+    return WalFetchEndpoint.start(vertx, 0, () -> prefetcher, config.stateDir(), config.postgres().osUser());
   }
 
   public void registerMetrics(MeterRegistry registry) {
