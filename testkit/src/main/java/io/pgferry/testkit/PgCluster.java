@@ -131,6 +131,11 @@ public final class PgCluster implements AutoCloseable {
     return this;
   }
 
+  /** Re-reads the configuration files (pg_ctl reload). */
+  public void reload() {
+    pgCtl("reload").runChecked();
+  }
+
   public void stop() {
     pgCtl("stop", "-w", "-m", "fast", "-t", "60").run();
     LIVE.remove(this);
