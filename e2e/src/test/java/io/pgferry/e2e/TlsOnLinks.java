@@ -27,12 +27,14 @@ final class TlsOnLinks {
 
   static void check(JourneyResult r, boolean failover) throws Exception {
     Path ws = r.workDir;
-    List<String> a = authorized(ws.resolve("a.log"));
-    List<String> b = authorized(ws.resolve("b.log"));
-    List<String> t = authorized(ws.resolve("target.log"));
-    assertAllTls("controller sessions on a", a, "application_name=pgferry-", true);
-    assertAllTls("controller sessions on b", b, "application_name=pgferry-", false);
-    assertAllTls("controller sessions on T", t, "application_name=pgferry-", true);
+    List<String> a = tcpSessions(ws.resolve("a.log"));
+    List<String> b = tcpSessions(ws.resolve("b.log"));
+    List<String> t = tcpSessions(ws.resolve("target.log"));
+    // as postgres over TCP: the controller (pgjdbc sends no application_name at startup), the agent's own sessions,
+    // B's WAL receiver and pg_basebackup; the app (through PgBouncer) logs in as app
+    assertAllTls("postgres sessions on a", a, "user=postgres", true);
+    assertAllTls("postgres sessions on b", b, "user=postgres", true);
+    assertAllTls("postgres sessions on T (the controller)", t, "user=postgres", true);
     assertAllTls("b's WAL receiver on a", a, "replication connection authorized: user=postgres application_name=pgferry_b", true);
     List<String> subscription = new java.util.ArrayList<>(a);
     if (failover) {
@@ -64,14 +66,35 @@ final class TlsOnLinks {
     assertTrue(String.valueOf(refused.getMessage()).contains("pg_hba.conf"), "refused by pg_hba: " + refused.getMessage());
   }
 
-  private static List<String> authorized(Path log) throws Exception {
-    return Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.contains("connection authorized:")).toList() : List.of();
+  private static final Pattern RECEIVED = Pattern.compile("\\[(\\d+)\\] LOG:  connection received: host=(\\S+)");
+  private static final Pattern AUTHORIZED = Pattern.compile("\\[(\\d+)\\] LOG:  (replication )?connection authorized:");
+
+  /** The "connection authorized" lines of sessions that came over TCP (log_line_prefix '%m [%p] ' pairs them by pid). */
+  private static List<String> tcpSessions(Path log) throws Exception {
+    if (!Files.exists(log)) {
+      return List.of();
+    }
+    java.util.Map<String, String> hostOf = new java.util.HashMap<>();
+    List<String> out = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(log)) {
+      Matcher rec = RECEIVED.matcher(line);
+      if (rec.find()) {
+        hostOf.put(rec.group(1), rec.group(2));
+        continue;
+      }
+      Matcher auth = AUTHORIZED.matcher(line);
+      if (auth.find() && !"[local]".equals(hostOf.getOrDefault(auth.group(1), "[local]"))) {
+        out.add(line);
+      }
+    }
+    return out;
   }
 
   private static void assertAllTls(String what, List<String> lines, String marker, boolean required) {
     List<String> mine = lines.stream().filter(l -> l.contains(marker)).toList();
     if (required) {
-      assertFalse(mine.isEmpty(), what + ": no connection logged with " + marker);
+      assertFalse(mine.isEmpty(), what + ": no connection logged with " + marker + " among " + lines.size() + ":\n"
+          + String.join("\n", lines.subList(0, Math.min(10, lines.size()))));
     }
     List<String> plain = mine.stream().filter(l -> !l.contains("SSL enabled")).toList();
     assertTrue(plain.isEmpty(), what + ": without TLS:\n" + String.join("\n", plain));

@@ -11,32 +11,15 @@ import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanException;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.proto.HbaRule;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** TLS per link and the hosts admitted to A and B, from the plan. */
 class LinkTlsTest {
-  private static final String PLAN = """
-      source:
-        url: env:SRC
-      archive:
-        url: file:///var/lib/archive
-      nodes:
-        archive_replica: a
-        standby: b
-      target:
-        url: env:TGT
-      app:
-        dbname: appdb
-        user: app
-      switch:
-        type: command
-        command:
-          block: /bin/true
-          repoint: /bin/true
-          unblock: /bin/true
-      """;
+  /** The testkit's minimal plan, with env: references for the URLs (lines "  standby: b" and "  url: env:TGT"). */
+  private static final String PLAN = PlanBuilder.plan().source("env:SRC").target("env:TGT").yaml();
 
   private static Plan plan(String text) {
     return PlanLoader.parse("p.yaml", text, null).plan();
