@@ -98,7 +98,8 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     NodeState inferred = Files.exists(statePath) ? NodeState.NODE_STATE_UNSPECIFIED : StartupInference.infer(config.postgres());
     this.stateFile = StateFile.open(statePath, inferred);
     this.ctx = new NodeContext(config, stateFile, pgVersion.major());
-    this.pgBaseBackup = new PgBaseBackup(ctx.clientTools(), config.postgres().osUser(), config.postgres().passwordFile());
+    this.pgBaseBackup = new PgBaseBackup(ctx.clientTools(), config.postgres().osUser(), config.postgres().passwordFile(),
+        ctx.upstreamRootCert());
     options.extraBackupProviders().forEach(ctx::addBackupProvider);
     ctx.addBackupProvider(pgBaseBackup);
     this.leaseKeeper = new LeaseKeeper(this::heldGoal, this::wakeConverger);

@@ -32,7 +32,7 @@ public final class AgentFixture {
         new AgentConfig.Controller("127.0.0.1:7400", true),
         null,
         new AgentConfig.Postgres(bin.binDir(), ws.root().resolve(name), port, "127.0.0.1", "127.0.0.1",
-            ws.dir("sock"), "postgres", "postgres", null, Map.of("fsync", "off", "hot_standby", "on")),
+            ws.dir("sock"), "postgres", "postgres", null, Map.of("fsync", "off", "hot_standby", "on"), null),
         null,
         ws.root().resolve(name + "-state"),
         new AgentConfig.Http("127.0.0.1", 0),

@@ -98,6 +98,21 @@ class BadInputTest {
     assertTrue(t.getMessage().startsWith("agent.yaml: tls is missing"), t.getMessage());
   }
 
+  /** postgres.tls: cert and key both, readable; without it the link's tls serves PostgreSQL's TLS too. */
+  @Test
+  void postgresTlsNeedsReadableCertAndKey() throws Exception {
+    String data = tmp.resolve("data").toString();
+    UsageException half = assertThrows(UsageException.class, () -> AgentConfig.parse("agent.yaml",
+        yaml(data, "  tls: {cert: /etc/hostname}\n")));
+    assertTrue(half.getMessage().contains("postgres.tls needs cert and key"), half.getMessage());
+    UsageException missing = assertThrows(UsageException.class, () -> AgentConfig.parse("agent.yaml",
+        yaml(data, "  tls: {cert: /etc/hostname, key: /nonexistent/pg.key}\n")));
+    assertTrue(missing.getMessage().contains("postgres.tls file /nonexistent/pg.key is not readable"), missing.getMessage());
+    AgentConfig ok = AgentConfig.parse("agent.yaml", yaml(data, "  tls: {cert: /etc/hostname, key: /etc/hostname}\n"));
+    assertEquals(java.nio.file.Path.of("/etc/hostname"), ok.serverTls().orElseThrow().key());
+    assertTrue(AgentConfig.parse("agent.yaml", yaml(data, "")).serverTls().isEmpty(), "no tls at all: ssl left alone");
+  }
+
   @Test
   void unreachableUpstreamIsReportedAndRetried() {
     try (Workspace ws = Workspace.create("unreachable");

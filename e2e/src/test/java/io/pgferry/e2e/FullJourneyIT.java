@@ -18,12 +18,14 @@ import org.junit.jupiter.api.Test;
  * agents a and b, the controller, the ledger through PgBouncer all along; cutover 1 to a, logical replication to T,
  * kill -9 of a's agent and postmaster during LOGICAL_SYNC (automatic failover to b), cutover 2 from b to T. On the
  * final primary T: the ledger lost 0 and duplicated 0; T equals the last source-side primary (b) table by table and
- * sequence by sequence; the write downtime of cutover 1, the failover and cutover 2 measured and printed.
+ * sequence by sequence; the write downtime of cutover 1, the failover and cutover 2 measured and printed. PG 15: every
+ * PostgreSQL link over TLS and pg_hba scoped to named hosts ({@link TlsOnLinks}).
  */
 class FullJourneyIT {
   @Test
   void pg15KillAInLogicalSyncThenCutover2() {
-    JourneyResult r = ScenarioRuns.run("full-pg15", JourneyScenario.Options.wholeJourney());
+    JourneyResult r = ScenarioRuns.run("full-pg15", JourneyScenario.Options.wholeJourney(), s -> { },
+        run -> TlsOnLinks.check(run, true));
     assertWholeJourney(r, true);
   }
 

@@ -78,7 +78,37 @@ public final class PgCluster implements AutoCloseable {
     settings.putAll(extraSettings);
     cluster.appendConf(settings);
     cluster.appendHba(List.of("host replication all 127.0.0.1/32 trust"));
+    cluster.selfSignedTls();
     return cluster;
+  }
+
+  /**
+   * Every test cluster serves TLS, as pgferry expects of A, B and T (sslmode require by default): a self-signed
+   * certificate for 127.0.0.1 made with openssl in the data dir, as the postgres OS user (PostgreSQL wants to own its key).
+   */
+  private void selfSignedTls() {
+    Command.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", dataDir.resolve("server.key").toString(), "-out", dataDir.resolve("server.crt").toString(),
+            "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+        .as(Workspace.PG_USER).timeout(Duration.ofMinutes(1)).runChecked();
+    appendConf(Map.of("ssl", "on"));
+  }
+
+  /**
+   * Serves TLS with {@code cert}/{@code key} (e.g. issued by pgferry's CA, for sslmode verify-full) instead of the
+   * self-signed pair: copied into the data dir, owned by the postgres OS user, the key 0600. Before {@link #start()}
+   * (or reload after).
+   */
+  public void useTls(Path cert, Path key) {
+    try {
+      Files.copy(cert, dataDir.resolve("server.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(key, dataDir.resolve("server.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.setPosixFilePermissions(dataDir.resolve("server.key"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Command.of("chown", Workspace.PG_USER, dataDir.resolve("server.crt").toString(), dataDir.resolve("server.key").toString())
+        .runChecked();
   }
 
   public static PgCluster start(Workspace ws, String name, int major) {
@@ -99,6 +129,11 @@ public final class PgCluster implements AutoCloseable {
     LIVE.add(this);
     pgCtl("start", "-w", "-t", "60", "-l", logFile.toString(), "-o", "-p " + port).runChecked();
     return this;
+  }
+
+  /** Re-reads the configuration files (pg_ctl reload). */
+  public void reload() {
+    pgCtl("reload").runChecked();
   }
 
   public void stop() {

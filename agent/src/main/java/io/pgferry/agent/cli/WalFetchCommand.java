@@ -40,12 +40,9 @@ public final class WalFetchCommand implements Callable<Integer> {
     Logging.configure(false, Level.WARNING);
     Path sd = stateDir != null ? stateDir : archive.stateDir();
     if (!noAgent && sd != null) {
-      Optional<Integer> port = AgentWalClient.portFromStateDir(sd);
-      if (port.isPresent()) {
-        Optional<WalFetch.Outcome> viaAgent = AgentWalClient.tryDeliver(port.get(), segment, dest.toAbsolutePath());
-        if (viaAgent.isPresent()) {
-          return viaAgent.get().exitCode;
-        }
+      Optional<WalFetch.Outcome> viaAgent = AgentWalClient.tryDeliver(sd, segment, dest.toAbsolutePath());
+      if (viaAgent.isPresent()) {
+        return viaAgent.get().exitCode;
       }
     }
     try (ObjectStore store = archive.open()) {

@@ -19,10 +19,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class PgBaseBackup implements BaseBackupProvider {
   private final ClientTools tools;
   private final String osUser;
+  private final Path rootCert;
   private final Path defaultPasswordFile;
   private final AtomicInteger runs = new AtomicInteger();
 
   public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile) {
+    this(tools, osUser, defaultPasswordFile, null);
+  }
+
+  /** {@code rootCert}: the CA file (readable by {@code osUser}) for an upstream sslmode of verify-ca/verify-full. */
+  public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile, Path rootCert) {
+    this.rootCert = rootCert;
     this.tools = tools;
     this.osUser = osUser;
     this.defaultPasswordFile = defaultPasswordFile;
@@ -60,6 +67,8 @@ public final class PgBaseBackup implements BaseBackupProvider {
     }
     Command cmd = Command.of(argv).as(osUser).timeout(Duration.ofHours(24)).env("PGAPPNAME", "pgferry-basebackup");
     passwordFile(u).ifPresent(f -> cmd.env("PGPASSFILE", f.toString()));
+    io.pgferry.agent.recovery.ServerTls.clientParams(u.getSslmode(), rootCert)
+        .forEach((k, v) -> cmd.env(k.equals("sslmode") ? "PGSSLMODE" : "PGSSLROOTCERT", v));
     runs.incrementAndGet();
     cmd.runChecked();
   }

@@ -1,5 +1,6 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.agent.recovery.ServerTls;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.proto.Upstream;
@@ -24,9 +25,11 @@ public final class UpstreamProbe {
 
   private UpstreamProbe() {}
 
-  public static Identity identify(Upstream upstream, Path passwordFile) throws SQLException {
+  /** {@code rootCert}: the CA file the upstream's certificate is verified with when the goal's sslmode is verify-*. */
+  public static Identity identify(Upstream upstream, Path passwordFile, Path rootCert) throws SQLException {
     String password = PgPass.lookup(passwordFile, upstream.getHost(), upstream.getPort(), "replication", upstream.getUser()).orElse(null);
-    PgEndpoint at = new PgEndpoint(upstream.getHost(), upstream.getPort(), "postgres", upstream.getUser(), password);
+    PgEndpoint at = new PgEndpoint(upstream.getHost(), upstream.getPort(), "postgres", upstream.getUser(), password,
+        ServerTls.clientParams(upstream.getSslmode(), rootCert));
     try (Connection c = at.connect(Purpose.UPSTREAM_PROBE); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
       rs.next();

@@ -78,7 +78,8 @@ public record AgentConfig(
       String osUser,
       String replicationUser,
       Path passwordFile,
-      Map<String, String> settings) {
+      Map<String, String> settings,
+      TlsFiles tls) {
     public Postgres {
       port = port == null ? 5432 : port;
       host = host == null ? "127.0.0.1" : host;
@@ -87,6 +88,15 @@ public record AgentConfig(
       osUser = osUser == null ? "postgres" : osUser;
       replicationUser = replicationUser == null ? "postgres" : replicationUser;
       settings = settings == null ? Map.of() : Map.copyOf(settings);
+    }
+
+    /**
+     * The certificate, key and CA PostgreSQL serves TLS with: postgres.tls, else the agent's link certificates
+     * (tls); empty when neither is given (then ssl stays as postgresql.conf has it).
+     */
+    public java.util.Optional<TlsFiles> serverTls(TlsFiles linkTls) {
+      TlsFiles t = tls != null ? tls : linkTls;
+      return t == null || t.cert() == null || t.key() == null ? java.util.Optional.empty() : java.util.Optional.of(t);
     }
 
     /** The address the agent itself uses to reach its PostgreSQL over TCP. */
@@ -206,7 +216,22 @@ public record AgentConfig(
     if (http.port() < 0 || http.port() > 65535) {
       throw new UsageException(where + ": http.port " + http.port() + " is out of range");
     }
+    if (postgres.tls() != null && (postgres.tls().cert() == null || postgres.tls().key() == null)) {
+      throw new UsageException(where + ": postgres.tls needs cert and key (ca optional: the CA a standby verifies its upstream with)");
+    }
+    if (postgres.tls() != null) {
+      for (Path f : new Path[] {postgres.tls().cert(), postgres.tls().key(), postgres.tls().ca()}) {
+        if (f != null && !Files.isReadable(f)) {
+          throw new UsageException(where + ": postgres.tls file " + f + " is not readable");
+        }
+      }
+    }
     log.julLevel();
+  }
+
+  /** The files the node's PostgreSQL serves TLS with (see {@link Postgres#serverTls}). */
+  public java.util.Optional<TlsFiles> serverTls() {
+    return postgres == null ? java.util.Optional.empty() : postgres.serverTls(tls);
   }
 
   private static boolean isEmpty(Path dir) {

@@ -40,7 +40,8 @@ public final class NodeContext {
     this.pgCtl = new PgCtl(pg.binDir(), pg.dataDir(), pg.osUser(), pg.port());
     this.localPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
     this.observerPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
-    this.recoveryConfig = new RecoveryConfig(pg.dataDir());
+    this.recoveryConfig = new RecoveryConfig(pg.dataDir(), config.serverTls()
+        .map(t -> new io.pgferry.agent.recovery.ServerTls(t.cert(), t.key(), t.ca())).orElse(null));
     this.clientTools = new ClientTools(pg.binDir());
   }
 
@@ -72,6 +73,11 @@ public final class NodeContext {
 
   public StateFile stateFile() {
     return stateFile;
+  }
+
+  /** The CA file this agent verifies an upstream's certificate with (agent.yaml); null when none. */
+  public Path upstreamRootCert() {
+    return config.serverTls().map(AgentConfig.TlsFiles::ca).orElse(null);
   }
 
   public ClientTools clientTools() {

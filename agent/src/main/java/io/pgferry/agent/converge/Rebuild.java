@@ -91,7 +91,8 @@ public final class Rebuild {
     Optional<String> why;
     if (goal.getState() == NodeState.STREAMING_STANDBY) {
       ctx.progress("asking " + goal.getUpstream().getHost() + ":" + goal.getUpstream().getPort() + " who it is");
-      why = reason(dataDir, standby, UpstreamProbe.identify(goal.getUpstream(), ctx.config().postgres().passwordFile()));
+      why = reason(dataDir, standby, UpstreamProbe.identify(goal.getUpstream(), ctx.config().postgres().passwordFile(),
+        ctx.upstreamRootCert()));
     } else {
       why = localReason(dataDir, standby);
     }

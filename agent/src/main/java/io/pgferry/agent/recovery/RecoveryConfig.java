@@ -48,16 +48,33 @@ public final class RecoveryConfig {
   }
 
   private final Path dataDir;
+  private final ServerTls tls;
 
   public RecoveryConfig(Path dataDir) {
+    this(dataDir, null);
+  }
+
+  /** {@code tls}: the files PostgreSQL serves TLS with (null: ssl stays as postgresql.conf has it). */
+  public RecoveryConfig(Path dataDir, ServerTls tls) {
     this.dataDir = dataDir;
+    this.tls = tls;
+  }
+
+  /** The CA file a standby's walreceiver verifies its upstream with (in the data dir; null without TLS files). */
+  public Path standbyRootCert() {
+    return tls == null || tls.ca() == null ? null : dataDir.resolve(ServerTls.CA_FILE);
   }
 
   /**
-   * libpq conninfo for primary_conninfo: host, port, user, application_name, passfile (never a password), and
-   * dbname when given. Only options every libpq from 10 on accepts.
+   * libpq conninfo for primary_conninfo: host, port, user, application_name, passfile (never a password), dbname
+   * when given, and the upstream's sslmode (with {@code sslRootCert} for verify-ca/verify-full). Only options every
+   * libpq from 10 on accepts.
    */
   public static String conninfo(Upstream u, String applicationName, Path passfile) {
+    return conninfo(u, applicationName, passfile, null);
+  }
+
+  public static String conninfo(Upstream u, String applicationName, Path passfile, Path sslRootCert) {
     List<String> parts = new ArrayList<>();
     parts.add("host=" + quoteConninfo(u.getHost()));
     parts.add("port=" + u.getPort());
@@ -71,6 +88,7 @@ public final class RecoveryConfig {
     if (!u.getDbname().isEmpty()) {
       parts.add("dbname=" + quoteConninfo(u.getDbname()));
     }
+    ServerTls.clientParams(u.getSslmode(), sslRootCert).forEach((k, v) -> parts.add(k + "=" + quoteConninfo(v)));
     return String.join(" ", parts);
   }
 
@@ -92,6 +110,10 @@ public final class RecoveryConfig {
   public boolean apply(int major, Map<String, String> settings, Optional<Standby> standby) throws IOException {
     Map<String, String> managed = new LinkedHashMap<>(settings);
     boolean changed = false;
+    if (tls != null) {
+      changed |= tls.install(dataDir);
+      managed.putAll(tls.settings());
+    }
     if (major >= 12) {
       standby.ifPresent(s -> managed.putAll(s.parameters()));
       changed |= standby.isPresent() ? ConfigFiles.writeIfChanged(dataDir.resolve("standby.signal"), "")

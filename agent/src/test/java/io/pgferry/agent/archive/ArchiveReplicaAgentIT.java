@@ -240,7 +240,7 @@ class ArchiveReplicaAgentIT {
     System.setProperty("pgferry.agent.bin", "PGFERRY_AGENT_JAR=" + Launchers.agentJar() + " " + launcherBin);
     AgentConfig cfg = new AgentConfig("replica", new AgentConfig.Controller("127.0.0.1:7400", true), null,
         new AgentConfig.Postgres(PG15.binDir(), ws.root().resolve("agent-replica"), FreePorts.next(), "127.0.0.1", "127.0.0.1",
-            ws.dir("sock"), Workspace.PG_USER, "postgres", null, Map.of("fsync", "off", "shared_buffers", "64MB")),
+            ws.dir("sock"), Workspace.PG_USER, "postgres", null, Map.of("fsync", "off", "shared_buffers", "64MB"), null),
         new AgentConfig.Archive(url, null, 4), ws.dir("agent-replica-state"), new AgentConfig.Http("0.0.0.0", 0), null,
         new AgentConfig.Goals(null, true)); // the test connects over trust (127.0.0.1/32)
     Vertx vertx = Vertx.vertx();

@@ -59,7 +59,7 @@ class ArchiveStandby17IT {
 
         AgentConfig cfg = new AgentConfig("standby17", new AgentConfig.Controller("127.0.0.1:7400", true), null,
             new AgentConfig.Postgres(pg17.binDir(), ws.root().resolve("standby"), FreePorts.next(), "127.0.0.1", "127.0.0.1",
-                ws.dir("sock"), Workspace.PG_USER, "postgres", null, Map.of("fsync", "off", "shared_buffers", "64MB")),
+                ws.dir("sock"), Workspace.PG_USER, "postgres", null, Map.of("fsync", "off", "shared_buffers", "64MB"), null),
             new AgentConfig.Archive(url, null, 4), ws.dir("standby-state"), new AgentConfig.Http("127.0.0.1", 0), null,
             new AgentConfig.Goals(null, true)); // the test connects over trust (127.0.0.1/32)
         try (ArchiveExtension ext = new ArchiveExtension(cfg);

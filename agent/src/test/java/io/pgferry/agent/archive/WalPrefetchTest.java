@@ -11,6 +11,7 @@ import io.pgferry.archive.format.WalNames;
 import io.pgferry.archive.storage.DirStore;
 import io.pgferry.agent.archive.wal.WalFetch;
 import io.pgferry.agent.archive.wal.WalFetchEndpoint;
+import io.pgferry.agent.archive.wal.WalFetchToken;
 import io.pgferry.agent.archive.wal.WalPrefetcher;
 import io.pgferry.agent.archive.wal.WalPush;
 import io.pgferry.common.Command;
@@ -98,6 +99,59 @@ class WalPrefetchTest {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Only the holder of this start's token (state_dir/wal-fetch.token, 0600) is served; a destination that leaves the
+   * data dir through a symlink is refused, as is a dest that is itself a symlink; pg_wal linked elsewhere is inside.
+   */
+  @Test
+  void endpointAsksForTheTokenAndResolvesSymlinks() throws Exception {
+    Path archive = Files.createDirectories(tmp.resolve("archive"));
+    Path state = Files.createDirectories(tmp.resolve("state"));
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path realWal = Files.createDirectories(tmp.resolve("walstore"));
+    Files.createSymbolicLink(data.resolve("pg_wal"), realWal);
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.createSymbolicLink(data.resolve("escape"), outside);
+    Files.createSymbolicLink(realWal.resolve("LINKED"), outside.resolve("victim"));
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    DirStore store = new DirStore(archive);
+    String name = WalNames.name(1, 16, SEG);
+    byte[] content = new byte[(int) SEG];
+    content[7] = 1;
+    Files.write(src.resolve(name), content);
+    new WalPush(store, new LzoCodec()).push(src.resolve(name));
+    Vertx vertx = Vertx.vertx();
+    try (WalPrefetcher prefetcher = new WalPrefetcher(store, state.resolve("prefetch"), 2, null, data)) {
+      int port = WalFetchEndpoint.start(vertx, 0, prefetcher, state).toCompletionStage().toCompletableFuture()
+          .get(10, TimeUnit.SECONDS).actualPort();
+      Path tokenFile = state.resolve(WalFetchToken.FILE);
+      assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+      String token = WalFetchToken.read(state).orElseThrow();
+
+      assertEquals(401, post(port, null, name, data.resolve("pg_wal/RECOVERYXLOG")), "no token: refused");
+      assertEquals(401, post(port, "0".repeat(64), name, data.resolve("pg_wal/RECOVERYXLOG")), "a wrong token: refused");
+      assertEquals(403, post(port, token, name, data.resolve("escape/RECOVERYXLOG")), "out through a symlinked dir");
+      assertFalse(Files.exists(outside.resolve("RECOVERYXLOG")));
+      assertEquals(403, post(port, token, name, data.resolve("pg_wal/LINKED")), "a dest that is a symlink");
+      assertFalse(Files.exists(outside.resolve("victim")));
+      assertEquals(200, post(port, token, name, data.resolve("pg_wal/RECOVERYXLOG")), "pg_wal linked elsewhere is inside");
+      assertArrayEquals(content, Files.readAllBytes(realWal.resolve("RECOVERYXLOG")));
+      assertEquals(0, fetch(state, name, data.resolve("pg_wal/AGAIN")).exitCode(), "curl sends the token from its file");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int post(int port, String token, String segment, Path dest) throws Exception {
+    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/wal-fetch?segment="
+        + segment + "&dest=" + java.net.URLEncoder.encode(dest.toString(), java.nio.charset.StandardCharsets.UTF_8)))
+        .POST(java.net.http.HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      req.header(WalFetchToken.HEADER, token);
+    }
+    return java.net.http.HttpClient.newHttpClient().send(req.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   private static Command.Result fetch(Path state, String name, Path dest) {

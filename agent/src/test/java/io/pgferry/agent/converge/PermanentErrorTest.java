@@ -31,7 +31,7 @@ class PermanentErrorTest {
   private Converger converger(boolean permanent) {
     AgentConfig cfg = new AgentConfig("n", new AgentConfig.Controller("127.0.0.1:7400", true), null,
         new AgentConfig.Postgres(dir.resolve("bin"), dir.resolve("data"), 5432, "127.0.0.1", "127.0.0.1", dir,
-            "postgres", "postgres", null, Map.of()),
+            "postgres", "postgres", null, Map.of(), null),
         null, dir.resolve("state"), new AgentConfig.Http("127.0.0.1", 0), null);
     StateFile state = StateFile.open(dir.resolve("state.json"), NodeState.EMPTY);
     TransitionTable<Transition.Factory> table = TransitionTable.<Transition.Factory>builder()

@@ -74,6 +74,34 @@ class RecoveryConfigTest {
     assertTrue(rc.isStandbyConfigured(15));
   }
 
+  /** ssl = on with the agent's files copied 0600 into the data dir; the standby verifies its upstream with the copy of the CA. */
+  @Test
+  void tlsFilesAreCopiedOwnerOnlyAndTurnSslOn() throws Exception {
+    Path certs = Files.createDirectories(dir.resolve("certs"));
+    Files.writeString(certs.resolve("a.pem"), "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n");
+    Files.writeString(certs.resolve("a.key"), "-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n");
+    Files.writeString(certs.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n");
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Files.writeString(data.resolve("postgresql.conf"), USER_CONF);
+    RecoveryConfig rc = new RecoveryConfig(data, new ServerTls(certs.resolve("a.pem"), certs.resolve("a.key"), certs.resolve("ca.pem")));
+    Upstream u = Upstream.newBuilder().setHost("10.0.0.5").setPort(5432).setUser("replicator").setSslmode("verify-full").build();
+    String conninfo = RecoveryConfig.conninfo(u, "b", null, rc.standbyRootCert());
+    assertEquals("host=10.0.0.5 port=5432 user=replicator application_name=b sslmode=verify-full sslrootcert="
+        + data.resolve(ServerTls.CA_FILE), conninfo);
+    assertTrue(rc.apply(15, Map.of("port", "5433"), Optional.of(new RecoveryConfig.Standby(conninfo, null, null))));
+    String managed = Files.readString(data.resolve("pgferry.conf"));
+    assertTrue(managed.contains("ssl = 'on'\nssl_cert_file = 'pgferry-server.crt'\nssl_key_file = 'pgferry-server.key'\n"
+        + "ssl_ca_file = 'pgferry-ca.crt'\n"), managed);
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(data.resolve(ServerTls.KEY_FILE))), "PostgreSQL refuses a key others may read");
+    assertEquals(Files.readString(certs.resolve("a.key")), Files.readString(data.resolve(ServerTls.KEY_FILE)));
+    assertFalse(rc.apply(15, Map.of("port", "5433"), Optional.of(new RecoveryConfig.Standby(conninfo, null, null))),
+        "same files: nothing rewritten");
+    Upstream plain = u.toBuilder().setSslmode("require").build();
+    assertEquals("host=10.0.0.5 port=5432 user=replicator application_name=b sslmode=require",
+        RecoveryConfig.conninfo(plain, "b", null, rc.standbyRootCert()), "require needs no CA");
+  }
+
   @Test
   void anArchiveReplicaOnPg11WritesNoEmptyPrimaryConninfo() throws Exception {
     Files.writeString(dir.resolve("postgresql.conf"), USER_CONF);

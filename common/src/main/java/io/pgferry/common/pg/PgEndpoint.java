@@ -121,6 +121,16 @@ public record PgEndpoint(String host, int port, String database, String user, St
     return new PgEndpoint(newHost, newPort, database, user, password, params, limits);
   }
 
+  /** The same endpoint with {@code more} libpq keywords (sslmode, sslrootcert, ...) added or replacing its own. */
+  public PgEndpoint withParams(Map<String, String> more) {
+    if (more.isEmpty()) {
+      return this;
+    }
+    Map<String, String> merged = new LinkedHashMap<>(params);
+    merged.putAll(more);
+    return new PgEndpoint(host, port, database, user, password, merged, limits);
+  }
+
   public PgEndpoint withLimits(ConnectionLimits newLimits) {
     return new PgEndpoint(host, port, database, user, password, params, newLimits);
   }

@@ -2,6 +2,7 @@ package io.pgferry.controller.goals;
 
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
@@ -21,7 +22,7 @@ public final class Goals {
   public static Goal archiveReplica(Plan plan, Optional<NodeView> standby) {
     Goal.Builder g = Goal.newBuilder().setState(NodeState.ARCHIVE_REPLICA).setArchiveUrl(plan.archive().url());
     standby.filter(Goals::saidHello).ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
-    return g.build();
+    return g.addAllHbaRules(accessRules(plan)).build();
   }
 
   public static boolean saidHello(NodeView v) {
@@ -38,8 +39,9 @@ public final class Goals {
         .setHost(upstream.hello().getHost())
         .setPort(upstream.hello().getPgPort())
         .setUser(plan.nodes().replicationUser())
-        .setApplicationName(applicationName(nodeId));
-    return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u).build();
+        .setApplicationName(applicationName(nodeId))
+        .setSslmode(LinkTls.nodes(plan).mode());
+    return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u).addAllHbaRules(accessRules(plan)).build();
   }
 
   public static Goal primary(Plan plan, Optional<NodeView> standby) {
@@ -48,17 +50,43 @@ public final class Goals {
       g.putSettings("synchronous_standby_names", applicationName(plan.nodes().standby()));
     }
     standby.filter(Goals::saidHello).ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
-    return g.build();
+    return g.addAllHbaRules(accessRules(plan)).build();
   }
 
+  /** B's stream from A: the replication user from B's address only, over TLS. */
   public static HbaRule replicationRule(Plan plan, NodeView standby) {
     String user = plan.nodes().replicationUser().isEmpty() ? "all" : plan.nodes().replicationUser();
-    return HbaRule.newBuilder().setType("host").setDatabase("replication").setUser(user)
-        .setAddress(hostAddress(standby.hello().getHost())).setMethod(plan.nodes().hbaMethod()).build();
+    return hostssl("replication", user, hostAddress(standby.hello().getHost()), plan.nodes().hbaMethod());
   }
 
-  /** One host only: an IP literal becomes /32 (/128), a name stays a name (pg_hba accepts host names). */
+  /**
+   * Who else reaches A and B over the network, over TLS only: the controller (nodes.controller_address) as the
+   * plan's admin users, and the app hosts (nodes.app_addresses) as app.user in app.dbname. Loopback needs none
+   * (the agent's own pg_hba lines cover it).
+   */
+  public static java.util.List<HbaRule> accessRules(Plan plan) {
+    java.util.List<HbaRule> rules = new java.util.ArrayList<>();
+    String controller = plan.nodes().controllerAddress();
+    if (!controller.isEmpty()) {
+      for (String user : new java.util.LinkedHashSet<>(java.util.List.of(plan.failover().adminUser(), plan.logical().adminUser()))) {
+        rules.add(hostssl("all", user, hostAddress(controller), plan.nodes().hbaMethod()));
+      }
+    }
+    for (String app : plan.nodes().appAddresses()) {
+      rules.add(hostssl(plan.app().dbname(), plan.app().user(), hostAddress(app), plan.nodes().hbaMethod()));
+    }
+    return rules;
+  }
+
+  static HbaRule hostssl(String database, String user, String address, String method) {
+    return HbaRule.newBuilder().setType("hostssl").setDatabase(database).setUser(user).setAddress(address).setMethod(method).build();
+  }
+
+  /** One host only: an IP literal becomes /32 (/128), a name stays a name (pg_hba accepts host names); a CIDR stays. */
   static String hostAddress(String host) {
+    if (host.contains("/")) {
+      return host;
+    }
     if (host.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
       return host + "/32";
     }

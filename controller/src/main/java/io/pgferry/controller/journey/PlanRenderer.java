@@ -1,5 +1,7 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.pg.ConnectionRoles;
+import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanProblem;
 import java.util.List;
@@ -18,6 +20,10 @@ public final class PlanRenderer {
         .append(plan.nodes().archiveReplica()).append(" (archive replica, then primary) -> ")
         .append(plan.nodes().standby()).append(" (streaming standby); app switch: ").append(switchName)
         .append("; durability: ").append(plan.durability().name().toLowerCase()).append("\n");
+    out.append("  TLS on PostgreSQL links:\n");
+    LinkTls.lines(plan).forEach(l -> out.append("    ").append(l).append("\n"));
+    out.append("  roles (least privilege; a superuser only where PostgreSQL requires one, and why):\n");
+    ConnectionRoles.lines(plan).forEach(l -> out.append("    ").append(l).append("\n"));
     for (PlanProblem w : warnings) {
       out.append("  ").append(w.format(fileName)).append("\n");
     }

@@ -28,17 +28,19 @@ public final class Endpoints {
     return SecretUrl.parse(ref, what);
   }
 
+  /** T from target.url, with the plan's TLS for it ({@link LinkTls#target}). */
   public static PgEndpoint target(Plan plan) {
-    return of(plan, plan.target().url(), "target.url");
+    return LinkTls.apply(of(plan, plan.target().url(), "target.url"), LinkTls.target(plan));
   }
 
   public static PgEndpoint source(Plan plan) {
-    return of(plan, plan.source().url(), "source.url");
+    return LinkTls.apply(of(plan, plan.source().url(), "source.url"), LinkTls.source(plan));
   }
 
-  /** A node's PostgreSQL at the address its agent gave in Hello, as {@code user} in {@code dbname}. */
+  /** A node's PostgreSQL at the address its agent gave in Hello, as {@code user} in {@code dbname}, over TLS ({@link LinkTls#nodes}). */
   public static PgEndpoint node(Plan plan, NodeView node, String dbname, String user, String password) {
-    return new PgEndpoint(node.hello().getHost(), node.hello().getPgPort(), dbname, user, password).withLimits(plan.connectionLimits());
+    return new PgEndpoint(node.hello().getHost(), node.hello().getPgPort(), dbname, user, password, LinkTls.nodes(plan).params())
+        .withLimits(plan.connectionLimits());
   }
 
   /** The app's database on a node, as the switch points the app at it (app.user, app.password's reference). */

@@ -44,8 +44,11 @@ public record Plan(
    */
   public enum Hold { CUTOVER_1, CUTOVER_2 }
 
-  /** The database being moved (Heroku). Its URL is optional: without it pgferry can neither fence it nor read its LSN. */
-  public record Source(@Secret String url, Duration archiveTimeout, Integer pgMajor) {
+  /**
+   * The database being moved (Heroku). Its URL is optional: without it pgferry can neither fence it nor read its LSN.
+   * {@code sslmode}/{@code sslrootcert}: how pgferry's sessions to it use TLS (see {@code io.pgferry.controller.pg.LinkTls}).
+   */
+  public record Source(@Secret String url, Duration archiveTimeout, Integer pgMajor, String sslmode, String sslrootcert) {
     public Source {
       archiveTimeout = archiveTimeout == null ? Duration.ofSeconds(60) : archiveTimeout;
     }
@@ -73,19 +76,25 @@ public record Plan(
    * Agent node ids: A restores from the archive and becomes primary at cutover 1; B streams from A as
    * {@code replication_user} (empty: the agent's own postgres.replication_user), allowed on A by a pg_hba entry for
    * B's address only, with {@code hba_method} (scram-sha-256, cert, md5 up to PostgreSQL 13; trust only with
-   * {@code allow_trust}, for tests whose clusters have no passwords; the agents must allow it too).
+   * {@code allow_trust}, for tests whose clusters have no passwords; the agents must allow it too). A and B serve TLS:
+   * {@code sslmode}/{@code sslrootcert} are how the controller and B (towards A) connect to them; their pg_hba admits,
+   * over TLS only, B, T ({@code logical.target_address}), the controller from {@code controller_address} and the app
+   * from {@code app_addresses} (each one host or a CIDR).
    */
   public record Nodes(@Required String archiveReplica, @Required String standby, String replicationUser,
-                      String hbaMethod, Boolean allowTrust) {
+                      String hbaMethod, Boolean allowTrust, String sslmode, String sslrootcert, String controllerAddress,
+                      List<String> appAddresses) {
     public Nodes {
       replicationUser = replicationUser == null ? "" : replicationUser;
       hbaMethod = hbaMethod == null ? "scram-sha-256" : hbaMethod;
       allowTrust = allowTrust != null && allowTrust;
+      controllerAddress = controllerAddress == null ? "" : controllerAddress;
+      appAddresses = appAddresses == null ? List.of() : List.copyOf(appAddresses);
     }
   }
 
-  /** The final home (Aurora). */
-  public record Target(@Required @Secret String url) {}
+  /** The final home (Aurora). {@code sslrootcert}: its CA bundle (then sslmode defaults to verify-full). */
+  public record Target(@Required @Secret String url, String sslmode, String sslrootcert) {}
 
   /** How the app connects: the same database and role exist on the source, A and B (physical copies). */
   /**
@@ -213,13 +222,16 @@ public record Plan(
    * app's dbname) as {@code admin_user}; T reaches A at {@code source_host} (default: A's Hello host) as
    * {@code replication_role}; A's pg_hba admits that role from {@code target_address} only (T's egress address as A
    * sees it; empty: A's pg_hba must already admit T; wider than a /16 only with {@code allow_wide_address}).
+   * {@code sslmode}/{@code sslrootcert}: how T's subscription (and A's reverse subscription to T) connect; the root
+   * cert is a path on the subscriber's host.
    */
   public record Logical(String replicationRole, @Secret String replicationPassword, String adminUser, @Secret String adminPassword,
                         String targetAddress, String sourceHost, Boolean reverseReplication, Boolean failoverSlots,
                         String clientBinDir, VerifyMode verify, Integer verifyChunkRows,
                         Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout,
-                        Boolean allowWideAddress) {
-    public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                        Boolean allowWideAddress, String sslmode, String sslrootcert) {
+    public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null);
 
     public Logical {
       replicationRole = replicationRole == null ? "pgferry_repl" : replicationRole;

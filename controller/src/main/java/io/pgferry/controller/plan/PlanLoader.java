@@ -97,6 +97,7 @@ public final class PlanLoader {
       checkSwitch();
       checkThresholds();
       new PlanChecks(b, plan, controllerLease).check();
+      checkTls();
       for (int i = 0; i < plan.replicaIdentityFull().size(); i++) {
         String t = plan.replicaIdentityFull().get(i);
         if (t == null || !TABLE.matcher(t).matches()) {
@@ -229,6 +230,57 @@ public final class PlanLoader {
         if (p.pauseTimeout().isZero()) {
           b.error("switch.pgbouncer.pause_timeout", "must be more than 0");
         }
+      }
+    }
+
+    /** sslmode keys name a libpq mode; a CA file the controller reads exists; the hosts admitted to A/B are narrow. */
+    private void checkTls() {
+      if (plan.source() != null) {
+        checkSsl("source", plan.source().sslmode(), plan.source().sslrootcert(), true);
+      }
+      if (plan.target() != null) {
+        checkSsl("target", plan.target().sslmode(), plan.target().sslrootcert(), true);
+      }
+      checkSsl("logical", plan.logical().sslmode(), plan.logical().sslrootcert(), false); // its CA is on T's host
+      Plan.Nodes n = plan.nodes();
+      if (n == null) {
+        return;
+      }
+      checkSsl("nodes", n.sslmode(), n.sslrootcert(), true);
+      if (!n.controllerAddress().isEmpty()) {
+        checkHost("nodes.controller_address", n.controllerAddress());
+      }
+      for (int i = 0; i < n.appAddresses().size(); i++) {
+        checkHost("nodes.app_addresses[" + i + "]", n.appAddresses().get(i));
+      }
+    }
+
+    private void checkSsl(String block, String mode, String rootCert, boolean readHere) {
+      if (mode != null && !io.pgferry.controller.pg.LinkTls.MODES.contains(mode)) {
+        b.error(block + ".sslmode", "'" + mode + "' is not an sslmode; use require, verify-ca or verify-full");
+      }
+      if (mode != null && mode.startsWith("verify") && rootCert == null) {
+        b.error(block + ".sslrootcert", "is missing: sslmode " + mode + " checks the server against this CA file");
+      }
+      if (readHere && rootCert != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(rootCert))) {
+        b.error(block + ".sslrootcert", rootCert + " is not a readable file");
+      }
+    }
+
+    /** One host, or a CIDR no wider than /16 (IPv4) or /48 (IPv6): never the whole network. */
+    private void checkHost(String path, String address) {
+      int slash = address.indexOf('/');
+      if (slash < 0) {
+        return;
+      }
+      try {
+        int bits = Integer.parseInt(address.substring(slash + 1));
+        int narrowest = address.contains(":") ? 48 : 16;
+        if (bits < narrowest) {
+          b.error(path, "'" + address + "' admits more than a /" + narrowest + "; name the hosts (one address each)");
+        }
+      } catch (NumberFormatException e) {
+        b.error(path, "'" + address + "' is not an address or CIDR");
       }
     }
 

@@ -51,7 +51,7 @@ class GoalRefusedOverLinkTest {
          PgCluster pg = PgCluster.init(ws, "a", bin, Map.of()).start()) {
       AgentConfig cfg = new AgentConfig("a", new AgentConfig.Controller("127.0.0.1:" + linkPort, true), null,
           new AgentConfig.Postgres(bin.binDir(), pg.dataDir(), pg.port(), "127.0.0.1", "127.0.0.1", ws.dir("sock"),
-              Workspace.PG_USER, "postgres", null, Map.of("fsync", "off")),
+              Workspace.PG_USER, "postgres", null, Map.of("fsync", "off"), null),
           null, ws.root().resolve("a-state"), new AgentConfig.Http("127.0.0.1", 0), null);
       try (NodeAgent agent = new NodeAgent(cfg)) {
         LinkClient link = new LinkClient(vertx, LinkSettings.insecure("127.0.0.1", linkPort)

@@ -60,6 +60,11 @@ public final class Rig implements AutoCloseable {
     return ws;
   }
 
+  /** pgferry's CA and certificates (`pgferry certs init`): ca.pem, controller.pem/.key, agent-ID.pem/.key. */
+  public Path certs() {
+    return certs;
+  }
+
   public Path logs() {
     return logs;
   }
@@ -217,7 +222,7 @@ public final class Rig implements AutoCloseable {
           socket_dir: %s
           os_user: postgres
           replication_user: postgres
-          settings: {shared_buffers: 64MB}
+          settings: {shared_buffers: 64MB, log_connections: "on"}
         %s
         %s
         state_dir: %s

@@ -59,7 +59,8 @@ final class ScenarioEnvironment implements AutoCloseable {
         + " = pgferry-agent wal-push, archive_timeout " + options.archiveTimeout().toSeconds() + " s -> " + archiveUrl
         + (options.logical() ? "; the ledger and the seed's app schema (hstore, serial/bigserial/identity, schema billing,"
         + " free-standing sequences, audit_log without a primary key, a materialized view)" : ""));
-    target = PgCluster.init(ws, "target", PgBinaries.forMajor(targetMajor()), Map.of()).start();
+    // log_connections: a journey test reads which of pgferry's sessions used TLS
+    target = PgCluster.init(ws, "target", PgBinaries.forMajor(targetMajor()), Map.of("log_connections", "on")).start();
     if (options.logical()) {
       prepareTarget();
       say.accept("  target T: PostgreSQL " + targetMajor() + " on :" + target.port() + ", empty database " + SourceDatabase.APP_DB

@@ -16,6 +16,8 @@ final class ScenarioPlan {
 
   static Path write(ScenarioEnvironment env, JourneyScenario.Options options, List<Consumer<PlanBuilder>> changes)
       throws Exception {
+    env.target().useTls(env.rig().certs().resolve("controller.pem"), env.rig().certs().resolve("controller.key"));
+    env.target().reload();
     PlanBuilder plan = PlanBuilder.plan()
         // as on Heroku, pgferry gets only the app's role: no superuser, pg_switch_wal() refused
         .source(PlanBuilder.file(env.secret("source-url",
@@ -24,6 +26,10 @@ final class ScenarioPlan {
         .archive(env.archiveUrl()).hbaMethod("trust")
         .target(PlanBuilder.file(env.secret("target-url",
             env.target().url(options.logical() ? SourceDatabase.APP_DB : "postgres"))))
+        // T serves a certificate from pgferry's CA (the controller's: serverAuth, SAN 127.0.0.1), so the controller
+        // verifies it (sslmode verify-full, the default with a CA file); A and B serve the agents' link
+        // certificates (sslmode require, the default without nodes.sslrootcert)
+        .targetTls(null, env.rig().certs().resolve("ca.pem").toString()).controllerAddress("127.0.0.1")
         .app(SourceDatabase.APP_DB, SourceDatabase.APP_USER)
         .appPassword(PlanBuilder.file(env.secret("app-password", SourceDatabase.APP_PASSWORD)))
         .pollInterval(Duration.ofMillis(200))

@@ -119,6 +119,19 @@ public final class PlanBuilder {
     return this;
   }
 
+  /** target.sslmode and target.sslrootcert (either may be null: the plan's default). */
+  public PlanBuilder targetTls(String sslmode, String sslrootcert) {
+    target.sslmode = sslmode;
+    target.sslrootcert = sslrootcert;
+    return this;
+  }
+
+  /** nodes.controller_address: A and B admit the controller from there (hostssl). */
+  public PlanBuilder controllerAddress(String address) {
+    nodes.controllerAddress = address;
+    return this;
+  }
+
   public PlanBuilder app(String dbname, String user) {
     app.dbname = dbname;
     app.user = user;
@@ -262,10 +275,14 @@ public final class PlanBuilder {
     String standby = "b";
     String hbaMethod;
     Boolean allowTrust;
+    String controllerAddress;
   }
 
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   private static final class Target {
     String url = "postgres://app@127.0.0.1:1/appdb";
+    String sslmode;
+    String sslrootcert;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)

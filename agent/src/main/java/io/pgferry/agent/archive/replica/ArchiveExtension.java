@@ -128,7 +128,7 @@ public final class ArchiveExtension implements AutoCloseable {
     agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
     agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
     gate = new UpstreamWalGate(agent.converger()::goal, UpstreamWalGate.identifySystem(config.postgres().passwordFile(),
-        config.postgres().replicationUser()));
+        config.postgres().replicationUser(), agent.context().upstreamRootCert()));
     WalPrefetcher p = prefetcher;
     if (p != null) {
       p.gate(gate);
@@ -160,7 +160,7 @@ public final class ArchiveExtension implements AutoCloseable {
    * publishes its port in state_dir/wal-fetch.port for the clients (bin/pgferry-agent's curl path, wal-fetch).
    */
   public Future<HttpServer> startWalFetchEndpoint(Vertx vertx) {
-    return WalFetchEndpoint.start(vertx, 0, () -> prefetcher, config.stateDir());
+    return WalFetchEndpoint.start(vertx, 0, () -> prefetcher, config.stateDir(), config.postgres().osUser());
   }
 
   public void registerMetrics(MeterRegistry registry) {

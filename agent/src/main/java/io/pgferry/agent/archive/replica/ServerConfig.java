@@ -67,14 +67,14 @@ public final class ServerConfig {
       // before 14 password_encryption defaults to md5, so the backup's roles hold md5 verifiers that a
       // scram-sha-256 line refuses; an md5 line accepts both (SCRAM where the verifier is SCRAM)
       String method = majorVersion(dataDir) < 14 ? "md5" : "scram-sha-256";
+      // no network-wide entry: the hosts that may connect (B, the target, the app, the controller) come from the
+      // goal as hostssl entries for their addresses only, in the managed block above these lines
       write(hba, """
-          # Written by pgferry-agent. Local socket: peer; network: %1$s.
+          # Written by pgferry-agent. Local socket: peer; loopback: %1$s; other hosts: only pgferry's managed entries.
           local   all             all                                     peer
           host    all             all             127.0.0.1/32            %1$s
           host    all             all             ::1/128                 %1$s
           local   replication     all                                     peer
-          host    replication     all             0.0.0.0/0               %1$s
-          host    all             all             0.0.0.0/0               %1$s
           """.formatted(method));
     }
     Path ident = dataDir.resolve("pg_ident.conf");

@@ -24,13 +24,20 @@ public final class AgentWalClient {
     }
   }
 
-  public static Optional<WalFetch.Outcome> tryDeliver(int port, String segment, Path dest) {
+  /** Asks the agent whose state dir is {@code stateDir} (its port and this start's token are there). */
+  public static Optional<WalFetch.Outcome> tryDeliver(Path stateDir, String segment, Path dest) {
+    Optional<Integer> port = portFromStateDir(stateDir);
+    Optional<String> token = WalFetchToken.read(stateDir);
+    return port.isEmpty() || token.isEmpty() ? Optional.empty() : tryDeliver(port.get(), token.get(), segment, dest);
+  }
+
+  static Optional<WalFetch.Outcome> tryDeliver(int port, String token, String segment, Path dest) {
     String uri = "http://127.0.0.1:" + port + "/wal-fetch?segment=" + URLEncoder.encode(segment, StandardCharsets.UTF_8)
         + "&dest=" + URLEncoder.encode(dest.toAbsolutePath().toString(), StandardCharsets.UTF_8);
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     try {
       HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofMinutes(10))
-          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+          .header(WalFetchToken.HEADER, token).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
       return switch (r.statusCode()) {
         case 200 -> Optional.of(WalFetch.Outcome.FETCHED);
         case 404 -> Optional.of(WalFetch.Outcome.NOT_FOUND);

@@ -15,7 +15,8 @@ import java.util.logging.Logger;
 /**
  * The loopback HTTP endpoint {@code wal-fetch} asks: {@code POST /wal-fetch?segment=NAME&dest=ABS_PATH}. Answers
  * 200 delivered, 404 not in the archive, 422 corrupt (client exits 128), 403 destination outside the data dir,
- * 503 storage trouble (client falls back to a direct fetch). The port is published in
+ * 503 storage trouble (client falls back to a direct fetch), 401 without this start's token (header
+ * {@link WalFetchToken#HEADER}, from {@code <state_dir>/wal-fetch.token}). The port is published in
  * {@code <state_dir>/wal-fetch.port} so a shell client (bin/pgferry-agent) can find it without a JVM.
  */
 public final class WalFetchEndpoint {
@@ -25,10 +26,12 @@ public final class WalFetchEndpoint {
   private WalFetchEndpoint() {}
 
   /** {@code prefetcher} may supply null until the agent has an archive goal (answered 503: fetch directly). */
-  public static void mount(Vertx vertx, Router router, java.util.function.Supplier<WalPrefetcher> prefetcher) {
+  public static void mount(Vertx vertx, Router router, java.util.function.Supplier<WalPrefetcher> prefetcher, WalFetchToken token) {
     router.post("/wal-fetch").handler(rc -> {
       WalPrefetcher p = prefetcher.get();
-      if (p == null) {
+      if (!token.matches(rc.request().getHeader(WalFetchToken.HEADER))) {
+        rc.response().setStatusCode(401).end("this start's token (" + WalFetchToken.FILE + " in the agent's state_dir) is required\n");
+      } else if (p == null) {
         rc.response().setStatusCode(503).end("no archive goal on this agent\n");
       } else {
         handle(vertx, rc, p);
@@ -42,9 +45,17 @@ public final class WalFetchEndpoint {
   }
 
   public static Future<HttpServer> start(Vertx vertx, int port, java.util.function.Supplier<WalPrefetcher> prefetcher, Path stateDir) {
-    Router router = Router.router(vertx);
-    mount(vertx, router, prefetcher);
-    return vertx.createHttpServer().requestHandler(router).listen(port, "127.0.0.1")
+    return start(vertx, port, prefetcher, stateDir, null);
+  }
+
+  /** {@code osUser}: PostgreSQL's OS user, who runs restore_command and so must read the token (null: the agent's). */
+  public static Future<HttpServer> start(Vertx vertx, int port, java.util.function.Supplier<WalPrefetcher> prefetcher, Path stateDir,
+                                         String osUser) {
+    return vertx.executeBlocking(() -> WalFetchToken.issue(stateDir, osUser)).compose(token -> {
+      Router router = Router.router(vertx);
+      mount(vertx, router, prefetcher, token);
+      return vertx.createHttpServer().requestHandler(router).listen(port, "127.0.0.1");
+    })
         .compose(server -> vertx.executeBlocking(() -> {
           writePortFile(stateDir, server.actualPort());
           return server;

@@ -60,7 +60,23 @@ public final class WalPrefetcher implements AutoCloseable {
   }
 
   public boolean destinationAllowed(Path dest) {
-    return allowedDir == null || dest.toAbsolutePath().normalize().startsWith(allowedDir);
+    if (allowedDir == null) {
+      return true;
+    }
+    // by real paths: a symlink inside the data dir (or a dest that is one) must not lead the write elsewhere; pg_wal
+    // itself may be a symlink (initdb -X), so its real location counts as inside
+    try {
+      Path abs = dest.toAbsolutePath().normalize();
+      if (Files.isSymbolicLink(abs) || abs.getParent() == null) {
+        return false;
+      }
+      Path parent = abs.getParent().toRealPath();
+      Path root = allowedDir.toRealPath();
+      Path walDir = root.resolve("pg_wal");
+      return parent.startsWith(root) || (Files.isDirectory(walDir) && parent.startsWith(walDir.toRealPath()));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   public Optional<String> lastRestored() {

@@ -9,6 +9,7 @@ import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.pg.Endpoints;
+import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.TableRef;
 import java.util.List;
@@ -48,11 +49,16 @@ final class LogicalEndpoints {
     return new PgEndpoint(host, port, plan.app().dbname(), plan.logical().adminUser(), null);
   }
 
-  /** A as T reaches it: logical.source_host, else A's Hello host. */
+  /** A as T reaches it: logical.source_host, else A's Hello host; with the subscription's TLS ({@link LinkTls#subscription}). */
   static PgEndpoint aSeenByT(StepContext ctx) throws JourneyException {
-    PgEndpoint a = a(ctx);
+    PgEndpoint a = LinkTls.apply(a(ctx), LinkTls.subscription(ctx.plan()));
     String host = ctx.plan().logical().sourceHost();
     return host.isEmpty() ? a : a.withAddress(host, a.port());
+  }
+
+  /** T as A reaches it for reverse replication: T's address, with the subscription's TLS. */
+  static PgEndpoint tSeenByA(Plan plan) {
+    return LinkTls.apply(t(plan), LinkTls.subscription(plan));
   }
 
   static PgEndpoint t(Plan plan) {

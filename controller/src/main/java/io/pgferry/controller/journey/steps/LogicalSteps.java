@@ -181,7 +181,8 @@ final class LogicalSteps {
     steps.put(C2_DROP_SUBSCRIPTION, new SqlActionStep(C2_DROP_SUBSCRIPTION, ctx -> new SubscriptionTeardown(t(ctx.plan()), a(ctx), NAMES, null),
         new SubscriptionTeardown(tShown, aShown, NAMES, null).describe()));
     if (l.reverseReplication()) {
-      steps.put(C2_REVERSE, new SqlActionStep(C2_REVERSE, ctx -> new ReverseReplication(t(ctx.plan()), a(ctx), null, LogicalNames.REVERSE,
+      steps.put(C2_REVERSE, new SqlActionStep(C2_REVERSE, ctx -> new ReverseReplication(t(ctx.plan()), a(ctx),
+          LogicalEndpoints.tSeenByA(ctx.plan()), LogicalNames.REVERSE,
           LogicalEndpoints.replicationPassword(ctx.plan())), new ReverseReplication(tShown, aShown, null, LogicalNames.REVERSE, null).describe()));
     } else {
       steps.put(C2_REVERSE, new FnStep(C2_REVERSE, List.of("nothing: logical.reverse_replication is off (no rollback to A after this)"),

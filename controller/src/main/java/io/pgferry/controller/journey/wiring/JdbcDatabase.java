@@ -6,6 +6,7 @@ import io.pgferry.common.pg.ConnectionLimits;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.SourceDatabase;
 import io.pgferry.controller.pg.Endpoints;
+import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.sql.SegmentCloser;
 import io.pgferry.controller.sql.TypeUsage;
 import io.pgferry.controller.sql.Sql;
@@ -21,11 +22,18 @@ public final class JdbcDatabase implements SourceDatabase {
   private final String ref;
   private final String what;
   private final ConnectionLimits limits;
+  private final LinkTls.Choice tls;
 
   public JdbcDatabase(String ref, String what, ConnectionLimits limits) {
+    this(ref, what, limits, new LinkTls.Choice("", "", "", false));
+  }
+
+  /** {@code tls}: the plan's sslmode/sslrootcert for this database ({@link LinkTls}). */
+  public JdbcDatabase(String ref, String what, ConnectionLimits limits, LinkTls.Choice tls) {
     this.ref = ref;
     this.what = what;
     this.limits = limits;
+    this.tls = tls;
   }
 
   @Override
@@ -67,6 +75,6 @@ public final class JdbcDatabase implements SourceDatabase {
   }
 
   private Connection connect() throws SQLException {
-    return Endpoints.parse(ref, what).withLimits(limits).connect(Purpose.PROBE);
+    return LinkTls.apply(Endpoints.parse(ref, what), tls).withLimits(limits).connect(Purpose.PROBE);
   }
 }

@@ -4,6 +4,7 @@ import io.pgferry.controller.journey.ArchiveInspector;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.WriteFence;
 import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.switching.AppSwitcher;
 import java.nio.file.Path;
@@ -40,7 +41,8 @@ public final class JourneyWiring {
   public JourneyPorts ports(Plan plan, NodeDirectory nodes) {
     return new JourneyPorts(nodes, switches.apply(plan),
         plan.source().reachable() ? fences.apply(plan) : null,
-        plan.source().reachable() ? new JdbcDatabase(plan.source().url(), "source", plan.connectionLimits()) : null,
-        new JdbcDatabase(plan.target().url(), "target", plan.connectionLimits()), archive);
+        plan.source().reachable() ? new JdbcDatabase(plan.source().url(), "source", plan.connectionLimits(),
+            LinkTls.source(plan)) : null,
+        new JdbcDatabase(plan.target().url(), "target", plan.connectionLimits(), LinkTls.target(plan)), archive);
   }
 }

@@ -93,7 +93,7 @@ public final class ReplicationRole implements SqlAction<ReplicationRole.Result> 
           + subscriberCidr + "'");
     }
     String cidr = subscriberCidr.contains("/") ? subscriberCidr : subscriberCidr + (subscriberCidr.contains(":") ? "/128" : "/32");
-    return HbaRule.newBuilder().setType("host").setDatabase(publisher.database()).setUser(role).setAddress(cidr)
+    return HbaRule.newBuilder().setType("hostssl").setDatabase(publisher.database()).setUser(role).setAddress(cidr)
         .setMethod(method == null ? "scram-sha-256" : method).build();
   }
 

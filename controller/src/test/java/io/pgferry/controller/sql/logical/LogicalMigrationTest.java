@@ -72,7 +72,7 @@ class LogicalMigrationTest {
       assertFalse(a.log().contains(PASSWORD), "the password reached A's log");
       assertFalse(t.log().contains(PASSWORD), "the password reached T's log");
       HbaRule hba = setup.hbaRule("10.0.0.7", null);
-      assertEquals("host app pgferry_repl 10.0.0.7/32 scram-sha-256", String.join(" ", hba.getType(), hba.getDatabase(), hba.getUser(),
+      assertEquals("hostssl app pgferry_repl 10.0.0.7/32 scram-sha-256", String.join(" ", hba.getType(), hba.getDatabase(), hba.getUser(),
           hba.getAddress(), hba.getMethod()));
       SchemaFingerprint atSetup = SchemaFingerprint.of(src);
 

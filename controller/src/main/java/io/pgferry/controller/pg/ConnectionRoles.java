@@ -1,0 +1,34 @@
+package io.pgferry.controller.pg;
+
+import io.pgferry.controller.plan.Plan;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which role each PostgreSQL connection of a plan logs in as, and why it needs what it has: what `pgferry plan`
+ * prints so an operator sees where a superuser is used. A superuser is named only where PostgreSQL requires one.
+ */
+public final class ConnectionRoles {
+  private ConnectionRoles() {}
+
+  public static List<String> lines(Plan plan) {
+    List<String> out = new ArrayList<>();
+    out.add("source: the user of source.url (on Heroku the app's role): reads its WAL position, fences writes"
+        + " (ALTER DATABASE ... default_transaction_read_only, pg_terminate_backend of its own sessions); no superuser");
+    out.add("A, B: failover.admin_user '" + plan.failover().adminUser() + "': reads replication slots and WAL positions"
+        + " (pg_monitor would do), manages the logical slot kept on B (REPLICATION), clears synchronized_standby_slots on"
+        + " PostgreSQL 17 (ALTER SYSTEM: superuser, or GRANT ALTER SYSTEM ON PARAMETER from 15)");
+    out.add("A (B after a failover): logical.admin_user '" + plan.logical().adminUser() + "': creates the replication role"
+        + " and CREATE PUBLICATION FOR ALL TABLES (superuser before PostgreSQL 15), dumps the schema (superuser or"
+        + " pg_read_all_data), fences the app (pg_signal_backend)");
+    out.add("B -> A: replication user '" + (plan.nodes().replicationUser().isEmpty() ? "the agent's postgres.replication_user"
+        : plan.nodes().replicationUser()) + "' (REPLICATION attribute only)");
+    out.add("T -> A/B: logical.replication_role '" + plan.logical().replicationRole() + "' (REPLICATION, SELECT on the"
+        + " published tables; created by pgferry)");
+    out.add("T: the user of target.url: creates the schema and the subscription (superuser before PostgreSQL 16,"
+        + " pg_create_subscription from 16; rds_superuser on RDS/Aurora)");
+    out.add("agents: their own PostgreSQL over the local socket / loopback as postgres (the cluster's owner: start,"
+        + " promote, slots)");
+    return out;
+  }
+}
