@@ -24,6 +24,15 @@ public final class LeaseTimer implements AutoCloseable {
     pending = timer.schedule(wake, Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
+  /** Runs a small task on the timer's thread (file writes that must stay off an event loop). */
+  public void submit(Runnable task) {
+    try {
+      timer.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed: nothing more to keep
+    }
+  }
+
   @Override
   public void close() {
     timer.shutdownNow();

@@ -270,7 +270,7 @@ public final class LinkClient {
     if (s.up && System.nanoTime() - s.upSinceNanos >= STABLE_AFTER.toNanos()) {
       failures = 0;
     }
-    Duration delay = settings.backoff().delay(failures++);
+    Duration delay = capWhilePrimary(settings.backoff().delay(failures++));
     setState(LinkState.WAITING, reason);
     if (!reason.equals(lastLoggedProblem)) {
       LOG.warning("link: " + reason + "; retrying (next in " + delay.toMillis() + " ms, backing off up to " + settings.backoff().max().toMillis() + " ms)");
@@ -280,6 +280,22 @@ public final class LinkClient {
     }
     retryTimer = vertx.setTimer(Math.max(1, delay.toMillis()), id -> dial());
   }
+
+  /**
+   * A PRIMARY redials at least once a second: its lease is renewed only over the link, and a controller that comes
+   * back should find it at once (docs/failsafe.md).
+   */
+  private Duration capWhilePrimary(Duration delay) {
+    boolean primary;
+    try {
+      primary = handler.status().getState() == io.pgferry.proto.NodeState.PRIMARY;
+    } catch (RuntimeException e) {
+      primary = false;
+    }
+    return primary && delay.compareTo(PRIMARY_MAX_BACKOFF) > 0 ? PRIMARY_MAX_BACKOFF : delay;
+  }
+
+  static final Duration PRIMARY_MAX_BACKOFF = Duration.ofSeconds(1);
 
   private void setState(LinkState next, String reason) {
     if (next == state) {

@@ -1,5 +1,6 @@
 package io.pgferry.controller.goals;
 
+import io.pgferry.common.FailsafeTiming;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
@@ -39,11 +40,14 @@ public final class Goals {
         .setPort(upstream.hello().getPgPort())
         .setUser(plan.nodes().replicationUser())
         .setApplicationName(applicationName(nodeId));
-    return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u).build();
+    // replies at least once a second even while WAL is idle: the upstream's failsafe evidence (docs/failsafe.md)
+    return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u)
+        .putSettings("wal_receiver_status_interval", FailsafeTiming.STANDBY_STATUS_INTERVAL.toSeconds() + "s").build();
   }
 
   public static Goal primary(Plan plan, Optional<NodeView> standby) {
-    Goal.Builder g = Goal.newBuilder().setState(NodeState.PRIMARY);
+    // while B streams from it, A serves on when its lease cannot be renewed (failsafe, docs/failsafe.md)
+    Goal.Builder g = Goal.newBuilder().setState(NodeState.PRIMARY).setFailsafeStandby(applicationName(plan.nodes().standby()));
     if (plan.durability() == Plan.Durability.SYNC) {
       g.putSettings("synchronous_standby_names", applicationName(plan.nodes().standby()));
     }

@@ -67,9 +67,12 @@ final class ScenarioFaults {
     });
   }
 
-  /** kill -9 of the controller once {@code p}'s step starts, then its restart and `pgferry resume`. */
+  /**
+   * kill -9 of the controller once {@code p}'s step starts, then its restart and nothing else: the restarted
+   * controller resumes the journey by itself (issue #17 item 4).
+   */
   JourneyHook crashControllerAt(CrashPoint p) {
-    return new JourneyHook("kill -9 the controller during " + p.step() + ", restart it, pgferry resume", p.step(), () -> {
+    return new JourneyHook("kill -9 the controller during " + p.step() + ", restart it (it resumes by itself)", p.step(), () -> {
       Rig r = rig.get();
       ManagedProcess old = r.controller();
       long pid = old.pid();
@@ -79,8 +82,7 @@ final class ScenarioFaults {
       r.restartController();
       Await.until("agents a and b to reconnect to the restarted controller", Duration.ofSeconds(60),
           () -> r.api().agentsConnected() >= 2, () -> r.controller().logTail(10));
-      say.accept("     controller back (pid " + r.controller().pid() + "); pgferry resume");
-      driver.get().resume();
+      say.accept("     controller back (pid " + r.controller().pid() + "); no `pgferry resume`: it resumes by itself");
     });
   }
 
