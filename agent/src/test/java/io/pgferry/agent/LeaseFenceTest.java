@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A PRIMARY whose lease is not renewed stops accepting writes before the lease expires; a renewal lifts the fence;
- * a restarted agent holding a PRIMARY goal without a lease fences until the lease is renewed.
+ * a restarted agent holding a PRIMARY goal without a lease (and no standby streaming from it) fences until the lease
+ * is renewed.
  */
 class LeaseFenceTest {
   private static final Duration T = Duration.ofSeconds(60);
@@ -82,7 +83,9 @@ class LeaseFenceTest {
         await("writes accepted again", T, () -> writes(pg), () -> a.status().toString());
       }
 
-      // a restarted agent: PRIMARY persisted, no lease yet -> fenced until renewed
+      // a restarted agent: PRIMARY persisted, no lease (its lease file gone) -> fenced until renewed (with the lease
+      // file it would go on with the persisted lease: FailsafeTest)
+      java.nio.file.Files.deleteIfExists(cfg.stateDir().resolve(io.pgferry.agent.fence.LeaseFile.NAME));
       try (NodeAgent again = new NodeAgent(cfg, AgentFixture.fastOptions())) {
         again.leasePolicy(LeasePolicy.CONTROLLED);
         again.start();
