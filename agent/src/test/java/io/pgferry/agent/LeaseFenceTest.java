@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.fence.LeaseFile;
 import io.pgferry.agent.fence.LeasePolicy;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -85,7 +87,7 @@ class LeaseFenceTest {
 
       // a restarted agent: PRIMARY persisted, no lease (its lease file gone) -> fenced until renewed (with the lease
       // file it would go on with the persisted lease: FailsafeTest)
-      java.nio.file.Files.deleteIfExists(cfg.stateDir().resolve(io.pgferry.agent.fence.LeaseFile.NAME));
+      Files.deleteIfExists(cfg.stateDir().resolve(LeaseFile.NAME));
       try (NodeAgent again = new NodeAgent(cfg, AgentFixture.fastOptions())) {
         again.leasePolicy(LeasePolicy.CONTROLLED);
         again.start();

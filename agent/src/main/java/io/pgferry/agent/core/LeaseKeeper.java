@@ -98,9 +98,7 @@ public final class LeaseKeeper implements AutoCloseable {
     if (until != null && (before == null || until - before > 0)) {
       standbyUntil = until;
       rearm();
-      if (failsafe(System.nanoTime())) {
-        persist(); // while serving on evidence only: a restart must find it
-      }
+      persist(); // a restarted agent goes on with it (once a second, off the observer thread)
     }
   }
 

@@ -1,6 +1,7 @@
 package io.pgferry.agent.fence;
 
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +29,7 @@ public final class LeaseTimer implements AutoCloseable {
   public void submit(Runnable task) {
     try {
       timer.execute(task);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // closed: nothing more to keep
     }
   }

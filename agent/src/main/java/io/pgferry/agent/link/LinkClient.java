@@ -5,6 +5,7 @@ import io.pgferry.proto.AgentMessage;
 import io.pgferry.proto.Assignment;
 import io.pgferry.proto.ControllerMessage;
 import io.pgferry.proto.Hello;
+import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Query;
 import io.pgferry.proto.QueryReply;
 import io.pgferry.proto.Status;
@@ -288,7 +289,7 @@ public final class LinkClient {
   private Duration capWhilePrimary(Duration delay) {
     boolean primary;
     try {
-      primary = handler.status().getState() == io.pgferry.proto.NodeState.PRIMARY;
+      primary = handler.status().getState() == NodeState.PRIMARY;
     } catch (RuntimeException e) {
       primary = false;
     }

@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
@@ -109,7 +110,7 @@ public final class JourneyService implements AutoCloseable {
     String msg = "resumed automatically after a controller restart at " + where;
     journal().append(JournalRecord.Event.DECISION, st.phase().orElse(null), null, msg,
         Map.of("reason", "controller_restart"));
-    java.util.logging.Logger.getLogger(JourneyService.class.getName()).info("journey " + msg);
+    Logger.getLogger(JourneyService.class.getName()).info("journey " + msg);
     start(loaded);
     return Optional.of(msg);
   }

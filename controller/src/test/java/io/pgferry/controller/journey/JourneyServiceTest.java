@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,7 +114,7 @@ class JourneyServiceTest {
     }
     // as after a kill -9 in the middle of a run: the journal's last word is a start, no stop
     try (Journal j = Journal.open(stateDir, Clock.systemUTC())) {
-      j.append(JournalRecord.Event.JOURNEY_STARTED, null, null, "resumed", java.util.Map.of());
+      j.append(JournalRecord.Event.JOURNEY_STARTED, null, null, "resumed", Map.of());
     }
     try (JourneyService again = service()) {
       assertEquals("INTERRUPTED", again.status().state());

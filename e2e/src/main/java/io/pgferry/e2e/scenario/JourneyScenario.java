@@ -227,6 +227,14 @@ public final class JourneyScenario implements AutoCloseable {
     result.journal = driver.journal().read();
   }
 
+  /**
+   * The app's longest write gap touching [fromNanos, toNanos] (System.nanoTime, as {@code Ledger.now()}): what a
+   * fault injected by a hook cost the primary's writers.
+   */
+  public Duration maxCommitGap(long fromNanos, long toNanos) {
+    return outcome.timings(env.ledger()).gapBetween(fromNanos, toNanos);
+  }
+
   /** Everything left running, for ./demo --keep (and --clean later). */
   public Kept kept() {
     return env.kept();
