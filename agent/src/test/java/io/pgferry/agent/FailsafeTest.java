@@ -40,12 +40,8 @@ class FailsafeTest {
       AgentConfig aCfg = AgentFixture.config(ws, "a", bin, aPg.port());
       AgentConfig bCfg = AgentFixture.config(ws, "b", bin);
       try (PgCluster bPg = AgentFixture.adopt(bCfg, bin);
-           NodeAgent a = new NodeAgent(aCfg, AgentFixture.fastOptions());
+           NodeAgent a = primaryAgent(aCfg);
            NodeAgent b = new NodeAgent(bCfg, AgentFixture.fastOptions()).start()) {
-        a.leasePolicy(LeasePolicy.CONTROLLED);
-        a.start();
-        a.onAssignment(primary(), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
-        awaitState(a, NodeState.PRIMARY, T);
         b.onAssignment(standby(aPg), OptionalLong.empty());
         awaitState(b, NodeState.STREAMING_STANDBY, T);
         await("b's WAL receiver reported streaming", T, () -> b.status().getWalReceiverDownMs() == -1, () -> b.status().toString());
@@ -84,12 +80,7 @@ class FailsafeTest {
          PgCluster aPg = PgCluster.init(ws, "a", bin, Map.of()).start()) {
       aPg.execute("create table w(id bigserial primary key, at bigint)");
       AgentConfig aCfg = AgentFixture.config(ws, "a", bin, aPg.port());
-      try (NodeAgent a = new NodeAgent(aCfg, AgentFixture.fastOptions())) {
-        a.leasePolicy(LeasePolicy.CONTROLLED);
-        a.start();
-        a.onAssignment(primary(), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
-        awaitState(a, NodeState.PRIMARY, T);
-      }
+      primaryAgent(aCfg).close();
       // as systemd would: the agent stops, a new one starts on the same state dir; no controller renews meanwhile
       try (Writer w = new Writer(aPg); NodeAgent again = new NodeAgent(aCfg, AgentFixture.fastOptions())) {
         again.leasePolicy(LeasePolicy.CONTROLLED);
@@ -103,6 +94,16 @@ class FailsafeTest {
         assertTrue(again.status().getLeaseValid(), "the persisted lease: " + again.status());
       }
     }
+  }
+
+  /** An agent under goals from a controller, PRIMARY with a lease of 60 s (renewed by nothing after that). */
+  private static NodeAgent primaryAgent(AgentConfig cfg) {
+    NodeAgent a = new NodeAgent(cfg, AgentFixture.fastOptions());
+    a.leasePolicy(LeasePolicy.CONTROLLED);
+    a.start();
+    a.onAssignment(primary(), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+    awaitState(a, NodeState.PRIMARY, T);
+    return a;
   }
 
   private static Goal primary() {

@@ -271,7 +271,7 @@ public final class LinkClient {
     if (s.up && System.nanoTime() - s.upSinceNanos >= STABLE_AFTER.toNanos()) {
       failures = 0;
     }
-    Duration delay = capWhilePrimary(settings.backoff().delay(failures++));
+    Duration delay = capInJourney(settings.backoff().delay(failures++));
     setState(LinkState.WAITING, reason);
     if (!reason.equals(lastLoggedProblem)) {
       LOG.warning("link: " + reason + "; retrying (next in " + delay.toMillis() + " ms, backing off up to " + settings.backoff().max().toMillis() + " ms)");
@@ -283,20 +283,22 @@ public final class LinkClient {
   }
 
   /**
-   * A PRIMARY redials at least once a second: its lease is renewed only over the link, and a controller that comes
-   * back should find it at once (docs/failsafe.md).
+   * A node in the journey (PRIMARY, archive replica, streaming standby) redials at least once a second: a PRIMARY's
+   * lease is renewed only over the link, and a restarted controller resumes a cutover once the agents are back
+   * (docs/failsafe.md). Other states back off up to the settings' maximum.
    */
-  private Duration capWhilePrimary(Duration delay) {
-    boolean primary;
+  private Duration capInJourney(Duration delay) {
+    NodeState state;
     try {
-      primary = handler.status().getState() == NodeState.PRIMARY;
+      state = handler.status().getState();
     } catch (RuntimeException e) {
-      primary = false;
+      state = NodeState.NODE_STATE_UNSPECIFIED;
     }
-    return primary && delay.compareTo(PRIMARY_MAX_BACKOFF) > 0 ? PRIMARY_MAX_BACKOFF : delay;
+    boolean inJourney = state == NodeState.PRIMARY || state == NodeState.ARCHIVE_REPLICA || state == NodeState.STREAMING_STANDBY;
+    return inJourney && delay.compareTo(IN_JOURNEY_MAX_BACKOFF) > 0 ? IN_JOURNEY_MAX_BACKOFF : delay;
   }
 
-  static final Duration PRIMARY_MAX_BACKOFF = Duration.ofSeconds(1);
+  static final Duration IN_JOURNEY_MAX_BACKOFF = Duration.ofSeconds(1);
 
   private void setState(LinkState next, String reason) {
     if (next == state) {

@@ -90,6 +90,7 @@ public final class JourneyScenario implements AutoCloseable {
   private final Options options;
   private final Consumer<String> say;
   private final List<JourneyHook> extraHooks = new ArrayList<>();
+  private final List<JourneyHook> firstHooks = new ArrayList<>();
   private final JourneyResult result = new JourneyResult();
   private final ScenarioEnvironment env;
   private final ScenarioOutcome outcome = new ScenarioOutcome(result);
@@ -116,6 +117,15 @@ public final class JourneyScenario implements AutoCloseable {
   /** An event to inject once a step starts (the failover stage kills a this way). */
   public JourneyScenario addHook(JourneyHook hook) {
     extraHooks.add(hook);
+    return this;
+  }
+
+  /**
+   * As {@link #addHook}, fired before the scenario's own hooks on the same step (e.g. a fault while LOGICAL_SYNC still
+   * waits for the schema drift the scenario resolves).
+   */
+  public JourneyScenario addHookFirst(JourneyHook hook) {
+    firstHooks.add(hook);
     return this;
   }
 
@@ -179,7 +189,7 @@ public final class JourneyScenario implements AutoCloseable {
 
   private void journey() throws Exception {
     Path plan = ScenarioPlan.write(env, options);
-    List<JourneyHook> hooks = new ArrayList<>();
+    List<JourneyHook> hooks = new ArrayList<>(firstHooks);
     for (CrashPoint p : options.crashes()) {
       hooks.add(faults.crashControllerAt(p));
     }

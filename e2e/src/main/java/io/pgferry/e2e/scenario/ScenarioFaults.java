@@ -74,6 +74,16 @@ final class ScenarioFaults {
   JourneyHook crashControllerAt(CrashPoint p) {
     return new JourneyHook("kill -9 the controller during " + p.step() + ", restart it (it resumes by itself)", p.step(), () -> {
       Rig r = rig.get();
+      if (p.afterDone()) {
+        // cutover 2's steps take milliseconds: the journal file is watched closely, not at the driver's pace
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (driver.get().journal().read().stream().noneMatch(e -> e.is("STEP_DONE", p.step()))) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(p.step() + " not done within 60 s");
+          }
+          Thread.sleep(5);
+        }
+      }
       ManagedProcess old = r.controller();
       long pid = old.pid();
       r.killController();
