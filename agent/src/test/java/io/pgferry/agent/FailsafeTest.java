@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue #17 item 5 with real clusters: a PRIMARY whose lease is not renewed keeps taking writes (no gap over 1 s)
- * while its standby streams from it, and fences within the failsafe window once the standby is gone; a restarted
- * agent goes on with its persisted lease instead of stopping PostgreSQL.
+ * while its standby streams from it (also across a restart of its agent), and fences within the failsafe window once
+ * the standby is gone; a restarted agent goes on with its persisted lease instead of stopping PostgreSQL.
  */
 class FailsafeTest {
   private static final Duration T = Duration.ofSeconds(90);
@@ -57,17 +57,32 @@ class FailsafeTest {
           assertTrue(a.status().getFailsafeServing(), "a reports failsafe serving: " + a.status());
           assertTrue(!a.status().getLeaseValid(), "the lease itself ran out");
 
-          // b goes away (agent and PostgreSQL): a's evidence ages out and it fences within the failsafe window
-          b.close();
-          long bGone = System.nanoTime();
-          bPg.stop();
-          await("a fenced (a write failed)", T, () -> w.firstFailure.get() != 0, () -> a.status().toString());
-          long fencedAfterMs = (w.lastCommit.get() - bGone) / 1_000_000;
-          System.out.println("last commit on a " + fencedAfterMs + " ms after b went away; window "
-              + FailsafeTiming.window().toMillis() + " ms");
-          assertTrue(fencedAfterMs < FailsafeTiming.window().toMillis(), "last commit " + fencedAfterMs
-              + " ms after b went away; the controller may promote b " + FailsafeTiming.window().toMillis() + " ms after");
-          await("a fenced", T, () -> a.record().state() == NodeState.FENCED && !aPg.isRunning(), () -> a.status().toString());
+          // a's agent restarted while failsafe (lease long gone): the new one reads its state and serves on
+          a.close();
+          try (NodeAgent again = new NodeAgent(aCfg, AgentFixture.fastOptions())) {
+            again.leasePolicy(LeasePolicy.CONTROLLED);
+            again.start();
+            long cycles = again.converger().cycles();
+            await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+            long restartedAt = System.nanoTime();
+            await("2 s more of writes", T, () -> System.nanoTime() - restartedAt > 2_000_000_000L, () -> "");
+            assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart while failsafe");
+            assertTrue(w.maxGapMs() <= 1000, "write gap " + w.maxGapMs() + " ms across the agent's restart");
+            assertTrue(again.status().getFailsafeServing(), "the new agent serves failsafe: " + again.status());
+
+            // b goes away (agent and PostgreSQL): a's evidence ages out and it fences within the failsafe window
+            b.close();
+            long bGone = System.nanoTime();
+            bPg.stop();
+            await("a fenced (a write failed)", T, () -> w.firstFailure.get() != 0, () -> again.status().toString());
+            long fencedAfterMs = (w.lastCommit.get() - bGone) / 1_000_000;
+            System.out.println("last commit on a " + fencedAfterMs + " ms after b went away; window "
+                + FailsafeTiming.window().toMillis() + " ms");
+            assertTrue(fencedAfterMs < FailsafeTiming.window().toMillis(), "last commit " + fencedAfterMs
+                + " ms after b went away; the controller may promote b " + FailsafeTiming.window().toMillis() + " ms after");
+            await("a fenced", T, () -> again.record().state() == NodeState.FENCED && !aPg.isRunning(),
+                () -> again.status().toString());
+          }
         }
       }
     }

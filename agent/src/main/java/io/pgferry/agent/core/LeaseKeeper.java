@@ -10,6 +10,7 @@ import io.pgferry.agent.fence.StandbyEvidence;
 import io.pgferry.agent.state.NodeTraits;
 import io.pgferry.common.FailsafeTiming;
 import io.pgferry.proto.Goal;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
@@ -34,6 +35,13 @@ public final class LeaseKeeper implements AutoCloseable {
   /** System.nanoTime() until which the standby's last reply proves it streams from here (null: no evidence). */
   private volatile Long standbyUntil;
   private volatile boolean failsafeLogged;
+  /**
+   * Until the first observation after a start, System.nanoTime() before which a PRIMARY is not fenced for want of
+   * evidence it has not had the chance to read (null once observed, or without a lease file: no restart to bridge).
+   */
+  private volatile Long firstLookUntil;
+  /** How long a restarted agent waits for its first observation before it fences on what it holds. */
+  public static final Duration FIRST_LOOK = Duration.ofSeconds(2);
 
   /** @param goal the goal the converger holds (pending or persisted) */
   public LeaseKeeper(Supplier<Goal> goal, Runnable wakeConverger) {
@@ -53,6 +61,7 @@ public final class LeaseKeeper implements AutoCloseable {
         LOG.info("restored the PRIMARY lease from " + LeaseFile.NAME + ": " + enforced.remainingMs(System.nanoTime()) + " ms left");
       }
       standbyUntil = held.standbyUntilNanos();
+      firstLookUntil = System.nanoTime() + FIRST_LOOK.toNanos();
       rearm();
     }
   }
@@ -90,8 +99,14 @@ public final class LeaseKeeper implements AutoCloseable {
    */
   public void onObservation(Observation o) {
     Goal g = goal.get();
+    boolean firstLook = firstLookUntil != null;
+    firstLookUntil = null;
     if (g == null || !NodeTraits.of(g.getState()).needsLease()) {
       return;
+    }
+    if (firstLook) {
+      rearm(); // the first look's verdict stands from now: the converger decides on it
+      wakeConverger.run();
     }
     Long until = StandbyEvidence.until(o, g.getFailsafeStandby(), FailsafeTiming.STANDBY_REPLY_MAX_AGE);
     Long before = standbyUntil;
@@ -121,7 +136,12 @@ public final class LeaseKeeper implements AutoCloseable {
     Lease l = leased(nowNanos);
     Goal g = goal.get();
     boolean primary = g != null && NodeTraits.of(g.getState()).needsLease();
-    FailsafeRule.Decision d = FailsafeRule.decide(l, primary ? standbyUntil : null, nowNanos);
+    Long evidence = primary ? standbyUntil : null;
+    Long firstLook = firstLookUntil;
+    if (primary && firstLook != null && (evidence == null || firstLook - evidence > 0)) {
+      evidence = firstLook; // not fenced before the restarted agent had one look at its standby
+    }
+    FailsafeRule.Decision d = FailsafeRule.decide(l, evidence, nowNanos);
     if (d.failsafe() != failsafeLogged) {
       failsafeLogged = d.failsafe();
       LOG.warning(d.failsafe() ? d.reason() : "failsafe over: " + d.reason());
@@ -144,6 +164,10 @@ public final class LeaseKeeper implements AutoCloseable {
   private void rearm() {
     Lease l = enforced;
     Long s = standbyUntil;
+    Long first = firstLookUntil;
+    if (first != null && (s == null || first - s > 0)) {
+      s = first;
+    }
     if (!l.granted() && s == null) {
       return;
     }
