@@ -44,7 +44,7 @@ public final class ControllerDaemon {
   }
 
   /** How long an automatic resume waits for the agents holding goals to reconnect before it goes on anyway. */
-  static final Duration AUTO_RESUME_RECONNECT = Duration.ofSeconds(3);
+  static final Duration AUTO_RESUME_RECONNECT = Duration.ofSeconds(15);
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
   public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config) {
