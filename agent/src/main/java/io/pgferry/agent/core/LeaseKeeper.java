@@ -41,7 +41,7 @@ public final class LeaseKeeper implements AutoCloseable {
    */
   private volatile Long firstLookUntil;
   /** How long a restarted agent waits for its first observation before it fences on what it holds. */
-  public static final Duration FIRST_LOOK = Duration.ofSeconds(2);
+  public static final Duration FIRST_LOOK = Duration.ofSeconds(3);
 
   /** @param goal the goal the converger holds (pending or persisted) */
   public LeaseKeeper(Supplier<Goal> goal, Runnable wakeConverger) {
