@@ -99,21 +99,23 @@ public final class LeaseKeeper implements AutoCloseable {
    */
   public void onObservation(Observation o) {
     Goal g = goal.get();
+    boolean primary = g != null && NodeTraits.of(g.getState()).needsLease();
+    Long until = primary ? StandbyEvidence.until(o, g.getFailsafeStandby(), FailsafeTiming.STANDBY_REPLY_MAX_AGE) : null;
+    Long before = standbyUntil;
+    boolean newer = until != null && (before == null || until - before > 0);
+    if (newer) {
+      standbyUntil = until; // before the first look ends below: a decision in between must see this evidence
+    }
     boolean firstLook = firstLookUntil != null;
     firstLookUntil = null;
-    if (g == null || !NodeTraits.of(g.getState()).needsLease()) {
-      return;
-    }
-    if (firstLook) {
-      rearm(); // the first look's verdict stands from now: the converger decides on it
-      wakeConverger.run();
-    }
-    Long until = StandbyEvidence.until(o, g.getFailsafeStandby(), FailsafeTiming.STANDBY_REPLY_MAX_AGE);
-    Long before = standbyUntil;
-    if (until != null && (before == null || until - before > 0)) {
-      standbyUntil = until;
+    if (newer || (firstLook && primary)) {
       rearm();
+    }
+    if (newer) {
       persist(); // a restarted agent goes on with it (once a second, off the observer thread)
+    }
+    if (firstLook && primary) {
+      wakeConverger.run(); // the first look's verdict stands from now: the converger decides on it
     }
   }
 
@@ -136,8 +138,8 @@ public final class LeaseKeeper implements AutoCloseable {
     Lease l = leased(nowNanos);
     Goal g = goal.get();
     boolean primary = g != null && NodeTraits.of(g.getState()).needsLease();
+    Long firstLook = firstLookUntil; // read before the evidence: onObservation writes them in the other order
     Long evidence = primary ? standbyUntil : null;
-    Long firstLook = firstLookUntil;
     if (primary && firstLook != null && (evidence == null || firstLook - evidence > 0)) {
       evidence = firstLook; // not fenced before the restarted agent had one look at its standby
     }
@@ -163,8 +165,8 @@ public final class LeaseKeeper implements AutoCloseable {
   /** Wakes the converger when the later of the lease and the evidence runs out (each call replaces the last). */
   private void rearm() {
     Lease l = enforced;
-    Long s = standbyUntil;
     Long first = firstLookUntil;
+    Long s = standbyUntil;
     if (first != null && (s == null || first - s > 0)) {
       s = first;
     }
