@@ -12,6 +12,8 @@ import io.pgferry.agent.core.Observer;
 import io.pgferry.agent.core.PgVersion;
 import io.pgferry.agent.core.StartupInference;
 import io.pgferry.agent.core.StatusReporter;
+import io.pgferry.agent.core.WalReceiverWatch;
+import io.pgferry.agent.fence.LeaseFile;
 import io.pgferry.agent.fence.LeasePolicy;
 import io.pgferry.agent.goal.GoalGate;
 import io.pgferry.agent.goal.GoalValidator;
@@ -102,7 +104,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         ctx.upstreamRootCert());
     options.extraBackupProviders().forEach(ctx::addBackupProvider);
     ctx.addBackupProvider(pgBaseBackup);
-    this.leaseKeeper = new LeaseKeeper(this::heldGoal, this::wakeConverger);
+    this.leaseKeeper = new LeaseKeeper(this::heldGoal, this::wakeConverger, new LeaseFile(config.stateDir()));
     this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
         options.reconcileEvery(), options.stepListener(), () -> leaseKeeper.enforced(System.nanoTime()), System::nanoTime,
         this::observeSoon);
@@ -120,6 +122,12 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
             u.getPasswordFile().isEmpty() ? pg.passwordFile() : Path.of(u.getPasswordFile())),
         action -> converger.whileStopped("copying logical slots from the primary", action)), options.observeEvery());
     addStatusContributor(slotGuard::contributeTo);
+    WalReceiverWatch walReceiver = new WalReceiverWatch(System.nanoTime());
+    addStatusContributor(b -> {
+      long now = System.nanoTime();
+      b.setWalReceiverDownMs(walReceiver.update(b.getInRecovery() && "streaming".equals(b.getWalReceiverStatus()), now));
+      b.setFailsafeServing(leaseKeeper.failsafe(now));
+    });
   }
 
   public NodeAgent start() {
@@ -160,8 +168,12 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     observer.observeSoon();
   }
 
-  /** After each observation: a PRIMARY whose enforced lease ran out wakes the converger (it fences). */
+  /**
+   * After each observation: the standby's reply extends the failsafe evidence; a PRIMARY whose enforced lease (and
+   * evidence) ran out wakes the converger (it fences).
+   */
   private void checkLease() {
+    leaseKeeper.onObservation(reporter.observation());
     if (NodeTraits.of(stateFile.get().state()).needsLease() && leaseKeeper.enforced(System.nanoTime()).expired(System.nanoTime())) {
       converger.wake();
     }

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.fence.LeaseFile;
 import io.pgferry.agent.fence.LeasePolicy;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -22,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A PRIMARY whose lease is not renewed stops accepting writes before the lease expires; a renewal lifts the fence;
- * a restarted agent holding a PRIMARY goal without a lease fences until the lease is renewed.
+ * a restarted agent holding a PRIMARY goal without a lease (and no standby streaming from it) fences until the lease
+ * is renewed.
  */
 class LeaseFenceTest {
   private static final Duration T = Duration.ofSeconds(60);
@@ -82,7 +85,9 @@ class LeaseFenceTest {
         await("writes accepted again", T, () -> writes(pg), () -> a.status().toString());
       }
 
-      // a restarted agent: PRIMARY persisted, no lease yet -> fenced until renewed
+      // a restarted agent: PRIMARY persisted, no lease (its lease file gone) -> fenced until renewed (with the lease
+      // file it would go on with the persisted lease: FailsafeTest)
+      Files.deleteIfExists(cfg.stateDir().resolve(LeaseFile.NAME));
       try (NodeAgent again = new NodeAgent(cfg, AgentFixture.fastOptions())) {
         again.leasePolicy(LeasePolicy.CONTROLLED);
         again.start();

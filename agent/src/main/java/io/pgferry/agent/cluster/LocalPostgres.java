@@ -64,13 +64,16 @@ public final class LocalPostgres implements AutoCloseable {
     int versionNum;
     boolean inRecovery;
     String syncNames;
+    long walSenderTimeoutMs;
     try (Statement st = c.createStatement();
          ResultSet rs = st.executeQuery("select current_setting('server_version_num')::int, pg_is_in_recovery(),"
-             + " current_setting('synchronous_standby_names')")) {
+             + " current_setting('synchronous_standby_names'),"
+             + " (select setting::bigint from pg_settings where name = 'wal_sender_timeout')")) {
       rs.next();
       versionNum = rs.getInt(1);
       inRecovery = rs.getBoolean(2);
       syncNames = rs.getString(3);
+      walSenderTimeoutMs = rs.getLong(4);
     }
     Lsn receive = Lsn.INVALID;
     Lsn replay = Lsn.INVALID;
@@ -115,7 +118,7 @@ public final class LocalPostgres implements AutoCloseable {
     long lagBytes = inRecovery && receive.isValid() ? receive.bytesAfter(replay) : (inRecovery ? -1 : 0);
     Lsn position = inRecovery ? replay : current;
     return new Observation(atNanos, running, true, versionNum, inRecovery, timeline, receive, replay, current, lagBytes,
-        inRecovery ? lagMs : 0, wrStatus, upstream, slots(c, position), replicas(c), nz(syncNames), "");
+        inRecovery ? lagMs : 0, wrStatus, upstream, slots(c, position), replicas(c, versionNum), nz(syncNames), walSenderTimeoutMs, "");
   }
 
   private static List<Slot> slots(Connection c, Lsn position) throws SQLException {
@@ -149,14 +152,18 @@ public final class LocalPostgres implements AutoCloseable {
     return out;
   }
 
-  private static List<Replica> replicas(Connection c) throws SQLException {
+  private static List<Replica> replicas(Connection c, int versionNum) throws SQLException {
     List<Replica> out = new ArrayList<>();
+    // reply_time (PG 12+): the failsafe's evidence that the standby still streams from here (docs/failsafe.md)
+    String replyAge = versionNum >= 120000
+        ? "coalesce((extract(epoch from clock_timestamp() - reply_time) * 1000)::bigint, -1)" : "-1::bigint";
     try (Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery("select application_name, client_addr::text, state, sync_state, replay_lsn::text"
-             + " from pg_stat_replication order by application_name")) {
+         ResultSet rs = st.executeQuery("select application_name, client_addr::text, state, sync_state, replay_lsn::text, "
+             + replyAge + " from pg_stat_replication order by application_name")) {
       while (rs.next()) {
         out.add(Replica.newBuilder().setApplicationName(nz(rs.getString(1))).setClientAddr(nz(rs.getString(2)))
-            .setState(nz(rs.getString(3))).setSyncState(nz(rs.getString(4))).setReplayLsn(nz(rs.getString(5))).build());
+            .setState(nz(rs.getString(3))).setSyncState(nz(rs.getString(4))).setReplayLsn(nz(rs.getString(5)))
+            .setReplyAgeMs(rs.getLong(6)).build());
       }
     }
     return out;

@@ -11,6 +11,7 @@ import java.util.List;
  *
  * @param running   a live postmaster owns the data dir
  * @param reachable a query succeeded
+ * @param walSenderTimeoutMs wal_sender_timeout (-1 unknown): on PG 11 a walsender row is at most this stale
  * @param error     why the last query failed ("" when it did not)
  */
 public record Observation(
@@ -30,6 +31,7 @@ public record Observation(
     List<Slot> slots,
     List<Replica> replicas,
     String syncStandbyNames,
+    long walSenderTimeoutMs,
     String error) {
 
   public static Observation notRunning(long atNanos) {
@@ -38,7 +40,7 @@ public record Observation(
 
   public static Observation unreachable(long atNanos, boolean running, String error) {
     return new Observation(atNanos, running, false, 0, false, 0, Lsn.INVALID, Lsn.INVALID, Lsn.INVALID, -1, -1, "", "",
-        List.of(), List.of(), "", error);
+        List.of(), List.of(), "", -1, error);
   }
 
   public int major() {

@@ -76,6 +76,11 @@ public final class StatusReporter {
     }
   }
 
+  /** The latest observation. */
+  public Observation observation() {
+    return observation;
+  }
+
   /** The Status of the latest observation. */
   public Status current() {
     return current;

@@ -1,6 +1,7 @@
 package io.pgferry.agent.fence;
 
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,15 @@ public final class LeaseTimer implements AutoCloseable {
       pending.cancel(false);
     }
     pending = timer.schedule(wake, Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  /** Runs a small task on the timer's thread (file writes that must stay off an event loop). */
+  public void submit(Runnable task) {
+    try {
+      timer.execute(task);
+    } catch (RejectedExecutionException e) {
+      // closed: nothing more to keep
+    }
   }
 
   @Override

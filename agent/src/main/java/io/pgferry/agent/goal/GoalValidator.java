@@ -22,12 +22,13 @@ import java.util.regex.Pattern;
 public final class GoalValidator {
   /**
    * The settings a goal may carry: those the controller's goals send (synchronous_standby_names on a sync PRIMARY,
-   * synchronized_standby_slots for PG 17 failover slots) and those the agent manages for slot survival
+   * synchronized_standby_slots for PG 17 failover slots, wal_receiver_status_interval on a standby so it replies every
+   * second: the primary's failsafe evidence, docs/failsafe.md) and those the agent manages for slot survival
    * (SlotSettings). Anything else (archive_command, restore_command, shared_preload_libraries, ssl_*_file, port,
    * listen_addresses...) belongs in agent.yaml's postgres.settings, set by whoever runs the host.
    */
   public static final Set<String> SETTINGS = Set.of("synchronous_standby_names", "synchronized_standby_slots",
-      "hot_standby_feedback", "wal_level", "sync_replication_slots");
+      "hot_standby_feedback", "wal_level", "sync_replication_slots", "wal_receiver_status_interval");
   static final Set<String> HBA_TYPES = Set.of("host", "hostssl");
 
   private static final Pattern HBA_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_$.-]{0,62}");

@@ -5,6 +5,7 @@ import io.pgferry.proto.AgentMessage;
 import io.pgferry.proto.Assignment;
 import io.pgferry.proto.ControllerMessage;
 import io.pgferry.proto.Hello;
+import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Query;
 import io.pgferry.proto.QueryReply;
 import io.pgferry.proto.Status;
@@ -270,7 +271,7 @@ public final class LinkClient {
     if (s.up && System.nanoTime() - s.upSinceNanos >= STABLE_AFTER.toNanos()) {
       failures = 0;
     }
-    Duration delay = settings.backoff().delay(failures++);
+    Duration delay = capInJourney(settings.backoff().delay(failures++));
     setState(LinkState.WAITING, reason);
     if (!reason.equals(lastLoggedProblem)) {
       LOG.warning("link: " + reason + "; retrying (next in " + delay.toMillis() + " ms, backing off up to " + settings.backoff().max().toMillis() + " ms)");
@@ -280,6 +281,24 @@ public final class LinkClient {
     }
     retryTimer = vertx.setTimer(Math.max(1, delay.toMillis()), id -> dial());
   }
+
+  /**
+   * A node in the journey (PRIMARY, archive replica, streaming standby) redials at least once a second: a PRIMARY's
+   * lease is renewed only over the link, and a restarted controller resumes a cutover once the agents are back
+   * (docs/failsafe.md). Other states back off up to the settings' maximum.
+   */
+  private Duration capInJourney(Duration delay) {
+    NodeState state;
+    try {
+      state = handler.status().getState();
+    } catch (RuntimeException e) {
+      state = NodeState.NODE_STATE_UNSPECIFIED;
+    }
+    boolean inJourney = state == NodeState.PRIMARY || state == NodeState.ARCHIVE_REPLICA || state == NodeState.STREAMING_STANDBY;
+    return inJourney && delay.compareTo(IN_JOURNEY_MAX_BACKOFF) > 0 ? IN_JOURNEY_MAX_BACKOFF : delay;
+  }
+
+  static final Duration IN_JOURNEY_MAX_BACKOFF = Duration.ofSeconds(1);
 
   private void setState(LinkState next, String reason) {
     if (next == state) {

@@ -43,7 +43,11 @@ public final class ControllerDaemon {
     this.journey = journey;
     this.failover = new FailoverMonitor(journey, directory, clock,
         Duration.ofMillis(250)).start();
+    AutoResume.start(journey, directory, AUTO_RESUME_RECONNECT);
   }
+
+  /** How long an automatic resume waits for the agents holding goals to reconnect before it goes on anyway. */
+  static final Duration AUTO_RESUME_RECONNECT = Duration.ofSeconds(15);
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
   public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config) {

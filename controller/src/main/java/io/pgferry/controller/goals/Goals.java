@@ -1,5 +1,6 @@
 package io.pgferry.controller.goals;
 
+import io.pgferry.common.FailsafeTiming;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.pg.LinkTls;
@@ -41,11 +42,14 @@ public final class Goals {
         .setUser(plan.nodes().replicationUser())
         .setApplicationName(applicationName(nodeId))
         .setSslmode(LinkTls.nodes(plan).mode());
-    return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u).addAllHbaRules(accessRules(plan)).build();
+    // replies at least once a second even while WAL is idle: the upstream's failsafe evidence (docs/failsafe.md)
+    return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u).addAllHbaRules(accessRules(plan))
+        .putSettings("wal_receiver_status_interval", FailsafeTiming.STANDBY_STATUS_INTERVAL.toSeconds() + "s").build();
   }
 
   public static Goal primary(Plan plan, Optional<NodeView> standby) {
-    Goal.Builder g = Goal.newBuilder().setState(NodeState.PRIMARY);
+    // while B streams from it, A serves on when its lease cannot be renewed (failsafe, docs/failsafe.md)
+    Goal.Builder g = Goal.newBuilder().setState(NodeState.PRIMARY).setFailsafeStandby(applicationName(plan.nodes().standby()));
     if (plan.durability() == Plan.Durability.SYNC) {
       g.putSettings("synchronous_standby_names", applicationName(plan.nodes().standby()));
     }

@@ -375,6 +375,11 @@ public final class JourneyEngine {
           record(Event.STEP_DONE, phase, id, done.summary() + " (found done after a restart)", done.evidence());
           continue;
         }
+        if (check instanceof StepCheck.Unknown unknown && undoNeeded(rule)) {
+          // before the point of no return undoing is safe and frees the app and the fenced database at once
+          return Optional.of(undoAndStop(rule, "step " + id + " was started before a restart and it is not known"
+              + " whether it took effect (" + unknown.reason() + ")", State.FAILED));
+        }
         if (check instanceof StepCheck.Unknown unknown) {
           String msg = "step " + id + " was started before a restart and it is not known whether it took effect ("
               + unknown.reason() + "); it is not safe to repeat it: check by hand, then `pgferry resume`";

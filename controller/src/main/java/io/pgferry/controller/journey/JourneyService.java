@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
@@ -162,6 +163,36 @@ public final class JourneyService implements AutoCloseable {
     JourneyEngine e = newEngine(loaded);
     running = worker.submit(e::finish);
     return st.decommissionedAt().isPresent() ? "already decommissioned; checking again" : "decommissioning";
+  }
+
+  /**
+   * At controller start: a journey the controller left in the middle (killed, or stopped by its own shutdown) goes on
+   * at once from where the journal says it is, as `pgferry resume` would, with a record saying so. A journey that
+   * stopped for a person (failed, aborted, waiting for a phase this build lacks) stays stopped. Returns what it did.
+   */
+  public synchronized Optional<String> resumeAfterRestart() throws IOException {
+    Path copy = stateDir.resolve(PLAN_COPY);
+    JournalState st = journal().state();
+    if (!interruptedByRestart(st) || !Files.exists(copy) || running()) {
+      return Optional.empty();
+    }
+    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    planName = planName == null ? PLAN_COPY : planName;
+    String where = JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)");
+    String msg = "resumed automatically after a controller restart at " + where;
+    journal().append(JournalRecord.Event.DECISION, st.phase().orElse(null), null, msg,
+        Map.of("reason", "controller_restart"));
+    Logger.getLogger(JourneyService.class.getName()).info("journey " + msg);
+    start(loaded);
+    return Optional.of(msg);
+  }
+
+  /** Started, not finished, and no stop recorded other than the controller's own shutdown (kill -9 leaves none). */
+  static boolean interruptedByRestart(JournalState st) {
+    if (!st.started() || st.finished()) {
+      return false;
+    }
+    return st.lastStop().map(r -> r.evidence() != null && "shutdown".equals(r.evidence().get("reason"))).orElse(true);
   }
 
   /**
@@ -321,7 +352,7 @@ public final class JourneyService implements AutoCloseable {
       message = st.lastStop().get().message();
     } else {
       state = "INTERRUPTED";
-      message = "the controller stopped while the journey ran; `pgferry resume` continues it";
+      message = "the controller stopped while the journey ran; it resumes by itself when the controller starts";
     }
     Phase phase = snap != null && snap.phase() != null ? snap.phase() : st.phase().orElse(null);
     List<JourneyStatus.PhaseLine> phases = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.controller.pg.ConnectionRoles;
 import io.pgferry.controller.pg.LinkTls;
+import io.pgferry.controller.plan.FailsafeTimingCheck;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanProblem;
 import java.util.List;
@@ -59,6 +60,10 @@ public final class PlanRenderer {
             appendStep(out, "undo " + id, step);
           }
         }
+      }
+      if (phase == Phase.FAILOVER) {
+        out.append("  failsafe timing (docs/failsafe.md):\n");
+        FailsafeTimingCheck.lines(plan).forEach(l -> out.append("    ").append(l).append("\n"));
       }
       rule.noWayBack().ifPresent(s -> out.append("  on failure after that: ").append(s).append("\n"));
       out.append("  exit when: ").append(rule.exitCondition()).append("\n");

@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -27,6 +29,8 @@ class JourneyEngineTest {
   final List<String> order = new ArrayList<>();
   final Map<String, Behaviour> behaviours = new ConcurrentHashMap<>();
   final Map<String, Supplier<StepCheck>> checks = new ConcurrentHashMap<>();
+  /** Steps whose rerun after a restart is decided by their check (the rest are idempotent). */
+  final Set<String> notRepeatable = new HashSet<>(Set.of(JourneyTable.C1_PROMOTE));
   JourneyEngine current;
 
   /** Thrown to simulate the controller dying in the middle of a step: after its effect, before its record. */
@@ -90,7 +94,7 @@ class JourneyEngineTest {
       // later phases stay without steps: the journey waits at LOGICAL_SETUP as with a plan that has no logical: block
       PhaseRule r = JourneyTable.rule(p);
       for (String id : r.steps()) {
-        m.put(id, new ScriptedStep(id, !id.equals(JourneyTable.C1_PROMOTE)));
+        m.put(id, new ScriptedStep(id, !notRepeatable.contains(id)));
       }
       for (String id : r.undoSteps()) {
         m.put(id, new ScriptedStep(id, true));
@@ -208,6 +212,28 @@ class JourneyEngineTest {
     assertEquals(1, runsOf(JourneyTable.C1_PROMOTE));
     assertEquals(0, runsOf(JourneyTable.C1_REPOINT));
     assertEquals(0, runsOf(JourneyTable.C1_UNDO_UNBLOCK));
+  }
+
+  @Test
+  void aCrashBeforeThePointOfNoReturnWithUnknownEffectUndoesTheCutover() throws Exception {
+    notRepeatable.add(JourneyTable.C1_FENCE_SOURCE);
+    behaviours.put(JourneyTable.C1_FENCE_SOURCE, () -> {
+      throw new Crash();
+    });
+    try {
+      run();
+    } catch (Crash expected) {
+      // died while fencing the source, the app blocked
+    }
+    behaviours.remove(JourneyTable.C1_FENCE_SOURCE);
+    JourneyEngine.Snapshot end = run();
+    assertEquals(JourneyEngine.State.FAILED, end.state());
+    assertTrue(end.message().contains("not known whether it took effect"), end.message());
+    assertTrue(end.message().contains("the app stays on the source"), end.message());
+    assertEquals(1, runsOf(JourneyTable.C1_UNDO_LIFT_FENCE), "the fence is lifted: nobody has to");
+    assertEquals(1, runsOf(JourneyTable.C1_UNDO_UNBLOCK), "the app is unblocked: nobody has to");
+    assertEquals(1, runsOf(JourneyTable.C1_FENCE_SOURCE), "not repeated");
+    assertEquals(0, runsOf(JourneyTable.C1_PROMOTE));
   }
 
   @Test

@@ -2,20 +2,34 @@ package io.pgferry.e2e.scenario;
 
 import io.pgferry.controller.journey.JourneyTable;
 
-/** Where the scenario kills the controller (kill -9) and restarts it: as soon as the journal shows this step started. */
+/** Where the scenario kills the controller (kill -9) and restarts it (no `pgferry resume`: the
+ * controller resumes the journey by itself): as soon as the journal shows this step started. */
 public enum CrashPoint {
   /** While A restores from the archive and catches up. */
   ARCHIVE_REPLICA(JourneyTable.A_CAUGHT_UP),
   /** Writes blocked, the source fenced: while waiting for A to replay the source's final LSN. */
-  CUTOVER_1(JourneyTable.C1_WAIT_REPLAYED);
+  CUTOVER_1(JourneyTable.C1_WAIT_REPLAYED),
+  /** Right after cutover 2 fenced A (writes blocked, A fenced): as soon as the journal shows fence_a done. */
+  CUTOVER_2_FENCED(JourneyTable.C2_FENCE_A, true);
 
   private final String step;
+  private final boolean afterDone;
 
   CrashPoint(String step) {
+    this(step, false);
+  }
+
+  CrashPoint(String step, boolean afterDone) {
     this.step = step;
+    this.afterDone = afterDone;
   }
 
   public String step() {
     return step;
+  }
+
+  /** The kill waits until the step is done (else it comes as soon as the step started). */
+  public boolean afterDone() {
+    return afterDone;
   }
 }

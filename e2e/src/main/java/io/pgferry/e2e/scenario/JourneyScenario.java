@@ -96,6 +96,7 @@ public final class JourneyScenario implements AutoCloseable {
   private final List<JourneyHook.Action> beforeApply = new ArrayList<>();
   /** What the scenario said (the demo's output), searched for secrets with the rest of the run's output. */
   private final List<String> transcript = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<JourneyHook> firstHooks = new ArrayList<>();
   private final JourneyResult result = new JourneyResult();
   private final ScenarioEnvironment env;
   private final ScenarioOutcome outcome = new ScenarioOutcome(result);
@@ -187,6 +188,15 @@ public final class JourneyScenario implements AutoCloseable {
     return env.ledger().acknowledged();
   }
 
+  /**
+   * As {@link #addHook}, fired before the scenario's own hooks on the same step (e.g. a fault while LOGICAL_SYNC still
+   * waits for the schema drift the scenario resolves).
+   */
+  public JourneyScenario addHookFirst(JourneyHook hook) {
+    firstHooks.add(hook);
+    return this;
+  }
+
   /** Runs every stage; throws {@link ScenarioFailure} naming the stage that failed. */
   public JourneyResult run() {
     stage(Stage.CLUSTERS, env::startClusters);
@@ -250,7 +260,7 @@ public final class JourneyScenario implements AutoCloseable {
     for (JourneyHook.Action action : beforeApply) {
       action.run();
     }
-    List<JourneyHook> hooks = new ArrayList<>();
+    List<JourneyHook> hooks = new ArrayList<>(firstHooks);
     for (CrashPoint p : options.crashes()) {
       hooks.add(faults.crashControllerAt(p));
     }
@@ -318,6 +328,14 @@ public final class JourneyScenario implements AutoCloseable {
     result.secretLeaks = SecretLeaks.find(env.secrets(), roots);
     say.accept("  secrets: " + env.secrets().size() + " searched for in " + roots.size() + " output dirs: "
         + (result.secretLeaks.isEmpty() ? "none found" : result.secretLeaks.size() + " leak(s)"));
+  }
+
+  /**
+   * The app's longest write gap touching [fromNanos, toNanos] (System.nanoTime, as {@code Ledger.now()}): what a
+   * fault injected by a hook cost the primary's writers.
+   */
+  public Duration maxCommitGap(long fromNanos, long toNanos) {
+    return outcome.timings(env.ledger()).gapBetween(fromNanos, toNanos);
   }
 
   /** Everything left running, for ./demo --keep (and --clean later). */

@@ -113,7 +113,8 @@ final class JourneyTimings {
         ? Optional.of(Duration.between(started.get().at(), done.get().at())) : Optional.empty();
   }
 
-  private Duration gapBetween(long from, long to) {
+  /** The longest time between two commits of the app's ledger that touches [from, to] (System.nanoTime). */
+  Duration gapBetween(long from, long to) {
     long[] commits = ledger.acks().stream().mapToLong(Ledger.Ack::commitNanos).sorted().toArray();
     long prev = Long.MIN_VALUE;
     long max = 0;

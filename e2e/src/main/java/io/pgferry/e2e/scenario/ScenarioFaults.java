@@ -67,10 +67,23 @@ final class ScenarioFaults {
     });
   }
 
-  /** kill -9 of the controller once {@code p}'s step starts, then its restart and `pgferry resume`. */
+  /**
+   * kill -9 of the controller once {@code p}'s step starts, then its restart and nothing else: the restarted
+   * controller resumes the journey by itself (issue #17 item 4).
+   */
   JourneyHook crashControllerAt(CrashPoint p) {
-    return new JourneyHook("kill -9 the controller during " + p.step() + ", restart it, pgferry resume", p.step(), () -> {
+    return new JourneyHook("kill -9 the controller during " + p.step() + ", restart it (it resumes by itself)", p.step(), () -> {
       Rig r = rig.get();
+      if (p.afterDone()) {
+        // cutover 2's steps take milliseconds: the journal file is watched closely, not at the driver's pace
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (driver.get().journal().read().stream().noneMatch(e -> e.is("STEP_DONE", p.step()))) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(p.step() + " not done within 60 s");
+          }
+          Thread.sleep(5);
+        }
+      }
       ManagedProcess old = r.controller();
       long pid = old.pid();
       r.killController();
@@ -79,8 +92,7 @@ final class ScenarioFaults {
       r.restartController();
       Await.until("agents a and b to reconnect to the restarted controller", Duration.ofSeconds(60),
           () -> r.api().agentsConnected() >= 2, () -> r.controller().logTail(10));
-      say.accept("     controller back (pid " + r.controller().pid() + "); pgferry resume");
-      driver.get().resume();
+      say.accept("     controller back (pid " + r.controller().pid() + "); no `pgferry resume`: it resumes by itself");
     });
   }
 

@@ -2,10 +2,12 @@ package io.pgferry.controller.journey.steps;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.Deadline;
+import io.pgferry.common.FailsafeTiming;
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Poll;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.failover.Ec2Stonith;
+import io.pgferry.controller.failover.FailsafeGuard;
 import io.pgferry.controller.failover.PositionCheck;
 import io.pgferry.controller.failover.SplitBrainRule;
 import io.pgferry.controller.journey.Decisions;
@@ -30,6 +32,7 @@ import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Slot;
+import io.pgferry.proto.Status;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -82,7 +85,10 @@ public final class FailoverSteps {
         FailoverSteps::unpauseApp));
     steps.put(WAIT_LEASE, step(WAIT_LEASE, List.of("wait until " + a + "'s lease (as the controller granted it) expired + "
         + f.leaseMargin().toMillis() + " ms (unknown lease: " + f.maxLease().toMillis() + " ms from the failover's start),"
-        + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped"), ctx -> waitLease(ctx, a, b)));
+        + " or " + a + "'s agent acknowledged FENCED with PostgreSQL stopped",
+        "and (unless " + a + " acknowledged FENCED) " + b + "'s WAL receiver down for the failsafe window ("
+            + FailsafeTiming.window().toMillis() + " ms, docs/failsafe.md): " + a + " may serve while " + b + " streams from it"),
+        ctx -> waitLease(ctx, a, b)));
     steps.put(DISABLE_SUBSCRIPTION, step(DISABLE_SUBSCRIPTION, SubscriptionRepoint.describeDisable(f.subscription()),
         FailoverSteps::disableSubscription));
     steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY with " + a + "'s pg_hba rules (no synchronous standby left: durability"
@@ -216,11 +222,13 @@ public final class FailoverSteps {
       Optional<Instant> granted = av.flatMap(NodeView::leaseExpiresAt)
           .or(() -> Optional.ofNullable(ctx.evidenceOf(FENCE_A).get("a_lease_expires_at")).map(Instant::parse));
       SplitBrainRule.Decision d = SplitBrainRule.decide(granted, started, f.maxLease(), f.leaseMargin(), ack, now);
-      if (d.mayPromote()) {
+      FailsafeGuard.Decision fs = failsafe(nodes.node(b), b, now);
+      if (d.mayPromote() && (ack || fs.mayPromote())) {
         Map<String, String> ev = new LinkedHashMap<>();
         ev.put("promote_not_before", d.notBefore().toString());
         ev.put("decided_at", now.toString());
         ev.put("fenced_acknowledged", String.valueOf(ack));
+        ev.put("failsafe", ack ? "A acknowledged FENCED" : fs.reason());
         granted.ifPresent(e -> ev.put("a_lease_expired_at", e.toString()));
         // the slot verdict must be read while B is still a standby (its keeper stops at the promotion)
         nodes.node(b).map(NodeView::status).ifPresent(s -> {
@@ -230,9 +238,16 @@ public final class FailoverSteps {
         });
         return new StepResult("may promote " + b + ": " + d.reason(), ev);
       }
-      ctx.progress(d.reason());
+      ctx.progress(d.mayPromote() ? fs.reason() : d.reason());
       ctx.pause(POLL);
     }
+  }
+
+  /** B's side of the failsafe rule (docs/failsafe.md): its WAL receiver down for the failsafe window. */
+  static FailsafeGuard.Decision failsafe(Optional<NodeView> bv, String b, Instant now) {
+    Status s = bv.map(NodeView::status).orElse(null);
+    return FailsafeGuard.decide(b, bv.map(NodeView::connected).orElse(false), s == null ? "" : s.getWalReceiverStatus(),
+        s == null ? -1 : s.getWalReceiverDownMs(), s == null ? null : bv.get().lastSeen(), FailsafeTiming.window(), now);
   }
 
   static StepResult disableSubscription(StepContext ctx) throws Exception {
