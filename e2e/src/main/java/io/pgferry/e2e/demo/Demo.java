@@ -181,6 +181,9 @@ public final class Demo implements Callable<Integer> {
     }
     if (!r.failoverSplit.isEmpty()) {
       out.println("      " + split(r.failoverSplit));
+      if (!r.failoverErrors.isEmpty()) {
+        out.println("      the app's failed writes: " + r.failoverErrors + " (the pause makes requests wait for B)");
+      }
     }
     if (r.logical) {
       downtimeLine("cutover 2 (-> T)", r.downtime.get("cutover_2"), "");

@@ -46,6 +46,8 @@ public final class JourneyResult {
   public final Map<String, Duration> cutover2Steps = new LinkedHashMap<>();
   /** The failover from the kill to the first commit: detection, fence, lease wait, promotion, app repoint, first commit. */
   public final Map<String, Duration> failoverSplit = new LinkedHashMap<>();
+  /** The app's failed writes around the failover, by when (see JourneyTimings.failoverErrors). */
+  public final Map<String, Long> failoverErrors = new LinkedHashMap<>();
   public SwitchKind switchKind;
   public String journeyState;
   public String journeyMessage;

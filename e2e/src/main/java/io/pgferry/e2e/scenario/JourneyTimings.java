@@ -105,6 +105,28 @@ final class JourneyTimings {
     return out;
   }
 
+  /**
+   * The app's failed writes around a failover, by when they failed: between the kill and the decision (the outage
+   * nobody has noticed yet), between the decision and the app's pause (failover.pause_app done), and from the pause
+   * to the first commit after the outage - the pause is there so that this last count is 0. Empty without a kill.
+   */
+  Map<String, Long> failoverErrors(long killedAt) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    Optional<JournalFile.Entry> entered = last("PHASE_STARTED", "FAILOVER");
+    long first = ledger.firstAckAfterOutage(killedAt);
+    if (killedAt == 0 || entered.isEmpty() || first <= 0) {
+      return out;
+    }
+    long decided = nanosOf(entered.get().at());
+    long paused = last("STEP_DONE", JourneyTable.FO_PAUSE_APP).filter(e -> "true".equals(e.evidence().get("paused")))
+        .map(e -> nanosOf(e.at())).orElse(first);
+    List<Ledger.Failure> failures = ledger.failures();
+    out.put("before the decision", failures.stream().filter(f -> f.atNanos() >= killedAt && f.atNanos() < decided).count());
+    out.put("decision to pause", failures.stream().filter(f -> f.atNanos() >= decided && f.atNanos() < paused).count());
+    out.put("while paused", failures.stream().filter(f -> f.atNanos() >= paused && f.atNanos() < first).count());
+    return out;
+  }
+
   /** STEP_STARTED -> STEP_DONE of the step's last run. */
   private Optional<Duration> stepTime(String step) {
     Optional<JournalFile.Entry> started = last("STEP_STARTED", step);

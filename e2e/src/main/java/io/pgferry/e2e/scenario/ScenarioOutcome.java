@@ -59,6 +59,7 @@ final class ScenarioOutcome {
     }
     result.cutover2Steps.putAll(times.cutover2Steps());
     result.failoverSplit.putAll(times.failoverSplit(aKilledAt));
+    result.failoverErrors.putAll(times.failoverErrors(aKilledAt));
   }
 
   /** Times from the journal read so far and the ledger's commits. */
