@@ -144,7 +144,7 @@ class JourneyServiceTest {
   @Test
   void aJourneyInterruptedByARestartResumesByItselfOneStoppedForAPersonDoesNot() throws Exception {
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan(target.url("postgres")));
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
       assertEquals(JourneyEngine.State.WAITING, service.awaitStopped().state());
     }
     // stopped for a person (the journey waits at a phase this build lacks): a restart leaves it stopped
