@@ -210,8 +210,9 @@ public record Plan(
                         String targetAddress, String sourceHost, Boolean reverseReplication, Boolean failoverSlots,
                         String clientBinDir, VerifyMode verify, Integer verifyChunkRows,
                         Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout,
-                        Boolean allowWideAddress) {
-    public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                        Boolean allowWideAddress, Integer indexJobs, String indexMaintenanceWorkMem) {
+    public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null);
 
     public Logical {
       replicationRole = replicationRole == null ? "pgferry_repl" : replicationRole;
@@ -227,6 +228,8 @@ public record Plan(
       syncTimeout = syncTimeout == null ? Duration.ofHours(24) : syncTimeout;
       cutover2Timeout = cutover2Timeout == null ? Duration.ofMinutes(2) : cutover2Timeout;
       allowWideAddress = allowWideAddress != null && allowWideAddress;
+      indexJobs = indexJobs == null ? 0 : indexJobs;
+      indexMaintenanceWorkMem = indexMaintenanceWorkMem == null ? "512MB" : indexMaintenanceWorkMem;
     }
   }
 
