@@ -282,11 +282,10 @@ final class LogicalSteps {
       Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), ctx.plan().thresholds().pollInterval(), ctx::pause,
           "initial copy", () -> {
             try {
-              SyncSnapshot s = progress.snapshot();
-              LogicalMetrics.record(NAMES.slot(), s);
-              last[0] = s.sentence();
+              Sync s = sync(ctx, progress);
+              last[0] = s.line();
               ctx.progress(last[0]);
-              return s.allReady() ? Optional.of(s) : Optional.empty();
+              return s.snapshot().allReady() ? Optional.of(s) : Optional.empty();
             } catch (SQLException e) {
               ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
               return Optional.empty();

@@ -74,8 +74,12 @@ public record DumpScript(String preamble, List<Entry> entries) {
     return new DumpScript(preamble.toString().strip(), List.copyOf(entries));
   }
 
-  public List<Entry> identityKeys() {
-    return entries.stream().filter(Entry::identityKey).toList();
+  /**
+   * What T needs before the copy: the identity keys, and the default privileges (pg_dump puts ALTER DEFAULT
+   * PRIVILEGES in post-data; the app's next CREATE on T must find them whenever it comes).
+   */
+  public List<Entry> beforeCopy() {
+    return entries.stream().filter(e -> e.identityKey() || e.type().equals("DEFAULT ACL")).toList();
   }
 
   /** The entries as one script (preamble first), for psql. */

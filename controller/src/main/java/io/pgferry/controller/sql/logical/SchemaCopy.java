@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * Copies the first part of A's schema to T, what the initial copy needs: the extensions A uses are created on T first,
  * then {@code pg_dump --section=pre-data} of A (tables, types, sequences, functions, views; a client at least as new as
  * A: pg_dump refuses newer servers) and, from {@code --section=post-data}, each table's primary key and replica identity
- * index (apply needs them for the UPDATEs and DELETEs arriving during the copy) are applied to T with psql in one
+ * index (apply needs them for the UPDATEs and DELETEs arriving during the copy) and the default privileges are applied to T with psql in one
  * transaction, stopping at the first error. Every other index, constraint, foreign key and trigger is built after the
  * copy ({@link PostDataBuild}): a table copied into bare heap is written once, not once per index. Owners, grants and default privileges come along (the roles are on T already: {@link
  * TargetRoles}); what A's superusers own goes to T's admin, grants to roles T does not get are left out ({@link RoleMap}). Done already when T has every
@@ -65,8 +65,8 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     return List.of(
         "on " + target + ": CREATE EXTENSION IF NOT EXISTS <each extension of A> WITH SCHEMA <its schema on A>  -- extensions first",
         "run: " + String.join(" ", dumpArgv(f, "pre-data")) + "  -- password in PGPASSWORD; refused if A is newer than this pg_dump",
-        "run: " + String.join(" ", dumpArgv(Path.of("<tmp>/post-data.sql"), "post-data")) + "  -- its PRIMARY KEY and REPLICA IDENTITY "
-            + "entries are appended to " + f + "; the rest is built after the copy (" + PostDataBuild.class.getSimpleName() + ")",
+        "run: " + String.join(" ", dumpArgv(Path.of("<tmp>/post-data.sql"), "post-data")) + "  -- its PRIMARY KEY, REPLICA IDENTITY and "
+            + "DEFAULT ACL entries are appended to " + f + "; the rest is built after the copy (" + PostDataBuild.class.getSimpleName() + ")",
         "in " + f + ": OWNER TO / GRANT ... TO / REVOKE ... FROM / FOR ROLE <a superuser of A> -> " + target.user()
             + " (a managed target has no superuser to own them); GRANT/REVOKE lines naming a role T does not get (a replication"
             + " role) left out",
@@ -117,7 +117,7 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     try {
       String text = dump(clientBinDir, source, file, "pre-data", roles, targetMajor);
       DumpScript keys = DumpScript.parse(dump(clientBinDir, source, post, "post-data", roles, targetMajor));
-      Files.writeString(file, text + "\n\n" + DumpScript.script(keys.preamble(), keys.identityKeys()));
+      Files.writeString(file, text + "\n\n" + DumpScript.script(keys.preamble(), keys.beforeCopy()));
       run(psqlArgv(file), target, "applying A's schema to T");
     } finally {
       Files.deleteIfExists(file);
