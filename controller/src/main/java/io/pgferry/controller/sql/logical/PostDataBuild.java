@@ -84,6 +84,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
   private final PgEndpoint target;
   private final Path clientBinDir;
   private final int jobs;
+  private final boolean jobsFromCores;
   private final String maintenanceWorkMem;
   private final Consumer<String> progress;
 
@@ -96,6 +97,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     this.target = target;
     this.clientBinDir = clientBinDir == null ? SchemaCopy.DEFAULT_CLIENT_BIN : clientBinDir;
     this.jobs = jobs > 0 ? jobs : Runtime.getRuntime().availableProcessors();
+    this.jobsFromCores = jobs <= 0;
     this.maintenanceWorkMem = maintenanceWorkMem == null ? "" : maintenanceWorkMem;
     this.progress = progress == null ? x -> {} : progress;
   }
@@ -103,8 +105,8 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
   @Override
   public List<String> describe() {
     return List.of("run: " + String.join(" ", SchemaCopy.dumpArgv(clientBinDir, source, Path.of("<tmp>/post-data.sql"), "post-data"))
-            + "  -- every entry T lacks (indexes, constraints and triggers T has are skipped)",
-        "on " + target + ", " + jobs + " sessions" + (maintenanceWorkMem.isEmpty() ? "" : " with SET maintenance_work_mem = '"
+            + "  -- every entry T lacks (the indexes, constraints, triggers, policies, ... T has are skipped)",
+        "on " + target + ", " + (jobsFromCores ? "<cores of the controller host>" : String.valueOf(jobs)) + " sessions" + (maintenanceWorkMem.isEmpty() ? "" : " with SET maintenance_work_mem = '"
             + maintenanceWorkMem + "'") + ": CREATE INDEX / ADD CONSTRAINT ... side by side; then ADD CONSTRAINT ... FOREIGN KEY side by side; "
             + "then triggers, rules, policies, index attachments, comments one by one");
   }
