@@ -191,8 +191,11 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
               if (!built) {
                 skipped.incrementAndGet();
               }
-              progress.accept(String.format(Locale.ROOT, "post-data %d/%d: %s %s (%.1f s)", done.incrementAndGet(), total, e.label(),
-                  built ? "built" : "was there", (System.nanoTime() - t0) / 1e9));
+              String line = String.format(Locale.ROOT, "post-data %d/%d: %s %s (%.1f s)", done.incrementAndGet(), total, e.label(),
+                  built ? "built" : "was there", (System.nanoTime() - t0) / 1e9);
+              synchronized (this) {
+                progress.accept(line);
+              }
             }
           } catch (Exception ex) {
             failure.compareAndSet(null, ex);
@@ -201,8 +204,14 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
         th.start();
         threads.add(th);
       }
-      for (Thread th : threads) {
-        th.join();
+      try {
+        for (Thread th : threads) {
+          th.join();
+        }
+      } catch (InterruptedException e) {
+        // the journey stops: no session takes another entry; the ones running end with their statement
+        failure.compareAndSet(null, e);
+        throw e;
       }
       if (failure.get() != null) {
         throw failure.get();
