@@ -43,6 +43,7 @@ public final class JourneyTable {
   public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
   public static final String LS_FINGERPRINT = "logical_setup.schema_fingerprint";
   public static final String LS_STANDBY_SLOT = "logical_setup.standby_slot";
+  public static final String SYNC_POST_DATA = "logical_sync.post_data";
   public static final String SYNC_WAIT = "logical_sync.wait_ready";
   public static final String C2_READY = "cutover_2.check_ready";
   public static final String C2_BLOCK_APP = "cutover_2.block_app";
@@ -93,8 +94,8 @@ public final class JourneyTable {
         List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC));
-    rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_WAIT),
-        "all tables ready, lag under threshold, no schema drift", Phase.CUTOVER_2));
+    rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_POST_DATA, SYNC_WAIT),
+        "all tables ready, their indexes and constraints built, lag under threshold, no schema drift", Phase.CUTOVER_2));
     rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, no schema drift",
         List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,
             C2_REVERSE, C2_REPOINT, C2_RESTART_APP, C2_UNBLOCK),

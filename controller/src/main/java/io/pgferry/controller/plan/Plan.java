@@ -229,9 +229,10 @@ public record Plan(
                         String targetAddress, String sourceHost, Boolean reverseReplication, Boolean failoverSlots,
                         String clientBinDir, VerifyMode verify, Integer verifyChunkRows,
                         Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout,
-                        Boolean allowWideAddress, String sslmode, String sslrootcert) {
+                        Boolean allowWideAddress, String sslmode, String sslrootcert, Integer indexJobs,
+                        String indexMaintenanceWorkMem) {
     public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null);
+        null, null, null, null, null);
 
     public Logical {
       replicationRole = replicationRole == null ? "pgferry_repl" : replicationRole;
@@ -247,6 +248,8 @@ public record Plan(
       syncTimeout = syncTimeout == null ? Duration.ofHours(24) : syncTimeout;
       cutover2Timeout = cutover2Timeout == null ? Duration.ofMinutes(2) : cutover2Timeout;
       allowWideAddress = allowWideAddress != null && allowWideAddress;
+      indexJobs = indexJobs == null ? 0 : indexJobs;
+      indexMaintenanceWorkMem = indexMaintenanceWorkMem == null ? "512MB" : indexMaintenanceWorkMem;
     }
   }
 

@@ -117,6 +117,9 @@ final class PlanChecks {
   /** Numbers the binder takes as given but the journey cannot use. */
   private void checkNumbers() {
     Plan.Logical l = plan.logical();
+    if (l.indexJobs() < 0) {
+      b.error("logical.index_jobs", l.indexJobs() + " must be 0 (the controller host's cores) or more (sessions building T's indexes)");
+    }
     if (l.verifyChunkRows() < 1) {
       b.error("logical.verify_chunk_rows", l.verifyChunkRows() + " must be 1 or more (rows per checksummed chunk)");
     }

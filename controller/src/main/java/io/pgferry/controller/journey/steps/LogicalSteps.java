@@ -23,6 +23,7 @@ import static io.pgferry.controller.journey.JourneyTable.LS_ROLE;
 import static io.pgferry.controller.journey.JourneyTable.LS_SCHEMA;
 import static io.pgferry.controller.journey.JourneyTable.LS_TARGET_ROLES;
 import static io.pgferry.controller.journey.JourneyTable.LS_SUBSCRIPTION;
+import static io.pgferry.controller.journey.JourneyTable.SYNC_POST_DATA;
 import static io.pgferry.controller.journey.JourneyTable.SYNC_WAIT;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.a;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.aSeenByT;
@@ -49,6 +50,7 @@ import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.LogicalPreflight;
 import io.pgferry.controller.sql.logical.MaterializedViewRefresh;
+import io.pgferry.controller.sql.logical.PostDataBuild;
 import io.pgferry.controller.sql.logical.PreflightReport;
 import io.pgferry.controller.sql.logical.Publication;
 import io.pgferry.controller.sql.logical.ReplicaIdentityFull;
@@ -135,6 +137,11 @@ final class LogicalSteps {
     }));
 
     steps.put(JourneyTable.LS_STANDBY_SLOT, StandbySlotSetup.step(plan));
+
+    List<String> postLines = new ArrayList<>(List.of("until every table is ready (r) in pg_subscription_rel: its rows copied into bare "
+        + "tables (only primary keys and replica identity indexes exist on T yet)"));
+    postLines.addAll(postData(plan, aShown, tShown).describe());
+    steps.put(SYNC_POST_DATA, new FnStep(SYNC_POST_DATA, postLines, LogicalSteps::buildPostData));
 
     List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
     syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
@@ -261,6 +268,40 @@ final class LogicalSteps {
   /** T's sync now, in the words of LOGICAL_SYNC's progress line (shown while the journey holds before cutover 2). */
   static String syncNow(StepContext ctx) throws Exception {
     return sync(ctx, new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock())).line();
+  }
+
+  private static PostDataBuild postData(Plan plan, PgEndpoint a, PgEndpoint t, java.util.function.Consumer<String> progress) {
+    Plan.Logical l = plan.logical();
+    return new PostDataBuild(a, t, Path.of(l.clientBinDir()), l.indexJobs(), l.indexMaintenanceWorkMem(), progress);
+  }
+
+  private static PostDataBuild postData(Plan plan, PgEndpoint a, PgEndpoint t) {
+    return postData(plan, a, t, null);
+  }
+
+  /** Waits for the initial copy of every table, then builds the rest of A's schema on T. */
+  private static StepResult buildPostData(StepContext ctx) throws Exception {
+    SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
+    Duration timeout = ctx.plan().logical().syncTimeout();
+    String[] last = {"no reading yet"};
+    try {
+      Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), ctx.plan().thresholds().pollInterval(), ctx::pause,
+          "initial copy", () -> {
+            try {
+              Sync s = sync(ctx, progress);
+              last[0] = s.line();
+              ctx.progress(last[0]);
+              return s.snapshot().allReady() ? Optional.of(s) : Optional.empty();
+            } catch (SQLException e) {
+              ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
+              return Optional.empty();
+            }
+          });
+    } catch (Poll.Timeout e) {
+      throw new JourneyException("initial copy not done after " + Durations.format(timeout) + ": " + last[0]);
+    }
+    PostDataBuild.Result r = postData(ctx.plan(), a(ctx), t(ctx.plan()), ctx::progress).run();
+    return new StepResult(r.sentence(), r.evidence());
   }
 
   private static StepResult waitSynced(StepContext ctx) throws Exception {

@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * LOGICAL_SETUP as one list of idempotent actions, in order: replica identity FULL where the plan allows it, the
- * replication role on A, A's roles and schema on T, the publication on A, the subscription on T. The pg_hba entry for the
+ * replication role on A, A's roles and schema on T (tables and their primary keys), the publication on A, the
+ * subscription on T. Once the initial copy is done, {@link #postData()} builds the rest of the schema. The pg_hba entry for the
  * role is an agent goal matter: {@link #hbaRule} gives what the journey puts in A's Goal.hba_rules (before the
  * subscription is created).
  */
@@ -35,6 +36,7 @@ public final class LogicalSetup {
   private final SchemaCopy schema;
   private final Publication publication;
   private final Subscription subscription;
+  private final PostDataBuild postData;
 
   public LogicalSetup(PgEndpoint source, PgEndpoint target, Options o) {
     this.replicaIdentity = new ReplicaIdentityFull(source, o.replicaIdentityFull());
@@ -45,6 +47,7 @@ public final class LogicalSetup {
     PgEndpoint seen = o.sourceAsSeenByTarget() == null ? source : o.sourceAsSeenByTarget();
     this.subscription = new Subscription(target, seen.withUser(o.names().role(), o.replicationPassword()), o.names().subscription(),
         o.names().slot(), o.names().publication(), true, o.failover());
+    this.postData = new PostDataBuild(source, target, o.clientBinDir(), 0, "", null);
   }
 
   /** The actions in the order {@link #run()} takes them (each usable as its own journey step). */
@@ -91,5 +94,10 @@ public final class LogicalSetup {
 
   public Subscription subscription() {
     return subscription;
+  }
+
+  /** The rest of A's schema, to run once every table is ready (not one of {@link #actions()}). */
+  public PostDataBuild postData() {
+    return postData;
   }
 }

@@ -20,9 +20,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Copies A's schema to T: the extensions A uses are created on T first, then {@code pg_dump --schema-only} of A
- * (a client at least as new as A: pg_dump refuses newer servers) is applied to T with psql in one transaction,
- * stopping at the first error. Owners, grants and default privileges come along (the roles are on T already: {@link
+ * Copies the first part of A's schema to T, what the initial copy needs: the extensions A uses are created on T first,
+ * then {@code pg_dump --section=pre-data} of A (tables, types, sequences, functions, views; a client at least as new as
+ * A: pg_dump refuses newer servers) and, from {@code --section=post-data}, each table's primary key and replica identity
+ * index (apply needs them for the UPDATEs and DELETEs arriving during the copy) and the default privileges are applied to T with psql in one
+ * transaction, stopping at the first error. Every other index, constraint, foreign key and trigger is built after the
+ * copy ({@link PostDataBuild}): a table copied into bare heap is written once, not once per index. Owners, grants and default privileges come along (the roles are on T already: {@link
  * TargetRoles}); what A's superusers own goes to T's admin, grants to roles T does not get are left out ({@link RoleMap}). Done already when T has every
  * table of A; refused when T has only some of them.
  */
@@ -42,8 +45,12 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     this.clientBinDir = clientBinDir == null ? DEFAULT_CLIENT_BIN : clientBinDir;
   }
 
-  List<String> dumpArgv(Path file) {
-    return List.of(clientBinDir.resolve("pg_dump").toString(), "--schema-only", "--no-publications",
+  List<String> dumpArgv(Path file, String section) {
+    return dumpArgv(clientBinDir, source, file, section);
+  }
+
+  static List<String> dumpArgv(Path clientBinDir, PgEndpoint source, Path file, String section) {
+    return List.of(clientBinDir.resolve("pg_dump").toString(), "--section=" + section, "--no-publications",
         "--no-subscriptions", "--file=" + file, "--dbname=" + source.conninfo(false));
   }
 
@@ -57,7 +64,9 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     Path f = Path.of("<tmp>/schema.sql");
     return List.of(
         "on " + target + ": CREATE EXTENSION IF NOT EXISTS <each extension of A> WITH SCHEMA <its schema on A>  -- extensions first",
-        "run: " + String.join(" ", dumpArgv(f)) + "  -- password in PGPASSWORD; refused if A is newer than this pg_dump",
+        "run: " + String.join(" ", dumpArgv(f, "pre-data")) + "  -- password in PGPASSWORD; refused if A is newer than this pg_dump",
+        "run: " + String.join(" ", dumpArgv(Path.of("<tmp>/post-data.sql"), "post-data")) + "  -- its PRIMARY KEY, REPLICA IDENTITY and "
+            + "DEFAULT ACL entries are appended to " + f + "; the rest is built after the copy (" + PostDataBuild.class.getSimpleName() + ")",
         "in " + f + ": OWNER TO / GRANT ... TO / REVOKE ... FROM / FOR ROLE <a superuser of A> -> " + target.user()
             + " (a managed target has no superuser to own them); GRANT/REVOKE lines naming a role T does not get (a replication"
             + " role) left out",
@@ -104,23 +113,36 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     }
     Path dir = Files.createTempDirectory("pgferry-schema-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path file = dir.resolve("schema.sql");
+    Path post = dir.resolve("post-data.sql");
     try {
-      run(dumpArgv(file), source, "pg_dump of A");
-      String text = roles.apply(Files.readString(file));
-      if (targetMajor < 12) {
-        // pg_dump 12+ sets default_table_access_method, which an 11 server does not know
-        text = text.replaceAll("(?m)^SET default_table_access_method = .*$", "");
-      }
-      Files.writeString(file, text);
+      String text = dump(clientBinDir, source, file, "pre-data", roles, targetMajor);
+      DumpScript keys = DumpScript.parse(dump(clientBinDir, source, post, "post-data", roles, targetMajor));
+      Files.writeString(file, text + "\n\n" + DumpScript.script(keys.preamble(), keys.beforeCopy()));
       run(psqlArgv(file), target, "applying A's schema to T");
     } finally {
       Files.deleteIfExists(file);
+      Files.deleteIfExists(post);
       Files.deleteIfExists(dir);
     }
     return new Result(true, tables.size(), extensions.size(), String.valueOf(clientMajor));
   }
 
+  /** One section of A's schema as T takes it: owners and grants mapped ({@link RoleMap}), settings T's major knows. */
+  static String dump(Path clientBinDir, PgEndpoint source, Path file, String section, RoleMap roles, int targetMajor) throws java.io.IOException {
+    run(dumpArgv(clientBinDir, source, file, section), source, "pg_dump --section=" + section + " of A");
+    String text = roles.apply(Files.readString(file));
+    if (targetMajor < 12) {
+      // pg_dump 12+ sets default_table_access_method, which an 11 server does not know
+      text = text.replaceAll("(?m)^SET default_table_access_method = .*$", "");
+    }
+    return text;
+  }
+
   private int clientMajor() {
+    return clientMajor(clientBinDir);
+  }
+
+  static int clientMajor(Path clientBinDir) {
     Path pgDump = clientBinDir.resolve("pg_dump");
     if (!Files.isExecutable(pgDump)) {
       throw new UsageException("schema copy: no pg_dump in " + clientBinDir + "; install postgresql-client or set client_bin_dir");

@@ -1,0 +1,148 @@
+package io.pgferry.controller.bench;
+
+import io.pgferry.common.Command;
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.controller.sql.logical.LogicalNames;
+import io.pgferry.controller.sql.logical.PostDataBuild;
+import io.pgferry.controller.sql.logical.Publication;
+import io.pgferry.controller.sql.logical.SchemaCopy;
+import io.pgferry.controller.sql.logical.Subscription;
+import io.pgferry.controller.sql.logical.SyncProgress;
+import io.pgferry.testkit.PgBinaries;
+import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Issue 15's comparison, one run on one generated database (the issue's skew, scaled to SIZE_MB: one big table with a
+ * bigint key and three more indexes, one on random text; three mid-sized tables; 20 small ones), empty target to "all
+ * rows and indexes in place": pgferry's LOGICAL_SETUP path (schema in two parts, subscription copy_data, post-data with
+ * 2 jobs) vs {@code pgcopydb clone --table-jobs 2 --index-jobs 2} (skipped when not installed) vs {@code pg_dump -Fd -j 2}
+ * + {@code pg_restore -j 2}. Real PostgreSQL 15; not a test. Run with scripts/bench-copy [SIZE_MB].
+ */
+public final class CopyBench {
+  private static final Path BIN = SchemaCopy.DEFAULT_CLIENT_BIN;
+
+  private CopyBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int sizeMb = args.length > 0 ? Integer.parseInt(args[0]) : 2200;
+    Map<String, String> settings = Map.of("max_logical_replication_workers", "8", "max_sync_workers_per_subscription", "2",
+        "max_wal_size", "4GB", "maintenance_work_mem", "256MB");
+    try (Workspace ws = Workspace.create("bench-copy");
+         PgCluster a = PgCluster.init(ws, "a", PgBinaries.forMajor(15), settings).start();
+         PgCluster t = PgCluster.init(ws, "t", PgBinaries.forMajor(15), settings).start()) {
+      a.execute("CREATE DATABASE appdb");
+      t.execute("CREATE DATABASE pgferry", "CREATE DATABASE pgcopydb", "CREATE DATABASE dumped");
+      System.out.println("generating ~" + sizeMb + " MB ...");
+      psql(a, "appdb", generate(sizeMb));
+      psql(a, "appdb", "VACUUM ANALYZE");
+      long bytes = Long.parseLong(a.queryValue("select pg_database_size('appdb')"));
+      PgEndpoint src = endpoint(a, "appdb");
+
+      long t0 = System.nanoTime();
+      PgEndpoint dst = endpoint(t, "pgferry");
+      new SchemaCopy(src, dst, BIN).run();
+      new Publication(src, LogicalNames.DEFAULT.publication(), List.of()).run();
+      new Subscription(dst, src, LogicalNames.DEFAULT.subscription(), LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(), true,
+          false).run();
+      SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
+      long deadline = t0 + Duration.ofMinutes(60).toNanos();
+      while (!progress.snapshot().allReady()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("copy not done after 60 min: " + progress.snapshot().sentence());
+        }
+        Thread.sleep(200);
+      }
+      double copied = (System.nanoTime() - t0) / 1e9;
+      new PostDataBuild(src, dst, BIN, 2, "256MB", null).run();
+      double pgferry = (System.nanoTime() - t0) / 1e9;
+
+      double pgcopydb = Double.NaN;
+      Path pgcopydbBin = Path.of("/usr/bin/pgcopydb");
+      if (Files.isExecutable(pgcopydbBin)) {
+        Path work = ws.dir("pgcopydb-work");
+        long t1 = System.nanoTime();
+        shell("PGCOPYDB_SOURCE_PGURI='" + url(a, "appdb") + "' PGCOPYDB_TARGET_PGURI='" + url(t, "pgcopydb") + "' " + pgcopydbBin
+            + " clone --table-jobs 2 --index-jobs 2 --dir " + work + " --no-owner --no-acl >/dev/null 2>" + ws.root().resolve("pgcopydb.log"));
+        pgcopydb = (System.nanoTime() - t1) / 1e9;
+      }
+
+      Path dir = ws.root().resolve("dump");
+      long t2 = System.nanoTime();
+      shell(BIN.resolve("pg_dump") + " -Fd -j 2 -f " + dir + " '" + url(a, "appdb") + "' && " + BIN.resolve("pg_restore")
+          + " -j 2 -d '" + url(t, "dumped") + "' " + dir);
+      double dump = (System.nanoTime() - t2) / 1e9;
+
+      String onA = count(a, "appdb");
+      List<String> dbs = new ArrayList<>(List.of("pgferry", "dumped"));
+      if (!Double.isNaN(pgcopydb)) {
+        dbs.add("pgcopydb");
+      }
+      for (String db : dbs) {
+        if (!onA.equals(count(t, db))) {
+          throw new IllegalStateException(db + " on T has other row counts or indexes than A: " + count(t, db) + " vs " + onA);
+        }
+      }
+      long mb = bytes / 1_000_000;
+      System.out.printf("CopyBench: %d MB database; pgferry %.1f s (copy %.1f s, indexes %.1f s); pgcopydb %s; pg_dump -j 2 | pg_restore -j 2 "
+          + "%.1f s; ratio pgferry/pgcopydb %s%n", mb, pgferry, copied, pgferry - copied,
+          Double.isNaN(pgcopydb) ? "not installed" : String.format("%.1f s", pgcopydb), dump,
+          Double.isNaN(pgcopydb) ? "-" : String.format("%.2f", pgferry / pgcopydb));
+    }
+  }
+
+  /** The issue's skew scaled to sizeMb: 45% one table with 4 indexes, 3 x 6.5% mid tables, 20 small tables. */
+  static String generate(int sizeMb) {
+    long big = sizeMb * 3000L;
+    long mid = sizeMb * 650L;
+    StringBuilder sql = new StringBuilder("""
+        CREATE TABLE big (id bigint PRIMARY KEY, account int, created timestamptz, token text, payload text);
+        INSERT INTO big SELECT g, (random() * 100000)::int, now() - random() * interval '365 days', md5(random()::text),
+          repeat('x', 40) FROM generate_series(1, %d) g;
+        CREATE INDEX big_account ON big (account);
+        CREATE INDEX big_created ON big (created);
+        CREATE INDEX big_token ON big (token);
+        """.formatted(big));
+    for (int i = 1; i <= 3; i++) {
+      sql.append("""
+          CREATE TABLE mid%1$d (id int PRIMARY KEY, ref bigint REFERENCES big, note text);
+          INSERT INTO mid%1$d SELECT g, 1 + g %% %2$d, md5(g::text) || md5((g + 1)::text) FROM generate_series(1, %3$d) g;
+          CREATE INDEX mid%1$d_ref ON mid%1$d (ref);
+          """.formatted(i, big, mid));
+    }
+    for (int i = 1; i <= 20; i++) {
+      sql.append("CREATE TABLE small%1$d (id int PRIMARY KEY, v text); INSERT INTO small%1$d SELECT g, 'v' || g FROM generate_series(1, 5000) g;\n"
+          .formatted(i));
+    }
+    return sql.toString();
+  }
+
+  private static String count(PgCluster c, String db) {
+    return psql(c, db, "SELECT (SELECT count(*) FROM big) || '/' || (SELECT count(*) FROM mid1) || '/' || (SELECT count(*) FROM pg_indexes "
+        + "WHERE schemaname = 'public') || '/' || (SELECT count(*) FROM pg_constraint WHERE contype = 'f')").strip();
+  }
+
+  private static PgEndpoint endpoint(PgCluster c, String db) {
+    return new PgEndpoint("127.0.0.1", c.port(), db, "postgres", null);
+  }
+
+  private static String url(PgCluster c, String db) {
+    return "postgresql://postgres@127.0.0.1:" + c.port() + "/" + db;
+  }
+
+  private static String psql(PgCluster c, String db, String sql) {
+    return Command.of(BIN.resolve("psql").toString(), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+        String.valueOf(c.port()), "-U", "postgres", "-c", sql, db).timeout(Duration.ofMinutes(60)).runChecked().stdout();
+  }
+
+  private static void shell(String script) {
+    Command.of("sh", "-c", script).timeout(Duration.ofMinutes(60)).runChecked();
+  }
+}
