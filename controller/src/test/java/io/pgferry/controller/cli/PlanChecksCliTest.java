@@ -52,7 +52,7 @@ class PlanChecksCliTest {
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     try {
-      return new Run(Cli.execute(new PgferryMain(), "plan", "--plan", file.toString()), err.toString(StandardCharsets.UTF_8));
+      return new Run(Cli.execute(new PgferryMain(), "plan", "--without-secrets", "--plan", file.toString()), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setErr(oldErr);
       System.setOut(oldOut);
