@@ -156,6 +156,25 @@ public final class JourneyService implements AutoCloseable {
     return JourneyEngine.effectivePhase(st).filter(p -> JourneyTable.rebuildReachableFrom(p, st)).isPresent();
   }
 
+  /**
+   * Whether the journal shows a journey that started, did not finish and recorded no stop: one interrupted by a
+   * controller that died or lost the lead (store: etcd), which the (new) leader continues.
+   */
+  public synchronized boolean interruptedJourney() throws IOException {
+    JournalState st = journal().state();
+    return st.started() && !st.finished() && st.lastStop().isEmpty() && !running();
+  }
+
+  /**
+   * This controller lost the lead (store: etcd): interrupts the engine at once, without waiting; whatever it tries to
+   * record next is refused by the store, so it stops without an undo and the new leader continues from the journal.
+   */
+  public synchronized void stepDown() {
+    if (running != null) {
+      running.cancel(true);
+    }
+  }
+
   /** Whether the engine is running now (the failover monitor acts on its own only then). */
   public synchronized boolean running() {
     return running != null && !running.isDone();
