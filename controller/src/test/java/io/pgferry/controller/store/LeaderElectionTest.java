@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.agent.link.LinkClient;
+import io.pgferry.agent.link.LinkHandler;
+import io.pgferry.agent.link.LinkSettings;
 import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.pgferry.proto.Goal;
+import io.pgferry.proto.Hello;
 import io.pgferry.proto.NodeState;
+import io.pgferry.proto.Status;
 import io.pgferry.testkit.EtcdCluster;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.TcpProxy;
@@ -24,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -34,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two controller daemons on one real 3-member etcd (store: etcd, lease_ttl 3s): one leads, the other serves reads and
  * refuses writes naming the leader; the leader cut from etcd (its etcd links black-holed) stops leading before the
- * other takes the lead, which it does within the ttl plus one cycle; a leader that stops hands over at once.
+ * other takes the lead, which it does within the ttl plus one cycle, and an agent dialing both follows it; a leader
+ * that stops hands over at once.
  */
 class LeaderElectionTest {
   private static final Duration TTL = Duration.ofSeconds(3);
@@ -45,6 +52,8 @@ class LeaderElectionTest {
   private EtcdCluster etcd;
   private final List<TcpProxy> proxies = new ArrayList<>();
   private final List<ControllerDaemon> daemons = new ArrayList<>();
+  private final List<Integer> linkPorts = new ArrayList<>();
+  private LinkClient agent;
 
   @BeforeEach
   void start() throws Exception {
@@ -54,6 +63,9 @@ class LeaderElectionTest {
 
   @AfterEach
   void stop() throws Exception {
+    if (agent != null) {
+      agent.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
     for (ControllerDaemon d : daemons) {
       d.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     }
@@ -70,6 +82,8 @@ class LeaderElectionTest {
       viaProxies.add(TcpProxy.start("127.0.0.1", etcd.clientPort(i)));
     }
     proxies.addAll(viaProxies);
+    int linkPort = FreePorts.next();
+    linkPorts.add(linkPort);
     String endpoints = String.join(", ", viaProxies.stream().map(p -> "127.0.0.1:" + p.port()).toList());
     ControllerConfig config = ControllerConfig.parse(name + ".yaml", """
         insecure: true
@@ -78,7 +92,7 @@ class LeaderElectionTest {
         metrics: {host: 127.0.0.1, port: 0}
         state_dir: %s
         store: {kind: etcd, endpoints: [%s], prefix: /pgferry/t, lease_ttl: 3s}
-        """.formatted(FreePorts.next(), dir.resolve(name), endpoints));
+        """.formatted(linkPort, dir.resolve(name), endpoints));
     ControllerDaemon d = ControllerDaemon.start(vertx, config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     daemons.add(d);
     return d;
@@ -118,6 +132,24 @@ class LeaderElectionTest {
         + "/api/nodes")).GET().build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, read.statusCode(), "a follower serves reads");
 
+    // an agent given both controllers' link addresses connects to the leader
+    agent = new LinkClient(vertx, linkPorts.stream().map(p -> LinkSettings.insecure("127.0.0.1", p)).toList(), new LinkHandler() {
+      @Override
+      public Hello hello() {
+        return Hello.newBuilder().setNodeId("a").setHost("10.0.0.5").setPgPort(5432).setPgMajor(15).build();
+      }
+
+      @Override
+      public Status status() {
+        return Status.newBuilder().setState(NodeState.STREAMING_STANDBY).build();
+      }
+
+      @Override
+      public void onAssignment(Goal goal, OptionalLong leaseExpiresAtNanos) {}
+    });
+    agent.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    awaitMillis(() -> first.directory().node("a").map(n -> n.connected()).orElse(false), Duration.ofSeconds(10));
+
     // the leader writes goals; then it is cut from etcd
     Goal primary = Goal.newBuilder().setState(NodeState.PRIMARY).build();
     first.directory().assign("a", primary);
@@ -148,6 +180,8 @@ class LeaderElectionTest {
     assertEquals(-1, first.linkPort(), "the deposed leader closed the agent link");
     assertThrows(Exception.class, () -> new Socket("127.0.0.1", link).close(), "nothing listens on its link port");
     awaitMillis(() -> second.linkPort() > 0, Duration.ofSeconds(5));
+    long agentMoved = awaitMillis(() -> second.directory().node("a").map(n -> n.connected()).orElse(false), Duration.ofSeconds(10));
+    System.out.println("the agent reached the new leader " + agentMoved + " ms after it led");
     assertEquals(Map.of("a", primary.toBuilder().setGeneration(1).build()),
         Map.of("a", second.directory().node("a").orElseThrow().goal()), "the new leader took the goals from etcd");
 
