@@ -48,7 +48,9 @@ public final class ControllerDaemon {
   private final HttpServer http;
   private final HttpServer metricsHttp;
   private final JourneyService journey;
-  private final FailoverMonitor failover;
+  private final Clock clock;
+  /** Watches the primary: always with the embedded store; with etcd a fresh one per term of leadership. */
+  private volatile FailoverMonitor failover;
   private final SyncWatch standbySync;
   private final Leadership leadership;
   /** The agent link: always with the embedded store, only while leading with etcd. */
@@ -65,9 +67,9 @@ public final class ControllerDaemon {
     this.http = http;
     this.metricsHttp = metricsHttp;
     this.journey = loaded.journey();
-    this.failover = new FailoverMonitor(journey, directory, clock,
-        Duration.ofMillis(250)).start();
+    this.clock = clock;
     this.leadership = loaded.leadership();
+    this.failover = leadership == Leadership.ALWAYS ? newFailoverMonitor() : null;
   }
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
@@ -120,6 +122,10 @@ public final class ControllerDaemon {
     return new EtcdStore(new EtcdClient(s.endpoints(), ttl.dividedBy(3)), s.prefix());
   }
 
+  private FailoverMonitor newFailoverMonitor() {
+    return new FailoverMonitor(journey, directory, clock, Duration.ofMillis(250)).start();
+  }
+
   /** etcd: starts the election (the leader key names {@code store.advertise}, or this controller's API address). */
   private Future<ControllerDaemon> campaign() {
     if (!(leadership instanceof Deferred deferred)) {
@@ -148,6 +154,8 @@ public final class ControllerDaemon {
       LinkServer started = LinkServer.start(vertx, config.listen().host(), config.listen().port(), config.linkTls(), directory)
           .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       link = started;
+      // fresh, so its failure detector counts from now, not from a time the agents were connected elsewhere
+      failover = newFailoverMonitor();
       if (!leadership.leading()) {
         onDeposed(); // lost the lead while the link started
         return;
@@ -171,6 +179,11 @@ public final class ControllerDaemon {
   /** Lost the lead (on the election's watchdog thread, at once): stop the engine, stop renewing agent leases. */
   private void onDeposed() {
     journey.stepDown();
+    FailoverMonitor monitor = failover;
+    failover = null;
+    if (monitor != null) {
+      monitor.close();
+    }
     LinkServer l = link;
     link = null;
     if (l != null) {
@@ -233,7 +246,10 @@ public final class ControllerDaemon {
 
   public Future<Void> close() {
     leadership.close();
-    failover.close();
+    FailoverMonitor monitor = failover;
+    if (monitor != null) {
+      monitor.close();
+    }
     standbySync.close();
     try {
       journey.close();
