@@ -22,10 +22,15 @@ public final class EtcdStore implements ControllerStore {
   private final String prefix;
   /** The leader key's create_revision while this controller leads; 0 when it does not (writes refused); -1: no election. */
   private volatile long fence = -1;
+  /** One each, so the revision a write compares with is the one this controller last read or wrote. */
+  private final Versioned goals;
+  private final Versioned plan;
 
   public EtcdStore(EtcdClient etcd, String prefix) {
     this.etcd = etcd;
     this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+    this.goals = new Versioned(key("goals"));
+    this.plan = new Versioned(key("plan"));
   }
 
   public EtcdClient client() {
@@ -62,12 +67,11 @@ public final class EtcdStore implements ControllerStore {
 
   @Override
   public GoalRecords goals() {
-    return new Versioned(key("goals"));
+    return goals;
   }
 
   @Override
   public PlanCopy planCopy() {
-    Versioned plan = new Versioned(key("plan"));
     return new PlanCopy() {
       @Override
       public Optional<String> read() throws IOException {

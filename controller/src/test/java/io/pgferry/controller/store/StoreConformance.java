@@ -51,6 +51,10 @@ abstract class StoreConformance {
     try (ControllerStore s = store("goals")) {
       assertEquals(Map.of("a", a), s.goals().load());
       assertEquals("name: x\n", s.planCopy().read().orElseThrow());
+      s.planCopy().write("name: y\n"); // read, then replaced (a second apply)
+      s.goals().save(Map.of());
+      assertEquals("name: y\n", s.planCopy().read().orElseThrow());
+      assertEquals(Map.of(), s.goals().load());
     }
   }
 
@@ -89,8 +93,12 @@ abstract class StoreConformance {
       assertThrows(StoreSuperseded.class, () -> g2.save(Map.of("a", b)));
       assertEquals(Map.of("a", a), g2.load());
       g2.save(Map.of("a", b));
-      assertEquals(Map.of("a", b), s1.goals().load());
-      assertThrows(StoreSuperseded.class, () -> g1.save(Map.of("a", a)), "g1's last read is stale now");
+      assertThrows(StoreSuperseded.class, () -> g1.save(Map.of("a", a)), "g1's last write is stale now");
+      assertEquals(Map.of("a", b), g1.load());
+      g1.save(Map.of("a", a)); // having read it, g1 may write again
+      try (ControllerStore s3 = store("goalrace")) {
+        assertEquals(Map.of("a", a), s3.goals().load());
+      }
     }
   }
 }
