@@ -9,6 +9,7 @@ import io.pgferry.agent.config.GoalFile;
 import io.pgferry.agent.metrics.AgentMetrics;
 import io.pgferry.agent.metrics.HttpEndpoint;
 import io.pgferry.common.Logging;
+import io.pgferry.common.Tls;
 import io.pgferry.common.UsageException;
 import io.pgferry.proto.Goal;
 import io.vertx.core.Vertx;
@@ -50,9 +51,10 @@ public final class RunCommand implements Callable<Integer> {
     LinkClient link = null;
     if (goalFile == null) {
       boolean insecure = cfg.controller().insecure();
-      link = new LinkClient(vertx, LinkSettings.parseAddress(cfg.controller().address(), insecure ? null : cfg.tls().toTls(), insecure), agent);
+      Tls tls = insecure ? null : cfg.tls().toTls();
+      link = new LinkClient(vertx, cfg.controller().address().stream().map(a -> LinkSettings.parseAddress(a, tls, insecure)).toList(), agent);
       agent.onStatusChanged(link::statusChanged);
-      LOG.info("goal source: controller at " + cfg.controller().address() + (insecure ? " (plaintext: insecure: true)" : " (mTLS)"));
+      LOG.info("goal source: controller at " + String.join(", ", cfg.controller().address()) + (insecure ? " (plaintext: insecure: true)" : " (mTLS)"));
     } else {
       LOG.info("goal source: " + goalFile + " (no controller link)");
     }

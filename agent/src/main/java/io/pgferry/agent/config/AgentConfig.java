@@ -1,5 +1,6 @@
 package io.pgferry.agent.config;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import io.pgferry.agent.cluster.PgPass;
 import io.pgferry.common.StrictYaml;
 import io.pgferry.common.Tls;
@@ -7,6 +8,7 @@ import io.pgferry.common.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -26,7 +28,7 @@ public record AgentConfig(
 
 
   public AgentConfig {
-    controller = controller == null ? new Controller(null, null) : controller;
+    controller = controller == null ? new Controller((List<String>) null, null) : controller;
     archive = archive == null ? new Archive(null, null, null) : archive;
     http = http == null ? new Http(null, null) : http;
     log = log == null ? new Log(null, null) : log;
@@ -55,10 +57,19 @@ public record AgentConfig(
     }
   }
 
-  public record Controller(String address, Boolean insecure) {
+  /**
+   * {@code address}: host:port of the controller's agent link, or a list of them (several controllers on etcd: the
+   * agent dials them in turn and stays with the one that accepts, the leader; docs/ha.md).
+   */
+  public record Controller(@JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> address,
+                           Boolean insecure) {
     public Controller {
-      address = address == null ? "127.0.0.1:7400" : address;
+      address = address == null || address.isEmpty() ? List.of("127.0.0.1:7400") : List.copyOf(address);
       insecure = insecure != null && insecure;
+    }
+
+    public Controller(String address, Boolean insecure) {
+      this(address == null ? null : List.of(address), insecure);
     }
   }
 
@@ -166,8 +177,10 @@ public record AgentConfig(
       throw new UsageException(where + ": node_id " + (nodeId == null ? "is missing" : "'" + nodeId + "' is invalid")
           + "; use " + io.pgferry.common.NodeIds.RULE + " (the link's rule: the certificate CN is agent-<node_id>)");
     }
-    if (!controller.address().matches("(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]+):\\d+")) {
-      throw new UsageException(where + ": controller.address '" + controller.address() + "' is not host:port");
+    for (String address : controller.address()) {
+      if (!address.matches("(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]+):\\d+")) {
+        throw new UsageException(where + ": controller.address '" + address + "' is not host:port");
+      }
     }
     if (!controller.insecure()) {
       if (tls == null) {

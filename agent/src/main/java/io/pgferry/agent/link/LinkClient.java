@@ -22,6 +22,7 @@ import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -41,7 +42,10 @@ public final class LinkClient {
   private static final String ACCEPTED_HEADER = "pgferry-link-accepted";
 
   private final Vertx vertx;
-  private final LinkSettings settings;
+  /** The controllers to dial, in turn (several on etcd: only the leader listens); {@link #settings} is the current one. */
+  private final List<LinkSettings> controllers;
+  private int current;
+  private LinkSettings settings;
   private final LinkHandler handler;
   private final SentStatusTimes sentTimes = new SentStatusTimes(4096);
   private final Duration pingTimeout;
@@ -58,7 +62,14 @@ public final class LinkClient {
   private String lastLoggedProblem;
 
   public LinkClient(Vertx vertx, LinkSettings settings, LinkHandler handler) {
+    this(vertx, List.of(settings), handler);
+  }
+
+  /** Dials the controllers in turn and stays with the one that accepts (they share TLS, interval and backoff). */
+  public LinkClient(Vertx vertx, List<LinkSettings> controllers, LinkHandler handler) {
+    LinkSettings settings = controllers.get(0);
     this.vertx = vertx;
+    this.controllers = List.copyOf(controllers);
     this.settings = settings;
     this.handler = handler;
     Duration interval = settings.statusInterval();
@@ -271,7 +282,10 @@ public final class LinkClient {
     if (s.up && System.nanoTime() - s.upSinceNanos >= STABLE_AFTER.toNanos()) {
       failures = 0;
     }
-    Duration delay = capInJourney(settings.backoff().delay(failures++));
+    // the next controller at once; the backoff only after each had its turn (only the leader accepts)
+    current = (current + 1) % controllers.size();
+    settings = controllers.get(current);
+    Duration delay = current != 0 ? Duration.ofMillis(20) : capInJourney(settings.backoff().delay(failures++));
     setState(LinkState.WAITING, reason);
     if (!reason.equals(lastLoggedProblem)) {
       LOG.warning("link: " + reason + "; retrying (next in " + delay.toMillis() + " ms, backing off up to " + settings.backoff().max().toMillis() + " ms)");

@@ -3,8 +3,10 @@ package io.pgferry.controller.daemon;
 import io.pgferry.common.StrictYaml;
 import io.pgferry.common.Tls;
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.plan.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.logging.Level;
 
@@ -16,7 +18,7 @@ import java.util.logging.Level;
  * read-only listener ({@code metrics}).
  */
 public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Http http, Metrics metrics, Path stateDir,
-                               Long leaseMs, Log log) {
+                               Long leaseMs, Log log, Store store) {
   public static final int DEFAULT_LINK_PORT = 7400;
   public static final int DEFAULT_HTTP_PORT = 7402;
   /** The PRIMARY lease: short, so a failover meets its 10 s goal; a primary whose lease lapses keeps serving while its standby streams from it (docs/failsafe.md). */
@@ -48,6 +50,55 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
     }
   }
 
+  /**
+   * Where the durable state lives (docs/ha.md): {@code embedded} (default) keeps it in state_dir for one controller;
+   * {@code etcd} keeps it under {@code prefix} in the etcd cluster at {@code endpoints}, shared by several controllers
+   * of which the one holding the leader key (an etcd lease of {@code lease_ttl}) acts. {@code advertise}: the address
+   * followers name in their 503 answers (default: this controller's http host:port).
+   */
+  public record Store(String kind, List<String> endpoints, String prefix, String leaseTtl, String advertise) {
+    public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(3);
+
+    public Store {
+      kind = kind == null ? "embedded" : kind;
+      endpoints = endpoints == null ? List.of() : List.copyOf(endpoints);
+      prefix = prefix == null ? "/pgferry/default" : prefix;
+    }
+
+    public boolean etcd() {
+      return kind.equals("etcd");
+    }
+
+    public Duration leaseTtlDuration() {
+      return leaseTtl == null ? DEFAULT_LEASE_TTL : Durations.parse(leaseTtl);
+    }
+
+    void validate(String name) {
+      if (!kind.equals("embedded") && !kind.equals("etcd")) {
+        throw new UsageException(name + ": store.kind '" + kind + "' is not one of embedded, etcd");
+      }
+      if (!etcd()) {
+        return;
+      }
+      if (endpoints.isEmpty()) {
+        throw new UsageException(name + ": store.kind etcd needs store.endpoints (host:port of each etcd member's client URL)");
+      }
+      if (!prefix.startsWith("/") || prefix.length() < 2) {
+        throw new UsageException(name + ": store.prefix '" + prefix + "' must start with / and name the cluster, e.g. /pgferry/prod");
+      }
+      Duration ttl;
+      try {
+        ttl = leaseTtlDuration();
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(name + ": store.lease_ttl: " + e.getMessage());
+      }
+      if (ttl.compareTo(Duration.ofSeconds(2)) < 0 || ttl.toMillis() % 1000 != 0) {
+        throw new UsageException(name + ": store.lease_ttl " + leaseTtl + " must be whole seconds, at least 2s (etcd's"
+            + " shortest lease with its default election timeout)");
+      }
+    }
+  }
+
   public record Log(Boolean json, String level) {
     public Log {
       json = json != null && json;
@@ -72,6 +123,7 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
     metrics = metrics == null ? new Metrics(null, null) : metrics;
     leaseMs = leaseMs == null ? DEFAULT_LEASE_MS : leaseMs;
     log = log == null ? new Log(null, null) : log;
+    store = store == null ? new Store(null, null, null, null, null) : store;
   }
 
   public static ControllerConfig load(Path file) {
@@ -123,13 +175,14 @@ public record ControllerConfig(Listen listen, Boolean insecure, TlsFiles tls, Ht
       throw new UsageException(name + ": lease_ms " + leaseMs + " is too short; use at least 1000 (agents report every second)");
     }
     log.julLevel();
+    store.validate(name);
     return this;
   }
 
   private ControllerConfig resolveAgainst(Path base) {
     TlsFiles files = tls == null ? null : new TlsFiles(resolve(base, tls.ca()), resolve(base, tls.cert()), resolve(base, tls.key()));
     Http api = new Http(http.host(), http.port(), resolve(base, http.tokenFile()));
-    return new ControllerConfig(listen, insecure, files, api, metrics, resolve(base, stateDir), leaseMs, log);
+    return new ControllerConfig(listen, insecure, files, api, metrics, resolve(base, stateDir), leaseMs, log, store);
   }
 
   private static Path resolve(Path base, Path path) {

@@ -12,8 +12,15 @@ import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
 import io.pgferry.controller.standby.AddStandby;
 import io.pgferry.controller.standby.SyncWatch;
+import io.pgferry.controller.store.ControllerStore;
+import io.pgferry.controller.store.EtcdClient;
+import io.pgferry.controller.store.EtcdStore;
+import io.pgferry.controller.store.FileStore;
+import io.pgferry.controller.store.LeaderElection;
+import io.pgferry.controller.store.Leadership;
 import io.pgferry.controller.web.ApiAccess;
 import io.pgferry.controller.web.ControllerHttp;
+import io.pgferry.controller.web.FollowerGuard;
 import io.pgferry.controller.web.StandbyApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,29 +28,51 @@ import io.vertx.core.http.HttpServer;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** The running controller: the agent link server, the node directory behind it, the journey, and the HTTP side. */
+/**
+ * The running controller: the agent link server, the node directory behind it, the journey, and the HTTP side. With
+ * {@code store: {kind: etcd}} it is one of several: it serves reads always, but listens on the agent link, runs the
+ * journey and so renews agent leases only while it holds the leader key (docs/ha.md).
+ */
 public final class ControllerDaemon {
+  private static final Logger LOG = Logger.getLogger(ControllerDaemon.class.getName());
+
+  private final Vertx vertx;
+  private final ControllerConfig config;
+  private final ControllerStore store;
   private final LinkDirectory directory;
-  private final LinkServer link;
   private final HttpServer http;
   private final HttpServer metricsHttp;
   private final JourneyService journey;
-  private final FailoverMonitor failover;
+  private final Clock clock;
+  /** Watches the primary: always with the embedded store; with etcd a fresh one per term of leadership. */
+  private volatile FailoverMonitor failover;
   private final SyncWatch standbySync;
+  private final Leadership leadership;
+  /** The agent link: always with the embedded store, only while leading with etcd. */
+  private volatile LinkServer link;
 
-  private ControllerDaemon(LinkDirectory directory, LinkServer link, HttpServer http, HttpServer metricsHttp,
-                           JourneyService journey, SyncWatch standbySync, Clock clock) {
-    this.directory = directory;
-    this.standbySync = standbySync.resume();
+  private ControllerDaemon(Vertx vertx, ControllerConfig config, Loaded loaded, LinkServer link, HttpServer http,
+                           HttpServer metricsHttp, Clock clock) {
+    this.vertx = vertx;
+    this.config = config;
+    this.store = loaded.store();
+    this.directory = loaded.directory();
+    this.standbySync = loaded.standbySync().resume();
     this.link = link;
     this.http = http;
     this.metricsHttp = metricsHttp;
-    this.journey = journey;
-    this.failover = new FailoverMonitor(journey, directory, clock,
-        Duration.ofMillis(250)).start();
-    AutoResume.start(journey, directory, AUTO_RESUME_RECONNECT);
+    this.journey = loaded.journey();
+    this.clock = clock;
+    this.leadership = loaded.leadership();
+    this.failover = leadership == Leadership.ALWAYS ? newFailoverMonitor() : null;
+    if (leadership == Leadership.ALWAYS) {
+      AutoResume.start(journey, directory, AUTO_RESUME_RECONNECT);
+    }
   }
 
   /** How long an automatic resume waits for the agents holding goals to reconnect before it goes on anyway. */
@@ -59,9 +88,11 @@ public final class ControllerDaemon {
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
       ApiAccess access = new ApiAccess(tls, config.apiToken());
-      LinkDirectory directory = LinkDirectory.open(vertx, config.stateDir(), config.lease(), clock, tls != null);
-      JourneyService journey = new JourneyService(config.stateDir(), directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
-      return new Loaded(tls, access, directory, journey, new SyncWatch(journey, directory, clock, Duration.ofMillis(250)));
+      ControllerStore store = openStore(config);
+      LinkDirectory directory = LinkDirectory.open(vertx, store.goals(), config.lease(), clock, tls != null);
+      JourneyService journey = new JourneyService(store, directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
+      Leadership leadership = store instanceof EtcdStore ? new Deferred() : Leadership.ALWAYS;
+      return new Loaded(tls, access, store, directory, journey, new SyncWatch(journey, directory, clock, Duration.ofMillis(250)), leadership);
     }).compose(loaded -> {
       Tls tls = loaded.tls();
       LinkDirectory directory = loaded.directory();
@@ -69,24 +100,141 @@ public final class ControllerDaemon {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       JourneyMetrics.bind(registry, journey);
       ControllerHttp web = new ControllerHttp(vertx, directory, registry, clock, journey)
+          .mount(router -> router.route().handler(new FollowerGuard(loaded.leadership())))
           .mount(router -> new StandbyApi(vertx, new AddStandby(journey, directory, loaded.standbySync())).mount(router));
-      return LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
+      Future<LinkServer> linkNow = loaded.leadership() == Leadership.ALWAYS
+          ? LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
+          : Future.succeededFuture(null);
+      return linkNow
           .compose(link -> web.listen(config.http().host(), config.http().port(), loaded.access())
               .compose(http -> web.listenMetrics(config.metrics().host(), config.metrics().port())
                   .onFailure(e -> http.close())
-                  .map(metricsHttp -> new ControllerDaemon(directory, link, http, metricsHttp, journey, loaded.standbySync(), clock)))
-              .onFailure(e -> link.close()));
+                  .map(metricsHttp -> new ControllerDaemon(vertx, config, loaded, link, http, metricsHttp, clock)))
+              .onFailure(e -> {
+                if (link != null) {
+                  link.close();
+                }
+              }))
+          .compose(daemon -> daemon.campaign());
     });
   }
 
-  private record Loaded(Tls tls, ApiAccess access, LinkDirectory directory, JourneyService journey, SyncWatch standbySync) {}
+  private static ControllerStore openStore(ControllerConfig config) {
+    ControllerConfig.Store s = config.store();
+    if (!s.etcd()) {
+      return new FileStore(config.stateDir());
+    }
+    Duration ttl = s.leaseTtlDuration();
+    return new EtcdStore(new EtcdClient(s.endpoints(), ttl.dividedBy(3)), s.prefix());
+  }
+
+  private FailoverMonitor newFailoverMonitor() {
+    return new FailoverMonitor(journey, directory, clock, Duration.ofMillis(250)).start();
+  }
+
+  /** etcd: starts the election (the leader key names {@code store.advertise}, or this controller's API address). */
+  private Future<ControllerDaemon> campaign() {
+    if (!(leadership instanceof Deferred deferred)) {
+      return Future.succeededFuture(this);
+    }
+    ControllerConfig.Store s = config.store();
+    String address = s.advertise() != null ? s.advertise() : config.http().host() + ":" + http.actualPort();
+    deferred.election = new LeaderElection((EtcdStore) store, address, s.leaseTtlDuration(), new Leadership.Listener() {
+      @Override
+      public void elected() {
+        onElected();
+      }
+
+      @Override
+      public void deposed(String why) {
+        onDeposed();
+      }
+    }).start();
+    return Future.succeededFuture(this);
+  }
+
+  /** Just elected (on the election's event thread): the goals of the last leader, the agent link, the journey. */
+  private void onElected() {
+    try {
+      directory.reloadGoals();
+      LinkServer started = LinkServer.start(vertx, config.listen().host(), config.listen().port(), config.linkTls(), directory)
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      link = started;
+      // fresh, so its failure detector counts from now, not from a time the agents were connected elsewhere
+      failover = newFailoverMonitor();
+      if (!leadership.leading()) {
+        onDeposed(); // lost the lead while the link started
+        return;
+      }
+      AutoResume.start(journey, directory, AUTO_RESUME_RECONNECT); // as after a restart: the agents reconnect first
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "taking the lead failed; the journey waits for the next leader or `pgferry resume`", e);
+    }
+  }
+
+  /**
+   * A journey the journal shows interrupted (its controller died or lost the lead) continues here. The one entry
+   * point of #17 item 4 for a new leader: with the failsafe branch merged, point it at AutoResume.
+   */
+  static void continueJourney(JourneyService journey) throws IOException {
+    if (journey.interruptedJourney()) {
+      LOG.info("journey: " + journey.resume() + " (this controller leads now)");
+    }
+  }
+
+  /** Lost the lead (on the election's watchdog thread, at once): stop the engine, stop renewing agent leases. */
+  private void onDeposed() {
+    journey.stepDown();
+    FailoverMonitor monitor = failover;
+    failover = null;
+    if (monitor != null) {
+      monitor.close();
+    }
+    LinkServer l = link;
+    link = null;
+    if (l != null) {
+      l.close(); // drops every agent session: no Assignment, so no lease renewal, leaves this controller any more
+    }
+  }
+
+  private record Loaded(Tls tls, ApiAccess access, ControllerStore store, LinkDirectory directory, JourneyService journey,
+                        SyncWatch standbySync, Leadership leadership) {}
+
+  /** The etcd Leadership, whose election starts once the HTTP port (its advertised address) is known. */
+  private static final class Deferred implements Leadership {
+    private volatile LeaderElection election;
+
+    @Override
+    public boolean leading() {
+      return election != null && election.leading();
+    }
+
+    @Override
+    public Optional<String> leader() {
+      return election == null ? Optional.empty() : election.leader();
+    }
+
+    @Override
+    public void close() {
+      if (election != null) {
+        election.close();
+      }
+    }
+  }
 
   public LinkDirectory directory() {
     return directory;
   }
 
+  /** Whether this controller acts (always with the embedded store). */
+  public Leadership leadership() {
+    return leadership;
+  }
+
+  /** The link port; -1 while this controller does not lead (etcd). */
   public int linkPort() {
-    return link.port();
+    LinkServer l = link;
+    return l == null ? -1 : l.port();
   }
 
   public int httpPort() {
@@ -103,13 +251,19 @@ public final class ControllerDaemon {
   }
 
   public Future<Void> close() {
-    failover.close();
+    leadership.close();
+    FailoverMonitor monitor = failover;
+    if (monitor != null) {
+      monitor.close();
+    }
     standbySync.close();
     try {
       journey.close();
     } catch (IOException e) {
       Logger.getLogger(ControllerDaemon.class.getName()).warning("closing the journey: " + e.getMessage());
     }
-    return Future.join(link.close(), http.close(), metricsHttp.close()).mapEmpty();
+    store.close();
+    LinkServer l = link;
+    return Future.join(l == null ? Future.succeededFuture() : l.close(), http.close(), metricsHttp.close()).mapEmpty();
   }
 }

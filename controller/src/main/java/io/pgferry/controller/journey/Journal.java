@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgferry.common.AtomicFiles;
+import io.pgferry.controller.store.JournalStore;
 import java.io.IOException;
 import java.io.FileOutputStream;
 import java.io.RandomAccessFile;
@@ -24,7 +25,7 @@ import java.util.Optional;
  * through a FileOutputStream and {@code FileDescriptor.sync()} rather than a FileChannel, because an interrupt
  * (controller shutdown) closes a FileChannel in the middle of a write.
  */
-public final class Journal implements AutoCloseable {
+public final class Journal implements JournalStore {
   public static final String FILE_NAME = "journey.jsonl";
   /** Prefix of the note that a phase's undo ran without being recorded (the phase's name follows). */
   private static final String UNDO_NOTE = "journey.unrecorded-undo.";
@@ -105,6 +106,11 @@ public final class Journal implements AutoCloseable {
 
   public Path file() {
     return file;
+  }
+
+  @Override
+  public String where() {
+    return file.toString();
   }
 
   public synchronized List<JournalRecord> records() {

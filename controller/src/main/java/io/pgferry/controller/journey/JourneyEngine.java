@@ -3,6 +3,8 @@ package io.pgferry.controller.journey;
 import io.pgferry.common.Secrets;
 import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.store.JournalStore;
+import io.pgferry.controller.store.StoreSuperseded;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -39,7 +41,7 @@ public final class JourneyEngine {
   private final Plan plan;
   private final String planFingerprint;
   private final Map<String, Step> steps;
-  private final Journal journal;
+  private final JournalStore journal;
   private final JourneyPorts ports;
   private final Clock clock;
   private final JourneyListener listener;
@@ -53,7 +55,7 @@ public final class JourneyEngine {
   static final Duration HOLD_POLL = Duration.ofMillis(250);
   static final Duration HOLD_LAG_EVERY = Duration.ofSeconds(5);
 
-  public JourneyEngine(Plan plan, String planText, Map<String, Step> steps, Journal journal, JourneyPorts ports,
+  public JourneyEngine(Plan plan, String planText, Map<String, Step> steps, JournalStore journal, JourneyPorts ports,
                        Clock clock, JourneyListener listener) {
     this.plan = plan;
     this.planFingerprint = sha256(planText);
@@ -195,6 +197,10 @@ public final class JourneyEngine {
       return runPhases();
     } catch (JournalLost e) {
       return undoWithoutJournal(e.getMessage());
+    } catch (StoreSuperseded e) {
+      // another controller leads now and decides from the journal: nothing more, not even an undo, is done here
+      Logger.getLogger(JourneyEngine.class.getName()).warning("journey handed over: " + e.getMessage());
+      return set(State.STOPPED, snapshot.phase(), snapshot.step(), "handed over: " + e.getMessage());
     } catch (RuntimeException e) {
       // e.g. the journal cannot be written: stop here, nothing more may be done without a record of it
       Logger.getLogger(JourneyEngine.class.getName())
@@ -623,7 +629,7 @@ public final class JourneyEngine {
     } catch (IOException e) {
       // without a journal nothing may go on: a step could be repeated after a restart
       throw new JournalLost(e instanceof Journal.Unwritable ? e.getMessage()
-          : "cannot write the journal " + journal.file() + ": " + e.getMessage(), e);
+          : "cannot write the journal " + journal.where() + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,6 +1,5 @@
 package io.pgferry.controller.journey;
 
-import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.link.LinkDirectory;
@@ -9,10 +8,11 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.plan.SecretCheck;
+import io.pgferry.controller.store.ControllerStore;
+import io.pgferry.controller.store.FileStore;
+import io.pgferry.controller.store.JournalStore;
 import io.pgferry.proto.Status;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,14 +32,14 @@ import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
- * The journey inside the controller daemon: keeps the plan copy and the journal in the state dir, runs the engine
+ * The journey inside the controller daemon: keeps the plan copy and the journal in the store, runs the engine
  * on its own thread, and answers apply / resume / abort / status (the HTTP API calls these from worker threads).
- * One journey per state dir.
+ * One journey per store (state dir, or etcd prefix).
  */
 public final class JourneyService implements AutoCloseable {
-  public static final String PLAN_COPY = "plan.yaml";
+  public static final String PLAN_COPY = FileStore.PLAN_COPY;
 
-  private final Path stateDir;
+  private final ControllerStore store;
   private final NodeDirectory nodes;
   private final JourneyAssembly assembly;
   private final Clock clock;
@@ -51,11 +51,15 @@ public final class JourneyService implements AutoCloseable {
   });
   private JourneyEngine engine;
   private Future<JourneyEngine.Snapshot> running;
-  private Journal journal;
+  private JournalStore journal;
   private String planName;
 
   public JourneyService(Path stateDir, NodeDirectory nodes, JourneyAssembly assembly, Clock clock) {
-    this.stateDir = stateDir;
+    this(new FileStore(stateDir), nodes, assembly, clock);
+  }
+
+  public JourneyService(ControllerStore store, NodeDirectory nodes, JourneyAssembly assembly, Clock clock) {
+    this.store = store;
     this.nodes = nodes;
     this.assembly = assembly;
     this.clock = clock;
@@ -76,16 +80,16 @@ public final class JourneyService implements AutoCloseable {
     Duration lease = nodes instanceof LinkDirectory d ? d.lease() : null; // failover.max_lease must cover it
     PlanLoader.Loaded loaded = PlanLoader.parse(fileName, planText, known, lease);
     SecretCheck.check(loaded, fileName); // here, where the journey resolves them, not in the CLI's environment
-    Path copy = stateDir.resolve(PLAN_COPY);
-    if (Files.exists(copy)) {
-      String earlier = Files.readString(copy);
+    Optional<String> copy = store.planCopy().read();
+    if (copy.isPresent()) {
+      String earlier = copy.get();
       JournalState st = journal().state();
       if (!earlier.equals(planText) && st.started() && !st.finished()) {
-        throw new UsageException("a journey of another plan is in progress in " + stateDir + "; `pgferry resume` it,"
+        throw new UsageException("a journey of another plan is in progress in " + store.where() + "; `pgferry resume` it,"
             + " or `pgferry abort` it and use another state_dir");
       }
     }
-    AtomicFiles.write(copy, planText.getBytes(StandardCharsets.UTF_8));
+    store.planCopy().write(planText);
     planName = fileName;
     boolean resumed = journal().state().started();
     String holds = noHold ? "" : loaded.plan().hold().stream().map(Enum::name).collect(Collectors.joining(","));
@@ -100,11 +104,11 @@ public final class JourneyService implements AutoCloseable {
   /** Continues the journey of the plan copy in the state dir, from where the journal says it is. */
   public synchronized String resume() throws IOException {
     ensureNotRunning();
-    Path copy = stateDir.resolve(PLAN_COPY);
-    if (!Files.exists(copy)) {
-      throw new UsageException("no journey to resume in " + stateDir + "; start one with `pgferry apply --plan FILE`");
+    Optional<String> copy = store.planCopy().read();
+    if (copy.isEmpty()) {
+      throw new UsageException("no journey to resume in " + store.where() + "; start one with `pgferry apply --plan FILE`");
     }
-    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
     SecretCheck.check(loaded, PLAN_COPY); // a resumed cutover must not find a secret gone half-way
     planName = planName == null ? PLAN_COPY : planName;
     start(loaded);
@@ -154,11 +158,11 @@ public final class JourneyService implements AutoCloseable {
   public synchronized String finish() throws IOException {
     ensureNotRunning();
     JournalState st = journal().state();
-    Path copy = stateDir.resolve(PLAN_COPY);
-    if (!st.finished() || !Files.exists(copy)) {
+    Optional<String> copy = store.planCopy().read();
+    if (!st.finished() || copy.isEmpty()) {
       throw new UsageException("the journey is not finished; `pgferry finish` decommissions only after DONE");
     }
-    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
     planName = planName == null ? PLAN_COPY : planName;
     JourneyEngine e = newEngine(loaded);
     running = worker.submit(e::finish);
@@ -171,12 +175,12 @@ public final class JourneyService implements AutoCloseable {
    * stopped for a person (failed, aborted, waiting for a phase this build lacks) stays stopped. Returns what it did.
    */
   public synchronized Optional<String> resumeAfterRestart() throws IOException {
-    Path copy = stateDir.resolve(PLAN_COPY);
+    Optional<String> copy = store.planCopy().read();
     JournalState st = journal().state();
-    if (!interruptedByRestart(st) || !Files.exists(copy) || running()) {
+    if (!interruptedByRestart(st) || copy.isEmpty() || running()) {
       return Optional.empty();
     }
-    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
     planName = planName == null ? PLAN_COPY : planName;
     String where = JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)");
     String msg = "resumed automatically after a controller restart at " + where;
@@ -203,11 +207,11 @@ public final class JourneyService implements AutoCloseable {
   public synchronized String abort() throws IOException {
     if (engine == null || running == null || running.isDone()) {
       JournalState st = journal().state();
-      Path copy = stateDir.resolve(PLAN_COPY);
-      if (!st.started() || st.finished() || !Files.exists(copy)) {
+      Optional<String> copy = store.planCopy().read();
+      if (!st.started() || st.finished() || copy.isEmpty()) {
         return "no journey in progress; nothing to abort";
       }
-      PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+      PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
       start(loaded, true);
       return "abort: stopping the journey where it stands";
     }
@@ -250,6 +254,25 @@ public final class JourneyService implements AutoCloseable {
     return JourneyEngine.effectivePhase(st).filter(p -> JourneyTable.rebuildReachableFrom(p, st)).isPresent();
   }
 
+  /**
+   * Whether the journal shows a journey that started, did not finish and recorded no stop: one interrupted by a
+   * controller that died or lost the lead (store: etcd), which the (new) leader continues.
+   */
+  public synchronized boolean interruptedJourney() throws IOException {
+    JournalState st = journal().state();
+    return st.started() && !st.finished() && st.lastStop().isEmpty() && !running();
+  }
+
+  /**
+   * This controller lost the lead (store: etcd): interrupts the engine at once, without waiting; whatever it tries to
+   * record next is refused by the store, so it stops without an undo and the new leader continues from the journal.
+   */
+  public synchronized void stepDown() {
+    if (running != null) {
+      running.cancel(true);
+    }
+  }
+
   /** Whether the engine is running now (the failover monitor acts on its own only then). */
   public synchronized boolean running() {
     return running != null && !running.isDone();
@@ -277,11 +300,11 @@ public final class JourneyService implements AutoCloseable {
     }
     synchronized (this) {
       ensureNotRunning();
-      Path copy = stateDir.resolve(PLAN_COPY);
-      if (!Files.exists(copy)) {
-        throw new UsageException("no journey in " + stateDir + "; apply a plan first");
+      Optional<String> copy = store.planCopy().read();
+      if (copy.isEmpty()) {
+        throw new UsageException("no journey in " + store.where() + "; apply a plan first");
       }
-      PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, Files.readString(copy), null);
+      PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
       planName = planName == null ? PLAN_COPY : planName;
       JourneyEngine e = newEngine(loaded);
       if (!enter.test(e)) {
@@ -294,7 +317,7 @@ public final class JourneyService implements AutoCloseable {
 
   /** Records a decision of the failover monitor (evidence included) in the journal. */
   public synchronized void decision(String message, Map<String, String> evidence) throws IOException {
-    Journal j = journal();
+    JournalStore j = journal();
     j.append(JournalRecord.Event.DECISION, j.state().phase().orElse(null), null,
         Secrets.redact(message), evidence);
   }
@@ -381,8 +404,8 @@ public final class JourneyService implements AutoCloseable {
 
   private Plan planOrNull() {
     try {
-      Path copy = stateDir.resolve(PLAN_COPY);
-      return Files.exists(copy) ? PlanLoader.parse(PLAN_COPY, Files.readString(copy), null).plan() : null;
+      Optional<String> copy = store.planCopy().read();
+      return copy.isPresent() ? PlanLoader.parse(PLAN_COPY, copy.get(), null).plan() : null;
     } catch (Exception e) {
       return null;
     }
@@ -425,9 +448,9 @@ public final class JourneyService implements AutoCloseable {
     }
   }
 
-  private Journal journal() throws IOException {
+  private JournalStore journal() throws IOException {
     if (journal == null) {
-      journal = Journal.open(stateDir, clock);
+      journal = store.openJournal(clock);
     }
     return journal;
   }

@@ -1,6 +1,8 @@
 package io.pgferry.controller.link;
 
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.store.GoalRecords;
+import io.pgferry.controller.store.GoalStore;
 import io.pgferry.proto.Assignment;
 import io.pgferry.proto.ControllerMessage;
 import io.pgferry.proto.Goal;
@@ -24,7 +26,7 @@ import java.util.logging.Logger;
 
 /**
  * The {@link NodeDirectory} behind the link server: per node the agent's Hello, its latest Status, when it was last
- * heard from, its open session, and the goal assigned to it (persisted with {@link GoalStore}). A PRIMARY goal's
+ * heard from, its open session, and the goal assigned to it (persisted in {@link GoalRecords}). A PRIMARY goal's
  * lease is renewed with every Status: the agent gets Lease{status_seq = that Status's seq}, and the controller
  * records expiry = the moment it received that Status + lease duration, which is never earlier than the agent's
  * own reckoning (sent time + duration).
@@ -39,7 +41,7 @@ public final class LinkDirectory implements NodeDirectory {
       NodeState.PRIMARY, NodeState.FENCED, NodeState.STOPPED);
 
   private final Vertx vertx;
-  private final GoalStore store;
+  private final GoalRecords store;
   private final Duration lease;
   private final Clock clock;
   private final boolean verifyIdentity;
@@ -47,7 +49,7 @@ public final class LinkDirectory implements NodeDirectory {
   private final Object assignLock = new Object();
   private final Map<String, NodeRecord> nodes = new TreeMap<>();
 
-  private LinkDirectory(Vertx vertx, GoalStore store, Duration lease, Clock clock, boolean verifyIdentity) {
+  private LinkDirectory(Vertx vertx, GoalRecords store, Duration lease, Clock clock, boolean verifyIdentity) {
     this.vertx = vertx;
     this.store = store;
     this.lease = lease;
@@ -60,10 +62,22 @@ public final class LinkDirectory implements NodeDirectory {
    * certificate's CN ({@link AgentIdentity}); without it (insecure links, tests only) ids are taken on trust.
    */
   public static LinkDirectory open(Vertx vertx, Path stateDir, Duration lease, Clock clock, boolean verifyIdentity) {
-    GoalStore store = new GoalStore(stateDir);
+    return open(vertx, new GoalStore(stateDir), lease, clock, verifyIdentity);
+  }
+
+  /** The same, with the goals kept in {@code store} (the embedded file, or etcd). */
+  public static LinkDirectory open(Vertx vertx, GoalRecords store, Duration lease, Clock clock, boolean verifyIdentity) {
     LinkDirectory directory = new LinkDirectory(vertx, store, lease, clock, verifyIdentity);
-    store.load().forEach((id, goal) -> directory.record(id).goal = goal);
+    directory.reloadGoals();
     return directory;
+  }
+
+  /** Reads the goals from the store again (blocking): a controller just elected takes the goals its predecessor set. */
+  public void reloadGoals() {
+    Map<String, Goal> goals = store.load();
+    synchronized (lock) {
+      goals.forEach((id, goal) -> record(id).goal = goal);
+    }
   }
 
   public Duration lease() {

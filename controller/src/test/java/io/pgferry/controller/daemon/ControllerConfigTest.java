@@ -1,6 +1,7 @@
 package io.pgferry.controller.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,7 @@ import io.pgferry.common.UsageException;
 import io.pgferry.controller.cli.PgferryMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,5 +62,20 @@ class ControllerConfigTest {
     assertEquals(2, Cli.execute(new PgferryMain(), "controller", "run", "--config", file.toString()));
     assertEquals(2, Cli.execute(new PgferryMain(), "node", "goal", "a", "STREAMING_STANDBY", "--controller", "http://127.0.0.1:1"));
     assertEquals(2, Cli.execute(new PgferryMain(), "node", "goal", "a", "SIDEWAYS"));
+  }
+
+  @Test
+  void storeIsEmbeddedByDefaultAndEtcdNeedsEndpointsAndASaneTtl() {
+    assertFalse(ControllerConfig.parse("c.yaml", "insecure: true\nstate_dir: /tmp/x\n").store().etcd());
+    ControllerConfig etcd = ControllerConfig.parse("c.yaml", "insecure: true\nstate_dir: /tmp/x\n"
+        + "store: {kind: etcd, endpoints: [127.0.0.1:2379, 127.0.0.1:2380], prefix: /pgferry/prod, lease_ttl: 4s}\n");
+    assertTrue(etcd.store().etcd());
+    assertEquals(java.time.Duration.ofSeconds(4), etcd.store().leaseTtlDuration());
+    assertEquals(ControllerConfig.Store.DEFAULT_LEASE_TTL, ControllerConfig.parse("c.yaml", "insecure: true\nstate_dir: /x\n"
+        + "store: {kind: etcd, endpoints: [127.0.0.1:2379]}\n").store().leaseTtlDuration());
+    for (String bad : List.of("store: {kind: etcd}", "store: {kind: zookeeper}",
+        "store: {kind: etcd, endpoints: [h:1], lease_ttl: 1500ms}", "store: {kind: etcd, endpoints: [h:1], prefix: pgferry}")) {
+      assertThrows(UsageException.class, () -> ControllerConfig.parse("c.yaml", "insecure: true\nstate_dir: /x\n" + bad + "\n"), bad);
+    }
   }
 }

@@ -1,0 +1,25 @@
+package io.pgferry.controller.store;
+
+import java.io.IOException;
+import java.time.Clock;
+
+/**
+ * Everything the controller keeps durably: the journal, the node goals, the plan copy, and who leads. {@link FileStore}
+ * (the default, {@code store: {kind: embedded}}) keeps today's files in the state dir for one controller;
+ * {@link EtcdStore} ({@code kind: etcd}) keeps them in an etcd cluster shared by several controllers, one of which
+ * leads. See docs/ha.md.
+ */
+public interface ControllerStore extends AutoCloseable {
+  /** Opens the journal (blocking; reads all its records). */
+  JournalStore openJournal(Clock clock) throws IOException;
+
+  GoalRecords goals();
+
+  PlanCopy planCopy();
+
+  /** Where the state is, for messages ("/var/lib/pgferry", "etcd /pgferry/prod"). */
+  String where();
+
+  @Override
+  void close();
+}

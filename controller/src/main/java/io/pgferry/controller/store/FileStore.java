@@ -1,0 +1,61 @@
+package io.pgferry.controller.store;
+
+import io.pgferry.common.AtomicFiles;
+import io.pgferry.controller.journey.Journal;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+
+/** The embedded store: journey.jsonl, goals.json and plan.yaml in the state dir, for one controller. */
+public final class FileStore implements ControllerStore {
+  public static final String PLAN_COPY = "plan.yaml";
+
+  private final Path stateDir;
+  private final GoalStore goals;
+
+  public FileStore(Path stateDir) {
+    this.stateDir = stateDir;
+    this.goals = new GoalStore(stateDir);
+  }
+
+  public Path stateDir() {
+    return stateDir;
+  }
+
+  @Override
+  public JournalStore openJournal(Clock clock) throws IOException {
+    return Journal.open(stateDir, clock);
+  }
+
+  @Override
+  public GoalRecords goals() {
+    return goals;
+  }
+
+  @Override
+  public PlanCopy planCopy() {
+    Path copy = stateDir.resolve(PLAN_COPY);
+    return new PlanCopy() {
+      @Override
+      public Optional<String> read() throws IOException {
+        return Files.exists(copy) ? Optional.of(Files.readString(copy)) : Optional.empty();
+      }
+
+      @Override
+      public void write(String planText) throws IOException {
+        AtomicFiles.write(copy, planText.getBytes(StandardCharsets.UTF_8));
+      }
+    };
+  }
+
+  @Override
+  public String where() {
+    return stateDir.toString();
+  }
+
+  @Override
+  public void close() {}
+}
