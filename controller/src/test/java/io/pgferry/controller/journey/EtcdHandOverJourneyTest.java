@@ -71,7 +71,7 @@ class EtcdHandOverJourneyTest {
         .target(target.url("postgres")).yaml();
     EtcdStore first = store();
     try (JourneyService leader = service(first)) {
-      leader.apply("plan.yaml", plan);
+      leader.apply("plan.yaml", plan, true);
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!nodes.assignments.contains("b:STREAMING_STANDBY")) {
         assertTrue(System.nanoTime() < deadline, "B got no goal: " + nodes.assignments);
