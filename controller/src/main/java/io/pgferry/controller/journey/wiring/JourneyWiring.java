@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey.wiring;
 
 import io.pgferry.controller.journey.ArchiveInspector;
+import io.pgferry.controller.journey.CollationProbe;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.WriteFence;
 import io.pgferry.controller.link.NodeDirectory;
@@ -18,12 +19,19 @@ public final class JourneyWiring {
   private final Function<Plan, AppSwitcher> switches;
   private final Function<Plan, WriteFence> fences;
   private final ArchiveInspector archive;
+  private final CollationProbe collation;
 
   public JourneyWiring(Function<Plan, AppSwitcher> switches, Function<Plan, WriteFence> fences,
                        ArchiveInspector archive) {
+    this(switches, fences, archive, CollationProbe.JDBC);
+  }
+
+  public JourneyWiring(Function<Plan, AppSwitcher> switches, Function<Plan, WriteFence> fences,
+                       ArchiveInspector archive, CollationProbe collation) {
     this.switches = switches;
     this.fences = fences;
     this.archive = archive;
+    this.collation = collation;
   }
 
   /** The real switch (io.pgferry.controller.switching) and fence (io.pgferry.controller.sql.DatabaseFence). */
@@ -41,6 +49,6 @@ public final class JourneyWiring {
     return new JourneyPorts(nodes, switches.apply(plan),
         plan.source().reachable() ? fences.apply(plan) : null,
         plan.source().reachable() ? new JdbcDatabase(plan.source().url(), "source", plan.connectionLimits()) : null,
-        new JdbcDatabase(plan.target().url(), "target", plan.connectionLimits()), archive);
+        new JdbcDatabase(plan.target().url(), "target", plan.connectionLimits()), archive, collation);
   }
 }
