@@ -19,6 +19,8 @@ public record JournalRecord(long seq, String at, Event event, String phase, Stri
      * with {@code rebuild}, so a broken data dir is discarded and copied afresh.
      */
     REBUILD_REQUESTED,
+    /** A running step saw something the operator must act on before it fails (e.g. A's disk filling with WAL). */
+    WARNING,
     /** The engine stopped: aborted, failed, or waiting at a phase this build does not have. */
     JOURNEY_STOPPED,
     JOURNEY_FINISHED

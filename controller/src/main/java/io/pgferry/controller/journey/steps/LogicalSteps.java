@@ -259,6 +259,7 @@ final class LogicalSteps {
 
   private static StepResult waitSynced(StepContext ctx) throws Exception {
     SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
+    WalWatch wal = new WalWatch(ctx.plan().walSafety(), NAMES);
     Duration timeout = ctx.plan().logical().syncTimeout();
     String[] last = {"no reading yet"};
     try {
@@ -266,7 +267,7 @@ final class LogicalSteps {
           "logical sync", () -> {
             try {
               Sync s = sync(ctx, progress);
-              last[0] = s.line();
+              last[0] = s.line() + wal.check(ctx);
               ctx.progress(last[0]);
               if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
                 return Optional.of(new StepResult(last[0], Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
