@@ -72,7 +72,7 @@ public final class WalGuard {
     return new Assessment(line.toString(), Optional.ofNullable(warning));
   }
 
-  static String mib(long bytes) {
+  public static String mib(long bytes) {
     return bytes >= 1L << 30 ? String.format("%.1f GiB", bytes / (double) (1L << 30)) : String.format("%.1f MiB", bytes / (double) (1L << 20));
   }
 

@@ -103,7 +103,7 @@ final class LogicalSteps {
       if (!r.ok()) {
         throw new JourneyException(r.format());
       }
-      return new StepResult(r.format().strip(), Map.of("findings", String.valueOf(r.findings().size())));
+      return new StepResult(r.format().strip() + "\n" + WalWatch.preflight(ctx), Map.of("findings", String.valueOf(r.findings().size())));
     }));
 
     if (l.targetAddress().isEmpty()) {

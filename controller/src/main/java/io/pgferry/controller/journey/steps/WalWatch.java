@@ -70,6 +70,42 @@ final class WalWatch {
     return "; " + a.line();
   }
 
+  /**
+   * LOGICAL_SETUP's disk check of the publisher: its free space (Status.disk of its agent) against
+   * wal_safety.warn_free_below_percent (a warning), and, with no max_slot_wal_keep_size, against the database's size (the
+   * initial copy holds the slot back for about as long as it takes to copy that much: the WAL the app writes
+   * meanwhile stays on A: refused when it has less free). Throws then; returns the sentence for the journal otherwise.
+   */
+  static String preflight(StepContext ctx) throws Exception {
+    String id = LogicalEndpoints.publisherId(ctx);
+    Disk disk = ctx.ports().nodes().node(id).map(v -> v.status().getDisk()).orElse(Disk.getDefaultInstance());
+    if (disk.getDataDirTotalBytes() <= 0) {
+      throw new JourneyException("the agent of " + id + " reports no disk figures (Status.disk): the WAL its slots will"
+          + " keep cannot be weighed against its free space");
+    }
+    long dbBytes;
+    try (Connection c = LogicalEndpoints.a(ctx).connect(Purpose.PROBE)) {
+      dbBytes = Long.parseLong(io.pgferry.controller.sql.Sql.value(c, "SELECT pg_database_size(current_database())"));
+    }
+    return diskVerdict(id, ctx.plan().walSafety(), disk.getDataDirFreeBytes(), disk.getDataDirTotalBytes(), dbBytes);
+  }
+
+  static String diskVerdict(String id, Plan.WalSafety w, long free, long total, long dbBytes) throws JourneyException {
+    String figures = id + " has " + WalGuard.mib(free) + " free of " + WalGuard.mib(total) + ", the database is "
+        + WalGuard.mib(dbBytes);
+    if (w.maxSlotWalKeepSize().isEmpty() && free < dbBytes) {
+      throw new JourneyException("WAL safety: " + figures + " and no wal_safety.max_slot_wal_keep_size: WAL written"
+          + " while the tables are copied may fill the disk and stop the app's writes. Set"
+          + " wal_safety.max_slot_wal_keep_size (a slot past it is invalidated and its tables re-synced instead) or give "
+          + id + " more disk, then `pgferry resume`");
+    }
+    String low = free * 100 < (long) w.warnFreeBelowPercent() * total
+        ? "; WARNING: under wal_safety.warn_free_below_percent (" + w.warnFreeBelowPercent() + "%): the slots created now"
+            + " keep WAL on that disk until T has copied every table; watch pgferry status" : "";
+    return "WAL safety: " + figures + (w.maxSlotWalKeepSize().isEmpty() ? "; no max_slot_wal_keep_size (unlimited)"
+        : "; max_slot_wal_keep_size " + w.maxSlotWalKeepSize()) + low;
+  }
+
   /** A warning's kind without its numbers: a new kind is journaled at once, the same one every {@link #REPEAT}. */
   private static String kind(String warning) {
     return warning.replaceAll("[0-9.]+", "");

@@ -45,4 +45,16 @@ class WalWatchTest {
           && message.contains("DROP SUBSCRIPTION pgferry_sub"), message);
     }
   }
+
+  @Test
+  void logicalSetupRefusesADiskSmallerThanTheDatabaseWithoutALimitAndWarnsWhenLow() throws Exception {
+    long gib = 1L << 30;
+    io.pgferry.controller.plan.Plan.WalSafety unlimited = new io.pgferry.controller.plan.Plan.WalSafety(null, null, null);
+    String refused = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.controller.journey.JourneyException.class,
+        () -> WalWatch.diskVerdict("a", unlimited, 5 * gib, 100 * gib, 8 * gib)).getMessage();
+    assertTrue(refused.contains("no wal_safety.max_slot_wal_keep_size"), refused);
+    String limited = WalWatch.diskVerdict("a", new io.pgferry.controller.plan.Plan.WalSafety("4GB", null, null), 5 * gib, 100 * gib, 8 * gib);
+    assertTrue(limited.contains("max_slot_wal_keep_size 4GB") && limited.contains("WARNING: under wal_safety.warn_free_below_percent"), limited);
+    assertEquals(false, WalWatch.diskVerdict("a", unlimited, 50 * gib, 100 * gib, 8 * gib).contains("WARNING"));
+  }
 }
