@@ -27,8 +27,12 @@ public final class WalGuard {
     }
   }
 
-  /** {@code warning}: a sentence to journal when present; {@code line}: the status line either way. */
-  public record Assessment(String line, Optional<String> warning) {}
+  /**
+   * {@code warning}: a sentence to journal when present; {@code line}: the status line either way;
+   * {@code forecastSeconds}: until A's disk is full or the slot is invalidated, whichever first (infinite when the
+   * retained WAL is not growing, NaN before two readings).
+   */
+  public record Assessment(String line, Optional<String> warning, double forecastSeconds) {}
 
   private final Plan.WalSafety config;
   private Reading previous;
@@ -43,6 +47,7 @@ public final class WalGuard {
     StringBuilder line = new StringBuilder("A retains ").append(mib(now.retained())).append(" of WAL for its slots, ")
         .append(mib(now.freeBytes())).append(" free");
     String warning = null;
+    double forecast = before == null ? Double.NaN : Double.POSITIVE_INFINITY;
     if (now.totalBytes() > 0 && now.freeBytes() * 100 < (long) config.warnFreeBelowPercent() * now.totalBytes()) {
       warning = "A's disk has " + mib(now.freeBytes()) + " free of " + mib(now.totalBytes()) + " (under wal_safety.warn_free_below_percent "
           + config.warnFreeBelowPercent() + "%)";
@@ -56,20 +61,21 @@ public final class WalGuard {
         OptionalLong safe = now.safeWal();
         double toLost = safe.isPresent() ? Math.max(0, safe.getAsLong()) / rate : Double.POSITIVE_INFINITY;
         double horizon = config.warnHoursToFull() * 3600.0;
+        forecast = Math.min(toFull, toLost);
         line.append(": disk full in ").append(hours(toFull));
         if (safe.isPresent()) {
           line.append(", slot invalidated (max_slot_wal_keep_size) in ").append(hours(toLost));
         }
         if (Math.min(toFull, toLost) < horizon) {
-          String forecast = toLost < toFull
+          String when = toLost < toFull
               ? "the slot will be invalidated by max_slot_wal_keep_size in " + hours(toLost)
               : "A's disk will be full in " + hours(toFull);
           warning = (warning == null ? "" : warning + "; ") + "at the current WAL growth (" + mib((long) rate) + "/s) "
-              + forecast + ": T must catch up (see pgferry status for its lag) or A needs disk";
+              + when + ": T must catch up (see pgferry status for its lag) or A needs disk";
         }
       }
     }
-    return new Assessment(line.toString(), Optional.ofNullable(warning));
+    return new Assessment(line.toString(), Optional.ofNullable(warning), forecast);
   }
 
   public static String mib(long bytes) {

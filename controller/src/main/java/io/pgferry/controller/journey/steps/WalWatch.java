@@ -6,6 +6,7 @@ import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.WalGuard;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.TableRef;
+import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.PublishedTables;
 import io.pgferry.controller.sql.slots.SlotWal;
@@ -42,6 +43,7 @@ final class WalWatch {
       slots = SlotWal.read(c);
       Optional<SlotWal.Slot> mine = SlotWal.find(slots, names.slot());
       if (mine.isPresent() && mine.get().lost()) {
+        LogicalMetrics.recordWal(0, true);
         throw new JourneyException(lostMessage(LogicalEndpoints.publisherId(ctx), names, PublishedTables.list(c)));
       }
     } catch (SQLException e) {
@@ -51,6 +53,7 @@ final class WalWatch {
         .orElse(Disk.getDefaultInstance());
     Instant now = ctx.clock().instant();
     WalGuard.Assessment a = guard.assess(new WalGuard.Reading(now, slots, disk.getDataDirFreeBytes(), disk.getDataDirTotalBytes()));
+    LogicalMetrics.recordWal(a.forecastSeconds(), false);
     if (a.warning().isPresent()) {
       String w = a.warning().get();
       boolean changed = warned == null || !kind(w).equals(kind(warned));
