@@ -51,7 +51,7 @@ final class CollationSteps {
           "broken", String.valueOf(r.broken().size()), "checked", r.amcheck() ? String.valueOf(r.atRisk().size()) : "0",
           "changed_collations", String.join(",", r.mismatched())));
     }));
-    steps.put(C1_REINDEX, new FnStep(C1_REINDEX, List.of("on " + a + " (" + shown(plan, aView, a).host() + "), writes still"
+    steps.put(C1_REINDEX, new FnStep(C1_REINDEX, List.of("on " + a + " as " + plan.failover().adminUser() + ", writes still"
         + " blocked: REINDEX INDEX <each index " + C1_COLLATION + " named for rebuilding> (none: nothing runs)"), ctx -> {
       List<String> indexes = indexesToRebuild(ctx.evidenceOf(C1_COLLATION).getOrDefault(REINDEX_KEY, ""));
       if (indexes.isEmpty()) {

@@ -98,7 +98,9 @@ final class LogicalSteps {
     PgEndpoint replShown = aShown.withUser(l.replicationRole(), "***");
     var rif = LogicalEndpoints.replicaIdentityFull(plan);
 
-    steps.put(LS_PREFLIGHT, new FnStep(LS_PREFLIGHT, new LogicalPreflight(aShown, tShown, preflightOptions(plan)).describe(), ctx -> {
+    List<String> preflightLines = new ArrayList<>(new LogicalPreflight(aShown, tShown, preflightOptions(plan)).describe());
+    preflightLines.add(WalWatch.describePreflight(plan.walSafety()));
+    steps.put(LS_PREFLIGHT, new FnStep(LS_PREFLIGHT, preflightLines, ctx -> {
       PreflightReport r = new LogicalPreflight(a(ctx), t(ctx.plan()), preflightOptions(ctx.plan())).run();
       if (!r.ok()) {
         throw new JourneyException(r.format());
@@ -140,6 +142,7 @@ final class LogicalSteps {
     syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
         + "unresolved on T (timeout " + Durations.format(l.syncTimeout()) + "); alert when the slot keeps more than "
         + l.retainedWalAlertBytes() + " bytes of WAL on A");
+    syncLines.addAll(WalWatch.describe(plan.walSafety()));
     steps.put(JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()

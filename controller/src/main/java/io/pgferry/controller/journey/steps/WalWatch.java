@@ -36,6 +36,18 @@ final class WalWatch {
     this.names = names;
   }
 
+  static List<String> describe(Plan.WalSafety w) {
+    return List.of("each poll, on A: " + SlotWal.describe() + "; with A's free disk (Status.disk): forecast of disk full /"
+        + " slot invalidated at the current growth, a journaled WARNING when under " + w.warnHoursToFull() + " h or under "
+        + w.warnFreeBelowPercent() + "% free; the subscription's slot lost (wal_status) stops the wait naming the tables to re-sync");
+  }
+
+  static String describePreflight(Plan.WalSafety w) {
+    return "A's free disk (Status.disk) vs SELECT pg_database_size(current_database()): refused when smaller and no"
+        + " wal_safety.max_slot_wal_keep_size (now " + (w.maxSlotWalKeepSize().isEmpty() ? "unset" : w.maxSlotWalKeepSize())
+        + "); a warning under " + w.warnFreeBelowPercent() + "% free";
+  }
+
   /** "; " + the guard's line, or "" when A cannot be read now (the sync wait reports that itself). */
   String check(StepContext ctx) throws JourneyException {
     List<SlotWal.Slot> slots;
