@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sorted under another collation order: the journey stops before anything is blocked, naming the index; with
  * on_broken_index: report it goes on and the journal carries the report.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class CollationCutoverTest {
   static Workspace ws;
   static PgCluster b;
@@ -67,6 +68,7 @@ class CollationCutoverTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(1)
   void aBrokenIndexOnBStopsCutover1BeforeAnythingIsBlocked() throws Exception {
     InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "10.0.0.5", 5432, 15).add("b", "127.0.0.1", b.port(), 15);
     RecordingSwitcher switcher = new RecordingSwitcher();
@@ -81,6 +83,7 @@ class CollationCutoverTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(2)
   void reportGoesOnAndTheJournalCarriesTheReport() throws Exception {
     InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "10.0.0.5", 5432, 15).add("b", "127.0.0.1", b.port(), 15);
     RecordingSwitcher switcher = new RecordingSwitcher();
@@ -91,6 +94,28 @@ class CollationCutoverTest {
       JournalState.StepState check = st.step(JourneyTable.C1_COLLATION);
       assertEquals("1", check.evidence().get("broken"), check.evidence().toString());
       assertTrue(!switcher.calls.isEmpty(), "cutover 1 went on");
+    }
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(3)
+  void reindexRebuildsTheBrokenIndexOnAAfterItsPromotion() throws Exception {
+    // A and B are both the real cluster here: B is checked, A (once "promoted" by the node double) is rebuilt
+    InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "127.0.0.1", b.port(), 15).add("b", "127.0.0.1", b.port(), 15);
+    RecordingSwitcher switcher = new RecordingSwitcher();
+    try (JourneyService service = service(nodes, switcher)) {
+      service.apply("plan.yaml", plan("reindex"));
+      service.awaitStopped();
+      JournalState st = JournalState.replay(Journal.open(dir.resolve("state"), Clock.systemUTC()).records());
+      assertEquals("words_w", st.step(JourneyTable.C1_COLLATION).evidence().get("reindex"));
+      assertEquals("words_w", st.step(JourneyTable.C1_REINDEX).evidence().get("rebuilt"), st.step(JourneyTable.C1_REINDEX).toString());
+      assertTrue(switcher.calls.contains("block"), "rebuilt while the app was blocked: " + switcher.calls);
+      java.time.Instant rebuilt = st.step(JourneyTable.C1_REINDEX).doneAt();
+      java.time.Instant repoint = st.step(JourneyTable.C1_REPOINT).firstStartedAt();
+      assertTrue(repoint != null && !rebuilt.isAfter(repoint), "rebuilt " + rebuilt + " before the repoint " + repoint);
+    }
+    try (var c = b.connect("appdb"); var s = c.createStatement()) {
+      s.execute("SELECT bt_index_check('words_w'::regclass)"); // rebuilt in this collation's order: no error
     }
   }
 }
