@@ -57,63 +57,55 @@ class CollationCutoverTest {
     ws.close();
   }
 
-  JourneyService service(InMemoryNodeDirectory nodes, RecordingSwitcher switcher) {
-    return new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(new io.pgferry.controller.journey.wiring.JourneyWiring(
-        p -> switcher, InMemoryAFence::new, new ArchiveStoreInspector())), Clock.systemUTC());
-  }
+  /** What one journey run left: how the engine stopped, the journal, the switch calls. */
+  record Run(JourneyEngine.Snapshot end, JournalState journal, java.util.List<String> switchCalls) {}
 
-  String plan(String policy) {
-    return TestPlans.engine().archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}")).target(b.url("postgres"))
-        .collationOnBrokenIndex(policy).yaml();
+  /** A journey with B on the real cluster and A at {@code aPort} on 127.0.0.1 (0: a node with no PostgreSQL). */
+  Run run(String policy, int aPort) throws Exception {
+    InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", aPort == 0 ? "10.0.0.5" : "127.0.0.1", aPort == 0 ? 5432 : aPort, 15)
+        .add("b", "127.0.0.1", b.port(), 15);
+    RecordingSwitcher switcher = new RecordingSwitcher();
+    try (JourneyService service = new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(
+        new io.pgferry.controller.journey.wiring.JourneyWiring(p -> switcher, InMemoryAFence::new, new ArchiveStoreInspector())),
+        Clock.systemUTC())) {
+      service.apply("plan.yaml", TestPlans.engine().archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}"))
+          .target(b.url("postgres")).collationOnBrokenIndex(policy).yaml());
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      return new Run(end, JournalState.replay(Journal.open(dir.resolve("state"), Clock.systemUTC()).records()), switcher.calls);
+    }
   }
 
   @Test
   @org.junit.jupiter.api.Order(1)
   void aBrokenIndexOnBStopsCutover1BeforeAnythingIsBlocked() throws Exception {
-    InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "10.0.0.5", 5432, 15).add("b", "127.0.0.1", b.port(), 15);
-    RecordingSwitcher switcher = new RecordingSwitcher();
-    try (JourneyService service = service(nodes, switcher)) {
-      service.apply("plan.yaml", plan("stop"));
-      JourneyEngine.Snapshot end = service.awaitStopped();
-      assertEquals(JourneyEngine.State.FAILED, end.state(), end.message());
-      assertTrue(end.message().contains("cutover_1.check_collation") && end.message().contains("words_w")
-          && end.message().contains("on_broken_index: reindex"), end.message());
-      assertTrue(switcher.calls.isEmpty(), "nothing blocked: " + switcher.calls);
-    }
+    Run r = run("stop", 0);
+    assertEquals(JourneyEngine.State.FAILED, r.end().state(), r.end().message());
+    assertTrue(r.end().message().contains("cutover_1.check_collation") && r.end().message().contains("words_w")
+        && r.end().message().contains("on_broken_index: reindex"), r.end().message());
+    assertTrue(r.switchCalls().isEmpty(), "nothing blocked: " + r.switchCalls());
   }
 
   @Test
   @org.junit.jupiter.api.Order(2)
   void reportGoesOnAndTheJournalCarriesTheReport() throws Exception {
-    InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "10.0.0.5", 5432, 15).add("b", "127.0.0.1", b.port(), 15);
-    RecordingSwitcher switcher = new RecordingSwitcher();
-    try (JourneyService service = service(nodes, switcher)) {
-      service.apply("plan.yaml", plan("report"));
-      service.awaitStopped();
-      JournalState st = JournalState.replay(Journal.open(dir.resolve("state"), Clock.systemUTC()).records());
-      JournalState.StepState check = st.step(JourneyTable.C1_COLLATION);
-      assertEquals("1", check.evidence().get("broken"), check.evidence().toString());
-      assertTrue(!switcher.calls.isEmpty(), "cutover 1 went on");
-    }
+    Run r = run("report", 0);
+    JournalState.StepState check = r.journal().step(JourneyTable.C1_COLLATION);
+    assertEquals("1", check.evidence().get("broken"), check.evidence().toString());
+    assertTrue(!r.switchCalls().isEmpty(), "cutover 1 went on");
   }
 
   @Test
   @org.junit.jupiter.api.Order(3)
   void reindexRebuildsTheBrokenIndexOnAAfterItsPromotion() throws Exception {
     // A and B are both the real cluster here: B is checked, A (once "promoted" by the node double) is rebuilt
-    InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", "127.0.0.1", b.port(), 15).add("b", "127.0.0.1", b.port(), 15);
-    RecordingSwitcher switcher = new RecordingSwitcher();
-    try (JourneyService service = service(nodes, switcher)) {
-      service.apply("plan.yaml", plan("reindex"));
-      service.awaitStopped();
-      JournalState st = JournalState.replay(Journal.open(dir.resolve("state"), Clock.systemUTC()).records());
-      assertEquals("words_w", st.step(JourneyTable.C1_COLLATION).evidence().get("reindex"));
-      assertEquals("words_w", st.step(JourneyTable.C1_REINDEX).evidence().get("rebuilt"), st.step(JourneyTable.C1_REINDEX).toString());
-      assertTrue(switcher.calls.contains("block"), "rebuilt while the app was blocked: " + switcher.calls);
-      java.time.Instant rebuilt = st.step(JourneyTable.C1_REINDEX).doneAt();
-      java.time.Instant repoint = st.step(JourneyTable.C1_REPOINT).firstStartedAt();
-      assertTrue(repoint != null && !rebuilt.isAfter(repoint), "rebuilt " + rebuilt + " before the repoint " + repoint);
-    }
+    Run r = run("reindex", b.port());
+    JournalState st = r.journal();
+    assertEquals("words_w", st.step(JourneyTable.C1_COLLATION).evidence().get("reindex"));
+    assertEquals("words_w", st.step(JourneyTable.C1_REINDEX).evidence().get("rebuilt"), st.step(JourneyTable.C1_REINDEX).toString());
+    assertTrue(r.switchCalls().contains("block"), "rebuilt while the app was blocked: " + r.switchCalls());
+    java.time.Instant rebuilt = st.step(JourneyTable.C1_REINDEX).doneAt();
+    java.time.Instant repoint = st.step(JourneyTable.C1_REPOINT).firstStartedAt();
+    assertTrue(repoint != null && !rebuilt.isAfter(repoint), "rebuilt " + rebuilt + " before the repoint " + repoint);
     try (var c = b.connect("appdb"); var s = c.createStatement()) {
       s.execute("SELECT bt_index_check('words_w'::regclass)"); // rebuilt in this collation's order: no error
     }
