@@ -13,12 +13,14 @@ public final class JourneyTable {
   public static final String B_ASSIGN = "standby.assign_goal";
   public static final String B_STREAMING = "standby.wait_streaming";
   public static final String C1_READY = "cutover_1.check_ready";
+  public static final String C1_COLLATION = "cutover_1.check_collation";
   public static final String C1_BLOCK_APP = "cutover_1.block_app";
   public static final String C1_FENCE_SOURCE = "cutover_1.fence_source";
   public static final String C1_FINAL_LSN = "cutover_1.read_final_lsn";
   public static final String C1_WAIT_REPLAYED = "cutover_1.wait_replayed";
   public static final String C1_PROMOTE = "cutover_1.promote_a";
   public static final String C1_LIFT_INHERITED_FENCE = "cutover_1.lift_fence_on_a";
+  public static final String C1_REINDEX = "cutover_1.reindex_on_a";
   public static final String C1_REPOINT = "cutover_1.repoint_app";
   public static final String C1_UNBLOCK = "cutover_1.unblock_app";
   public static final String C1_B_FOLLOWS = "cutover_1.wait_standby_follows";
@@ -83,8 +85,8 @@ public final class JourneyTable {
     rule(new PhaseRule(Phase.STANDBY, "A is an archive replica", List.of(B_ASSIGN, B_STREAMING),
         "B streams from A with lag under thresholds.max_lag_bytes", Phase.CUTOVER_1));
     rule(new PhaseRule(Phase.CUTOVER_1, "A caught up with the archive, B streaming",
-        List.of(C1_READY, C1_BLOCK_APP, C1_FENCE_SOURCE, C1_FINAL_LSN, C1_WAIT_REPLAYED, C1_PROMOTE,
-            C1_LIFT_INHERITED_FENCE, C1_REPOINT,
+        List.of(C1_READY, C1_COLLATION, C1_BLOCK_APP, C1_FENCE_SOURCE, C1_FINAL_LSN, C1_WAIT_REPLAYED, C1_PROMOTE,
+            C1_LIFT_INHERITED_FENCE, C1_REINDEX, C1_REPOINT,
             C1_UNBLOCK, C1_B_FOLLOWS),
         "the app writes to A; B streams from A on A's new timeline", Phase.LOGICAL_SETUP, Optional.of(C1_PROMOTE),
         List.of(C1_UNDO_LIFT_FENCE, C1_UNDO_UNBLOCK),

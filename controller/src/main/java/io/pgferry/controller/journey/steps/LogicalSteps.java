@@ -100,12 +100,14 @@ final class LogicalSteps {
     PgEndpoint replShown = aShown.withUser(l.replicationRole(), "***");
     var rif = LogicalEndpoints.replicaIdentityFull(plan);
 
-    steps.put(LS_PREFLIGHT, new FnStep(LS_PREFLIGHT, new LogicalPreflight(aShown, tShown, preflightOptions(plan)).describe(), ctx -> {
+    List<String> preflightLines = new ArrayList<>(new LogicalPreflight(aShown, tShown, preflightOptions(plan)).describe());
+    preflightLines.add(WalWatch.describePreflight(plan.walSafety()));
+    steps.put(LS_PREFLIGHT, new FnStep(LS_PREFLIGHT, preflightLines, ctx -> {
       PreflightReport r = new LogicalPreflight(a(ctx), t(ctx.plan()), preflightOptions(ctx.plan())).run();
       if (!r.ok()) {
         throw new JourneyException(r.format());
       }
-      return new StepResult(r.format().strip(), Map.of("findings", String.valueOf(r.findings().size())));
+      return new StepResult(r.format().strip() + "\n" + WalWatch.preflight(ctx), Map.of("findings", String.valueOf(r.findings().size())));
     }));
 
     if (l.targetAddress().isEmpty()) {
@@ -147,6 +149,7 @@ final class LogicalSteps {
     syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
         + "unresolved on T (timeout " + Durations.format(l.syncTimeout()) + "); alert when the slot keeps more than "
         + l.retainedWalAlertBytes() + " bytes of WAL on A");
+    syncLines.addAll(WalWatch.describe(plan.walSafety()));
     steps.put(JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
@@ -306,6 +309,7 @@ final class LogicalSteps {
 
   private static StepResult waitSynced(StepContext ctx) throws Exception {
     SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
+    WalWatch wal = new WalWatch(ctx.plan().walSafety(), NAMES);
     Duration timeout = ctx.plan().logical().syncTimeout();
     String[] last = {"no reading yet"};
     try {
@@ -313,7 +317,7 @@ final class LogicalSteps {
           "logical sync", () -> {
             try {
               Sync s = sync(ctx, progress);
-              last[0] = s.line();
+              last[0] = s.line() + wal.check(ctx);
               ctx.progress(last[0]);
               if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
                 return Optional.of(new StepResult(last[0], Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
