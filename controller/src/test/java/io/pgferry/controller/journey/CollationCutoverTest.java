@@ -69,7 +69,7 @@ class CollationCutoverTest {
         new io.pgferry.controller.journey.wiring.JourneyWiring(p -> switcher, InMemoryAFence::new, new ArchiveStoreInspector())),
         Clock.systemUTC())) {
       service.apply("plan.yaml", TestPlans.engine().archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}"))
-          .target(b.url("postgres")).collationOnBrokenIndex(policy).yaml());
+          .target(b.url("postgres")).collationOnBrokenIndex(policy).yaml(), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       return new Run(end, JournalState.replay(Journal.open(dir.resolve("state"), Clock.systemUTC()).records()), switcher.calls);
     }
