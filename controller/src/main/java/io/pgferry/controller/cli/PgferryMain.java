@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         AddStandbyCommand.class,
         VerifyCommand.class,
         RollbackCommand.class,
+        DdlCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec

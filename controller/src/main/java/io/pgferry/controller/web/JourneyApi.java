@@ -18,6 +18,8 @@ import java.util.concurrent.Callable;
  * POST /api/journey/apply    body: {"name": "plan.yaml", "plan": "the plan YAML"}   202 {"message"} | 400 {"error"} | 409 {"error"}
  * POST /api/journey/resume   202 {"message"} | 400 | 409
  * POST /api/journey/abort    202 {"message"}
+ * POST /api/journey/ddl/skip   body: {"id": N}   200 {"message"} | 400
+ * POST /api/journey/ddl/retry  body: {"id": N}   200 {"message"} | 400
  * </pre>
  * Every POST takes {@code Content-Type: application/json} (the {@link ApiGuard} in front of the router checks it).
  */
@@ -40,6 +42,13 @@ public final class JourneyApi {
     }));
     router.post("/api/journey/resume").handler(rc -> answer(rc, 202, () -> Map.of("message", service.resume())));
     router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
+    router.post("/api/journey/ddl/:action").handler(rc -> answer(rc, 200, () -> {
+      Long id = body(rc).getLong("id");
+      if (id == null) {
+        throw new UsageException("ddl: the body needs {\"id\": N} (the number `pgferry status` shows)");
+      }
+      return Map.of("message", service.ddl(rc.pathParam("action"), id));
+    }));
     router.post("/api/journey/failover").handler(rc -> answer(rc, 202, () -> Map.of("message",
         service.failover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));
   }
