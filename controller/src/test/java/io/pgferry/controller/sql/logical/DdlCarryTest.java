@@ -49,7 +49,6 @@ class DdlCarryTest {
       PgEndpoint dst = appDb(t);
       exec(src, SCHEMA);
       LogicalNames names = LogicalNames.DEFAULT;
-      Path pgDump = t.binaries().bin("pg_dump"); // as new as both servers
       new ReplicationRole(src, names.role(), PASSWORD).run();
       new TargetRoles(src, dst, names.role(), "app", null).run();
       new SchemaCopy(src, dst, null).run();
@@ -93,7 +92,7 @@ class DdlCarryTest {
           .equals(value(dst, "SELECT count(*) || '/' || sum(qty) FROM shop.orders")));
       assertEquals(value(src, "SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM shop.items i"),
           value(dst, "SELECT md5(string_agg(i::text, ',' ORDER BY id)) FROM shop.items i"));
-      assertEquals(schema(src, pgDump), schema(dst, pgDump));
+      assertSameSchema(src, dst, targetMajor);
       assertEquals("app", value(dst, "SELECT tableowner FROM pg_tables WHERE tablename = 'orders'"));
       assertEquals("rewritten", value(dst, "SELECT outcome FROM pgferry.ddl_applied WHERE ran LIKE '%items_name_idx%'"));
 
@@ -119,7 +118,16 @@ class DdlCarryTest {
       assertTrue(ledger.skip(note));
       until(Duration.ofSeconds(60), "applied after the skip", () -> ledger.state().allApplied());
       until(Duration.ofSeconds(30), "the note row", () -> "n".equals(value(dst, "SELECT note FROM shop.items WHERE id = 1")));
-      assertEquals(schema(src, pgDump), schema(dst, pgDump));
+      assertSameSchema(src, dst, targetMajor);
+    }
+  }
+
+  /** pg_dump --schema-only equal where a pg_dump as new as both servers is at hand (15), else the schema fingerprints. */
+  private static void assertSameSchema(PgEndpoint a, PgEndpoint t, int targetMajor) throws Exception {
+    if (targetMajor == 15) {
+      assertEquals(schema(a, SchemaCopy.DEFAULT_CLIENT_BIN.resolve("pg_dump")), schema(t, SchemaCopy.DEFAULT_CLIENT_BIN.resolve("pg_dump")));
+    } else {
+      assertEquals(SchemaFingerprint.of(a).lines(), SchemaFingerprint.of(t).lines());
     }
   }
 
