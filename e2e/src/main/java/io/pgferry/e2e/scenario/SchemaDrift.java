@@ -5,21 +5,30 @@ import io.pgferry.e2e.rig.Await;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.PgCluster;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A schema change the app makes during logical replication (DDL that logical replication does not carry): on a after
- * logical setup, then on T. A small data set syncs before LOGICAL_SETUP ends, and LOGICAL_SYNC would be over in
- * 0.1 s: the drift (pgferry's check holds cutover 2 until T has the change too) keeps the journey in LOGICAL_SYNC.
+ * The app's release during logical replication: DDL on the publisher after logical setup, which pgferry records there
+ * and runs on T in the apply worker, in commit order with the ledger's rows (issue 16). No one touches T's schema.
+ * With {@code failover} (a killed in LOGICAL_SYNC) T already has the CHECK constraint (added there by hand before the
+ * release): the carried statement fails on T and holds apply, visibly, until the app writes to b after the failover;
+ * then `pgferry ddl skip N` lets it through, and a second release on b (b records too: it is a physical copy of a)
+ * reaches T the same way.
  */
 final class SchemaDrift {
-  private static final String MIGRATION =
-      "ALTER TABLE billing.invoices ADD CONSTRAINT invoices_amount_not_negative CHECK (amount >= 0)";
+  static final String CONSTRAINT = "ALTER TABLE billing.invoices ADD CONSTRAINT invoices_amount_not_negative CHECK (amount >= 0)";
+  private static final List<String> RELEASE = List.of(
+      "ALTER TABLE billing.invoices ADD COLUMN currency text NOT NULL DEFAULT 'EUR'",
+      CONSTRAINT,
+      "CREATE INDEX CONCURRENTLY invoices_currency_idx ON billing.invoices (currency)");
+  private static final List<String> RELEASE_ON_B = List.of("ALTER TABLE billing.invoices RENAME COLUMN currency TO currency_code");
 
   private final ScenarioEnvironment env;
   private final ScenarioFaults faults;
@@ -31,52 +40,63 @@ final class SchemaDrift {
     this.say = say;
   }
 
-  /**
-   * The migration on a after setup, and on T: once pgferry reports the drift, or (with {@code failover}: a is killed
-   * in LOGICAL_SYNC) once the app writes to b after the failover, so the failover's outage and cutover 2's stay apart.
-   */
   List<JourneyHook> hooks(boolean failover) {
     List<JourneyHook> hooks = new ArrayList<>();
-    hooks.add(new JourneyHook("the app's release adds a CHECK constraint on a after logical setup (schema drift)",
-        JourneyTable.LS_STANDBY_SLOT, () -> migrate(env.rig().agentCluster("a"), "a")));
     if (failover) {
+      hooks.add(new JourneyHook("the CHECK constraint added on T by hand, then the app's release on a (the constraint's statement "
+          + "fails on T and holds apply)", JourneyTable.LS_STANDBY_SLOT, () -> {
+            run(env.target(), "T", List.of(CONSTRAINT));
+            run(env.rig().agentCluster("a"), "a", RELEASE);
+          }));
       hooks.add(faults.killNodeWhen("a", JourneyTable.SYNC_WAIT));
-      hooks.add(new JourneyHook("the same migration on T once the app writes to b (resolves the drift)",
-          JourneyTable.FO_REPOINT_SUBSCRIPTION, this::migrateTargetAfterFailover));
+      hooks.add(new JourneyHook("`pgferry ddl skip` of the statement T has already, and a release on b, once the app writes to b",
+          JourneyTable.FO_REPOINT_SUBSCRIPTION, this::skipAndReleaseOnB));
     } else {
-      hooks.add(new JourneyHook("the same migration on T once pgferry reports the drift", JourneyTable.SYNC_WAIT,
-          this::migrateTargetOnceReported));
+      hooks.add(new JourneyHook("the app's release on a after logical setup (carried to T by pgferry)", JourneyTable.LS_STANDBY_SLOT,
+          () -> run(env.rig().agentCluster("a"), "a", RELEASE)));
+      hooks.add(new JourneyHook("T to run the release", JourneyTable.SYNC_WAIT, this::awaitCarried));
     }
     return hooks;
   }
 
-  private void migrateTargetAfterFailover() throws Exception {
+  private void awaitCarried() throws Exception {
+    Await.until("T to have the release's CHECK constraint", Duration.ofSeconds(60),
+        this::hasConstraint, () -> "T lacks invoices_amount_not_negative");
+    say.accept("     on T (by pgferry's apply): " + String.join("; ", RELEASE));
+  }
+
+  private boolean hasConstraint() {
+    try (Connection c = env.target().connect(SourceDatabase.APP_DB); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_constraint WHERE conname = 'invoices_amount_not_negative'")) {
+      return rs.next() && rs.getLong(1) == 1;
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  private void skipAndReleaseOnB() throws Exception {
     Ledger ledger = env.ledger();
     long killedAt = faults.aKilledAt();
     Await.until("the app to commit through " + env.app().describe() + " on b after the failover", Duration.ofSeconds(90),
         () -> ledger.firstAckAfterOutage(killedAt) > 0 && ledger.acknowledgedAfter(ledger.firstAckAfterOutage(killedAt)) >= 100,
         env::lastLedgerFailure);
-    // PostgreSQL restarts T's apply worker up to wal_retrieve_retry_interval (5 s) after the repoint; until it
-    // runs, T does not apply b's WAL and cutover 2's wait_applied would hold the app's writes for it
-    Await.until("T's subscription to apply from b", Duration.ofSeconds(60), () -> "1".equals(env.target().queryValue(
-        "SELECT count(*) FROM pg_stat_subscription WHERE subname = 'pgferry_sub' AND relid IS NULL AND pid IS NOT NULL"
-        + " AND last_msg_receipt_time > now() - interval '1 second'")), () -> "no apply worker receiving from b");
-    migrate(env.target(), "T");
-  }
-
-  private void migrateTargetOnceReported() throws Exception {
     var api = env.rig().api();
-    Await.until("LOGICAL_SYNC to report the schema change on a", Duration.ofSeconds(60),
-        () -> api.journey().map(j -> j.path("progress").asText().contains("schema changed")).orElse(false),
+    Await.until("LOGICAL_SYNC to name the statement T cannot run", Duration.ofSeconds(90),
+        () -> api.journey().map(j -> j.path("progress").asText().contains("pgferry ddl skip")).orElse(false),
         () -> api.journey().map(j -> j.path("progress").asText()).orElse("?"));
-    say.accept("     pgferry holds cutover 2: " + api.journey().map(j -> j.path("progress").asText()).orElse("?"));
-    migrate(env.target(), "T");
+    String progress = api.journey().map(j -> j.path("progress").asText()).orElse("?");
+    say.accept("     pgferry reports: " + progress);
+    String id = progress.replaceAll("(?s).*pgferry ddl skip (\\d+).*", "$1");
+    say.accept("     pgferry ddl skip " + id + ": " + api.post("api/journey/ddl/skip", Map.of("id", Long.parseLong(id))));
+    run(env.rig().agentCluster("b"), "b", RELEASE_ON_B);
   }
 
-  private void migrate(PgCluster node, String name) throws SQLException {
+  private void run(PgCluster node, String name, List<String> statements) throws SQLException {
     try (Connection c = SourceDatabase.connectAsSuperuser(node, SourceDatabase.APP_DB); Statement st = c.createStatement()) {
-      st.execute(MIGRATION);
+      for (String s : statements) {
+        st.execute(s);
+      }
     }
-    say.accept("     on " + name + ": " + MIGRATION);
+    say.accept("     on " + name + ": " + String.join("; ", statements));
   }
 }
