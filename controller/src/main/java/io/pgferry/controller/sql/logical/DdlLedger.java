@@ -32,7 +32,7 @@ public final class DdlLedger {
    * @param recorded statements A recorded
    * @param applied statements T ran or skipped
    * @param waiting the first recorded statement T has not run yet
-   * @param applyErrors T's apply error count for the subscription (pg_stat_subscription_stats; 0 before PG 15)
+   * @param applyErrors T's apply and table sync error count for the subscription (pg_stat_subscription_stats; 0 before PG 15)
    */
   public record State(long recorded, long applied, Optional<Statement> waiting, long applyErrors) {
     public static final State NONE = new State(0, 0, Optional.empty(), 0);
@@ -48,7 +48,7 @@ public final class DdlLedger {
       }
       String head = "DDL: " + applied + " of " + recorded + " statement(s) applied on T";
       return waiting.map(w -> head + "; T waits on #" + w.id() + " (" + w.tag() + " as " + w.role() + "): " + w.shortText()
-          + (applyErrors > 0 ? " -- T's apply worker failed " + applyErrors + " time(s) (the message is in T's log): apply it on T by hand"
+          + (applyErrors > 0 ? " -- T's replication workers failed " + applyErrors + " time(s) (the message is in T's log): apply it on T by hand"
               + " then `pgferry ddl skip " + w.id() + "`, or fix T then `pgferry ddl retry " + w.id() + "`" : "")).orElse(head);
     }
   }
@@ -79,7 +79,9 @@ public final class DdlLedger {
         done.add(Long.parseLong(r.get("id")));
       }
       if (Sql.serverMajor(t) >= 15) {
-        String e = Sql.value(t, "SELECT apply_error_count::text FROM pg_stat_subscription_stats WHERE subname = ?", names.subscription());
+        // a statement recorded before ddl_log's initial copy ended fails in the table sync worker, later ones in the apply worker
+        String e = Sql.value(t, "SELECT (apply_error_count + sync_error_count)::text FROM pg_stat_subscription_stats WHERE subname = ?",
+            names.subscription());
         errors = e == null ? 0 : Long.parseLong(e);
       }
     }
