@@ -81,14 +81,27 @@ final class SchemaDrift {
         () -> ledger.firstAckAfterOutage(killedAt) > 0 && ledger.acknowledgedAfter(ledger.firstAckAfterOutage(killedAt)) >= 100,
         env::lastLedgerFailure);
     var api = env.rig().api();
-    Await.until("LOGICAL_SYNC to name the statement T cannot run", Duration.ofSeconds(90),
-        () -> api.journey().map(j -> j.path("progress").asText().contains("pgferry ddl skip")).orElse(false),
-        () -> api.journey().map(j -> j.path("progress").asText()).orElse("?"));
-    String progress = api.journey().map(j -> j.path("progress").asText()).orElse("?");
-    say.accept("     pgferry reports: " + progress);
-    String id = progress.replaceAll("(?s).*pgferry ddl skip (\\d+).*", "$1");
-    say.accept("     pgferry ddl skip " + id + ": " + api.post("api/journey/ddl/skip", Map.of("id", Long.parseLong(id))));
+    long[] id = {0};
+    Await.until("b to hold the recorded CHECK constraint statement", Duration.ofSeconds(90), () -> {
+      id[0] = recordedId(env.rig().agentCluster("b"));
+      return id[0] > 0;
+    }, () -> "no such row in b's pgferry.ddl_log");
+    Await.until("LOGICAL_SYNC to name the statement T cannot run", Duration.ofSeconds(60),
+        () -> api.journey().map(j -> j.path("progress").asText().contains("T waits on #" + id[0])).orElse(false),
+        () -> api.journey().map(j -> j.path("state").asText() + " " + j.path("step").asText() + ": " + j.path("progress").asText() + " / "
+            + j.path("message").asText()).orElse("?"));
+    say.accept("     pgferry reports: " + api.journey().map(j -> j.path("progress").asText()).orElse("?"));
+    say.accept("     pgferry ddl skip " + id[0] + ": " + api.post("api/journey/ddl/skip", Map.of("id", id[0])));
     run(env.rig().agentCluster("b"), "b", RELEASE_ON_B);
+  }
+
+  private static long recordedId(PgCluster node) {
+    try (Connection c = SourceDatabase.connectAsSuperuser(node, SourceDatabase.APP_DB); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT coalesce(max(id), 0) FROM pgferry.ddl_log WHERE ddl LIKE '%invoices_amount_not_negative%'")) {
+      return rs.next() ? rs.getLong(1) : 0;
+    } catch (SQLException e) {
+      return 0;
+    }
   }
 
   private void run(PgCluster node, String name, List<String> statements) throws SQLException {
