@@ -42,6 +42,8 @@ public final class JourneyTable {
   public static final String LS_TARGET_ROLES = "logical_setup.target_roles";
   public static final String LS_SCHEMA = "logical_setup.schema_copy";
   public static final String LS_PUBLICATION = "logical_setup.publication";
+  public static final String LS_DDL_CAPTURE = "logical_setup.ddl_capture";
+  public static final String LS_DDL_REPLAY = "logical_setup.ddl_replay";
   public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
   public static final String LS_FINGERPRINT = "logical_setup.schema_fingerprint";
   public static final String LS_STANDBY_SLOT = "logical_setup.standby_slot";
@@ -93,12 +95,14 @@ public final class JourneyTable {
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
         "writes unblocked, the source fence lifted: the app stays on the source"));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
-        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
+        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_DDL_CAPTURE, LS_DDL_REPLAY,
+            LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC));
     rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_POST_DATA, SYNC_WAIT),
-        "all tables ready, their indexes and constraints built, lag under threshold, no schema drift", Phase.CUTOVER_2));
-    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, no schema drift",
+        "all tables ready, their indexes and constraints built, lag under threshold, every DDL statement recorded on A"
+            + " applied (or skipped) on T, no schema drift", Phase.CUTOVER_2));
+    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, every recorded DDL statement applied on T, no schema drift",
         List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,
             C2_REVERSE, C2_REPOINT, C2_RESTART_APP, C2_UNBLOCK),
         "the app writes to the target", Phase.DONE, Optional.of(C2_DROP_SUBSCRIPTION),
