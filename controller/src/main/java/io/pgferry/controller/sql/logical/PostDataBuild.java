@@ -122,7 +122,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
       targetMajor = Sql.serverMajor(t);
       present = new HashSet<>(Sql.rows(t, PRESENT).stream().map(r -> r.values().iterator().next()).toList());
     }
-    DumpScript script = dump(roles, targetMajor);
+    DumpScript script = dump(roles, targetMajor).withoutPgferryObjects();
     List<DumpScript.Entry> todo = new ArrayList<>();
     for (DumpScript.Entry e : script.entries()) {
       if (!present.contains(key(e))) {
