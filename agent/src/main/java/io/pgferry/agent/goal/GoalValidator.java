@@ -23,15 +23,18 @@ public final class GoalValidator {
   /**
    * The settings a goal may carry: those the controller's goals send (synchronous_standby_names on a sync PRIMARY,
    * synchronized_standby_slots for PG 17 failover slots, wal_receiver_status_interval on a standby so it replies every
-   * second: the primary's failsafe evidence, docs/failsafe.md) and those the agent manages for slot survival
+   * second: the primary's failsafe evidence, docs/failsafe.md; max_slot_wal_keep_size from the plan's wal_safety) and
+   * those the agent manages for slot survival
    * (SlotSettings). Anything else (archive_command, restore_command, shared_preload_libraries, ssl_*_file, port,
    * listen_addresses...) belongs in agent.yaml's postgres.settings, set by whoever runs the host.
    */
   public static final Set<String> SETTINGS = Set.of("synchronous_standby_names", "synchronized_standby_slots",
-      "hot_standby_feedback", "wal_level", "sync_replication_slots", "wal_receiver_status_interval");
+      "hot_standby_feedback", "wal_level", "sync_replication_slots", "wal_receiver_status_interval",
+      "max_slot_wal_keep_size");
   static final Set<String> HBA_TYPES = Set.of("host", "hostssl");
 
   private static final Pattern HBA_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_$.-]{0,62}");
+  private static final Pattern WAL_SIZE = Pattern.compile("-1|[0-9]{1,12}(kB|MB|GB|TB)?");
   private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,63}");
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
   /** Characters of an archive URL: it is part of restore_command, which PostgreSQL runs with sh. */
@@ -79,6 +82,9 @@ public final class GoalValidator {
       return;
     }
     plainText("settings." + k, value, p);
+    if (key.equals("max_slot_wal_keep_size") && !WAL_SIZE.matcher(value).matches()) {
+      p.add("settings.max_slot_wal_keep_size: '" + HbaPolicy.printable(value) + "' is not a size such as 50GB (or -1)");
+    }
   }
 
   private void hbaRule(String where, HbaRule r, List<String> p) {

@@ -37,6 +37,7 @@ class GoalValidatorTest {
     Goal g = Goal.newBuilder().setState(NodeState.PRIMARY).setGeneration(7)
         .putSettings("synchronous_standby_names", "pgferry_b")
         .putSettings("synchronized_standby_slots", "pgferry_b_slot")
+        .putSettings("max_slot_wal_keep_size", "50GB")
         .addHbaRules(rule())
         .addHbaRules(rule().setType("hostssl").setDatabase("appdb").setUser("pgferry_repl").setAddress("fd00::7/128"))
         .addHbaRules(rule().setAddress("b.internal").setMethod("cert"))
@@ -58,6 +59,14 @@ class GoalValidatorTest {
     Goal g = Goal.newBuilder().setState(NodeState.PRIMARY).putSettings(key, "x").build();
     String p = onlyProblem(PG15, g);
     assertTrue(p.contains("'" + key + "' is not a setting a goal may carry"), p);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"lots", "50 GB", "1e9", "50GiB", ""})
+  void maxSlotWalKeepSizeMustBeASize(String value) {
+    Goal g = Goal.newBuilder().setState(NodeState.PRIMARY).putSettings("max_slot_wal_keep_size", value).build();
+    String p = onlyProblem(PG15, g);
+    assertTrue(p.startsWith("settings.max_slot_wal_keep_size: '"), p);
   }
 
   @ParameterizedTest

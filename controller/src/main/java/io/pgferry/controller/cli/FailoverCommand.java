@@ -18,8 +18,6 @@ public final class FailoverCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ControllerClient client = controller.client();
-    System.out.println(client.post("api/journey/failover").path("message").asText());
-    return detach ? 0 : Follow.untilStopped(client, System.out);
+    return Follow.postThenFollow(controller.client(), "api/journey/failover", detach);
   }
 }

@@ -10,6 +10,12 @@ final class Follow {
 
   private Follow() {}
 
+  /** POSTs {@code path}, prints the controller's answer, then follows the journey unless {@code detach}. */
+  static int postThenFollow(ControllerClient client, String path, boolean detach) {
+    System.out.println(client.post(path).path("message").asText());
+    return detach ? 0 : untilStopped(client, System.out);
+  }
+
   static int untilStopped(ControllerClient client, PrintStream out) {
     String last = null;
     while (true) {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
         VerifyCommand.class,
         RollbackCommand.class,
         FinishCommand.class,
+        DdlCommand.class,
     })
 public final class PgferryMain implements Runnable {
   @picocli.CommandLine.Spec

@@ -28,9 +28,7 @@ public final class ProceedCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Instant when = at == null ? null : ProceedTime.parse(at, Clock.systemDefaultZone());
-    ControllerClient client = controller.client();
     String query = when == null ? "" : "?at=" + URLEncoder.encode(when.toString(), StandardCharsets.UTF_8);
-    System.out.println(client.post("api/journey/proceed" + query).path("message").asText());
-    return detach ? 0 : Follow.untilStopped(client, System.out);
+    return Follow.postThenFollow(controller.client(), "api/journey/proceed" + query, detach);
   }
 }

@@ -17,8 +17,6 @@ public final class ResumeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ControllerClient client = controller.client();
-    System.out.println(client.post("api/journey/resume").path("message").asText());
-    return detach ? 0 : Follow.untilStopped(client, System.out);
+    return Follow.postThenFollow(controller.client(), "api/journey/resume", detach);
   }
 }

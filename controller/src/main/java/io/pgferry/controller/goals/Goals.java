@@ -53,8 +53,20 @@ public final class Goals {
     if (plan.durability() == Plan.Durability.SYNC) {
       g.putSettings("synchronous_standby_names", applicationName(plan.nodes().standby()));
     }
+    walKeepLimit(plan, standby).ifPresent(v -> g.putSettings("max_slot_wal_keep_size", v));
     standby.filter(Goals::saidHello).ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
     return g.addAllHbaRules(accessRules(plan)).build();
+  }
+
+  /**
+   * wal_safety.max_slot_wal_keep_size for the primary, from PostgreSQL 13 (the major A and B share, from B's Hello,
+   * else the plan's source.pg_major): older servers do not know the setting and would not start with it.
+   */
+  static Optional<String> walKeepLimit(Plan plan, Optional<NodeView> standby) {
+    String v = plan.walSafety().maxSlotWalKeepSize();
+    Integer major = standby.filter(Goals::saidHello).map(b -> b.hello().getPgMajor()).filter(m -> m > 0)
+        .orElse(plan.source().pgMajor());
+    return v.isEmpty() || major == null || major < 13 ? Optional.empty() : Optional.of(v);
   }
 
   /** B's stream from A: the replication user from B's address only, over TLS. */

@@ -30,6 +30,8 @@ public record JournalRecord(long seq, String at, Event event, String phase, Stri
     PROCEED_REQUESTED,
     /** `pgferry finish`: the journey's leftovers were decommissioned (each as a {@code finish.*} step). */
     DECOMMISSIONED,
+    /** A running step saw something the operator must act on before it fails (e.g. A's disk filling with WAL). */
+    WARNING,
     /** The engine stopped: aborted, failed, or waiting at a phase this build does not have. */
     JOURNEY_STOPPED,
     JOURNEY_FINISHED

@@ -607,6 +607,12 @@ public final class JourneyEngine {
       }
 
       @Override
+      public void warn(String line) {
+        progress("WARNING " + line);
+        record(Event.WARNING, phase, stepId, line, Map.of());
+      }
+
+      @Override
       public void pause() throws InterruptedException {
         pause(plan.thresholds().pollInterval());
       }

@@ -8,4 +8,9 @@ import io.pgferry.controller.switching.AppSwitcher;
  * describing (`pgferry plan`).
  */
 public record JourneyPorts(NodeDirectory nodes, AppSwitcher switcher, WriteFence fence, SourceDatabase source,
-                           DatabaseProbe target, ArchiveInspector archive) {}
+                           DatabaseProbe target, ArchiveInspector archive, CollationProbe collation) {
+  public JourneyPorts(NodeDirectory nodes, AppSwitcher switcher, WriteFence fence, SourceDatabase source,
+                      DatabaseProbe target, ArchiveInspector archive) {
+    this(nodes, switcher, fence, source, target, archive, CollationProbe.JDBC);
+  }
+}

@@ -11,6 +11,9 @@ import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.controller.store.ControllerStore;
 import io.pgferry.controller.store.FileStore;
 import io.pgferry.controller.store.JournalStore;
+import io.pgferry.controller.pg.Endpoints;
+import io.pgferry.controller.sql.logical.DdlLedger;
+import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.proto.Status;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -197,6 +200,27 @@ public final class JourneyService implements AutoCloseable {
       return false;
     }
     return st.lastStop().map(r -> r.evidence() != null && "shutdown".equals(r.evidence().get("reason"))).orElse(true);
+  }
+
+  /**
+   * `pgferry ddl skip|retry N`: T's answer to a carried DDL statement its apply worker cannot run. skip: the statement
+   * is not run on T (applied there by hand, or unwanted); retry: T was fixed, run it again now. Both restart apply.
+   */
+  public String ddl(String action, long id) throws Exception {
+    Plan plan = planOrNull();
+    if (plan == null) {
+      throw new UsageException("no journey plan in " + store.where() + ": nothing to skip or retry");
+    }
+    DdlLedger ledger = new DdlLedger(null, Endpoints.target(plan), LogicalNames.DEFAULT);
+    return switch (action) {
+      case "skip" -> ledger.skip(id) ? "DDL #" + id + " marked skipped on T (it will not run there); apply restarted"
+          : "DDL #" + id + " was already applied or skipped on T; apply restarted";
+      case "retry" -> {
+        ledger.retry(id);
+        yield "apply restarted on T: DDL #" + id + " runs again";
+      }
+      default -> throw new UsageException("ddl: unknown action " + action + " (skip or retry)");
+    };
   }
 
   /**

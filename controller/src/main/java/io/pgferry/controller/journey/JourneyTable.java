@@ -13,12 +13,14 @@ public final class JourneyTable {
   public static final String B_ASSIGN = "standby.assign_goal";
   public static final String B_STREAMING = "standby.wait_streaming";
   public static final String C1_READY = "cutover_1.check_ready";
+  public static final String C1_COLLATION = "cutover_1.check_collation";
   public static final String C1_BLOCK_APP = "cutover_1.block_app";
   public static final String C1_FENCE_SOURCE = "cutover_1.fence_source";
   public static final String C1_FINAL_LSN = "cutover_1.read_final_lsn";
   public static final String C1_WAIT_REPLAYED = "cutover_1.wait_replayed";
   public static final String C1_PROMOTE = "cutover_1.promote_a";
   public static final String C1_LIFT_INHERITED_FENCE = "cutover_1.lift_fence_on_a";
+  public static final String C1_REINDEX = "cutover_1.reindex_on_a";
   public static final String C1_REPOINT = "cutover_1.repoint_app";
   public static final String C1_UNBLOCK = "cutover_1.unblock_app";
   public static final String C1_B_FOLLOWS = "cutover_1.wait_standby_follows";
@@ -40,6 +42,8 @@ public final class JourneyTable {
   public static final String LS_TARGET_ROLES = "logical_setup.target_roles";
   public static final String LS_SCHEMA = "logical_setup.schema_copy";
   public static final String LS_PUBLICATION = "logical_setup.publication";
+  public static final String LS_DDL_CAPTURE = "logical_setup.ddl_capture";
+  public static final String LS_DDL_REPLAY = "logical_setup.ddl_replay";
   public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
   public static final String LS_FINGERPRINT = "logical_setup.schema_fingerprint";
   public static final String LS_STANDBY_SLOT = "logical_setup.standby_slot";
@@ -83,20 +87,22 @@ public final class JourneyTable {
     rule(new PhaseRule(Phase.STANDBY, "A is an archive replica", List.of(B_ASSIGN, B_STREAMING),
         "B streams from A with lag under thresholds.max_lag_bytes", Phase.CUTOVER_1));
     rule(new PhaseRule(Phase.CUTOVER_1, "A caught up with the archive, B streaming",
-        List.of(C1_READY, C1_BLOCK_APP, C1_FENCE_SOURCE, C1_FINAL_LSN, C1_WAIT_REPLAYED, C1_PROMOTE,
-            C1_LIFT_INHERITED_FENCE, C1_REPOINT,
+        List.of(C1_READY, C1_COLLATION, C1_BLOCK_APP, C1_FENCE_SOURCE, C1_FINAL_LSN, C1_WAIT_REPLAYED, C1_PROMOTE,
+            C1_LIFT_INHERITED_FENCE, C1_REINDEX, C1_REPOINT,
             C1_UNBLOCK, C1_B_FOLLOWS),
         "the app writes to A; B streams from A on A's new timeline", Phase.LOGICAL_SETUP, Optional.of(C1_PROMOTE),
         List.of(C1_UNDO_LIFT_FENCE, C1_UNDO_UNBLOCK),
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
         "writes unblocked, the source fence lifted: the app stays on the source"));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
-        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_SUBSCRIPTION, LS_FINGERPRINT,
+        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_DDL_CAPTURE, LS_DDL_REPLAY,
+            LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC));
     rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_POST_DATA, SYNC_WAIT),
-        "all tables ready, their indexes and constraints built, lag under threshold, no schema drift", Phase.CUTOVER_2));
-    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, no schema drift",
+        "all tables ready, their indexes and constraints built, lag under threshold, every DDL statement recorded on A"
+            + " applied (or skipped) on T, no schema drift", Phase.CUTOVER_2));
+    rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, every recorded DDL statement applied on T, no schema drift",
         List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,
             C2_REVERSE, C2_REPOINT, C2_RESTART_APP, C2_UNBLOCK),
         "the app writes to the target", Phase.DONE, Optional.of(C2_DROP_SUBSCRIPTION),

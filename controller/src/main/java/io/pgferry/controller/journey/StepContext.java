@@ -30,6 +30,11 @@ public interface StepContext {
   /** Reports progress of a long step to whoever watches (status, CLI). */
   void progress(String line);
 
+  /** A warning the journal keeps (and status shows) while the step goes on; callers rate-limit it. */
+  default void warn(String line) {
+    progress("WARNING " + line);
+  }
+
   /** Waits one poll interval; throws {@link AbortedException} when an abort was requested and this wait may stop. */
   void pause() throws InterruptedException;
 

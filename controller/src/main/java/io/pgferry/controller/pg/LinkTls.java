@@ -15,7 +15,7 @@ import java.util.Set;
  * {@link #lines} is what `pgferry plan` prints about it.
  */
 public final class LinkTls {
-  public static final Set<String> MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+  public static final Set<String> MODES = io.pgferry.controller.plan.PlanLoader.SSL_MODES;
 
   /**
    * One link's choice; {@code rootCert} may be empty; {@code why} says where the mode came from; {@code explicit}: a

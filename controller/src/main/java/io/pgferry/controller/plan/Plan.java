@@ -26,7 +26,9 @@ public record Plan(
     Logical logical,
     Failover failover,
     Connections connections,
-    List<Hold> hold) {
+    List<Hold> hold,
+    Collation collation,
+    WalSafety walSafety) {
 
   public Plan {
     logical = logical == null ? Logical.DEFAULT : logical;
@@ -36,6 +38,8 @@ public record Plan(
     durability = durability == null ? Durability.SYNC : durability;
     replicaIdentityFull = replicaIdentityFull == null ? List.of() : List.copyOf(replicaIdentityFull);
     hold = hold == null ? List.of(Hold.values()) : List.copyOf(hold);
+    collation = collation == null ? Collation.DEFAULT : collation;
+    walSafety = walSafety == null ? WalSafety.DEFAULT : walSafety;
   }
 
   /**
@@ -287,6 +291,40 @@ public record Plan(
       if (b != null) {
         m.put(p, p.defaults().with(b.connectTimeout(), b.socketTimeout(), b.statementTimeout(), b.lockTimeout()));
       }
+    }
+  }
+
+  /** What cutover 1's collation check does with an index amcheck finds broken (docs/operations.md, "Collation check"). */
+  public enum OnBrokenIndex { STOP, REINDEX, REPORT }
+
+  /**
+   * Collation safety before cutover 1: B's indexes over collatable columns are checked with amcheck (versions compared
+   * where amcheck is absent). {@code on_broken_index}: stop before cutover 1 (default), reindex them on A after its
+   * promotion while writes are still blocked, or only report.
+   */
+  public record Collation(OnBrokenIndex onBrokenIndex) {
+    public static final Collation DEFAULT = new Collation(null);
+
+    public Collation {
+      onBrokenIndex = onBrokenIndex == null ? OnBrokenIndex.STOP : onBrokenIndex;
+    }
+  }
+
+  /**
+   * WAL safety on A once it is the primary holding slots. {@code max_slot_wal_keep_size}: set on A through its
+   * PRIMARY goal (PostgreSQL 13 and later; a size such as 50GB; empty: PostgreSQL's default, unlimited): a slot
+   * retaining more is invalidated instead of filling A's disk. {@code warn_free_below_percent}: LOGICAL_SETUP's
+   * preflight refuses, and the sync wait warns, when A's data directory has less free space than this.
+   * {@code warn_hours_to_full}: the sync wait warns when the retained WAL's growth fills the disk (or reaches
+   * max_slot_wal_keep_size) within this many hours.
+   */
+  public record WalSafety(String maxSlotWalKeepSize, Integer warnFreeBelowPercent, Integer warnHoursToFull) {
+    public static final WalSafety DEFAULT = new WalSafety(null, null, null);
+
+    public WalSafety {
+      maxSlotWalKeepSize = maxSlotWalKeepSize == null ? "" : maxSlotWalKeepSize.trim();
+      warnFreeBelowPercent = warnFreeBelowPercent == null ? 20 : warnFreeBelowPercent;
+      warnHoursToFull = warnHoursToFull == null ? 6 : warnHoursToFull;
     }
   }
 }

@@ -114,6 +114,9 @@ final class PlanChecks {
     return host.equals("localhost") || host.equals("[::1]") || host.equals("::1") || host.startsWith("127.");
   }
 
+  /** A size PostgreSQL's max_slot_wal_keep_size takes (-1: unlimited). */
+  public static final String WAL_SIZE = "-1|[0-9]{1,12}(kB|MB|GB|TB)?";
+
   /** Numbers the binder takes as given but the journey cannot use. */
   private void checkNumbers() {
     Plan.Logical l = plan.logical();
@@ -131,6 +134,16 @@ final class PlanChecks {
     }
     if (l.cutover2Timeout().isZero()) {
       b.error("logical.cutover_2_timeout", "must be more than 0");
+    }
+    Plan.WalSafety w = plan.walSafety();
+    if (!w.maxSlotWalKeepSize().isEmpty() && !w.maxSlotWalKeepSize().matches(WAL_SIZE)) {
+      b.error("wal_safety.max_slot_wal_keep_size", "'" + w.maxSlotWalKeepSize() + "' is not a size such as 50GB or 512MB");
+    }
+    if (w.warnFreeBelowPercent() < 0 || w.warnFreeBelowPercent() > 99) {
+      b.error("wal_safety.warn_free_below_percent", "must be between 0 and 99");
+    }
+    if (w.warnHoursToFull() < 0) {
+      b.error("wal_safety.warn_hours_to_full", "must be 0 or more");
     }
   }
 }

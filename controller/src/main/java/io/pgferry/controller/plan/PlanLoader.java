@@ -26,6 +26,8 @@ import org.yaml.snakeyaml.nodes.Node;
  * node ids, the switch block for the chosen type, limits), reporting every problem with its line at once.
  */
 public final class PlanLoader {
+  /** libpq's sslmode values (controller.pg.LinkTls applies them). */
+  public static final java.util.Set<String> SSL_MODES = java.util.Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
   private static final Pattern CONFIG_VAR = Pattern.compile("[A-Z_][A-Z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?");
 
@@ -256,7 +258,7 @@ public final class PlanLoader {
     }
 
     private void checkSsl(String block, String mode, String rootCert, boolean readHere) {
-      if (mode != null && !io.pgferry.controller.pg.LinkTls.MODES.contains(mode)) {
+      if (mode != null && !SSL_MODES.contains(mode)) {
         b.error(block + ".sslmode", "'" + mode + "' is not an sslmode; use require, verify-ca or verify-full");
       }
       if (mode != null && mode.startsWith("verify") && rootCert == null) {

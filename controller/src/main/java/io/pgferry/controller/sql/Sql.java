@@ -14,8 +14,8 @@ import java.util.Map;
 
 /** Small blocking JDBC helpers (call from worker threads) and SQL quoting. */
 public final class Sql {
-  /** Schemas that hold no user data. */
-  public static final String USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
+  /** Schemas that hold no user data (pgferry's own schema included: its DDL ledger, see sql.logical.DdlCapture). */
+  public static final String USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgferry') AND n.nspname NOT LIKE 'pg\\_toast%' "
       + "AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
   private Sql() {}

@@ -22,6 +22,8 @@ import java.util.concurrent.Callable;
  * POST /api/journey/abort    202 {"message"}
  * POST /api/journey/proceed  ?at=ISO-8601 instant (optional)   202 {"message"} | 400
  * POST /api/journey/finish   202 {"message"} | 400 | 409
+ * POST /api/journey/ddl/skip   body: {"id": N}   200 {"message"} | 400
+ * POST /api/journey/ddl/retry  body: {"id": N}   200 {"message"} | 400
  * </pre>
  * Every POST takes {@code Content-Type: application/json} (the {@link ApiGuard} in front of the router checks it).
  */
@@ -50,6 +52,13 @@ public final class JourneyApi {
     });
     router.post("/api/journey/finish").handler(rc -> answer(rc, 202, () -> Map.of("message", service.finish())));
     router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
+    router.post("/api/journey/ddl/:action").handler(rc -> answer(rc, 200, () -> {
+      Long id = body(rc).getLong("id");
+      if (id == null) {
+        throw new UsageException("ddl: the body needs {\"id\": N} (the number `pgferry status` shows)");
+      }
+      return Map.of("message", service.ddl(rc.pathParam("action"), id));
+    }));
     router.post("/api/journey/failover").handler(rc -> answer(rc, 202, () -> Map.of("message",
         service.failover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));
   }

@@ -25,7 +25,7 @@ final class InMemoryAFence implements WriteFence {
   /** JourneyWiring.live with this fence. */
   static JourneyAssembly live(Path stateDir) {
     return JourneySteps.with(new JourneyWiring(plan -> PlanSwitches.create(plan, stateDir), InMemoryAFence::new,
-        new ArchiveStoreInspector()));
+        new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION));
   }
 
   @Override

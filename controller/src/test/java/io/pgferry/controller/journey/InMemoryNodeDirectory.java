@@ -33,6 +33,11 @@ public final class InMemoryNodeDirectory implements NodeDirectory {
   /** When set, A's archive lag stays here (the last segment never arrives). */
   volatile Long stuckLag;
 
+  /** These nodes have no PostgreSQL: cutover 1's collation check finds their catalog clean. */
+  public static final CollationProbe CLEAN_COLLATION = (plan, node, clock) -> new io.pgferry.controller.sql.collation.CollationReport(
+      plan.app().dbname(), java.util.List.of(), java.util.List.of(), true, java.util.List.of(), java.util.List.of(),
+      java.util.List.of(), 0, java.time.Duration.ZERO);
+
   synchronized InMemoryNodeDirectory add(String id, String host, int port, int major) {
     hellos.put(id, Hello.newBuilder().setNodeId(id).setHost(host).setPgPort(port).setPgMajor(major).build());
     statuses.put(id, Status.newBuilder().setNodeId(id).setState(NodeState.EMPTY).setPgMajor(major)

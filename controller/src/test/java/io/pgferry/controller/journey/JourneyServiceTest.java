@@ -65,7 +65,7 @@ class JourneyServiceTest {
 
   JourneyService service() {
     return new JourneyService(stateDir, nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector())), Clock.systemUTC());
+        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 
   @Test

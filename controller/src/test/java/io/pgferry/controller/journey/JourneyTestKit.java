@@ -22,7 +22,7 @@ public final class JourneyTestKit {
 
   public JourneyService service() {
     return new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector())), Clock.systemUTC());
+        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 
   /** Writes a plan with a real archive directory and {@code timeout} for {@code phase}. */

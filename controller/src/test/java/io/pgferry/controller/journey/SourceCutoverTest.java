@@ -66,7 +66,7 @@ class SourceCutoverTest {
 
   JourneyService service(Path stateDir) {
     return new JourneyService(stateDir, nodes, JourneySteps.with(new JourneyWiring(p -> switcher, InMemoryAFence::new,
-        new ArchiveStoreInspector())), Clock.systemUTC());
+        new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 
   String plan() throws Exception {

@@ -143,6 +143,9 @@ public final class Demo implements Callable<Integer> {
     if (!r.tables.isEmpty()) {
       report.verification = new DemoReport.Verification(r.tables.size(), (int) r.tables.stream().filter(t -> !t.equal()).count());
     }
+    if (r.ddlRecorded != null) {
+      report.ddl = new DemoReport.Ddl(r.ddlRecorded, r.ddlApplied);
+    }
     if (!r.sequences.isEmpty()) {
       report.sequences = new DemoReport.Sequences(r.sequences.size(), (int) r.sequences.stream().filter(q -> !q.equal()).count());
     }

@@ -25,6 +25,7 @@ public final class DemoReport {
   public Ledger ledger;
   public Verification verification;
   public Sequences sequences;
+  public Ddl ddl;
   public String error;
   public String logDir;
 
@@ -36,6 +37,9 @@ public final class DemoReport {
   public record Verification(int tables, int mismatchedTables) {}
 
   public record Sequences(int checked, int mismatched) {}
+
+  /** DDL statements the app ran on the publisher during the move, and those T applied (or an operator skipped). */
+  public record Ddl(long recorded, long applied) {}
 
   public void phase(String name, String status, Double seconds) {
     phases.removeIf(p -> p.name().equals(name));

@@ -55,6 +55,9 @@ public final class JourneyResult {
   /** Write downtime per event (cutover_1, later failover and cutover_2). */
   public final Map<String, Duration> downtime = new LinkedHashMap<>();
   public LedgerReport ledger;
+  /** DDL statements recorded on the publisher and applied (or skipped) on T; null when not read. */
+  public Long ddlRecorded;
+  public Long ddlApplied;
   public long acknowledgedAfterCutover1;
   public Worker worker;
   public Topology topology;
@@ -110,6 +113,11 @@ public final class JourneyResult {
         + t.onSource() + " on " + lastSourcePrimary + " (" + t.how() + ")"));
     if (sequences.isEmpty()) {
       p.add("no sequence of T compared with the last primary");
+    }
+    if (ddlRecorded == null || ddlRecorded == 0) {
+      p.add("no DDL statement recorded on the publisher (the app's release was not carried)");
+    } else if (ddlApplied < ddlRecorded) {
+      p.add("DDL: " + ddlApplied + " of " + ddlRecorded + " recorded statement(s) applied on T");
     }
     sequences.stream().filter(s -> !s.equal()).forEach(s -> p.add("sequence " + s.sequence() + ": " + s.onTarget() + " on T, "
         + s.onSource() + " on " + lastSourcePrimary));

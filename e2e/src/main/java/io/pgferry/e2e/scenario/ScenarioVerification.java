@@ -54,6 +54,8 @@ final class ScenarioVerification {
       result.tables.addAll(TargetCheck.tables(onLast, onT, appTables));
       result.sequences.clear();
       result.sequences.addAll(TargetCheck.sequences(onLast, onT, appTables));
+      result.ddlRecorded = count(onT, "pgferry.ddl_log");
+      result.ddlApplied = count(onT, "pgferry.ddl_applied");
     }
     long tablesEqual = result.tables.stream().filter(JourneyResult.TableCheck::equal).count();
     long sequencesEqual = result.sequences.stream().filter(JourneyResult.SequenceCheck::equal).count();
@@ -137,6 +139,13 @@ final class ScenarioVerification {
   private static Instant timestamp(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       return rs.next() && rs.getTimestamp(1) != null ? rs.getTimestamp(1).toInstant() : null;
+    }
+  }
+
+  private static long count(Connection c, String table) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT CASE WHEN to_regclass('" + table + "') IS NULL THEN 0 ELSE (SELECT count(*) FROM " + table + ") END")) {
+      return rs.next() ? rs.getLong(1) : 0;
     }
   }
 }

@@ -23,7 +23,7 @@ final class TargetCheck {
   static List<JourneyResult.TableCheck> tables(Connection source, Connection target, Set<String> appTables) throws SQLException {
     List<JourneyResult.TableCheck> out = new ArrayList<>();
     for (String table : strings(source, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-        + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1")) {
+        + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pgferry') ORDER BY 1")) {
       String bare = table.substring(table.indexOf('.') + 1);
       if (appTables.contains(bare)) {
         out.add(ledgerLike(source, target, table));
@@ -80,7 +80,7 @@ final class TargetCheck {
   private static Map<String, String> sequenceValues(Connection c) throws SQLException {
     Map<String, String> out = new LinkedHashMap<>();
     for (String seq : strings(c, "SELECT format('%I.%I', n.nspname, s.relname) FROM pg_class s JOIN pg_namespace n"
-        + " ON n.oid = s.relnamespace WHERE s.relkind = 'S' ORDER BY 1")) {
+        + " ON n.oid = s.relnamespace WHERE s.relkind = 'S' AND n.nspname <> 'pgferry' ORDER BY 1")) {
       String[] v = row(c, "SELECT last_value, is_called FROM " + seq);
       out.put(seq, v[0] + ("t".equals(v[1]) || "true".equals(v[1]) ? " called" : " not called"));
     }

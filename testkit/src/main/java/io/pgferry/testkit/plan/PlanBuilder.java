@@ -56,6 +56,8 @@ public final class PlanBuilder {
   private Logical logical;
   private Failover failover;
   private Map<String, Connection> connections;
+  private Map<String, String> collation;
+  private Map<String, Object> walSafety;
   @JsonIgnore
   private String appRestart;
 
@@ -224,6 +226,21 @@ public final class PlanBuilder {
       connections = new LinkedHashMap<>();
     }
     connections.put(purpose, new Connection(connectTimeout, socketTimeout, statementTimeout));
+    return this;
+  }
+
+  /** collation: {on_broken_index: stop|reindex|report}. */
+  public PlanBuilder collationOnBrokenIndex(String policy) {
+    collation = Map.of("on_broken_index", policy);
+    return this;
+  }
+
+  /** wal_safety.{@code key}: {@code value} (max_slot_wal_keep_size, warn_free_below_percent, warn_hours_to_full). */
+  public PlanBuilder walSafety(String key, Object value) {
+    if (walSafety == null) {
+      walSafety = new LinkedHashMap<>();
+    }
+    walSafety.put(key, value);
     return this;
   }
 

@@ -123,6 +123,7 @@ public final class JourneySteps {
         List.of("check " + a + " within " + t.archiveLagSegments() + " segments of the archive head and " + b
             + " streaming with lag <= " + t.maxLagBytes() + " bytes (up to " + Durations.format(READY_CHECK)
             + "); nothing is blocked yet")));
+    CollationSteps.build(plan, bView, aView, steps);
     steps.put(C1_BLOCK_APP, SwitchStep.block(C1_BLOCK_APP, ports.switcher()));
     steps.put(C1_FENCE_SOURCE, new FenceStep(C1_FENCE_SOURCE, false, fenceLines(plan, ports, false)));
     steps.put(C1_FINAL_LSN, new ReadFinalLsnStep(plan.source().reachable()

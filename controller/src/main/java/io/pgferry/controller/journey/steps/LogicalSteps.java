@@ -14,6 +14,8 @@ import static io.pgferry.controller.journey.JourneyTable.C2_UNDO_LIFT_FENCE;
 import static io.pgferry.controller.journey.JourneyTable.C2_UNDO_UNBLOCK;
 import static io.pgferry.controller.journey.JourneyTable.C2_VERIFY;
 import static io.pgferry.controller.journey.JourneyTable.C2_WAIT_APPLIED;
+import static io.pgferry.controller.journey.JourneyTable.LS_DDL_CAPTURE;
+import static io.pgferry.controller.journey.JourneyTable.LS_DDL_REPLAY;
 import static io.pgferry.controller.journey.JourneyTable.LS_FINGERPRINT;
 import static io.pgferry.controller.journey.JourneyTable.LS_HBA;
 import static io.pgferry.controller.journey.JourneyTable.LS_PREFLIGHT;
@@ -46,6 +48,9 @@ import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.controller.sql.logical.CatchUp;
+import io.pgferry.controller.sql.logical.DdlCapture;
+import io.pgferry.controller.sql.logical.DdlLedger;
+import io.pgferry.controller.sql.logical.DdlReplay;
 import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.LogicalPreflight;
@@ -100,12 +105,14 @@ final class LogicalSteps {
     PgEndpoint replShown = aShown.withUser(l.replicationRole(), "***");
     var rif = LogicalEndpoints.replicaIdentityFull(plan);
 
-    steps.put(LS_PREFLIGHT, new FnStep(LS_PREFLIGHT, new LogicalPreflight(aShown, tShown, preflightOptions(plan)).describe(), ctx -> {
+    List<String> preflightLines = new ArrayList<>(new LogicalPreflight(aShown, tShown, preflightOptions(plan)).describe());
+    preflightLines.add(WalWatch.describePreflight(plan.walSafety()));
+    steps.put(LS_PREFLIGHT, new FnStep(LS_PREFLIGHT, preflightLines, ctx -> {
       PreflightReport r = new LogicalPreflight(a(ctx), t(ctx.plan()), preflightOptions(ctx.plan())).run();
       if (!r.ok()) {
         throw new JourneyException(r.format());
       }
-      return new StepResult(r.format().strip(), Map.of("findings", String.valueOf(r.findings().size())));
+      return new StepResult(r.format().strip() + "\n" + WalWatch.preflight(ctx), Map.of("findings", String.valueOf(r.findings().size())));
     }));
 
     if (l.targetAddress().isEmpty()) {
@@ -127,6 +134,9 @@ final class LogicalSteps {
         new SchemaCopy(aShown, tShown, Path.of(l.clientBinDir())).describe()));
     steps.put(LS_PUBLICATION, new SqlActionStep(LS_PUBLICATION, ctx -> new Publication(a(ctx), NAMES.publication(), List.of()),
         new Publication(aShown, NAMES.publication(), List.of()).describe()));
+    steps.put(LS_DDL_CAPTURE, new SqlActionStep(LS_DDL_CAPTURE, ctx -> new DdlCapture(a(ctx), ctx.plan().logical().replicationRole()),
+        new DdlCapture(aShown, l.replicationRole()).describe()));
+    steps.put(LS_DDL_REPLAY, new SqlActionStep(LS_DDL_REPLAY, ctx -> new DdlReplay(t(ctx.plan())), new DdlReplay(tShown).describe()));
     steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> subscription(ctx),
         new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots()).describe()));
     steps.put(LS_FINGERPRINT, new FnStep(LS_FINGERPRINT, List.of("on A: read the columns, types and constraints of every user table "
@@ -144,15 +154,18 @@ final class LogicalSteps {
     steps.put(SYNC_POST_DATA, new FnStep(SYNC_POST_DATA, postLines, LogicalSteps::buildPostData));
 
     List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
-    syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and A's schema has no drift "
+    syncLines.addAll(DdlLedger.describe());
+    syncLines.add("until every table is ready (r) and lag <= " + plan.thresholds().maxLagBytes() + " bytes and every DDL statement "
+        + "recorded on A is applied (or skipped) on T and A's schema has no drift "
         + "unresolved on T (timeout " + Durations.format(l.syncTimeout()) + "); alert when the slot keeps more than "
         + l.retainedWalAlertBytes() + " bytes of WAL on A");
+    syncLines.addAll(WalWatch.describe(plan.walSafety()));
     steps.put(JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
-        + " bytes, no unresolved schema drift; nothing is blocked yet"), ctx -> {
+        + " bytes, every DDL statement recorded on A applied (or skipped) on T, no unresolved schema drift; nothing is blocked yet"), ctx -> {
       Sync s = sync(ctx, new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock()));
-      if (!s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) || s.drift().blocksCutover()) {
+      if (!s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) || !s.ddl().allApplied() || s.drift().blocksCutover()) {
         throw new JourneyException("not ready for cutover 2: " + s.line());
       }
       return StepResult.of(s.line());
@@ -251,7 +264,7 @@ final class LogicalSteps {
     return new DatabaseFence(() -> a.connect(Purpose.FENCE), DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofMillis(500), quiet));
   }
 
-  private record Sync(SyncSnapshot snapshot, SchemaDrift drift, String line) {}
+  private record Sync(SyncSnapshot snapshot, DdlLedger.State ddl, SchemaDrift drift, String line) {}
 
   private static Sync sync(StepContext ctx, SyncProgress progress) throws Exception {
     SyncSnapshot s = progress.snapshot();
@@ -260,9 +273,17 @@ final class LogicalSteps {
     String recorded = ctx.evidenceOf(LS_FINGERPRINT).get("fingerprint");
     SchemaDrift drift = recorded == null ? new SchemaDrift(List.of(), List.of())
         : SchemaDrift.between(SchemaFingerprint.parse(recorded), SchemaFingerprint.of(a)).unresolvedOn(SchemaFingerprint.of(t(ctx.plan())));
+    DdlLedger ledger = new DdlLedger(a, t(ctx.plan()), new LogicalNames(NAMES.publication(), NAMES.subscription(), NAMES.slot(),
+        ctx.plan().logical().replicationRole()));
+    List<String> newTables = ledger.refreshForNewTables();
+    if (!newTables.isEmpty()) {
+      ctx.progress("carried DDL created " + String.join(", ", newTables) + " on T: subscription refreshed (copied, then followed)");
+    }
+    DdlLedger.State ddl = ledger.state();
     String line = s.sentence() + (s.retainedWalAlert(ctx.plan().logical().retainedWalAlertBytes())
-        ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on A" : "") + (drift.none() ? "" : "; " + drift.warning());
-    return new Sync(s, drift, line);
+        ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on A" : "") + (ddl.recorded() == 0 ? "" : "; " + ddl.sentence())
+        + (drift.none() ? "" : "; " + drift.warning());
+    return new Sync(s, ddl, drift, line);
   }
 
   /** T's sync now, in the words of LOGICAL_SYNC's progress line (shown while the journey holds before cutover 2). */
@@ -306,6 +327,7 @@ final class LogicalSteps {
 
   private static StepResult waitSynced(StepContext ctx) throws Exception {
     SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
+    WalWatch wal = new WalWatch(ctx.plan().walSafety(), NAMES);
     Duration timeout = ctx.plan().logical().syncTimeout();
     String[] last = {"no reading yet"};
     try {
@@ -313,11 +335,12 @@ final class LogicalSteps {
           "logical sync", () -> {
             try {
               Sync s = sync(ctx, progress);
-              last[0] = s.line();
+              last[0] = s.line() + wal.check(ctx);
               ctx.progress(last[0]);
-              if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.drift().none()) {
+              if (s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.ddl().allApplied() && s.drift().none()) {
                 return Optional.of(new StepResult(last[0], Map.of("lag_bytes", String.valueOf(s.snapshot().lagBytes()),
-                    "tables", String.valueOf(s.snapshot().tables().size()))));
+                    "tables", String.valueOf(s.snapshot().tables().size()), "ddl_recorded", String.valueOf(s.ddl().recorded()),
+                    "ddl_applied", String.valueOf(s.ddl().applied()))));
               }
             } catch (SQLException e) {
               // the publisher may be down for good: the failover monitor decides that, this wait only keeps asking

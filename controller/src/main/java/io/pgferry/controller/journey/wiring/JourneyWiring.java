@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey.wiring;
 
 import io.pgferry.controller.journey.ArchiveInspector;
+import io.pgferry.controller.journey.CollationProbe;
 import io.pgferry.controller.journey.JourneyPorts;
 import io.pgferry.controller.journey.WriteFence;
 import io.pgferry.controller.link.NodeDirectory;
@@ -19,12 +20,19 @@ public final class JourneyWiring {
   private final Function<Plan, AppSwitcher> switches;
   private final Function<Plan, WriteFence> fences;
   private final ArchiveInspector archive;
+  private final CollationProbe collation;
 
   public JourneyWiring(Function<Plan, AppSwitcher> switches, Function<Plan, WriteFence> fences,
                        ArchiveInspector archive) {
+    this(switches, fences, archive, CollationProbe.JDBC);
+  }
+
+  public JourneyWiring(Function<Plan, AppSwitcher> switches, Function<Plan, WriteFence> fences,
+                       ArchiveInspector archive, CollationProbe collation) {
     this.switches = switches;
     this.fences = fences;
     this.archive = archive;
+    this.collation = collation;
   }
 
   /** The real switch (io.pgferry.controller.switching) and fence (io.pgferry.controller.sql.DatabaseFence). */
@@ -43,6 +51,7 @@ public final class JourneyWiring {
         plan.source().reachable() ? fences.apply(plan) : null,
         plan.source().reachable() ? new JdbcDatabase(plan.source().url(), "source", plan.connectionLimits(),
             LinkTls.source(plan)) : null,
-        new JdbcDatabase(plan.target().url(), "target", plan.connectionLimits(), LinkTls.target(plan)), archive);
+        new JdbcDatabase(plan.target().url(), "target", plan.connectionLimits(), LinkTls.target(plan)), archive,
+        collation);
   }
 }

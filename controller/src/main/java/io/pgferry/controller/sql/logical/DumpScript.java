@@ -75,6 +75,19 @@ public record DumpScript(String preamble, List<Entry> entries) {
   }
 
   /**
+   * Without pgferry's own objects: its schema (DDL capture's tables, made on T by DdlReplay) and its event triggers on
+   * A, which record the app's DDL there and must never fire on T.
+   */
+  public DumpScript withoutPgferryObjects() {
+    return new DumpScript(preamble, entries.stream()
+        .filter(e -> !e.schema().equals(PGFERRY_SCHEMA) && !(e.type().equals("EVENT TRIGGER") && e.name().startsWith("pgferry_")))
+        .filter(e -> !(e.type().equals("COMMENT") && e.name().startsWith("EVENT TRIGGER pgferry_")))
+        .toList());
+  }
+
+  static final String PGFERRY_SCHEMA = "pgferry";
+
+  /**
    * What T needs before the copy: the identity keys, and the default privileges (pg_dump puts ALTER DEFAULT
    * PRIVILEGES in post-data; the app's next CREATE on T must find them whenever it comes).
    */

@@ -118,11 +118,18 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     int targetMajor;
     Set<String> present;
     try (Connection a = source.connect(Purpose.SCHEMA); Connection t = target.connect(Purpose.SCHEMA)) {
+      if (Sql.serverMajor(a) > SchemaCopy.clientMajor(clientBinDir)) {
+        // SchemaCopy ran only because T held A's whole schema already (put there by hand): nothing to build
+        if (progress != null) {
+          progress.accept("post-data: this host's pg_dump cannot dump A's newer PostgreSQL; the schema on T was put in place by hand");
+        }
+        return new Result(0, 0, 0, 0, (System.nanoTime() - started) / 1e9);
+      }
       roles = RoleMap.read(a, Sql.value(t, "SELECT current_user"));
       targetMajor = Sql.serverMajor(t);
       present = new HashSet<>(Sql.rows(t, PRESENT).stream().map(r -> r.values().iterator().next()).toList());
     }
-    DumpScript script = dump(roles, targetMajor);
+    DumpScript script = dump(roles, targetMajor).withoutPgferryObjects();
     List<DumpScript.Entry> todo = new ArrayList<>();
     for (DumpScript.Entry e : script.entries()) {
       if (!present.contains(key(e))) {

@@ -116,7 +116,7 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     Path post = dir.resolve("post-data.sql");
     try {
       String text = dump(clientBinDir, source, file, "pre-data", roles, targetMajor);
-      DumpScript keys = DumpScript.parse(dump(clientBinDir, source, post, "post-data", roles, targetMajor));
+      DumpScript keys = DumpScript.parse(dump(clientBinDir, source, post, "post-data", roles, targetMajor)).withoutPgferryObjects();
       Files.writeString(file, text + "\n\n" + DumpScript.script(keys.preamble(), keys.beforeCopy()));
       run(psqlArgv(file), target, "applying A's schema to T");
     } finally {
