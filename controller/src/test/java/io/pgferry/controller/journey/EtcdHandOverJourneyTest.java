@@ -61,7 +61,8 @@ class EtcdHandOverJourneyTest {
 
   private JourneyService service(EtcdStore store) {
     return new JourneyService(store, nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector())), Clock.systemUTC());
+        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)),
+        Clock.systemUTC());
   }
 
   @Test
