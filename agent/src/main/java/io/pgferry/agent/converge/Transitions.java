@@ -6,6 +6,8 @@ import io.pgferry.agent.config.DataDir;
 import io.pgferry.agent.fence.Fence;
 import io.pgferry.agent.recovery.RecoveryConfig;
 import io.pgferry.agent.state.TransitionTable;
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.proto.BaseBackupMethod;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
@@ -13,6 +15,7 @@ import io.pgferry.proto.Upstream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -196,18 +199,19 @@ public final class Transitions {
     return true;
   }
 
+  private static final Duration PROMOTION_LIMIT = Duration.ofSeconds(120);
+
   static boolean promote(NodeContext ctx) throws Exception {
     if (!ctx.localPostgres().isInRecovery()) {
       return false;
     }
     ctx.progress("pg_ctl promote");
     ctx.pgCtl().promote();
-    long deadline = System.nanoTime() + 120_000_000_000L;
-    while (ctx.localPostgres().isInRecovery()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException("promoted, but PostgreSQL is still in recovery after 120 s");
-      }
-      Thread.sleep(100);
+    try {
+      Poll.untilTrue(Deadline.in(PROMOTION_LIMIT), Duration.ofMillis(100), "the end of recovery",
+          () -> !ctx.localPostgres().isInRecovery());
+    } catch (Poll.Timeout e) {
+      throw new IllegalStateException("promoted, but PostgreSQL is still in recovery after " + PROMOTION_LIMIT.toSeconds() + " s");
     }
     return true;
   }

@@ -1,5 +1,6 @@
 package io.pgferry.agent.bench;
 
+import io.pgferry.testkit.Await;
 import io.pgferry.common.Command;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgCluster;
@@ -27,14 +28,8 @@ final class BenchSupport {
     Command.of(argv).timeout(Duration.ofMinutes(30)).runChecked();
   }
 
-  static void await(String what, Duration limit, BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out after " + limit.toSeconds() + " s waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
+  static void await(String what, Duration limit, BooleanSupplier done) {
+    Await.until(what, limit, Duration.ofMillis(50), done::getAsBoolean, () -> "-");
   }
 
   static String query(PgCluster c, String sql) {

@@ -1,5 +1,6 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.testkit.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -70,20 +71,8 @@ class SyncedSlotStatusTest {
     boolean ok() throws Exception;
   }
 
-  private static void await(String what, Check check, PgCluster b) throws Exception {
-    long deadline = System.nanoTime() + T.toNanos();
-    Exception last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        if (check.ok()) {
-          return;
-        }
-      } catch (Exception e) {
-        last = e;
-      }
-      Thread.sleep(200);
-    }
-    fail("timed out waiting for " + what + (last == null ? "" : " (last error: " + last + ")") + "; b: "
-        + b.queryValue("select string_agg(slot_name || ' synced=' || synced || ' temporary=' || temporary, ', ') from pg_replication_slots"));
+  private static void await(String what, Check check, PgCluster b) {
+    Await.until(what, T, Duration.ofMillis(200), check::ok, () -> "b: " + b.queryValue(
+        "select string_agg(slot_name || ' synced=' || synced || ' temporary=' || temporary, ', ') from pg_replication_slots"));
   }
 }

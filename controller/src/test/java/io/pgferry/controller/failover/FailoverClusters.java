@@ -1,5 +1,6 @@
 package io.pgferry.controller.failover;
 
+import io.pgferry.testkit.Await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pgferry.common.Command;
@@ -99,18 +100,7 @@ final class FailoverClusters {
   }
 
   static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> diagnostics) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("timed out after " + timeout.toSeconds() + " s waiting for " + what + "; " + diagnostics.get());
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted");
-      }
-    }
+    Await.until(what, timeout, condition::getAsBoolean, diagnostics);
   }
 
   static long count(PgCluster c) {
