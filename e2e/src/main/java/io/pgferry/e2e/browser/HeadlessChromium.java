@@ -54,13 +54,23 @@ public final class HeadlessChromium implements AutoCloseable {
 
   /** Starts Chromium on {@code url} with a fresh profile in {@code profileDir}; its stderr goes to {@code log}. */
   public static HeadlessChromium open(String url, Path profileDir, Path log, int width, int height) throws IOException {
+    return open(url, profileDir, null, log, width, height);
+  }
+
+  /** {@code home}: the browser's HOME, whose NSS database holds the client certificate ({@link BrowserCertificate}). */
+  public static HeadlessChromium open(String url, Path profileDir, BrowserCertificate home, Path log, int width, int height)
+      throws IOException {
     Files.createDirectories(profileDir);
     List<String> argv = new ArrayList<>(List.of(binary(), "--headless", "--no-sandbox", "--disable-gpu",
         "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-extensions", "--hide-scrollbars", "--remote-debugging-address=127.0.0.1",
         "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=" + profileDir,
         "--window-size=" + width + "," + height, url));
-    Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    if (home != null) {
+      pb.environment().put("HOME", home.home().toString());
+    }
+    Process p = pb.start();
     try {
       String browserWs = awaitListening(p, log);
       URI browser = URI.create(browserWs);

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgferry.controller.cli.ApiCredentials;
+import io.pgferry.e2e.browser.BrowserCertificate;
 import io.pgferry.e2e.browser.HeadlessChromium;
 import io.pgferry.e2e.rig.Await;
 import io.pgferry.e2e.rig.Rig;
@@ -65,19 +66,23 @@ class StatusPageIT {
       rig.awaitState("b", "STREAMING_STANDBY", Duration.ofMinutes(3));
 
       String page = rig.controllerUrl() + "/";
-      try (HeadlessChromium chromium = HeadlessChromium.open("about:blank", ws.root().resolve("chromium-profile"),
-          rig.logs().resolve("chromium.log"), 1280, 1000)) {
-        // the controller's certificate is from pgferry's CA, which this browser does not know
-        chromium.call("Security.setIgnoreCertificateErrors", JSON.createObjectNode().put("ignore", true));
-        navigate(chromium, page);
+      try (HeadlessChromium stranger = HeadlessChromium.open("about:blank", ws.root().resolve("chromium-stranger"),
+          rig.logs().resolve("chromium-stranger.log"), 1280, 1000)) {
+        // a browser without pgferry's CA or an operator certificate: told it needs one
+        stranger.call("Security.setIgnoreCertificateErrors", JSON.createObjectNode().put("ignore", true));
+        navigate(stranger, page);
         Await.until("the page to answer 401 without a credential", Duration.ofSeconds(30),
-            () -> chromium.eval("document.body ? document.body.innerText : ''").asText().contains("authentication required"),
-            () -> chromium.eval("document.body ? document.body.innerText : ''").asText());
-        // a browser without a client certificate authenticates with the bearer token on every request (the page's too)
-        chromium.call("Network.enable", JSON.createObjectNode());
-        ObjectNode headers = JSON.createObjectNode();
-        headers.putObject("headers").put("Authorization", "Bearer " + rig.apiToken());
-        chromium.call("Network.setExtraHTTPHeaders", headers);
+            () -> stranger.eval("document.body ? document.body.innerText : ''").asText().contains("authentication required"),
+            () -> stranger.eval("document.body ? document.body.innerText : ''").asText());
+      }
+      // the operator's browser: the certificate `pgferry certs init --operator rig` issued, pgferry's CA trusted (no
+      // certificate error to ignore), auto-selected for the controller's address; no token anywhere
+      ApiCredentials operator = rig.operatorCredentials();
+      String origin = page.substring(0, page.length() - 1);
+      try (BrowserCertificate home = BrowserCertificate.install(ws.root().resolve("operator-home"), operator.cert(),
+          operator.key(), operator.cacert(), origin);
+           HeadlessChromium chromium = HeadlessChromium.open("about:blank", ws.root().resolve("chromium-profile"), home,
+               rig.logs().resolve("chromium.log"), 1280, 1000)) {
         navigate(chromium, page);
         JsonNode before = awaitPage(chromium, "the page to show no journey and both nodes, b streaming",
             s -> s.path("state").asText().equals("IDLE") && s.path("nodes").toString().contains("b:STREAMING_STANDBY")
