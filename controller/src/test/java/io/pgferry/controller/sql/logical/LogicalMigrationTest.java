@@ -41,7 +41,7 @@ class LogicalMigrationTest {
   private static final String PASSWORD = "correct horse battery staple";
 
   @ParameterizedTest(name = "A 15 -> T {0}")
-  @ValueSource(ints = {15, 17})
+  @ValueSource(ints = {15, 17, 18})
   void seedAppMigratesWithExactSequencesAndRollsBack(int targetMajor) throws Exception {
     try (Workspace ws = Workspace.create("logical"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", targetMajor)) {
       PgEndpoint src = appDb(a);
