@@ -9,6 +9,10 @@ public enum CrashPoint {
   ARCHIVE_REPLICA(JourneyTable.A_CAUGHT_UP),
   /** Writes blocked, the source fenced: while waiting for A to replay the source's final LSN. */
   CUTOVER_1(JourneyTable.C1_WAIT_REPLAYED),
+  /** Right after cutover 1 promoted A (writes still blocked; the app not yet repointed). */
+  AFTER_PROMOTE_A(JourneyTable.C1_PROMOTE, true),
+  /** In a failover (A killed in LOGICAL_SYNC), while waiting for A's lease to run out before B is promoted. */
+  FAILOVER_LEASE_WAIT(JourneyTable.FO_WAIT_LEASE),
   /** Right after cutover 2 fenced A (writes blocked, A fenced): as soon as the journal shows fence_a done. */
   CUTOVER_2_FENCED(JourneyTable.C2_FENCE_A, true);
 

@@ -40,10 +40,10 @@ public final class JourneyScenario implements AutoCloseable {
    */
   public record Options(int pgMajor, SwitchKind switchKind, boolean workerDyno, Set<CrashPoint> crashes,
                         Duration archiveTimeout, int writers, Duration journeyTimeout, boolean logical, boolean failover,
-                        boolean superuserSource) {
+                        boolean superuserSource, Duration controllerDown) {
     public static Options defaults() {
       return new Options(15, SwitchKind.PGBOUNCER, false, EnumSet.noneOf(CrashPoint.class), HEROKU_ARCHIVE_TIMEOUT, 2,
-          Duration.ofMinutes(4), false, false, false);
+          Duration.ofMinutes(4), false, false, false, Duration.ZERO);
     }
 
     /** The whole journey: logical replication, a failover during LOGICAL_SYNC, cutover 2. */
@@ -57,35 +57,41 @@ public final class JourneyScenario implements AutoCloseable {
      */
     public Options asSuperuser() {
       return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
-          true);
+          true, controllerDown);
     }
 
     public Options pg(int major) {
-      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource);
+      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllerDown);
     }
 
     public Options heroku(boolean withWorkerDyno) {
       return new Options(pgMajor, SwitchKind.HEROKU, withWorkerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical,
-          failover, superuserSource);
+          failover, superuserSource, controllerDown);
+    }
+
+    /** How long each controller kill of {@link #crashControllerAt} keeps it down before the restart (default: none). */
+    public Options controllerDownFor(Duration down) {
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
+          superuserSource, down);
     }
 
     public Options crashControllerAt(CrashPoint... points) {
       Set<CrashPoint> s = EnumSet.noneOf(CrashPoint.class);
       s.addAll(List.of(points));
-      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource);
+      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllerDown);
     }
 
     /** On through LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2 (FINISHED), with more time for the journey. */
     public Options throughCutover2() {
       Duration timeout = journeyTimeout.compareTo(Duration.ofMinutes(8)) < 0 ? Duration.ofMinutes(8) : journeyTimeout;
-      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover, superuserSource);
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover, superuserSource, controllerDown);
     }
 
     /** Kill A during LOGICAL_SYNC (implies {@link #throughCutover2}) or not. */
     public Options killAInLogicalSync(boolean kill) {
       Options o = kill ? throughCutover2() : this;
       return new Options(o.pgMajor, o.switchKind, o.workerDyno, o.crashes, o.archiveTimeout, o.writers, o.journeyTimeout, o.logical,
-          kill, o.superuserSource);
+          kill, o.superuserSource, o.controllerDown);
     }
   }
 
@@ -262,7 +268,7 @@ public final class JourneyScenario implements AutoCloseable {
     }
     List<JourneyHook> hooks = new ArrayList<>(firstHooks);
     for (CrashPoint p : options.crashes()) {
-      hooks.add(faults.crashControllerAt(p));
+      hooks.add(faults.crashControllerAt(p, options.controllerDown()));
     }
     if (options.logical()) {
       hooks.addAll(new SchemaDrift(env, faults, say).hooks(options.failover()));

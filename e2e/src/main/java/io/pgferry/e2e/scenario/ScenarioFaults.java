@@ -68,11 +68,12 @@ final class ScenarioFaults {
   }
 
   /**
-   * kill -9 of the controller once {@code p}'s step starts, then its restart and nothing else: the restarted
-   * controller resumes the journey by itself (issue #17 item 4).
+   * kill -9 of the controller once {@code p}'s step starts (or is done), then, {@code down} later, its restart and
+   * nothing else: the restarted controller resumes the journey by itself (issue #17 item 4).
    */
-  JourneyHook crashControllerAt(CrashPoint p) {
-    return new JourneyHook("kill -9 the controller during " + p.step() + ", restart it (it resumes by itself)", p.step(), () -> {
+  JourneyHook crashControllerAt(CrashPoint p, Duration down) {
+    return new JourneyHook("kill -9 the controller " + (p.afterDone() ? "right after " : "during ") + p.step()
+        + ", restart it " + (down.isZero() ? "at once" : down.toSeconds() + " s later") + " (it resumes by itself)", p.step(), () -> {
       Rig r = rig.get();
       if (p.afterDone()) {
         // cutover 2's steps take milliseconds: the journal file is watched closely, not at the driver's pace
@@ -88,7 +89,8 @@ final class ScenarioFaults {
       long pid = old.pid();
       r.killController();
       controllerCrashes.add("kill -9 " + pid + " during " + p.step());
-      say.accept("     controller (pid " + pid + ") killed; restarting it");
+      say.accept("     controller (pid " + pid + ") killed; restarting it" + (down.isZero() ? "" : " in " + down.toSeconds() + " s"));
+      Thread.sleep(down.toMillis()); // the fault's length: a service manager restarting it later
       r.restartController();
       Await.until("agents a and b to reconnect to the restarted controller", Duration.ofSeconds(60),
           () -> r.api().agentsConnected() >= 2, () -> r.controller().logTail(10));
