@@ -297,9 +297,9 @@ public final class LinkClient {
   }
 
   /**
-   * A node in the journey (PRIMARY, archive replica, streaming standby) redials at least once a second: a PRIMARY's
-   * lease is renewed only over the link, and a restarted controller resumes a cutover once the agents are back
-   * (docs/failsafe.md). Other states back off up to the settings' maximum.
+   * A node in the journey (PRIMARY, archive replica, streaming standby) redials every 250 ms at most: a PRIMARY's
+   * lease is renewed only over the link, and a restarted controller resumes a cutover (the app paused meanwhile)
+   * once the agents are back (docs/failsafe.md). Other states back off up to the settings' maximum.
    */
   private Duration capInJourney(Duration delay) {
     NodeState state;
@@ -312,7 +312,7 @@ public final class LinkClient {
     return inJourney && delay.compareTo(IN_JOURNEY_MAX_BACKOFF) > 0 ? IN_JOURNEY_MAX_BACKOFF : delay;
   }
 
-  static final Duration IN_JOURNEY_MAX_BACKOFF = Duration.ofSeconds(1);
+  static final Duration IN_JOURNEY_MAX_BACKOFF = Duration.ofMillis(250);
 
   private void setState(LinkState next, String reason) {
     if (next == state) {
