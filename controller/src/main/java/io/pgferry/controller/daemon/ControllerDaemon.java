@@ -12,7 +12,7 @@ import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
 import io.pgferry.controller.standby.AddStandby;
 import io.pgferry.controller.standby.SyncWatch;
-import io.pgferry.controller.store.ControllerStore;
+import io.pgferry.controller.journey.ControllerStore;
 import io.pgferry.controller.store.EtcdClient;
 import io.pgferry.controller.store.EtcdStore;
 import io.pgferry.controller.store.FileStore;

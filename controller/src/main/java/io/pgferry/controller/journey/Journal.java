@@ -2,7 +2,6 @@ package io.pgferry.controller.journey;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgferry.common.AtomicFiles;
-import io.pgferry.controller.store.JournalStore;
 import java.io.IOException;
 import java.io.FileOutputStream;
 import java.io.RandomAccessFile;

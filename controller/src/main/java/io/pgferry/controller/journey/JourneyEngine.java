@@ -3,8 +3,6 @@ package io.pgferry.controller.journey;
 import io.pgferry.common.Secrets;
 import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.plan.Plan;
-import io.pgferry.controller.store.JournalStore;
-import io.pgferry.controller.store.StoreSuperseded;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

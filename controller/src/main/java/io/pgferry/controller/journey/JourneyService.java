@@ -8,15 +8,11 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.plan.SecretCheck;
-import io.pgferry.controller.store.ControllerStore;
-import io.pgferry.controller.store.FileStore;
-import io.pgferry.controller.store.JournalStore;
 import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.sql.logical.DdlLedger;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.proto.Status;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,7 +36,8 @@ import java.util.stream.Collectors;
  * One journey per store (state dir, or etcd prefix).
  */
 public final class JourneyService implements AutoCloseable {
-  public static final String PLAN_COPY = FileStore.PLAN_COPY;
+  /** The plan copy's name (in messages; the embedded store's file in its state dir). */
+  public static final String PLAN_COPY = "plan.yaml";
 
   private final ControllerStore store;
   private final NodeDirectory nodes;
@@ -56,10 +53,6 @@ public final class JourneyService implements AutoCloseable {
   private Future<JourneyEngine.Snapshot> running;
   private JournalStore journal;
   private String planName;
-
-  public JourneyService(Path stateDir, NodeDirectory nodes, JourneyAssembly assembly, Clock clock) {
-    this(new FileStore(stateDir), nodes, assembly, clock);
-  }
 
   public JourneyService(ControllerStore store, NodeDirectory nodes, JourneyAssembly assembly, Clock clock) {
     this.store = store;

@@ -1,8 +1,6 @@
 package io.pgferry.controller.link;
 
 import io.pgferry.common.UsageException;
-import io.pgferry.controller.store.GoalRecords;
-import io.pgferry.controller.store.GoalStore;
 import io.pgferry.proto.Assignment;
 import io.pgferry.proto.ControllerMessage;
 import io.pgferry.proto.Goal;
@@ -58,14 +56,10 @@ public final class LinkDirectory implements NodeDirectory {
   }
 
   /**
-   * Loads the persisted goals (blocking). With {@code verifyIdentity} each Hello's node id must match the client
-   * certificate's CN ({@link AgentIdentity}); without it (insecure links, tests only) ids are taken on trust.
+   * Loads the goals kept in {@code store} (the embedded file, or etcd; blocking). With {@code verifyIdentity} each
+   * Hello's node id must match the client certificate's CN ({@link AgentIdentity}); without it (insecure links, tests
+   * only) ids are taken on trust.
    */
-  public static LinkDirectory open(Vertx vertx, Path stateDir, Duration lease, Clock clock, boolean verifyIdentity) {
-    return open(vertx, new GoalStore(stateDir), lease, clock, verifyIdentity);
-  }
-
-  /** The same, with the goals kept in {@code store} (the embedded file, or etcd). */
   public static LinkDirectory open(Vertx vertx, GoalRecords store, Duration lease, Clock clock, boolean verifyIdentity) {
     LinkDirectory directory = new LinkDirectory(vertx, store, lease, clock, verifyIdentity);
     directory.reloadGoals();

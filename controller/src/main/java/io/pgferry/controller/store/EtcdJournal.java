@@ -1,5 +1,7 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.controller.journey.StoreSuperseded;
+import io.pgferry.controller.journey.JournalStore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgferry.controller.journey.JournalRecord;
 import io.pgferry.controller.journey.JournalState;

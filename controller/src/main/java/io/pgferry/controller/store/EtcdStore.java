@@ -1,5 +1,10 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.controller.journey.PlanCopy;
+import io.pgferry.controller.journey.StoreSuperseded;
+import io.pgferry.controller.journey.JournalStore;
+import io.pgferry.controller.journey.ControllerStore;
+import io.pgferry.controller.link.GoalRecords;
 import io.pgferry.controller.store.EtcdClient.Compare;
 import io.pgferry.proto.Goal;
 import java.io.IOException;

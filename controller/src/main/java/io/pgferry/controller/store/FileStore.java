@@ -1,5 +1,10 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.PlanCopy;
+import io.pgferry.controller.journey.JournalStore;
+import io.pgferry.controller.journey.ControllerStore;
+import io.pgferry.controller.link.GoalRecords;
 import io.pgferry.common.AtomicFiles;
 import io.pgferry.controller.journey.Journal;
 import java.io.IOException;
@@ -11,7 +16,7 @@ import java.util.Optional;
 
 /** The embedded store: journey.jsonl, goals.json and plan.yaml in the state dir, for one controller. */
 public final class FileStore implements ControllerStore {
-  public static final String PLAN_COPY = "plan.yaml";
+  public static final String PLAN_COPY = JourneyService.PLAN_COPY;
 
   private final Path stateDir;
   private final GoalStore goals;

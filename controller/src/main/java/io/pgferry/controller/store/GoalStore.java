@@ -1,5 +1,6 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.controller.link.GoalRecords;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.pgferry.common.AtomicFiles;

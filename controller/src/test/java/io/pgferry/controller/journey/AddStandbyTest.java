@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,7 +61,7 @@ class AddStandbyTest {
   private <T> T with(InMemoryNodeDirectory nodes, Body<T> body) throws Exception {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve(JourneyService.PLAN_COPY), PLAN);
-    try (JourneyService journey = new JourneyService(dir, nodes, InMemoryAFence.live(dir), Clock.systemUTC());
+    try (JourneyService journey = new JourneyService(new FileStore(dir), nodes, InMemoryAFence.live(dir), Clock.systemUTC());
          SyncWatch sync = new SyncWatch(journey, nodes, Clock.systemUTC(), Duration.ofMillis(50))) {
       assertTrue(journey.plan().isPresent(), "the plan parses");
       return body.run(new AddStandby(journey, nodes, sync, slots), journey);

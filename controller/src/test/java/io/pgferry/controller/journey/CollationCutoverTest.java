@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,7 +66,7 @@ class CollationCutoverTest {
     InMemoryNodeDirectory nodes = new InMemoryNodeDirectory().add("a", aPort == 0 ? "10.0.0.5" : "127.0.0.1", aPort == 0 ? 5432 : aPort, 15)
         .add("b", "127.0.0.1", b.port(), 15);
     RecordingSwitcher switcher = new RecordingSwitcher();
-    try (JourneyService service = new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(
+    try (JourneyService service = new JourneyService(new FileStore(dir.resolve("state")), nodes, JourneySteps.with(
         new io.pgferry.controller.journey.wiring.JourneyWiring(p -> switcher, InMemoryAFence::new, new ArchiveStoreInspector())),
         Clock.systemUTC())) {
       service.apply("plan.yaml", TestPlans.engine().archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}"))

@@ -8,7 +8,6 @@ import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.store.EtcdClient;
 import io.pgferry.controller.store.EtcdStore;
-import io.pgferry.controller.store.JournalStore;
 import io.pgferry.testkit.EtcdCluster;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;

@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,7 +84,7 @@ class HerokuCutoverTest {
           .pollInterval(Duration.ofMillis(20)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofSeconds(20)).yaml();
       Path state = dir.resolve("state");
       Instant fencedAt;
-      try (JourneyService journey = new JourneyService(state, nodes, InMemoryAFence.live(state), Clock.systemUTC())) {
+      try (JourneyService journey = new JourneyService(new FileStore(state), nodes, InMemoryAFence.live(state), Clock.systemUTC())) {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (acknowledged.size() < 20) {
           assertTrue(System.nanoTime() < deadline, "the worker does not write");

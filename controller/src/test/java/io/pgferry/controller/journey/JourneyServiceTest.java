@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,7 +65,7 @@ class JourneyServiceTest {
   }
 
   JourneyService service() {
-    return new JourneyService(stateDir, nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
+    return new JourneyService(new FileStore(stateDir), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
         io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 

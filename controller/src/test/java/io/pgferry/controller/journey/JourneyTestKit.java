@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.store.FileStore;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
@@ -21,7 +22,7 @@ public final class JourneyTestKit {
   }
 
   public JourneyService service() {
-    return new JourneyService(dir.resolve("state"), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
+    return new JourneyService(new FileStore(dir.resolve("state")), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
         io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 

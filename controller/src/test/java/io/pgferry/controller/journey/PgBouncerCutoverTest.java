@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,7 +49,7 @@ class PgBouncerCutoverTest {
             .pgbouncerSwitch(bouncer.host(), bouncer.port(), "postgres", "appdb", bouncer.iniFile(), Duration.ofSeconds(1))
             .pollInterval(Duration.ofMillis(20)).timeout(PhaseTimeout.CUTOVER_1, Duration.ofSeconds(20)).yaml();
         Path state = dir.resolve("state");
-        try (JourneyService journey = new JourneyService(state, nodes, InMemoryAFence.live(state), Clock.systemUTC());
+        try (JourneyService journey = new JourneyService(new FileStore(state), nodes, InMemoryAFence.live(state), Clock.systemUTC());
              Connection longTx = app(bouncer); Statement lt = longTx.createStatement()) {
           longTx.setAutoCommit(false);
           lt.execute("INSERT INTO t VALUES (1)");

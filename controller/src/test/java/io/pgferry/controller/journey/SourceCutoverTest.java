@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +66,7 @@ class SourceCutoverTest {
   }
 
   JourneyService service(Path stateDir) {
-    return new JourneyService(stateDir, nodes, JourneySteps.with(new JourneyWiring(p -> switcher, InMemoryAFence::new,
+    return new JourneyService(new FileStore(stateDir), nodes, JourneySteps.with(new JourneyWiring(p -> switcher, InMemoryAFence::new,
         new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 

@@ -1,5 +1,6 @@
 package io.pgferry.controller.link;
 
+import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +66,7 @@ class JourneyOverLinkTest {
         "listen: {host: 127.0.0.1, port: " + linkPort + "}\ninsecure: true\nhttp: {host: 127.0.0.1, port: 0}\nmetrics: {host: 127.0.0.1, port: 0}\n"
             + "state_dir: " + dir.resolve("controller") + "\nlease_ms: 3000\n")));
     try (Workspace ws = Workspace.create("journey-link"); PgCluster target = PgCluster.start(ws, "target", 15);
-         JourneyService journey = new JourneyService(dir.resolve("controller"), controller.directory(),
+         JourneyService journey = new JourneyService(new FileStore(dir.resolve("controller")), controller.directory(),
              JourneySteps.with(JourneyWiring.live(dir.resolve("controller"))), Clock.systemUTC())) {
       String plan = PlanBuilder.plan().archiveTimeout(Duration.ofSeconds(1)).archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{\"expanded_size_bytes\": 1000}"))
           .target(target.url("postgres")).pollInterval(Duration.ofMillis(50))

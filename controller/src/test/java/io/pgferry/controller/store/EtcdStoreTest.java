@@ -1,5 +1,6 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.controller.journey.ControllerStore;
 import io.pgferry.testkit.EtcdCluster;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;

@@ -1,5 +1,6 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.controller.journey.ControllerStore;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,9 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.controller.journey.StoreSuperseded;
+import io.pgferry.controller.journey.JournalStore;
+import io.pgferry.controller.journey.ControllerStore;
+import io.pgferry.controller.link.GoalRecords;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

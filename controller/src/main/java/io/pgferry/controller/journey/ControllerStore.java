@@ -1,5 +1,6 @@
-package io.pgferry.controller.store;
+package io.pgferry.controller.journey;
 
+import io.pgferry.controller.link.GoalRecords;
 import java.io.IOException;
 import java.time.Clock;
 

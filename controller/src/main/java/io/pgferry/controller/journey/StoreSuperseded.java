@@ -1,4 +1,4 @@
-package io.pgferry.controller.store;
+package io.pgferry.controller.journey;
 
 /**
  * A compare-and-set write lost: another controller wrote the same record (a journal sequence number, the goals, the

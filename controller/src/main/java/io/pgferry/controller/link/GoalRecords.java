@@ -1,4 +1,4 @@
-package io.pgferry.controller.store;
+package io.pgferry.controller.link;
 
 import io.pgferry.proto.Goal;
 import java.util.Map;

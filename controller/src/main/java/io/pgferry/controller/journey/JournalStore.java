@@ -1,4 +1,4 @@
-package io.pgferry.controller.store;
+package io.pgferry.controller.journey;
 
 import io.pgferry.controller.journey.JournalRecord;
 import io.pgferry.controller.journey.JournalState;

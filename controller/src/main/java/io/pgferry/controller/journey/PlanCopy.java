@@ -1,4 +1,4 @@
-package io.pgferry.controller.store;
+package io.pgferry.controller.journey;
 
 import java.io.IOException;
 import java.util.Optional;
