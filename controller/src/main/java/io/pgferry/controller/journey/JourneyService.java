@@ -52,8 +52,12 @@ public final class JourneyService implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final Intents intents = new Intents();
   private JourneyEngine engine;
   private Future<JourneyEngine.Snapshot> running;
+  /** The plan copy's text and the plan parsed from it: parsed once per text, not at every read. */
+  private String parsedText;
+  private Plan parsedPlan;
   private JournalStore journal;
   private String planName;
 
@@ -131,7 +135,7 @@ public final class JourneyService implements AutoCloseable {
     }
     Instant now = clock.instant();
     Instant when = at == null ? now : at;
-    Phase standing = JourneyEngine.effectivePhase(st).map(p -> p == Phase.FAILOVER ? Phase.LOGICAL_SYNC : p)
+    Phase standing = JourneyEngine.effectivePhase(st).map(p -> p == Phase.FAILOVER ? JourneyTable.rule(p).next() : p)
         .orElse(Phase.PREFLIGHT);
     Optional<Phase> next = st.holds().stream().filter(p -> p.compareTo(standing) >= 0).sorted().findFirst();
     if (next.isEmpty()) {
@@ -224,6 +228,30 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /**
+   * `pgferry abort` through the API: records the intent for the controller loop, which runs {@link #abort} in its
+   * next cycle (at once: the intent wakes it), and answers what that will do. Without a loop: {@link #abort} now.
+   */
+  public String requestAbort() throws IOException {
+    if (!intents.attached()) {
+      return abort();
+    }
+    String answer;
+    synchronized (this) {
+      JournalState st = journal().state();
+      if (running()) {
+        answer = "abort requested: the journey stops at the next safe point (in cutover 1 after the promotion: once"
+            + " the app points to the new primary)";
+      } else if (!st.started() || st.finished() || store.planCopy().read().isEmpty()) {
+        return "no journey in progress; nothing to abort";
+      } else {
+        answer = "abort: stopping the journey where it stands";
+      }
+    }
+    intents.offer(new Intent.Abort());
+    return answer;
+  }
+
+  /**
    * Running: asks the engine to stop at the next safe point. Not running (e.g. after a controller crash in the
    * middle of cutover 1): runs the engine only to stop it at once, which undoes a half-done cutover and records
    * where things are.
@@ -245,16 +273,52 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /**
+   * `pgferry failover` through the API: refused at once (with the reason) where the journal shows no way to FAILOVER;
+   * else the intent is recorded for the controller loop, which runs {@link #failover} off its thread, and the call
+   * answers without waiting for a running engine to stop. Without a loop: {@link #failover} now.
+   */
+  public String requestFailover(String reason, Map<String, String> evidence) throws Exception {
+    if (!intents.attached()) {
+      return failover(reason, evidence);
+    }
+    synchronized (this) {
+      JournalState st = journal().state();
+      if (!JourneyTable.failoverOpen(st)) {
+        return failoverRefusal(st);
+      }
+    }
+    intents.offer(new Intent.Failover(reason, evidence));
+    return "failover started: " + reason;
+  }
+
+  /** The intents API calls recorded for the controller loop. */
+  public Intents intents() {
+    return intents;
+  }
+
+  /** What the controller loop reads of the journey in one cycle: one consistent, immutable view. */
+  public record View(Optional<Plan> plan, JournalState journal, boolean running) {}
+
+  public synchronized View view() throws IOException {
+    return new View(Optional.ofNullable(planOrNull()), journal().state(), running());
+  }
+
+  /**
    * Enters FAILOVER (an automatic decision, or `pgferry failover`) and runs the engine from there. A running engine
    * is first asked to stop at its next safe point. Refused (message returned, nothing run) when the journey does not
    * stand after cutover 1 and before the app is on T, or a failover was already entered: a resumed failover is
    * finished by `resume`, never started twice.
    */
   public String failover(String reason, Map<String, String> evidence) throws Exception {
-    return restartEngine(st -> true, e -> e.enterFailover(reason, evidence), st -> "failover not entered: the journey stands at "
+    return restartEngine(st -> true, e -> e.enterFailover(reason, evidence), JourneyService::failoverRefusal,
+        "failover started: " + reason);
+  }
+
+  private static String failoverRefusal(JournalState st) {
+    return "failover not entered: the journey stands at "
         + JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)")
         + (st.phaseStartedAt(Phase.FAILOVER).isPresent() ? " and a failover was already entered (`pgferry resume`"
-        + " finishes it)" : "; failover is possible from LOGICAL_SETUP to CUTOVER_2"), "failover started: " + reason);
+        + " finishes it)" : "; failover is possible from " + JourneyTable.failoverRouteText());
   }
 
   /**
@@ -426,10 +490,17 @@ public final class JourneyService implements AutoCloseable {
         all.subList(Math.max(0, all.size() - 10), all.size()), hold, summary);
   }
 
-  private Plan planOrNull() {
+  private synchronized Plan planOrNull() {
     try {
       Optional<String> copy = store.planCopy().read();
-      return copy.isPresent() ? PlanLoader.parse(PLAN_COPY, copy.get(), null).plan() : null;
+      if (copy.isEmpty()) {
+        return null;
+      }
+      if (!copy.get().equals(parsedText)) {
+        parsedPlan = PlanLoader.parse(PLAN_COPY, copy.get(), null).plan();
+        parsedText = copy.get();
+      }
+      return parsedPlan;
     } catch (Exception e) {
       return null;
     }

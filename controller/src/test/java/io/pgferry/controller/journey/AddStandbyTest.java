@@ -61,7 +61,7 @@ class AddStandbyTest {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve(JourneyService.PLAN_COPY), PLAN);
     try (JourneyService journey = new JourneyService(dir, nodes, InMemoryAFence.live(dir), Clock.systemUTC());
-         SyncWatch sync = new SyncWatch(journey, nodes, Clock.systemUTC(), Duration.ofMillis(50))) {
+         SyncWatch sync = new SyncWatch(journey, nodes, Clock.systemUTC())) {
       assertTrue(journey.plan().isPresent(), "the plan parses");
       return body.run(new AddStandby(journey, nodes, sync, slots), journey);
     }
