@@ -167,9 +167,10 @@ public final class JourneyEngine {
     if (at.isEmpty() || !JourneyTable.rebuildReachableFrom(at.get(), st)) {
       return false;
     }
-    PhaseRule c1 = JourneyTable.rule(Phase.CUTOVER_1);
-    if (Stream.concat(c1.steps().stream(), c1.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
-      record(Event.DECISION, Phase.CUTOVER_1, null, "no rebuild yet: cutover 1 is not undone (`pgferry resume` finishes"
+    PhaseRule standing = JourneyTable.rule(at.get()); // a cutover with an undo: cutover 1, before its promotion
+    if (standing.hasUndo()
+        && Stream.concat(standing.steps().stream(), standing.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
+      record(Event.DECISION, at.get(), null, "no rebuild yet: " + at.get() + " is not undone (`pgferry resume` finishes"
           + " its undo first)", Map.of());
       return false;
     }

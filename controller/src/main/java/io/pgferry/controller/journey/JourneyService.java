@@ -322,7 +322,7 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /**
-   * A node lost before cutover 1 (a decision of the failover monitor): the running engine is stopped at its next
+   * A node lost before cutover 1 (a decision of the controller loop): the running engine is stopped at its next
    * safe point (a half-done cutover 1 is undone: the app stays on the source), the journey goes back to the phase
    * that builds the node, with rebuild in its goal, and runs on from there. Refused (message returned) past cutover 1's
    * point of no return.
@@ -361,7 +361,7 @@ public final class JourneyService implements AutoCloseable {
     }
   }
 
-  /** Whether the engine is running now (the failover monitor acts on its own only then). */
+  /** Whether the engine is running now (the controller loop rebuilds a lost replica only then). */
   public synchronized boolean running() {
     return running != null && !running.isDone();
   }
@@ -403,7 +403,7 @@ public final class JourneyService implements AutoCloseable {
     }
   }
 
-  /** Records a decision of the failover monitor (evidence included) in the journal. */
+  /** Records a decision of the controller loop (evidence included) in the journal. */
   public synchronized void decision(String message, Map<String, String> evidence) throws IOException {
     JournalStore j = journal();
     j.append(JournalRecord.Event.DECISION, j.state().phase().orElse(null), null,
