@@ -54,10 +54,12 @@ public final class JourneyService implements AutoCloseable {
   });
   private final Intents intents = new Intents();
   private JourneyEngine engine;
-  private Future<JourneyEngine.Snapshot> running;
+  /** Volatile as well: {@link #stepDown} reads it without the lock, which a read from a cut-off etcd may hold. */
+  private volatile Future<JourneyEngine.Snapshot> running;
   /** The plan copy's text and the plan parsed from it: parsed once per text, not at every read. */
-  private String parsedText;
-  private Plan parsedPlan;
+  private volatile ParsedPlan parsed;
+
+  private record ParsedPlan(String text, Plan plan) {}
   private JournalStore journal;
   private String planName;
 
@@ -299,8 +301,15 @@ public final class JourneyService implements AutoCloseable {
   /** What the controller loop reads of the journey in one cycle: one consistent, immutable view. */
   public record View(Optional<Plan> plan, JournalState journal, boolean running) {}
 
-  public synchronized View view() throws IOException {
-    return new View(Optional.ofNullable(planOrNull()), journal().state(), running());
+  public View view() throws IOException {
+    JournalStore j;
+    boolean isRunning;
+    synchronized (this) {
+      j = journal();
+      isRunning = running();
+    }
+    // the reads (from etcd, with store: etcd) outside the lock: stepDown and the API never wait for them
+    return new View(Optional.ofNullable(planOrNull()), j.state(), isRunning);
   }
 
   /**
@@ -355,9 +364,10 @@ public final class JourneyService implements AutoCloseable {
    * This controller lost the lead (store: etcd): interrupts the engine at once, without waiting; whatever it tries to
    * record next is refused by the store, so it stops without an undo and the new leader continues from the journal.
    */
-  public synchronized void stepDown() {
-    if (running != null) {
-      running.cancel(true);
+  public void stepDown() {
+    Future<JourneyEngine.Snapshot> f = running;
+    if (f != null) {
+      f.cancel(true);
     }
   }
 
@@ -490,17 +500,18 @@ public final class JourneyService implements AutoCloseable {
         all.subList(Math.max(0, all.size() - 10), all.size()), hold, summary);
   }
 
-  private synchronized Plan planOrNull() {
+  private Plan planOrNull() {
     try {
       Optional<String> copy = store.planCopy().read();
       if (copy.isEmpty()) {
         return null;
       }
-      if (!copy.get().equals(parsedText)) {
-        parsedPlan = PlanLoader.parse(PLAN_COPY, copy.get(), null).plan();
-        parsedText = copy.get();
+      ParsedPlan p = parsed;
+      if (p == null || !p.text().equals(copy.get())) {
+        p = new ParsedPlan(copy.get(), PlanLoader.parse(PLAN_COPY, copy.get(), null).plan());
+        parsed = p;
       }
-      return parsedPlan;
+      return p.plan();
     } catch (Exception e) {
       return null;
     }

@@ -142,6 +142,9 @@ public final class ControllerLoop implements AutoCloseable {
     wasLeading = leading;
     NodeWatch w = watch;
     if (!leading) {
+      while (journey.intents().take().isPresent()) {
+        // an intent recorded while this controller led is not acted on in a later term: drop it
+      }
       return new LoopSnapshot(now, false, Optional.empty(), NO_JOURNAL, false, Optional.empty(), Optional.empty(),
           LoopSnapshot.Nodes.unseen(w.watchingSince()));
     }
