@@ -3,13 +3,13 @@ package io.pgferry.controller.daemon;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.Tls;
-import io.pgferry.controller.failover.FailoverMonitor;
 import io.pgferry.controller.journey.JourneyMetrics;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.LinkServer;
+import io.pgferry.controller.loop.ControllerLoop;
 import io.pgferry.controller.standby.AddStandby;
 import io.pgferry.controller.standby.SyncWatch;
 import io.pgferry.controller.journey.ControllerStore;
@@ -49,8 +49,8 @@ public final class ControllerDaemon {
   private final HttpServer metricsHttp;
   private final JourneyService journey;
   private final Clock clock;
-  /** Watches the primary: always with the embedded store; with etcd a fresh one per term of leadership. */
-  private volatile FailoverMonitor failover;
+  /** The one controller loop: decides each cycle (a follower's decides nothing; a new leader's starts a new term). */
+  private final ControllerLoop loop;
   private final SyncWatch standbySync;
   private final Leadership leadership;
   /** The agent link: always with the embedded store, only while leading with etcd. */
@@ -62,14 +62,14 @@ public final class ControllerDaemon {
     this.config = config;
     this.store = loaded.store();
     this.directory = loaded.directory();
-    this.standbySync = loaded.standbySync().resume();
+    this.standbySync = loaded.standbySync();
     this.link = link;
     this.http = http;
     this.metricsHttp = metricsHttp;
     this.journey = loaded.journey();
     this.clock = clock;
     this.leadership = loaded.leadership();
-    this.failover = leadership == Leadership.ALWAYS ? newFailoverMonitor() : null;
+    this.loop = new ControllerLoop(journey, directory, leadership, clock, standbySync).start();
     if (leadership == Leadership.ALWAYS) {
       AutoResume.start(journey, directory, AUTO_RESUME_RECONNECT);
     }
@@ -92,7 +92,7 @@ public final class ControllerDaemon {
       LinkDirectory directory = LinkDirectory.open(vertx, store.goals(), config.lease(), clock, tls != null);
       JourneyService journey = new JourneyService(store, directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
       Leadership leadership = store instanceof EtcdStore ? new Deferred() : Leadership.ALWAYS;
-      return new Loaded(tls, access, store, directory, journey, new SyncWatch(journey, directory, clock, Duration.ofMillis(250)), leadership);
+      return new Loaded(tls, access, store, directory, journey, new SyncWatch(journey, directory, clock), leadership);
     }).compose(loaded -> {
       Tls tls = loaded.tls();
       LinkDirectory directory = loaded.directory();
@@ -128,10 +128,6 @@ public final class ControllerDaemon {
     return new EtcdStore(new EtcdClient(s.endpoints(), ttl.dividedBy(3)), s.prefix());
   }
 
-  private FailoverMonitor newFailoverMonitor() {
-    return new FailoverMonitor(journey, directory, clock, Duration.ofMillis(250)).start();
-  }
-
   /** etcd: starts the election (the leader key names {@code store.advertise}, or this controller's API address). */
   private Future<ControllerDaemon> campaign() {
     if (!(leadership instanceof Deferred deferred)) {
@@ -160,8 +156,8 @@ public final class ControllerDaemon {
       LinkServer started = LinkServer.start(vertx, config.listen().host(), config.listen().port(), config.linkTls(), directory)
           .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       link = started;
-      // fresh, so its failure detector counts from now, not from a time the agents were connected elsewhere
-      failover = newFailoverMonitor();
+      // its failure detector counts from now, not from a time the agents were connected elsewhere
+      loop.newTerm();
       if (!leadership.leading()) {
         onDeposed(); // lost the lead while the link started
         return;
@@ -184,12 +180,8 @@ public final class ControllerDaemon {
 
   /** Lost the lead (on the election's watchdog thread, at once): stop the engine, stop renewing agent leases. */
   private void onDeposed() {
+    loop.deposed(); // and, no longer leading, it decides nothing from its next cycle
     journey.stepDown();
-    FailoverMonitor monitor = failover;
-    failover = null;
-    if (monitor != null) {
-      monitor.close();
-    }
     LinkServer l = link;
     link = null;
     if (l != null) {
@@ -250,12 +242,14 @@ public final class ControllerDaemon {
     return journey;
   }
 
+  /** The controller loop (its last decision, for tests). */
+  public ControllerLoop loop() {
+    return loop;
+  }
+
   public Future<Void> close() {
     leadership.close();
-    FailoverMonitor monitor = failover;
-    if (monitor != null) {
-      monitor.close();
-    }
+    loop.close();
     standbySync.close();
     try {
       journey.close();

@@ -124,24 +124,32 @@ public final class JourneyEngine {
     if (at.isEmpty() || !JourneyTable.failoverReachableFrom(at.get()) || st.phaseStartedAt(Phase.FAILOVER).isPresent()) {
       return false;
     }
-    Optional<String> closed = JourneyTable.failoverClosedBy(at.get()).filter(id -> st.step(id).starts() > 0);
-    if (closed.isPresent()) {
+    PhaseRule standing = JourneyTable.rule(at.get());
+    if (standing.onPrimaryLoss().closed(standing, st)) {
       record(Event.DECISION, at.get(), null, "no failover: " + at.get() + " passed its point of no return ("
-          + closed.get() + "); the app's way is to the target", Map.of());
+          + standing.pointOfNoReturn().orElseThrow() + "); the app's way is to the target", Map.of());
       return false;
     }
-    if (at.get() == Phase.CUTOVER_2 && st.phaseStartedAt(Phase.CUTOVER_2).isPresent()) {
-      // steps done on A (block, fence, verify, sequences) mean nothing on B: cutover 2 starts over once B serves
-      record(Event.PHASE_RESET, Phase.CUTOVER_2, null, "failover during CUTOVER_2: it runs again from its start on the"
-          + " new primary", Map.of());
-    }
-    if (st.phaseDone(Phase.LOGICAL_SYNC)) {
-      // T must catch up from B before cutover 2 may begin
-      record(Event.PHASE_RESET, Phase.LOGICAL_SYNC, null, "failover: T's sync is waited for again, now from the new"
-          + " primary", Map.of());
+    List<PhaseRule> rules = JourneyTable.rules();
+    for (int i = rules.size() - 1; i >= 0; i--) { // latest phase first, as the journal has always had it
+      PhaseRule r = rules.get(i);
+      if (r.afterFailover().resets(r.phase(), st)) {
+        record(Event.PHASE_RESET, r.phase(), null, failoverResetMessage(r), Map.of());
+      }
     }
     record(Event.PHASE_STARTED, Phase.FAILOVER, null, reason, evidence);
     return true;
+  }
+
+  /** What a failover does to a phase already entered, in the journal's words (the table's afterFailover column). */
+  private static String failoverResetMessage(PhaseRule r) {
+    return switch (r.afterFailover()) {
+      // steps done on A (block, fence, verify, sequences) mean nothing on B: the phase starts over once B serves
+      case STARTS_OVER -> "failover during " + r.phase() + ": it runs again from its start on the new primary";
+      // T must catch up from B before the next phase may begin
+      case AGAIN_IF_DONE -> "failover: " + r.phase() + " is waited for again, now from the new primary";
+      case KEPT -> throw new IllegalStateException(r.phase() + " is kept by a failover");
+    };
   }
 
   /**
@@ -157,14 +165,15 @@ public final class JourneyEngine {
     if (at.isEmpty() || !JourneyTable.rebuildReachableFrom(at.get(), st)) {
       return false;
     }
-    PhaseRule c1 = JourneyTable.rule(Phase.CUTOVER_1);
-    if (Stream.concat(c1.steps().stream(), c1.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
-      record(Event.DECISION, Phase.CUTOVER_1, null, "no rebuild yet: cutover 1 is not undone (`pgferry resume` finishes"
+    PhaseRule standing = JourneyTable.rule(at.get()); // a cutover with an undo: cutover 1, before its promotion
+    if (standing.hasUndo()
+        && Stream.concat(standing.steps().stream(), standing.undoSteps().stream()).anyMatch(s -> st.step(s).starts() > 0)) {
+      record(Event.DECISION, at.get(), null, "no rebuild yet: " + at.get() + " is not undone (`pgferry resume` finishes"
           + " its undo first)", Map.of());
       return false;
     }
     Phase from = JourneyTable.buildingPhase(plan.nodes().archiveReplica().equals(nodeId));
-    for (Phase p : List.of(Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1)) {
+    for (Phase p : JourneyTable.rebuiltPhases()) {
       if (p.compareTo(from) >= 0 && st.phaseStartedAt(p).isPresent()) {
         record(Event.PHASE_RESET, p, null, nodeId + " lost: " + p + " runs again once it is rebuilt", Map.of());
       }
@@ -181,7 +190,7 @@ public final class JourneyEngine {
   }
 
   /** The phase the journey stands in: the last entered, or the next one when that is done. */
-  static Optional<Phase> effectivePhase(JournalState st) {
+  public static Optional<Phase> effectivePhase(JournalState st) {
     Optional<Phase> p = st.phase();
     while (p.isPresent() && st.phaseDone(p.get()) && p.get() != Phase.DONE) {
       Phase next = JourneyTable.next(p.get(), st);

@@ -49,8 +49,14 @@ public final class JourneyService implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final Intents intents = new Intents();
   private JourneyEngine engine;
-  private Future<JourneyEngine.Snapshot> running;
+  /** Volatile as well: {@link #stepDown} reads it without the lock, which a read from a cut-off etcd may hold. */
+  private volatile Future<JourneyEngine.Snapshot> running;
+  /** The plan copy's text and the plan parsed from it: parsed once per text, not at every read. */
+  private volatile ParsedPlan parsed;
+
+  private record ParsedPlan(String text, Plan plan) {}
   private JournalStore journal;
   private String planName;
 
@@ -124,7 +130,7 @@ public final class JourneyService implements AutoCloseable {
     }
     Instant now = clock.instant();
     Instant when = at == null ? now : at;
-    Phase standing = JourneyEngine.effectivePhase(st).map(p -> p == Phase.FAILOVER ? Phase.LOGICAL_SYNC : p)
+    Phase standing = JourneyEngine.effectivePhase(st).map(p -> p == Phase.FAILOVER ? JourneyTable.rule(p).next() : p)
         .orElse(Phase.PREFLIGHT);
     Optional<Phase> next = st.holds().stream().filter(p -> p.compareTo(standing) >= 0).sorted().findFirst();
     if (next.isEmpty()) {
@@ -217,6 +223,30 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /**
+   * `pgferry abort` through the API: records the intent for the controller loop, which runs {@link #abort} in its
+   * next cycle (at once: the intent wakes it), and answers what that will do. Without a loop: {@link #abort} now.
+   */
+  public String requestAbort() throws IOException {
+    if (!intents.attached()) {
+      return abort();
+    }
+    String answer;
+    synchronized (this) {
+      JournalState st = journal().state();
+      if (running()) {
+        answer = "abort requested: the journey stops at the next safe point (in cutover 1 after the promotion: once"
+            + " the app points to the new primary)";
+      } else if (!st.started() || st.finished() || store.planCopy().read().isEmpty()) {
+        return "no journey in progress; nothing to abort";
+      } else {
+        answer = "abort: stopping the journey where it stands";
+      }
+    }
+    intents.offer(new Intent.Abort());
+    return answer;
+  }
+
+  /**
    * Running: asks the engine to stop at the next safe point. Not running (e.g. after a controller crash in the
    * middle of cutover 1): runs the engine only to stop it at once, which undoes a half-done cutover and records
    * where things are.
@@ -238,20 +268,63 @@ public final class JourneyService implements AutoCloseable {
   }
 
   /**
+   * `pgferry failover` through the API: refused at once (with the reason) where the journal shows no way to FAILOVER;
+   * else the intent is recorded for the controller loop, which runs {@link #failover} off its thread, and the call
+   * answers without waiting for a running engine to stop. Without a loop: {@link #failover} now.
+   */
+  public String requestFailover(String reason, Map<String, String> evidence) throws Exception {
+    if (!intents.attached()) {
+      return failover(reason, evidence);
+    }
+    synchronized (this) {
+      JournalState st = journal().state();
+      if (!JourneyTable.failoverOpen(st)) {
+        return failoverRefusal(st);
+      }
+    }
+    intents.offer(new Intent.Failover(reason, evidence));
+    return "failover started: " + reason;
+  }
+
+  /** The intents API calls recorded for the controller loop. */
+  public Intents intents() {
+    return intents;
+  }
+
+  /** What the controller loop reads of the journey in one cycle: one consistent, immutable view. */
+  public record View(Optional<Plan> plan, JournalState journal, boolean running) {}
+
+  public View view() throws IOException {
+    JournalStore j;
+    boolean isRunning;
+    synchronized (this) {
+      j = journal();
+      isRunning = running();
+    }
+    // the reads (from etcd, with store: etcd) outside the lock: stepDown and the API never wait for them
+    return new View(Optional.ofNullable(planOrNull()), j.state(), isRunning);
+  }
+
+  /**
    * Enters FAILOVER (an automatic decision, or `pgferry failover`) and runs the engine from there. A running engine
    * is first asked to stop at its next safe point. Refused (message returned, nothing run) when the journey does not
    * stand after cutover 1 and before the app is on T, or a failover was already entered: a resumed failover is
    * finished by `resume`, never started twice.
    */
   public String failover(String reason, Map<String, String> evidence) throws Exception {
-    return restartEngine(st -> true, e -> e.enterFailover(reason, evidence), st -> "failover not entered: the journey stands at "
+    return restartEngine(st -> true, e -> e.enterFailover(reason, evidence), JourneyService::failoverRefusal,
+        "failover started: " + reason);
+  }
+
+  private static String failoverRefusal(JournalState st) {
+    return "failover not entered: the journey stands at "
         + JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)")
         + (st.phaseStartedAt(Phase.FAILOVER).isPresent() ? " and a failover was already entered (`pgferry resume`"
-        + " finishes it)" : "; failover is possible from LOGICAL_SETUP to CUTOVER_2"), "failover started: " + reason);
+        + " finishes it)" : "; failover is possible from " + JourneyTable.failoverRouteText());
   }
 
   /**
-   * A node lost before cutover 1 (a decision of the failover monitor): the running engine is stopped at its next
+   * A node lost before cutover 1 (a decision of the controller loop): the running engine is stopped at its next
    * safe point (a half-done cutover 1 is undone: the app stays on the source), the journey goes back to the phase
    * that builds the node, with rebuild in its goal, and runs on from there. Refused (message returned) past cutover 1's
    * point of no return.
@@ -284,13 +357,14 @@ public final class JourneyService implements AutoCloseable {
    * This controller lost the lead (store: etcd): interrupts the engine at once, without waiting; whatever it tries to
    * record next is refused by the store, so it stops without an undo and the new leader continues from the journal.
    */
-  public synchronized void stepDown() {
-    if (running != null) {
-      running.cancel(true);
+  public void stepDown() {
+    Future<JourneyEngine.Snapshot> f = running;
+    if (f != null) {
+      f.cancel(true);
     }
   }
 
-  /** Whether the engine is running now (the failover monitor acts on its own only then). */
+  /** Whether the engine is running now (the controller loop rebuilds a lost replica only then). */
   public synchronized boolean running() {
     return running != null && !running.isDone();
   }
@@ -332,7 +406,7 @@ public final class JourneyService implements AutoCloseable {
     }
   }
 
-  /** Records a decision of the failover monitor (evidence included) in the journal. */
+  /** Records a decision of the controller loop (evidence included) in the journal. */
   public synchronized void decision(String message, Map<String, String> evidence) throws IOException {
     JournalStore j = journal();
     j.append(JournalRecord.Event.DECISION, j.state().phase().orElse(null), null,
@@ -422,7 +496,15 @@ public final class JourneyService implements AutoCloseable {
   private Plan planOrNull() {
     try {
       Optional<String> copy = store.planCopy().read();
-      return copy.isPresent() ? PlanLoader.parse(PLAN_COPY, copy.get(), null).plan() : null;
+      if (copy.isEmpty()) {
+        return null;
+      }
+      ParsedPlan p = parsed;
+      if (p == null || !p.text().equals(copy.get())) {
+        p = new ParsedPlan(copy.get(), PlanLoader.parse(PLAN_COPY, copy.get(), null).plan());
+        parsed = p;
+      }
+      return p.plan();
     } catch (Exception e) {
       return null;
     }

@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.pgferry.controller.journey.LossRoute.Route;
 
 /** The journey as data: one {@link PhaseRule} per phase. The engine, `pgferry plan` and the status page read it. */
 public final class JourneyTable {
@@ -81,11 +82,14 @@ public final class JourneyTable {
 
   static {
     rule(new PhaseRule(Phase.PREFLIGHT, "a valid plan", List.of(PREFLIGHT_CHECKS),
-        "every check green (all blockers are reported at once)", Phase.ARCHIVE_REPLICA));
+        "every check green (all blockers are reported at once)", Phase.ARCHIVE_REPLICA)
+        .routed(LossRoute.NOT_ALLOWED, LossRoute.NOT_ALLOWED, FailoverReset.KEPT));
     rule(new PhaseRule(Phase.ARCHIVE_REPLICA, "PREFLIGHT done", List.of(A_ASSIGN, A_CAUGHT_UP),
-        "A replays within thresholds.archive_lag_segments of the archive head", Phase.STANDBY));
+        "A replays within thresholds.archive_lag_segments of the archive head", Phase.STANDBY)
+        .routed(LossRoute.NOT_ALLOWED, LossRoute.always(Route.REBUILD), FailoverReset.KEPT));
     rule(new PhaseRule(Phase.STANDBY, "A is an archive replica", List.of(B_ASSIGN, B_STREAMING),
-        "B streams from A with lag under thresholds.max_lag_bytes", Phase.CUTOVER_1));
+        "B streams from A with lag under thresholds.max_lag_bytes", Phase.CUTOVER_1)
+        .routed(LossRoute.NOT_ALLOWED, LossRoute.always(Route.REBUILD), FailoverReset.KEPT));
     rule(new PhaseRule(Phase.CUTOVER_1, "A caught up with the archive, B streaming",
         List.of(C1_READY, C1_COLLATION, C1_BLOCK_APP, C1_FENCE_SOURCE, C1_FINAL_LSN, C1_WAIT_REPLAYED, C1_PROMOTE,
             C1_LIFT_INHERITED_FENCE, C1_REINDEX, C1_REPOINT,
@@ -93,29 +97,35 @@ public final class JourneyTable {
         "the app writes to A; B streams from A on A's new timeline", Phase.LOGICAL_SETUP, Optional.of(C1_PROMOTE),
         List.of(C1_UNDO_LIFT_FENCE, C1_UNDO_UNBLOCK),
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
-        "writes unblocked, the source fence lifted: the app stays on the source"));
+        "writes unblocked, the source fence lifted: the app stays on the source")
+        .routed(LossRoute.NOT_ALLOWED, LossRoute.untilPointOfNoReturn(Route.REBUILD), FailoverReset.KEPT));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
         List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_DDL_CAPTURE, LS_DDL_REPLAY,
             LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
-        "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC));
+        "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC)
+        .routed(LossRoute.always(Route.FAILOVER), LossRoute.always(Route.DROP_TO_ASYNC), FailoverReset.KEPT));
     rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_POST_DATA, SYNC_WAIT),
         "all tables ready, their indexes and constraints built, lag under threshold, every DDL statement recorded on A"
-            + " applied (or skipped) on T, no schema drift", Phase.CUTOVER_2));
+            + " applied (or skipped) on T, no schema drift", Phase.CUTOVER_2)
+        .routed(LossRoute.always(Route.FAILOVER), LossRoute.always(Route.DROP_TO_ASYNC), FailoverReset.AGAIN_IF_DONE));
     rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, every recorded DDL statement applied on T, no schema drift",
         List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,
             C2_REVERSE, C2_REPOINT, C2_RESTART_APP, C2_UNBLOCK),
         "the app writes to the target", Phase.DONE, Optional.of(C2_DROP_SUBSCRIPTION),
         List.of(C2_UNDO_LIFT_FENCE, C2_UNDO_UNBLOCK),
         Map.of(C2_UNDO_LIFT_FENCE, C2_FENCE_A, C2_UNDO_UNBLOCK, C2_BLOCK_APP),
-        "writes unblocked, A's fence lifted: the app stays on A and logical replication continues"));
-    rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE));
+        "writes unblocked, A's fence lifted: the app stays on A and logical replication continues")
+        .routed(LossRoute.untilPointOfNoReturn(Route.FAILOVER), LossRoute.always(Route.DROP_TO_ASYNC), FailoverReset.STARTS_OVER));
+    rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE)
+        .routed(LossRoute.NOT_ALLOWED, LossRoute.NOT_ALLOWED, FailoverReset.KEPT));
     rule(new PhaseRule(Phase.FAILOVER, "A declared failed after cutover 1 (or `pgferry failover`)",
         List.of(FO_FENCE_A, FO_PAUSE_APP, FO_WAIT_LEASE, FO_DISABLE_SUBSCRIPTION, FO_PROMOTE_B, FO_REPOINT_APP,
             FO_REPOINT_SUBSCRIPTION),
         "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC, Optional.of(FO_PROMOTE_B),
         List.of(FO_UNDO_UNPAUSE), Map.of(FO_UNDO_UNPAUSE, FO_PAUSE_APP),
-        "the app unpaused (its writes fail on the fenced A until the failover runs again)"));
+        "the app unpaused (its writes fail on the fenced A until the failover runs again)")
+        .routed(LossRoute.NOT_ALLOWED, LossRoute.NOT_ALLOWED, FailoverReset.KEPT));
   }
 
   private JourneyTable() {}
@@ -132,17 +142,51 @@ public final class JourneyTable {
     return List.copyOf(RULES.values());
   }
 
-  /** FAILOVER (A lost, B promoted) makes sense only once A is the primary: after cutover 1, before the app is on T. */
+  /**
+   * FAILOVER (A lost, B promoted) makes sense only once A is the primary: after cutover 1, before the app is on T.
+   * The table's {@code onPrimaryLoss} column says where.
+   */
   public static boolean failoverReachableFrom(Phase phase) {
-    return phase == Phase.LOGICAL_SETUP || phase == Phase.LOGICAL_SYNC || phase == Phase.CUTOVER_2;
+    return rule(phase).onPrimaryLoss().route() == LossRoute.Route.FAILOVER;
   }
 
   /**
-   * The step of {@code phase} whose start closes the way to FAILOVER: CUTOVER_2's point of no return (once T's
+   * The step of {@code phase} whose start closes the way to FAILOVER (CUTOVER_2's point of no return: once T's
    * subscription is dropped the app's way is to the target, not to B). Empty: open for the whole phase.
    */
   public static Optional<String> failoverClosedBy(Phase phase) {
-    return phase == Phase.CUTOVER_2 ? rule(Phase.CUTOVER_2).pointOfNoReturn() : Optional.empty();
+    PhaseRule r = rule(phase);
+    return r.onPrimaryLoss().untilPointOfNoReturn() ? r.pointOfNoReturn() : Optional.empty();
+  }
+
+  /**
+   * Whether a lost primary sends the journey to FAILOVER now: the phase it stands in routes there (and has not passed
+   * the point of no return that closes the route), and no failover was entered before (a resumed one is finished by
+   * `pgferry resume`, never started twice).
+   */
+  public static boolean failoverOpen(JournalState st) {
+    return JourneyEngine.effectivePhase(st).map(JourneyTable::rule)
+        .filter(r -> r.onPrimaryLoss().route() == Route.FAILOVER && r.onPrimaryLoss().open(r, st)).isPresent()
+        && st.phaseStartedAt(Phase.FAILOVER).isEmpty();
+  }
+
+  /**
+   * What a lost replica means now, by the onReplicaLoss column of the phase the journey stands in (NOT_ALLOWED when
+   * the route is closed). After a failover B is gone: the standby `pgferry add-standby` builds is watched instead.
+   */
+  public static LossRoute.Route replicaLossRoute(JournalState st) {
+    if (st.phaseStartedAt(Phase.FAILOVER).isPresent()) {
+      return LossRoute.Route.NOT_ALLOWED;
+    }
+    return JourneyEngine.effectivePhase(st).map(JourneyTable::rule).filter(r -> r.onReplicaLoss().open(r, st))
+        .map(r -> r.onReplicaLoss().route()).orElse(LossRoute.Route.NOT_ALLOWED);
+  }
+
+  /** Where the onPrimaryLoss column says FAILOVER, in words ("LOGICAL_SETUP to CUTOVER_2"). */
+  static String failoverRouteText() {
+    List<Phase> from = RULES.values().stream().filter(r -> r.onPrimaryLoss().route() == Route.FAILOVER)
+        .map(PhaseRule::phase).toList();
+    return from.isEmpty() ? "nowhere" : from.get(0) + " to " + from.get(from.size() - 1);
   }
 
   /** The phase FAILOVER goes back to when that one was not finished before the failover (see {@link #next}). */
@@ -158,15 +202,18 @@ public final class JourneyTable {
 
   /**
    * A node lost before cutover 1 holds nothing the source and its archive lack: it is rebuilt and the journey goes
-   * back to the phase that builds it. Possible until cutover 1 starts promoting A (after that the lost node is a
-   * primary or its standby: FAILOVER and add-standby).
+   * back to the phase that builds it. Where, the table's {@code onReplicaLoss} column says (until cutover 1 starts
+   * promoting A; after that the lost node is a primary or its standby: FAILOVER and add-standby).
    */
   public static boolean rebuildReachableFrom(Phase phase, JournalState st) {
-    return switch (phase) {
-      case ARCHIVE_REPLICA, STANDBY -> true;
-      case CUTOVER_1 -> rule(Phase.CUTOVER_1).pointOfNoReturn().map(id -> st.step(id).starts() == 0).orElse(true);
-      default -> false;
-    };
+    PhaseRule r = rule(phase);
+    return r.onReplicaLoss().route() == LossRoute.Route.REBUILD && r.onReplicaLoss().open(r, st);
+  }
+
+  /** The phases a rebuild sends the journey back through (those whose {@code onReplicaLoss} is REBUILD), in order. */
+  public static List<Phase> rebuiltPhases() {
+    return RULES.values().stream().filter(r -> r.onReplicaLoss().route() == LossRoute.Route.REBUILD)
+        .map(PhaseRule::phase).toList();
   }
 
   /** The phase that builds a node of the given role (the archive replica A, or the standby B); the journey resumes there. */

@@ -4,8 +4,6 @@ import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.failover.SyncDurability;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.goals.Goals;
-import io.pgferry.controller.goals.Goals;
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.pg.Endpoints;
@@ -19,70 +17,57 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * durability: sync for a standby added back after a failover (the failover monitor only watches A and B before it):
+ * durability: sync for a standby added back after a failover (the controller loop watches A and B only before it):
  * once the primary reports the standby streaming, the primary's synchronous_standby_names names it; when the primary
  * has not seen it streaming for failover.detect_after, back to async so the primary's commits do not hang. Each
- * change is journaled as a DECISION. One watch per standby, on its own thread; it ends when the standby's or the
- * upstream's goal changes. A restarted controller resumes the watches of add-standby goals ({@link #resume}).
+ * change is journaled as a DECISION. One watch per standby, ended when the standby's or the upstream's goal changes.
+ * It has no thread of its own: the controller loop runs {@link #cycle} in each of its cycles while it leads, and
+ * a restarted (or newly leading) controller finds the add-standby goals to watch again there.
  */
 public final class SyncWatch implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SyncWatch.class.getName());
+  /** How often a cycle looks for add-standby goals not watched yet (a restarted controller learns them late). */
+  private static final Duration SCAN_EVERY = Duration.ofSeconds(1);
 
   private final JourneyService journey;
   private final NodeDirectory nodes;
   private final Clock clock;
-  private final Duration every;
-  private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "pgferry-standby-sync");
-    t.setDaemon(true);
-    return t;
-  });
-  private final Map<String, ScheduledFuture<?>> watches = new ConcurrentHashMap<>();
+  private final Map<String, Watch> watches = new ConcurrentHashMap<>();
+  private Instant lastScan;
 
-  public SyncWatch(JourneyService journey, NodeDirectory nodes, Clock clock, Duration every) {
+  public SyncWatch(JourneyService journey, NodeDirectory nodes, Clock clock) {
     this.journey = journey;
     this.nodes = nodes;
     this.clock = clock;
-    this.every = every;
   }
 
   /**
-   * Watches every node holding an add-standby goal (rebuild) of a PRIMARY, after a failover: scans every second, as
-   * a restarted controller learns the nodes' addresses only when their agents connect again.
+   * One cycle of the controller loop: every second, watches every node holding an add-standby goal (rebuild) of a
+   * PRIMARY after a failover; then each watch looks at its standby once.
    */
-  public SyncWatch resume() {
-    thread.scheduleWithFixedDelay(() -> {
-      try {
-        Optional<Plan> plan = journey.plan();
-        if (plan.isEmpty() || plan.get().durability() != Plan.Durability.SYNC || !journey.failoverEntered()) {
-          return;
-        }
+  public void cycle(Optional<Plan> plan, boolean failoverEntered, Instant now) {
+    if (lastScan == null || Duration.between(lastScan, now).compareTo(SCAN_EVERY) >= 0) {
+      lastScan = now;
+      if (plan.isPresent() && plan.get().durability() == Plan.Durability.SYNC && failoverEntered) {
         for (NodeView v : nodes.all()) {
           Goal g = v.goal();
           if (g != null && g.getState() == NodeState.STREAMING_STANDBY && g.getRebuild() && !watches.containsKey(v.nodeId())) {
             upstreamOf(g).ifPresent(up -> watch(v.nodeId(), up.nodeId()));
           }
         }
-      } catch (Exception e) {
-        LOG.warning("standby sync watch: cannot resume: " + e);
       }
-    }, 0, 1, TimeUnit.SECONDS);
-    return this;
+    }
+    for (Watch w : watches.values()) {
+      w.tick();
+    }
   }
 
   /** Starts watching {@code standby} (no-op when it is watched already). Returns true: it is watched. */
   public boolean watch(String standby, String upstream) {
-    watches.computeIfAbsent(standby, id -> {
-      Watch w = new Watch(standby, upstream);
-      return thread.scheduleWithFixedDelay(w::tick, 0, every.toMillis(), TimeUnit.MILLISECONDS);
-    });
+    watches.computeIfAbsent(standby, id -> new Watch(standby, upstream));
     return true;
   }
 
@@ -114,7 +99,7 @@ public final class SyncWatch implements AutoCloseable {
         Optional<NodeView> uv = nodes.node(upstream);
         if (plan.isEmpty() || sv.isEmpty() || uv.isEmpty() || !still(sv.get(), uv.get())) {
           LOG.info("standby sync watch of " + standby + " ends: its goal or " + upstream + "'s changed");
-          watches.remove(standby).cancel(false);
+          watches.remove(standby);
           return;
         }
         Status us = uv.get().status();
@@ -166,6 +151,6 @@ public final class SyncWatch implements AutoCloseable {
 
   @Override
   public void close() {
-    thread.shutdownNow();
+    watches.clear();
   }
 }

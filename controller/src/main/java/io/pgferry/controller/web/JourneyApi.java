@@ -51,7 +51,7 @@ public final class JourneyApi {
       answer(rc, 202, () -> Map.of("message", service.proceed(at == null || at.isBlank() ? null : ProceedTime.instant(at))));
     });
     router.post("/api/journey/finish").handler(rc -> answer(rc, 202, () -> Map.of("message", service.finish())));
-    router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.abort())));
+    router.post("/api/journey/abort").handler(rc -> answer(rc, 202, () -> Map.of("message", service.requestAbort())));
     router.post("/api/journey/ddl/:action").handler(rc -> answer(rc, 200, () -> {
       Long id = body(rc).getLong("id");
       if (id == null) {
@@ -60,7 +60,7 @@ public final class JourneyApi {
       return Map.of("message", service.ddl(rc.pathParam("action"), id));
     }));
     router.post("/api/journey/failover").handler(rc -> answer(rc, 202, () -> Map.of("message",
-        service.failover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));
+        service.requestFailover("manual switchover requested (pgferry failover)", Map.of("manual", "true")))));
   }
 
   private static JsonObject body(RoutingContext rc) {

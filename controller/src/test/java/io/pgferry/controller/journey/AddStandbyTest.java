@@ -19,7 +19,6 @@ import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,7 +61,7 @@ class AddStandbyTest {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve(JourneyService.PLAN_COPY), PLAN);
     try (JourneyService journey = new JourneyService(new FileStore(dir), nodes, InMemoryAFence.live(dir), Clock.systemUTC());
-         SyncWatch sync = new SyncWatch(journey, nodes, Clock.systemUTC(), Duration.ofMillis(50))) {
+         SyncWatch sync = new SyncWatch(journey, nodes, Clock.systemUTC())) {
       assertTrue(journey.plan().isPresent(), "the plan parses");
       return body.run(new AddStandby(journey, nodes, sync, slots), journey);
     }

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.loop.ControllerLoop;
+import io.pgferry.controller.standby.SyncWatch;
+import io.pgferry.controller.store.Leadership;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -232,6 +235,33 @@ class JourneyServiceTest {
       assertTrue(end.message().contains("undone: writes unblocked"), end.message());
       assertEquals(List.of("block", "unblock"), switcher.calls);
       assertTrue(nodes.assignments.stream().noneMatch(a -> a.equals("a:PRIMARY")));
+    }
+  }
+
+  /** The same abort as an API call makes it: an intent the controller loop takes in its next cycle, woken at once. */
+  @Test
+  void anAbortIntentIsRunByTheControllerLoop() throws Exception {
+    switcher.onBlock = () -> nodes.stuckLag = 3L;
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")), true);
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!JourneyTable.C1_WAIT_REPLAYED.equals(service.status().step())) {
+        assertTrue(System.nanoTime() < deadline, "never reached " + JourneyTable.C1_WAIT_REPLAYED);
+        Thread.sleep(10);
+      }
+    } // the controller stops with the app blocked
+    try (JourneyService restarted = service();
+         ControllerLoop loop = new ControllerLoop(restarted, nodes, Leadership.ALWAYS, Clock.systemUTC(),
+             new SyncWatch(restarted, nodes, Clock.systemUTC())).start()) {
+      assertEquals("abort: stopping the journey where it stands", restarted.requestAbort());
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!restarted.status().state().equals("STOPPED") || restarted.running()
+          || restarted.status().message() == null || !restarted.status().message().contains("undone")) {
+        assertTrue(System.nanoTime() < deadline, "the loop never ran the abort: " + loop.lastDecision().sentence());
+        Thread.sleep(10);
+      }
+      assertTrue(restarted.status().message().contains("undone: writes unblocked"), restarted.status().message());
+      assertEquals(List.of("block", "unblock"), switcher.calls);
     }
   }
 

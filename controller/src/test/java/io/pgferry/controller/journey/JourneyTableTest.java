@@ -38,6 +38,51 @@ class JourneyTableTest {
     }
   }
 
+  /**
+   * The routing columns the controller loop reads instead of phase lists of its own: every phase has them, and they
+   * say what docs/journey.md's table says.
+   */
+  @Test
+  void everyPhaseHasItsRoutingColumns() {
+    StringBuilder table = new StringBuilder();
+    for (Phase phase : Phase.values()) {
+      PhaseRule r = JourneyTable.rule(phase);
+      assertNotNull(r.onPrimaryLoss(), phase + " on primary loss");
+      assertNotNull(r.onReplicaLoss(), phase + " on replica loss");
+      assertNotNull(r.afterFailover(), phase + " after failover");
+      table.append(phase).append(" | ").append(r.onPrimaryLoss().describe(r)).append(" | ")
+          .append(r.onReplicaLoss().describe(r)).append(" | ").append(r.afterFailover()).append("\n");
+    }
+    assertEquals("""
+        PREFLIGHT | not allowed | not allowed | KEPT
+        ARCHIVE_REPLICA | not allowed | REBUILD | KEPT
+        STANDBY | not allowed | REBUILD | KEPT
+        CUTOVER_1 | not allowed | REBUILD (until cutover_1.promote_a starts) | KEPT
+        LOGICAL_SETUP | FAILOVER | DROP_TO_ASYNC | KEPT
+        LOGICAL_SYNC | FAILOVER | DROP_TO_ASYNC | AGAIN_IF_DONE
+        CUTOVER_2 | FAILOVER (until cutover_2.drop_subscription starts) | DROP_TO_ASYNC | STARTS_OVER
+        DONE | not allowed | not allowed | KEPT
+        FAILOVER | not allowed | not allowed | KEPT
+        """, table.toString());
+    assertEquals(List.of(Phase.ARCHIVE_REPLICA, Phase.STANDBY, Phase.CUTOVER_1), JourneyTable.rebuiltPhases());
+  }
+
+  @Test
+  void theRoutesCloseAtThePointOfNoReturn() {
+    JournalState before = JournalState.replay(List.of(
+        new JournalRecord(1, "2026-01-01T00:00:00Z", JournalRecord.Event.JOURNEY_STARTED, null, null, "", Map.of()),
+        new JournalRecord(2, "2026-01-01T00:00:00Z", JournalRecord.Event.PHASE_STARTED, "CUTOVER_1", null, "", Map.of())));
+    assertTrue(JourneyTable.rebuildReachableFrom(Phase.CUTOVER_1, before));
+    JournalState promoting = JournalState.replay(List.of(
+        new JournalRecord(1, "2026-01-01T00:00:00Z", JournalRecord.Event.JOURNEY_STARTED, null, null, "", Map.of()),
+        new JournalRecord(2, "2026-01-01T00:00:00Z", JournalRecord.Event.PHASE_STARTED, "CUTOVER_1", null, "", Map.of()),
+        new JournalRecord(3, "2026-01-01T00:00:01Z", JournalRecord.Event.STEP_STARTED, "CUTOVER_1", JourneyTable.C1_PROMOTE,
+            "", Map.of())));
+    assertFalse(JourneyTable.rebuildReachableFrom(Phase.CUTOVER_1, promoting));
+    assertEquals(LossRoute.Route.NOT_ALLOWED, JourneyTable.replicaLossRoute(promoting));
+    assertFalse(JourneyTable.failoverOpen(promoting));
+  }
+
   @Test
   void stepIdsAreUniqueAndCutoverOnesPointOfNoReturnIsThePromotion() {
     Set<String> seen = new HashSet<>();

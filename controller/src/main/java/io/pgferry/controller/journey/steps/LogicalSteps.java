@@ -343,7 +343,7 @@ final class LogicalSteps {
                     "ddl_applied", String.valueOf(s.ddl().applied()))));
               }
             } catch (SQLException e) {
-              // the publisher may be down for good: the failover monitor decides that, this wait only keeps asking
+              // the publisher may be down for good: the controller loop decides that, this wait only keeps asking
               ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
             }
             return Optional.empty();
