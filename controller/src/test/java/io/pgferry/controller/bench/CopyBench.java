@@ -3,6 +3,7 @@ package io.pgferry.controller.bench;
 import io.pgferry.common.Command;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.logical.LogicalNames;
+import io.pgferry.controller.sql.copy.SnapshotCopy;
 import io.pgferry.controller.sql.logical.PostDataBuild;
 import io.pgferry.controller.sql.logical.Publication;
 import io.pgferry.controller.sql.logical.SchemaCopy;
@@ -22,7 +23,7 @@ import java.util.Map;
 /**
  * Issue 15's comparison, one run on one generated database (the issue's skew, scaled to SIZE_MB: one big table with a
  * bigint key and three more indexes, one on random text; three mid-sized tables; 20 small ones), empty target to "all
- * rows and indexes in place": pgferry's LOGICAL_SETUP path (schema in two parts, subscription copy_data, post-data with
+ * rows and indexes in place": pgferry's LOGICAL_SETUP path (schema in two parts, snapshot copy with 2 streams and the big table in ranges, subscription on its slot, post-data with
  * 2 jobs) vs {@code pgcopydb clone --table-jobs 2 --index-jobs 2} (skipped when not installed) vs {@code pg_dump -Fd -j 2}
  * + {@code pg_restore -j 2}. Real PostgreSQL 15; not a test. Run with scripts/bench-copy [SIZE_MB].
  */
@@ -50,8 +51,11 @@ public final class CopyBench {
       PgEndpoint dst = endpoint(t, "pgferry");
       new SchemaCopy(src, dst, BIN).run();
       new Publication(src, LogicalNames.DEFAULT.publication(), List.of()).run();
+      long split = Long.parseLong(System.getProperty("split_larger_than", String.valueOf(Math.max(16L << 20, bytes / 16))));
+      SnapshotCopy.Result copy = new SnapshotCopy(src, dst, LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(),
+          LogicalNames.DEFAULT.subscription(), new SnapshotCopy.Options(2, split), null, Clock.systemUTC()).run();
       new Subscription(dst, src, LogicalNames.DEFAULT.subscription(), LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(), true,
-          false).run();
+          false).onExistingSlot().run();
       SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
       long deadline = t0 + Duration.ofMinutes(60).toNanos();
       while (!progress.snapshot().allReady()) {
@@ -61,6 +65,8 @@ public final class CopyBench {
         Thread.sleep(200);
       }
       double copied = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("CopyBench: snapshot copy, 2 streams, split_larger_than %d MB: %s; per stream %.1f MB/s%n", split >> 20,
+          copy.sentence(), copy.view().mbPerSecond() / 2);
       new PostDataBuild(src, dst, BIN, 2, "256MB", null).run();
       double pgferry = (System.nanoTime() - t0) / 1e9;
 
