@@ -144,8 +144,9 @@ final class LogicalSteps {
         : new FnStep(LS_TABLE_COPY, List.of("nothing: logical.copy_method is subscription (the subscription's table sync workers copy)"),
             ctx -> StepResult.of("logical.copy_method subscription: the subscription copies")));
     Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots());
-    steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> subscription(ctx),
-        (snapshotCopy ? shownSub.onExistingSlot() : shownSub).describe()));
+    steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> snapshotCopy
+        ? SnapshotCopy.thenDropLedger(subscription(ctx), t(ctx.plan())) : subscription(ctx),
+        (snapshotCopy ? SnapshotCopy.thenDropLedger(shownSub.onExistingSlot(), tShown) : shownSub).describe()));
     steps.put(LS_FINGERPRINT, new FnStep(LS_FINGERPRINT, List.of("on A: read the columns, types and constraints of every user table "
         + "(kept in the journal; LOGICAL_SYNC and CUTOVER_2 compare A's schema with it)"), ctx -> {
       SchemaFingerprint f = SchemaFingerprint.of(a(ctx));

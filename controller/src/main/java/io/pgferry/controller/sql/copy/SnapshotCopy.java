@@ -160,6 +160,31 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     return new Result(entries.size(), copied, doneBefore, restarted, snapshot.name(), progress.view());
   }
 
+  /**
+   * {@code subscribe} (the subscription on the copy's slot), then the ledger dropped from T: once the subscription
+   * exists the copy is over, and a table on T only must not sit in a FOR ALL TABLES publication of T (reverse
+   * replication would subscribe A to it). Idempotent: the drop runs again when the subscription existed already.
+   */
+  public static SqlAction<Boolean> thenDropLedger(SqlAction<Boolean> subscribe, PgEndpoint target) {
+    return new SqlAction<>() {
+      @Override
+      public List<String> describe() {
+        List<String> out = new ArrayList<>(subscribe.describe());
+        out.add("on " + target + ": DROP TABLE IF EXISTS " + CopyLedger.TABLE + " (the copy is over)");
+        return out;
+      }
+
+      @Override
+      public Boolean run() throws Exception {
+        boolean created = subscribe.run();
+        try (Connection t = target.connect(Purpose.SCHEMA)) {
+          Sql.execute(t, "DROP TABLE IF EXISTS " + CopyLedger.TABLE);
+        }
+        return created;
+      }
+    };
+  }
+
   private boolean importable(String snapshotName) {
     try (Connection c = inSnapshot(snapshotName)) {
       c.rollback();
