@@ -2,8 +2,8 @@ package io.pgferry.controller.bench;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.pg.PgEndpoint;
-import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.copy.SnapshotCopy;
+import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.PostDataBuild;
 import io.pgferry.controller.sql.logical.Publication;
 import io.pgferry.controller.sql.logical.SchemaCopy;
@@ -40,7 +40,7 @@ public final class CopyBench {
          PgCluster a = PgCluster.init(ws, "a", PgBinaries.forMajor(15), settings).start();
          PgCluster t = PgCluster.init(ws, "t", PgBinaries.forMajor(15), settings).start()) {
       a.execute("CREATE DATABASE appdb");
-      t.execute("CREATE DATABASE pgferry", "CREATE DATABASE pgcopydb", "CREATE DATABASE dumped");
+      t.execute("CREATE DATABASE pgferry", "CREATE DATABASE pgcopydb", "CREATE DATABASE dumped", "CREATE DATABASE native");
       System.out.println("generating ~" + sizeMb + " MB ...");
       psql(a, "appdb", generate(sizeMb));
       psql(a, "appdb", "VACUUM ANALYZE");
@@ -80,6 +80,24 @@ public final class CopyBench {
         pgcopydb = (System.nanoTime() - t1) / 1e9;
       }
 
+      // the path before issue 15 (logical.copy_method: subscription): the subscription's table sync workers copy
+      long t3 = System.nanoTime();
+      PgEndpoint nat = endpoint(t, "native");
+      LogicalNames natNames = new LogicalNames(LogicalNames.DEFAULT.publication(), "bench_native_sub", "bench_native_sub",
+          LogicalNames.DEFAULT.role());
+      new SchemaCopy(src, nat, BIN).run();
+      new Subscription(nat, src, natNames.subscription(), natNames.slot(), natNames.publication(), true, false).run();
+      SyncProgress natProgress = new SyncProgress(src, nat, natNames, Clock.systemUTC());
+      while (!natProgress.snapshot().allReady()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("native copy not done: " + natProgress.snapshot().sentence());
+        }
+        Thread.sleep(200);
+      }
+      double nativeCopied = (System.nanoTime() - t3) / 1e9;
+      new PostDataBuild(src, nat, BIN, 2, "256MB", null).run();
+      double nativePath = (System.nanoTime() - t3) / 1e9;
+
       Path dir = ws.root().resolve("dump");
       long t2 = System.nanoTime();
       shell(BIN.resolve("pg_dump") + " -Fd -j 2 -f " + dir + " '" + url(a, "appdb") + "' && " + BIN.resolve("pg_restore")
@@ -87,7 +105,7 @@ public final class CopyBench {
       double dump = (System.nanoTime() - t2) / 1e9;
 
       String onA = count(a, "appdb");
-      List<String> dbs = new ArrayList<>(List.of("pgferry", "dumped"));
+      List<String> dbs = new ArrayList<>(List.of("pgferry", "dumped", "native"));
       if (!Double.isNaN(pgcopydb)) {
         dbs.add("pgcopydb");
       }
@@ -101,6 +119,8 @@ public final class CopyBench {
           + "%.1f s; ratio pgferry/pgcopydb %s%n", mb, pgferry, copied, pgferry - copied,
           Double.isNaN(pgcopydb) ? "not installed" : String.format("%.1f s", pgcopydb), dump,
           Double.isNaN(pgcopydb) ? "-" : String.format("%.2f", pgferry / pgcopydb));
+      System.out.printf("CopyBench: the subscription's own copy (copy_method subscription, 2 sync workers) %.1f s (copy %.1f s, indexes %.1f s)%n",
+          nativePath, nativeCopied, nativePath - nativeCopied);
     }
   }
 

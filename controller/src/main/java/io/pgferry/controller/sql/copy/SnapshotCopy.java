@@ -98,7 +98,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
             + " LOGICAL pgoutput (exports a snapshot); when the slot exists but its snapshot can no longer be imported: "
             + "pg_drop_replication_slot, TRUNCATE the copied tables on T, copy afresh",
         "on " + source + ": the tables of publication " + publication + ", those larger than " + (options.splitLargerThan() <= 0 ? "(never)"
-            : options.splitLargerThan() + " bytes") + " cut into primary-key (else ctid) ranges of about that size",
+            : options.splitLargerThan() + " bytes") + " cut into ranges of about that size (ctid on PostgreSQL 14+, else an integer primary key)",
         (options.tableJobs() > 0 ? options.tableJobs() : "<cores of the controller host>") + " workers: on " + source
             + " BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '<exported>'; COPY (SELECT ...) TO STDOUT "
             + "(FORMAT binary when both majors match and the types allow, else text) -> on " + target
@@ -305,6 +305,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     String in = "COPY " + item.table().sql() + " (" + cols + ") FROM STDIN" + format;
     long[] lastReport = {System.nanoTime()};
     long[] itemBytes = {0};
+    long[] pending = {0};
     PGCopyOutputStream toT = null;
     try {
       PGCopyOutputStream sink = new PGCopyOutputStream(t.unwrap(PGConnection.class), in, 1 << 16);
@@ -314,14 +315,19 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
         public void write(byte[] b, int off, int len) throws IOException {
           sink.write(b, off, len);
           itemBytes[0] += len;
-          progress.streamed(item, len);
-          if (System.nanoTime() - lastReport[0] > 1_000_000_000L) {
-            lastReport[0] = System.nanoTime();
-            listener.accept(progress.view());
+          pending[0] += len;
+          if (pending[0] >= 1 << 20) { // one row is one call: the shared counters every MB, not every row
+            progress.streamed(item, pending[0]);
+            pending[0] = 0;
+            if (System.nanoTime() - lastReport[0] > 1_000_000_000L) {
+              lastReport[0] = System.nanoTime();
+              listener.accept(progress.view());
+            }
           }
         }
       };
       a.unwrap(PGConnection.class).getCopyAPI().copyOut(out, counting);
+      progress.streamed(item, pending[0]);
       long rows = sink.endCopy();
       CopyLedger.done(t, item, rows, itemBytes[0]);
       t.commit();
