@@ -65,7 +65,7 @@ public final class CopyBench {
         Thread.sleep(200);
       }
       double copied = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("CopyBench: snapshot copy, 2 streams, split_larger_than %d MB: %s; per stream %.1f MB/s%n", split >> 20,
+      System.out.printf("CopyBench (snapshot copy): 2 streams, split_larger_than %d MB: %s; per stream %.1f MB/s%n", split >> 20,
           copy.sentence(), copy.view().mbPerSecond() / 2);
       new PostDataBuild(src, dst, BIN, 2, "256MB", null).run();
       double pgferry = (System.nanoTime() - t0) / 1e9;
@@ -119,7 +119,7 @@ public final class CopyBench {
           + "%.1f s; ratio pgferry/pgcopydb %s%n", mb, pgferry, copied, pgferry - copied,
           Double.isNaN(pgcopydb) ? "not installed" : String.format("%.1f s", pgcopydb), dump,
           Double.isNaN(pgcopydb) ? "-" : String.format("%.2f", pgferry / pgcopydb));
-      System.out.printf("CopyBench: the subscription's own copy (copy_method subscription, 2 sync workers) %.1f s (copy %.1f s, indexes %.1f s)%n",
+      System.out.printf("CopyBench (subscription copy): the subscription's own copy (copy_method subscription, 2 sync workers) %.1f s (copy %.1f s, indexes %.1f s)%n",
           nativePath, nativeCopied, nativePath - nativeCopied);
     }
   }
