@@ -14,5 +14,6 @@ public final class JourneyMetrics {
           .description("1 for the journey's current phase").tag("phase", p.name()).register(registry);
     }
     LogicalMetrics.bind(registry);
+    io.pgferry.controller.sql.copy.CopyMetrics.bind(registry);
   }
 }

@@ -490,7 +490,9 @@ public final class JourneyService implements AutoCloseable {
     JourneyStatus.Summary summary = st.finished() ? JourneySummary.of(st, plan, nodes.all()) : null;
     return new JourneyStatus(state, phase == null ? null : phase.name(), snap == null ? null : snap.step(),
         snap == null ? null : snap.progress(), message, planName, phases, nodeLines,
-        all.subList(Math.max(0, all.size() - 10), all.size()), hold, summary);
+        all.subList(Math.max(0, all.size() - 10), all.size()), hold, summary,
+        snap != null && JourneyTable.LS_TABLE_COPY.equals(snap.step()) ? JourneyStatus.Copy.of(io.pgferry.controller.sql.copy.CopyMetrics.view())
+            : null);
   }
 
   private Plan planOrNull() {

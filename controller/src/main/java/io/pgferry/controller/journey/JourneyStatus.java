@@ -8,7 +8,19 @@ import java.util.List;
  */
 public record JourneyStatus(String state, String phase, String step, String progress, String message, String plan,
                             List<PhaseLine> phases, List<NodeLine> nodes, List<JournalRecord> recent, Hold hold,
-                            Summary summary) {
+                            Summary summary, Copy copy) {
+  /**
+   * The snapshot copy while logical_setup.table_copy runs (null otherwise): overall percent (by A's table sizes), items
+   * (tables and ranges) done, COPY bytes streamed and rows committed, MB/s, seconds left, and the same per table.
+   */
+  public record Copy(double percent, int itemsDone, int items, long bytes, long rows, double mbPerSecond, Long etaSeconds,
+                     List<io.pgferry.controller.sql.copy.CopyProgress.TableView> tables) {
+    static Copy of(io.pgferry.controller.sql.copy.CopyProgress.View v) {
+      return v == null ? null : new Copy(v.percent(), v.itemsDone(), v.items(), v.bytes(), v.rows(), v.mbPerSecond(),
+          v.eta() == null ? null : v.eta().toSeconds(), v.tables());
+    }
+  }
+
   /**
    * The journey waits before {@code phase} (state HELD): since when, the instant a `pgferry proceed --at` set (null:
    * none), the lag now, and what the cutover will do (as `pgferry plan` shows it).

@@ -45,6 +45,7 @@ public final class JourneyTable {
   public static final String LS_PUBLICATION = "logical_setup.publication";
   public static final String LS_DDL_CAPTURE = "logical_setup.ddl_capture";
   public static final String LS_DDL_REPLAY = "logical_setup.ddl_replay";
+  public static final String LS_TABLE_COPY = "logical_setup.table_copy";
   public static final String LS_SUBSCRIPTION = "logical_setup.subscription";
   public static final String LS_FINGERPRINT = "logical_setup.schema_fingerprint";
   public static final String LS_STANDBY_SLOT = "logical_setup.standby_slot";
@@ -101,7 +102,7 @@ public final class JourneyTable {
         .routed(LossRoute.NOT_ALLOWED, LossRoute.untilPointOfNoReturn(Route.REBUILD), FailoverReset.KEPT));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
         List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_DDL_CAPTURE, LS_DDL_REPLAY,
-            LS_SUBSCRIPTION, LS_FINGERPRINT,
+            LS_TABLE_COPY, LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC)
         .routed(LossRoute.always(Route.FAILOVER), LossRoute.always(Route.DROP_TO_ASYNC), FailoverReset.KEPT));

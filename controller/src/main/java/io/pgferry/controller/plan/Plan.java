@@ -234,9 +234,9 @@ public record Plan(
                         String clientBinDir, VerifyMode verify, Integer verifyChunkRows,
                         Long retainedWalAlertBytes, Duration syncTimeout, @Key("cutover_2_timeout") Duration cutover2Timeout,
                         Boolean allowWideAddress, String sslmode, String sslrootcert, Integer indexJobs,
-                        String indexMaintenanceWorkMem) {
+                        String indexMaintenanceWorkMem, CopyMethod copyMethod, Integer tableJobs, String splitLargerThan) {
     public static final Logical DEFAULT = new Logical(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null);
+        null, null, null, null, null, null, null, null);
 
     public Logical {
       replicationRole = replicationRole == null ? "pgferry_repl" : replicationRole;
@@ -254,7 +254,32 @@ public record Plan(
       allowWideAddress = allowWideAddress != null && allowWideAddress;
       indexJobs = indexJobs == null ? 0 : indexJobs;
       indexMaintenanceWorkMem = indexMaintenanceWorkMem == null ? "512MB" : indexMaintenanceWorkMem;
+      copyMethod = copyMethod == null ? CopyMethod.SNAPSHOT : copyMethod;
+      tableJobs = tableJobs == null ? 0 : tableJobs;
+      splitLargerThan = splitLargerThan == null ? "1GB" : splitLargerThan;
     }
+
+    /** split_larger_than in bytes (0: never split); -1 when it is not a size (PlanChecks reports it). */
+    public long splitLargerThanBytes() {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,15})(kB|MB|GB|TB)?").matcher(splitLargerThan);
+      if (!m.matches()) {
+        return -1;
+      }
+      long unit = m.group(2) == null ? 1 : switch (m.group(2)) {
+        case "kB" -> 1L << 10;
+        case "MB" -> 1L << 20;
+        case "GB" -> 1L << 30;
+        default -> 1L << 40;
+      };
+      return Long.parseLong(m.group(1)) * unit;
+    }
+
+      /**
+     * How LOGICAL_SETUP copies the rows: snapshot (pgferry's copy under the slot's exported snapshot, table_jobs workers,
+   * large tables in ranges, then a subscription with copy_data = false) or subscription (PostgreSQL's table sync
+   * workers, copy_data = true: the path before issue 15).
+   */
+    public enum CopyMethod { SNAPSHOT, SUBSCRIPTION }
   }
 
   /** The bounds of pgferry's own sessions per purpose: the defaults, with this plan's {@code connections} overrides. */

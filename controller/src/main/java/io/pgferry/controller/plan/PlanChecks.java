@@ -123,6 +123,12 @@ final class PlanChecks {
     if (l.indexJobs() < 0) {
       b.error("logical.index_jobs", l.indexJobs() + " must be 0 (the controller host's cores) or more (sessions building T's indexes)");
     }
+    if (l.tableJobs() < 0) {
+      b.error("logical.table_jobs", l.tableJobs() + " must be 0 (the controller host's cores) or more (workers copying tables and ranges)");
+    }
+    if (l.splitLargerThanBytes() < 0) {
+      b.error("logical.split_larger_than", "'" + l.splitLargerThan() + "' is not a size such as 1GB, 500MB or 0 (never split)");
+    }
     if (l.verifyChunkRows() < 1) {
       b.error("logical.verify_chunk_rows", l.verifyChunkRows() + " must be 1 or more (rows per checksummed chunk)");
     }

@@ -2,6 +2,7 @@ package io.pgferry.controller.bench;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.controller.sql.copy.SnapshotCopy;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.PostDataBuild;
 import io.pgferry.controller.sql.logical.Publication;
@@ -22,7 +23,7 @@ import java.util.Map;
 /**
  * Issue 15's comparison, one run on one generated database (the issue's skew, scaled to SIZE_MB: one big table with a
  * bigint key and three more indexes, one on random text; three mid-sized tables; 20 small ones), empty target to "all
- * rows and indexes in place": pgferry's LOGICAL_SETUP path (schema in two parts, subscription copy_data, post-data with
+ * rows and indexes in place": pgferry's LOGICAL_SETUP path (schema in two parts, snapshot copy with 2 streams and the big table in ranges, subscription on its slot, post-data with
  * 2 jobs) vs {@code pgcopydb clone --table-jobs 2 --index-jobs 2} (skipped when not installed) vs {@code pg_dump -Fd -j 2}
  * + {@code pg_restore -j 2}. Real PostgreSQL 15; not a test. Run with scripts/bench-copy [SIZE_MB].
  */
@@ -39,7 +40,7 @@ public final class CopyBench {
          PgCluster a = PgCluster.init(ws, "a", PgBinaries.forMajor(15), settings).start();
          PgCluster t = PgCluster.init(ws, "t", PgBinaries.forMajor(15), settings).start()) {
       a.execute("CREATE DATABASE appdb");
-      t.execute("CREATE DATABASE pgferry", "CREATE DATABASE pgcopydb", "CREATE DATABASE dumped");
+      t.execute("CREATE DATABASE pgferry", "CREATE DATABASE pgcopydb", "CREATE DATABASE dumped", "CREATE DATABASE native");
       System.out.println("generating ~" + sizeMb + " MB ...");
       psql(a, "appdb", generate(sizeMb));
       psql(a, "appdb", "VACUUM ANALYZE");
@@ -50,8 +51,11 @@ public final class CopyBench {
       PgEndpoint dst = endpoint(t, "pgferry");
       new SchemaCopy(src, dst, BIN).run();
       new Publication(src, LogicalNames.DEFAULT.publication(), List.of()).run();
+      long split = Long.parseLong(System.getProperty("split_larger_than", String.valueOf(Math.max(16L << 20, bytes / 16))));
+      SnapshotCopy.Result copy = new SnapshotCopy(src, dst, LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(),
+          LogicalNames.DEFAULT.subscription(), new SnapshotCopy.Options(2, split), null, Clock.systemUTC()).run();
       new Subscription(dst, src, LogicalNames.DEFAULT.subscription(), LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(), true,
-          false).run();
+          false).onExistingSlot().run();
       SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
       long deadline = t0 + Duration.ofMinutes(60).toNanos();
       while (!progress.snapshot().allReady()) {
@@ -61,6 +65,8 @@ public final class CopyBench {
         Thread.sleep(200);
       }
       double copied = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("CopyBench (snapshot copy): 2 streams, split_larger_than %d MB: %s; per stream %.1f MB/s%n", split >> 20,
+          copy.sentence(), copy.view().mbPerSecond() / 2);
       new PostDataBuild(src, dst, BIN, 2, "256MB", null).run();
       double pgferry = (System.nanoTime() - t0) / 1e9;
 
@@ -74,6 +80,24 @@ public final class CopyBench {
         pgcopydb = (System.nanoTime() - t1) / 1e9;
       }
 
+      // the path before issue 15 (logical.copy_method: subscription): the subscription's table sync workers copy
+      long t3 = System.nanoTime();
+      PgEndpoint nat = endpoint(t, "native");
+      LogicalNames natNames = new LogicalNames(LogicalNames.DEFAULT.publication(), "bench_native_sub", "bench_native_sub",
+          LogicalNames.DEFAULT.role());
+      new SchemaCopy(src, nat, BIN).run();
+      new Subscription(nat, src, natNames.subscription(), natNames.slot(), natNames.publication(), true, false).run();
+      SyncProgress natProgress = new SyncProgress(src, nat, natNames, Clock.systemUTC());
+      while (!natProgress.snapshot().allReady()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("native copy not done: " + natProgress.snapshot().sentence());
+        }
+        Thread.sleep(200);
+      }
+      double nativeCopied = (System.nanoTime() - t3) / 1e9;
+      new PostDataBuild(src, nat, BIN, 2, "256MB", null).run();
+      double nativePath = (System.nanoTime() - t3) / 1e9;
+
       Path dir = ws.root().resolve("dump");
       long t2 = System.nanoTime();
       shell(BIN.resolve("pg_dump") + " -Fd -j 2 -f " + dir + " '" + url(a, "appdb") + "' && " + BIN.resolve("pg_restore")
@@ -81,7 +105,7 @@ public final class CopyBench {
       double dump = (System.nanoTime() - t2) / 1e9;
 
       String onA = count(a, "appdb");
-      List<String> dbs = new ArrayList<>(List.of("pgferry", "dumped"));
+      List<String> dbs = new ArrayList<>(List.of("pgferry", "dumped", "native"));
       if (!Double.isNaN(pgcopydb)) {
         dbs.add("pgcopydb");
       }
@@ -95,6 +119,8 @@ public final class CopyBench {
           + "%.1f s; ratio pgferry/pgcopydb %s%n", mb, pgferry, copied, pgferry - copied,
           Double.isNaN(pgcopydb) ? "not installed" : String.format("%.1f s", pgcopydb), dump,
           Double.isNaN(pgcopydb) ? "-" : String.format("%.2f", pgferry / pgcopydb));
+      System.out.printf("CopyBench (subscription copy): the subscription's own copy (copy_method subscription, 2 sync workers) %.1f s (copy %.1f s, indexes %.1f s)%n",
+          nativePath, nativeCopied, nativePath - nativeCopied);
     }
   }
 

@@ -25,6 +25,7 @@ import static io.pgferry.controller.journey.JourneyTable.LS_ROLE;
 import static io.pgferry.controller.journey.JourneyTable.LS_SCHEMA;
 import static io.pgferry.controller.journey.JourneyTable.LS_TARGET_ROLES;
 import static io.pgferry.controller.journey.JourneyTable.LS_SUBSCRIPTION;
+import static io.pgferry.controller.journey.JourneyTable.LS_TABLE_COPY;
 import static io.pgferry.controller.journey.JourneyTable.SYNC_POST_DATA;
 import static io.pgferry.controller.journey.JourneyTable.SYNC_WAIT;
 import static io.pgferry.controller.journey.steps.LogicalEndpoints.a;
@@ -47,6 +48,7 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
+import io.pgferry.controller.sql.copy.SnapshotCopy;
 import io.pgferry.controller.sql.logical.CatchUp;
 import io.pgferry.controller.sql.logical.DdlCapture;
 import io.pgferry.controller.sql.logical.DdlLedger;
@@ -137,8 +139,14 @@ final class LogicalSteps {
     steps.put(LS_DDL_CAPTURE, new SqlActionStep(LS_DDL_CAPTURE, ctx -> new DdlCapture(a(ctx), ctx.plan().logical().replicationRole()),
         new DdlCapture(aShown, l.replicationRole()).describe()));
     steps.put(LS_DDL_REPLAY, new SqlActionStep(LS_DDL_REPLAY, ctx -> new DdlReplay(t(ctx.plan())), new DdlReplay(tShown).describe()));
-    steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> subscription(ctx),
-        new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots()).describe()));
+    boolean snapshotCopy = l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT;
+    steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, tableCopy(plan, aShown, tShown, null).describe(), LogicalSteps::copyTables)
+        : new FnStep(LS_TABLE_COPY, List.of("nothing: logical.copy_method is subscription (the subscription's table sync workers copy)"),
+            ctx -> StepResult.of("logical.copy_method subscription: the subscription copies")));
+    Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots());
+    steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> snapshotCopy
+        ? SnapshotCopy.thenDropLedger(subscription(ctx), t(ctx.plan())) : subscription(ctx),
+        (snapshotCopy ? SnapshotCopy.thenDropLedger(shownSub.onExistingSlot(), tShown) : shownSub).describe()));
     steps.put(LS_FINGERPRINT, new FnStep(LS_FINGERPRINT, List.of("on A: read the columns, types and constraints of every user table "
         + "(kept in the journal; LOGICAL_SYNC and CUTOVER_2 compare A's schema with it)"), ctx -> {
       SchemaFingerprint f = SchemaFingerprint.of(a(ctx));
@@ -254,8 +262,32 @@ final class LogicalSteps {
     } catch (SQLException e) {
       throw new JourneyException("target: cannot read its version: " + e.getMessage());
     }
-    return new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
+    Subscription s = new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
         NAMES.publication(), true, failoverSlots);
+    return l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT ? s.onExistingSlot() : s;
+  }
+
+  private static SnapshotCopy tableCopy(Plan plan, PgEndpoint a, PgEndpoint t, StepContext ctx) {
+    Plan.Logical l = plan.logical();
+    long[] last = {0};
+    return new SnapshotCopy(a, t, NAMES.slot(), NAMES.publication(), NAMES.subscription(),
+        new SnapshotCopy.Options(l.tableJobs(), l.splitLargerThanBytes()), ctx == null ? null : v -> {
+          long now = System.nanoTime();
+          if (v.finished() || now - last[0] > 2_000_000_000L) { // at most every 2 s: the status line, not the journal
+            last[0] = now;
+            ctx.progress(v.bar(30) + " " + v.sentence());
+          }
+        }, ctx == null ? java.time.Clock.systemUTC() : ctx.clock());
+  }
+
+  /** The initial copy under the slot's exported snapshot (issue 15); the subscription step then starts apply on that slot. */
+  private static StepResult copyTables(StepContext ctx) throws Exception {
+    SnapshotCopy.Result r = tableCopy(ctx.plan(), a(ctx), t(ctx.plan()), ctx).run();
+    if (r.restarted()) {
+      ctx.warn("the snapshot of an earlier copy could not be imported (the controller restarted): slot " + NAMES.slot()
+          + " dropped, the copied tables emptied on T, copying afresh");
+    }
+    return new StepResult(r.sentence(), r.evidence());
   }
 
   private static DatabaseFence fence(Plan plan, PgEndpoint a) {

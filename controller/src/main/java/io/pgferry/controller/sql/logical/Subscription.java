@@ -29,6 +29,7 @@ public final class Subscription implements SqlAction<Boolean> {
   private final String publication;
   private final boolean copyData;
   private final boolean failover;
+  private boolean existingSlot;
 
   public Subscription(PgEndpoint subscriber, PgEndpoint publisherAsSeenBySubscriber, String name, String slot, String publication,
                       boolean copyData, boolean failover) {
@@ -39,6 +40,16 @@ public final class Subscription implements SqlAction<Boolean> {
     this.publication = publication;
     this.copyData = copyData;
     this.failover = failover;
+  }
+
+  /**
+   * The same subscription on a slot that exists already (created with the snapshot the initial copy used,
+   * io.pgferry.controller.sql.copy.SnapshotCopy): copy_data = false, create_slot = false, so apply starts at the slot's point.
+   */
+  public Subscription onExistingSlot() {
+    Subscription s = new Subscription(subscriber, publisherAsSeenBySubscriber, name, slot, publication, false, failover);
+    s.existingSlot = true;
+    return s;
   }
 
   private String shown() {
@@ -53,7 +64,11 @@ public final class Subscription implements SqlAction<Boolean> {
   }
 
   String createSql(PgEndpoint publisher) {
-    List<String> with = new ArrayList<>(List.of("copy_data = " + copyData, "create_slot = true", "slot_name = " + Sql.literal(slot)));
+    List<String> with = new ArrayList<>(List.of("copy_data = " + copyData, "create_slot = " + !existingSlot,
+        "slot_name = " + Sql.literal(slot)));
+    if (existingSlot) {
+      with.add("enabled = true");
+    }
     if (failover) {
       with.add("failover = true");
     }

@@ -1,0 +1,349 @@
+package io.pgferry.controller.sql.copy;
+
+import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.sql.Sql;
+import io.pgferry.controller.sql.SqlAction;
+import io.pgferry.controller.sql.TableRef;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.PGCopyOutputStream;
+
+/**
+ * The initial copy A -> T under one snapshot (issue 15): the subscription's slot is created on A over a replication
+ * connection that exports its snapshot ({@link ExportedSnapshot}); {@code tableJobs} workers each import it
+ * (REPEATABLE READ, SET TRANSACTION SNAPSHOT) and copy items ({@link CopyPlanner}: tables, and ranges of the large
+ * ones) with COPY ... TO STDOUT on A streamed into COPY ... FROM STDIN on T through this process (binary where both
+ * servers have the same major and every column's type is built in or an enum, else text). Each item commits on T
+ * with its done mark ({@link CopyLedger}). Afterwards the subscription is created with copy_data = false,
+ * create_slot = false on that slot: apply starts at the snapshot's point.
+ *
+ * <p>Resuming: items done stay done while the snapshot can still be imported (the step retried in the same process);
+ * when it cannot (the controller restarted: the replication connection, and with it the snapshot, are gone), rows
+ * copied under it belong to the old slot's point and cannot be mixed with a new snapshot, so the slot is dropped, the
+ * copied tables are emptied on T and the copy starts afresh.
+ */
+public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
+  /** What a run did. */
+  public record Result(int items, int copiedNow, int doneBefore, boolean restarted, String snapshot, CopyProgress.View view) {
+    public String sentence() {
+      if (items == 0) {
+        return "nothing to copy: the subscription exists already";
+      }
+      return (restarted ? "the earlier snapshot could not be imported: slot dropped, copied tables emptied on T, copied afresh; " : "")
+          + "copied " + copiedNow + " of " + items + " tables and ranges under snapshot " + snapshot
+          + (doneBefore > 0 ? " (" + doneBefore + " done before, not copied again)" : "") + ": " + view.sentence();
+    }
+
+    public Map<String, String> evidence() {
+      return Map.of("items", String.valueOf(items), "copied_now", String.valueOf(copiedNow), "done_before", String.valueOf(doneBefore),
+          "restarted", String.valueOf(restarted), "snapshot", snapshot == null ? "" : snapshot,
+          "bytes", String.valueOf(view == null ? 0 : view.bytes()), "rows", String.valueOf(view == null ? 0 : view.rows()));
+    }
+  }
+
+  /**
+   * @param tableJobs workers copying at once (0: this host's cores)
+   * @param splitLargerThan bytes (A's table size) above which a table is cut into ranges; 0: never
+   */
+  public record Options(int tableJobs, long splitLargerThan) {
+    public int jobs() {
+      return tableJobs > 0 ? tableJobs : Runtime.getRuntime().availableProcessors();
+    }
+  }
+
+  private final PgEndpoint source;
+  private final PgEndpoint target;
+  private final String slot;
+  private final String publication;
+  private final String subscription;
+  private final Options options;
+  private final Consumer<CopyProgress.View> listener;
+  private final Clock clock;
+
+  public SnapshotCopy(PgEndpoint source, PgEndpoint target, String slot, String publication, String subscription, Options options,
+                      Consumer<CopyProgress.View> listener, Clock clock) {
+    this.source = source;
+    this.target = target;
+    this.slot = slot;
+    this.publication = publication;
+    this.subscription = subscription;
+    this.options = options;
+    this.listener = listener == null ? v -> { } : listener;
+    this.clock = clock;
+  }
+
+  @Override
+  public List<String> describe() {
+    return List.of(
+        "on " + target + ": skip when subscription " + subscription + " exists; CREATE TABLE IF NOT EXISTS " + CopyLedger.TABLE
+            + " (the items and which are done)",
+        "on " + source + " (replication connection, held open and idle until the copy ends): CREATE_REPLICATION_SLOT " + slot
+            + " LOGICAL pgoutput (exports a snapshot); when the slot exists but its snapshot can no longer be imported: "
+            + "pg_drop_replication_slot, TRUNCATE the copied tables on T, copy afresh",
+        "on " + source + ": the tables of publication " + publication + ", those larger than " + (options.splitLargerThan() <= 0 ? "(never)"
+            : options.splitLargerThan() + " bytes") + " cut into ranges of about that size (ctid on PostgreSQL 14+, else an integer primary key)",
+        (options.tableJobs() > 0 ? options.tableJobs() : "<cores of the controller host>") + " workers: on " + source
+            + " BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '<exported>'; COPY (SELECT ...) TO STDOUT "
+            + "(FORMAT binary when both majors match and the types allow, else text) -> on " + target
+            + " COPY ... FROM STDIN and UPDATE " + CopyLedger.TABLE + " SET done in one transaction per table or range",
+        "close the replication connection (the slot keeps the snapshot's point for the subscription)");
+  }
+
+  @Override
+  public Result run() throws Exception {
+    List<CopyLedger.Entry> entries;
+    boolean restarted = false;
+    ExportedSnapshot snapshot;
+    try (Connection t = target.connect(Purpose.SCHEMA); Connection a = source.connect(Purpose.SCHEMA)) {
+      if (Sql.exists(t, "SELECT 1 FROM pg_subscription WHERE subname = ? "
+          + "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", subscription)) {
+        return new Result(0, 0, 0, false, null, null);
+      }
+      CopyLedger.ensure(t);
+      entries = CopyLedger.read(t);
+      boolean slotExists = Sql.exists(a, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", slot);
+      snapshot = ExportedSnapshot.held(slot);
+      boolean allDone = !entries.isEmpty() && entries.stream().allMatch(CopyLedger.Entry::done);
+      if (allDone && slotExists) {
+        if (snapshot != null) {
+          snapshot.close();
+        }
+        CopyProgress p = new CopyProgress(clock, entries);
+        p.finish();
+        return new Result(entries.size(), 0, entries.size(), false, entries.get(0).snapshot(), p.view());
+      }
+      boolean resumable = slotExists && snapshot != null && !entries.isEmpty() && entries.get(0).snapshot().equals(snapshot.name())
+          && importable(snapshot.name());
+      if (!resumable) {
+        restarted = !entries.isEmpty() || slotExists;
+        if (snapshot != null) {
+          snapshot.close();
+        }
+        if (slotExists) {
+          Sql.execute(a, "SELECT pg_drop_replication_slot(" + Sql.literal(slot) + ")");
+        }
+        CopyLedger.discard(t, entries);
+        snapshot = ExportedSnapshot.create(source, slot);
+        List<CopyItem> items;
+        try (Connection planner = inSnapshot(snapshot.name())) {
+          items = CopyPlanner.plan(planner, publication, options.splitLargerThan());
+          planner.rollback();
+        }
+        CopyLedger.record(t, snapshot.name(), items);
+        entries = CopyLedger.read(t);
+      }
+    }
+    int doneBefore = (int) entries.stream().filter(CopyLedger.Entry::done).count();
+    CopyProgress progress = new CopyProgress(clock, entries);
+    CopyMetrics.current(progress);
+    int copied = copyAll(snapshot.name(), entries.stream().filter(e -> !e.done()).map(CopyLedger.Entry::item).toList(), progress);
+    progress.finish();
+    listener.accept(progress.view());
+    snapshot.close();
+    return new Result(entries.size(), copied, doneBefore, restarted, snapshot.name(), progress.view());
+  }
+
+  /**
+   * {@code subscribe} (the subscription on the copy's slot), then the ledger dropped from T: once the subscription
+   * exists the copy is over, and a table on T only must not sit in a FOR ALL TABLES publication of T (reverse
+   * replication would subscribe A to it). Idempotent: the drop runs again when the subscription existed already.
+   */
+  public static SqlAction<Boolean> thenDropLedger(SqlAction<Boolean> subscribe, PgEndpoint target) {
+    return new SqlAction<>() {
+      @Override
+      public List<String> describe() {
+        List<String> out = new ArrayList<>(subscribe.describe());
+        out.add("on " + target + ": DROP TABLE IF EXISTS " + CopyLedger.TABLE + " (the copy is over)");
+        return out;
+      }
+
+      @Override
+      public Boolean run() throws Exception {
+        boolean created = subscribe.run();
+        try (Connection t = target.connect(Purpose.SCHEMA)) {
+          Sql.execute(t, "DROP TABLE IF EXISTS " + CopyLedger.TABLE);
+        }
+        return created;
+      }
+    };
+  }
+
+  private boolean importable(String snapshotName) {
+    try (Connection c = inSnapshot(snapshotName)) {
+      c.rollback();
+      return true;
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  /** A session on A inside a REPEATABLE READ READ ONLY transaction that imported {@code snapshotName}. */
+  private Connection inSnapshot(String snapshotName) throws SQLException {
+    Connection c = source.connect(Purpose.COPY);
+    try {
+      c.setAutoCommit(false);
+      Sql.execute(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      Sql.execute(c, "SET TRANSACTION SNAPSHOT " + Sql.literal(snapshotName));
+      return c;
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** pgferry's own tables (its DDL log) alone first, then the rest on the workers; the first failure stops all. */
+  private int copyAll(String snapshotName, List<CopyItem> todo, CopyProgress progress) throws Exception {
+    List<CopyItem> own = todo.stream().filter(i -> "pgferry".equals(i.table().schema())).toList();
+    List<CopyItem> rest = todo.stream().filter(i -> !"pgferry".equals(i.table().schema())).toList();
+    return copyOn(1, snapshotName, own, progress) + copyOn(options.jobs(), snapshotName, rest, progress);
+  }
+
+  private int copyOn(int jobs, String snapshotName, List<CopyItem> items, CopyProgress progress) throws Exception {
+    if (items.isEmpty()) {
+      return 0;
+    }
+    ConcurrentLinkedQueue<CopyItem> queue = new ConcurrentLinkedQueue<>(items);
+    AtomicBoolean failed = new AtomicBoolean();
+    AtomicInteger copied = new AtomicInteger();
+    Map<TableRef, Boolean> binary = new ConcurrentHashMap<>();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, items.size()), r -> {
+      Thread th = new Thread(r, "pgferry-copy");
+      th.setDaemon(true);
+      return th;
+    });
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int w = 0; w < Math.min(jobs, items.size()); w++) {
+        futures.add(pool.submit(() -> {
+          try (Connection a = inSnapshot(snapshotName); Connection t = target.connect(Purpose.COPY)) {
+            t.setAutoCommit(false);
+            boolean sameMajor = Sql.serverMajor(a) == Sql.serverMajor(t);
+            CopyItem item;
+            while (!failed.get() && (item = queue.poll()) != null) {
+              if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedException("copy interrupted");
+              }
+              boolean bin = sameMajor && binary.computeIfAbsent(item.table(), tr -> binarySafe(a, tr));
+              copyItem(a, t, item, bin, progress);
+              copied.incrementAndGet();
+            }
+            a.rollback();
+          } catch (Exception e) {
+            failed.set(true);
+            throw e;
+          }
+          return null;
+        }));
+      }
+      Exception first = null;
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (first == null) {
+            first = e.getCause() instanceof Exception x ? x : new SQLException(e.getCause());
+          }
+        } catch (InterruptedException e) {
+          failed.set(true);
+          pool.shutdownNow();
+          throw e;
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
+      return copied.get();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private boolean binarySafe(Connection a, TableRef table) {
+    try {
+      return "t".equals(Sql.value(a, """
+          SELECT coalesce(bool_and(b.oid < 16384 OR b.typtype = 'e'), true)
+          FROM pg_attribute at JOIN pg_type ty ON ty.oid = at.atttypid
+          JOIN pg_type b ON b.oid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END
+          WHERE at.attrelid = ?::regclass AND at.attnum > 0 AND NOT at.attisdropped""", table.sql()));
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The columns COPY carries: not dropped, not generated (T computes those). */
+  private static String columns(Connection a, TableRef table) throws SQLException {
+    String generated = Sql.serverMajor(a) >= 12 ? " AND attgenerated = ''" : "";
+    List<String> cols = new ArrayList<>();
+    for (Map<String, String> r : Sql.rows(a, "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 "
+        + "AND NOT attisdropped" + generated + " ORDER BY attnum", table.sql())) {
+      cols.add(Sql.ident(r.get("attname")));
+    }
+    return String.join(", ", cols);
+  }
+
+  private void copyItem(Connection a, Connection t, CopyItem item, boolean binary, CopyProgress progress) throws Exception {
+    String cols = columns(a, item.table());
+    String format = binary ? " (FORMAT binary)" : "";
+    String out = "COPY (" + item.selectSql(cols) + ") TO STDOUT" + format;
+    String in = "COPY " + item.table().sql() + " (" + cols + ") FROM STDIN" + format;
+    long[] lastReport = {System.nanoTime()};
+    long[] itemBytes = {0};
+    long[] pending = {0};
+    PGCopyOutputStream toT = null;
+    try {
+      PGCopyOutputStream sink = new PGCopyOutputStream(t.unwrap(PGConnection.class), in, 1 << 16);
+      toT = sink;
+      OutputStream counting = new FilterOutputStream(sink) {
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+          sink.write(b, off, len);
+          itemBytes[0] += len;
+          pending[0] += len;
+          if (pending[0] >= 1 << 20) { // one row is one call: the shared counters every MB, not every row
+            progress.streamed(item, pending[0]);
+            pending[0] = 0;
+            if (System.nanoTime() - lastReport[0] > 1_000_000_000L) {
+              lastReport[0] = System.nanoTime();
+              listener.accept(progress.view());
+            }
+          }
+        }
+      };
+      a.unwrap(PGConnection.class).getCopyAPI().copyOut(out, counting);
+      progress.streamed(item, pending[0]);
+      long rows = sink.endCopy();
+      CopyLedger.done(t, item, rows, itemBytes[0]);
+      t.commit();
+      progress.done(item, rows);
+      listener.accept(progress.view());
+    } catch (Exception e) {
+      progress.failed(item);
+      try {
+        if (toT != null && toT.isActive()) {
+          toT.cancelCopy();
+        }
+        t.rollback();
+      } catch (SQLException ignored) {
+        // the session may be gone: its transaction is rolled back with it
+      }
+      throw e;
+    }
+  }
+}
