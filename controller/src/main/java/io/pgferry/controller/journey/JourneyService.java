@@ -521,7 +521,7 @@ public final class JourneyService implements AutoCloseable {
     Plan plan = planOrNull();
     List<JourneyStatus.NodeLine> nodeLines = new ArrayList<>();
     for (NodeView v : nodes.all()) {
-      nodeLines.add(nodeLine(v, plan));
+      nodeLines.add(nodeLine(v, plan, clock.instant()));
     }
     JourneyStatus.Hold hold = state.equals("HELD") && phase != null ? new JourneyStatus.Hold(phase.name(),
         st.heldSince(phase).map(Instant::toString).orElse(null), st.proceedAt(phase).map(Instant::toString).orElse(null),
@@ -541,7 +541,11 @@ public final class JourneyService implements AutoCloseable {
     }
   }
 
-  private static JourneyStatus.NodeLine nodeLine(NodeView v, Plan plan) {
+  /**
+   * A node whose link is down reports nothing: its last Status still holds the lease it had then, so the lease shown
+   * is what this controller granted (0 once expired; -1 unknown), never a frozen "still running" one.
+   */
+  static JourneyStatus.NodeLine nodeLine(NodeView v, Plan plan, Instant now) {
     String role = plan == null ? "" : v.nodeId().equals(plan.nodes().archiveReplica()) ? "archive_replica"
         : v.nodeId().equals(plan.nodes().standby()) ? "standby" : "";
     Status s = v.status() == null ? Status.getDefaultInstance() : v.status();
@@ -549,7 +553,8 @@ public final class JourneyService implements AutoCloseable {
         v.goal() == null ? "" : v.goal().getState().name(), v.goal() == null ? 0 : v.goal().getGeneration(),
         s.getInRecovery(), s.getTimeline(), s.getReplayLsn(), s.getCurrentLsn(), s.getReplayLagBytes(),
         s.hasArchive() ? s.getArchive().getLagSegments() : -1, s.getWalReceiverStatus(),
-        s.getTransition(), s.getLastError(), s.getLeaseRemainingMs());
+        s.getTransition(), s.getLastError(), v.connected() ? s.getLeaseRemainingMs()
+            : v.leaseExpiresAt().map(t -> Math.max(0, Duration.between(now, t).toMillis())).orElse(-1L));
   }
 
   private void start(PlanLoader.Loaded loaded) throws IOException {

@@ -45,7 +45,7 @@ final class LogicalEndpoints {
   /** A as shown by `pgferry plan` before any agent said Hello. */
   static PgEndpoint aShown(Plan plan, Optional<NodeView> view) {
     String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost()).orElse("<host of " + plan.nodes().archiveReplica() + ">");
-    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(5432);
+    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT); // shown as <port>: the agent says it in its Hello
     return new PgEndpoint(host, port, plan.app().dbname(), plan.logical().adminUser(), null);
   }
 
