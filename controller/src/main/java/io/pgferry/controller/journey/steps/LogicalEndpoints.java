@@ -25,6 +25,11 @@ final class LogicalEndpoints {
     return ctx.stepDoneAt(JourneyTable.FO_PROMOTE_B).isPresent() ? plan.nodes().standby() : plan.nodes().archiveReplica();
   }
 
+  /** The publisher in messages: "A", or "B" once FAILOVER promoted it (a message calling B "A" misleads). */
+  static String publisherName(StepContext ctx) {
+    return ctx.stepDoneAt(JourneyTable.FO_PROMOTE_B).isPresent() ? "B" : "A";
+  }
+
   static int publisherMajor(StepContext ctx) throws JourneyException {
     return publisher(ctx).hello().getPgMajor();
   }
