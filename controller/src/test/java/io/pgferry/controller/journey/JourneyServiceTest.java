@@ -146,6 +146,31 @@ class JourneyServiceTest {
     }
   }
 
+  /** An amendment while the journey holds before cutover 1 (the engine waiting): it stops, and holds again on the new plan. */
+  @Test
+  void anAmendmentWhileHeldGoesOnWithTheNewPlan() throws Exception {
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")), false);
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (!service.status().state().equals("HELD") && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals("HELD", service.status().state(), service.status().message());
+      String amended = planned(target.url("postgres")).pollInterval(Duration.ofMillis(20)).yaml();
+      String answer = service.amend("plan.yaml", amended);
+      assertTrue(answer.contains("~ thresholds.poll_interval: "), answer);
+      assertTrue(answer.contains("the journey goes on with it"), answer);
+      while (!service.status().state().equals("HELD") && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals("HELD", service.status().state(), service.status().message());
+      assertEquals(Phase.CUTOVER_1, service.currentPhase().orElseThrow());
+      assertEquals(List.of("a:ARCHIVE_REPLICA", "b:STREAMING_STANDBY"), nodes.assignments, "nothing ran twice");
+      assertEquals(amended, Files.readString(stateDir.resolve(JourneyService.PLAN_COPY)));
+      service.abort();
+    }
+  }
+
   /** #13: an unusable secret is refused at apply and resume (touching nothing), and is a PREFLIGHT blocker. */
   @Test
   void secretsAreCheckedAtApplyAndInPreflightBeforeAnythingIsTouched() throws Exception {
