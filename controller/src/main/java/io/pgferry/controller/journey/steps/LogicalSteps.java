@@ -182,10 +182,11 @@ final class LogicalSteps {
     steps.put(C2_WAIT_APPLIED, new FnStep(C2_WAIT_APPLIED, waitLines, LogicalSteps::waitApplied));
     steps.put(C2_VERIFY, new FnStep(C2_VERIFY, new Verifier(aShown, tShown, l.verify(), l.verifyChunkRows()).describe(), ctx -> {
       VerifyReport r = new Verifier(a(ctx), t(ctx.plan()), ctx.plan().logical().verify(), ctx.plan().logical().verifyChunkRows()).run();
+      String source = LogicalEndpoints.publisherName(ctx);
       if (!r.ok()) {
-        throw new JourneyException(r.format());
+        throw new JourneyException(r.format(source));
       }
-      return new StepResult(r.format().strip(), Map.of("tables", String.valueOf(r.tables().size()),
+      return new StepResult(r.format(source).strip(), Map.of("tables", String.valueOf(r.tables().size()),
           "mismatched_tables", String.valueOf(r.mismatched().size())));
     }));
     steps.put(C2_SEQUENCES, new FnStep(C2_SEQUENCES, new SequenceSync(aShown, tShown).describe(), ctx -> {
