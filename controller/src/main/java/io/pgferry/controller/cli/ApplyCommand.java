@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
         + " held or stopped) in the keys no started step used; prints the difference, or each refused key with the step"
         + " that used it (exit 2, nothing changed).")
 public final class ApplyCommand implements Callable<Integer> {
-  @Option(names = "--plan", description = "the plan file (plan.yaml)")
+  @Option(names = "--plan", paramLabel = "FILE", description = "the plan file (plan.yaml)")
   Path plan;
 
   @Option(names = "--amend", paramLabel = "FILE", description = "the amended plan of the journey in progress")

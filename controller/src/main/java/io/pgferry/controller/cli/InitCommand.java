@@ -19,11 +19,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "init", mixinStandardHelpOptions = true,
-    description = {
-        "Writes a complete plan (one `pgferry plan` accepts: it runs the journey to DONE) from flags, or from",
-        "questions on a terminal for the values no flag gave. Secrets are written as references (env:NAME), never as",
-        "values; the command lists the variables to set in the controller's environment and what else to check.",
-        "Refuses to overwrite an existing file. Touches nothing else: no agent, controller or database is contacted."})
+    description = "Writes a complete plan (one `pgferry plan` accepts: it runs the journey to DONE) from flags, asking"
+        + " on a terminal for each value no flag gave (without a terminal a missing one is an error). Always needed:"
+        + " --archive-url, --a-host, --b-host, --target-address, --dbname, --app-user, --switch; with --switch heroku"
+        + " also --heroku-app, with --switch command --block, --repoint and --unblock. Secrets are written as references"
+        + " (env:NAME), never as values; it then lists the variables to set in the controller's environment. Refuses to"
+        + " overwrite an existing file. Contacts nothing: no agent, controller or database.")
 public final class InitCommand implements Callable<Integer> {
   @Option(names = "--plan", paramLabel = "FILE", defaultValue = "plan.yaml", description = "the plan to write (default: ${DEFAULT-VALUE})")
   Path plan;
@@ -35,7 +36,7 @@ public final class InitCommand implements Callable<Integer> {
       description = "the source database as a reference (env:NAME or file:PATH), lets pgferry fence it at cutover 1; 'none' when the controller cannot reach it (default: ${DEFAULT-VALUE})")
   String sourceUrl;
 
-  @Option(names = "--pg-major", paramLabel = "N", description = "the source's PostgreSQL major (11..17); unset: taken from the backup")
+  @Option(names = "--pg-major", paramLabel = "N", description = "the source's PostgreSQL major (e.g. 15); unset: taken from the backup; 16 and later also set logical.client_bin_dir to that major's pg_dump")
   Integer pgMajor;
 
   @Option(names = "--node-a", paramLabel = "ID", defaultValue = "a", description = "A's agent node id (default: ${DEFAULT-VALUE})")
