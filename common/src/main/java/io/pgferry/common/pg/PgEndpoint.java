@@ -21,6 +21,8 @@ import java.util.Map;
 public record PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params,
                          ConnectionLimits limits) {
   public static final String APPLICATION_NAME = "pgferry";
+  /** The port of an endpoint only shown (`pgferry plan` before the node's agent said where it listens): {@code <port>}. */
+  public static final int UNKNOWN_PORT = 0;
   static final String SESSION_OPTIONS = "-c default_transaction_read_only=off";
 
   public PgEndpoint {
@@ -144,7 +146,7 @@ public record PgEndpoint(String host, int port, String database, String user, St
   public String conninfo(boolean withPassword) {
     Map<String, String> kv = new LinkedHashMap<>();
     kv.put("host", host);
-    kv.put("port", String.valueOf(port));
+    kv.put("port", portShown());
     kv.put("dbname", database);
     kv.put("user", user);
     if (withPassword && password != null) {
@@ -175,6 +177,11 @@ public record PgEndpoint(String host, int port, String database, String user, St
 
   @Override
   public String toString() {
-    return user + "@" + host + ":" + port + "/" + database;
+    return user + "@" + host + ":" + portShown() + "/" + database;
+  }
+
+  /** The port, or {@code <port>} for {@link #UNKNOWN_PORT}. */
+  public String portShown() {
+    return port == UNKNOWN_PORT ? "<port>" : String.valueOf(port);
   }
 }

@@ -64,7 +64,11 @@ public final class NodesCommand implements Callable<Integer> {
         state + " (" + goalState + ")", pg.isEmpty() ? "-" : pg, timeline == 0 ? "-" : String.valueOf(timeline), bytes(lag), seen);
   }
 
+  /** A byte count; "-" for a negative one (a node that replays nothing reports -1). */
   static String bytes(long n) {
+    if (n < 0) {
+      return "-";
+    }
     if (n < 1024) {
       return n + " B";
     }

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         NodesCommand.class,
         NodeCommand.class,
         CertsCommand.class,
+        InitCommand.class,
         PlanCommand.class,
         ApplyCommand.class,
         StatusCommand.class,

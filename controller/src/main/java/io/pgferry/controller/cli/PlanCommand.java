@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "plan", mixinStandardHelpOptions = true,
-    description = "Checks a plan and prints every phase and step with the exact SQL, commands and HTTP calls it will"
+    description = "Checks a plan, that it is complete (it runs the whole journey, to DONE), and prints every phase and step with the exact SQL, commands and HTTP calls it will"
         + " make. Touches nothing; every secret reference (env:NAME, file:PATH) is resolved first, as the journey will.")
 public final class PlanCommand implements Callable<Integer> {
   @Option(names = "--plan", required = true, description = "the plan file (plan.yaml)")
@@ -26,7 +26,7 @@ public final class PlanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PlanLoader.Loaded loaded = PlanLoader.load(plan);
+    PlanLoader.Loaded loaded = PlanLoader.loadComplete(plan);
     if (!withoutSecrets) {
       SecretCheck.check(loaded, plan.getFileName().toString());
     }

@@ -30,6 +30,11 @@ public record JournalRecord(long seq, String at, Event event, String phase, Stri
     PROCEED_REQUESTED,
     /** `pgferry finish`: the journey's leftovers were decommissioned (each as a {@code finish.*} step). */
     DECOMMISSIONED,
+    /**
+     * `pgferry apply --amend`: the plan was changed in keys no started step used (evidence {@code plan_sha256} of the
+     * new plan, {@code previous_sha256}, {@code changed}: the keys, comma-separated); the journey goes on with it.
+     */
+    PLAN_AMENDED,
     /** A running step saw something the operator must act on before it fails (e.g. A's disk filling with WAL). */
     WARNING,
     /** The engine stopped: aborted, failed, or waiting at a phase this build does not have. */

@@ -54,6 +54,7 @@ public final class JournalState {
           planFingerprint = r.evidence().get("plan_sha256");
         }
       }
+      case PLAN_AMENDED -> planFingerprint = r.evidence().get("plan_sha256");
       case PHASE_STARTED -> {
         phase = Phase.valueOf(r.phase());
         phaseStarted.putIfAbsent(phase, at);

@@ -277,8 +277,8 @@ public final class JourneyEngine {
       }
       if ((rule.steps().isEmpty() || !steps.keySet().containsAll(rule.steps())) && phase != Phase.DONE) {
         String msg = "reached " + phase + ", which this build of pgferry cannot run yet (or the plan lacks its settings:"
-            + " the logical phases need logical.replication_password); the journey waits here and `pgferry resume`"
-            + " continues once it can";
+            + " the logical phases need logical.replication_password: add the logical: block with `pgferry apply --amend"
+            + " plan.yaml`); the journey waits here and `pgferry resume` continues once it can";
         record(Event.JOURNEY_STOPPED, phase, null, msg, Map.of("reason", "phase_not_built"));
         return set(State.WAITING, phase, null, msg);
       }

@@ -6,6 +6,7 @@ import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.PlanDiff;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.controller.pg.Endpoints;
@@ -88,7 +89,8 @@ public final class JourneyService implements AutoCloseable {
       JournalState st = journal().state();
       if (!earlier.equals(planText) && st.started() && !st.finished()) {
         throw new UsageException("a journey of another plan is in progress in " + store.where() + "; `pgferry resume` it,"
-            + " or `pgferry abort` it and use another state_dir");
+            + " change the parts no finished step used with `pgferry apply --amend FILE`, or `pgferry abort` it and use"
+            + " another state_dir");
       }
     }
     store.planCopy().write(planText);
@@ -101,6 +103,110 @@ public final class JourneyService implements AutoCloseable {
     start(loaded);
     return (resumed ? "journey of " + fileName + " resumed" : "journey of " + fileName + " started")
         + (loaded.warnings().isEmpty() ? "" : " (" + loaded.warnings().size() + " warning(s) in the plan)");
+  }
+
+  /**
+   * `pgferry apply --amend`: replaces the journey's plan while it runs, holds or is stopped, when no started step used
+   * the keys that change ({@link AmendmentRule}); the journal records it (PLAN_AMENDED, the new plan's sha256), so
+   * `resume` takes the amended plan. A running engine stops at its next safe point and goes on with the new plan.
+   * Returns the difference and what happens next.
+   */
+  public String amend(String fileName, String planText) throws Exception {
+    Future<JourneyEngine.Snapshot> stopping = null;
+    PlanLoader.Loaded loaded;
+    synchronized (this) {
+      Set<String> known = nodes.all().stream().map(NodeView::nodeId).collect(Collectors.toSet());
+      Duration lease = nodes instanceof LinkDirectory d ? d.lease() : null;
+      loaded = PlanLoader.parse(fileName, planText, known, lease);
+      SecretCheck.check(loaded, fileName);
+      Optional<String> unchanged = amendable(planText);
+      if (unchanged.isPresent()) {
+        return unchanged.get();
+      }
+      if (running()) {
+        Phase at = engine.snapshot().phase();
+        if (at != null && JourneyTable.rule(at).hasUndo()
+            && JourneyTable.rule(at).steps().stream().anyMatch(id -> journalStateUnchecked().step(id).starts() > 0)) {
+          throw new UsageException("the journey is in " + at + ": amend the plan once it holds, stops or has passed the"
+              + " cutover (stopping it now would undo the cutover)");
+        }
+        engine.requestHandOver("the plan's amendment"); // stops between two steps; the new engine goes on from there
+        stopping = running;
+      }
+    }
+    if (stopping != null) {
+      stopping.get(10, TimeUnit.MINUTES);
+    }
+    synchronized (this) {
+      ensureNotRunning();
+      String previous = store.planCopy().read().orElseThrow();
+      String answer;
+      try {
+        answer = recordAmendment(fileName, previous, planText, loaded);
+      } catch (UsageException e) {
+        if (stopping != null) { // a step started while the engine stopped used a changed key: go on with the old plan
+          start(PlanLoader.parse(PLAN_COPY, previous, null));
+        }
+        throw e;
+      }
+      if (stopping != null) {
+        start(loaded);
+        return answer + "\nthe journey goes on with it";
+      }
+      return answer + "\n`pgferry resume` continues the journey with it";
+    }
+  }
+
+  /** Empty when {@code planText} may replace the journey's plan; else why there is nothing to do. Throws when refused. */
+  private Optional<String> amendable(String planText) throws IOException {
+    Optional<String> copy = store.planCopy().read();
+    JournalState st = journal().state();
+    if (copy.isEmpty() || !st.started() || st.finished()) {
+      throw new UsageException("no journey in progress in " + store.where() + " to amend; start one with `pgferry"
+          + " apply --plan FILE`");
+    }
+    PlanDiff diff = PlanDiff.between(copy.get(), planText);
+    if (diff.isEmpty()) {
+      return Optional.of("the plan is the journey's plan already; nothing to amend");
+    }
+    List<String> refused = AmendmentRule.refusals(diff, st);
+    if (!refused.isEmpty()) {
+      throw new UsageException("amendment refused (nothing changed):\n" + shown(diff) + "\n"
+          + refused.stream().map(r -> "refused: " + r).collect(Collectors.joining("\n")));
+    }
+    return Optional.empty();
+  }
+
+  private String recordAmendment(String fileName, String previous, String planText, PlanLoader.Loaded loaded)
+      throws IOException {
+    if (amendable(planText).isPresent()) {
+      return "the plan is the journey's plan already; nothing to amend";
+    }
+    PlanDiff diff = PlanDiff.between(previous, planText);
+    JournalState st = journal().state();
+    store.planCopy().write(planText);
+    planName = fileName;
+    journal().append(JournalRecord.Event.PLAN_AMENDED, st.phase().orElse(null), null, "plan amended: "
+        + String.join(", ", diff.keys()), Map.of("plan_sha256", JourneyEngine.sha256(planText),
+        "previous_sha256", JourneyEngine.sha256(previous), "changed", String.join(",", diff.keys())));
+    if (diff.keys().contains("hold")) {
+      String holds = loaded.plan().hold().stream().map(Enum::name).collect(Collectors.joining(","));
+      journal().append(JournalRecord.Event.HOLDS_SET, null, null, holds.isEmpty() ? "no holds (plan amended)"
+          : "holds before " + holds + " until `pgferry proceed` (plan amended)", Map.of("holds", holds));
+    }
+    return "plan amended:\n" + shown(diff);
+  }
+
+  private static String shown(PlanDiff diff) {
+    return diff.changes().stream().map(c -> "  " + c.line()).collect(Collectors.joining("\n"));
+  }
+
+  private JournalState journalStateUnchecked() {
+    try {
+      return journal().state();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Continues the journey of the plan copy in the state dir, from where the journal says it is. */
@@ -482,7 +588,7 @@ public final class JourneyService implements AutoCloseable {
     Plan plan = planOrNull();
     List<JourneyStatus.NodeLine> nodeLines = new ArrayList<>();
     for (NodeView v : nodes.all()) {
-      nodeLines.add(nodeLine(v, plan));
+      nodeLines.add(nodeLine(v, plan, clock.instant()));
     }
     JourneyStatus.Hold hold = state.equals("HELD") && phase != null ? new JourneyStatus.Hold(phase.name(),
         st.heldSince(phase).map(Instant::toString).orElse(null), st.proceedAt(phase).map(Instant::toString).orElse(null),
@@ -512,7 +618,11 @@ public final class JourneyService implements AutoCloseable {
     }
   }
 
-  private static JourneyStatus.NodeLine nodeLine(NodeView v, Plan plan) {
+  /**
+   * A node whose link is down reports nothing: its last Status still holds the lease it had then, so the lease shown
+   * is what this controller granted (0 once expired; -1 unknown), never a frozen "still running" one.
+   */
+  static JourneyStatus.NodeLine nodeLine(NodeView v, Plan plan, Instant now) {
     String role = plan == null ? "" : v.nodeId().equals(plan.nodes().archiveReplica()) ? "archive_replica"
         : v.nodeId().equals(plan.nodes().standby()) ? "standby" : "";
     Status s = v.status() == null ? Status.getDefaultInstance() : v.status();
@@ -520,7 +630,8 @@ public final class JourneyService implements AutoCloseable {
         v.goal() == null ? "" : v.goal().getState().name(), v.goal() == null ? 0 : v.goal().getGeneration(),
         s.getInRecovery(), s.getTimeline(), s.getReplayLsn(), s.getCurrentLsn(), s.getReplayLagBytes(),
         s.hasArchive() ? s.getArchive().getLagSegments() : -1, s.getWalReceiverStatus(),
-        s.getTransition(), s.getLastError(), s.getLeaseRemainingMs());
+        s.getTransition(), s.getLastError(), v.connected() ? s.getLeaseRemainingMs()
+            : v.leaseExpiresAt().map(t -> Math.max(0, Duration.between(now, t).toMillis())).orElse(-1L));
   }
 
   private void start(PlanLoader.Loaded loaded) throws IOException {

@@ -42,15 +42,17 @@ public final class PlanLoader {
 
   /** @param knownNodes node ids the controller knows, to check the plan's node ids against; null to skip */
   public static Loaded load(Path file, Set<String> knownNodes) {
-    String text;
+    return parse(file.getFileName().toString(), read(file), knownNodes);
+  }
+
+  private static String read(Path file) {
     try {
-      text = Files.readString(file);
+      return Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new UsageException(file + ": no such file; give the plan with --plan FILE");
     } catch (IOException e) {
       throw new UsageException(file + ": cannot read: " + e.getMessage());
     }
-    return parse(file.getFileName().toString(), text, knownNodes);
   }
 
   public static Loaded parse(String fileName, String text, Set<String> knownNodes) {
@@ -59,6 +61,24 @@ public final class PlanLoader {
 
   /** @param controllerLease the lease_ms of the controller that will run the plan, to check failover.max_lease; null to skip */
   public static Loaded parse(String fileName, String text, Set<String> knownNodes, Duration controllerLease) {
+    return parse(fileName, text, knownNodes, controllerLease, false);
+  }
+
+  /**
+   * As {@link #load(Path)}, and the plan must be complete ({@link PlanCompleteness}): what `pgferry plan` and
+   * `pgferry init` hold a plan to, while `apply` also takes a plan that stops after cutover 1.
+   */
+  public static Loaded loadComplete(Path file) {
+    return parse(file.getFileName().toString(), read(file), null, null, true);
+  }
+
+  /** As {@link #loadComplete(Path)} on a plan's text. */
+  public static Loaded parseComplete(String fileName, String text) {
+    return parse(fileName, text, null, null, true);
+  }
+
+  private static Loaded parse(String fileName, String text, Set<String> knownNodes, Duration controllerLease,
+                              boolean complete) {
     List<PlanProblem> problems = new ArrayList<>();
     Plan plan = null;
     try {
@@ -70,6 +90,9 @@ public final class PlanLoader {
         plan = binder.bindRoot(root, Plan.class);
         if (plan != null) {
           new Semantics(binder, plan, knownNodes, controllerLease).check();
+          if (complete) {
+            new PlanCompleteness(binder, plan).check();
+          }
         }
         problems.addAll(binder.problems());
       }

@@ -51,6 +51,11 @@ final class YamlBinder {
     }
   }
 
+  /** Whether {@code path} itself was written in the file (not only a parent of it). */
+  boolean written(String path) {
+    return marks.containsKey(path);
+  }
+
   void error(String path, String message) {
     add(PlanProblem.Severity.ERROR, path, message);
   }

@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
  * <pre>
  * GET  /api/journey          200 JourneyStatus (snake_case JSON)
  * POST /api/journey/apply    body: {"name": "plan.yaml", "plan": "the plan YAML", "hold": "plan"|"none"}   202 {"message"} | 400 {"error"} | 409 {"error"}
+ *                            "amend": true: replaces the running/held/stopped journey's plan (`pgferry apply --amend`)
  *                            hold "none": holding before no cutover (`pgferry apply --no-hold`); "plan" (default): the plan's hold:
  * POST /api/journey/resume   202 {"message"} | 400 | 409
  * POST /api/journey/abort    202 {"message"}
@@ -43,6 +44,9 @@ public final class JourneyApi {
       JsonObject body = body(rc);
       String name = body.getString("name", rc.queryParams().get("name"));
       boolean noHold = "none".equals(body.getString("hold", rc.queryParams().get("hold")));
+      if (Boolean.TRUE.equals(body.getBoolean("amend", false))) {
+        return Map.of("message", service.amend(name == null ? "plan.yaml" : name, body.getString("plan", "")));
+      }
       return Map.of("message", service.apply(name == null ? "plan.yaml" : name, body.getString("plan", ""), noHold));
     }));
     router.post("/api/journey/resume").handler(rc -> answer(rc, 202, () -> Map.of("message", service.resume())));

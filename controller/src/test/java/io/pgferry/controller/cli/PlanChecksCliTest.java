@@ -153,6 +153,42 @@ class PlanChecksCliTest {
         "logical.verify: 'everything' is not one of counts, full");
   }
 
+  private static final Path EXAMPLE = Path.of("../examples/plan.yaml");
+  private static final String LOGICAL = "logical:\n  replication_password: env:PGFERRY_REPL_PASSWORD\n  target_address: 10.0.3.7/32\n";
+
+  /** A plan the journey could not run to DONE is refused by `pgferry plan`, with what to add. */
+  @Test
+  void anIncompletePlanSaysWhatToAdd() throws Exception {
+    refused(HEROKU, LOGICAL, "", "2:1",
+        "logical: missing: without it the journey stops for good after cutover 1 (the app on A, nothing copied to the"
+            + " target); add a logical: block with replication_password (env:NAME or file:PATH) and target_address (the"
+            + " target's address as A sees it, e.g. 10.0.3.7/32)");
+    refused(HEROKU, "  replication_password: env:PGFERRY_REPL_PASSWORD\n", "", "25:3",
+        "logical.replication_password: missing: the target's subscription logs in to A as logical.replication_role with"
+            + " it; add replication_password: env:PGFERRY_REPL_PASSWORD (or file:PATH)");
+    refused(HEROKU, "  target_address: 10.0.3.7/32\n", "", "25:3",
+        "logical.target_address: missing: A's pg_hba (written by pgferry) admits only the hosts the plan names, so the"
+            + " target's subscription could not connect; add target_address: the target's address as A sees it (e.g."
+            + " 10.0.3.7/32; Aurora: the egress addresses of its subnets)");
+    refused(SAMPLE, "pg_major: 15", "pg_major: 16", "51:3",
+        "logical: client_bin_dir /usr/lib/postgresql/15/bin holds pg_dump 15, which cannot dump PostgreSQL 16"
+            + " (source.pg_major): the schema copy would fail; add client_bin_dir: /usr/lib/postgresql/16/bin (installed"
+            + " on the controller's host)");
+    Path newer = dir.resolve("newer.yaml");
+    Files.writeString(newer, Files.readString(SAMPLE).replace("pg_major: 15", "pg_major: 16"));
+    Run r = plan(newer, "verify: counts", "verify: counts\n  client_bin_dir: /usr/lib/postgresql/16/bin");
+    assertEquals(0, r.code(), "pg_dump 16 dumps 16: " + r.err());
+    // apply takes a plan that stops after cutover 1 (it can be completed later with `pgferry apply --amend`)
+    io.pgferry.controller.plan.PlanLoader.parse("plan.yaml", Files.readString(HEROKU).replace(LOGICAL, ""), null);
+  }
+
+  /** examples/plan.yaml works as written: `pgferry plan --without-secrets` takes it whole. */
+  @Test
+  void theExamplePlanIsComplete() throws Exception {
+    Run r = plan(EXAMPLE, "source:", "source:");
+    assertEquals(0, r.code(), r.err());
+  }
+
   /** At apply the controller knows its lease_ms (JourneyService passes the link directory's lease). */
   @Test
   void maxLeaseCoversTheControllersLease() throws Exception {

@@ -108,6 +108,73 @@ class JourneyServiceTest {
     }
   }
 
+  /**
+   * #14: a plan without a logical: block stops after cutover 1; `pgferry apply --amend` adds the block (no started
+   * step used it) but refuses a key cutover 1 used; the journal records the amendment and `resume` runs on with the
+   * amended plan instead of failing on the plan's checksum.
+   */
+  @Test
+  void anAmendedPlanAddsTheLogicalBlockAfterCutoverOne() throws Exception {
+    String first = plan(target.url("postgres"));
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", first, true);
+      assertEquals(JourneyEngine.State.WAITING, service.awaitStopped().state());
+
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
+          () -> service.amend("plan.yaml", planned(target.url("postgres")).durability("async").yaml()));
+      assertTrue(refused.getMessage().contains("+ durability: async"), refused.getMessage());
+      assertTrue(refused.getMessage().contains("refused: durability: used by cutover_1.promote_a (done)"),
+          refused.getMessage());
+      assertEquals(first, Files.readString(stateDir.resolve(JourneyService.PLAN_COPY)), "nothing changed");
+
+      Duration oneSecond = Duration.ofSeconds(1);
+      String amended = planned(target.url("postgres"))
+          .logical(l -> l.passwords("env:PATH", null).targetAddress("10.0.3.7/32"))
+          .connection("probe", oneSecond, oneSecond, oneSecond).connection("admin", oneSecond, oneSecond, oneSecond)
+          .yaml();
+      String answer = service.amend("plan.yaml", amended);
+      assertTrue(answer.contains("+ logical.replication_password: env:PATH"), answer);
+      assertTrue(answer.contains("+ logical.target_address: 10.0.3.7/32"), answer);
+      assertTrue(answer.contains("`pgferry resume` continues the journey with it"), answer);
+      assertEquals(amended, Files.readString(stateDir.resolve(JourneyService.PLAN_COPY)));
+      String journal = Files.readString(stateDir.resolve("journey.jsonl"));
+      assertTrue(journal.contains("\"PLAN_AMENDED\""), journal);
+
+      service.resume();
+      JourneyEngine.Snapshot end = service.awaitStopped();
+      assertFalse(end.message().contains("the plan changed"), end.message());
+      assertEquals(Phase.LOGICAL_SETUP, end.phase(), end.message());
+      assertTrue(Files.readString(stateDir.resolve("journey.jsonl")).contains(JourneyTable.LS_PREFLIGHT),
+          "LOGICAL_SETUP ran with the amended plan: " + end.message());
+      assertEquals(3, nodes.assignments.size(), "nothing of cutover 1 ran again");
+    }
+  }
+
+  /** An amendment while the journey holds before cutover 1 (the engine waiting): it stops, and holds again on the new plan. */
+  @Test
+  void anAmendmentWhileHeldGoesOnWithTheNewPlan() throws Exception {
+    try (JourneyService service = service()) {
+      service.apply("plan.yaml", plan(target.url("postgres")), false);
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (!service.status().state().equals("HELD") && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals("HELD", service.status().state(), service.status().message());
+      String amended = planned(target.url("postgres")).pollInterval(Duration.ofMillis(20)).yaml();
+      String answer = service.amend("plan.yaml", amended);
+      assertTrue(answer.contains("~ thresholds.poll_interval: "), answer);
+      assertTrue(answer.contains("the journey goes on with it"), answer);
+      while (!service.status().state().equals("HELD") && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals("HELD", service.status().state(), service.status().message());
+      assertEquals(Phase.CUTOVER_1, service.currentPhase().orElseThrow());
+      assertEquals(List.of("a:ARCHIVE_REPLICA", "b:STREAMING_STANDBY"), nodes.assignments, "nothing ran twice");
+      assertEquals(amended, Files.readString(stateDir.resolve(JourneyService.PLAN_COPY)));
+      service.abort();
+    }
+  }
+
   /** #13: an unusable secret is refused at apply and resume (touching nothing), and is a PREFLIGHT blocker. */
   @Test
   void secretsAreCheckedAtApplyAndInPreflightBeforeAnythingIsTouched() throws Exception {

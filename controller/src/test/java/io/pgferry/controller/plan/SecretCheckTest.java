@@ -75,7 +75,8 @@ class SecretCheckTest {
   @Test
   void pgferryPlanExitsTwoAndPrintsNoSecret() throws Exception {
     Path key = PlanBuilder.writeSecret(dir.resolve("controller.key"), TLS_KEY);
-    Path plan = PlanBuilder.plan().source(PlanBuilder.file(key)).writeTo(dir.resolve("plan.yaml"));
+    Path plan = PlanBuilder.plan().source(PlanBuilder.file(key))
+        .logical(l -> l.passwords(PlanBuilder.file(key), null).targetAddress("10.0.3.7/32")).writeTo(dir.resolve("plan.yaml"));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream oldErr = System.err;
     PrintStream oldOut = System.out;

@@ -151,6 +151,30 @@ class JourneyApiTest {
     assertFalse(apply.out.contains("held before"), apply.out);
   }
 
+  /** `pgferry apply --amend`: refused with the key and the step that used it (exit 2), else the difference (exit 0). */
+  @Test
+  void amendShowsTheDifferenceOrTheRefusedKeys() throws Exception {
+    Path plan = kit.writePlan(target.url("postgres"), PlanBuilder.PhaseTimeout.ARCHIVE_REPLICA, Duration.ofMinutes(1));
+    assertEquals(0, cli("apply", "--plan", plan.toString(), "--no-hold", "--controller", url).code);
+    String text = Files.readString(plan);
+
+    Path changed = Files.writeString(dir.resolve("changed.yaml"), text + "durability: async\n");
+    Result refused = cli("apply", "--amend", changed.toString(), "--controller", url);
+    assertEquals(2, refused.code, refused.out + refused.err);
+    assertTrue(refused.err.contains("refused: durability: used by cutover_1.promote_a (done)"), refused.err);
+
+    Path completed = Files.writeString(dir.resolve("completed.yaml"), text
+        + "logical:\n  replication_password: env:PATH\n  target_address: 10.0.3.7/32\n");
+    Result amended = cli("apply", "--amend", completed.toString(), "--controller", url);
+    assertEquals(0, amended.code, amended.out + amended.err);
+    assertTrue(amended.out.contains("+ logical.target_address: 10.0.3.7/32"), amended.out);
+    assertTrue(amended.out.contains("`pgferry resume` continues the journey with it"), amended.out);
+
+    Result neither = cli("apply", "--controller", url);
+    assertEquals(2, neither.code);
+    assertTrue(neither.err.contains("give the plan with --plan FILE, or the amended plan"), neither.err);
+  }
+
   @Test
   void aBadPlanIsRefusedBeforeReachingTheController() throws Exception {
     Path plan = Files.writeString(dir.resolve("bad.yaml"), "nodes: {archive_replica: a}\n");

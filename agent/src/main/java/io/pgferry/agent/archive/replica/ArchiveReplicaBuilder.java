@@ -46,11 +46,13 @@ public final class ArchiveReplicaBuilder {
           + "; install PostgreSQL " + version + " binaries and point postgres.bin_dir at them");
     }
     Runtime rt = Runtime.getRuntime();
-    long memory = physicalMemory();
+    MemoryBudget budget = MemoryBudget.ofThisHost();
+    long memory = budget.bytes();
     Map<String, String> settings = ServerConfig.choose(memory, rt.availableProcessors(), o.port(), o.listenAddresses(), o.settingOverrides());
     if (ServerConfig.writeIfAbsent(o.dataDir(), settings)) {
-      did.append("wrote postgresql.conf for ").append(memory >> 20).append(" MiB / ").append(rt.availableProcessors())
-          .append(" CPUs (shared_buffers ").append(settings.get("shared_buffers")).append("); ");
+      did.append("wrote postgresql.conf for ").append(memory >> 20).append(" MiB (").append(budget.source()).append(") / ")
+          .append(rt.availableProcessors()).append(" CPUs (shared_buffers ").append(settings.get("shared_buffers"))
+          .append("; agent.yaml postgres.settings override it); ");
     }
     new RecoveryConfig(o.dataDir()).apply(o.major(), Map.of("hot_standby", "on"),
         Optional.of(new RecoveryConfig.Standby("", null, o.restoreCommand())));
@@ -61,17 +63,9 @@ public final class ArchiveReplicaBuilder {
     return did.toString();
   }
 
+  /** The memory PostgreSQL may use here ({@link MemoryBudget}: MemTotal, or the agent's cgroup limit when lower). */
   static long physicalMemory() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-        if (line.startsWith("MemTotal:")) {
-          return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
-        }
-      }
-    } catch (IOException | NumberFormatException ignored) {
-      // fall through
-    }
-    return 1L << 30;
+    return MemoryBudget.ofThisHost().bytes();
   }
 
   private static void chown(Path dir, String user, List<String> files) {

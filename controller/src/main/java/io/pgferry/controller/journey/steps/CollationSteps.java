@@ -92,7 +92,7 @@ final class CollationSteps {
 
   private static PgEndpoint shown(Plan plan, Optional<NodeView> view, String id) {
     String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost() + "").orElse("<host of " + id + ">");
-    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(5432);
+    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT); // shown as <port>: the agent says it in its Hello
     return new PgEndpoint(host, port, plan.app().dbname(), plan.failover().adminUser(), null);
   }
 }

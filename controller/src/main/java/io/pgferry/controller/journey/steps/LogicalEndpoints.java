@@ -25,6 +25,11 @@ final class LogicalEndpoints {
     return ctx.stepDoneAt(JourneyTable.FO_PROMOTE_B).isPresent() ? plan.nodes().standby() : plan.nodes().archiveReplica();
   }
 
+  /** The publisher in messages: "A", or "B" once FAILOVER promoted it (a message calling B "A" misleads). */
+  static String publisherName(StepContext ctx) {
+    return ctx.stepDoneAt(JourneyTable.FO_PROMOTE_B).isPresent() ? "B" : "A";
+  }
+
   static int publisherMajor(StepContext ctx) throws JourneyException {
     return publisher(ctx).hello().getPgMajor();
   }
@@ -45,7 +50,7 @@ final class LogicalEndpoints {
   /** A as shown by `pgferry plan` before any agent said Hello. */
   static PgEndpoint aShown(Plan plan, Optional<NodeView> view) {
     String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost()).orElse("<host of " + plan.nodes().archiveReplica() + ">");
-    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(5432);
+    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT); // shown as <port>: the agent says it in its Hello
     return new PgEndpoint(host, port, plan.app().dbname(), plan.logical().adminUser(), null);
   }
 

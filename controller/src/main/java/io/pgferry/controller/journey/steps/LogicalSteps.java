@@ -190,10 +190,11 @@ final class LogicalSteps {
     steps.put(C2_WAIT_APPLIED, new FnStep(C2_WAIT_APPLIED, waitLines, LogicalSteps::waitApplied));
     steps.put(C2_VERIFY, new FnStep(C2_VERIFY, new Verifier(aShown, tShown, l.verify(), l.verifyChunkRows()).describe(), ctx -> {
       VerifyReport r = new Verifier(a(ctx), t(ctx.plan()), ctx.plan().logical().verify(), ctx.plan().logical().verifyChunkRows()).run();
+      String source = LogicalEndpoints.publisherName(ctx);
       if (!r.ok()) {
-        throw new JourneyException(r.format());
+        throw new JourneyException(r.format(source));
       }
-      return new StepResult(r.format().strip(), Map.of("tables", String.valueOf(r.tables().size()),
+      return new StepResult(r.format(source).strip(), Map.of("tables", String.valueOf(r.tables().size()),
           "mismatched_tables", String.valueOf(r.mismatched().size())));
     }));
     steps.put(C2_SEQUENCES, new FnStep(C2_SEQUENCES, new SequenceSync(aShown, tShown).describe(), ctx -> {
@@ -313,7 +314,7 @@ final class LogicalSteps {
     }
     DdlLedger.State ddl = ledger.state();
     String line = s.sentence() + (s.retainedWalAlert(ctx.plan().logical().retainedWalAlertBytes())
-        ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on A" : "") + (ddl.recorded() == 0 ? "" : "; " + ddl.sentence())
+        ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on " + LogicalEndpoints.publisherName(ctx) : "") + (ddl.recorded() == 0 ? "" : "; " + ddl.sentence())
         + (drift.none() ? "" : "; " + drift.warning());
     return new Sync(s, ddl, drift, line);
   }
@@ -388,22 +389,23 @@ final class LogicalSteps {
   private static StepResult waitApplied(StepContext ctx) throws Exception {
     CatchUp catchUp = new CatchUp(a(ctx), t(ctx.plan()), NAMES);
     Lsn target = catchUp.publisherLsn();
+    String pub = LogicalEndpoints.publisherName(ctx) + "'s ";
     Duration timeout = ctx.plan().logical().cutover2Timeout();
     Lsn[] applied = new Lsn[1];
     try {
       Poll.untilTrue(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), JourneySteps.CUTOVER_POLL, ctx::pause,
-          "T to apply A's " + target, () -> {
+          "T to apply " + pub + target, () -> {
             applied[0] = catchUp.applied();
             if (applied[0].compareTo(target) >= 0) {
               return true;
             }
-            ctx.progress("T applied " + applied[0] + " of A's " + target + " (" + target.bytesAfter(applied[0]) + " bytes behind)");
+            ctx.progress("T applied " + applied[0] + " of " + pub + target + " (" + target.bytesAfter(applied[0]) + " bytes behind)");
             return false;
           });
     } catch (Poll.Timeout e) {
-      throw new JourneyException("T did not apply A's " + target + " within " + Durations.format(timeout) + " (at " + applied[0] + ")");
+      throw new JourneyException("T did not apply " + pub + target + " within " + Durations.format(timeout) + " (at " + applied[0] + ")");
     }
-    return new StepResult("T applied A's " + target + " (confirmed " + applied[0] + ")", Map.of("target_lsn", target.toString(),
+    return new StepResult("T applied " + pub + target + " (confirmed " + applied[0] + ")", Map.of("target_lsn", target.toString(),
         "applied_lsn", applied[0].toString()));
   }
 

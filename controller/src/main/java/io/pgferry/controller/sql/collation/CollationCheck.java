@@ -59,7 +59,7 @@ public final class CollationCheck implements SqlAction<CollationReport> {
 
   @Override
   public List<String> describe() {
-    String on = endpoint.host() + ":" + endpoint.port() + "/" + endpoint.database();
+    String on = endpoint.host() + ":" + endpoint.portShown() + "/" + endpoint.database();
     return List.of(
         "on " + on + " (read-only, works on a hot standby): " + DATABASE_VERSION + "  (PostgreSQL 15 and later)",
         "on " + on + ": recorded vs actual version of every collation an index uses (pg_collation.collversion,"

@@ -13,7 +13,12 @@ public record TableVerification(TableRef table, VerifyMode mode, long sourceRows
   public record Mismatch(KeyRange range, long sourceRows, long targetRows, String sourceChecksum, String targetChecksum) {
     @Override
     public String toString() {
-      return range + ": " + sourceRows + " rows on A, " + targetRows + " on T" + (sourceRows == targetRows ? ", contents differ" : "");
+      return format("A");
+    }
+
+    /** @param source what the compared source is called (A, or B after a failover) */
+    public String format(String source) {
+      return range + ": " + sourceRows + " rows on " + source + ", " + targetRows + " on T" + (sourceRows == targetRows ? ", contents differ" : "");
     }
   }
 
@@ -27,10 +32,16 @@ public record TableVerification(TableRef table, VerifyMode mode, long sourceRows
 
   @Override
   public String toString() {
+    return format("A");
+  }
+
+  /** @param source what the compared source is called (A, or B after a failover) */
+  public String format(String source) {
     if (problem != null) {
       return table + ": " + problem;
     }
-    String head = table + ": " + sourceRows + " rows on A, " + targetRows + " on T" + (mode == VerifyMode.FULL ? ", " + chunks + " chunk(s)" : "");
-    return ok() ? head + ", equal" : head + ", DIFFERENT" + (mismatches.isEmpty() ? "" : ": " + mismatches);
+    String head = table + ": " + sourceRows + " rows on " + source + ", " + targetRows + " on T" + (mode == VerifyMode.FULL ? ", " + chunks + " chunk(s)" : "");
+    return ok() ? head + ", equal" : head + ", DIFFERENT" + (mismatches.isEmpty() ? ""
+        : ": " + mismatches.stream().map(m -> m.format(source)).toList());
   }
 }

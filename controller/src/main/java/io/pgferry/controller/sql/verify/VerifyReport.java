@@ -17,9 +17,14 @@ public record VerifyReport(VerifyMode mode, List<TableVerification> tables) {
   }
 
   public String format() {
+    return format("A");
+  }
+
+  /** @param source what the compared source is called (A, or B after a failover) */
+  public String format(String source) {
     StringBuilder sb = new StringBuilder("verify (" + mode.name().toLowerCase() + "): " + tables.size() + " tables, " + mismatched().size()
         + " mismatched\n");
-    tables.forEach(t -> sb.append("  ").append(t).append('\n'));
+    tables.forEach(t -> sb.append("  ").append(t.format(source)).append('\n'));
     return sb.toString();
   }
 }
