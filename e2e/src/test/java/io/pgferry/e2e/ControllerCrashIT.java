@@ -9,10 +9,7 @@ import io.pgferry.e2e.scenario.CrashPoint;
 import io.pgferry.e2e.scenario.JourneyResult;
 import io.pgferry.e2e.scenario.JourneyScenario;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,19 +33,7 @@ class ControllerCrashIT {
     assertGapWithin(r, "cutover_1", CUTOVER_1_BASELINE);
     assertGapWithin(r, "cutover_2", CUTOVER_2_BASELINE);
 
-    List<String> violations = new ArrayList<>();
-    Set<String> done = new LinkedHashSet<>();
-    for (JournalFile.Entry e : r.journal) {
-      if (e.step() == null) {
-        continue;
-      }
-      if (e.event().equals("STEP_STARTED") && done.contains(e.step())) {
-        violations.add("#" + e.seq() + " " + e.step() + " started again after it was done");
-      }
-      if (e.event().equals("STEP_DONE") && !done.add(e.step())) {
-        violations.add("#" + e.seq() + " " + e.step() + " done twice");
-      }
-    }
+    List<String> violations = ScenarioRuns.stepsRunAgainAfterDone(r);
     assertTrue(violations.isEmpty(), String.join("\n", violations));
     assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.C1_PROMOTE).size(), "promote started once");
     assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.C1_BLOCK_APP).size(), "writes blocked once");

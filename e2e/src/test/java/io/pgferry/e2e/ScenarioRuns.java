@@ -77,6 +77,24 @@ final class ScenarioRuns {
     return r.journal.stream().filter(e -> e.is(event, step)).toList();
   }
 
+  /** The journal's breaches of "never done twice": a step started again after it was done, or done twice. */
+  static List<String> stepsRunAgainAfterDone(JourneyResult r) {
+    List<String> violations = new java.util.ArrayList<>();
+    java.util.Set<String> done = new java.util.LinkedHashSet<>();
+    for (JournalFile.Entry e : r.journal) {
+      if (e.step() == null) {
+        continue;
+      }
+      if (e.event().equals("STEP_STARTED") && done.contains(e.step())) {
+        violations.add("#" + e.seq() + " " + e.step() + " started again after it was done");
+      }
+      if (e.event().equals("STEP_DONE") && !done.add(e.step())) {
+        violations.add("#" + e.seq() + " " + e.step() + " done twice");
+      }
+    }
+    return violations;
+  }
+
   private static String tail(Path log) {
     try (Stream<String> lines = Files.lines(log)) {
       List<String> all = lines.toList();

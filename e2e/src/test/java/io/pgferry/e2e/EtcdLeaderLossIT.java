@@ -1,0 +1,79 @@
+package io.pgferry.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pgferry.controller.journey.JourneyTable;
+import io.pgferry.e2e.scenario.CrashPoint;
+import io.pgferry.e2e.scenario.JourneyResult;
+import io.pgferry.e2e.scenario.JourneyScenario;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue #17 item 3 with real processes: the whole journey (through cutover 2) with 3 controller processes on a real
+ * 3-member etcd cluster ({@code store: etcd}, lease ttl 3 s), agents given every controller's address. The leader is
+ * partitioned from etcd while A catches up from the archive, and killed with -9 while CUTOVER_1 waits for A to replay
+ * (writes blocked, the source fenced), while LOGICAL_SYNC waits for T, and right after cutover 2 fenced A. Nobody
+ * runs `pgferry resume`: each time a follower takes over and continues the journey, which finishes; the ledger on T
+ * shows nothing lost or duplicated; no step is done twice; each write gap around a kill stays within the phase's
+ * baseline (docs/bench-results.md) plus the etcd lease plus 2 s; the partitioned leader refuses writes before the
+ * new leader's first journal record.
+ */
+@Tag("slow")
+class EtcdLeaderLossIT {
+  private static final Duration LEASE_TTL = Duration.ofSeconds(3);
+  private static final Duration ALLOWANCE = LEASE_TTL.plusSeconds(2);
+  /** Write gap baselines per kill point (docs/bench-results.md medians; LOGICAL_SYNC: the app writes on, none). */
+  private static final Map<String, Duration> BASELINE = Map.of(
+      JourneyTable.C1_WAIT_REPLAYED, Duration.ofMillis(3200),
+      JourneyTable.SYNC_WAIT, Duration.ZERO,
+      JourneyTable.C2_FENCE_A, Duration.ofMillis(800));
+
+  @Test
+  void followersContinueTheJourneyAfterTheLeaderIsKilledOrCutOffFromEtcd() throws Exception {
+    JourneyResult r = ScenarioRuns.run("etcd-leader-loss", JourneyScenario.Options.defaults().throughCutover2()
+            .controllersOnEtcd(3).crashControllerAt(CrashPoint.CUTOVER_1, CrashPoint.LOGICAL_SYNC, CrashPoint.CUTOVER_2_FENCED),
+        s -> s.addHook(s.partitionLeaderWhen(JourneyTable.A_CAUGHT_UP)), r2 -> {
+          JourneyResult.LeaderChange partition = r2.leaderChanges.get(0);
+          String oldLog = Files.readString(partition.oldLeaderLog);
+          assertTrue(oldLog.contains("stops leading"), "the partitioned controller says it stops leading: " + partition.oldLeaderLog);
+        });
+    r.leaderChanges.forEach(c -> System.out.println("etcd-leader-loss: " + c));
+    FullJourneyIT.assertWholeJourney(r, false);
+    assertEquals(3, r.controllers);
+    assertEquals(4, r.leaderChanges.size(), r.leaderChanges.toString());
+    assertEquals(4, r.leaderChangesSeen, "the leader changed only when the test took it away");
+    assertTrue(ScenarioRuns.stepsRunAgainAfterDone(r).isEmpty(), String.join("\n", ScenarioRuns.stepsRunAgainAfterDone(r)));
+    assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.C1_PROMOTE).size(), "promote started once");
+    assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.C1_FENCE_SOURCE).size(), "source fenced once");
+    assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.C2_FENCE_A).size(), "a fenced once in cutover 2");
+    assertTrue(r.journal.stream().noneMatch(e -> e.event().equals("PHASE_RESET")), "no phase started afresh");
+
+    JourneyResult.LeaderChange partition = r.leaderChanges.get(0);
+    assertEquals("partition", partition.cause);
+    assertNotEquals(partition.from, partition.to);
+    assertTrue(partition.oldStoppedAt.isBefore(partition.firstRecordAt), "the cut-off leader refused writes at "
+        + partition.oldStoppedAt + ", before the new leader's first record #" + partition.firstRecordSeq + " at " + partition.firstRecordAt);
+    // it stops at 2/3 of the ttl after its last renewal: well within the ttl of the fault
+    assertTrue(Duration.between(partition.faultAt, partition.oldStoppedAt).compareTo(LEASE_TTL) < 0,
+        "the cut-off leader stopped " + Duration.between(partition.faultAt, partition.oldStoppedAt).toMillis() + " ms after the cut");
+
+    List<JourneyResult.LeaderChange> kills = r.leaderChanges.subList(1, 4);
+    for (JourneyResult.LeaderChange kill : kills) {
+      assertEquals("kill -9", kill.cause);
+      assertNotEquals(kill.from, kill.to, kill.toString());
+      Duration bound = BASELINE.get(kill.step).plus(ALLOWANCE);
+      assertTrue(kill.writeGap != null && kill.writeGap.compareTo(bound) <= 0, "write gap around the kill of the leader at "
+          + kill.step + ": " + (kill.writeGap == null ? "not measured" : kill.writeGap.toMillis() + " ms") + "; at most "
+          + bound.toMillis() + " ms (" + kill + ")");
+    }
+    assertEquals(List.of(JourneyTable.C1_WAIT_REPLAYED, JourneyTable.SYNC_WAIT, JourneyTable.C2_FENCE_A),
+        kills.stream().map(k -> k.step).toList());
+  }
+}
