@@ -1,7 +1,12 @@
 package io.pgferry.controller.store;
 
 import io.pgferry.controller.store.EtcdClient.Compare;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +30,8 @@ import java.util.logging.Logger;
  */
 public final class LeaderElection implements Leadership {
   static final String LEADER_KEY = "leader";
+  /** Each controller's heartbeat, {@code prefix/controllers/ADDRESS} (what `pgferry status` shows as its health). */
+  static final String CONTROLLERS = "controllers/";
   private static final Logger LOG = Logger.getLogger(LeaderElection.class.getName());
 
   private final EtcdStore store;
@@ -42,11 +49,18 @@ public final class LeaderElection implements Leadership {
     return t;
   });
   private final Object lock = new Object();
-  private boolean leading;
+  /**
+   * Written under {@link #lock}, read without it: {@link #stepDown} holds the lock while the engine and the agent link
+   * stop, and the HTTP API (FollowerGuard, on an event loop) must see "not leading" at once, not after them.
+   */
+  private volatile boolean leading;
   private long lease;
   /** System.nanoTime() when the last successful grant or keepalive was sent. */
   private long renewedAt;
   private volatile String leader;
+  /** create_revision of the leader key last seen (0: none seen yet) and how often it changed. */
+  private long term;
+  private final AtomicLong leaderChanges = new AtomicLong();
 
   public LeaderElection(EtcdStore store, String address, Duration ttl, Listener listener) {
     this.store = store;
@@ -66,9 +80,7 @@ public final class LeaderElection implements Leadership {
 
   @Override
   public boolean leading() {
-    synchronized (lock) {
-      return leading;
-    }
+    return leading;
   }
 
   @Override
@@ -83,6 +95,7 @@ public final class LeaderElection implements Leadership {
       } else {
         campaign();
       }
+      heartbeat();
     } catch (IOException e) {
       LOG.fine("etcd: " + e.getMessage()); // the watchdog deposes a leader that cannot renew in time
     } catch (RuntimeException e) {
@@ -114,6 +127,7 @@ public final class LeaderElection implements Leadership {
     Optional<EtcdClient.KeyValue> current = store.client().get(key);
     if (current.isPresent()) {
       leader = current.get().value();
+      sawTerm(current.get().createRevision());
       return;
     }
     long sent = System.nanoTime();
@@ -129,9 +143,53 @@ public final class LeaderElection implements Leadership {
       leading = true;
       leader = address;
       store.fenceWith(r.revision());
+      sawTerm(r.revision());
     }
     LOG.info("this controller (" + address + ") leads: etcd lease " + Long.toHexString(id) + ", ttl " + ttl.toMillis() + " ms");
     events.execute(listener::elected);
+  }
+
+  /** A leader key created at {@code createRevision} was seen: another term than the last one seen is a leader change. */
+  private void sawTerm(long createRevision) {
+    synchronized (lock) {
+      if (term != 0 && term != createRevision) {
+        leaderChanges.incrementAndGet();
+      }
+      term = createRevision;
+    }
+  }
+
+  /**
+   * This controller's heartbeat, written by leader and followers alike every cycle and outside the leader fence (it
+   * is no decision): {@code {"address", "leading", "seen"}} at {@code prefix/controllers/ADDRESS}. It stays after the
+   * controller dies, so status shows how long ago it was last seen.
+   */
+  private void heartbeat() throws IOException {
+    String key = store.key(CONTROLLERS + address);
+    JsonObject beat = new JsonObject().put("address", address).put("leading", leading()).put("seen", Instant.now().toString());
+    store.client().putIf(List.of(), key, beat.encode(), 0);
+  }
+
+  @Override
+  public long leaderChanges() {
+    return leaderChanges.get();
+  }
+
+  @Override
+  public ControlPlane controlPlane() {
+    Map<String, Boolean> members = store.client().health();
+    List<ControlPlane.Controller> controllers = new ArrayList<>();
+    try {
+      String dir = store.key(CONTROLLERS);
+      for (EtcdClient.KeyValue kv : store.client().range(dir, EtcdClient.prefixEnd(dir))) {
+        JsonObject beat = new JsonObject(kv.value());
+        controllers.add(new ControlPlane.Controller(beat.getString("address"), beat.getBoolean("leading", false),
+            Instant.parse(beat.getString("seen"))));
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.fine("reading the controllers' heartbeats: " + e.getMessage()); // etcd out of reach: members say so
+    }
+    return new ControlPlane("etcd", address, leading(), leader().orElse(null), leaderChanges(), controllers, members, ttl);
   }
 
   private void watchdog() {
