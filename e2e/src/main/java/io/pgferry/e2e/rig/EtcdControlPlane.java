@@ -75,6 +75,11 @@ public final class EtcdControlPlane implements AutoCloseable {
     return cluster.endpoints();
   }
 
+  /** The etcd members' process ids (what ./demo --keep leaves running). */
+  public List<Long> pids() {
+    return cluster == null ? List.of() : cluster.pids();
+  }
+
   /** The endpoints controller {@code index} is configured with: its own proxies to the members. */
   List<String> endpointsOf(int index) {
     return proxies.get(index).stream().map(p -> p.host() + ":" + p.port()).toList();

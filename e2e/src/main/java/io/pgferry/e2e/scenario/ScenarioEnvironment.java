@@ -209,6 +209,9 @@ final class ScenarioEnvironment implements AutoCloseable {
     List<Kept.Cluster> clusters = new ArrayList<>();
     if (rig != null) {
       rig.controllers().stream().filter(ControllerNode::alive).forEach(c -> pids.add(c.process().pid()));
+      if (rig.etcd() != null) {
+        pids.addAll(rig.etcd().pids());
+      }
       for (String id : List.of("a", "b")) {
         if (rig.agent(id) != null && rig.agent(id).alive()) {
           pids.add(rig.agent(id).pid());
