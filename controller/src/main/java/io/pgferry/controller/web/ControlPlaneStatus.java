@@ -24,7 +24,7 @@ public record ControlPlaneStatus(String store, String self, boolean leading, Str
   public record Member(String endpoint, boolean healthy) {}
 
   /**
-   * A node whose goal or state is PRIMARY: its lease left (null: none granted by this controller), whether it serves
+   * A node whose goal is PRIMARY (without a goal: whose state is): its lease left (null: none granted by this controller), whether it serves
    * in failsafe (lease lapsed, its standby's evidence keeps it up; docs/failsafe.md) and the standby it watches.
    */
   public record PrimaryLine(String node, boolean connected, Long leaseRemainingMs, boolean failsafeServing,
@@ -46,8 +46,9 @@ public record ControlPlaneStatus(String store, String self, boolean leading, Str
     }
     List<PrimaryLine> primaries = new ArrayList<>();
     for (NodeView n : nodes) {
-      boolean primary = (n.goal() != null && n.goal().getState() == NodeState.PRIMARY)
-          || (n.status() != null && n.status().getState() == NodeState.PRIMARY);
+      // the goal decides (a failed-over primary's last Status still says PRIMARY); without one, what it reported
+      boolean primary = n.goal() != null && n.goal().getGeneration() > 0 ? n.goal().getState() == NodeState.PRIMARY
+          : n.status() != null && n.status().getState() == NodeState.PRIMARY;
       if (!primary) {
         continue;
       }

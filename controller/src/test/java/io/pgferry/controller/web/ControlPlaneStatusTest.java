@@ -34,11 +34,13 @@ class ControlPlaneStatusTest {
         new ControlPlane.Controller("10.0.0.3:7402", true, NOW.minusMillis(900)),
         new ControlPlane.Controller("10.0.0.4:7402", false, NOW.minusSeconds(42))), members, Duration.ofSeconds(3));
     List<NodeView> nodes = List.of(
-        node("a", Goal.newBuilder().setState(NodeState.PRIMARY).setFailsafeStandby("pgferry_b").build(),
+        node("a", Goal.newBuilder().setState(NodeState.PRIMARY).setGeneration(3).setFailsafeStandby("pgferry_b").build(),
             Status.newBuilder().setState(NodeState.PRIMARY).setFailsafeServing(true).build(), Optional.empty()),
-        node("b", Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).build(),
+        node("b", Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setGeneration(2).build(),
             Status.newBuilder().setState(NodeState.STREAMING_STANDBY).build(), Optional.empty()),
-        node("t", Goal.newBuilder().setState(NodeState.PRIMARY).build(), Status.getDefaultInstance(), Optional.of(NOW.plusMillis(3500))));
+        node("old", Goal.newBuilder().setState(NodeState.FENCED).setGeneration(4).build(),
+            Status.newBuilder().setState(NodeState.PRIMARY).build(), Optional.empty()), // its last word before it died
+        node("t", Goal.getDefaultInstance(), Status.newBuilder().setState(NodeState.PRIMARY).build(), Optional.of(NOW.plusMillis(3500))));
 
     JsonNode json = JourneyJson.MAPPER.readTree(JourneyJson.MAPPER.writeValueAsString(ControlPlaneStatus.of(cp, nodes, NOW)));
 
@@ -57,7 +59,7 @@ class ControlPlaneStatusTest {
     assertEquals(3, json.path("etcd").path("members").asInt());
     assertFalse(json.path("etcd").path("endpoints").get(2).path("healthy").asBoolean());
     JsonNode primaries = json.path("primaries");
-    assertEquals(2, primaries.size(), "a and t are primaries, b is not: " + primaries);
+    assertEquals(2, primaries.size(), "a (goal) and t (no goal, its state) are primaries; b and the fenced old one are not: " + primaries);
     assertEquals("a", primaries.get(0).path("node").asText());
     assertTrue(primaries.get(0).path("failsafe_serving").asBoolean());
     assertEquals("pgferry_b", primaries.get(0).path("failsafe_standby").asText());

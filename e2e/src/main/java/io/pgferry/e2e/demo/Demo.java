@@ -3,6 +3,7 @@ package io.pgferry.e2e.demo;
 import io.pgferry.common.Cli;
 import io.pgferry.controller.cli.ApiCredentials;
 import io.pgferry.controller.journey.Phase;
+import io.pgferry.e2e.rig.EtcdControlPlane;
 import io.pgferry.e2e.scenario.CrashPoint;
 import io.pgferry.e2e.scenario.JourneyResult;
 import io.pgferry.e2e.scenario.JourneyScenario;
@@ -246,10 +247,11 @@ public final class Demo implements Callable<Integer> {
           r.topology.bTimeline(), r.topology.replicationOnA());
     }
     problems.forEach(p -> out.println("  PROBLEM: " + p));
-    out.printf("  logs: %s (controller.log, agent-a.log, agent-b.log); PostgreSQL logs beside the data dirs in %s%n",
-        r.logs, r.workDir);
-    out.printf("  journal: %s/controller-state/journey.jsonl; status page (with --keep): %s/%n", r.workDir,
-        r.controllerUrl == null ? "-" : r.controllerUrl);
+    out.printf("  logs: %s (controller.log%s, agent-a.log, agent-b.log); PostgreSQL logs beside the data dirs in %s%n",
+        r.logs, r.controllers > 1 ? ", controller-2.log .. controller-" + r.controllers + ".log" : "", r.workDir);
+    out.printf("  journal: %s; status page (with --keep): %s/%n", r.controllers > 1
+        ? "in etcd under " + EtcdControlPlane.PREFIX + "/journal/ (pgferry status against any controller)"
+        : r.workDir + "/controller-state/journey.jsonl", r.controllerUrl == null ? "-" : r.controllerUrl);
   }
 
   private static String split(Map<String, Duration> parts) {
