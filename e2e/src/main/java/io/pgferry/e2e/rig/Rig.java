@@ -333,6 +333,11 @@ public final class Rig implements AutoCloseable {
     return agentClusters.get(id);
   }
 
+  /** Agents whose process runs (a crashed node's agent does not). */
+  public long agentsAlive() {
+    return agents.values().stream().filter(ManagedProcess::alive).count();
+  }
+
   public ManagedProcess agent(String id) {
     return agents.get(id);
   }
