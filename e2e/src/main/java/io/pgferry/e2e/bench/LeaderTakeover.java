@@ -44,7 +44,8 @@ final class LeaderTakeover {
         + (failures.isEmpty() ? "" : " (" + failures.size() + " failed: " + failures + ")");
     return List.of(
         BenchRow.single("leader takeover time (kill -9 of the leader -> the new leader's first journal record)",
-            Medians.of(takeover), "s", n + "; " + Medians.spread(takeover) + "; bound: ttl + a follower's 250 ms look + etcd's expiry check + the agents' redial"),
+            Medians.of(takeover), "s", n + "; " + Medians.spread(takeover)
+                + "; bound: ttl + a follower's 250 ms look + etcd's expiry check + the agents' redial"),
         BenchRow.single("cutover 1 write downtime with the leader killed in wait_replayed (etcd)", Medians.of(gap), "s",
             n + "; " + Medians.spread(gap) + "; compare the cutover 1 row; goal <= its baseline + ttl + 2 s"));
   }
