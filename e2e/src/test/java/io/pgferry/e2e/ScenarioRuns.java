@@ -42,6 +42,7 @@ final class ScenarioRuns {
         System.out.printf("%s: cutover 1 write downtime %.2f s; ledger %d acknowledged, %d lost, %d duplicated; phases %s%n",
             name, c1 == null ? -1 : c1.toNanos() / 1e9, r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated(),
             r.phases.stream().filter(p -> p.seconds() != null).map(p -> p.name() + " " + p.seconds() + " s").toList());
+        keepLogs(name, r);
         try {
           files.check(r);
         } catch (Exception e) {
@@ -75,6 +76,46 @@ final class ScenarioRuns {
   /** Journal lines of one event for one step. */
   static List<JournalFile.Entry> events(JourneyResult r, String event, String step) {
     return r.journal.stream().filter(e -> e.is(event, step)).toList();
+  }
+
+  /**
+   * With PGFERRY_KEEP_LOGS=DIR the run's logs and journal (one line per record) are copied to DIR/NAME before the
+   * workspace is deleted: what happened in a run that passed but took long.
+   */
+  private static void keepLogs(String name, JourneyResult r) {
+    String dir = System.getenv("PGFERRY_KEEP_LOGS");
+    if (dir == null || dir.isBlank()) {
+      return;
+    }
+    Path to = Path.of(dir, name);
+    try (Stream<Path> logs = Files.list(r.logs)) {
+      Files.createDirectories(to);
+      for (Path log : logs.filter(Files::isRegularFile).toList()) {
+        Files.copy(log, to.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      Files.write(to.resolve("journal.txt"), r.journal.stream().map(e -> "#" + e.seq() + " " + e.at() + " " + e.event() + " "
+          + (e.step() != null ? e.step() : e.phase() == null ? "" : e.phase()) + (e.message() == null ? "" : " " + e.message())).toList());
+    } catch (java.io.IOException e) {
+      System.out.println(name + ": logs not kept: " + e);
+    }
+  }
+
+  /** The journal's breaches of "never done twice": a step started again after it was done, or done twice. */
+  static List<String> stepsRunAgainAfterDone(JourneyResult r) {
+    List<String> violations = new java.util.ArrayList<>();
+    java.util.Set<String> done = new java.util.LinkedHashSet<>();
+    for (JournalFile.Entry e : r.journal) {
+      if (e.step() == null) {
+        continue;
+      }
+      if (e.event().equals("STEP_STARTED") && done.contains(e.step())) {
+        violations.add("#" + e.seq() + " " + e.step() + " started again after it was done");
+      }
+      if (e.event().equals("STEP_DONE") && !done.add(e.step())) {
+        violations.add("#" + e.seq() + " " + e.step() + " done twice");
+      }
+    }
+    return violations;
   }
 
   private static String tail(Path log) {

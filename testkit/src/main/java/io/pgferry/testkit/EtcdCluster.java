@@ -67,6 +67,11 @@ public final class EtcdCluster implements AutoCloseable {
     return clientPorts.stream().map(p -> "127.0.0.1:" + p).toList();
   }
 
+  /** The members' process ids (what ./demo --keep leaves running). */
+  public List<Long> pids() {
+    return members.stream().filter(Process::isAlive).map(Process::pid).toList();
+  }
+
   public int clientPort(int member) {
     return clientPorts.get(member);
   }

@@ -32,6 +32,12 @@ public final class AgentMetrics {
     gauge("pgferry.lease.remaining.seconds", "time left on the PRIMARY lease (-1 none)",
         s -> s.getLeaseRemainingMs() < 0 ? -1 : s.getLeaseRemainingMs() / 1000.0);
     gauge("pgferry.fenced", "1 when the node is fenced", s -> s.getFenced() ? 1 : 0);
+    gauge("pgferry.failsafe.serving", "1 while the primary serves with a lapsed lease on its standby's evidence (docs/failsafe.md)",
+        s -> s.getFailsafeServing() ? 1 : 0);
+    FailsafeTime failsafe = new FailsafeTime();
+    agent.addStatusContributor(b -> failsafe.observe(b.getFailsafeServing(), System.nanoTime())); // after the one that sets it
+    FunctionCounter.builder("pgferry.failsafe.serving.seconds", failsafe, FailsafeTime::seconds)
+        .description("time the primary served with a lapsed lease on its standby's evidence").register(registry);
     Gauge.builder("pgferry.link.connected", agent, a -> a.linkConnected() ? 1 : 0)
         .description("1 while the link to the controller is up").register(registry);
     for (NodeState state : NodeState.values()) {

@@ -70,5 +70,41 @@ final class StatusPrinter {
           leaseMs >= 0 ? String.format("%.1fs", leaseMs / 1000.0) : "-",
           n.path("last_error").asText().isEmpty() ? "" : "  error: " + n.path("last_error").asText());
     }
+    JsonNode cp = s.path("control_plane");
+    if (cp.isObject()) {
+      printControlPlane(cp, out);
+    }
+  }
+
+  /** GET /api/control-plane: who leads, each controller's and etcd's health, each primary's lease and failsafe. */
+  static void printControlPlane(JsonNode cp, PrintStream out) {
+    if ("embedded".equals(cp.path("store").asText())) {
+      out.println("control plane: embedded store, one controller");
+    } else {
+      JsonNode etcd = cp.path("etcd");
+      String leader = cp.hasNonNull("leader") ? "controller " + cp.path("leader").asText() + " leads" : "NO controller leads";
+      out.println("control plane: etcd; " + leader + (cp.path("leading").asBoolean() ? " (this one)" : "")
+          + "; " + cp.path("leader_changes").asLong() + " leader change(s) seen by " + cp.path("self").asText()
+          + (etcd.isObject() ? "; etcd " + etcd.path("healthy").asInt() + "/" + etcd.path("members").asInt() + " members healthy" : ""));
+      for (JsonNode c : cp.path("controllers")) {
+        out.printf("  controller %-21s %-8s %s%n", c.path("address").asText(), c.path("leading").asBoolean() ? "leader" : "follower",
+            (c.path("healthy").asBoolean() ? "seen " : "DOWN, last seen ") + seconds(c.path("last_seen_age_ms").asLong()) + " ago");
+      }
+      for (JsonNode m : etcd.path("endpoints")) {
+        if (!m.path("healthy").asBoolean()) {
+          out.println("  etcd member " + m.path("endpoint").asText() + ": NOT healthy (unreachable or without quorum)");
+        }
+      }
+    }
+    for (JsonNode p : cp.path("primaries")) {
+      String lease = p.hasNonNull("lease_remaining_ms") ? seconds(p.path("lease_remaining_ms").asLong()) + " left" : "none from this controller";
+      out.println("  primary " + p.path("node").asText() + ": lease " + lease + (p.path("failsafe_serving").asBoolean()
+          ? ", FAILSAFE: serving on " + p.path("failsafe_standby").asText("its standby") + "'s evidence (docs/failsafe.md)"
+          : p.path("connected").asBoolean() ? ", serving" : ", agent OFFLINE"));
+    }
+  }
+
+  private static String seconds(long ms) {
+    return String.format("%.1f s", ms / 1000.0);
   }
 }

@@ -13,14 +13,17 @@ import io.pgferry.controller.loop.ControllerLoop;
 import io.pgferry.controller.standby.AddStandby;
 import io.pgferry.controller.standby.SyncWatch;
 import io.pgferry.controller.journey.ControllerStore;
+import io.pgferry.controller.store.ControlPlane;
 import io.pgferry.controller.store.EtcdClient;
 import io.pgferry.controller.store.EtcdStore;
 import io.pgferry.controller.store.FileStore;
 import io.pgferry.controller.store.LeaderElection;
 import io.pgferry.controller.store.Leadership;
 import io.pgferry.controller.web.ApiAccess;
+import io.pgferry.controller.web.ControlPlaneApi;
 import io.pgferry.controller.web.ControllerHttp;
 import io.pgferry.controller.web.FollowerGuard;
+import io.pgferry.controller.web.LeadershipMetrics;
 import io.pgferry.controller.web.StandbyApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -99,9 +102,11 @@ public final class ControllerDaemon {
       JourneyService journey = loaded.journey();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       JourneyMetrics.bind(registry, journey);
+      LeadershipMetrics.bind(registry, loaded.leadership());
       ControllerHttp web = new ControllerHttp(vertx, directory, registry, clock, journey)
           .mount(router -> router.route().handler(new FollowerGuard(loaded.leadership())))
-          .mount(router -> new StandbyApi(vertx, new AddStandby(journey, directory, loaded.standbySync())).mount(router));
+          .mount(router -> new StandbyApi(vertx, new AddStandby(journey, directory, loaded.standbySync())).mount(router))
+          .mount(router -> new ControlPlaneApi(vertx, loaded.leadership(), directory, clock).mount(router));
       Future<LinkServer> linkNow = loaded.leadership() == Leadership.ALWAYS
           ? LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
           : Future.succeededFuture(null);
@@ -204,6 +209,16 @@ public final class ControllerDaemon {
     @Override
     public Optional<String> leader() {
       return election == null ? Optional.empty() : election.leader();
+    }
+
+    @Override
+    public long leaderChanges() {
+      return election == null ? 0 : election.leaderChanges();
+    }
+
+    @Override
+    public ControlPlane controlPlane() {
+      return election == null ? ControlPlane.embedded() : election.controlPlane();
     }
 
     @Override

@@ -11,8 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A small blocking client of etcd's v3 API through its JSON gRPC gateway (POST /v3/kv/range, /v3/kv/txn,
@@ -114,6 +117,23 @@ public final class EtcdClient implements AutoCloseable {
 
   public void revoke(long lease) throws IOException {
     call("/v3/lease/revoke", new JsonObject().put("ID", Long.toString(lease)));
+  }
+
+  /**
+   * Each member's {@code GET /health} (asked at once, each within the client's timeout): endpoint (host:port) ->
+   * whether it answered {@code "health":"true"} (a member without quorum or out of reach: false).
+   */
+  public Map<String, Boolean> health() {
+    Map<String, CompletableFuture<Boolean>> asked = new LinkedHashMap<>();
+    for (URI e : endpoints) {
+      asked.put(e.getAuthority(), http.sendAsync(HttpRequest.newBuilder(e.resolve("/health")).timeout(timeout).GET().build(),
+              HttpResponse.BodyHandlers.ofString())
+          .thenApply(r -> r.statusCode() == 200 && r.body().replace(" ", "").contains("\"health\":\"true\""))
+          .exceptionally(t -> false));
+    }
+    Map<String, Boolean> out = new LinkedHashMap<>();
+    asked.forEach((endpoint, answer) -> out.put(endpoint, answer.join()));
+    return out;
   }
 
   private JsonObject call(String path, JsonObject body) throws IOException {

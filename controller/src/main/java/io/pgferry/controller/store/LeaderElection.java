@@ -1,7 +1,12 @@
 package io.pgferry.controller.store;
 
 import io.pgferry.controller.store.EtcdClient.Compare;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +30,8 @@ import java.util.logging.Logger;
  */
 public final class LeaderElection implements Leadership {
   static final String LEADER_KEY = "leader";
+  /** Each controller's heartbeat, {@code prefix/controllers/ADDRESS} (what `pgferry status` shows as its health). */
+  static final String CONTROLLERS = "controllers/";
   private static final Logger LOG = Logger.getLogger(LeaderElection.class.getName());
 
   private final EtcdStore store;
@@ -42,11 +49,18 @@ public final class LeaderElection implements Leadership {
     return t;
   });
   private final Object lock = new Object();
-  private boolean leading;
+  /**
+   * Written under {@link #lock}, read without it: {@link #stepDown} holds the lock while the engine and the agent link
+   * stop, and the HTTP API (FollowerGuard, on an event loop) must see "not leading" at once, not after them.
+   */
+  private volatile boolean leading;
   private long lease;
   /** System.nanoTime() when the last successful grant or keepalive was sent. */
   private long renewedAt;
   private volatile String leader;
+  /** create_revision of the leader key last seen (0: none seen yet) and how often it changed. */
+  private long term;
+  private final AtomicLong leaderChanges = new AtomicLong();
 
   public LeaderElection(EtcdStore store, String address, Duration ttl, Listener listener) {
     this.store = store;
@@ -56,19 +70,24 @@ public final class LeaderElection implements Leadership {
     store.fenceWith(0);
   }
 
-  /** Starts campaigning (and, once leading, renewing); returns this. */
+  /**
+   * Starts campaigning (and, once leading, renewing); returns this. The leader renews and every controller writes its
+   * heartbeat every ttl/3; a follower looks at the leader key more often (every 250 ms at most), so a dead leader's
+   * key, once etcd deleted it, is taken within a quarter second rather than a whole ttl/3 cycle.
+   */
   public LeaderElection start() {
     long cycle = Math.max(50, ttl.toMillis() / 3);
-    timers.scheduleWithFixedDelay(this::cycle, 0, cycle, TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(this::cycle, 0, Math.min(cycle, LOOK_EVERY_MS), TimeUnit.MILLISECONDS);
     timers.scheduleWithFixedDelay(this::watchdog, cycle, Math.max(10, ttl.toMillis() / 30), TimeUnit.MILLISECONDS);
     return this;
   }
 
+  /** How often a follower looks at the leader key at most. */
+  static final long LOOK_EVERY_MS = 250;
+
   @Override
   public boolean leading() {
-    synchronized (lock) {
-      return leading;
-    }
+    return leading;
   }
 
   @Override
@@ -76,12 +95,25 @@ public final class LeaderElection implements Leadership {
     return leading() ? Optional.of(address) : Optional.ofNullable(leader);
   }
 
+  /** System.nanoTime() of the last renewal and heartbeat sent (read and written on the cycle's thread only). */
+  private long lastRenewal = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
+  private long lastHeartbeat = lastRenewal;
+
   private void cycle() {
+    long cycle = Math.max(50, ttl.toMillis() / 3) * 1_000_000L;
     try {
+      long now = System.nanoTime();
       if (leading()) {
-        renew();
+        if (now - lastRenewal >= cycle) {
+          lastRenewal = now;
+          renew();
+        }
       } else {
         campaign();
+      }
+      if (now - lastHeartbeat >= cycle) {
+        lastHeartbeat = now;
+        heartbeat();
       }
     } catch (IOException e) {
       LOG.fine("etcd: " + e.getMessage()); // the watchdog deposes a leader that cannot renew in time
@@ -114,6 +146,7 @@ public final class LeaderElection implements Leadership {
     Optional<EtcdClient.KeyValue> current = store.client().get(key);
     if (current.isPresent()) {
       leader = current.get().value();
+      sawTerm(current.get().createRevision());
       return;
     }
     long sent = System.nanoTime();
@@ -126,12 +159,57 @@ public final class LeaderElection implements Leadership {
     synchronized (lock) {
       lease = id;
       renewedAt = sent;
+      lastRenewal = sent;
       leading = true;
       leader = address;
       store.fenceWith(r.revision());
+      sawTerm(r.revision());
     }
     LOG.info("this controller (" + address + ") leads: etcd lease " + Long.toHexString(id) + ", ttl " + ttl.toMillis() + " ms");
     events.execute(listener::elected);
+  }
+
+  /** A leader key created at {@code createRevision} was seen: another term than the last one seen is a leader change. */
+  private void sawTerm(long createRevision) {
+    synchronized (lock) {
+      if (term != 0 && term != createRevision) {
+        leaderChanges.incrementAndGet();
+      }
+      term = createRevision;
+    }
+  }
+
+  /**
+   * This controller's heartbeat, written by leader and followers alike every cycle and outside the leader fence (it
+   * is no decision): {@code {"address", "leading", "seen"}} at {@code prefix/controllers/ADDRESS}. It stays after the
+   * controller dies, so status shows how long ago it was last seen.
+   */
+  private void heartbeat() throws IOException {
+    String key = store.key(CONTROLLERS + address);
+    JsonObject beat = new JsonObject().put("address", address).put("leading", leading()).put("seen", Instant.now().toString());
+    store.client().putIf(List.of(), key, beat.encode(), 0);
+  }
+
+  @Override
+  public long leaderChanges() {
+    return leaderChanges.get();
+  }
+
+  @Override
+  public ControlPlane controlPlane() {
+    Map<String, Boolean> members = store.client().health();
+    List<ControlPlane.Controller> controllers = new ArrayList<>();
+    try {
+      String dir = store.key(CONTROLLERS);
+      for (EtcdClient.KeyValue kv : store.client().range(dir, EtcdClient.prefixEnd(dir))) {
+        JsonObject beat = new JsonObject(kv.value());
+        controllers.add(new ControlPlane.Controller(beat.getString("address"), beat.getBoolean("leading", false),
+            Instant.parse(beat.getString("seen"))));
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.fine("reading the controllers' heartbeats: " + e.getMessage()); // etcd out of reach: members say so
+    }
+    return new ControlPlane("etcd", address, leading(), leader().orElse(null), leaderChanges(), controllers, members, ttl);
   }
 
   private void watchdog() {

@@ -12,6 +12,16 @@ public interface Leadership extends AutoCloseable {
   /** The leader's advertised address (what followers name in their refusals), when known. */
   Optional<String> leader();
 
+  /** Times the leader changed as this controller saw it (0 with the embedded store). */
+  default long leaderChanges() {
+    return 0;
+  }
+
+  /** The control plane as this controller sees it (etcd: reads etcd and asks each member's /health; blocking). */
+  default ControlPlane controlPlane() {
+    return ControlPlane.embedded();
+  }
+
   /** What the controller does when it becomes leader and when it must stop acting; called on the election's thread. */
   interface Listener {
     void elected();

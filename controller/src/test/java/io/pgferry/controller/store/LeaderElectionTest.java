@@ -98,6 +98,17 @@ class LeaderElectionTest {
     return d;
   }
 
+  private static JsonObject controlPlane(HttpClient http, ControllerDaemon d) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + d.httpPort() + "/api/control-plane"))
+          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      return new JsonObject(r.body());
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   private static long awaitMillis(BooleanSupplier condition, Duration budget) throws InterruptedException {
     long start = System.nanoTime();
     while (!condition.getAsBoolean()) {
@@ -190,6 +201,27 @@ class LeaderElectionTest {
     assertThrows(RuntimeException.class, () -> first.directory().assign("b", primary));
     awaitMillis(() -> first.leadership().leader().map(a -> a.equals("127.0.0.1:" + second.httpPort())).orElse(false),
         Duration.ofSeconds(10));
+
+    // #17 item 6: each saw one change of leader; the control plane as the leader shows it, and its metrics
+    assertEquals(1, second.leadership().leaderChanges(), "the new leader saw the first's term, then its own");
+    awaitMillis(() -> first.leadership().leaderChanges() == 1, Duration.ofSeconds(5));
+    String secondAddress = "127.0.0.1:" + second.httpPort();
+    awaitMillis(() -> controlPlane(http, second).getJsonArray("controllers").stream()
+        .allMatch(c -> ((JsonObject) c).getBoolean("healthy")), Duration.ofSeconds(5));
+    JsonObject cp = controlPlane(http, second);
+    assertEquals("etcd", cp.getString("store"));
+    assertTrue(cp.getBoolean("leading"));
+    assertEquals(secondAddress, cp.getString("leader"));
+    assertEquals(1, cp.getLong("leader_changes"));
+    assertEquals(3, cp.getJsonObject("etcd").getInteger("healthy"), cp.encodePrettily());
+    assertEquals(2, cp.getJsonArray("controllers").size(), cp.encodePrettily());
+    assertTrue(cp.getJsonArray("controllers").stream().map(c -> (JsonObject) c)
+        .anyMatch(c -> c.getString("address").equals(secondAddress) && c.getBoolean("leading")), cp.encodePrettily());
+    assertEquals("a", cp.getJsonArray("primaries").getJsonObject(0).getString("node"), "a holds a PRIMARY goal");
+    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + second.metricsPort() + "/metrics")).GET()
+        .build(), HttpResponse.BodyHandlers.ofString()).body();
+    assertTrue(metrics.contains("pgferry_leader_changes_total 1.0"), metrics);
+    assertTrue(metrics.contains("pgferry_leader 1.0"), metrics);
 
     // a leader that stops revokes its lease: the follower leads at once, not after the ttl
     ControllerDaemon leaving = daemons.remove(1);

@@ -24,7 +24,7 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--out", description = "markdown results file (default: ${DEFAULT-VALUE})")
   Path out = Path.of("docs/bench-results.md");
 
-  enum Case { journey, agent, controller, kills }
+  enum Case { journey, agent, controller, kills, ha }
 
   public static void main(String[] args) {
     System.exit(Cli.execute(new Bench(), args));
@@ -45,6 +45,7 @@ public final class Bench implements Callable<Integer> {
           case agent -> AgentFootprint.run(runs);
           case controller -> ControllerLoad.run(200, Duration.ofSeconds(20));
           case kills -> ControllerKills.run();
+          case ha -> LeaderTakeover.run(runs);
         });
       } catch (Exception e) {
         failures.add(c + ": " + e.getMessage());

@@ -27,9 +27,9 @@ final class ControllerKills {
     JourneyResult baseline = journey("baseline", JourneyScenario.Options.wholeJourney());
     List<BenchRow> rows = new ArrayList<>();
     List<List<Kill>> journeys = List.of(
-        List.of(new Kill(CrashPoint.CUTOVER_1, "cutover_1"), new Kill(CrashPoint.FAILOVER_LEASE_WAIT, "failover"),
+        List.of(new Kill(CrashPoint.CUTOVER_1, "cutover_1"), new Kill(CrashPoint.FAILOVER_LEASE, "failover"),
             new Kill(CrashPoint.CUTOVER_2_FENCED, "cutover_2")),
-        List.of(new Kill(CrashPoint.AFTER_PROMOTE_A, "cutover_1")));
+        List.of(new Kill(CrashPoint.PROMOTED, "cutover_1")));
     for (List<Kill> kills : journeys) {
       JourneyResult r = journey("kills at " + kills.stream().map(k -> k.point().step()).toList(), JourneyScenario.Options.wholeJourney()
           .crashControllerAt(kills.stream().map(Kill::point).toArray(CrashPoint[]::new)).controllerDownFor(DOWN));

@@ -3,6 +3,8 @@ package io.pgferry.e2e.demo;
 import io.pgferry.common.Cli;
 import io.pgferry.controller.cli.ApiCredentials;
 import io.pgferry.controller.journey.Phase;
+import io.pgferry.e2e.rig.EtcdControlPlane;
+import io.pgferry.e2e.scenario.CrashPoint;
 import io.pgferry.e2e.scenario.JourneyResult;
 import io.pgferry.e2e.scenario.JourneyScenario;
 import io.pgferry.e2e.scenario.ScenarioFailure;
@@ -41,6 +43,10 @@ public final class Demo implements Callable<Integer> {
   @Option(names = "--cutover-1-only", description = "stop after cutover 1 (no logical replication, no failover, no cutover 2)")
   boolean cutover1Only;
 
+  @Option(names = "--ha", description = "3 controllers on a 3-member etcd cluster (store: etcd) instead of one on the"
+      + " embedded store; the leader is killed (kill -9) once, in cutover 1, and a follower finishes the journey")
+  boolean ha;
+
   @Option(names = "--keep", description = "leave everything running afterwards (look with bin/pgferry status); ./demo --clean stops it")
   boolean keep;
 
@@ -68,6 +74,9 @@ public final class Demo implements Callable<Integer> {
     Workspace ws = Workspace.at(work);
     JourneyScenario.Options options = cutover1Only ? JourneyScenario.Options.defaults().pg(pgMajor)
         : JourneyScenario.Options.defaults().pg(pgMajor).throughCutover2().killAInLogicalSync(!noFailover);
+    if (ha) {
+      options = options.controllersOnEtcd(HA_CONTROLLERS).crashControllerAt(CrashPoint.CUTOVER_1);
+    }
     if ("heroku".equalsIgnoreCase(switchKind)) {
       options = options.heroku(false);
     } else if (!"pgbouncer".equalsIgnoreCase(switchKind)) {
@@ -132,7 +141,13 @@ public final class Demo implements Callable<Integer> {
     return exit;
   }
 
+  /** --ha: controller processes on etcd. */
+  static final int HA_CONTROLLERS = 3;
+
   private static void fill(DemoReport report, JourneyResult r) {
+    if (r.controllers > 1) {
+      report.controllers = new DemoReport.Controllers(r.controllers, r.leaderChangesSeen);
+    }
     for (JourneyResult.PhaseTime p : r.phases) {
       report.phase(p.name(), reportStatus(p.status()), p.seconds() == null ? null : Math.round(p.seconds() * 10) / 10.0);
     }
@@ -176,6 +191,10 @@ public final class Demo implements Callable<Integer> {
     for (JourneyResult.PhaseTime p : r.phases) {
       out.printf("    %-16s %-12s %s%n", p.name(), p.status().replace('_', ' '),
           p.seconds() == null ? "" : String.format("%6.1f s", p.seconds()));
+    }
+    for (JourneyResult.LeaderChange c : r.leaderChanges) {
+      out.printf("  controllers: %d on etcd; the leader (controller %d) killed at %s, controller %d acted %.1f s later,"
+          + " no human action%n", r.controllers, c.from, c.step, c.to, c.takeover().toMillis() / 1000.0);
     }
     out.println("  write downtime (largest gap between the app's commits):");
     downtimeLine("cutover 1 (source -> a)", r.downtime.get("cutover_1"), "");
@@ -228,10 +247,11 @@ public final class Demo implements Callable<Integer> {
           r.topology.bTimeline(), r.topology.replicationOnA());
     }
     problems.forEach(p -> out.println("  PROBLEM: " + p));
-    out.printf("  logs: %s (controller.log, agent-a.log, agent-b.log); PostgreSQL logs beside the data dirs in %s%n",
-        r.logs, r.workDir);
-    out.printf("  journal: %s/controller-state/journey.jsonl; status page (with --keep): %s/%n", r.workDir,
-        r.controllerUrl == null ? "-" : r.controllerUrl);
+    out.printf("  logs: %s (controller.log%s, agent-a.log, agent-b.log); PostgreSQL logs beside the data dirs in %s%n",
+        r.logs, r.controllers > 1 ? ", controller-2.log .. controller-" + r.controllers + ".log" : "", r.workDir);
+    out.printf("  journal: %s; status page (with --keep): %s/%n", r.controllers > 1
+        ? "in etcd under " + EtcdControlPlane.PREFIX + "/journal/ (pgferry status against any controller)"
+        : r.workDir + "/controller-state/journey.jsonl", r.controllerUrl == null ? "-" : r.controllerUrl);
   }
 
   private static String split(Map<String, Duration> parts) {

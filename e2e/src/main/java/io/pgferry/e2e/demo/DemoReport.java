@@ -26,6 +26,8 @@ public final class DemoReport {
   public Verification verification;
   public Sequences sequences;
   public Ddl ddl;
+  /** ./demo --ha: the controller processes on etcd and how often the leader changed (the rig saw it in etcd). */
+  public Controllers controllers;
   public String error;
   public String logDir;
 
@@ -40,6 +42,8 @@ public final class DemoReport {
 
   /** DDL statements the app ran on the publisher during the move, and those T applied (or an operator skipped). */
   public record Ddl(long recorded, long applied) {}
+
+  public record Controllers(int count, int leaderChanges) {}
 
   public void phase(String name, String status, Double seconds) {
     phases.removeIf(p -> p.name().equals(name));

@@ -14,7 +14,7 @@ import java.util.Optional;
  * the lag chart) after the controller is gone.
  */
 public final class HtmlReport {
-  private static final List<String> APIS = List.of("/api/journey", "/api/nodes", "/api/lag-history");
+  private static final List<String> APIS = List.of("/api/journey", "/api/nodes", "/api/lag-history", "/api/control-plane");
 
   private HtmlReport() {}
 

@@ -2,6 +2,7 @@ package io.pgferry.e2e.rig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgferry.controller.store.EtcdClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,8 +16,9 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * The controller's journal ({@code state_dir/journey.jsonl}, docs/contracts.md) as the rig reads it from outside:
- * what ran, when, and how often. A torn last line (a crash mid-write) is skipped, as the controller does.
+ * The controller's journal as the rig reads it from outside: what ran, when, and how often. Embedded store: the file
+ * {@code state_dir/journey.jsonl} (docs/contracts.md); etcd store: the records under {@code prefix/journal/} (the same
+ * JSON, one key per record, docs/ha.md). A torn last line (a crash mid-write) is skipped, as the controller does.
  */
 public final class JournalFile {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,23 +30,36 @@ public final class JournalFile {
     }
   }
 
+  /** Where the records are read from: the journal's lines, oldest first. */
+  @FunctionalInterface
+  public interface Lines {
+    List<String> read() throws IOException;
+  }
+
   private final Path file;
+  private final Lines source;
 
   public JournalFile(Path stateDir) {
     this.file = stateDir.resolve("journey.jsonl");
+    this.source = () -> Files.exists(file) ? Files.readAllLines(file) : List.of();
   }
 
+  /** The journal of an etcd store under {@code prefix}, read through {@code etcd}. */
+  public JournalFile(EtcdClient etcd, String prefix) {
+    this.file = null;
+    String dir = prefix + "/journal/";
+    this.source = () -> etcd.range(dir, EtcdClient.prefixEnd(dir)).stream().map(EtcdClient.KeyValue::value).toList();
+  }
+
+  /** The journal file (null for an etcd store). */
   public Path path() {
     return file;
   }
 
   public List<Entry> read() {
-    if (!Files.exists(file)) {
-      return List.of();
-    }
     List<String> lines;
     try {
-      lines = Files.readAllLines(file);
+      lines = source.read();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -27,6 +27,10 @@ import java.util.Map;
  * install the controller's API is HTTPS and every call (the rig's {@link ControllerApi}, {@link #pgferryCli}) presents
  * the operator certificate {@code operator-rig} that {@link #initCerts} issues; /metrics and /health are scraped from
  * the read-only listener ({@link #controllerMetricsPort}).
+ *
+ * <p>With {@link #etcd} the rig runs several controller processes on one real etcd cluster ({@code store: etcd},
+ * docs/ha.md), gives each agent every controller's link address, and follows the leader: {@link #api()},
+ * {@link #controller()} and {@link #controllerUrl()} then name the controller holding the etcd leader key.
  */
 public final class Rig implements AutoCloseable {
   /** The operator the rig's certificate is issued to: CN operator-rig. */
@@ -38,15 +42,14 @@ public final class Rig implements AutoCloseable {
   private final Map<String, Integer> agentHttpPorts = new LinkedHashMap<>();
   private final Map<String, PgCluster> agentClusters = new LinkedHashMap<>();
   private final List<String> agentIds;
-  private ManagedProcess controller;
-  private final int linkPort = FreePorts.next();
-  private final int httpPort = FreePorts.next();
-  private final int metricsPort = FreePorts.next();
+  /** The controller processes (one unless {@link #etcd}), numbered from 1. */
+  private final List<ControllerNode> controllers = new ArrayList<>();
+  private EtcdControlPlane etcd;
   private final String apiToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
   private int leaseMs = 5_000; // the controller's default (controller.yaml lease_ms)
   private final Map<String, Integer> dialPorts = new LinkedHashMap<>();
-  private ControllerApi api;
-  private Path controllerConfig;
+  /** The controller last seen leading (etcd), or the only one. */
+  private volatile ControllerNode current;
   private Path agentPasswordFile;
 
   public Rig(Workspace ws, List<String> agentIds) {
@@ -69,21 +72,79 @@ public final class Rig implements AutoCloseable {
     return logs;
   }
 
+  /** The API of the controller that leads (etcd: as the leader key names it now), or of the only one. */
   public ControllerApi api() {
-    return api;
+    return leading().api();
   }
 
   public int linkPort() {
-    return linkPort;
+    return first().linkPort();
   }
 
   public int controllerHttpPort() {
-    return httpPort;
+    return leading().httpPort();
   }
 
   /** The controller's read-only listener: /metrics and /health over plain HTTP, no credentials (what Prometheus scrapes). */
   public int controllerMetricsPort() {
-    return metricsPort;
+    return leading().metricsPort();
+  }
+
+  /**
+   * Runs {@code count} controllers on a real 3-member etcd cluster with this lease ttl instead of one on the embedded
+   * store; set before {@link #startController}.
+   */
+  public Rig etcd(int count, Duration leaseTtl) {
+    this.etcd = new EtcdControlPlane(count, leaseTtl);
+    return this;
+  }
+
+  /** The etcd side (null on the embedded store). */
+  public EtcdControlPlane etcd() {
+    return etcd;
+  }
+
+  /** Every controller process, numbered from 1. */
+  public List<ControllerNode> controllers() {
+    return List.copyOf(controllers);
+  }
+
+  /** Controller number {@code index} (from 1). */
+  public ControllerNode controllerNode(int index) {
+    return controllers.get(index - 1);
+  }
+
+  /**
+   * The controller the etcd leader key names now (refreshed at each call; while no controller leads, the last one
+   * seen leading), or the only one on the embedded store.
+   */
+  public ControllerNode leading() {
+    if (etcd != null) {
+      etcd.leader().flatMap(l -> controllers.stream().filter(c -> c.advertised().equals(l.address())).findFirst())
+          .ifPresent(c -> current = c);
+    }
+    return current;
+  }
+
+  /** Waits until a controller other than {@code not} (null: any) holds the leader key; returns it. */
+  public ControllerNode awaitLeader(ControllerNode not, Duration timeout) {
+    if (etcd == null) {
+      return current;
+    }
+    Await.until("a controller" + (not == null ? "" : " other than " + not.index()) + " to lead", timeout,
+        () -> etcd.leader().map(l -> not == null || !l.address().equals(not.advertised())).orElse(false),
+        () -> String.valueOf(etcd.leader()));
+    return leading();
+  }
+
+  /** The journal as the controllers keep it: state_dir/journey.jsonl, or etcd's records. */
+  public JournalFile journal() {
+    return etcd == null ? new JournalFile(controllerStateDir()) : etcd.journal();
+  }
+
+  /** Leader changes the rig saw (etcd), 0 on the embedded store. */
+  public int leaderChanges() {
+    return etcd == null ? 0 : etcd.leaderChanges();
   }
 
   /**
@@ -140,44 +201,67 @@ public final class Rig implements AutoCloseable {
     return ws.root().resolve("controller-state");
   }
 
+  /**
+   * Starts the controller (etcd: the etcd cluster and every controller, then waits until one leads). Each controller
+   * has its own state_dir ({@link #controllerStateDir()} for the first, controller-N-state for the others).
+   */
   public Rig startController() {
-    Path stateDir = controllerStateDir();
-    controllerConfig = write("controller.yaml", """
-        listen: {host: 127.0.0.1, port: %d}
-        tls: {ca: %s, cert: %s, key: %s}
-        http: {host: 127.0.0.1, port: %d, token_file: %s}
-        metrics: {host: 127.0.0.1, port: %d}
-        state_dir: %s
-        lease_ms: %d
-        """.formatted(linkPort, certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
-        httpPort, writeTokenFile(), metricsPort, stateDir, leaseMs));
-    return launchController();
+    Path tokenFile = writeTokenFile();
+    int count = etcd == null ? 1 : etcd.controllers();
+    if (etcd != null) {
+      etcd.start();
+    }
+    for (int i = 1; i <= count; i++) {
+      ControllerNode c = new ControllerNode(i, logs, operatorCredentials());
+      Path stateDir = i == 1 ? controllerStateDir() : ws.root().resolve("controller-" + i + "-state");
+      c.config(write(i == 1 ? "controller.yaml" : "controller-" + i + ".yaml", """
+          listen: {host: 127.0.0.1, port: %d}
+          tls: {ca: %s, cert: %s, key: %s}
+          http: {host: 127.0.0.1, port: %d, token_file: %s}
+          metrics: {host: 127.0.0.1, port: %d}
+          state_dir: %s
+          lease_ms: %d
+          """.formatted(c.linkPort(), certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
+          c.httpPort(), tokenFile, c.metricsPort(), stateDir, leaseMs) + (etcd == null ? "" : etcd.storeYaml(i))));
+      controllers.add(c);
+      c.launch(javaJar(Launchers.controllerJar(), List.of()));
+    }
+    current = controllers.get(0);
+    awaitLeader(null, Duration.ofSeconds(30));
+    return this;
   }
 
   /** Starts the controller again on the same config, ports and state dir (after {@link #killController()}). */
   public Rig restartController() {
-    if (controller != null && controller.alive()) {
-      throw new IllegalStateException("the controller still runs (pid " + controller.pid() + ")");
-    }
-    return launchController();
+    return restartController(current);
   }
 
-  /** kill -9 of the controller process: a crash, nothing flushed or closed. */
-  public void killController() {
-    controller.kill();
-  }
-
-  private Rig launchController() {
-    controller = new ManagedProcess("controller",
-        javaJar(Launchers.controllerJar(), List.of("controller", "run", "--config", controllerConfig.toString())),
-        logs.resolve("controller.log")).start();
-    api = new ControllerApi(controllerUrl(), operatorCredentials());
-    Await.until("the controller to answer /health", Duration.ofSeconds(60), api::healthy, () -> controller.logTail(20));
+  /** Starts controller {@code c} again on its config, ports and state dir after a kill (etcd: it joins as a follower). */
+  public Rig restartController(ControllerNode c) {
+    c.launch(javaJar(Launchers.controllerJar(), List.of()));
     return this;
   }
 
+  /** kill -9 of the controller process (etcd: of the leader): a crash, nothing flushed or closed. */
+  public void killController() {
+    leading().kill();
+  }
+
   public String controllerUrl() {
-    return "https://127.0.0.1:" + httpPort;
+    return leading().url();
+  }
+
+  private ControllerNode first() {
+    if (controllers.isEmpty()) {
+      throw new IllegalStateException("no controller started yet");
+    }
+    return controllers.get(0);
+  }
+
+  /** Every controller's link address, as agents are given them. */
+  private String controllerAddresses() {
+    List<String> all = controllers.stream().map(c -> "\"127.0.0.1:" + c.linkPort() + "\"").toList();
+    return all.size() == 1 ? all.get(0) : "[" + String.join(", ", all) + "]";
   }
 
   /**
@@ -211,7 +295,7 @@ public final class Rig implements AutoCloseable {
     int http = agentHttpPorts.computeIfAbsent(id, k -> FreePorts.next());
     Path config = write("agent-" + id + ".yaml", """
         node_id: %s
-        controller: {address: "127.0.0.1:%d"}
+        controller: {address: %s}
         tls: {ca: %s, cert: %s, key: %s}
         postgres:
           bin_dir: %s
@@ -228,7 +312,7 @@ public final class Rig implements AutoCloseable {
         state_dir: %s
         http: {host: 127.0.0.1, port: %d}
         goals: {allow_trust: true}
-        """.formatted(id, dialPorts.getOrDefault(id, linkPort), certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
+        """.formatted(id, dialPorts.containsKey(id) ? "\"127.0.0.1:" + dialPorts.get(id) + "\"" : controllerAddresses(), certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
         agentPasswordFile == null ? "" : "  password_file: " + agentPasswordFile,
         archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));
@@ -240,13 +324,18 @@ public final class Rig implements AutoCloseable {
     // the agent leaves its PostgreSQL running when it stops (as under systemd): the rig stops it on close
     agentClusters.put(id, PgCluster.adopt(id, binaries, dataDir, pgPort));
     Await.until("agent " + id + " to connect", Duration.ofSeconds(60),
-        () -> api.node(id).map(n -> n.path("connected").asBoolean()).orElse(false), () -> agent.logTail(20));
+        () -> api().node(id).map(n -> n.path("connected").asBoolean()).orElse(false), () -> agent.logTail(20));
     return agent;
   }
 
   /** The PostgreSQL an agent manages, for direct SQL (port and data dir as configured). */
   public PgCluster agentCluster(String id) {
     return agentClusters.get(id);
+  }
+
+  /** Agents whose process runs (a crashed node's agent does not). */
+  public long agentsAlive() {
+    return agents.values().stream().filter(ManagedProcess::alive).count();
   }
 
   public ManagedProcess agent(String id) {
@@ -257,17 +346,18 @@ public final class Rig implements AutoCloseable {
     return agentHttpPorts.get(id);
   }
 
+  /** The controller process (etcd: the leader's, see {@link #leading()}). */
   public ManagedProcess controller() {
-    return controller;
+    return controllers.isEmpty() ? null : leading().process();
   }
 
   /** Waits until the node reports {@code state} for a goal at least as new as the one last assigned. */
   public JsonNode awaitState(String id, String state, Duration timeout) {
     Await.until("node " + id + " to reach " + state, timeout,
-        () -> api.node(id).map(n -> state.equals(n.path("status").path("state").asText())
+        () -> api().node(id).map(n -> state.equals(n.path("status").path("state").asText())
             && n.path("status").path("goal_generation").asLong() >= n.path("goal").path("generation").asLong()).orElse(false),
-        () -> api.node(id).map(n -> n.path("status").toString()).orElse("(unknown node)") + "\n" + agents.get(id).logTail(15));
-    return api.node(id).orElseThrow();
+        () -> api().node(id).map(n -> n.path("status").toString()).orElse("(unknown node)") + "\n" + agents.get(id).logTail(15));
+    return api().node(id).orElseThrow();
   }
 
   private Path writeTokenFile() {
@@ -305,9 +395,10 @@ public final class Rig implements AutoCloseable {
   @Override
   public void close() {
     agents.values().forEach(ManagedProcess::close);
-    if (controller != null) {
-      controller.close();
-    }
+    controllers.forEach(ControllerNode::close);
     agentClusters.values().forEach(PgCluster::close);
+    if (etcd != null) {
+      etcd.close();
+    }
   }
 }

@@ -2,17 +2,22 @@ package io.pgferry.e2e.scenario;
 
 import io.pgferry.controller.journey.JourneyTable;
 
-/** Where the scenario kills the controller (kill -9) and restarts it (no `pgferry resume`: the
- * controller resumes the journey by itself): as soon as the journal shows this step started. */
+/**
+ * Where the scenario kills the controller (kill -9) and restarts it (no `pgferry resume`: the controller resumes the
+ * journey by itself): as soon as the journal shows this step started. With controllers on etcd it kills the leader: a
+ * follower continues, and the killed one is started again as a follower.
+ */
 public enum CrashPoint {
   /** While A restores from the archive and catches up. */
   ARCHIVE_REPLICA(JourneyTable.A_CAUGHT_UP),
   /** Writes blocked, the source fenced: while waiting for A to replay the source's final LSN. */
   CUTOVER_1(JourneyTable.C1_WAIT_REPLAYED),
-  /** Right after cutover 1 promoted A (writes still blocked; the app not yet repointed). */
-  AFTER_PROMOTE_A(JourneyTable.C1_PROMOTE, true),
-  /** In a failover (A killed in LOGICAL_SYNC), while waiting for A's lease to run out before B is promoted. */
-  FAILOVER_LEASE_WAIT(JourneyTable.FO_WAIT_LEASE),
+  /** Right after cutover 1 promoted A (writes still blocked). */
+  PROMOTED(JourneyTable.C1_PROMOTE, true),
+  /** While LOGICAL_SYNC waits for T to be ready (the app writes to A). */
+  LOGICAL_SYNC(JourneyTable.SYNC_WAIT),
+  /** While the failover waits for A's lease to run out (A killed, writes paused). */
+  FAILOVER_LEASE(JourneyTable.FO_WAIT_LEASE),
   /** Right after cutover 2 fenced A (writes blocked, A fenced): as soon as the journal shows fence_a done. */
   CUTOVER_2_FENCED(JourneyTable.C2_FENCE_A, true);
 

@@ -32,7 +32,7 @@ final class JourneyDriver {
 
   JourneyDriver(Rig rig, Consumer<String> say) {
     this.rig = rig;
-    this.journal = new JournalFile(rig.controllerStateDir());
+    this.journal = rig.journal();
     this.say = say;
   }
 

@@ -64,6 +64,48 @@ public final class JourneyResult {
   public List<JournalFile.Entry> journal = List.of();
   public List<String> appPathChanges = List.of();
   public final List<String> controllerCrashes = new ArrayList<>();
+  /** Controller processes (1: the embedded store; more: on etcd, docs/ha.md). */
+  public int controllers = 1;
+  /** etcd: each time the scenario took the leader away (kill -9 or a partition from etcd) and another took over. */
+  public final List<LeaderChange> leaderChanges = new ArrayList<>();
+  /** etcd: leader changes the rig saw in the leader key over the run (at least {@link #leaderChanges}' size). */
+  public int leaderChangesSeen;
+
+  /**
+   * One loss of the leader: {@code cause} ("kill -9" or "partition") at {@code step}; controller {@code from} led,
+   * {@code to} took over. {@code faultAt}/{@code faultNanos}: when the fault was injected (wall clock, System.nanoTime);
+   * {@code oldStoppedAt}: when the old leader was first seen refusing writes (a partition; null after a kill);
+   * {@code newLeaderSeenAt}: when the rig first saw the new leader key; {@code firstRecordSeq}/{@code firstRecordAt}:
+   * the new leader's first journal record (its first act); {@code writeGap}: the app's longest write gap around the
+   * fault, filled in once the journey ended.
+   */
+  public static final class LeaderChange {
+    public String cause;
+    public String step;
+    public int from;
+    public int to;
+    public Instant faultAt;
+    public long faultNanos;
+    public Instant oldStoppedAt;
+    public Instant newLeaderSeenAt;
+    public long firstRecordSeq;
+    public Instant firstRecordAt;
+    public Duration writeGap;
+    public Path oldLeaderLog;
+
+    /** From the fault to the new leader's first journal record. */
+    public Duration takeover() {
+      return Duration.between(faultAt, firstRecordAt);
+    }
+
+    @Override
+    public String toString() {
+      return cause + " of controller " + from + " at " + step + " -> controller " + to + " acted after "
+          + takeover().toMillis() + " ms (record #" + firstRecordSeq + ")" + (oldStoppedAt == null ? ""
+          : ", old leader refused writes " + Duration.between(faultAt, oldStoppedAt).toMillis() + " ms after the fault")
+          + (writeGap == null ? "" : ", write gap " + writeGap.toMillis() + " ms");
+    }
+  }
   public Path logs;
   public Path workDir;
   /** Outputs of the run that hold a secret the run used ("file: holds the app password"); null: not searched. */

@@ -40,10 +40,23 @@ public final class JourneyScenario implements AutoCloseable {
    */
   public record Options(int pgMajor, SwitchKind switchKind, boolean workerDyno, Set<CrashPoint> crashes,
                         Duration archiveTimeout, int writers, Duration journeyTimeout, boolean logical, boolean failover,
-                        boolean superuserSource, Duration controllerDown) {
+                        boolean superuserSource, int controllers, Duration controllerDown) {
     public static Options defaults() {
       return new Options(15, SwitchKind.PGBOUNCER, false, EnumSet.noneOf(CrashPoint.class), HEROKU_ARCHIVE_TIMEOUT, 2,
-          Duration.ofMinutes(4), false, false, false, Duration.ZERO);
+          Duration.ofMinutes(4), false, false, false, 1, Duration.ZERO);
+    }
+
+    /**
+     * {@code count} controllers on a real 3-member etcd cluster ({@code store: etcd}, docs/ha.md) instead of one on
+     * the embedded store; a {@link CrashPoint} then kills the leader, and a follower continues.
+     */
+    public Options controllersOnEtcd(int count) {
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
+          superuserSource, count, controllerDown);
+    }
+
+    public boolean etcd() {
+      return controllers > 1;
     }
 
     /** The whole journey: logical replication, a failover during LOGICAL_SYNC, cutover 2. */
@@ -57,41 +70,41 @@ public final class JourneyScenario implements AutoCloseable {
      */
     public Options asSuperuser() {
       return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
-          true, controllerDown);
+          true, controllers, controllerDown);
     }
 
     public Options pg(int major) {
-      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllerDown);
+      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllers, controllerDown);
     }
 
     public Options heroku(boolean withWorkerDyno) {
       return new Options(pgMajor, SwitchKind.HEROKU, withWorkerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical,
-          failover, superuserSource, controllerDown);
+          failover, superuserSource, controllers, controllerDown);
     }
 
     /** How long each controller kill of {@link #crashControllerAt} keeps it down before the restart (default: none). */
     public Options controllerDownFor(Duration down) {
       return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
-          superuserSource, down);
+          superuserSource, controllers, down);
     }
 
     public Options crashControllerAt(CrashPoint... points) {
       Set<CrashPoint> s = EnumSet.noneOf(CrashPoint.class);
       s.addAll(List.of(points));
-      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllerDown);
+      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllers, controllerDown);
     }
 
     /** On through LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2 (FINISHED), with more time for the journey. */
     public Options throughCutover2() {
       Duration timeout = journeyTimeout.compareTo(Duration.ofMinutes(8)) < 0 ? Duration.ofMinutes(8) : journeyTimeout;
-      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover, superuserSource, controllerDown);
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover, superuserSource, controllers, controllerDown);
     }
 
     /** Kill A during LOGICAL_SYNC (implies {@link #throughCutover2}) or not. */
     public Options killAInLogicalSync(boolean kill) {
       Options o = kill ? throughCutover2() : this;
       return new Options(o.pgMajor, o.switchKind, o.workerDyno, o.crashes, o.archiveTimeout, o.writers, o.journeyTimeout, o.logical,
-          kill, o.superuserSource, o.controllerDown);
+          kill, o.superuserSource, o.controllers, o.controllerDown);
     }
   }
 
@@ -129,13 +142,14 @@ public final class JourneyScenario implements AutoCloseable {
       say.accept(line);
     };
     this.env = new ScenarioEnvironment(ws, options, this.say);
-    this.faults = new ScenarioFaults(env::rig, () -> driver, result.controllerCrashes, this.say);
+    this.faults = new ScenarioFaults(env::rig, () -> driver, result.controllerCrashes, result.leaderChanges, this.say);
     this.verification = new ScenarioVerification(env, outcome, result, this.say);
     result.pgMajor = options.pgMajor();
     result.logical = options.logical();
     result.failoverExpected = options.failover();
     result.switchKind = options.switchKind();
     result.workDir = ws.root();
+    result.controllers = options.controllers();
     result.logs = ws.root().resolve("logs");
   }
 
@@ -291,6 +305,13 @@ public final class JourneyScenario implements AutoCloseable {
           + result.journeyMessage, result.logs.resolve("controller.log"), null);
     }
     outcome.recordTimes(env.ledger(), faults.aKilledAt());
+    for (JourneyResult.LeaderChange change : result.leaderChanges) {
+      change.writeGap = maxCommitGap(change.faultNanos, change.faultNanos);
+    }
+    if (env.rig().etcd() != null) {
+      env.rig().leading();
+      result.leaderChangesSeen = env.rig().leaderChanges();
+    }
   }
 
   /**
@@ -299,6 +320,14 @@ public final class JourneyScenario implements AutoCloseable {
    */
   public JourneyHook killNodeWhen(String id, String step) {
     return faults.killNodeWhen(id, step);
+  }
+
+  /**
+   * Controllers on etcd: a hook that partitions the leader from etcd once {@code step} starts, and heals the partition
+   * once another controller took over (see {@link JourneyResult.LeaderChange}).
+   */
+  public JourneyHook partitionLeaderWhen(String step) {
+    return faults.partitionLeaderWhen(step);
   }
 
   /**
@@ -328,6 +357,9 @@ public final class JourneyScenario implements AutoCloseable {
       java.nio.file.Files.write(out.resolve("transcript.txt"), transcript);
     }
     List<Path> roots = new ArrayList<>(List.of(result.logs, env.rig().controllerStateDir()));
+    for (int i = 2; i <= options.controllers(); i++) {
+      roots.add(result.workDir.resolve("controller-" + i + "-state"));
+    }
     for (String id : List.of("a", "b")) {
       roots.add(result.workDir.resolve("agent-" + id + "-state"));
     }

@@ -1,5 +1,6 @@
 package io.pgferry.e2e.scenario;
 
+import io.pgferry.e2e.rig.ControllerNode;
 import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Ledger;
@@ -41,6 +42,9 @@ final class ScenarioEnvironment implements AutoCloseable {
   /** Every secret value handed to pgferry (name -> value), for the leak check. */
   private final Map<String, String> secrets = new LinkedHashMap<>(Map.of(
       "app password", SourceDatabase.APP_PASSWORD, "superuser password", SourceDatabase.SUPERUSER_PASSWORD));
+
+  /** The etcd lease of the leader key when controllers run on etcd (controller.yaml store.lease_ttl's default). */
+  static final Duration ETCD_LEASE_TTL = Duration.ofSeconds(3);
 
   ScenarioEnvironment(Workspace ws, JourneyScenario.Options options, Consumer<String> say) {
     this.ws = ws;
@@ -113,12 +117,15 @@ final class ScenarioEnvironment implements AutoCloseable {
   void startControl() throws Exception {
     Path pgpass = secret("pgpass", "*:*:*:postgres:" + SourceDatabase.SUPERUSER_PASSWORD + "\n");
     rig = new Rig(ws, List.of("a", "b")).agentPasswordFile(pgpass);
-    if (options.logical()) {
+    if (options.etcd()) {
+      rig.etcd(options.controllers(), ETCD_LEASE_TTL);
     }
     rig.initCerts().startController();
     rig.startAgent("a", binaries, ws.root().resolve("a"), FreePorts.next(), archiveUrl);
     rig.startAgent("b", binaries, ws.root().resolve("b"), FreePorts.next(), archiveUrl);
-    say.accept("  controller " + rig.controllerUrl() + "; agents a and b connected over mTLS (empty data dirs)");
+    say.accept("  " + (options.etcd() ? options.controllers() + " controllers on a 3-member etcd (lease ttl "
+        + ETCD_LEASE_TTL.toSeconds() + " s), controller " + rig.leading().index() + " leads at " : "controller ")
+        + rig.controllerUrl() + "; agents a and b connected over mTLS (empty data dirs)");
   }
 
   void startApp() {
@@ -201,8 +208,9 @@ final class ScenarioEnvironment implements AutoCloseable {
     List<Long> pids = new ArrayList<>();
     List<Kept.Cluster> clusters = new ArrayList<>();
     if (rig != null) {
-      if (rig.controller() != null && rig.controller().alive()) {
-        pids.add(rig.controller().pid());
+      rig.controllers().stream().filter(ControllerNode::alive).forEach(c -> pids.add(c.process().pid()));
+      if (rig.etcd() != null) {
+        pids.addAll(rig.etcd().pids());
       }
       for (String id : List.of("a", "b")) {
         if (rig.agent(id) != null && rig.agent(id).alive()) {

@@ -46,6 +46,8 @@ class StatusPageIT {
           nodes: [...document.querySelectorAll('#nodes tr[data-node]')].map(r => r.dataset.node + ':' + r.dataset.state),
           journal: [...document.querySelectorAll('#journal tr[data-event]')].map(r => r.dataset.event),
           lines: [...document.querySelectorAll('#lag-chart path[data-node]')].map(p => p.dataset.node),
+          controlStore: $('#control-store').textContent,
+          controlSummary: $('#control-summary').textContent,
           updates: Number(document.body.dataset.updates || 0),
           connection: $('#connection').textContent
         };
@@ -89,6 +91,8 @@ class StatusPageIT {
                 && s.path("nodes").toString().contains("a:"));
         assertTrue(before.path("summary").asText().contains("No journey yet"), before.toString());
         assertEquals("live", before.path("connection").asText(), before.toString());
+        assertEquals("embedded", before.path("controlStore").asText(), "the control plane card: " + before);
+        assertEquals("one controller (embedded store)", before.path("controlSummary").asText(), before.toString());
 
         // WAL for the chart: b's line exists while a journey runs beside it
         upstream.execute("insert into t(note) select repeat('x', 200) from generate_series(1, 20000)");

@@ -128,6 +128,43 @@
     }));
   }
 
+  // GET /api/control-plane (docs/ha.md): who leads, each controller's heartbeat, etcd, each primary's lease/failsafe
+  function renderControlPlane(cp) {
+    const store = $("control-store");
+    const summary = $("control-summary");
+    const controllers = $("controllers").tBodies[0];
+    const primaries = $("primaries").tBodies[0];
+    if (!cp) {
+      store.textContent = "unknown";
+      summary.textContent = "";
+      controllers.replaceChildren();
+      primaries.replaceChildren();
+      return;
+    }
+    store.textContent = cp.store;
+    store.className = "badge " + (cp.store === "etcd" && !cp.leader ? "bad" : "ok");
+    if (cp.store === "embedded") {
+      summary.textContent = "one controller (embedded store)";
+    } else {
+      const etcd = cp.etcd ? "; etcd " + cp.etcd.healthy + "/" + cp.etcd.members + " members healthy" : "";
+      summary.textContent = (cp.leader ? cp.leader + " leads" : "no controller leads") + (cp.leading ? " (this one)" : "")
+        + "; " + cp.leader_changes + " leader change(s) seen" + etcd;
+    }
+    controllers.replaceChildren(...(cp.controllers || []).map((c) => el("tr", { "data-controller": c.address },
+      el("td", {}, el("strong", {}, c.address)),
+      el("td", {}, c.leading ? "leader" : "follower"),
+      el("td", {}, el("span", { class: "badge " + (c.healthy ? "ok" : "bad") }, c.healthy ? "up" : "down")),
+      el("td", { class: "num" }, seconds(c.last_seen_age_ms / 1000) + " ago"))));
+    primaries.replaceChildren(...(cp.primaries || []).map((p) => el("tr", { "data-primary": p.node },
+      el("td", {}, el("strong", {}, p.node)),
+      el("td", {}, el("span", { class: "badge " + (p.connected ? "ok" : "bad") }, p.connected ? "up" : "down")),
+      el("td", { class: "num" }, p.lease_remaining_ms == null ? "–" : seconds(p.lease_remaining_ms / 1000)),
+      el("td", {}, p.failsafe_serving
+        ? el("span", { class: "badge warn", title: "lease lapsed; serving while " + (p.failsafe_standby || "its standby")
+            + " streams from it" }, "serving on standby's evidence")
+        : "no"))));
+  }
+
   const SVG = "http://www.w3.org/2000/svg";
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVG, tag);
@@ -207,10 +244,11 @@
 
   async function tick() {
     try {
-      const [journey, nodes, history] = await Promise.all(
-        [getJson("/api/journey"), getJson("/api/nodes"), getJson("/api/lag-history")]);
+      const [journey, nodes, history, controlPlane] = await Promise.all(
+        [getJson("/api/journey"), getJson("/api/nodes"), getJson("/api/lag-history"), getJson("/api/control-plane")]);
       renderJourney(journey);
       renderNodes(nodes, journey);
+      renderControlPlane(controlPlane);
       renderChart(history);
       renderJournal(journey);
       $("connection").textContent = SNAPSHOT ? "snapshot of " + clock(SNAPSHOT.taken_at) : "live";
