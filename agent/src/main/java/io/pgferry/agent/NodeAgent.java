@@ -116,7 +116,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     this.slotGuard = new SlotGuard(new SlotGuard.Wiring(pgVersion.major(), pg.dataDir(),
         pg.osUser(), converger::goal,
         () -> stateFile.get().converged() && stateFile.get().state() == NodeState.STREAMING_STANDBY && ctx.pgCtl().isRunning(),
-        Connector.of(pg.localAddress(), pg.port(), "postgres", pg.passwordFile()),
+        Connector.local(ctx.localAccess()),
         // reading a slot's state file on the primary needs a superuser (or pg_read_server_files): the agent's own
         u -> Connector.of(u.getHost(), u.getPort(), "postgres",
             u.getPasswordFile().isEmpty() ? pg.passwordFile() : Path.of(u.getPasswordFile())),

@@ -1,5 +1,6 @@
 package io.pgferry.agent.recovery;
 
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.Upstream;
@@ -18,7 +19,9 @@ import java.util.Optional;
  *   <li>settings in {@code pgferry.conf}, included from postgresql.conf through a managed block at its end;</li>
  *   <li>a standby's recovery settings: PG &le; 11 in {@code recovery.conf} (with standby_mode); PG &ge; 12 in
  *       pgferry.conf plus an empty {@code standby.signal};</li>
- *   <li>pg_hba entries in a managed block at the top of pg_hba.conf.</li>
+ *   <li>pg_hba entries in a managed block at the top of pg_hba.conf: the agent's own peer access over the local
+ *       socket ({@link LocalAccess}), then the goal's entries; the ident map of that access in a managed block of
+ *       pg_ident.conf.</li>
  * </ul>
  * Every write is skipped when the content is already right, so applying twice changes nothing.
  */
@@ -49,15 +52,20 @@ public final class RecoveryConfig {
 
   private final Path dataDir;
   private final ServerTls tls;
+  private final LocalAccess localAccess;
 
   public RecoveryConfig(Path dataDir) {
-    this(dataDir, null);
+    this(dataDir, null, null);
   }
 
-  /** {@code tls}: the files PostgreSQL serves TLS with (null: ssl stays as postgresql.conf has it). */
-  public RecoveryConfig(Path dataDir, ServerTls tls) {
+  /**
+   * {@code tls}: the files PostgreSQL serves TLS with (null: ssl stays as postgresql.conf has it). {@code localAccess}:
+   * the agent's own peer access to write into pg_hba.conf and pg_ident.conf (null: none, as for tests of other files).
+   */
+  public RecoveryConfig(Path dataDir, ServerTls tls, LocalAccess localAccess) {
     this.dataDir = dataDir;
     this.tls = tls;
+    this.localAccess = localAccess;
   }
 
   /** The CA file a standby's walreceiver verifies its upstream with (in the data dir; null without TLS files). */
@@ -138,17 +146,38 @@ public final class RecoveryConfig {
     return Files.exists(dataDir.resolve(major >= 12 ? "standby.signal" : "recovery.conf"));
   }
 
-  /** Managed pg_hba entries at the top of pg_hba.conf. Returns true when the file changed (reload needed). */
+  /**
+   * Managed pg_hba entries at the top of pg_hba.conf (the agent's local peer line first), and the agent's ident map in
+   * pg_ident.conf. Returns true when a file changed (reload needed).
+   */
   public boolean applyHba(List<HbaRule> rules) throws IOException {
     Path hba = dataDir.resolve("pg_hba.conf");
     String text = ConfigFiles.read(hba);
-    if (rules.isEmpty() && !ManagedBlock.present(text)) {
+    if (rules.isEmpty() && localAccess == null && !ManagedBlock.present(text)) {
       return false;
     }
     List<String> lines = new ArrayList<>();
+    boolean changed = false;
+    if (localAccess != null) {
+      lines.add(LocalAccess.HBA_LINE);
+      changed |= applyIdent();
+    }
     for (HbaRule r : rules) {
       lines.add(String.join(" ", r.getType(), r.getDatabase(), r.getUser(), r.getAddress(), r.getMethod()));
     }
-    return ConfigFiles.writeIfChanged(hba, ManagedBlock.apply(text, lines, ManagedBlock.Position.TOP));
+    changed |= ConfigFiles.writeIfChanged(hba, ManagedBlock.apply(text, lines, ManagedBlock.Position.TOP));
+    return changed;
+  }
+
+  private boolean applyIdent() throws IOException {
+    String superuser;
+    try {
+      superuser = localAccess.superuser();
+    } catch (java.sql.SQLException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    Path ident = dataDir.resolve("pg_ident.conf");
+    return ConfigFiles.writeIfChanged(ident, ManagedBlock.apply(ConfigFiles.read(ident), localAccess.identLines(superuser),
+        ManagedBlock.Position.TOP));
   }
 }
