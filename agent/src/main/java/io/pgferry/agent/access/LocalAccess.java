@@ -15,6 +15,8 @@ import java.util.List;
  */
 public record LocalAccess(Path dataDir, Path socketDir, int port, String agentOsUser) {
   public static final String MAP = "pgferry";
+  /** The ident map of certificate logins (pg_hba cert): a client certificate's CN to the bootstrap superuser. */
+  public static final String CERT_MAP = "pgferry-cert";
   /** The pg_hba line (first of the managed block): local sockets, peer, through the map. */
   public static final String HBA_LINE = "local all all peer map=" + MAP;
 
@@ -39,16 +41,23 @@ public record LocalAccess(Path dataDir, Path socketDir, int port, String agentOs
     return new PgEndpoint(socketDir.toString(), port, database, superuser(), null);
   }
 
-  /** pg_ident.conf lines of the map: the agent's OS user as {@code superuser}, any other OS user as itself. */
-  public List<String> identLines(String superuser) {
-    return List.of(MAP + " " + identToken(agentOsUser) + " " + identToken(superuser), MAP + " /^(.*)$ \\1");
+  /**
+   * pg_ident.conf lines: map {@value #MAP}, the agent's OS user as {@code superuser} and any other OS user as itself;
+   * map {@value #CERT_MAP}, each of {@code certNames} (client certificate CNs from pgferry's CA) as {@code superuser}.
+   */
+  public List<String> identLines(String superuser, List<String> certNames) {
+    List<String> lines = new java.util.ArrayList<>();
+    lines.add(MAP + " " + identToken(agentOsUser) + " " + identToken(superuser));
+    lines.add(MAP + " /^(.*)$ \\1");
+    new java.util.LinkedHashSet<>(certNames).forEach(cn -> lines.add(CERT_MAP + " " + identToken(cn) + " " + identToken(superuser)));
+    return lines;
   }
 
   /**
    * A pg_ident token that means exactly {@code name}: double-quoted, so that no name reads as a keyword (PG 16's all)
    * or a regular expression (a leading /). pg_ident has no escape for a double quote inside one.
    */
-  static String identToken(String name) {
+  public static String identToken(String name) {
     if (name.isEmpty() || name.chars().anyMatch(c -> c == '"' || c < 0x20 || c == 0x7f)) {
       throw new IllegalArgumentException("the name '" + name.replaceAll("\\p{Cntrl}", "?")
           + "' cannot be written to pg_ident.conf (empty, a double quote or a control character)");

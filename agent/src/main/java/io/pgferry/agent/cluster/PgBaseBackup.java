@@ -1,5 +1,7 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.agent.recovery.UpstreamTls;
+import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.Command;
 import io.pgferry.proto.BaseBackupMethod;
 import io.pgferry.proto.Goal;
@@ -19,17 +21,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class PgBaseBackup implements BaseBackupProvider {
   private final ClientTools tools;
   private final String osUser;
-  private final Path rootCert;
+  private final UpstreamTls tls;
   private final Path defaultPasswordFile;
   private final AtomicInteger runs = new AtomicInteger();
 
   public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile) {
-    this(tools, osUser, defaultPasswordFile, null);
+    this(tools, osUser, defaultPasswordFile, UpstreamTls.NONE);
   }
 
-  /** {@code rootCert}: the CA file (readable by {@code osUser}) for an upstream sslmode of verify-ca/verify-full. */
-  public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile, Path rootCert) {
-    this.rootCert = rootCert;
+  /**
+   * {@code tls}: the CA file (readable by {@code osUser}) for an upstream sslmode of verify-ca/verify-full, and the
+   * agent's certificate and key for an upstream that wants a client certificate.
+   */
+  public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile, UpstreamTls tls) {
+    this.tls = tls;
     this.tools = tools;
     this.osUser = osUser;
     this.defaultPasswordFile = defaultPasswordFile;
@@ -67,10 +72,29 @@ public final class PgBaseBackup implements BaseBackupProvider {
     }
     Command cmd = Command.of(argv).as(osUser).timeout(Duration.ofHours(24)).env("PGAPPNAME", "pgferry-basebackup");
     passwordFile(u).ifPresent(f -> cmd.env("PGPASSFILE", f.toString()));
-    io.pgferry.agent.recovery.ServerTls.clientParams(u.getSslmode(), rootCert)
-        .forEach((k, v) -> cmd.env(k.equals("sslmode") ? "PGSSLMODE" : "PGSSLROOTCERT", v));
-    runs.incrementAndGet();
-    cmd.runChecked();
+    Path keyCopy = u.getClientCert() ? target.resolveSibling("." + target.getFileName() + ".client.key") : null;
+    try {
+      java.util.Map<String, String> params = new java.util.LinkedHashMap<>(tls.params(u));
+      if (keyCopy != null) {
+        // libpq takes a key only from a file its user owns (0600): the agent's is root's
+        AtomicFiles.write(keyCopy, Files.readAllBytes(Path.of(params.get("sslkey"))), AtomicFiles.OWNER_ONLY);
+        Command.of("chown", osUser, keyCopy.toString()).runChecked();
+        params.put("sslkey", keyCopy.toString());
+      }
+      params.forEach((k, v) -> cmd.env("PG" + k.toUpperCase(java.util.Locale.ROOT), v));
+      runs.incrementAndGet();
+      cmd.runChecked();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("copying the client key for pg_basebackup: " + e.getMessage(), e);
+    } finally {
+      if (keyCopy != null) {
+        try {
+          Files.deleteIfExists(keyCopy);
+        } catch (java.io.IOException ignored) {
+          // a key copy left behind is 0600 and the OS user's; the next run overwrites it
+        }
+      }
+    }
   }
 
   private Optional<Path> passwordFile(Upstream u) {

@@ -87,6 +87,12 @@ public final class NodeContext {
     return config.serverTls().map(AgentConfig.TlsFiles::ca).orElse(null);
   }
 
+  /** The CA file and this agent's certificate and key, as a client of its upstream (agent.yaml; NONE without TLS files). */
+  public io.pgferry.agent.recovery.UpstreamTls upstreamTls() {
+    return config.serverTls().map(t -> new io.pgferry.agent.recovery.UpstreamTls(t.ca(), t.cert(), t.key()))
+        .orElse(io.pgferry.agent.recovery.UpstreamTls.NONE);
+  }
+
   public ClientTools clientTools() {
     return clientTools;
   }

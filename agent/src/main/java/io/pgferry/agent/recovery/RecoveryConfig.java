@@ -74,15 +74,29 @@ public final class RecoveryConfig {
   }
 
   /**
+   * What a standby's walreceiver uses towards its upstream: the CA file, and as client certificate the one its own
+   * PostgreSQL serves with (the copies in the data dir, which PostgreSQL's OS user owns; a libpq key must be).
+   */
+  public UpstreamTls standbyTls() {
+    return tls == null ? UpstreamTls.NONE
+        : new UpstreamTls(standbyRootCert(), dataDir.resolve(ServerTls.CERT_FILE), dataDir.resolve(ServerTls.KEY_FILE));
+  }
+
+  /**
    * libpq conninfo for primary_conninfo: host, port, user, application_name, passfile (never a password), dbname
    * when given, and the upstream's sslmode (with {@code sslRootCert} for verify-ca/verify-full). Only options every
    * libpq from 10 on accepts.
    */
   public static String conninfo(Upstream u, String applicationName, Path passfile) {
-    return conninfo(u, applicationName, passfile, null);
+    return conninfo(u, applicationName, passfile, UpstreamTls.NONE);
   }
 
   public static String conninfo(Upstream u, String applicationName, Path passfile, Path sslRootCert) {
+    return conninfo(u, applicationName, passfile, new UpstreamTls(sslRootCert, null, null));
+  }
+
+  /** With {@code tls}: sslmode, sslrootcert for verify-*, and sslcert/sslkey when the upstream wants a client certificate. */
+  public static String conninfo(Upstream u, String applicationName, Path passfile, UpstreamTls tls) {
     List<String> parts = new ArrayList<>();
     parts.add("host=" + quoteConninfo(u.getHost()));
     parts.add("port=" + u.getPort());
@@ -96,7 +110,7 @@ public final class RecoveryConfig {
     if (!u.getDbname().isEmpty()) {
       parts.add("dbname=" + quoteConninfo(u.getDbname()));
     }
-    ServerTls.clientParams(u.getSslmode(), sslRootCert).forEach((k, v) -> parts.add(k + "=" + quoteConninfo(v)));
+    tls.params(u).forEach((k, v) -> parts.add(k + "=" + quoteConninfo(v)));
     return String.join(" ", parts);
   }
 
@@ -158,26 +172,39 @@ public final class RecoveryConfig {
     }
     List<String> lines = new ArrayList<>();
     boolean changed = false;
+    String superuser = null;
+    List<String> certNames = new ArrayList<>();
     if (localAccess != null) {
+      superuser = superuser();
       lines.add(LocalAccess.HBA_LINE);
-      changed |= applyIdent();
     }
     for (HbaRule r : rules) {
-      lines.add(String.join(" ", r.getType(), r.getDatabase(), r.getUser(), r.getAddress(), r.getMethod()));
+      if (!r.getClientCn().isEmpty()) {
+        if (superuser == null) {
+          throw new IOException("a certificate rule for " + r.getClientCn() + " needs the agent's local access (no ident map here)");
+        }
+        // the certificate's CN may log in as the bootstrap superuser only (map pgferry-cert), for what the rule names
+        String user = r.getUser().isEmpty() ? LocalAccess.identToken(superuser) : r.getUser();
+        lines.add(String.join(" ", r.getType(), r.getDatabase(), user, r.getAddress(), "cert", "map=" + LocalAccess.CERT_MAP));
+        certNames.add(r.getClientCn());
+      } else {
+        lines.add(String.join(" ", r.getType(), r.getDatabase(), r.getUser(), r.getAddress(), r.getMethod()));
+      }
+    }
+    if (localAccess != null) {
+      Path ident = dataDir.resolve("pg_ident.conf");
+      changed |= ConfigFiles.writeIfChanged(ident, ManagedBlock.apply(ConfigFiles.read(ident),
+          localAccess.identLines(superuser, certNames), ManagedBlock.Position.TOP));
     }
     changed |= ConfigFiles.writeIfChanged(hba, ManagedBlock.apply(text, lines, ManagedBlock.Position.TOP));
     return changed;
   }
 
-  private boolean applyIdent() throws IOException {
-    String superuser;
+  private String superuser() throws IOException {
     try {
-      superuser = localAccess.superuser();
+      return localAccess.superuser();
     } catch (java.sql.SQLException e) {
       throw new IOException(e.getMessage(), e);
     }
-    Path ident = dataDir.resolve("pg_ident.conf");
-    return ConfigFiles.writeIfChanged(ident, ManagedBlock.apply(ConfigFiles.read(ident), localAccess.identLines(superuser),
-        ManagedBlock.Position.TOP));
   }
 }

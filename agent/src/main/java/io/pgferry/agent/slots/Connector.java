@@ -20,9 +20,14 @@ public interface Connector {
 
   /** host:port as user; the password, if any, from a libpq passfile (never from configuration text). */
   static Connector of(String host, int port, String user, Path passwordFile) {
+    return of(host, port, user, passwordFile, java.util.Map.of());
+  }
+
+  /** With libpq keywords {@code params} (sslmode, sslcert, ...). */
+  static Connector of(String host, int port, String user, Path passwordFile, java.util.Map<String, String> params) {
     return database -> {
       String password = PgPass.lookup(passwordFile, host, port, database, user).orElse(null);
-      return new PgEndpoint(host, port, database, user, password).connect(Purpose.SLOTS);
+      return new PgEndpoint(host, port, database, user, password, params).connect(Purpose.SLOTS);
     };
   }
 }
