@@ -39,6 +39,9 @@ final class LogicalEndpoints {
   static PgEndpoint a(StepContext ctx) throws JourneyException {
     Plan plan = ctx.plan();
     Plan.Logical l = plan.logical();
+    if (plan.nodes().certificates()) {
+      return Endpoints.admin(plan, publisher(ctx), plan.app().dbname());
+    }
     return Endpoints.node(plan, publisher(ctx), plan.app().dbname(), l.adminUser(), Secrets.resolve(l.adminPassword(), "logical.admin_password"));
   }
 
