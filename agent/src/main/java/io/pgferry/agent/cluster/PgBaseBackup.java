@@ -72,26 +72,31 @@ public final class PgBaseBackup implements BaseBackupProvider {
     }
     Command cmd = Command.of(argv).as(osUser).timeout(Duration.ofHours(24)).env("PGAPPNAME", "pgferry-basebackup");
     passwordFile(u).ifPresent(f -> cmd.env("PGPASSFILE", f.toString()));
-    Path keyCopy = u.getClientCert() ? target.resolveSibling("." + target.getFileName() + ".client.key") : null;
+    List<Path> copies = new ArrayList<>();
     try {
       java.util.Map<String, String> params = new java.util.LinkedHashMap<>(tls.params(u));
-      if (keyCopy != null) {
-        // libpq takes a key only from a file its user owns (0600): the agent's is root's
-        AtomicFiles.write(keyCopy, Files.readAllBytes(Path.of(params.get("sslkey"))), AtomicFiles.OWNER_ONLY);
-        Command.of("chown", osUser, keyCopy.toString()).runChecked();
-        params.put("sslkey", keyCopy.toString());
+      // pg_basebackup runs as the OS user, and the agent's TLS files may be root's only (libpq also takes a key only
+      // from a file its user owns, 0600): it gets copies of its own beside the target, removed afterwards
+      for (String file : List.of("sslkey", "sslcert", "sslrootcert")) {
+        if (params.containsKey(file)) {
+          Path copy = target.resolveSibling("." + target.getFileName() + "." + file);
+          copies.add(copy);
+          AtomicFiles.write(copy, Files.readAllBytes(Path.of(params.get(file))), AtomicFiles.OWNER_ONLY);
+          Command.of("chown", osUser, copy.toString()).runChecked();
+          params.put(file, copy.toString());
+        }
       }
       params.forEach((k, v) -> cmd.env("PG" + k.toUpperCase(java.util.Locale.ROOT), v));
       runs.incrementAndGet();
       cmd.runChecked();
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("copying the client key for pg_basebackup: " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException("copying the TLS files for pg_basebackup: " + e.getMessage(), e);
     } finally {
-      if (keyCopy != null) {
+      for (Path copy : copies) {
         try {
-          Files.deleteIfExists(keyCopy);
+          Files.deleteIfExists(copy);
         } catch (java.io.IOException ignored) {
-          // a key copy left behind is 0600 and the OS user's; the next run overwrites it
+          // a copy left behind is 0600 and the OS user's; the next run overwrites it
         }
       }
     }

@@ -9,14 +9,11 @@ import io.pgferry.agent.cluster.Observation;
 import io.pgferry.agent.recovery.RecoveryConfig;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.UnknownPasswords;
 import io.pgferry.testkit.Workspace;
-import java.nio.file.Files;
-import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,25 +33,7 @@ class PasswordlessLocalAccessTest {
   void theAgentObservesAClusterWhosePasswordsItIsNeverTold(int major) throws Exception {
     try (Workspace ws = Workspace.create("passwordless-" + major);
          PgCluster pg = PgCluster.init(ws, "a", PgBinaries.forMajor(major), Map.of()).start()) {
-      pg.execute("create role tmp_admin superuser login");
-      try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), "tmp_admin", "");
-           Statement st = c.createStatement()) {
-        st.execute("alter role postgres rename to \"" + SUPERUSER + "\"");
-        st.execute("alter role \"" + SUPERUSER + "\" password '" + secret() + "'");
-        st.execute("create role app login password '" + secret() + "'");
-      }
-      try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"), SUPERUSER, "");
-           Statement st = c.createStatement()) {
-        st.execute("drop role tmp_admin");
-        st.execute("checkpoint"); // the catalog file on disk holds the rename (a restored backup's files do)
-      }
-      // every connection needs a password (md5 also takes SCRAM verifiers)
-      Files.writeString(pg.dataDir().resolve("pg_hba.conf"), """
-          local all all md5
-          host all all 127.0.0.1/32 md5
-          host replication all 127.0.0.1/32 md5
-          """);
-      pg.reload();
+      UnknownPasswords.apply(pg, SUPERUSER);
 
       assertEquals(SUPERUSER, BootstrapSuperuser.read(pg.dataDir()).orElseThrow(), "read from global/1260");
       LocalAccess access = LocalAccess.of(pg.dataDir(), pg.socketDir(), pg.port());
@@ -85,11 +64,5 @@ class PasswordlessLocalAccessTest {
     try (LocalPostgres local = new LocalPostgres(access)) {
       return local.observe(System.nanoTime(), true);
     }
-  }
-
-  private static String secret() {
-    byte[] b = new byte[18];
-    new SecureRandom().nextBytes(b);
-    return HexFormat.of().formatHex(b);
   }
 }

@@ -47,6 +47,10 @@ public final class PgConnections {
       p.setProperty("socketFactoryArg", java.nio.file.Path.of(e.host(), ".s.PGSQL." + e.port()).toString());
       p.setProperty("sslmode", "disable"); // PostgreSQL offers no TLS on a Unix socket
     }
+    String key = e.params().get("sslkey");
+    if (key != null && !e.params().containsKey("pemKeyAlgorithm") && isEcKey(java.nio.file.Path.of(key))) {
+      p.setProperty("pemKeyAlgorithm", "EC"); // pgjdbc reads a PEM key as RSA unless told (pgferry's CA issues EC keys)
+    }
     p.setProperty("user", e.user());
     if (e.password() != null) {
       p.setProperty("password", e.password());
@@ -64,6 +68,30 @@ public final class PgConnections {
     }
     p.setProperty("options", sessionOptions(t));
     return p;
+  }
+
+  /** The EC public-key algorithm OID (1.2.840.10045.2.1) as DER, as a PKCS#8 key names it. */
+  private static final byte[] EC_OID = {0x06, 0x07, 0x2A, (byte) 0x86, 0x48, (byte) 0xCE, 0x3D, 0x02, 0x01};
+
+  /** Whether {@code key} is a PEM PKCS#8 EC private key (false when unreadable: pgjdbc then reports the file itself). */
+  static boolean isEcKey(java.nio.file.Path key) {
+    try {
+      String pem = java.nio.file.Files.readString(key, java.nio.charset.StandardCharsets.US_ASCII);
+      int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+      int end = pem.indexOf("-----END PRIVATE KEY-----");
+      if (begin < 0 || end < begin) {
+        return false;
+      }
+      byte[] der = java.util.Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
+      for (int i = 0; i + EC_OID.length <= Math.min(der.length, 64); i++) {
+        if (java.util.Arrays.equals(der, i, i + EC_OID.length, EC_OID, 0, EC_OID.length)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /**
