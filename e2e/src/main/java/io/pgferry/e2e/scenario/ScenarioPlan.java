@@ -23,12 +23,16 @@ final class ScenarioPlan {
         .source(PlanBuilder.file(env.secret("source-url",
             options.superuserSource() ? env.source().adminUrl() : env.source().appUrl())))
         .archiveTimeout(options.archiveTimeout()).pgMajor(options.pgMajor())
-        .archive(env.archiveUrl()).hbaMethod("trust")
+        .archive(env.archiveUrl())
+        // the passwordless shape (docs/security.md): B streams from A with b's agent certificate, the controller logs
+        // in to A and B with its own, both verify-full; no password of the source's roles is used on A or B
+        .nodeCertificates(env.rig().certs().resolve("controller.pem"), env.rig().certs().resolve("controller.key"),
+            env.rig().certs().resolve("ca.pem"))
         .target(PlanBuilder.file(env.secret("target-url",
             env.target().url(options.logical() ? SourceDatabase.APP_DB : "postgres"))))
         // T serves a certificate from pgferry's CA (the controller's: serverAuth, SAN 127.0.0.1), so the controller
-        // verifies it (sslmode verify-full, the default with a CA file); A and B serve the agents' link
-        // certificates (sslmode require, the default without nodes.sslrootcert)
+        // verifies it (sslmode verify-full, the default with a CA file); A and B serve the agents' certificates
+        // (serverAuth, SAN 127.0.0.1: verify-full, the default with nodes.sslrootcert)
         .targetTls(null, env.rig().certs().resolve("ca.pem").toString()).controllerAddress("127.0.0.1")
         .app(SourceDatabase.APP_DB, SourceDatabase.APP_USER)
         .appPassword(PlanBuilder.file(env.secret("app-password", SourceDatabase.APP_PASSWORD)))
