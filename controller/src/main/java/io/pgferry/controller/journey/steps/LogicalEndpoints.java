@@ -54,7 +54,12 @@ final class LogicalEndpoints {
 
   /** A as T reaches it: logical.source_host, else A's Hello host; with the subscription's TLS ({@link LinkTls#subscription}). */
   static PgEndpoint aSeenByT(StepContext ctx) throws JourneyException {
-    PgEndpoint a = LinkTls.apply(a(ctx), LinkTls.subscription(ctx.plan()));
+    // none of the controller's own TLS files (its CA path, its client certificate): they are paths on the controller's host
+    PgEndpoint own = a(ctx);
+    java.util.Map<String, String> params = new java.util.LinkedHashMap<>(own.params());
+    params.keySet().removeAll(java.util.List.of("sslmode", "sslrootcert", "sslcert", "sslkey"));
+    PgEndpoint a = LinkTls.apply(new PgEndpoint(own.host(), own.port(), own.database(), own.user(), own.password(), params,
+        own.limits()), LinkTls.subscription(ctx.plan()));
     String host = ctx.plan().logical().sourceHost();
     return host.isEmpty() ? a : a.withAddress(host, a.port());
   }
