@@ -241,7 +241,7 @@ public final class Rig implements AutoCloseable {
         List.of(Launchers.agentLauncher().toString(), "run", "--config", config.toString()), logs.resolve("agent-" + id + ".log")).start();
     agents.put(id, agent);
     // the agent leaves its PostgreSQL running when it stops (as under systemd): the rig stops it on close
-    agentClusters.put(id, PgCluster.adopt(id, binaries, dataDir, pgPort));
+    agentClusters.put(id, PgCluster.adopt(id, binaries, dataDir, pgPort).viaSocket());
     Await.until("agent " + id + " to connect", Duration.ofSeconds(60),
         () -> api.node(id).map(n -> n.path("connected").asBoolean()).orElse(false), () -> agent.logTail(20));
     return agent;
