@@ -101,7 +101,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     this.stateFile = StateFile.open(statePath, inferred);
     this.ctx = new NodeContext(config, stateFile, pgVersion.major());
     this.pgBaseBackup = new PgBaseBackup(ctx.clientTools(), config.postgres().osUser(), config.postgres().passwordFile(),
-        ctx.upstreamRootCert());
+        ctx.upstreamTls());
     options.extraBackupProviders().forEach(ctx::addBackupProvider);
     ctx.addBackupProvider(pgBaseBackup);
     this.leaseKeeper = new LeaseKeeper(this::heldGoal, this::wakeConverger, new LeaseFile(config.stateDir()));
@@ -116,12 +116,14 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     this.slotGuard = new SlotGuard(new SlotGuard.Wiring(pgVersion.major(), pg.dataDir(),
         pg.osUser(), converger::goal,
         () -> stateFile.get().converged() && stateFile.get().state() == NodeState.STREAMING_STANDBY && ctx.pgCtl().isRunning(),
-        Connector.of(pg.localAddress(), pg.port(), "postgres", pg.passwordFile()),
+        Connector.local(ctx.localAccess()),
         // reading a slot's state file on the primary needs a superuser (or pg_read_server_files): the agent's own
-        u -> Connector.of(u.getHost(), u.getPort(), "postgres",
+        u -> u.getClientCert() ? Connector.of(u.getHost(), u.getPort(), u.getUser(), null, ctx.upstreamTls().params(u))
+            : Connector.of(u.getHost(), u.getPort(), "postgres",
             u.getPasswordFile().isEmpty() ? pg.passwordFile() : Path.of(u.getPasswordFile())),
         action -> converger.whileStopped("copying logical slots from the primary", action)), options.observeEvery());
     addStatusContributor(slotGuard::contributeTo);
+    addStatusContributor(b -> bootstrapSuperuser(pg.dataDir()).ifPresent(b::setBootstrapSuperuser));
     WalReceiverWatch walReceiver = new WalReceiverWatch(System.nanoTime());
     addStatusContributor(b -> {
       long now = System.nanoTime();
@@ -309,5 +311,14 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     leaseKeeper.close();
     observer.close();
     converger.close();
+  }
+
+  /** For Status: the role the controller's certificate logins map to here (empty while there is no cluster). */
+  private static java.util.Optional<String> bootstrapSuperuser(Path dataDir) {
+    try {
+      return io.pgferry.agent.access.BootstrapSuperuser.read(dataDir);
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
   }
 }

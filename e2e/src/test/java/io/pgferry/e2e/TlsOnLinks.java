@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.agent.recovery.ManagedBlock;
 import io.pgferry.e2e.scenario.JourneyResult;
 import java.nio.file.Files;
@@ -49,7 +50,8 @@ final class TlsOnLinks {
       int end = hba.indexOf(ManagedBlock.END);
       assertTrue(begin >= 0 && end > begin, node + "'s pg_hba has pgferry's block:\n" + hba);
       for (String line : hba.substring(begin + ManagedBlock.BEGIN.length(), end).strip().split("\n")) {
-        assertTrue(line.startsWith("hostssl "), node + ": a managed entry that is not hostssl: " + line);
+        // the one local entry: the agent's own peer access over the Unix socket (LocalAccess), not a network link
+        assertTrue(line.startsWith("hostssl ") || line.equals(LocalAccess.HBA_LINE), node + ": a managed entry that is not hostssl: " + line);
       }
     }
     // the node still running at the end (b after a failover) refuses a host its pg_hba does not name

@@ -38,6 +38,7 @@ public final class PgCluster implements AutoCloseable {
   private final Path socketDir;
   private final Path logFile;
   private final int port;
+  private volatile boolean viaSocket;
 
   private PgCluster(String name, PgBinaries binaries, Path dataDir, Path socketDir, int port) {
     this.name = name;
@@ -242,7 +243,25 @@ public final class PgCluster implements AutoCloseable {
   }
 
   public Connection connect(String database) throws SQLException {
+    if (viaSocket) {
+      java.util.Properties p = new java.util.Properties();
+      p.setProperty("user", "postgres");
+      p.setProperty("sslmode", "disable");
+      p.setProperty("socketFactory", "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg");
+      p.setProperty("socketFactoryArg", socketDir.resolve(".s.PGSQL." + port).toString());
+      return DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/" + database, p);
+    }
     return DriverManager.getConnection(jdbcUrl(database), "postgres", "");
+  }
+
+  /**
+   * The test's own sessions ({@link #connect}, {@link #execute}, {@link #queryValue}) go over the local socket: for
+   * a cluster an agent manages, whose pg_hba admits the superuser over TCP only with a certificate (the agent maps
+   * the tests' OS user, root, to it on the socket).
+   */
+  public PgCluster viaSocket() {
+    this.viaSocket = true;
+    return this;
   }
 
   /** Runs statements (autocommit) on the postgres database. */

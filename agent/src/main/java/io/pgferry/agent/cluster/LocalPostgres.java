@@ -1,11 +1,10 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.common.Lsn;
-import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.proto.Replica;
 import io.pgferry.proto.Slot;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -15,27 +14,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads the local PostgreSQL over pgjdbc for PG 11..17. Keeps one connection and reconnects after errors.
+ * Reads the local PostgreSQL over pgjdbc for PG 11..17, over the local socket as the bootstrap superuser with peer
+ * authentication ({@link LocalAccess}: no password). Keeps one connection and reconnects after errors.
  * Blocking: worker threads only; not thread-safe (one observer owns it).
  */
 public final class LocalPostgres implements AutoCloseable {
-  private final String host;
-  private final int port;
-  private final String user;
-  private final Path passwordFile;
+  private final LocalAccess access;
   private Connection conn;
 
-  public LocalPostgres(String host, int port, String user, Path passwordFile) {
-    this.host = host;
-    this.port = port;
-    this.user = user;
-    this.passwordFile = passwordFile;
+  public LocalPostgres(LocalAccess access) {
+    this.access = access;
   }
 
   /** A fresh connection (the caller closes it). */
   public Connection connect() throws SQLException {
-    String password = PgPass.lookup(passwordFile, host, port, "postgres", user).orElse(null);
-    return new PgEndpoint(host, port, "postgres", user, password).connect(Purpose.PROBE);
+    return access.endpoint("postgres").connect(Purpose.PROBE);
   }
 
   private Connection conn() throws SQLException {

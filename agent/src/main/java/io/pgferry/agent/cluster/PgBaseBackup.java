@@ -1,5 +1,7 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.agent.recovery.UpstreamTls;
+import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.Command;
 import io.pgferry.proto.BaseBackupMethod;
 import io.pgferry.proto.Goal;
@@ -19,17 +21,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class PgBaseBackup implements BaseBackupProvider {
   private final ClientTools tools;
   private final String osUser;
-  private final Path rootCert;
+  private final UpstreamTls tls;
   private final Path defaultPasswordFile;
   private final AtomicInteger runs = new AtomicInteger();
 
   public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile) {
-    this(tools, osUser, defaultPasswordFile, null);
+    this(tools, osUser, defaultPasswordFile, UpstreamTls.NONE);
   }
 
-  /** {@code rootCert}: the CA file (readable by {@code osUser}) for an upstream sslmode of verify-ca/verify-full. */
-  public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile, Path rootCert) {
-    this.rootCert = rootCert;
+  /**
+   * {@code tls}: the CA file (readable by {@code osUser}) for an upstream sslmode of verify-ca/verify-full, and the
+   * agent's certificate and key for an upstream that wants a client certificate.
+   */
+  public PgBaseBackup(ClientTools tools, String osUser, Path defaultPasswordFile, UpstreamTls tls) {
+    this.tls = tls;
     this.tools = tools;
     this.osUser = osUser;
     this.defaultPasswordFile = defaultPasswordFile;
@@ -67,10 +72,34 @@ public final class PgBaseBackup implements BaseBackupProvider {
     }
     Command cmd = Command.of(argv).as(osUser).timeout(Duration.ofHours(24)).env("PGAPPNAME", "pgferry-basebackup");
     passwordFile(u).ifPresent(f -> cmd.env("PGPASSFILE", f.toString()));
-    io.pgferry.agent.recovery.ServerTls.clientParams(u.getSslmode(), rootCert)
-        .forEach((k, v) -> cmd.env(k.equals("sslmode") ? "PGSSLMODE" : "PGSSLROOTCERT", v));
-    runs.incrementAndGet();
-    cmd.runChecked();
+    List<Path> copies = new ArrayList<>();
+    try {
+      java.util.Map<String, String> params = new java.util.LinkedHashMap<>(tls.params(u));
+      // pg_basebackup runs as the OS user, and the agent's TLS files may be root's only (libpq also takes a key only
+      // from a file its user owns, 0600): it gets copies of its own beside the target, removed afterwards
+      for (String file : List.of("sslkey", "sslcert", "sslrootcert")) {
+        if (params.containsKey(file)) {
+          Path copy = target.resolveSibling("." + target.getFileName() + "." + file);
+          copies.add(copy);
+          AtomicFiles.write(copy, Files.readAllBytes(Path.of(params.get(file))), AtomicFiles.OWNER_ONLY);
+          Command.of("chown", osUser, copy.toString()).runChecked();
+          params.put(file, copy.toString());
+        }
+      }
+      params.forEach((k, v) -> cmd.env("PG" + k.toUpperCase(java.util.Locale.ROOT), v));
+      runs.incrementAndGet();
+      cmd.runChecked();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("copying the TLS files for pg_basebackup: " + e.getMessage(), e);
+    } finally {
+      for (Path copy : copies) {
+        try {
+          Files.deleteIfExists(copy);
+        } catch (java.io.IOException ignored) {
+          // a copy left behind is 0600 and the OS user's; the next run overwrites it
+        }
+      }
+    }
   }
 
   private Optional<Path> passwordFile(Upstream u) {

@@ -1,6 +1,6 @@
 package io.pgferry.agent.cluster;
 
-import io.pgferry.agent.recovery.ServerTls;
+import io.pgferry.agent.recovery.UpstreamTls;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.proto.Upstream;
@@ -25,11 +25,11 @@ public final class UpstreamProbe {
 
   private UpstreamProbe() {}
 
-  /** {@code rootCert}: the CA file the upstream's certificate is verified with when the goal's sslmode is verify-*. */
-  public static Identity identify(Upstream upstream, Path passwordFile, Path rootCert) throws SQLException {
+  /** {@code tls}: the CA file (sslmode verify-*) and the client certificate (Upstream.client_cert) towards the upstream. */
+  public static Identity identify(Upstream upstream, Path passwordFile, UpstreamTls tls) throws SQLException {
     String password = PgPass.lookup(passwordFile, upstream.getHost(), upstream.getPort(), "replication", upstream.getUser()).orElse(null);
     PgEndpoint at = new PgEndpoint(upstream.getHost(), upstream.getPort(), "postgres", upstream.getUser(), password,
-        ServerTls.clientParams(upstream.getSslmode(), rootCert));
+        tls.params(upstream));
     try (Connection c = at.connect(Purpose.UPSTREAM_PROBE); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
       rs.next();

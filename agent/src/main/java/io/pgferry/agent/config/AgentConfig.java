@@ -110,6 +110,11 @@ public record AgentConfig(
       return t == null || t.cert() == null || t.key() == null ? java.util.Optional.empty() : java.util.Optional.of(t);
     }
 
+    /** How the agent reaches its own PostgreSQL: the local socket in socket_dir, peer authentication, no password. */
+    public io.pgferry.agent.access.LocalAccess localAccess() {
+      return io.pgferry.agent.access.LocalAccess.of(dataDir, socketDir, port);
+    }
+
     /** The address the agent itself uses to reach its PostgreSQL over TCP. */
     public String localAddress() {
       String first = listenAddresses.split(",")[0].trim();

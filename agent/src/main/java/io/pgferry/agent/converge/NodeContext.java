@@ -20,6 +20,7 @@ import java.util.Map;
 public final class NodeContext {
   private final AgentConfig config;
   private final PgCtl pgCtl;
+  private final io.pgferry.agent.access.LocalAccess localAccess;
   private final LocalPostgres localPostgres;
   private final LocalPostgres observerPostgres;
   private final RecoveryConfig recoveryConfig;
@@ -38,10 +39,11 @@ public final class NodeContext {
     this.serverMajor = serverMajor;
     var pg = config.postgres();
     this.pgCtl = new PgCtl(pg.binDir(), pg.dataDir(), pg.osUser(), pg.port());
-    this.localPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
-    this.observerPostgres = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile());
+    this.localAccess = pg.localAccess();
+    this.localPostgres = new LocalPostgres(localAccess);
+    this.observerPostgres = new LocalPostgres(localAccess);
     this.recoveryConfig = new RecoveryConfig(pg.dataDir(), config.serverTls()
-        .map(t -> new io.pgferry.agent.recovery.ServerTls(t.cert(), t.key(), t.ca())).orElse(null));
+        .map(t -> new io.pgferry.agent.recovery.ServerTls(t.cert(), t.key(), t.ca())).orElse(null), localAccess);
     this.clientTools = new ClientTools(pg.binDir());
   }
 
@@ -55,6 +57,11 @@ public final class NodeContext {
 
   public PgCtl pgCtl() {
     return pgCtl;
+  }
+
+  /** How the agent reaches its own PostgreSQL (local socket, peer, bootstrap superuser). */
+  public io.pgferry.agent.access.LocalAccess localAccess() {
+    return localAccess;
   }
 
   /** For transitions' own queries (a fresh connection each time: the observer owns the shared one). */
@@ -78,6 +85,12 @@ public final class NodeContext {
   /** The CA file this agent verifies an upstream's certificate with (agent.yaml); null when none. */
   public Path upstreamRootCert() {
     return config.serverTls().map(AgentConfig.TlsFiles::ca).orElse(null);
+  }
+
+  /** The CA file and this agent's certificate and key, as a client of its upstream (agent.yaml; NONE without TLS files). */
+  public io.pgferry.agent.recovery.UpstreamTls upstreamTls() {
+    return config.serverTls().map(t -> new io.pgferry.agent.recovery.UpstreamTls(t.ca(), t.cert(), t.key()))
+        .orElse(io.pgferry.agent.recovery.UpstreamTls.NONE);
   }
 
   public ClientTools clientTools() {

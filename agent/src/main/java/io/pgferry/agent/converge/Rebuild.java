@@ -92,7 +92,7 @@ public final class Rebuild {
     if (goal.getState() == NodeState.STREAMING_STANDBY) {
       ctx.progress("asking " + goal.getUpstream().getHost() + ":" + goal.getUpstream().getPort() + " who it is");
       why = reason(dataDir, standby, UpstreamProbe.identify(goal.getUpstream(), ctx.config().postgres().passwordFile(),
-        ctx.upstreamRootCert()));
+        ctx.upstreamTls()));
     } else {
       why = localReason(dataDir, standby);
     }

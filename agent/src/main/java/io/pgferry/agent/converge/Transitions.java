@@ -100,7 +100,7 @@ public final class Transitions {
     if (DataDir.holdsCluster(dataDir)) {
       OptionalLong local = DataDir.systemIdentifier(dataDir);
       ctx.progress("comparing system identifier with " + hostPort(goal.getUpstream()));
-      UpstreamProbe.Identity remote = UpstreamProbe.identify(goal.getUpstream(), passwordFile, ctx.upstreamRootCert());
+      UpstreamProbe.Identity remote = UpstreamProbe.identify(goal.getUpstream(), passwordFile, ctx.upstreamTls());
       if (local.isPresent() && local.getAsLong() != remote.systemIdentifier()) {
         throw ConvergeError.permanent("data dir " + dataDir + " holds a different cluster (system identifier "
             + Long.toUnsignedString(local.getAsLong()) + ", upstream " + hostPort(goal.getUpstream()) + " has "
@@ -112,7 +112,7 @@ public final class Transitions {
       throw ConvergeError.permanent("data dir " + dataDir + " is not empty and holds no PostgreSQL cluster; empty it");
     }
     ctx.progress("asking " + hostPort(goal.getUpstream()) + " who it is");
-    UpstreamProbe.Identity remote = UpstreamProbe.identify(goal.getUpstream(), passwordFile, ctx.upstreamRootCert());
+    UpstreamProbe.Identity remote = UpstreamProbe.identify(goal.getUpstream(), passwordFile, ctx.upstreamTls());
     BaseBackupProvider provider = chooseProvider(ctx, goal, remote.major());
     Path temp = dataDir.resolveSibling("." + dataDir.getFileName() + ".pgferry-basebackup");
     deleteTree(temp);
@@ -151,7 +151,7 @@ public final class Transitions {
     int major = DataDir.majorVersion(ctx.dataDir());
     var pg = ctx.config().postgres();
     String conninfo = RecoveryConfig.conninfo(goal.getUpstream(), ctx.config().nodeId(),
-        pg.passwordFile(), ctx.recoveryConfig().standbyRootCert());
+        pg.passwordFile(), ctx.recoveryConfig().standbyTls());
     RecoveryConfig.Standby standby = new RecoveryConfig.Standby(conninfo, goal.getUpstream().getSlotName(),
         ctx.restoreCommandFor(goal));
     boolean running = ctx.pgCtl().isRunning();

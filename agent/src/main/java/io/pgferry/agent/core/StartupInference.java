@@ -20,7 +20,7 @@ public final class StartupInference {
     if (!new PgCtl(pg.binDir(), dataDir, pg.osUser()).isRunning()) {
       return NodeState.STOPPED;
     }
-    try (LocalPostgres local = new LocalPostgres(pg.localAddress(), pg.port(), "postgres", pg.passwordFile())) {
+    try (LocalPostgres local = new LocalPostgres(pg.localAccess())) {
       return local.isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
     } catch (java.sql.SQLException e) {
       return NodeState.STOPPED; // running but not answering: the first transition finds out more

@@ -92,9 +92,17 @@ public final class GoalValidator {
       p.add(where + ": type '" + HbaPolicy.printable(r.getType()) + "' is not host or hostssl");
     }
     name(where + ".database", r.getDatabase(), p);
-    name(where + ".user", r.getUser(), p);
+    if (r.getClientCn().isEmpty() || !r.getUser().isEmpty()) {
+      name(where + ".user", r.getUser(), p); // empty with a client_cn: the agent's bootstrap superuser
+    }
     HbaPolicy.addressProblem(r.getAddress(), limits.allowWideAddress(), false).ifPresent(m -> p.add(where + ": " + m));
     HbaPolicy.methodProblem(r.getMethod(), pgMajor, limits.allowTrust()).ifPresent(m -> p.add(where + ": " + m));
+    if (!r.getClientCn().isEmpty()) {
+      if (!"cert".equals(r.getMethod()) || !"hostssl".equals(r.getType())) {
+        p.add(where + ": client_cn goes with hostssl and method cert only");
+      }
+      name(where + ".client_cn", r.getClientCn(), p);
+    }
   }
 
   /** A pg_hba database or user: one plain name or keyword (no quotes, lists, @file or +group). */

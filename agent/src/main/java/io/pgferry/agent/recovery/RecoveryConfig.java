@@ -1,5 +1,6 @@
 package io.pgferry.agent.recovery;
 
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.Upstream;
@@ -18,7 +19,9 @@ import java.util.Optional;
  *   <li>settings in {@code pgferry.conf}, included from postgresql.conf through a managed block at its end;</li>
  *   <li>a standby's recovery settings: PG &le; 11 in {@code recovery.conf} (with standby_mode); PG &ge; 12 in
  *       pgferry.conf plus an empty {@code standby.signal};</li>
- *   <li>pg_hba entries in a managed block at the top of pg_hba.conf.</li>
+ *   <li>pg_hba entries in a managed block at the top of pg_hba.conf: the agent's own peer access over the local
+ *       socket ({@link LocalAccess}), then the goal's entries; the ident map of that access in a managed block of
+ *       pg_ident.conf.</li>
  * </ul>
  * Every write is skipped when the content is already right, so applying twice changes nothing.
  */
@@ -49,15 +52,20 @@ public final class RecoveryConfig {
 
   private final Path dataDir;
   private final ServerTls tls;
+  private final LocalAccess localAccess;
 
   public RecoveryConfig(Path dataDir) {
-    this(dataDir, null);
+    this(dataDir, null, null);
   }
 
-  /** {@code tls}: the files PostgreSQL serves TLS with (null: ssl stays as postgresql.conf has it). */
-  public RecoveryConfig(Path dataDir, ServerTls tls) {
+  /**
+   * {@code tls}: the files PostgreSQL serves TLS with (null: ssl stays as postgresql.conf has it). {@code localAccess}:
+   * the agent's own peer access to write into pg_hba.conf and pg_ident.conf (null: none, as for tests of other files).
+   */
+  public RecoveryConfig(Path dataDir, ServerTls tls, LocalAccess localAccess) {
     this.dataDir = dataDir;
     this.tls = tls;
+    this.localAccess = localAccess;
   }
 
   /** The CA file a standby's walreceiver verifies its upstream with (in the data dir; null without TLS files). */
@@ -66,15 +74,29 @@ public final class RecoveryConfig {
   }
 
   /**
+   * What a standby's walreceiver uses towards its upstream: the CA file, and as client certificate the one its own
+   * PostgreSQL serves with (the copies in the data dir, which PostgreSQL's OS user owns; a libpq key must be).
+   */
+  public UpstreamTls standbyTls() {
+    return tls == null ? UpstreamTls.NONE
+        : new UpstreamTls(standbyRootCert(), dataDir.resolve(ServerTls.CERT_FILE), dataDir.resolve(ServerTls.KEY_FILE));
+  }
+
+  /**
    * libpq conninfo for primary_conninfo: host, port, user, application_name, passfile (never a password), dbname
    * when given, and the upstream's sslmode (with {@code sslRootCert} for verify-ca/verify-full). Only options every
    * libpq from 10 on accepts.
    */
   public static String conninfo(Upstream u, String applicationName, Path passfile) {
-    return conninfo(u, applicationName, passfile, null);
+    return conninfo(u, applicationName, passfile, UpstreamTls.NONE);
   }
 
   public static String conninfo(Upstream u, String applicationName, Path passfile, Path sslRootCert) {
+    return conninfo(u, applicationName, passfile, new UpstreamTls(sslRootCert, null, null));
+  }
+
+  /** With {@code tls}: sslmode, sslrootcert for verify-*, and sslcert/sslkey when the upstream wants a client certificate. */
+  public static String conninfo(Upstream u, String applicationName, Path passfile, UpstreamTls tls) {
     List<String> parts = new ArrayList<>();
     parts.add("host=" + quoteConninfo(u.getHost()));
     parts.add("port=" + u.getPort());
@@ -88,7 +110,7 @@ public final class RecoveryConfig {
     if (!u.getDbname().isEmpty()) {
       parts.add("dbname=" + quoteConninfo(u.getDbname()));
     }
-    ServerTls.clientParams(u.getSslmode(), sslRootCert).forEach((k, v) -> parts.add(k + "=" + quoteConninfo(v)));
+    tls.params(u).forEach((k, v) -> parts.add(k + "=" + quoteConninfo(v)));
     return String.join(" ", parts);
   }
 
@@ -138,17 +160,51 @@ public final class RecoveryConfig {
     return Files.exists(dataDir.resolve(major >= 12 ? "standby.signal" : "recovery.conf"));
   }
 
-  /** Managed pg_hba entries at the top of pg_hba.conf. Returns true when the file changed (reload needed). */
+  /**
+   * Managed pg_hba entries at the top of pg_hba.conf (the agent's local peer line first), and the agent's ident map in
+   * pg_ident.conf. Returns true when a file changed (reload needed).
+   */
   public boolean applyHba(List<HbaRule> rules) throws IOException {
     Path hba = dataDir.resolve("pg_hba.conf");
     String text = ConfigFiles.read(hba);
-    if (rules.isEmpty() && !ManagedBlock.present(text)) {
+    if (rules.isEmpty() && localAccess == null && !ManagedBlock.present(text)) {
       return false;
     }
     List<String> lines = new ArrayList<>();
-    for (HbaRule r : rules) {
-      lines.add(String.join(" ", r.getType(), r.getDatabase(), r.getUser(), r.getAddress(), r.getMethod()));
+    boolean changed = false;
+    String superuser = null;
+    List<String> certNames = new ArrayList<>();
+    if (localAccess != null) {
+      superuser = superuser();
+      lines.add(LocalAccess.HBA_LINE);
     }
-    return ConfigFiles.writeIfChanged(hba, ManagedBlock.apply(text, lines, ManagedBlock.Position.TOP));
+    for (HbaRule r : rules) {
+      if (!r.getClientCn().isEmpty()) {
+        if (superuser == null) {
+          throw new IOException("a certificate rule for " + r.getClientCn() + " needs the agent's local access (no ident map here)");
+        }
+        // the certificate's CN may log in as the bootstrap superuser only (map pgferry-cert), for what the rule names
+        String user = r.getUser().isEmpty() ? LocalAccess.identToken(superuser) : r.getUser();
+        lines.add(String.join(" ", r.getType(), r.getDatabase(), user, r.getAddress(), "cert", "map=" + LocalAccess.CERT_MAP));
+        certNames.add(r.getClientCn());
+      } else {
+        lines.add(String.join(" ", r.getType(), r.getDatabase(), r.getUser(), r.getAddress(), r.getMethod()));
+      }
+    }
+    if (localAccess != null) {
+      Path ident = dataDir.resolve("pg_ident.conf");
+      changed |= ConfigFiles.writeIfChanged(ident, ManagedBlock.apply(ConfigFiles.read(ident),
+          localAccess.identLines(superuser, certNames), ManagedBlock.Position.TOP));
+    }
+    changed |= ConfigFiles.writeIfChanged(hba, ManagedBlock.apply(text, lines, ManagedBlock.Position.TOP));
+    return changed;
+  }
+
+  private String superuser() throws IOException {
+    try {
+      return localAccess.superuser();
+    } catch (java.sql.SQLException e) {
+      throw new IOException(e.getMessage(), e);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.pgferry.agent.slots;
 
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.agent.cluster.PgPass;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
@@ -12,11 +13,21 @@ import java.sql.SQLException;
 public interface Connector {
   Connection connect(String database) throws SQLException;
 
+  /** This node's own PostgreSQL over the local socket, as its bootstrap superuser (peer authentication). */
+  static Connector local(LocalAccess access) {
+    return database -> access.endpoint(database).connect(Purpose.SLOTS);
+  }
+
   /** host:port as user; the password, if any, from a libpq passfile (never from configuration text). */
   static Connector of(String host, int port, String user, Path passwordFile) {
+    return of(host, port, user, passwordFile, java.util.Map.of());
+  }
+
+  /** With libpq keywords {@code params} (sslmode, sslcert, ...). */
+  static Connector of(String host, int port, String user, Path passwordFile, java.util.Map<String, String> params) {
     return database -> {
       String password = PgPass.lookup(passwordFile, host, port, database, user).orElse(null);
-      return new PgEndpoint(host, port, database, user, password).connect(Purpose.SLOTS);
+      return new PgEndpoint(host, port, database, user, password, params).connect(Purpose.SLOTS);
     };
   }
 }

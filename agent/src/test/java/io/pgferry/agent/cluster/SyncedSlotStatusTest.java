@@ -37,7 +37,7 @@ class SyncedSlotStatusTest {
       for (int i = 0; i < 20; i++) {
         a.execute("insert into t values (" + i + ")");
       }
-      try (PgCluster b = standbyOf(ws, a); LocalPostgres local = new LocalPostgres("127.0.0.1", b.port(), "postgres", null)) {
+      try (PgCluster b = standbyOf(ws, a); LocalPostgres local = new LocalPostgres(io.pgferry.agent.access.LocalAccess.of(b.dataDir(), b.socketDir(), b.port()))) {
         await("the sync worker to create sub1 on b", () -> "t".equals(b.queryValue(
             "select synced::text from pg_replication_slots where slot_name = 'sub1'").substring(0, 1)), b);
         assertEquals("true", b.queryValue("select temporary::text from pg_replication_slots where slot_name = 'sub1'"),

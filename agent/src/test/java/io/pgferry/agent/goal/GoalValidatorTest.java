@@ -41,6 +41,8 @@ class GoalValidatorTest {
         .addHbaRules(rule())
         .addHbaRules(rule().setType("hostssl").setDatabase("appdb").setUser("pgferry_repl").setAddress("fd00::7/128"))
         .addHbaRules(rule().setAddress("b.internal").setMethod("cert"))
+        .addHbaRules(rule().setType("hostssl").setDatabase("replication").setUser("").setAddress("10.0.0.6/32")
+            .setMethod("cert").setClientCn("agent-b"))
         .build();
     assertEquals(List.of(), PG15.problems(g));
     Goal standby = Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setGeneration(2)
@@ -50,6 +52,20 @@ class GoalValidatorTest {
         .putAllSettings(java.util.Map.of("hot_standby_feedback", "on", "wal_level", "logical", "sync_replication_slots", "on"))
         .build();
     assertEquals(List.of(), PG15.problems(standby));
+  }
+
+  @Test
+  void aCertificateRuleStaysNarrow() {
+    Goal wide = Goal.newBuilder().setState(NodeState.PRIMARY).addHbaRules(rule().setType("hostssl").setDatabase("replication")
+        .setUser("").setAddress("0.0.0.0/0").setMethod("cert").setClientCn("agent-b")).build();
+    assertEquals(1, PG15.problems(wide).size(), "a cert rule is held to the same addresses: " + PG15.problems(wide));
+    Goal notCert = Goal.newBuilder().setState(NodeState.PRIMARY).addHbaRules(rule().setType("hostssl").setUser("")
+        .setMethod("trust").setClientCn("agent-b")).build();
+    assertTrue(PG15.problems(notCert).stream().anyMatch(m -> m.contains("client_cn goes with hostssl and method cert")),
+        PG15.problems(notCert).toString());
+    Goal oddName = Goal.newBuilder().setState(NodeState.PRIMARY).addHbaRules(rule().setType("hostssl").setUser("")
+        .setMethod("cert").setClientCn("agent-b\" \"root")).build();
+    assertEquals(1, PG15.problems(oddName).size(), PG15.problems(oddName).toString());
   }
 
   @ParameterizedTest

@@ -83,7 +83,7 @@ class RecoveryConfigTest {
     Files.writeString(certs.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n");
     Path data = Files.createDirectories(dir.resolve("data"));
     Files.writeString(data.resolve("postgresql.conf"), USER_CONF);
-    RecoveryConfig rc = new RecoveryConfig(data, new ServerTls(certs.resolve("a.pem"), certs.resolve("a.key"), certs.resolve("ca.pem")));
+    RecoveryConfig rc = new RecoveryConfig(data, new ServerTls(certs.resolve("a.pem"), certs.resolve("a.key"), certs.resolve("ca.pem")), null);
     Upstream u = Upstream.newBuilder().setHost("10.0.0.5").setPort(5432).setUser("replicator").setSslmode("verify-full").build();
     String conninfo = RecoveryConfig.conninfo(u, "b", null, rc.standbyRootCert());
     assertEquals("host=10.0.0.5 port=5432 user=replicator application_name=b sslmode=verify-full sslrootcert="

@@ -9,6 +9,8 @@ import java.util.Properties;
  * The one place pgferry (controller and agent) opens a JDBC connection to PostgreSQL: an endpoint, a purpose, and
  * the purpose's bounds (connect and socket timeouts on the client, statement_timeout and lock_timeout on the server).
  * sslmode and the other libpq keywords come from the endpoint's parameters (its URL's query). The caller closes it.
+ * A host that is an absolute path is, as in libpq, the directory of the server's Unix socket: pgjdbc reaches it
+ * through junixsocket (no TLS on a local socket; the server authenticates the peer's OS user).
  */
 public final class PgConnections {
   private PgConnections() {}
@@ -21,7 +23,18 @@ public final class PgConnections {
     return DriverManager.getConnection(jdbcUrl(endpoint), properties(endpoint, purpose, t));
   }
 
+  /** junixsocket's pgjdbc socket factory; its argument is the socket file's path. */
+  static final String UNIX_SOCKET_FACTORY = "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg";
+
+  /** Whether {@code e} names a Unix socket directory rather than a network host (libpq's rule: an absolute path). */
+  public static boolean isUnixSocket(PgEndpoint e) {
+    return e.host().startsWith("/");
+  }
+
   static String jdbcUrl(PgEndpoint e) {
+    if (isUnixSocket(e)) {
+      return "jdbc:postgresql://localhost:" + e.port() + "/" + e.database();
+    }
     String host = e.host().contains(":") && !e.host().startsWith("[") ? "[" + e.host() + "]" : e.host();
     return "jdbc:postgresql://" + host + ":" + e.port() + "/" + e.database();
   }
@@ -29,6 +42,15 @@ public final class PgConnections {
   static Properties properties(PgEndpoint e, Purpose purpose, Timeouts t) {
     Properties p = new Properties();
     e.params().forEach(p::setProperty);
+    if (isUnixSocket(e)) {
+      p.setProperty("socketFactory", UNIX_SOCKET_FACTORY);
+      p.setProperty("socketFactoryArg", java.nio.file.Path.of(e.host(), ".s.PGSQL." + e.port()).toString());
+      p.setProperty("sslmode", "disable"); // PostgreSQL offers no TLS on a Unix socket
+    }
+    String key = e.params().get("sslkey");
+    if (key != null && !e.params().containsKey("pemKeyAlgorithm") && isEcKey(java.nio.file.Path.of(key))) {
+      p.setProperty("pemKeyAlgorithm", "EC"); // pgjdbc reads a PEM key as RSA unless told (pgferry's CA issues EC keys)
+    }
     p.setProperty("user", e.user());
     if (e.password() != null) {
       p.setProperty("password", e.password());
@@ -46,6 +68,30 @@ public final class PgConnections {
     }
     p.setProperty("options", sessionOptions(t));
     return p;
+  }
+
+  /** The EC public-key algorithm OID (1.2.840.10045.2.1) as DER, as a PKCS#8 key names it. */
+  private static final byte[] EC_OID = {0x06, 0x07, 0x2A, (byte) 0x86, 0x48, (byte) 0xCE, 0x3D, 0x02, 0x01};
+
+  /** Whether {@code key} is a PEM PKCS#8 EC private key (false when unreadable: pgjdbc then reports the file itself). */
+  static boolean isEcKey(java.nio.file.Path key) {
+    try {
+      String pem = java.nio.file.Files.readString(key, java.nio.charset.StandardCharsets.US_ASCII);
+      int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+      int end = pem.indexOf("-----END PRIVATE KEY-----");
+      if (begin < 0 || end < begin) {
+        return false;
+      }
+      byte[] der = java.util.Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
+      for (int i = 0; i + EC_OID.length <= Math.min(der.length, 64); i++) {
+        if (java.util.Arrays.equals(der, i, i + EC_OID.length, EC_OID, 0, EC_OID.length)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /**

@@ -44,8 +44,10 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Issues the link's certificates: one EC P-256 CA, a controller certificate (serverAuth; SANs for its hosts plus
- * localhost and 127.0.0.1) and one client certificate per agent (clientAuth; CN {@code agent-<id>}). Files in
+ * Issues the link's certificates: one EC P-256 CA, a controller certificate (serverAuth, and clientAuth for its
+ * certificate logins to A and B; SANs for its hosts plus localhost and 127.0.0.1) and one certificate per agent
+ * (CN {@code agent-<id>}; clientAuth for the link and B's certificate login to A, serverAuth with the agent's hosts as
+ * SANs, {@code --agent ID=HOST[,HOST]}, for the PostgreSQL it serves TLS with: sslmode verify-full checks them). Files in
  * DIR: {@code ca.pem ca.key controller.pem controller.key agent-<id>.pem agent-<id>.key}; keys are PKCS#8 PEM, 0600.
  * Operators get client certificates too (clientAuth; CN {@code operator-<name>}): the controller's HTTP API takes them.
  */
@@ -82,11 +84,7 @@ public final class CertificateAuthority {
         throw new UsageException("--controller-host '" + host + "' is not a host name or IP address");
       }
     }
-    for (String agent : agents) {
-      if (!AgentIdentity.validNodeId(agent)) {
-        throw new UsageException("--agent '" + agent + "' is not a valid node id: use lower-case letters, digits and '-'");
-      }
-    }
+    List<AgentSpec> agentSpecs = agents.stream().map(AgentSpec::parse).toList();
     for (String operator : operators) {
       if (!OperatorIdentity.validName(operator)) {
         throw new UsageException("--operator '" + operator + "' is not a valid name: use lower-case letters, digits and '-'");
@@ -123,9 +121,11 @@ public final class CertificateAuthority {
       sans.add("localhost");
       sans.add("127.0.0.1");
       List<Leaf> leaves = new ArrayList<>();
-      leaves.add(new Leaf(CONTROLLER_NAME, KeyPurposeId.id_kp_serverAuth, List.copyOf(sans)));
-      new LinkedHashSet<>(agents).forEach(a -> leaves.add(new Leaf(AgentIdentity.commonNameFor(a), KeyPurposeId.id_kp_clientAuth, List.of())));
-      new LinkedHashSet<>(operators).forEach(o -> leaves.add(new Leaf(OperatorIdentity.commonNameFor(o), KeyPurposeId.id_kp_clientAuth, List.of())));
+      leaves.add(new Leaf(CONTROLLER_NAME, List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth), List.copyOf(sans)));
+      new LinkedHashSet<>(agentSpecs).forEach(a -> leaves.add(new Leaf(AgentIdentity.commonNameFor(a.id()),
+          a.hosts().isEmpty() ? List.of(KeyPurposeId.id_kp_clientAuth) : List.of(KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth),
+          a.hosts())));
+      new LinkedHashSet<>(operators).forEach(o -> leaves.add(new Leaf(OperatorIdentity.commonNameFor(o), List.of(KeyPurposeId.id_kp_clientAuth), List.of())));
       for (Leaf leaf : leaves) {
         Path pem = dir.resolve(leaf.commonName() + ".pem");
         if (!fresh && Files.exists(pem)) {
@@ -133,7 +133,7 @@ public final class CertificateAuthority {
           continue;
         }
         KeyPair keys = newKeyPair();
-        written.addAll(write(leaf.commonName(), leaf(caName, caKeys, ca, leaf.commonName(), keys, leaf.purpose(), leaf.sans()), keys));
+        written.addAll(write(leaf.commonName(), leaf(caName, caKeys, ca, leaf.commonName(), keys, leaf.purposes(), leaf.sans()), keys));
       }
       return new Issued(written, kept);
     } catch (IOException e) {
@@ -143,7 +143,25 @@ public final class CertificateAuthority {
     }
   }
 
-  private record Leaf(String commonName, KeyPurposeId purpose, List<String> sans) {}
+  private record Leaf(String commonName, List<KeyPurposeId> purposes, List<String> sans) {}
+
+  /** {@code --agent ID} or {@code --agent ID=HOST[,HOST...]}: the hosts its PostgreSQL is reached by (SANs). */
+  record AgentSpec(String id, List<String> hosts) {
+    static AgentSpec parse(String spec) {
+      int eq = spec.indexOf('=');
+      String id = eq < 0 ? spec : spec.substring(0, eq);
+      if (!AgentIdentity.validNodeId(id)) {
+        throw new UsageException("--agent '" + id + "' is not a valid node id: use lower-case letters, digits and '-'");
+      }
+      List<String> hosts = eq < 0 ? List.of() : List.of(spec.substring(eq + 1).split(","));
+      for (String host : hosts) {
+        if (!HOST.matcher(host).matches()) {
+          throw new UsageException("--agent " + spec + ": '" + host + "' is not a host name or IP address");
+        }
+      }
+      return new AgentSpec(id, hosts);
+    }
+  }
 
   private X509Certificate caCertificate(X500Name name, KeyPair keys) throws GeneralSecurityException, OperatorCreationException, IOException {
     Instant now = Instant.now();
@@ -157,14 +175,14 @@ public final class CertificateAuthority {
   }
 
   private X509Certificate leaf(X500Name issuer, KeyPair caKeys, X509Certificate ca, String commonName, KeyPair keys,
-                               KeyPurposeId purpose, List<String> sans) throws GeneralSecurityException, OperatorCreationException, IOException {
+                               List<KeyPurposeId> purposes, List<String> sans) throws GeneralSecurityException, OperatorCreationException, IOException {
     Instant now = Instant.now();
     JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
     X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer, serial(), Date.from(now.minusSeconds(300)),
         Date.from(now.plus(leafValidity)), new X500Name("CN=" + commonName), keys.getPublic())
         .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
         .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
-        .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose))
+        .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes.toArray(KeyPurposeId[]::new)))
         .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()))
         .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
     if (!sans.isEmpty()) {

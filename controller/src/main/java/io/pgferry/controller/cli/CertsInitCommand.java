@@ -30,7 +30,9 @@ public final class CertsInitCommand implements Callable<Integer> {
   @Option(names = "--controller-host", paramLabel = "HOST", description = "name or IP agents dial the controller by (repeatable)")
   List<String> controllerHosts = List.of();
 
-  @Option(names = "--agent", paramLabel = "ID", description = "node id to issue an agent certificate for (repeatable)")
+  @Option(names = "--agent", paramLabel = "ID[=HOST[,HOST]]", description = "node id to issue an agent certificate for"
+      + " (repeatable); with =HOST the certificate also serves the node's PostgreSQL (serverAuth, HOST as name for"
+      + " sslmode verify-full)")
   List<String> agents = List.of();
 
   @Option(names = "--operator", paramLabel = "NAME", description = "operator to issue an API client certificate for (repeatable)")

@@ -13,6 +13,9 @@ import java.util.Optional;
 
 /** The goals the journey gives A and B, built from the plan and what the agents said in Hello. */
 public final class Goals {
+  /** The CN of the controller's certificate (certs.CertificateAuthority.CONTROLLER_NAME; goals may not depend on certs). */
+  public static final String CONTROLLER_CN = "controller";
+
   private Goals() {}
 
   /** The application_name B streams under (and A's synchronous_standby_names names). */
@@ -36,12 +39,17 @@ public final class Goals {
 
   /** {@code nodeId} streams from {@code upstream} under its own application_name. */
   public static Goal streamingStandby(Plan plan, NodeView upstream, String nodeId) {
+    String user = plan.nodes().replicationUser();
+    if (plan.nodes().certificates() && user.isEmpty()) {
+      user = io.pgferry.controller.pg.Endpoints.bootstrapSuperuser(upstream); // what the upstream's certificate rule maps B's certificate to
+    }
     Upstream.Builder u = Upstream.newBuilder()
         .setHost(upstream.hello().getHost())
         .setPort(upstream.hello().getPgPort())
-        .setUser(plan.nodes().replicationUser())
+        .setUser(user)
         .setApplicationName(applicationName(nodeId))
-        .setSslmode(LinkTls.nodes(plan).mode());
+        .setSslmode(LinkTls.nodes(plan).mode())
+        .setClientCert(plan.nodes().certificates());
     // replies at least once a second even while WAL is idle: the upstream's failsafe evidence (docs/failsafe.md)
     return Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setUpstream(u).addAllHbaRules(accessRules(plan))
         .putSettings("wal_receiver_status_interval", FailsafeTiming.STANDBY_STATUS_INTERVAL.toSeconds() + "s").build();
@@ -69,8 +77,36 @@ public final class Goals {
     return v.isEmpty() || major == null || major < 13 ? Optional.empty() : Optional.of(v);
   }
 
-  /** B's stream from A: the replication user from B's address only, over TLS. */
+  /**
+   * The pg_hba method for logins with a password (the app; T's replication role): nodes.hba_method, or with the
+   * certificate shape scram-sha-256 (md5 before PostgreSQL 14, whose roles hold md5 verifiers by default).
+   */
+  public static String passwordMethod(Plan plan) {
+    if (!plan.nodes().certificates()) {
+      return plan.nodes().hbaMethod();
+    }
+    Integer major = plan.source().pgMajor();
+    return major != null && major < 14 ? "md5" : "scram-sha-256";
+  }
+
+  /**
+   * A certificate login: {@code commonName}'s certificate (pgferry's CA) as the node's bootstrap superuser (the agent
+   * maps it), to {@code database} from {@code address} only.
+   */
+  static HbaRule certificateRule(String database, String address, String commonName) {
+    return HbaRule.newBuilder().setType("hostssl").setDatabase(database).setUser("").setAddress(address).setMethod("cert")
+        .setClientCn(commonName).build();
+  }
+
+  /**
+   * B's stream from A: the replication user from B's address only, over TLS; with the certificate shape B's agent
+   * certificate, mapped to A's bootstrap superuser.
+   */
   public static HbaRule replicationRule(Plan plan, NodeView standby) {
+    if (plan.nodes().certificates()) {
+      return certificateRule("replication", hostAddress(standby.hello().getHost()),
+          io.pgferry.controller.link.AgentIdentity.commonNameFor(standby.nodeId()));
+    }
     String user = plan.nodes().replicationUser().isEmpty() ? "all" : plan.nodes().replicationUser();
     return hostssl("replication", user, hostAddress(standby.hello().getHost()), plan.nodes().hbaMethod());
   }
@@ -83,13 +119,15 @@ public final class Goals {
   public static java.util.List<HbaRule> accessRules(Plan plan) {
     java.util.List<HbaRule> rules = new java.util.ArrayList<>();
     String controller = plan.nodes().controllerAddress();
-    if (!controller.isEmpty()) {
+    if (!controller.isEmpty() && plan.nodes().certificates()) {
+      rules.add(certificateRule("all", hostAddress(controller), CONTROLLER_CN));
+    } else if (!controller.isEmpty()) {
       for (String user : new java.util.LinkedHashSet<>(java.util.List.of(plan.failover().adminUser(), plan.logical().adminUser()))) {
         rules.add(hostssl("all", user, hostAddress(controller), plan.nodes().hbaMethod()));
       }
     }
     for (String app : plan.nodes().appAddresses()) {
-      rules.add(hostssl(plan.app().dbname(), plan.app().user(), hostAddress(app), plan.nodes().hbaMethod()));
+      rules.add(hostssl(plan.app().dbname(), plan.app().user(), hostAddress(app), passwordMethod(plan)));
     }
     return rules;
   }

@@ -27,6 +27,14 @@ public interface WriteFence {
    */
   default void liftOnCopy(String host, int port) throws Exception {}
 
+  /**
+   * Lifts it on the copy through {@code copy}'s session (with the certificate shape: the controller's certificate, as
+   * the copy's bootstrap superuser; the source's credentials are refused there over TLS). Default: by host and port.
+   */
+  default void liftOnCopy(io.pgferry.common.pg.PgEndpoint copy) throws Exception {
+    liftOnCopy(copy.host(), copy.port());
+  }
+
   default List<String> describeLiftOnCopy(String where) {
     return List.of();
   }

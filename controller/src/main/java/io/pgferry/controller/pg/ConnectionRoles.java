@@ -15,6 +15,25 @@ public final class ConnectionRoles {
     List<String> out = new ArrayList<>();
     out.add("source: the user of source.url (on Heroku the app's role): reads its WAL position, fences writes"
         + " (ALTER DATABASE ... default_transaction_read_only, pg_terminate_backend of its own sessions); no superuser");
+    if (plan.nodes().certificates()) {
+      out.add("A, B (hba_method cert): the controller's certificate (nodes.sslcert), mapped by each agent to its cluster's"
+          + " bootstrap superuser: no role can be created on A before cutover 1, and no password of the source is known;"
+          + " failover and logical administration both use it");
+      out.add("B -> A: B's agent certificate (CN agent-" + plan.nodes().standby() + "), mapped to A's bootstrap superuser"
+          + (plan.nodes().replicationUser().isEmpty() ? "" : " as '" + plan.nodes().replicationUser() + "'"));
+    } else {
+      passwordNodeRoles(plan, out);
+    }
+    out.add("T -> A/B: logical.replication_role '" + plan.logical().replicationRole() + "' (REPLICATION, SELECT on the"
+        + " published tables; created by pgferry)");
+    out.add("T: the user of target.url: creates the schema and the subscription (superuser before PostgreSQL 16,"
+        + " pg_create_subscription from 16; rds_superuser on RDS/Aurora)");
+    out.add("agents: their own PostgreSQL over the local socket, peer authentication as its bootstrap superuser (the"
+        + " cluster's owner: start, promote, slots; no password)");
+    return out;
+  }
+
+  private static void passwordNodeRoles(Plan plan, List<String> out) {
     out.add("A, B: failover.admin_user '" + plan.failover().adminUser() + "': reads replication slots and WAL positions"
         + " (pg_monitor would do), manages the logical slot kept on B (REPLICATION), clears synchronized_standby_slots on"
         + " PostgreSQL 17 (ALTER SYSTEM: superuser, or GRANT ALTER SYSTEM ON PARAMETER from 15)");
@@ -23,12 +42,5 @@ public final class ConnectionRoles {
         + " pg_read_all_data), fences the app (pg_signal_backend)");
     out.add("B -> A: replication user '" + (plan.nodes().replicationUser().isEmpty() ? "the agent's postgres.replication_user"
         : plan.nodes().replicationUser()) + "' (REPLICATION attribute only)");
-    out.add("T -> A/B: logical.replication_role '" + plan.logical().replicationRole() + "' (REPLICATION, SELECT on the"
-        + " published tables; created by pgferry)");
-    out.add("T: the user of target.url: creates the schema and the subscription (superuser before PostgreSQL 16,"
-        + " pg_create_subscription from 16; rds_superuser on RDS/Aurora)");
-    out.add("agents: their own PostgreSQL over the local socket / loopback as postgres (the cluster's owner: start,"
-        + " promote, slots)");
-    return out;
   }
 }

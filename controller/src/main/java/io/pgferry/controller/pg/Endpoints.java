@@ -48,10 +48,35 @@ public final class Endpoints {
     return new DatabaseEndpoint(node.hello().getHost(), node.hello().getPgPort(), plan.app().dbname(), plan.app().user(), plan.app().password());
   }
 
-  /** A node's PostgreSQL as the failover admin (failover.admin_user, a superuser on A and B). */
+  /**
+   * A node's PostgreSQL as the failover admin (failover.admin_user, a superuser on A and B); with the certificate
+   * shape (nodes.hba_method cert) as the node's bootstrap superuser, logged in with the controller's certificate.
+   */
   public static PgEndpoint admin(Plan plan, NodeView node, String dbname) {
+    if (plan.nodes().certificates()) {
+      return byCertificate(plan, node, dbname);
+    }
     Plan.Failover f = plan.failover();
     String pw = f.adminPassword() == null || f.adminPassword().isEmpty() ? null : Secrets.resolve(f.adminPassword(), "failover.admin_password");
     return node(plan, node, dbname, f.adminUser(), pw);
+  }
+
+  /** The bootstrap superuser {@code node}'s agent reported (Status), empty before it did. */
+  public static String bootstrapSuperuser(NodeView node) {
+    return node.status() == null ? "" : node.status().getBootstrapSuperuser();
+  }
+
+  /**
+   * The controller's certificate login to a node (no password): nodes.sslcert/sslkey, verified per nodes.sslmode, as
+   * the bootstrap superuser the node's agent reported (the role its pg_ident map admits the certificate as); before
+   * the agent reported one, as failover.admin_user.
+   */
+  static PgEndpoint byCertificate(Plan plan, NodeView node, String dbname) {
+    java.util.Map<String, String> params = new java.util.LinkedHashMap<>(LinkTls.nodes(plan).params());
+    params.put("sslcert", plan.nodes().sslcert());
+    params.put("sslkey", plan.nodes().sslkey());
+    String user = bootstrapSuperuser(node);
+    return new PgEndpoint(node.hello().getHost(), node.hello().getPgPort(), dbname,
+        user.isEmpty() ? plan.failover().adminUser() : user, null, params).withLimits(plan.connectionLimits());
   }
 }

@@ -84,16 +84,28 @@ public record Plan(
    * {@code sslmode}/{@code sslrootcert} are how the controller and B (towards A) connect to them; their pg_hba admits,
    * over TLS only, B, T ({@code logical.target_address}), the controller from {@code controller_address} and the app
    * from {@code app_addresses} (each one host or a CIDR).
+   * <p>
+   * {@code hba_method: cert} is the passwordless shape (docs/security.md): B logs in to A, and the controller to A and
+   * B, with certificates from pgferry's CA (B's agent certificate; the controller's {@code sslcert}/{@code sslkey},
+   * its controller.pem/.key), each mapped by the node's agent to the cluster's bootstrap superuser; no role is created
+   * on the source and no password of it is needed. {@code replication_user} is then empty (the bootstrap superuser).
    */
   public record Nodes(@Required String archiveReplica, @Required String standby, String replicationUser,
                       String hbaMethod, Boolean allowTrust, String sslmode, String sslrootcert, String controllerAddress,
-                      List<String> appAddresses) {
+                      List<String> appAddresses, String sslcert, String sslkey) {
     public Nodes {
       replicationUser = replicationUser == null ? "" : replicationUser;
       hbaMethod = hbaMethod == null ? "scram-sha-256" : hbaMethod;
       allowTrust = allowTrust != null && allowTrust;
       controllerAddress = controllerAddress == null ? "" : controllerAddress;
       appAddresses = appAddresses == null ? List.of() : List.copyOf(appAddresses);
+      sslcert = sslcert == null ? "" : sslcert;
+      sslkey = sslkey == null ? "" : sslkey;
+    }
+
+    /** The passwordless shape: certificate logins to A and B (hba_method cert). */
+    public boolean certificates() {
+      return "cert".equals(hbaMethod);
     }
   }
 

@@ -43,6 +43,16 @@ final class PlanChecks {
     int major = plan.source() != null && plan.source().pgMajor() != null ? plan.source().pgMajor() : 0;
     HbaPolicy.methodProblem(n.hbaMethod(), major, n.allowTrust()).ifPresent(m -> b.error("nodes.hba_method",
         m + (n.hbaMethod().equals("trust") ? " (nodes.allow_trust: true for tests whose clusters have no passwords)" : "")));
+    if (n.certificates()) {
+      if (n.sslcert().isEmpty() || n.sslkey().isEmpty()) {
+        b.error(n.sslcert().isEmpty() ? "nodes.sslcert" : "nodes.sslkey", "hba_method cert: the controller logs in to A and B"
+            + " with its certificate from pgferry's CA; give nodes.sslcert and nodes.sslkey (controller.pem, controller.key)");
+      }
+      if (n.sslmode() != null && !n.sslmode().startsWith("verify")) {
+        b.error("nodes.sslmode", "hba_method cert: the nodes' certificates are checked too; use verify-full (or leave it unset"
+            + " with nodes.sslrootcert)");
+      }
+    }
   }
 
   private void checkTargetAddress() {

@@ -38,7 +38,7 @@ class CertsInitTest {
   void issuesCaControllerAndAgentsWithPrivateKeysAndVerifiableChains() throws Exception {
     Path dir = tmp.resolve("tls");
     int exit = Cli.execute(new PgferryMain(), "certs", "init", dir.toString(), "--controller-host", "ctl.example.net",
-        "--controller-host", "10.0.0.2", "--agent", "a", "--agent", "b");
+        "--controller-host", "10.0.0.2", "--agent", "a", "--agent", "b=10.0.0.6,b.internal");
     assertEquals(0, exit);
 
     for (String name : List.of("ca", "controller", "agent-a", "agent-b")) {
@@ -56,7 +56,7 @@ class CertsInitTest {
     verifyChain(ca, certificate(dir.resolve("agent-b.pem")));
 
     assertEquals("CN=controller", controller.getSubjectX500Principal().getName());
-    assertEquals(List.of(SERVER_AUTH), controller.getExtendedKeyUsage());
+    assertEquals(List.of(SERVER_AUTH, CLIENT_AUTH), controller.getExtendedKeyUsage(), "clientAuth: its logins to A and B");
     Collection<List<?>> sans = controller.getSubjectAlternativeNames();
     Set<String> names = new java.util.HashSet<>();
     sans.forEach(san -> names.add(String.valueOf(san.get(1))));
@@ -64,6 +64,12 @@ class CertsInitTest {
 
     assertEquals("CN=agent-a", agentA.getSubjectX500Principal().getName());
     assertEquals(List.of(CLIENT_AUTH), agentA.getExtendedKeyUsage());
+    // b=HOSTS: b's certificate also serves b's PostgreSQL, named by those hosts (sslmode verify-full)
+    X509Certificate agentB = certificate(dir.resolve("agent-b.pem"));
+    assertEquals(List.of(CLIENT_AUTH, SERVER_AUTH), agentB.getExtendedKeyUsage());
+    Set<String> bNames = new java.util.HashSet<>();
+    agentB.getSubjectAlternativeNames().forEach(san -> bNames.add(String.valueOf(san.get(1))));
+    assertEquals(Set.of("10.0.0.6", "b.internal"), bNames);
 
     // each key belongs to its certificate
     assertKeyMatches(dir.resolve("agent-a.key"), agentA);

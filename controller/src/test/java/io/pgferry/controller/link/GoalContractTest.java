@@ -64,16 +64,21 @@ class GoalContractTest {
   @ParameterizedTest
   @ValueSource(strings = {"scram-sha-256", "cert", "md5"})
   void everyGoalTheControllerBuildsPassesTheAgentsValidator(String method) {
-    Plan plan = PlanLoader.parse("plan.yaml", PlanBuilder.plan().hbaMethod(method).pgMajor(method.equals("md5") ? 13 : 15).durability("sync")
-        .logical(l -> l.targetAddress("10.0.9.7")).yaml(), null).plan();
+    PlanBuilder planned = PlanBuilder.plan().hbaMethod(method).pgMajor(method.equals("md5") ? 13 : 15).durability("sync")
+        .logical(l -> l.targetAddress("10.0.9.7"));
+    if (method.equals("cert")) {
+      planned.nodeCertificates(java.nio.file.Path.of("/etc/pgferry/tls/controller.pem"),
+          java.nio.file.Path.of("/etc/pgferry/tls/controller.key"), null);
+    }
+    Plan plan = PlanLoader.parse("plan.yaml", planned.yaml(), null).plan();
     int major = method.equals("md5") ? 13 : 17;
     GoalValidator validator = new GoalValidator(GoalLimits.STRICT, major);
     List<Goal> goals = new ArrayList<>();
     for (String host : List.of("10.0.0.6", "fd00::6", "b.internal")) {
       NodeView b = new NodeView("b", Hello.newBuilder().setNodeId("b").setHost(host).setPgPort(5432).build(),
-          Status.getDefaultInstance(), null, true, Instant.now(), Optional.empty());
+          Status.newBuilder().setBootstrapSuperuser("postgres").build(), null, true, Instant.now(), Optional.empty());
       NodeView a = new NodeView("a", Hello.newBuilder().setNodeId("a").setHost(host).setPgPort(5432).build(),
-          Status.getDefaultInstance(), null, true, Instant.now(), Optional.empty());
+          Status.newBuilder().setBootstrapSuperuser("postgres").build(), null, true, Instant.now(), Optional.empty());
       goals.add(Goals.archiveReplica(plan, Optional.of(b)));
       goals.add(Goals.primary(plan, Optional.of(b)));
       goals.add(Goals.streamingStandby(plan, a));
@@ -84,7 +89,7 @@ class GoalContractTest {
           .putSettings("synchronized_standby_slots", StandbySlotSetup.physicalSlot(plan))
           .addHbaRules(new ReplicationRole(PgEndpoint.fromUrl("postgres://postgres@" + (host.contains(":") ? "[" + host + "]" : host)
               + ":5432/" + plan.app().dbname()), plan.logical().replicationRole(), null)
-              .hbaRule(plan.logical().targetAddress(), plan.nodes().hbaMethod())).build());
+              .hbaRule(plan.logical().targetAddress(), Goals.passwordMethod(plan))).build());
     }
     for (Goal g : goals) {
       assertEquals(List.of(), validator.problems(g), g.toString());

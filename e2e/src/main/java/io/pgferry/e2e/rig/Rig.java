@@ -172,13 +172,16 @@ public final class Rig implements AutoCloseable {
     return List.of("--cacert", c.cacert().toString(), "--cert", c.cert().toString(), "--key", c.key().toString());
   }
 
-  /** `pgferry certs init` for the controller, every agent and the rig's operator. */
+  /**
+   * `pgferry certs init` for the controller, every agent (its certificate also serves its PostgreSQL, named
+   * 127.0.0.1 for sslmode verify-full) and the rig's operator.
+   */
   public Rig initCerts() {
     List<String> argv = new ArrayList<>(List.of(pgferry(), "certs", "init", certs.toString(), "--controller-host", "127.0.0.1",
         "--operator", OPERATOR));
     for (String id : agentIds) {
       argv.add("--agent");
-      argv.add(id);
+      argv.add(id + "=127.0.0.1");
     }
     Command.of(javaJar(Launchers.controllerJar(), argv.subList(1, argv.size()))).runChecked();
     return this;
@@ -322,7 +325,7 @@ public final class Rig implements AutoCloseable {
         List.of(Launchers.agentLauncher().toString(), "run", "--config", config.toString()), logs.resolve("agent-" + id + ".log")).start();
     agents.put(id, agent);
     // the agent leaves its PostgreSQL running when it stops (as under systemd): the rig stops it on close
-    agentClusters.put(id, PgCluster.adopt(id, binaries, dataDir, pgPort));
+    agentClusters.put(id, PgCluster.adopt(id, binaries, dataDir, pgPort).viaSocket());
     Await.until("agent " + id + " to connect", Duration.ofSeconds(60),
         () -> api().node(id).map(n -> n.path("connected").asBoolean()).orElse(false), () -> agent.logTail(20));
     return agent;

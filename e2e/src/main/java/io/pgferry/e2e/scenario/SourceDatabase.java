@@ -82,9 +82,20 @@ public final class SourceDatabase implements AutoCloseable {
     return out.substring(out.lastIndexOf('\n') + 1);
   }
 
-  /** A connection as the superuser to {@code db} on any copy of this database (A, B): they share its roles. */
+  /**
+   * A connection as the superuser to {@code db} on any copy of this database (A, B): they share its roles. Over the
+   * local socket, as the agent's own sessions (peer through its ident map on A and B; trust on the source): over TCP
+   * A and B admit the superuser only with a certificate (the passwordless shape), and a password session would not
+   * be one of pgferry's TLS links (TlsOnLinks).
+   */
   public static Connection connectAsSuperuser(PgCluster copy, String db) throws java.sql.SQLException {
-    return DriverManager.getConnection(copy.jdbcUrl(db), "postgres", SUPERUSER_PASSWORD);
+    java.util.Properties p = new java.util.Properties();
+    p.setProperty("user", "postgres");
+    p.setProperty("password", SUPERUSER_PASSWORD);
+    p.setProperty("sslmode", "disable");
+    p.setProperty("socketFactory", "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg");
+    p.setProperty("socketFactoryArg", copy.socketDir().resolve(".s.PGSQL." + copy.port()).toString());
+    return DriverManager.getConnection("jdbc:postgresql://localhost:" + copy.port() + "/" + db, p);
   }
 
   public PgCluster cluster() {

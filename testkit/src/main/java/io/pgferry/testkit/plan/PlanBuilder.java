@@ -129,6 +129,20 @@ public final class PlanBuilder {
   }
 
   /** nodes.controller_address: A and B admit the controller from there (hostssl). */
+  /**
+   * The passwordless shape (nodes.hba_method cert): the controller logs in to A and B with {@code cert}/{@code key}
+   * (its controller.pem/.key) and verifies them with {@code rootCert} (pgferry's ca.pem, sslmode verify-full; null:
+   * the plan's default, require).
+   */
+  public PlanBuilder nodeCertificates(Path cert, Path key, Path rootCert) {
+    nodes.hbaMethod = "cert";
+    nodes.allowTrust = null;
+    nodes.sslcert = cert.toString();
+    nodes.sslkey = key.toString();
+    nodes.sslrootcert = rootCert == null ? null : rootCert.toString();
+    return this;
+  }
+
   public PlanBuilder controllerAddress(String address) {
     nodes.controllerAddress = address;
     return this;
@@ -293,6 +307,9 @@ public final class PlanBuilder {
     String hbaMethod;
     Boolean allowTrust;
     String controllerAddress;
+    String sslcert;
+    String sslkey;
+    String sslrootcert;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -128,7 +128,7 @@ public final class ArchiveExtension implements AutoCloseable {
     agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
     agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
     gate = new UpstreamWalGate(agent.converger()::goal, UpstreamWalGate.identifySystem(config.postgres().passwordFile(),
-        config.postgres().replicationUser(), agent.context().upstreamRootCert()));
+        config.postgres().replicationUser(), agent.context().upstreamTls()));
     WalPrefetcher p = prefetcher;
     if (p != null) {
       p.gate(gate);

@@ -42,11 +42,11 @@ final class UpstreamWalGate implements SegmentGate {
   }
 
   /** Asks over a physical replication connection, the one access a standby's replication role is sure to have. */
-  static Position identifySystem(Path defaultPassfile, String defaultUser, Path rootCert) {
+  static Position identifySystem(Path defaultPassfile, String defaultUser, io.pgferry.agent.recovery.UpstreamTls tls) {
     return u -> {
       Upstream asked = u.getUser().isEmpty() ? u.toBuilder().setUser(defaultUser).build() : u;
       Path passfile = u.getPasswordFile().isEmpty() ? defaultPassfile : Path.of(u.getPasswordFile());
-      return Lsn.parse(UpstreamProbe.identify(asked, passfile, rootCert).xlogpos());
+      return Lsn.parse(UpstreamProbe.identify(asked, passfile, tls).xlogpos());
     };
   }
 

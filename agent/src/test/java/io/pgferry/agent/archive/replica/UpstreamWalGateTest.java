@@ -51,7 +51,7 @@ class UpstreamWalGateTest {
     try (Workspace ws = Workspace.create("wal-gate"); PgCluster pg = PgCluster.start(ws, "up", 15)) {
       Upstream u = Upstream.newBuilder().setHost(pg.host()).setPort(pg.port()).setUser("postgres").build();
       Lsn flushed = Lsn.parse(pg.queryValue("select pg_current_wal_flush_lsn()"));
-      Lsn seen = UpstreamWalGate.identifySystem(null, "postgres", null).of(u);
+      Lsn seen = UpstreamWalGate.identifySystem(null, "postgres", io.pgferry.agent.recovery.UpstreamTls.NONE).of(u);
       assertTrue(seen.compareTo(flushed) >= 0, seen + " >= " + flushed);
     }
   }

@@ -29,7 +29,11 @@ final class LiftInheritedFenceStep extends IdempotentStep {
     String a = ctx.plan().nodes().archiveReplica();
     NodeView view = ctx.ports().nodes().node(a).filter(Goals::saidHello)
         .orElseThrow(() -> new JourneyException("node " + a + " has not said where its PostgreSQL listens"));
-    fence.liftOnCopy(view.hello().getHost(), view.hello().getPgPort());
+    if (ctx.plan().nodes().certificates()) {
+      fence.liftOnCopy(io.pgferry.controller.pg.Endpoints.admin(ctx.plan(), view, ctx.plan().app().dbname()));
+    } else {
+      fence.liftOnCopy(view.hello().getHost(), view.hello().getPgPort());
+    }
     return new StepResult("the fence " + a + " inherited from the source is lifted: " + a + " accepts the app's writes",
         Map.of("lifted", "true"));
   }

@@ -44,6 +44,9 @@ final class LogicalEndpoints {
   static PgEndpoint a(StepContext ctx) throws JourneyException {
     Plan plan = ctx.plan();
     Plan.Logical l = plan.logical();
+    if (plan.nodes().certificates()) {
+      return Endpoints.admin(plan, publisher(ctx), plan.app().dbname());
+    }
     return Endpoints.node(plan, publisher(ctx), plan.app().dbname(), l.adminUser(), Secrets.resolve(l.adminPassword(), "logical.admin_password"));
   }
 
@@ -56,7 +59,12 @@ final class LogicalEndpoints {
 
   /** A as T reaches it: logical.source_host, else A's Hello host; with the subscription's TLS ({@link LinkTls#subscription}). */
   static PgEndpoint aSeenByT(StepContext ctx) throws JourneyException {
-    PgEndpoint a = LinkTls.apply(a(ctx), LinkTls.subscription(ctx.plan()));
+    // none of the controller's own TLS files (its CA path, its client certificate): they are paths on the controller's host
+    PgEndpoint own = a(ctx);
+    java.util.Map<String, String> params = new java.util.LinkedHashMap<>(own.params());
+    params.keySet().removeAll(java.util.List.of("sslmode", "sslrootcert", "sslcert", "sslkey"));
+    PgEndpoint a = LinkTls.apply(new PgEndpoint(own.host(), own.port(), own.database(), own.user(), own.password(), params,
+        own.limits()), LinkTls.subscription(ctx.plan()));
     String host = ctx.plan().logical().sourceHost();
     return host.isEmpty() ? a : a.withAddress(host, a.port());
   }

@@ -121,7 +121,7 @@ final class LogicalSteps {
       steps.put(LS_HBA, new FnStep(LS_HBA, List.of("no logical.target_address: no pg_hba entry is added for T; A's pg_hba must already admit "
           + l.replicationRole() + " from T"), ctx -> StepResult.of("no logical.target_address: A's pg_hba left as it is")));
     } else {
-      HbaRule rule = new ReplicationRole(aShown, l.replicationRole(), null).hbaRule(l.targetAddress(), plan.nodes().hbaMethod());
+      HbaRule rule = new ReplicationRole(aShown, l.replicationRole(), null).hbaRule(l.targetAddress(), Goals.passwordMethod(plan));
       steps.put(LS_HBA, new AssignGoalStep(LS_HBA, aId, ctx -> withRule(Goals.primary(ctx.plan(), Goals.node(ctx.ports().nodes(), bId)), rule),
           List.of("goal of " + aId + " := " + JourneySteps.goalText(withRule(Goals.primary(plan, bView), rule), bId))));
     }

@@ -42,6 +42,11 @@ public final class SourceFence implements WriteFence {
   }
 
   @Override
+  public void liftOnCopy(io.pgferry.common.pg.PgEndpoint copy) throws Exception {
+    new DatabaseFence(() -> copy.connect(Purpose.FENCE), options).lift();
+  }
+
+  @Override
   public List<String> describeLiftOnCopy(String where) {
     String at = where + " (as the source's user): ";
     return List.of(at + "ALTER DATABASE " + plan.app().dbname() + " RESET default_transaction_read_only",
