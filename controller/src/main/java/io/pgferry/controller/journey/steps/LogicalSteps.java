@@ -63,6 +63,7 @@ import io.pgferry.controller.sql.logical.ReplicationRole;
 import io.pgferry.controller.sql.logical.ReverseReplication;
 import io.pgferry.controller.sql.logical.SchemaCopy;
 import io.pgferry.controller.sql.logical.SchemaDrift;
+import io.pgferry.controller.sql.logical.TargetAnalyze;
 import io.pgferry.controller.sql.logical.SchemaFingerprint;
 import io.pgferry.controller.sql.logical.Subscription;
 import io.pgferry.controller.sql.logical.SubscriptionTeardown;
@@ -138,7 +139,8 @@ final class LogicalSteps {
         new DdlCapture(aShown, l.replicationRole()).describe()));
     steps.put(LS_DDL_REPLAY, new SqlActionStep(LS_DDL_REPLAY, ctx -> new DdlReplay(t(ctx.plan())), new DdlReplay(tShown).describe()));
     steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> subscription(ctx),
-        new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots()).describe()));
+        new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots())
+            .withApplyOptions(16).describe()));
     steps.put(LS_FINGERPRINT, new FnStep(LS_FINGERPRINT, List.of("on A: read the columns, types and constraints of every user table "
         + "(kept in the journal; LOGICAL_SYNC and CUTOVER_2 compare A's schema with it)"), ctx -> {
       SchemaFingerprint f = SchemaFingerprint.of(a(ctx));
@@ -161,6 +163,10 @@ final class LogicalSteps {
         + l.retainedWalAlertBytes() + " bytes of WAL on A");
     syncLines.addAll(WalWatch.describe(plan.walSafety()));
     steps.put(JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
+    steps.put(JourneyTable.SYNC_ANALYZE, new FnStep(JourneyTable.SYNC_ANALYZE, new TargetAnalyze(tShown).describe(), ctx -> {
+      TargetAnalyze.Result r = new TargetAnalyze(t(ctx.plan())).run();
+      return new StepResult(r.sentence(), r.evidence());
+    }));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
         + " bytes, every DDL statement recorded on A applied (or skipped) on T, no unresolved schema drift; nothing is blocked yet"), ctx -> {
@@ -255,7 +261,7 @@ final class LogicalSteps {
       throw new JourneyException("target: cannot read its version: " + e.getMessage());
     }
     return new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
-        NAMES.publication(), true, failoverSlots);
+        NAMES.publication(), true, failoverSlots).withApplyOptions(LogicalEndpoints.publisherMajor(ctx));
   }
 
   private static DatabaseFence fence(Plan plan, PgEndpoint a) {

@@ -29,6 +29,9 @@ public final class Subscription implements SqlAction<Boolean> {
   private final String publication;
   private final boolean copyData;
   private final boolean failover;
+  /** The publisher's major version when {@link ApplyOptions} choose streaming/binary; 0: they are not asked. */
+  private int applyOptionsPublisherMajor;
+  private List<String> applyOptions = List.of();
 
   public Subscription(PgEndpoint subscriber, PgEndpoint publisherAsSeenBySubscriber, String name, String slot, String publication,
                       boolean copyData, boolean failover) {
@@ -39,6 +42,12 @@ public final class Subscription implements SqlAction<Boolean> {
     this.publication = publication;
     this.copyData = copyData;
     this.failover = failover;
+  }
+
+  /** Lets {@link ApplyOptions} add streaming = parallel and binary = true where the versions and types allow them. */
+  public Subscription withApplyOptions(int publisherMajor) {
+    this.applyOptionsPublisherMajor = publisherMajor;
+    return this;
   }
 
   private String shown() {
@@ -57,6 +66,7 @@ public final class Subscription implements SqlAction<Boolean> {
     if (failover) {
       with.add("failover = true");
     }
+    with.addAll(applyOptions);
     return "CREATE SUBSCRIPTION " + Sql.ident(name) + " CONNECTION " + Sql.literal(publisher.conninfo(true))
         + " PUBLICATION " + Sql.ident(publication) + " WITH (" + String.join(", ", with) + ")";
   }
@@ -64,7 +74,8 @@ public final class Subscription implements SqlAction<Boolean> {
   @Override
   public List<String> describe() {
     return List.of("on " + subscriber + ": " + shown() + "  -- unless subscription " + name + " exists"
-        + (failover ? "; failover needs PostgreSQL 17+ on both sides" : ""));
+        + (failover ? "; failover needs PostgreSQL 17+ on both sides" : "")
+        + (applyOptionsPublisherMajor > 0 ? "; also " + ApplyOptions.describe() : ""));
   }
 
   /** True when it created the subscription. */
@@ -86,6 +97,9 @@ public final class Subscription implements SqlAction<Boolean> {
           throw new UsageException("subscription " + name + ": failover = true needs PostgreSQL 17+ on both sides (subscriber " + subMajor
               + ", publisher " + (pubMajor == 0 ? "unknown" : pubMajor) + "); turn logical failover slots off in the plan");
         }
+      }
+      if (applyOptionsPublisherMajor > 0) {
+        applyOptions = ApplyOptions.choose(c, applyOptionsPublisherMajor);
       }
       try {
         Sql.execute(c, createSql(publisherAsSeenBySubscriber));
