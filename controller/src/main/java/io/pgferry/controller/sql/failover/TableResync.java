@@ -63,6 +63,12 @@ public final class TableResync {
     for (String table : tables) {
       atRisk.add(oid(t, table));
     }
+    // T's record of the carried DDL it ran is T's own (empty on the publisher): re-copied, it would be emptied, and
+    // the re-copied ddl_log would run every statement again on T
+    String applied = Sql.value(t, "select to_regclass('pgferry.ddl_applied')::oid::text");
+    if (applied != null) {
+      atRisk.remove(Long.valueOf(applied));
+    }
     List<String> keep = subscribed.entrySet().stream().filter(e -> !atRisk.contains(e.getKey())).map(Map.Entry::getValue).toList();
     // pgoutput looks publications up in the catalog as of each change it decodes: the helper must exist before the
     // first change T's subscription will be sent, or the walsender fails with "publication does not exist"
@@ -81,7 +87,9 @@ public final class TableResync {
     for (Long oid : atRisk) {
       truncate.add(qualified(t, oid));
     }
-    Sql.execute(t, "TRUNCATE " + String.join(", ", truncate));
+    if (!truncate.isEmpty()) {
+      Sql.execute(t, "TRUNCATE " + String.join(", ", truncate));
+    }
     Integer walsender = activePid(b, slot);
     Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION "
         + String.join(", ", own.stream().map(SqlQuote::ident).toList()) + " WITH (refresh = true, copy_data = true)");
