@@ -24,7 +24,7 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--out", description = "markdown results file (default: ${DEFAULT-VALUE})")
   Path out = Path.of("docs/bench-results.md");
 
-  enum Case { journey, agent, controller }
+  enum Case { journey, agent, controller, applylag }
 
   public static void main(String[] args) {
     System.exit(Cli.execute(new Bench(), args));
@@ -44,6 +44,7 @@ public final class Bench implements Callable<Integer> {
           case journey -> JourneyTimes.run(runs);
           case agent -> AgentFootprint.run(runs);
           case controller -> ControllerLoad.run(200, Duration.ofSeconds(20));
+          case applylag -> ApplyLag.run();
         });
       } catch (Exception e) {
         failures.add(c + ": " + e.getMessage());

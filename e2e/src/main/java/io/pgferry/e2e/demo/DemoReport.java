@@ -26,6 +26,7 @@ public final class DemoReport {
   public Verification verification;
   public Sequences sequences;
   public Ddl ddl;
+  public Analyze analyze;
   public String error;
   public String logDir;
 
@@ -40,6 +41,9 @@ public final class DemoReport {
 
   /** DDL statements the app ran on the publisher during the move, and those T applied (or an operator skipped). */
   public record Ddl(long recorded, long applied) {}
+
+  /** T's VACUUM (ANALYZE) before cutover 2 (planner statistics for the app's first queries on T). */
+  public record Analyze(int tables, double seconds) {}
 
   public void phase(String name, String status, Double seconds) {
     phases.removeIf(p -> p.name().equals(name));

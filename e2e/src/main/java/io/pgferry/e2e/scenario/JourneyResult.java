@@ -58,6 +58,9 @@ public final class JourneyResult {
   /** DDL statements recorded on the publisher and applied (or skipped) on T; null when not read. */
   public Long ddlRecorded;
   public Long ddlApplied;
+  /** T's VACUUM (ANALYZE) before cutover 2 (logical_sync.analyze, the last run): tables and seconds; null when not run. */
+  public Integer analyzedTables;
+  public Double analyzeSeconds;
   public long acknowledgedAfterCutover1;
   public Worker worker;
   public Topology topology;

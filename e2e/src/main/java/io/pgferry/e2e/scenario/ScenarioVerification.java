@@ -43,6 +43,10 @@ final class ScenarioVerification {
     long c2Done = doneAt("CUTOVER_2");
     Ledger ledger = appWritesAfter("cutover 2");
     result.lastSourcePrimary = outcome.timings(ledger).last("STEP_DONE", JourneyTable.FO_PROMOTE_B).isPresent() ? "b" : "a";
+    outcome.timings(ledger).last("STEP_DONE", JourneyTable.SYNC_ANALYZE).ifPresent(e -> {
+      result.analyzedTables = Integer.valueOf(e.evidence().get("tables"));
+      result.analyzeSeconds = Double.valueOf(e.evidence().get("seconds"));
+    });
     PgCluster last = env.rig().agentCluster(result.lastSourcePrimary);
     Set<String> appTables = Set.of(JourneyScenario.LEDGER_TABLE, JourneyScenario.WORKER_TABLE);
     try (Connection onT = env.target().connect(SourceDatabase.APP_DB);
