@@ -97,8 +97,9 @@ class FullJourneyIT {
 
   private static void print(JourneyResult r) {
     System.out.printf("full journey PG %d: %s; downtime %s; failover split %s; app errors around the failover %s;"
-        + " cutover 2 steps %s%n", r.pgMajor, r.journeyState, seconds(r.downtime), seconds(r.failoverSplit),
-        r.failoverErrors, seconds(r.cutover2Steps));
+        + " cutover 2 steps %s; DDL %d recorded, %d applied on T; VACUUM (ANALYZE) of %d table(s) on T: %.2f s%n", r.pgMajor,
+        r.journeyState, seconds(r.downtime), seconds(r.failoverSplit), r.failoverErrors, seconds(r.cutover2Steps), r.ddlRecorded,
+        r.ddlApplied, r.analyzedTables, r.analyzeSeconds);
     r.tables.forEach(t -> System.out.println("  table " + t));
     r.sequences.forEach(q -> System.out.println("  sequence " + q));
     if (r.ledger != null) {

@@ -74,10 +74,10 @@ final class ApplyLag {
       List<Window> windows = new ArrayList<>();
       Window max = load(src, 0);
       windows.add(max);
-      drain(src);
+      drain(src, dst);
       for (double share : new double[] {0.25, 0.5, 0.75, 0.9}) {
         windows.add(load(src, max.tps() * share));
-        drain(src);
+        drain(src, dst);
       }
       Window best = windows.stream().filter(Window::bounded).max((x, y) -> Double.compare(x.tps(), y.tps())).orElse(null);
       String note = "PG " + MAJOR + " -> " + MAJOR + ", " + options + "; " + WRITERS + " sessions, pgbench tpcb-like (UPDATE + INSERT),"
@@ -160,12 +160,13 @@ final class ApplyLag {
     }
   }
 
-  /** Until T has applied what A wrote, to 64 KiB (or 60 s): each rate starts from no lag. */
-  private static void drain(PgEndpoint src) throws Exception {
+  /** Until T has the last history row A committed (or 60 s): each rate starts from no lag. */
+  private static void drain(PgEndpoint src, PgEndpoint dst) throws Exception {
+    String last = "SELECT coalesce(max(id), 0)::text FROM history";
+    long end = Long.parseLong(value(src, last));
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (System.nanoTime() < deadline && !"t".equals(value(src,
-        "SELECT coalesce(bool_and(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) < 65536), true)::text FROM pg_stat_replication"))) {
-      Thread.sleep(200);
+    while (System.nanoTime() < deadline && Long.parseLong(value(dst, last)) < end) {
+      Thread.sleep(100);
     }
   }
 

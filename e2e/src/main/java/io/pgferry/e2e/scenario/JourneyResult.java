@@ -117,6 +117,9 @@ public final class JourneyResult {
     if (sequences.isEmpty()) {
       p.add("no sequence of T compared with the last primary");
     }
+    if (analyzeSeconds == null) {
+      p.add("T's tables were not vacuumed and analyzed before cutover 2 (no logical_sync.analyze in the journal)");
+    }
     if (ddlRecorded == null || ddlRecorded == 0) {
       p.add("no DDL statement recorded on the publisher (the app's release was not carried)");
     } else if (ddlApplied < ddlRecorded) {
