@@ -63,7 +63,7 @@ final class ApplyLag {
       new Publication(src, names.publication(), List.of()).run();
       new Subscription(dst, src.withUser(names.role(), password), names.subscription(), names.slot(), names.publication(), true, false)
           .withApplyOptions(MAJOR).run();
-      String options = value(dst, "SELECT 'streaming = ' || substream::text || ', binary = ' || subbinary::text FROM pg_subscription");
+      String options = value(dst, "SELECT 'streaming = ' || CASE substream::text WHEN 'p' THEN 'parallel' WHEN 't' THEN 'on' ELSE 'off' END || ', binary = ' || subbinary::text FROM pg_subscription");
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!"0".equals(value(dst, "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'"))) {
         if (System.nanoTime() > deadline) {
