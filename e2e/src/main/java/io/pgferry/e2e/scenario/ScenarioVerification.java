@@ -61,6 +61,9 @@ final class ScenarioVerification {
       result.ddlRecorded = count(onT, "pgferry.ddl_log");
       result.ddlApplied = count(onT, "pgferry.ddl_applied");
     }
+    if (result.pgMajor == 15) {
+      result.schemaDifferences = SchemaDumps.differences(last, SourceDatabase.SUPERUSER_PASSWORD, env.target(), SourceDatabase.APP_DB);
+    }
     long tablesEqual = result.tables.stream().filter(JourneyResult.TableCheck::equal).count();
     long sequencesEqual = result.sequences.stream().filter(JourneyResult.SequenceCheck::equal).count();
     say.accept("  T against " + result.lastSourcePrimary + ": " + tablesEqual + "/" + result.tables.size() + " tables equal, "

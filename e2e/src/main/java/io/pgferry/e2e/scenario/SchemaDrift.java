@@ -17,7 +17,9 @@ import java.util.function.Consumer;
  * The app's releases during logical replication: DDL on the publisher after logical setup, which pgferry records there
  * and runs on T in the apply worker, in commit order with the ledger's rows (issue 16). No one touches T's schema.
  * With {@code failover} (a killed in LOGICAL_SYNC) a second release runs on b once the app writes there (b records
- * too: it is a physical copy of a), and T gets both through pgferry.
+ * too: it is a physical copy of a): a rename, an index added and one dropped, a new table written at once and one
+ * without a key updated and deleted from; T gets both releases through pgferry (PG 15: pg_dump --schema-only of b and
+ * T equal, {@link SchemaDumps}).
  */
 final class SchemaDrift {
   static final String CONSTRAINT = "ALTER TABLE billing.invoices ADD CONSTRAINT invoices_amount_not_negative CHECK (amount >= 0)";
@@ -28,7 +30,15 @@ final class SchemaDrift {
   private static final List<String> RELEASE_ON_B = List.of(
       "ALTER TABLE billing.invoices RENAME COLUMN currency TO currency_code",
       "CREATE INDEX CONCURRENTLY invoices_currency_code_idx ON billing.invoices (currency_code)",
-      "DROP INDEX CONCURRENTLY billing.invoices_currency_idx");
+      "DROP INDEX CONCURRENTLY billing.invoices_currency_idx",
+      // a table written at once (T copies it once the subscription follows it), and one without a key: pgferry gives
+      // it REPLICA IDENTITY FULL, so its UPDATE and DELETE are taken on b and replicated
+      "CREATE TABLE billing.refunds (id int PRIMARY KEY, invoice_id int NOT NULL, amount numeric(12, 2) NOT NULL)",
+      "INSERT INTO billing.refunds SELECT id, id, amount / 2 FROM billing.invoices WHERE id <= 20",
+      "CREATE TABLE billing.refund_notes (invoice_id int NOT NULL, note text)",
+      "INSERT INTO billing.refund_notes SELECT id, 'refund ' || id FROM billing.invoices WHERE id <= 5",
+      "UPDATE billing.refund_notes SET note = note || ' (paid)' WHERE invoice_id <= 2",
+      "DELETE FROM billing.refund_notes WHERE invoice_id = 5");
 
   private final ScenarioEnvironment env;
   private final ScenarioFaults faults;
