@@ -169,13 +169,9 @@ final class LogicalSteps {
     }));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
-        + " bytes, every DDL statement recorded on A applied (or skipped) on T, no unresolved schema drift; nothing is blocked yet"), ctx -> {
-      Sync s = sync(ctx, new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock()));
-      if (!s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) || !s.ddl().allApplied() || s.drift().blocksCutover()) {
-        throw new JourneyException("not ready for cutover 2: " + s.line());
-      }
-      return StepResult.of(s.line());
-    }));
+        + " bytes, every DDL statement recorded on A applied (or skipped) on T, no unresolved schema drift; nothing is blocked yet,"
+        + " so it asks again until cutover_2_timeout (" + Durations.format(l.cutover2Timeout()) + ": e.g. a table a release created"
+        + " while the journey held is still being copied)"), LogicalSteps::checkReady));
     steps.put(C2_BLOCK_APP, SwitchStep.block(C2_BLOCK_APP, ports.switcher()));
     DatabaseFence shownFence = fence(plan, aShown);
     steps.put(C2_FENCE_A, new FnStep(C2_FENCE_A, shownFence.describe(plan.app().dbname()).stream().map(x -> "on A: " + x).toList(), ctx -> {
@@ -356,6 +352,24 @@ final class LogicalSteps {
           });
     } catch (Poll.Timeout e) {
       throw new JourneyException("logical sync not done after " + Durations.format(timeout) + ": " + last[0]);
+    }
+  }
+
+  private static StepResult checkReady(StepContext ctx) throws Exception {
+    SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
+    Duration timeout = ctx.plan().logical().cutover2Timeout();
+    String[] last = {"no reading yet"};
+    try {
+      return Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), ctx.plan().thresholds().pollInterval(), ctx::pause,
+          "T ready for cutover 2", () -> {
+            Sync s = sync(ctx, progress);
+            last[0] = s.line();
+            ctx.progress(last[0]);
+            return s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.ddl().allApplied() && !s.drift().blocksCutover()
+                ? Optional.of(StepResult.of(s.line())) : Optional.empty();
+          });
+    } catch (Poll.Timeout e) {
+      throw new JourneyException("not ready for cutover 2 after " + Durations.format(timeout) + ": " + last[0]);
     }
   }
 
