@@ -76,7 +76,8 @@ class FullJourneyIT {
     assertEquals(0, r.ledger.duplicated(), "duplicated on T");
     assertTrue(r.acknowledgedAfterCutover2 > 0, "the app writes to T after cutover 2");
     assertEquals(failover ? "b" : "a", r.lastSourcePrimary);
-    assertEquals(6, r.tables.size(), "the ledger and the five tables of the app schema: " + r.tables);
+    assertEquals(failover ? 8 : 6, r.tables.size(), "the ledger and the five tables of the app schema"
+        + (failover ? ", and the two the release on b created: " : ": ") + r.tables);
     r.tables.forEach(t -> assertTrue(t.equal(), t.toString()));
     assertTrue(r.tables.stream().anyMatch(t -> t.table().equals("public.audit_log") && t.onTarget() == 100),
         "the table without a primary key (replica identity full) on T: " + r.tables);
@@ -97,8 +98,9 @@ class FullJourneyIT {
 
   private static void print(JourneyResult r) {
     System.out.printf("full journey PG %d: %s; downtime %s; failover split %s; app errors around the failover %s;"
-        + " cutover 2 steps %s%n", r.pgMajor, r.journeyState, seconds(r.downtime), seconds(r.failoverSplit),
-        r.failoverErrors, seconds(r.cutover2Steps));
+        + " cutover 2 steps %s; DDL %d recorded, %d applied on T; VACUUM (ANALYZE) of %d table(s) on T: %.2f s%n", r.pgMajor,
+        r.journeyState, seconds(r.downtime), seconds(r.failoverSplit), r.failoverErrors, seconds(r.cutover2Steps), r.ddlRecorded,
+        r.ddlApplied, r.analyzedTables, r.analyzeSeconds);
     r.tables.forEach(t -> System.out.println("  table " + t));
     r.sequences.forEach(q -> System.out.println("  sequence " + q));
     if (r.ledger != null) {

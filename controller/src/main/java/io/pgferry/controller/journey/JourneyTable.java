@@ -51,6 +51,7 @@ public final class JourneyTable {
   public static final String LS_STANDBY_SLOT = "logical_setup.standby_slot";
   public static final String SYNC_POST_DATA = "logical_sync.post_data";
   public static final String SYNC_WAIT = "logical_sync.wait_ready";
+  public static final String SYNC_ANALYZE = "logical_sync.analyze";
   public static final String C2_READY = "cutover_2.check_ready";
   public static final String C2_BLOCK_APP = "cutover_2.block_app";
   public static final String C2_FENCE_A = "cutover_2.fence_a";
@@ -106,9 +107,9 @@ public final class JourneyTable {
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC)
         .routed(LossRoute.always(Route.FAILOVER), LossRoute.always(Route.DROP_TO_ASYNC), FailoverReset.KEPT));
-    rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_POST_DATA, SYNC_WAIT),
+    rule(new PhaseRule(Phase.LOGICAL_SYNC, "subscription created", List.of(SYNC_POST_DATA, SYNC_WAIT, SYNC_ANALYZE),
         "all tables ready, their indexes and constraints built, lag under threshold, every DDL statement recorded on A"
-            + " applied (or skipped) on T, no schema drift", Phase.CUTOVER_2)
+            + " applied (or skipped) on T, no schema drift; T's tables vacuumed and analyzed", Phase.CUTOVER_2)
         .routed(LossRoute.always(Route.FAILOVER), LossRoute.always(Route.DROP_TO_ASYNC), FailoverReset.AGAIN_IF_DONE));
     rule(new PhaseRule(Phase.CUTOVER_2, "target in sync, every recorded DDL statement applied on T, no schema drift",
         List.of(C2_READY, C2_BLOCK_APP, C2_FENCE_A, C2_WAIT_APPLIED, C2_VERIFY, C2_SEQUENCES, C2_MATVIEWS, C2_DROP_SUBSCRIPTION,

@@ -3,11 +3,22 @@ package io.pgferry.controller.failover;
 import static io.pgferry.controller.failover.FailoverClusters.await;
 import static io.pgferry.controller.failover.FailoverClusters.tail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.sql.failover.TableResync;
+import io.pgferry.controller.sql.logical.DdlCapture;
+import io.pgferry.controller.sql.logical.DdlReplay;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,6 +49,56 @@ class TableResyncTest {
   @Test
   void pg17FailoverSubscriptionAllTablesPublicationOneTableAtRisk() throws Exception {
     run(17, true, List.of("public.ledger"), true);
+  }
+
+  /**
+   * T's apply stops on a carried DDL statement (docs/ddl.md) when the publisher fails: T confirms nothing past it, and
+   * the re-sync must not wait for that (it used to fail after 60 s). Once the statement runs on T, all rows arrive.
+   */
+  @Test
+  void pg15ApplyStoppedOnCarriedStatement() throws Exception {
+    try (Workspace ws = Workspace.create("table-resync-ddl");
+         PgCluster b = PgCluster.start(ws, "b", 15);
+         PgCluster t = PgCluster.start(ws, "t", 15)) {
+      b.execute(DDL, "insert into users select g, 'u' || g from generate_series(1, 200) g",
+          "insert into ledger select g, 'row-' || g from generate_series(1, 500) g", "create publication p for all tables");
+      t.execute(DDL);
+      new DdlCapture(new PgEndpoint(b.host(), b.port(), "postgres", "postgres", null), "postgres").run();
+      new DdlReplay(new PgEndpoint(t.host(), t.port(), "postgres", "postgres", null)).run();
+      String conninfo = "host=127.0.0.1 port=" + b.port() + " user=postgres dbname=postgres";
+      t.execute("create subscription s connection '" + conninfo + "' publication p with (slot_name = 's')");
+      await("initial sync", T, () -> same(b, t), () -> counts(b) + " vs " + counts(t));
+      t.execute("create index clash on users (email)");
+      try (Connection app = DriverManager.getConnection(b.jdbcUrl("postgres") + "?user=postgres&ApplicationName=app");
+           Statement st = app.createStatement()) {
+        st.execute("create index clash on users (id, email)");
+      }
+      await("T's apply to stop on the statement", T, () -> Integer.parseInt(t.queryValue(
+          "select apply_error_count + sync_error_count from pg_stat_subscription_stats where subname = 's'")) > 0, () -> "");
+      t.execute("alter subscription s disable");
+      b.execute("insert into ledger select g, 'row-' || g from generate_series(501, 700) g");
+
+      // named as pgferry names its sessions: the helper publication's DDL on b is not the app's, so not recorded
+      try (Connection tc = t.connect();
+           Connection bc = DriverManager.getConnection(b.jdbcUrl("postgres") + "?user=postgres&ApplicationName=pgferry-failover")) {
+        assertEquals(1L, TableResync.recordedStatementNotRunOnTarget(tc, bc));
+        CompletableFuture<List<String>> resync = CompletableFuture.supplyAsync(() -> {
+          try {
+            return TableResync.resync(tc, "s", bc, "s", conninfo, List.of("ledger"), true);
+          } catch (SQLException e) {
+            throw new CompletionException(e);
+          }
+        });
+        // past the 60 s it used to give T to confirm: the re-sync waits on the statement instead of failing
+        assertThrows(TimeoutException.class, () -> resync.get(65, TimeUnit.SECONDS));
+        t.execute("drop index clash"); // the operator fixes T (`pgferry ddl retry` would restart apply at once)
+        assertEquals(List.of("ledger"), resync.get(60, TimeUnit.SECONDS));
+      }
+      String applied = "select string_agg(id || ' ' || outcome, ',') from pgferry.ddl_applied";
+      await("T applies the statement, then every row", T, () -> same(b, t) && "1 applied".equals(t.queryValue(applied)),
+          () -> counts(b) + " vs " + counts(t) + "; applied on T: " + t.queryValue(applied) + "; T's index: "
+              + t.queryValue("select indexdef from pg_indexes where indexname = 'clash'") + "\n--- T\n" + tail(t.logFile()));
+    }
   }
 
   private void run(int major, boolean allTables, List<String> atRisk, boolean slotSurvives) throws Exception {

@@ -24,7 +24,7 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--out", description = "markdown results file (default: ${DEFAULT-VALUE})")
   Path out = Path.of("docs/bench-results.md");
 
-  enum Case { journey, agent, controller, kills, ha }
+  enum Case { journey, agent, controller, kills, ha, applylag }
 
   public static void main(String[] args) {
     System.exit(Cli.execute(new Bench(), args));
@@ -46,6 +46,7 @@ public final class Bench implements Callable<Integer> {
           case controller -> ControllerLoad.run(200, Duration.ofSeconds(20));
           case kills -> ControllerKills.run();
           case ha -> LeaderTakeover.run(runs);
+          case applylag -> ApplyLag.run();
         });
       } catch (Exception e) {
         failures.add(c + ": " + e.getMessage());

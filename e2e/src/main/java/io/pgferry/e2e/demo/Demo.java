@@ -161,6 +161,9 @@ public final class Demo implements Callable<Integer> {
     if (r.ddlRecorded != null) {
       report.ddl = new DemoReport.Ddl(r.ddlRecorded, r.ddlApplied);
     }
+    if (r.analyzeSeconds != null) {
+      report.analyze = new DemoReport.Analyze(r.analyzedTables, Math.round(r.analyzeSeconds * 1000) / 1000.0);
+    }
     if (!r.sequences.isEmpty()) {
       report.sequences = new DemoReport.Sequences(r.sequences.size(), (int) r.sequences.stream().filter(q -> !q.equal()).count());
     }

@@ -28,6 +28,7 @@ public final class DemoReport {
   public Ddl ddl;
   /** ./demo --ha: the controller processes on etcd and how often the leader changed (the rig saw it in etcd). */
   public Controllers controllers;
+  public Analyze analyze;
   public String error;
   public String logDir;
 
@@ -44,6 +45,8 @@ public final class DemoReport {
   public record Ddl(long recorded, long applied) {}
 
   public record Controllers(int count, int leaderChanges) {}
+  /** T's VACUUM (ANALYZE) before cutover 2 (planner statistics for the app's first queries on T). */
+  public record Analyze(int tables, double seconds) {}
 
   public void phase(String name, String status, Double seconds) {
     phases.removeIf(p -> p.name().equals(name));

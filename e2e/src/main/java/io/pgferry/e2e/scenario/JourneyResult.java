@@ -58,6 +58,11 @@ public final class JourneyResult {
   /** DDL statements recorded on the publisher and applied (or skipped) on T; null when not read. */
   public Long ddlRecorded;
   public Long ddlApplied;
+  /** T's VACUUM (ANALYZE) before cutover 2 (logical_sync.analyze, the last run): tables and seconds; null when not run. */
+  public Integer analyzedTables;
+  /** pg_dump --schema-only lines only the last primary or only T has (PG 15 runs); null when not compared. */
+  public List<String> schemaDifferences;
+  public Double analyzeSeconds;
   public long acknowledgedAfterCutover1;
   public Worker worker;
   public Topology topology;
@@ -155,6 +160,12 @@ public final class JourneyResult {
         + t.onSource() + " on " + lastSourcePrimary + " (" + t.how() + ")"));
     if (sequences.isEmpty()) {
       p.add("no sequence of T compared with the last primary");
+    }
+    if (schemaDifferences != null && !schemaDifferences.isEmpty()) {
+      p.add("pg_dump --schema-only of " + lastSourcePrimary + " and T differ: " + String.join(" | ", schemaDifferences));
+    }
+    if (analyzeSeconds == null) {
+      p.add("T's tables were not vacuumed and analyzed before cutover 2 (no logical_sync.analyze in the journal)");
     }
     if (ddlRecorded == null || ddlRecorded == 0) {
       p.add("no DDL statement recorded on the publisher (the app's release was not carried)");

@@ -288,11 +288,12 @@ public final class JourneyScenario implements AutoCloseable {
       hooks.addAll(new SchemaDrift(env, faults, say).hooks(options.failover()));
     }
     hooks.addAll(extraHooks);
-    say.accept("  pgferry apply --plan " + plan + (holdHandler == null ? " --no-hold" : ""));
-    driver.apply(plan, holdHandler != null);
+    HoldHandler onHold = holdHandler != null ? holdHandler : options.failover() ? this::proceedOnceFailedOver : null;
+    say.accept("  pgferry apply --plan " + plan + (onHold == null ? " --no-hold" : ""));
+    driver.apply(plan, onHold != null);
     JsonNode end = driver.followUntilStopped(options.journeyTimeout(), hooks);
-    while (holdHandler != null && "HELD".equals(end.path("state").asText())) {
-      holdHandler.held(end);
+    while (onHold != null && "HELD".equals(end.path("state").asText())) {
+      onHold.held(end);
       driver.awaitNoLongerHeld(end.path("phase").asText(), options.journeyTimeout());
       end = driver.followUntilStopped(options.journeyTimeout(), hooks);
     }
@@ -311,6 +312,20 @@ public final class JourneyScenario implements AutoCloseable {
     if (env.rig().etcd() != null) {
       env.rig().leading();
       result.leaderChangesSeen = env.rig().leaderChanges();
+    }
+  }
+
+  /**
+   * The failover run's hold before cutover 2 (plan hold: [cutover_2]): T was in sync before a died, and the journey
+   * waits there (the failover monitor acts on a held engine) until the failover is over and T is in sync from b again;
+   * then `pgferry proceed`. Before that, nothing: the failover ends the hold.
+   */
+  private void proceedOnceFailedOver(JsonNode status) {
+    if (driver.journal().read().stream().anyMatch(e -> e.is("PHASE_DONE", "FAILOVER"))) {
+      say.accept("  pgferry proceed  (the failover is over, T is in sync from b)");
+      driver.proceed(null);
+    } else {
+      say.accept("  held before cutover 2 while a is down: the failover takes over");
     }
   }
 

@@ -50,6 +50,11 @@ final class ScenarioPlan {
               .verify("full", 500).timeouts(Duration.ofMinutes(3), Duration.ofMinutes(1)))
           // the failover's timings are the plan's defaults (examples/plan.yaml): the failover goal is met on them
           .failover(f -> f.adminPassword(adminPassword));
+      if (options.failover()) {
+        // a must die before cutover 2 starts: if T is in sync before the kill, the journey waits before cutover 2
+        // (the engine runs there, so the failover monitor acts) until the failover is over (JourneyScenario)
+        plan.hold("cutover_2");
+      }
     }
     changes.forEach(c -> c.accept(plan));
     return plan.writeTo(env.root().resolve("plan.yaml"));

@@ -43,6 +43,10 @@ final class ScenarioVerification {
     long c2Done = doneAt("CUTOVER_2");
     Ledger ledger = appWritesAfter("cutover 2");
     result.lastSourcePrimary = outcome.timings(ledger).last("STEP_DONE", JourneyTable.FO_PROMOTE_B).isPresent() ? "b" : "a";
+    outcome.timings(ledger).last("STEP_DONE", JourneyTable.SYNC_ANALYZE).ifPresent(e -> {
+      result.analyzedTables = Integer.valueOf(e.evidence().get("tables"));
+      result.analyzeSeconds = Double.valueOf(e.evidence().get("seconds"));
+    });
     PgCluster last = env.rig().agentCluster(result.lastSourcePrimary);
     Set<String> appTables = Set.of(JourneyScenario.LEDGER_TABLE, JourneyScenario.WORKER_TABLE);
     try (Connection onT = env.target().connect(SourceDatabase.APP_DB);
@@ -56,6 +60,9 @@ final class ScenarioVerification {
       result.sequences.addAll(TargetCheck.sequences(onLast, onT, appTables));
       result.ddlRecorded = count(onT, "pgferry.ddl_log");
       result.ddlApplied = count(onT, "pgferry.ddl_applied");
+    }
+    if (result.pgMajor == 15) {
+      result.schemaDifferences = SchemaDumps.differences(last, SourceDatabase.SUPERUSER_PASSWORD, env.target(), SourceDatabase.APP_DB);
     }
     long tablesEqual = result.tables.stream().filter(JourneyResult.TableCheck::equal).count();
     long sequencesEqual = result.sequences.stream().filter(JourneyResult.SequenceCheck::equal).count();

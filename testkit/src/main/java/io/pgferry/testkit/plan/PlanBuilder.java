@@ -52,6 +52,7 @@ public final class PlanBuilder {
   private Switch switchSpec = new Switch("command").command(new Command("true", "true", "true"));
   private Thresholds thresholds;
   private String durability;
+  private List<String> hold;
   private List<String> replicaIdentityFull;
   private Logical logical;
   private Failover failover;
@@ -198,6 +199,12 @@ public final class PlanBuilder {
   }
 
   /** sync or async. */
+  /** hold: the cutovers the journey waits before for `pgferry proceed` (cutover_1, cutover_2; [] none). */
+  public PlanBuilder hold(String... cutovers) {
+    hold = List.of(cutovers);
+    return this;
+  }
+
   public PlanBuilder durability(String d) {
     durability = d;
     return this;

@@ -65,6 +65,7 @@ import io.pgferry.controller.sql.logical.ReplicationRole;
 import io.pgferry.controller.sql.logical.ReverseReplication;
 import io.pgferry.controller.sql.logical.SchemaCopy;
 import io.pgferry.controller.sql.logical.SchemaDrift;
+import io.pgferry.controller.sql.logical.TargetAnalyze;
 import io.pgferry.controller.sql.logical.SchemaFingerprint;
 import io.pgferry.controller.sql.logical.Subscription;
 import io.pgferry.controller.sql.logical.SubscriptionTeardown;
@@ -143,7 +144,8 @@ final class LogicalSteps {
     steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, tableCopy(plan, aShown, tShown, null).describe(), LogicalSteps::copyTables)
         : new FnStep(LS_TABLE_COPY, List.of("nothing: logical.copy_method is subscription (the subscription's table sync workers copy)"),
             ctx -> StepResult.of("logical.copy_method subscription: the subscription copies")));
-    Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots());
+    Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots())
+        .withApplyOptions(16);
     steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> snapshotCopy
         ? SnapshotCopy.thenDropLedger(subscription(ctx), t(ctx.plan())) : subscription(ctx),
         (snapshotCopy ? SnapshotCopy.thenDropLedger(shownSub.onExistingSlot(), tShown) : shownSub).describe()));
@@ -169,15 +171,15 @@ final class LogicalSteps {
         + l.retainedWalAlertBytes() + " bytes of WAL on A");
     syncLines.addAll(WalWatch.describe(plan.walSafety()));
     steps.put(JourneyTable.SYNC_WAIT, new FnStep(SYNC_WAIT, syncLines, LogicalSteps::waitSynced));
+    steps.put(JourneyTable.SYNC_ANALYZE, new FnStep(JourneyTable.SYNC_ANALYZE, new TargetAnalyze(tShown).describe(), ctx -> {
+      TargetAnalyze.Result r = new TargetAnalyze(t(ctx.plan())).run();
+      return new StepResult(r.sentence(), r.evidence());
+    }));
 
     steps.put(C2_READY, new FnStep(C2_READY, List.of("check: every table ready, lag <= " + plan.thresholds().maxLagBytes()
-        + " bytes, every DDL statement recorded on A applied (or skipped) on T, no unresolved schema drift; nothing is blocked yet"), ctx -> {
-      Sync s = sync(ctx, new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock()));
-      if (!s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) || !s.ddl().allApplied() || s.drift().blocksCutover()) {
-        throw new JourneyException("not ready for cutover 2: " + s.line());
-      }
-      return StepResult.of(s.line());
-    }));
+        + " bytes, every DDL statement recorded on A applied (or skipped) on T, no unresolved schema drift; nothing is blocked yet,"
+        + " so it asks again until cutover_2_timeout (" + Durations.format(l.cutover2Timeout()) + ": e.g. a table a release created"
+        + " while the journey held is still being copied)"), LogicalSteps::checkReady));
     steps.put(C2_BLOCK_APP, SwitchStep.block(C2_BLOCK_APP, ports.switcher()));
     DatabaseFence shownFence = fence(plan, aShown);
     steps.put(C2_FENCE_A, new FnStep(C2_FENCE_A, shownFence.describe(plan.app().dbname()).stream().map(x -> "on A: " + x).toList(), ctx -> {
@@ -264,7 +266,7 @@ final class LogicalSteps {
       throw new JourneyException("target: cannot read its version: " + e.getMessage());
     }
     Subscription s = new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
-        NAMES.publication(), true, failoverSlots);
+        NAMES.publication(), true, failoverSlots).withApplyOptions(LogicalEndpoints.publisherMajor(ctx));
     return l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT ? s.onExistingSlot() : s;
   }
 
@@ -383,6 +385,24 @@ final class LogicalSteps {
           });
     } catch (Poll.Timeout e) {
       throw new JourneyException("logical sync not done after " + Durations.format(timeout) + ": " + last[0]);
+    }
+  }
+
+  private static StepResult checkReady(StepContext ctx) throws Exception {
+    SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
+    Duration timeout = ctx.plan().logical().cutover2Timeout();
+    String[] last = {"no reading yet"};
+    try {
+      return Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), ctx.plan().thresholds().pollInterval(), ctx::pause,
+          "T ready for cutover 2", () -> {
+            Sync s = sync(ctx, progress);
+            last[0] = s.line();
+            ctx.progress(last[0]);
+            return s.snapshot().caughtUp(ctx.plan().thresholds().maxLagBytes()) && s.ddl().allApplied() && !s.drift().blocksCutover()
+                ? Optional.of(StepResult.of(s.line())) : Optional.empty();
+          });
+    } catch (Poll.Timeout e) {
+      throw new JourneyException("not ready for cutover 2 after " + Durations.format(timeout) + ": " + last[0]);
     }
   }
 

@@ -30,6 +30,8 @@ public final class TableResync {
   private static final Duration WALSENDER_GONE = Duration.ofSeconds(10);
   private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration PAUSE = Duration.ofMillis(100);
+  private static final Duration TELL_EVERY = Duration.ofSeconds(30);
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(TableResync.class.getName());
 
   private TableResync() {}
 
@@ -61,6 +63,12 @@ public final class TableResync {
     for (String table : tables) {
       atRisk.add(oid(t, table));
     }
+    // T's record of the carried DDL it ran is T's own (empty on the publisher): re-copied, it would be emptied, and
+    // the re-copied ddl_log would run every statement again on T
+    String applied = Sql.value(t, "select to_regclass('pgferry.ddl_applied')::oid::text");
+    if (applied != null) {
+      atRisk.remove(Long.valueOf(applied));
+    }
     List<String> keep = subscribed.entrySet().stream().filter(e -> !atRisk.contains(e.getKey())).map(Map.Entry::getValue).toList();
     // pgoutput looks publications up in the catalog as of each change it decodes: the helper must exist before the
     // first change T's subscription will be sent, or the walsender fails with "publication does not exist"
@@ -71,7 +79,7 @@ public final class TableResync {
     createSlotIfMissing(b, slot, slotExists);
     SubscriptionRepoint.repoint(t, subscription, conninfo);
     if (slotExists) {
-      awaitConfirmed(b, slot, helperAt);
+      awaitConfirmed(t, b, slot, helperAt);
     }
     Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION " + HELPER
         + " WITH (refresh = true, copy_data = false)");
@@ -79,7 +87,9 @@ public final class TableResync {
     for (Long oid : atRisk) {
       truncate.add(qualified(t, oid));
     }
-    Sql.execute(t, "TRUNCATE " + String.join(", ", truncate));
+    if (!truncate.isEmpty()) {
+      Sql.execute(t, "TRUNCATE " + String.join(", ", truncate));
+    }
     Integer walsender = activePid(b, slot);
     Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION "
         + String.join(", ", own.stream().map(SqlQuote::ident).toList()) + " WITH (refresh = true, copy_data = true)");
@@ -108,18 +118,46 @@ public final class TableResync {
    * An existing slot may still have changes from before the helper to send: T (on its own publications) must have
    * confirmed past the helper's creation first. A logical message gives an idle publisher something to confirm.
    */
-  private static void awaitConfirmed(Connection b, String slot, String lsn) throws SQLException {
+  private static void awaitConfirmed(Connection t, Connection b, String slot, String lsn) throws SQLException {
     Sql.execute(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
+    long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
+    long toldAt = 0;
     try {
-      Poll.untilTrue(Deadline.in(CONFIRM_TIMEOUT), PAUSE, "the target to confirm " + lsn,
-          () -> Sql.exists(b, "select 1 from pg_replication_slots where slot_name = ? and confirmed_flush_lsn >= ?::pg_lsn", slot, lsn));
-    } catch (Poll.Timeout e) {
-      throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
-          + CONFIRM_TIMEOUT.toSeconds() + " s (is its subscription enabled and connected to the new publisher?);"
-          + " the tables at risk are not re-copied yet: run the failover step again");
+      while (!Sql.exists(b, "select 1 from pg_replication_slots where slot_name = ? and confirmed_flush_lsn >= ?::pg_lsn", slot, lsn)) {
+        Long waiting = recordedStatementNotRunOnTarget(t, b);
+        if (waiting != null) {
+          // T's apply stops on a carried statement it cannot run (docs/ddl.md) and confirms nothing past it: the
+          // operator resolves it with `pgferry ddl skip|retry N` (they need only T), then T confirms. Not a failure.
+          deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
+          if (System.nanoTime() - toldAt > TELL_EVERY.toNanos()) {
+            toldAt = System.nanoTime();
+            LOG.warning("re-sync: the target's apply waits on recorded DDL statement #" + waiting + " (`pgferry status` names it;"
+                + " `pgferry ddl skip|retry " + waiting + "` resolves it); waiting for it to confirm " + lsn + " on slot " + slot);
+          }
+        } else if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
+              + CONFIRM_TIMEOUT.toSeconds() + " s (is its subscription enabled and connected to the new publisher?);"
+              + " the tables at risk are not re-copied yet: run the failover step again");
+        }
+        Thread.sleep(PAUSE.toMillis());
+      }
     } catch (InterruptedException e) {
       throw interrupted(e);
     }
+  }
+
+  /**
+   * The first statement the new publisher recorded in pgferry.ddl_log (carried DDL, docs/ddl.md) that T has not run
+   * or skipped, or null (none, or no DDL carried).
+   */
+  public static Long recordedStatementNotRunOnTarget(Connection t, Connection b) throws SQLException {
+    String ledger = "select 1 from pg_class where oid = to_regclass('pgferry.ddl_applied')";
+    if (!Sql.exists(t, ledger) || !Sql.exists(b, ledger.replace("ddl_applied", "ddl_log"))) {
+      return null;
+    }
+    String done = Sql.value(t, "select coalesce(string_agg(id::text, ','), '') from pgferry.ddl_applied");
+    String first = Sql.value(b, "select min(id)::text from pgferry.ddl_log where id <> all(string_to_array(?, ',')::bigint[])", done);
+    return first == null ? null : Long.parseLong(first);
   }
 
   private static IllegalStateException interrupted(InterruptedException e) {

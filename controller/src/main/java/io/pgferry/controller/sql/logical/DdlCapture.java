@@ -14,6 +14,9 @@ import java.util.List;
  * text ({@code current_query()}), the role and search_path it ran under; it skips pgferry's own sessions
  * (application_name pgferry-*), pgferry's schema, temporary objects and REFRESH MATERIALIZED VIEW (cutover 2
  * refreshes them). A query string holding several DDL statements is stored once (one row per transaction and text).
+ * A permanent table created without a primary key gets REPLICA IDENTITY FULL in the same transaction (as
+ * {@link ReplicaIdentityFull} does at setup: the publication would refuse its UPDATE/DELETE on A otherwise), recorded
+ * as its own statement so T's copy has it too (reverse replication publishes from T).
  * Needs a superuser (event triggers); every statement is CREATE ... IF NOT EXISTS / OR REPLACE or guarded.
  */
 public final class DdlCapture implements SqlAction<Boolean> {
@@ -47,6 +50,9 @@ public final class DdlCapture implements SqlAction<Boolean> {
       SET search_path = pg_catalog, pg_temp AS $f$
       DECLARE
         q text := current_query();
+        who name;
+        keyless regclass;
+        ri text;
       BEGIN
         IF current_setting('application_name', true) LIKE 'pgferry-%' OR TG_TAG = 'REFRESH MATERIALIZED VIEW' THEN
           RETURN;
@@ -56,12 +62,19 @@ public final class DdlCapture implements SqlAction<Boolean> {
               AND NOT (c.object_type = 'schema' AND c.object_identity = 'pgferry')) THEN
           RETURN;
         END IF;
-        IF EXISTS (SELECT 1 FROM pgferry.ddl_log WHERE xid = txid_current() AND ddl = q) THEN
-          RETURN;
+        who := coalesce(nullif(current_setting('pgferry.ddl_role', true), ''), session_user);
+        IF NOT EXISTS (SELECT 1 FROM pgferry.ddl_log WHERE xid = txid_current() AND ddl = q) THEN
+          INSERT INTO pgferry.ddl_log (ddl, role, search_path, tag, xid)
+            VALUES (q, who, coalesce(current_setting('pgferry.ddl_search_path', true), ''), TG_TAG, txid_current());
         END IF;
-        INSERT INTO pgferry.ddl_log (ddl, role, search_path, tag, xid)
-          VALUES (q, coalesce(nullif(current_setting('pgferry.ddl_role', true), ''), session_user),
-                  coalesce(current_setting('pgferry.ddl_search_path', true), ''), TG_TAG, txid_current());
+        FOR keyless IN SELECT k.oid::regclass FROM pg_event_trigger_ddl_commands() c JOIN pg_class k ON k.oid = c.objid
+            WHERE c.command_tag IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO') AND c.object_type = 'table'
+              AND k.relkind = 'r' AND k.relpersistence = 'p' AND k.relreplident = 'd'
+              AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.oid AND i.indisprimary) LOOP
+          ri := format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);
+          EXECUTE ri;
+          INSERT INTO pgferry.ddl_log (ddl, role, search_path, tag, xid) VALUES (ri, who, '', 'ALTER TABLE', txid_current());
+        END LOOP;
       END
       $f$""";
 
@@ -93,7 +106,8 @@ public final class DdlCapture implements SqlAction<Boolean> {
         "on " + publisher + ": CREATE OR REPLACE FUNCTION pgferry.note_ddl_context() (as the session's role: set_config('pgferry.ddl_role', "
             + "current_user, true), the same for search_path) and pgferry.record_ddl() (SECURITY DEFINER, search_path pg_catalog: INSERT "
             + "current_query(), the noted role and search_path into pgferry.ddl_log, except from sessions named pgferry-*, on schema "
-            + "pgferry, on temporary objects, REFRESH MATERIALIZED VIEW)",
+            + "pgferry, on temporary objects, REFRESH MATERIALIZED VIEW); a table created without a primary key gets ALTER TABLE ... REPLICA "
+            + "IDENTITY FULL at once (recorded too), so its UPDATE/DELETE replicate",
         "on " + publisher + ": " + triggerSql(NOTE_TRIGGER, "pgferry.note_ddl_context") + "; " + triggerSql(TRIGGER, "pgferry.record_ddl")
             + "  -- each unless it exists (needs a superuser); event triggers fire by name, so noting comes first");
   }

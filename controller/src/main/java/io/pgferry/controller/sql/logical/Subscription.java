@@ -30,6 +30,9 @@ public final class Subscription implements SqlAction<Boolean> {
   private final boolean copyData;
   private final boolean failover;
   private boolean existingSlot;
+  /** The publisher's major version when {@link ApplyOptions} choose streaming/binary; 0: they are not asked. */
+  private int applyOptionsPublisherMajor;
+  private List<String> applyOptions = List.of();
 
   public Subscription(PgEndpoint subscriber, PgEndpoint publisherAsSeenBySubscriber, String name, String slot, String publication,
                       boolean copyData, boolean failover) {
@@ -49,7 +52,14 @@ public final class Subscription implements SqlAction<Boolean> {
   public Subscription onExistingSlot() {
     Subscription s = new Subscription(subscriber, publisherAsSeenBySubscriber, name, slot, publication, false, failover);
     s.existingSlot = true;
+    s.applyOptionsPublisherMajor = applyOptionsPublisherMajor;
     return s;
+  }
+
+  /** Lets {@link ApplyOptions} add streaming = parallel and binary = true where the versions and types allow them. */
+  public Subscription withApplyOptions(int publisherMajor) {
+    this.applyOptionsPublisherMajor = publisherMajor;
+    return this;
   }
 
   private String shown() {
@@ -72,6 +82,7 @@ public final class Subscription implements SqlAction<Boolean> {
     if (failover) {
       with.add("failover = true");
     }
+    with.addAll(applyOptions);
     return "CREATE SUBSCRIPTION " + Sql.ident(name) + " CONNECTION " + Sql.literal(publisher.conninfo(true))
         + " PUBLICATION " + Sql.ident(publication) + " WITH (" + String.join(", ", with) + ")";
   }
@@ -79,7 +90,8 @@ public final class Subscription implements SqlAction<Boolean> {
   @Override
   public List<String> describe() {
     return List.of("on " + subscriber + ": " + shown() + "  -- unless subscription " + name + " exists"
-        + (failover ? "; failover needs PostgreSQL 17+ on both sides" : ""));
+        + (failover ? "; failover needs PostgreSQL 17+ on both sides" : "")
+        + (applyOptionsPublisherMajor > 0 ? "; also " + ApplyOptions.describe() : ""));
   }
 
   /** True when it created the subscription. */
@@ -101,6 +113,9 @@ public final class Subscription implements SqlAction<Boolean> {
           throw new UsageException("subscription " + name + ": failover = true needs PostgreSQL 17+ on both sides (subscriber " + subMajor
               + ", publisher " + (pubMajor == 0 ? "unknown" : pubMajor) + "); turn logical failover slots off in the plan");
         }
+      }
+      if (applyOptionsPublisherMajor > 0) {
+        applyOptions = ApplyOptions.choose(c, applyOptionsPublisherMajor);
       }
       try {
         Sql.execute(c, createSql(publisherAsSeenBySubscriber));

@@ -11,8 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.UsageException;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -49,8 +52,16 @@ class LogicalPg17Test {
           () -> new Subscription(dst15, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).run());
       assertTrue(noFailover.getMessage().contains("failover = true needs PostgreSQL 17+ on both sides (subscriber 15"), noFailover.getMessage());
 
-      assertTrue(new Subscription(dst, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).run());
+      assertTrue(new Subscription(dst, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).withApplyOptions(17).run());
       assertEquals("t", value(src, "SELECT failover::text FROM pg_replication_slots WHERE slot_name = 'pgferry_sub'").substring(0, 1));
+      assertEquals("p true", value(dst, "SELECT substream::text || ' ' || subbinary::text FROM pg_subscription"),
+          "streaming = parallel and binary = true: both sides 17, every column type (hstore too) has binary I/O");
+      try (Connection c15 = dst15.connect(Purpose.ADMIN); Connection c17 = dst.connect(Purpose.ADMIN)) {
+        assertEquals(List.of(), ApplyOptions.choose(c15, 17), "a PostgreSQL 15 subscriber gets neither");
+        assertEquals(List.of("streaming = parallel"), ApplyOptions.choose(c17, 15), "binary needs a 16+ publisher too");
+        Sql.execute(c17, "CREATE TABLE acl_note (id int PRIMARY KEY, acl aclitem)");
+        assertEquals(List.of("streaming = parallel"), ApplyOptions.choose(c17, 17), "aclitem has no binary send/receive");
+      }
       SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
       until(Duration.ofSeconds(60), "sync on 17", () -> progress.snapshot().caughtUp(0));
       assertEquals("100", value(dst, "SELECT count(*) FROM items"));
