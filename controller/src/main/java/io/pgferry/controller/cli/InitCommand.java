@@ -48,6 +48,9 @@ public final class InitCommand implements Callable<Integer> {
   @Option(names = "--a-host", paramLabel = "HOST", description = "A's address as the target reaches it (the plan's logical.source_host)")
   String aHost;
 
+  @Option(names = "--controller-address", paramLabel = "IP", description = "the controller's address as A and B see it (their pg_hba admit it from there only, hostssl)")
+  String controllerAddress;
+
   @Option(names = "--b-host", paramLabel = "HOST", description = "B's address (not in the plan: named in the next steps, for B's agent and certificate)")
   String bHost;
 
@@ -186,6 +189,14 @@ public final class InitCommand implements Callable<Integer> {
       y.append("  # s3: {region: us-east-1, access_key_id: env:ARCHIVE_ACCESS_KEY_ID, secret_access_key: env:ARCHIVE_SECRET_ACCESS_KEY}\n");
       y.append("nodes:\n  archive_replica: ").append(q(c.nodeA)).append("   # at ").append(c.aHost).append('\n');
       y.append("  standby: ").append(q(c.nodeB)).append("   # at ").append(c.bHost).append('\n');
+      // no password of the source anywhere (docs/security.md): B and the controller log in to A and B with the
+      // certificates `pgferry certs init` issued, mapped to the restored cluster's bootstrap superuser
+      y.append("  hba_method: cert                    # B and the controller log in with pgferry's certificates\n");
+      y.append("  sslcert: /etc/pgferry/tls/controller.pem   # the controller's (pgferry certs init)\n");
+      y.append("  sslkey: /etc/pgferry/tls/controller.key\n");
+      if (c.controllerAddress != null && !c.controllerAddress.isBlank()) {
+        y.append("  controller_address: ").append(q(c.controllerAddress)).append("   # A's and B's pg_hba admit the controller from here\n");
+      }
       y.append("target:\n  url: ").append(q(c.targetUrl)).append('\n');
       y.append("app:\n  dbname: ").append(q(c.dbname)).append("\n  user: ").append(q(c.appUser))
           .append("\n  password: env:APP_DB_PASSWORD\n");

@@ -69,6 +69,8 @@ class InitCommandTest {
     assertEquals(Plan.SwitchType.valueOf(kind.toUpperCase()), p.switchSpec().type());
     assertEquals("10.0.0.11", p.logical().sourceHost());
     assertEquals("/usr/lib/postgresql/16/bin", p.logical().clientBinDir(), "pg_dump of the source's major");
+    assertTrue(p.nodes().certificates(), "the passwordless shape: B and the controller log in with certificates");
+    assertTrue(p.nodes().replicationUser().isEmpty(), "no replication role to create on the source");
     if (kind.equals("command")) {
       assertEquals("/opt/app/bin/block writes", p.switchSpec().command().block());
     }
