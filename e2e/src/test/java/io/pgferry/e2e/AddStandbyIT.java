@@ -95,7 +95,7 @@ class AddStandbyIT {
 
       // a restarted controller keeps watching: a lost again drops b to async, so b's commits do not hang
       rig.controller().kill();
-      rig.startController();
+      rig.restartController();
       Await.until("agents back", T, () -> rig.api().node("a").map(n -> n.path("connected").asBoolean()).orElse(false)
           && rig.api().node("b").map(n -> n.path("connected").asBoolean()).orElse(false), () -> "");
       FailoverIT.killA(rig, a);

@@ -130,7 +130,7 @@ class FailoverIT {
       rig.controller().kill();
       System.out.println("killed the controller during " + lastStep(rig));
       assertTrue(!journalHas(rig, "PHASE_DONE", "FAILOVER"), "the failover was still under way");
-      rig.startController();
+      rig.restartController();
       Await.until("agents back", T, () -> rig.api().node("b").map(n -> n.path("connected").asBoolean()).orElse(false), () -> "");
       String answer = rig.api().post("/api/journey/resume");
       System.out.println("resume: " + answer);

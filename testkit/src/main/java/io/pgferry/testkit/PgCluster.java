@@ -230,8 +230,9 @@ public final class PgCluster implements AutoCloseable {
   }
 
   /** libpq conninfo, e.g. for primary_conninfo or psql. */
+  /** libpq conninfo as the superuser; over the local socket for a cluster an agent manages ({@link #viaSocket}). */
   public String conninfo(String database) {
-    return "host=127.0.0.1 port=" + port + " user=postgres dbname=" + database;
+    return "host=" + (viaSocket ? socketDir.toString() : "127.0.0.1") + " port=" + port + " user=postgres dbname=" + database;
   }
 
   public String url(String database) {

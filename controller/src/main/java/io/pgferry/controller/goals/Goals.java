@@ -62,8 +62,23 @@ public final class Goals {
       g.putSettings("synchronous_standby_names", applicationName(plan.nodes().standby()));
     }
     walKeepLimit(plan, standby).ifPresent(v -> g.putSettings("max_slot_wal_keep_size", v));
-    standby.filter(Goals::saidHello).ifPresent(b -> g.addHbaRules(replicationRule(plan, b)));
+    standby.filter(Goals::saidHello).ifPresent(b -> {
+      g.addHbaRules(replicationRule(plan, b));
+      if (plan.nodes().certificates()) {
+        g.addHbaRules(slotReadingRule(plan, b));
+      }
+    });
     return g.addAllHbaRules(accessRules(plan)).build();
+  }
+
+  /**
+   * With the certificate shape, B's agent also reads the logical slot it keeps a copy of from A's app database
+   * (SlotGuard), and on PostgreSQL 17 B's slot sync worker logs in there (a database, not a replication, entry):
+   * B's certificate, from B's address only.
+   */
+  static HbaRule slotReadingRule(Plan plan, NodeView standby) {
+    return certificateRule(plan.app().dbname(), hostAddress(standby.hello().getHost()),
+        io.pgferry.controller.link.AgentIdentity.commonNameFor(standby.nodeId()));
   }
 
   /**

@@ -23,10 +23,13 @@ final class ScenarioPlan {
         .source(PlanBuilder.file(env.secret("source-url",
             options.superuserSource() ? env.source().adminUrl() : env.source().appUrl())))
         .archiveTimeout(options.archiveTimeout()).pgMajor(options.pgMajor())
-        .archive(env.archiveUrl()).hbaMethod("trust")
-        // not yet the passwordless shape (nodes.hba_method cert, PasswordlessNodesTest): with it the journey reaches
-        // DONE, but TlsOnLinks still sees one session as postgres on a without TLS (a client that fell back from a
-        // refused TLS attempt), so FullJourneyIT keeps trust here until that session is found
+        .archive(env.archiveUrl())
+        // the passwordless shape of examples/plan.yaml: B and the controller log in to A and B with pgferry's
+        // certificates, mapped to the restored cluster's bootstrap superuser; no password of the source anywhere
+        // (sslmode verify-full; before PostgreSQL 14, libpq matches no IP address in a certificate, so B's WAL
+        // receiver on an 11 verifies nothing of A's name: require there, as docs/security.md says)
+        .nodeCertificates(env.rig().certs().resolve("controller.pem"), env.rig().certs().resolve("controller.key"),
+            options.pgMajor() < 14 ? null : env.rig().certs().resolve("ca.pem"))
         .target(PlanBuilder.file(env.secret("target-url",
             env.target().url(options.logical() ? SourceDatabase.APP_DB : "postgres"))))
         // T serves a certificate from pgferry's CA (the controller's: serverAuth, SAN 127.0.0.1), so the controller
@@ -44,12 +47,12 @@ final class ScenarioPlan {
     if (options.logical()) {
       String replicationPassword = PlanBuilder.file(env.secret("replication-password",
           "repl-" + Long.toHexString(System.nanoTime())));
-      String adminPassword = PlanBuilder.file(env.secret("admin-password", SourceDatabase.SUPERUSER_PASSWORD));
+      // no admin password: pgferry is never told the source's (SourceDatabase.SUPERUSER_PASSWORD exists on A and B,
+      // whose pg_hba asks TCP logins for it; pgferry logs in with its certificates instead)
       plan.replicaIdentityFull("public.audit_log")
-          .logical(l -> l.passwords(replicationPassword, adminPassword).targetAddress("127.0.0.1/32")
-              .verify("full", 500).timeouts(Duration.ofMinutes(3), Duration.ofMinutes(1)))
+          .logical(l -> l.passwords(replicationPassword, null).targetAddress("127.0.0.1/32")
+              .verify("full", 500).timeouts(Duration.ofMinutes(3), Duration.ofMinutes(1)));
           // the failover's timings are the plan's defaults (examples/plan.yaml): the failover goal is met on them
-          .failover(f -> f.adminPassword(adminPassword));
       if (options.failover()) {
         // a must die before cutover 2 starts: if T is in sync before the kill, the journey waits before cutover 2
         // (the engine runs there, so the failover monitor acts) until the failover is over (JourneyScenario)

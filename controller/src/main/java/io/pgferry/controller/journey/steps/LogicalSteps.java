@@ -141,7 +141,7 @@ final class LogicalSteps {
         new DdlCapture(aShown, l.replicationRole()).describe()));
     steps.put(LS_DDL_REPLAY, new SqlActionStep(LS_DDL_REPLAY, ctx -> new DdlReplay(t(ctx.plan())), new DdlReplay(tShown).describe()));
     boolean snapshotCopy = l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT;
-    steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, tableCopy(plan, aShown, tShown, null).describe(), LogicalSteps::copyTables)
+    steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, tableCopy(plan, aShown, tShown, null, false).describe(), LogicalSteps::copyTables)
         : new FnStep(LS_TABLE_COPY, List.of("nothing: logical.copy_method is subscription (the subscription's table sync workers copy)"),
             ctx -> StepResult.of("logical.copy_method subscription: the subscription copies")));
     Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots())
@@ -258,23 +258,26 @@ final class LogicalSteps {
   private static Subscription subscription(StepContext ctx) throws JourneyException {
     Plan.Logical l = ctx.plan().logical();
     String pw = LogicalEndpoints.replicationPassword(ctx.plan());
-    boolean failoverSlots;
-    try {
-      failoverSlots = StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx),
-          StandbySlotSetup.targetMajor(ctx.plan()));
-    } catch (SQLException e) {
-      throw new JourneyException("target: cannot read its version: " + e.getMessage());
-    }
+    boolean failoverSlots = failoverSlots(ctx);
     Subscription s = new Subscription(t(ctx.plan()), aSeenByT(ctx).withUser(l.replicationRole(), pw), NAMES.subscription(), NAMES.slot(),
         NAMES.publication(), true, failoverSlots).withApplyOptions(LogicalEndpoints.publisherMajor(ctx));
     return l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT ? s.onExistingSlot() : s;
   }
 
-  private static SnapshotCopy tableCopy(Plan plan, PgEndpoint a, PgEndpoint t, StepContext ctx) {
+  /** A PostgreSQL 17 failover slot: A and T both on 17+ (StandbySlotSetup). */
+  private static boolean failoverSlots(StepContext ctx) throws JourneyException {
+    try {
+      return StandbySlotSetup.failoverSlots(LogicalEndpoints.publisherMajor(ctx), StandbySlotSetup.targetMajor(ctx.plan()));
+    } catch (SQLException e) {
+      throw new JourneyException("target: cannot read its version: " + e.getMessage());
+    }
+  }
+
+  private static SnapshotCopy tableCopy(Plan plan, PgEndpoint a, PgEndpoint t, StepContext ctx, boolean failoverSlot) {
     Plan.Logical l = plan.logical();
     long[] last = {0};
     return new SnapshotCopy(a, t, NAMES.slot(), NAMES.publication(), NAMES.subscription(),
-        new SnapshotCopy.Options(l.tableJobs(), l.splitLargerThanBytes()), ctx == null ? null : v -> {
+        new SnapshotCopy.Options(l.tableJobs(), l.splitLargerThanBytes(), failoverSlot), ctx == null ? null : v -> {
           long now = System.nanoTime();
           if (v.finished() || now - last[0] > 2_000_000_000L) { // at most every 2 s: the status line, not the journal
             last[0] = now;
@@ -285,7 +288,7 @@ final class LogicalSteps {
 
   /** The initial copy under the slot's exported snapshot (issue 15); the subscription step then starts apply on that slot. */
   private static StepResult copyTables(StepContext ctx) throws Exception {
-    SnapshotCopy.Result r = tableCopy(ctx.plan(), a(ctx), t(ctx.plan()), ctx).run();
+    SnapshotCopy.Result r = tableCopy(ctx.plan(), a(ctx), t(ctx.plan()), ctx, failoverSlots(ctx)).run();
     if (r.restarted()) {
       ctx.warn("the snapshot of an earlier copy could not be imported (the controller restarted): slot " + NAMES.slot()
           + " dropped, the copied tables emptied on T, copying afresh");

@@ -2,8 +2,11 @@ package io.pgferry.controller.sql.copy;
 
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
+import io.pgferry.common.pg.SqlQuote;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.postgresql.PGConnection;
@@ -34,18 +37,37 @@ public final class ExportedSnapshot implements AutoCloseable {
     this.replication = replication;
   }
 
-  /** Creates the slot (it must not exist) with pgoutput and holds the connection that exported its snapshot. */
-  public static ExportedSnapshot create(PgEndpoint publisher, String slot) throws SQLException {
+  /**
+   * Creates the slot (it must not exist) with pgoutput and holds the connection that exported its snapshot;
+   * {@code failover}: as a PostgreSQL 17 failover slot (pgjdbc's slot builder knows no FAILOVER option, so the
+   * replication command is sent as it is).
+   */
+  public static ExportedSnapshot create(PgEndpoint publisher, String slot, boolean failover) throws SQLException {
     PgEndpoint repl = publisher.withParams(Map.of("replication", "database", "preferQueryMode", "simple",
         "assumeMinServerVersion", "10"));
     Connection c = repl.connect(Purpose.COPY);
     try {
-      ReplicationSlotInfo info = c.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
-          .withSlotName(slot).withOutputPlugin("pgoutput").make();
-      if (info.getSnapshotName() == null) {
+      String snapshotName;
+      String consistentPoint;
+      if (failover) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("CREATE_REPLICATION_SLOT "
+            + SqlQuote.ident(slot) + " LOGICAL pgoutput (SNAPSHOT 'export', FAILOVER true)")) {
+          if (!rs.next()) {
+            throw new SQLException("CREATE_REPLICATION_SLOT " + slot + " answered nothing");
+          }
+          consistentPoint = rs.getString("consistent_point");
+          snapshotName = rs.getString("snapshot_name");
+        }
+      } else {
+        ReplicationSlotInfo info = c.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
+            .withSlotName(slot).withOutputPlugin("pgoutput").make();
+        snapshotName = info.getSnapshotName();
+        consistentPoint = String.valueOf(info.getConsistentPoint());
+      }
+      if (snapshotName == null) {
         throw new SQLException("CREATE_REPLICATION_SLOT " + slot + " exported no snapshot");
       }
-      ExportedSnapshot s = new ExportedSnapshot(slot, info.getSnapshotName(), String.valueOf(info.getConsistentPoint()), c);
+      ExportedSnapshot s = new ExportedSnapshot(slot, snapshotName, consistentPoint, c);
       ExportedSnapshot before = HELD.put(slot, s);
       if (before != null) {
         before.closeConnection();

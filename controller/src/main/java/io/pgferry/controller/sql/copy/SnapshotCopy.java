@@ -61,8 +61,14 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
   /**
    * @param tableJobs workers copying at once (0: this host's cores)
    * @param splitLargerThan bytes (A's table size) above which a table is cut into ranges; 0: never
+   * @param failoverSlot the slot is a PostgreSQL 17 failover slot (A and T on 17+): created with FAILOVER, since a
+   *                     subscription on an existing slot (create_slot = false) leaves the slot's failover property alone
    */
-  public record Options(int tableJobs, long splitLargerThan) {
+  public record Options(int tableJobs, long splitLargerThan, boolean failoverSlot) {
+    public Options(int tableJobs, long splitLargerThan) {
+      this(tableJobs, splitLargerThan, false);
+    }
+
     public int jobs() {
       return tableJobs > 0 ? tableJobs : Runtime.getRuntime().availableProcessors();
     }
@@ -95,13 +101,14 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
         "on " + target + ": skip when subscription " + subscription + " exists; CREATE TABLE IF NOT EXISTS " + CopyLedger.TABLE
             + " (the items and which are done)",
         "on " + source + " (replication connection, held open and idle until the copy ends): CREATE_REPLICATION_SLOT " + slot
-            + " LOGICAL pgoutput (exports a snapshot); when the slot exists but its snapshot can no longer be imported: "
+            + " LOGICAL pgoutput (exports a snapshot; FAILOVER true when A and T run 17+); when the slot exists but its snapshot can no longer be imported: "
             + "pg_drop_replication_slot, TRUNCATE the copied tables on T, copy afresh",
         "on " + source + ": the tables of publication " + publication + ", those larger than " + (options.splitLargerThan() <= 0 ? "(never)"
             : options.splitLargerThan() + " bytes") + " cut into ranges of about that size (ctid on PostgreSQL 14+, else an integer primary key)",
         (options.tableJobs() > 0 ? options.tableJobs() : "<cores of the controller host>") + " workers: on " + source
             + " BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '<exported>'; COPY (SELECT ...) TO STDOUT "
             + "(FORMAT binary when both majors match and the types allow, else text) -> on " + target
+            + " SET session_replication_role = replica (where allowed: foreign keys and triggers do not fire for copied rows);"
             + " COPY ... FROM STDIN and UPDATE " + CopyLedger.TABLE + " SET done in one transaction per table or range",
         "close the replication connection (the slot keeps the snapshot's point for the subscription)");
   }
@@ -140,7 +147,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
           Sql.execute(a, "SELECT pg_drop_replication_slot(" + Sql.literal(slot) + ")");
         }
         CopyLedger.discard(t, entries);
-        snapshot = ExportedSnapshot.create(source, slot);
+        snapshot = ExportedSnapshot.create(source, slot, options.failoverSlot());
         List<CopyItem> items;
         try (Connection planner = inSnapshot(snapshot.name())) {
           items = CopyPlanner.plan(planner, publication, options.splitLargerThan());
@@ -194,6 +201,20 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     }
   }
 
+  /**
+   * Rows are copied in any order, as the subscription's own table sync does it: with session_replication_role
+   * replica, T's foreign keys and triggers do not fire for them (they hold on A, where the rows come from). Needed when
+   * T already has its whole schema (put there by hand, or foreign keys built before the copy); allowed to a superuser
+   * and to Aurora/RDS's rds_superuser. Refused elsewhere: the copy goes on without it (foreign keys are built after it).
+   */
+  private static void asReplica(Connection t) {
+    try (java.sql.Statement st = t.createStatement()) {
+      st.execute("SET session_replication_role = replica");
+    } catch (java.sql.SQLException e) {
+      // not permitted: the schema copy builds foreign keys after the copy (post-data), so none is in the way
+    }
+  }
+
   /** A session on A inside a REPEATABLE READ READ ONLY transaction that imported {@code snapshotName}. */
   private Connection inSnapshot(String snapshotName) throws SQLException {
     Connection c = source.connect(Purpose.COPY);
@@ -233,6 +254,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
       for (int w = 0; w < Math.min(jobs, items.size()); w++) {
         futures.add(pool.submit(() -> {
           try (Connection a = inSnapshot(snapshotName); Connection t = target.connect(Purpose.COPY)) {
+            asReplica(t);
             t.setAutoCommit(false);
             boolean sameMajor = Sql.serverMajor(a) == Sql.serverMajor(t);
             CopyItem item;
