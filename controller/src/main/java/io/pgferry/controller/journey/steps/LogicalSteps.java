@@ -320,7 +320,7 @@ final class LogicalSteps {
     DdlLedger.State ddl = ledger.state();
     String line = s.sentence() + (s.retainedWalAlert(ctx.plan().logical().retainedWalAlertBytes())
         ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on " + LogicalEndpoints.publisherName(ctx) : "") + (ddl.recorded() == 0 ? "" : "; " + ddl.sentence())
-        + (drift.none() ? "" : "; " + drift.warning());
+        + (drift.none() ? "" : "; " + drift.warning(LogicalEndpoints.publisherName(ctx)));
     return new Sync(s, ddl, drift, line);
   }
 

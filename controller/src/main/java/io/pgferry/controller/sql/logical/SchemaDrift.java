@@ -40,11 +40,17 @@ public record SchemaDrift(List<String> added, List<String> removed) {
   }
 
   public String warning() {
+    return warning("A");
+  }
+
+  /** {@code publisher}: "A", or "B" once a failover made B the publisher. */
+  public String warning(String publisher) {
     if (none()) {
-      return "no schema change on A since setup";
+      return "no schema change on " + publisher + " since setup";
     }
-    StringBuilder sb = new StringBuilder("schema changed on A since logical setup (DDL is not replicated): apply the same DDL to T; cutover 2 waits until T"
-        + " has it and then goes on by itself: ");
+    StringBuilder sb = new StringBuilder("schema changed on " + publisher + " since logical setup, not by a statement pgferry"
+        + " recorded (DDL is not replicated): apply the same DDL to T; cutover 2 waits until T has it and then goes on by"
+        + " itself: ");
     added.forEach(l -> sb.append("\n  + ").append(l));
     removed.forEach(l -> sb.append("\n  - ").append(l));
     return sb.toString();
