@@ -64,7 +64,7 @@ public final class DdlLedger {
   }
 
   public static List<String> describe() {
-    return List.of("DDL recorded on A (pgferry.ddl_log) against DDL run or skipped on T (pgferry.ddl_applied); "
+    return List.of("DDL recorded on the publisher, A (B after a failover), in pgferry.ddl_log against DDL run or skipped on T (pgferry.ddl_applied); "
         + "ALTER SUBSCRIPTION ... REFRESH PUBLICATION on T once a carried statement created a table the subscription does not follow");
   }
 
