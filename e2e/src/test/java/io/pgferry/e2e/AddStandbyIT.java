@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Command;
 import io.pgferry.controller.journey.JournalRecord;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.pgferry.e2e;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.controller.journey.JourneyTable;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.Rig;
 import io.pgferry.e2e.scenario.JourneyHook;
 import io.pgferry.e2e.scenario.JourneyResult;

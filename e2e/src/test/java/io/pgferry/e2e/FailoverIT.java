@@ -7,7 +7,7 @@ import io.pgferry.common.Command;
 import io.pgferry.controller.journey.Journal;
 import io.pgferry.controller.journey.JournalRecord;
 import io.pgferry.controller.journey.Phase;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Ledger;

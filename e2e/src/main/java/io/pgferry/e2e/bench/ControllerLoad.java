@@ -1,6 +1,6 @@
 package io.pgferry.e2e.bench;
 
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.Workspace;
 import java.time.Duration;

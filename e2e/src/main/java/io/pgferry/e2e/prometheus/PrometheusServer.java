@@ -2,7 +2,7 @@ package io.pgferry.e2e.prometheus;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.ManagedProcess;
 import io.pgferry.testkit.FreePorts;
 import java.io.IOException;

@@ -1,6 +1,7 @@
 package io.pgferry.e2e.rig;
 
 import io.pgferry.controller.cli.ApiCredentials;
+import io.pgferry.testkit.Await;
 import io.pgferry.testkit.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,6 +3,7 @@ package io.pgferry.e2e.rig;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.common.Command;
 import io.pgferry.controller.cli.ApiCredentials;
+import io.pgferry.testkit.Await;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;

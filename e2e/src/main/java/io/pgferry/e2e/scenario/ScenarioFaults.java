@@ -1,6 +1,6 @@
 package io.pgferry.e2e.scenario;
 
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.ControllerNode;
 import io.pgferry.e2e.rig.JournalFile;
 import io.pgferry.e2e.rig.ManagedProcess;

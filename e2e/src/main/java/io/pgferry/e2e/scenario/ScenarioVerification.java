@@ -2,7 +2,7 @@ package io.pgferry.e2e.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.controller.journey.JourneyTable;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.JournalFile;
 import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.Ledger;

@@ -1,7 +1,7 @@
 package io.pgferry.e2e.scenario;
 
 import io.pgferry.controller.journey.JourneyTable;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.testkit.Ledger;
 import io.pgferry.testkit.PgCluster;
 import java.sql.Connection;

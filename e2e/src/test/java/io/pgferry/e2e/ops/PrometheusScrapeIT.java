@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.e2e.prometheus.PrometheusServer;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Launchers;

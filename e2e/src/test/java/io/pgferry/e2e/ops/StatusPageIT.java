@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgferry.controller.cli.ApiCredentials;
 import io.pgferry.e2e.browser.BrowserCertificate;
 import io.pgferry.e2e.browser.HeadlessChromium;
-import io.pgferry.e2e.rig.Await;
+import io.pgferry.testkit.Await;
 import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Launchers;
