@@ -207,11 +207,13 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
    * T already has its whole schema (put there by hand, or foreign keys built before the copy); allowed to a superuser
    * and to Aurora/RDS's rds_superuser. Refused elsewhere: the copy goes on without it (foreign keys are built after it).
    */
-  private static void asReplica(Connection t) {
+  private static void asReplica(Connection t) throws SQLException {
     try (java.sql.Statement st = t.createStatement()) {
       st.execute("SET session_replication_role = replica");
-    } catch (java.sql.SQLException e) {
-      // not permitted: the schema copy builds foreign keys after the copy (post-data), so none is in the way
+    } catch (SQLException e) {
+      if (!"42501".equals(e.getSQLState())) { // insufficient_privilege: foreign keys come after the copy (post-data)
+        throw e;
+      }
     }
   }
 
