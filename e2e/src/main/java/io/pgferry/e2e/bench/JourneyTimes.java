@@ -38,8 +38,8 @@ final class JourneyTimes {
         add(failover, r.downtime.get("failover"));
         r.cutover2Steps.forEach((step, d) -> add(c2Steps.computeIfAbsent(step, k -> new ArrayList<>()), d));
         r.failoverSplit.forEach((part, d) -> add(failoverParts.computeIfAbsent(part, k -> new ArrayList<>()), d));
-        System.err.printf("bench: journey %d: cutover 1 %.2f s, failover %.2f s, cutover 2 %.2f s%n", i, last(c1), last(failover),
-            last(c2));
+        System.err.printf("bench: journey %d: cutover 1 %.2f s, failover %.2f s (%s), cutover 2 %.2f s%n", i, last(c1),
+            last(failover), JourneyResult.durationsLine(r.failoverSplit), last(c2));
       } catch (RuntimeException e) {
         failures.add("run " + i + ": " + e.getMessage());
       }

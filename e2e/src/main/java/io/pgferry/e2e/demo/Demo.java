@@ -205,7 +205,7 @@ public final class Demo implements Callable<Integer> {
       downtimeLine("failover (a killed -> b)", r.downtime.get("failover"), "  kill -9 -> first commit");
     }
     if (!r.failoverSplit.isEmpty()) {
-      out.println("      " + split(r.failoverSplit));
+      out.println("      " + JourneyResult.durationsLine(r.failoverSplit));
       if (!r.failoverErrors.isEmpty()) {
         out.println("      the app's failed writes: " + r.failoverErrors + " (the pause makes requests wait for B)");
       }
@@ -220,7 +220,7 @@ public final class Demo implements Callable<Integer> {
           slow.put(k, v);
         }
       });
-      out.println("      block -> unblock: " + split(slow) + " (steps under 50 ms left out)");
+      out.println("      block -> unblock: " + JourneyResult.durationsLine(slow) + " (steps under 50 ms left out)");
     }
     if (r.ledger != null) {
       out.printf("  ledger on %s: %d acknowledged, %d lost, %d duplicated%n", r.logical ? "T (final primary)" : "a",
@@ -255,13 +255,6 @@ public final class Demo implements Callable<Integer> {
     out.printf("  journal: %s; status page (with --keep): %s/%n", r.controllers > 1
         ? "in etcd under " + EtcdControlPlane.PREFIX + "/journal/ (pgferry status against any controller)"
         : r.workDir + "/controller-state/journey.jsonl", r.controllerUrl == null ? "-" : r.controllerUrl);
-  }
-
-  private static String split(Map<String, Duration> parts) {
-    StringBuilder sb = new StringBuilder();
-    parts.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
-        .append(String.format("%.2f s", v.toNanos() / 1e9)));
-    return sb.toString();
   }
 
   private void downtimeLine(String what, Duration d, String how) {

@@ -46,6 +46,14 @@ public final class JourneyResult {
   public final Map<String, Duration> cutover2Steps = new LinkedHashMap<>();
   /** The failover from the kill to the first commit: detection, fence, lease wait, promotion, app repoint, first commit. */
   public final Map<String, Duration> failoverSplit = new LinkedHashMap<>();
+
+  /** Parts of a time as one line, e.g. {@link #failoverSplit}: "detection 3.10 s, fence 0.00 s, ...". */
+  public static String durationsLine(Map<String, Duration> parts) {
+    StringBuilder sb = new StringBuilder();
+    parts.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
+        .append(String.format("%.2f s", v.toNanos() / 1e9)));
+    return sb.toString();
+  }
   /** The app's failed writes around the failover, by when (see JourneyTimings.failoverErrors). */
   public final Map<String, Long> failoverErrors = new LinkedHashMap<>();
   public SwitchKind switchKind;
