@@ -38,8 +38,8 @@ public final class ControllerRole {
         + " before 15), the replication role and its grants, DDL capture (event triggers: superuser)"));
     m.put(Purpose.COPY, new Use(false, "reads every table of the app in a snapshot (superuser, or pg_read_all_data"
         + " which 11..13 lack)"));
-    m.put(Purpose.CATCH_UP, new Use(false, "pg_logical_emit_message in the published database and pgferry.ddl_log"
-        + " (created by the superuser, read with the app's data)"));
+    m.put(Purpose.CATCH_UP, new Use(true, "replication progress: WAL positions, slot lag, table sizes, the"
+        + " subscription's published tables, pgferry.ddl_log (SELECT granted), pg_logical_emit_message (open to every role)"));
     m.put(Purpose.VERIFY, new Use(false, "counts and hashes every row of every table, and the collation check reads"
         + " every index (superuser, or pg_read_all_data which 11..13 lack)"));
     m.put(Purpose.SEQUENCES, new Use(false, "reads every sequence of the app (superuser, or pg_read_all_data which"

@@ -27,8 +27,8 @@ class ControllerRoleRoutingTest {
       null).plan();
 
   @Test
-  void probesOnlyAndNeverASuperuserOnlyPurpose() {
-    assertEquals(java.util.Set.of(Purpose.PROBE), ControllerRole.dedicatedPurposes());
+  void probesAndProgressReadsOnlyNeverASuperuserOnlyPurpose() {
+    assertEquals(java.util.Set.of(Purpose.PROBE, Purpose.CATCH_UP), ControllerRole.dedicatedPurposes());
     for (Purpose p : List.of(Purpose.ADMIN, Purpose.FENCE, Purpose.SCHEMA, Purpose.COPY, Purpose.CUTOVER)) {
       assertFalse(ControllerRole.uses().get(p).dedicated(), p + " keeps the superuser");
       assertFalse(ControllerRole.uses().get(p).why().isBlank());

@@ -12,7 +12,8 @@ import java.util.Map;
 /**
  * The controller's least-privilege role on a writable A: LOGIN, no password (it logs in by certificate only), none of
  * SUPERUSER, REPLICATION, CREATEROLE, CREATEDB, BYPASSRLS; a member of the predefined roles named in {@code granted}
- * (pg_monitor: statistics and replication views, every setting) and CONNECT on the databases it reads. A role of that
+ * (pg_monitor: statistics and replication views, every setting), CONNECT on the databases it reads and SELECT on
+ * pgferry's DDL ledger (what the replication progress reads besides the views). A role of that
  * name that exists with more (or with a password) is brought down to this; never made SUPERUSER. Run again it changes
  * nothing.
  */
@@ -57,6 +58,8 @@ public final class ControllerRoleSetup implements SqlAction<ControllerRoleSetup.
         + " with more (SUPERUSER, REPLICATION, ...) or a password gets ALTER ROLE ... to these attributes and PASSWORD NULL");
     out.add("on " + primary + ": GRANT " + String.join(", ", granted) + " TO " + r + "; GRANT CONNECT ON DATABASE "
         + String.join(", ", databases.stream().map(Sql::ident).toList()) + " TO " + r + "  -- each unless held");
+    out.add("on " + primary + ": GRANT USAGE ON SCHEMA pgferry, SELECT ON pgferry.ddl_log TO " + r
+        + "  -- once the DDL ledger exists (logical_setup.ddl_capture grants it then)");
     return out;
   }
 
@@ -95,7 +98,25 @@ public final class ControllerRoleSetup implements SqlAction<ControllerRoleSetup.
           did.add("CONNECT on " + db);
         }
       }
+      did.addAll(grantLedger(c, role));
       return new Result(created, corrected, did);
     }
+  }
+
+  /**
+   * Lets {@code role} read pgferry's DDL ledger on A (pgferry.ddl_log, which the replication progress reads), when both
+   * exist and it cannot yet; called here and where the ledger is created (DdlCapture), so either order works.
+   * Returns what it granted.
+   */
+  public static List<String> grantLedger(Connection c, String role) throws java.sql.SQLException {
+    if (!Sql.exists(c, "SELECT 1 FROM pg_roles WHERE rolname = ?", role)
+        || !Sql.exists(c, "SELECT 1 WHERE to_regclass('pgferry.ddl_log') IS NOT NULL")
+        || "t".equals(Sql.value(c, "SELECT has_table_privilege(?, 'pgferry.ddl_log', 'SELECT')"
+            + " AND has_schema_privilege(?, 'pgferry', 'USAGE')", role, role))) {
+      return List.of();
+    }
+    Sql.execute(c, "GRANT USAGE ON SCHEMA pgferry TO " + Sql.ident(role));
+    Sql.execute(c, "GRANT SELECT ON pgferry.ddl_log TO " + Sql.ident(role));
+    return List.of("SELECT on pgferry.ddl_log");
   }
 }

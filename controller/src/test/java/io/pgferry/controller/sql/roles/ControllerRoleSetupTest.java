@@ -24,15 +24,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The controller's least-privilege role on real PostgreSQL 11, 15 and 17: created once (a second run changes
  * nothing), never a superuser (a role of that name found with SUPERUSER and a password is brought down), and routed
  * by purpose: a probe session is the role and reads what pg_monitor allows (WAL directory, replication and slot
- * views, other roles' sessions), a superuser-only statement is refused to it, an admin session stays the superuser.
+ * views, other roles' sessions), a replication progress session reads the DDL ledger and writes the catch-up message,
+ * a superuser-only statement is refused to it, an admin session stays the superuser.
  */
 class ControllerRoleSetupTest {
   @ParameterizedTest
   @ValueSource(ints = {11, 15, 17})
   void createdOnceNeverSuperuserAndProbesRunAsIt(int major) throws Exception {
     try (Workspace ws = Workspace.create("controller-role-" + major);
-         PgCluster pg = PgCluster.init(ws, "a", PgBinaries.forMajor(major), Map.of()).start()) {
+         PgCluster pg = PgCluster.init(ws, "a", PgBinaries.forMajor(major), Map.of("wal_level", "logical")).start()) {
       pg.execute("CREATE DATABASE appdb");
+      try (Connection c = pg.connect("appdb"); Statement st = c.createStatement()) { // the DDL ledger ddl_capture made
+        st.execute("CREATE SCHEMA pgferry");
+        st.execute("CREATE TABLE pgferry.ddl_log (id bigserial PRIMARY KEY, ddl text)");
+      }
       if (major == 15) { // a leftover of that name with more than it needs
         pg.execute("CREATE ROLE " + ControllerRole.NAME + " SUPERUSER REPLICATION NOLOGIN PASSWORD 'leftover'");
       }
@@ -44,6 +49,7 @@ class ControllerRoleSetupTest {
       assertEquals(major != 15, first.created(), first.toString());
       assertEquals(major == 15, first.corrected(), first.toString());
       assertTrue(first.granted().contains("pg_monitor"), first.toString());
+      assertTrue(first.granted().contains("SELECT on pgferry.ddl_log"), first.toString());
       ControllerRoleSetup.Result second = setup.run();
       assertFalse(second.created() || second.corrected(), "the second run changes nothing: " + second);
       assertEquals(List.of(), second.granted());
@@ -64,6 +70,13 @@ class ControllerRoleSetupTest {
         assertEquals("42501", sqlState(probe, "CREATE ROLE someone"), "CREATE ROLE is refused to it");
         assertEquals("42501", sqlState(probe, "ALTER DATABASE appdb SET default_transaction_read_only = on"),
             "the fence's ALTER DATABASE is refused to it (the fence keeps the superuser)");
+      }
+      try (Connection lag = routed.connect(Purpose.CATCH_UP)) {
+        assertEquals(ControllerRole.NAME, value(lag, "SELECT current_user"));
+        assertEquals("0", value(lag, "SELECT count(*) FROM pgferry.ddl_log"), "the replication progress reads the ledger");
+        value(lag, "SELECT pg_logical_emit_message(true, 'pgferry', 'catch-up')"); // cutover 2's catch-up target
+        value(lag, "SELECT count(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)) FROM pg_replication_slots");
+        assertEquals("42501", sqlState(lag, "INSERT INTO pgferry.ddl_log (ddl) VALUES ('x')"), "the ledger is read-only to it");
       }
       try (Connection admin = routed.connect(Purpose.ADMIN)) {
         assertEquals("postgres", value(admin, "SELECT current_user"), "admin work keeps the superuser");
