@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.agent.recovery.ManagedBlock;
+import io.pgferry.controller.pg.ControllerRole;
 import io.pgferry.e2e.scenario.JourneyResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * After a journey, from the servers' own logs (log_connections) and files: every session pgferry opened to A, B and
- * T, B's WAL receiver and T's subscription used TLS; A's and B's pg_hba admit no network-wide range and only hostssl
+ * T, B's WAL receiver and T's subscription used TLS; after cutover 1 the controller's probes logged in to A (and B) as
+ * its least-privilege role; A's and B's pg_hba admit no network-wide range and only hostssl
  * from the network; a host the plan does not name (127.0.0.2) is refused.
  */
 final class TlsOnLinks {
@@ -36,6 +38,10 @@ final class TlsOnLinks {
     assertAllTls("postgres sessions on a", a, "user=postgres", true);
     assertAllTls("postgres sessions on b", b, "user=postgres", true);
     assertAllTls("postgres sessions on T (the controller)", t, "user=postgres", true);
+    // after cutover 1 the controller's probes log in as its own role (created on A, replayed by B), by certificate
+    List<String> own = new java.util.ArrayList<>(a);
+    own.addAll(b);
+    assertAllTls("the controller's least-privilege role on a and b", own, "user=" + ControllerRole.NAME, true);
     assertAllTls("b's WAL receiver on a", a, "replication connection authorized: user=postgres application_name=pgferry_b", true);
     List<String> subscription = new java.util.ArrayList<>(a);
     if (failover) {

@@ -15,7 +15,10 @@ import java.util.List;
  */
 public record LocalAccess(Path dataDir, Path socketDir, int port, String agentOsUser) {
   public static final String MAP = "pgferry";
-  /** The ident map of certificate logins (pg_hba cert): a client certificate's CN to the bootstrap superuser. */
+  /**
+   * The ident map of certificate logins (pg_hba cert): a client certificate's CN to the bootstrap superuser, or to the
+   * role its rule names (the controller's least-privilege role).
+   */
   public static final String CERT_MAP = "pgferry-cert";
   /** The pg_hba line (first of the managed block): local sockets, peer, through the map. */
   public static final String HBA_LINE = "local all all peer map=" + MAP;
@@ -41,15 +44,20 @@ public record LocalAccess(Path dataDir, Path socketDir, int port, String agentOs
     return new PgEndpoint(socketDir.toString(), port, database, superuser(), null);
   }
 
+  /** A certificate login a pg_hba cert rule admits: the client certificate's CN as {@code role}. */
+  public record CertLogin(String commonName, String role) {}
+
   /**
    * pg_ident.conf lines: map {@value #MAP}, the agent's OS user as {@code superuser} and any other OS user as itself;
-   * map {@value #CERT_MAP}, each of {@code certNames} (client certificate CNs from pgferry's CA) as {@code superuser}.
+   * map {@value #CERT_MAP}, each certificate login (a client certificate CN from pgferry's CA as a role; one CN may
+   * have several, each on its own line).
    */
-  public List<String> identLines(String superuser, List<String> certNames) {
+  public List<String> identLines(String superuser, List<CertLogin> certLogins) {
     List<String> lines = new java.util.ArrayList<>();
     lines.add(MAP + " " + identToken(agentOsUser) + " " + identToken(superuser));
     lines.add(MAP + " /^(.*)$ \\1");
-    new java.util.LinkedHashSet<>(certNames).forEach(cn -> lines.add(CERT_MAP + " " + identToken(cn) + " " + identToken(superuser)));
+    new java.util.LinkedHashSet<>(certLogins).forEach(l -> lines.add(CERT_MAP + " " + identToken(l.commonName()) + " "
+        + identToken(l.role())));
     return lines;
   }
 

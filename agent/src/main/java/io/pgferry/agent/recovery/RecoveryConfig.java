@@ -173,7 +173,7 @@ public final class RecoveryConfig {
     List<String> lines = new ArrayList<>();
     boolean changed = false;
     String superuser = null;
-    List<String> certNames = new ArrayList<>();
+    List<LocalAccess.CertLogin> certLogins = new ArrayList<>();
     if (localAccess != null) {
       superuser = superuser();
       lines.add(LocalAccess.HBA_LINE);
@@ -183,10 +183,12 @@ public final class RecoveryConfig {
         if (superuser == null) {
           throw new IOException("a certificate rule for " + r.getClientCn() + " needs the agent's local access (no ident map here)");
         }
-        // the certificate's CN may log in as the bootstrap superuser only (map pgferry-cert), for what the rule names
-        String user = r.getUser().isEmpty() ? LocalAccess.identToken(superuser) : r.getUser();
-        lines.add(String.join(" ", r.getType(), r.getDatabase(), user, r.getAddress(), "cert", "map=" + LocalAccess.CERT_MAP));
-        certNames.add(r.getClientCn());
+        // the certificate's CN may log in as the rule's role only (map pgferry-cert): the bootstrap superuser when the
+        // rule names none, else the role it names (the controller's least-privilege role), for what the rule names
+        String role = r.getUser().isEmpty() ? superuser : r.getUser();
+        lines.add(String.join(" ", r.getType(), r.getDatabase(), LocalAccess.identToken(role), r.getAddress(), "cert",
+            "map=" + LocalAccess.CERT_MAP));
+        certLogins.add(new LocalAccess.CertLogin(r.getClientCn(), role));
       } else {
         lines.add(String.join(" ", r.getType(), r.getDatabase(), r.getUser(), r.getAddress(), r.getMethod()));
       }
@@ -194,7 +196,7 @@ public final class RecoveryConfig {
     if (localAccess != null) {
       Path ident = dataDir.resolve("pg_ident.conf");
       changed |= ConfigFiles.writeIfChanged(ident, ManagedBlock.apply(ConfigFiles.read(ident),
-          localAccess.identLines(superuser, certNames), ManagedBlock.Position.TOP));
+          localAccess.identLines(superuser, certLogins), ManagedBlock.Position.TOP));
     }
     changed |= ConfigFiles.writeIfChanged(hba, ManagedBlock.apply(text, lines, ManagedBlock.Position.TOP));
     return changed;

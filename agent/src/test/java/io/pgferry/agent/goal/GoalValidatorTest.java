@@ -43,6 +43,8 @@ class GoalValidatorTest {
         .addHbaRules(rule().setAddress("b.internal").setMethod("cert"))
         .addHbaRules(rule().setType("hostssl").setDatabase("replication").setUser("").setAddress("10.0.0.6/32")
             .setMethod("cert").setClientCn("agent-b"))
+        .addHbaRules(rule().setType("hostssl").setDatabase("all").setUser("pgferry_controller").setAddress("10.0.0.9/32")
+            .setMethod("cert").setClientCn("controller")) // the controller's certificate as its least-privilege role
         .build();
     assertEquals(List.of(), PG15.problems(g));
     Goal standby = Goal.newBuilder().setState(NodeState.STREAMING_STANDBY).setGeneration(2)

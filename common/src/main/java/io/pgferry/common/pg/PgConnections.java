@@ -51,7 +51,7 @@ public final class PgConnections {
     if (key != null && !e.params().containsKey("pemKeyAlgorithm") && isEcKey(java.nio.file.Path.of(key))) {
       p.setProperty("pemKeyAlgorithm", "EC"); // pgjdbc reads a PEM key as RSA unless told (pgferry's CA issues EC keys)
     }
-    p.setProperty("user", e.user());
+    p.setProperty("user", e.userFor(purpose)); // the purpose decides the role (PurposeRoles)
     if (e.password() != null) {
       p.setProperty("password", e.password());
     }

@@ -16,10 +16,12 @@ import java.util.Map;
  * {@code params} are libpq keywords from the URL's query (sslmode, sslrootcert, ...), passed to JDBC and libpq alike.
  * pgferry's own sessions start with default_transaction_read_only = off: they must work on a database the write
  * fence made read-only (the fence spares sessions named pgferry-*). {@code limits}: the timeouts per purpose
- * (the plan's overrides of the defaults); sessions are opened only by {@link PgConnections}.
+ * (the plan's overrides of the defaults); sessions are opened only by {@link PgConnections}. {@code roles}: the
+ * purposes that log in as another role (passwordless: a certificate login the server maps to either), see
+ * {@link PurposeRoles}; {@link #user()} is the one for every other purpose.
  */
 public record PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params,
-                         ConnectionLimits limits) {
+                         ConnectionLimits limits, PurposeRoles roles) {
   public static final String APPLICATION_NAME = "pgferry";
   /** The port of an endpoint only shown (`pgferry plan` before the node's agent said where it listens): {@code <port>}. */
   public static final int UNKNOWN_PORT = 0;
@@ -28,6 +30,12 @@ public record PgEndpoint(String host, int port, String database, String user, St
   public PgEndpoint {
     params = params == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(params));
     limits = limits == null ? ConnectionLimits.DEFAULTS : limits;
+    roles = roles == null ? PurposeRoles.NONE : roles;
+  }
+
+  public PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params,
+                    ConnectionLimits limits) {
+    this(host, port, database, user, password, params, limits, PurposeRoles.NONE);
   }
 
   public PgEndpoint(String host, int port, String database, String user, String password, Map<String, String> params) {
@@ -111,16 +119,16 @@ public record PgEndpoint(String host, int port, String database, String user, St
   }
 
   public PgEndpoint withUser(String newUser, String newPassword) {
-    return new PgEndpoint(host, port, database, newUser, newPassword, params, limits);
+    return new PgEndpoint(host, port, database, newUser, newPassword, params, limits, roles);
   }
 
   public PgEndpoint withDatabase(String newDatabase) {
-    return new PgEndpoint(host, port, newDatabase, user, password, params, limits);
+    return new PgEndpoint(host, port, newDatabase, user, password, params, limits, roles);
   }
 
   /** The same database's copy elsewhere (a physical standby, a proxy). */
   public PgEndpoint withAddress(String newHost, int newPort) {
-    return new PgEndpoint(newHost, newPort, database, user, password, params, limits);
+    return new PgEndpoint(newHost, newPort, database, user, password, params, limits, roles);
   }
 
   /** The same endpoint with {@code more} libpq keywords (sslmode, sslrootcert, ...) added or replacing its own. */
@@ -130,11 +138,21 @@ public record PgEndpoint(String host, int port, String database, String user, St
     }
     Map<String, String> merged = new LinkedHashMap<>(params);
     merged.putAll(more);
-    return new PgEndpoint(host, port, database, user, password, merged, limits);
+    return new PgEndpoint(host, port, database, user, password, merged, limits, roles);
   }
 
   public PgEndpoint withLimits(ConnectionLimits newLimits) {
-    return new PgEndpoint(host, port, database, user, password, params, newLimits);
+    return new PgEndpoint(host, port, database, user, password, params, newLimits, roles);
+  }
+
+  /** The same endpoint with sessions for {@code newRoles}' purposes logging in as its role. */
+  public PgEndpoint withRoles(PurposeRoles newRoles) {
+    return new PgEndpoint(host, port, database, user, password, params, limits, newRoles);
+  }
+
+  /** The role a session for {@code purpose} logs in as ({@link #roles()}, else {@link #user()}). */
+  public String userFor(Purpose purpose) {
+    return roles.userFor(purpose, user);
   }
 
   /** A new session for {@code purpose} (see {@link PgConnections}); the caller closes it. */

@@ -128,7 +128,8 @@ public final class Goals {
 
   /**
    * Who else reaches A and B over the network, over TLS only: the controller (nodes.controller_address) as the
-   * plan's admin users, and the app hosts (nodes.app_addresses) as app.user in app.dbname. Loopback needs none
+   * plan's admin users (certificate shape: as the bootstrap superuser and as {@link
+   * io.pgferry.controller.pg.ControllerRole#NAME}), and the app hosts (nodes.app_addresses) as app.user in app.dbname. Loopback needs none
    * (the agent's own pg_hba lines cover it).
    */
   public static java.util.List<HbaRule> accessRules(Plan plan) {
@@ -136,6 +137,9 @@ public final class Goals {
     String controller = plan.nodes().controllerAddress();
     if (!controller.isEmpty() && plan.nodes().certificates()) {
       rules.add(certificateRule("all", hostAddress(controller), CONTROLLER_CN));
+      // the same certificate as the controller's least-privilege role (created after cutover 1; unused until then)
+      rules.add(certificateRule("all", hostAddress(controller), CONTROLLER_CN).toBuilder()
+          .setUser(io.pgferry.controller.pg.ControllerRole.NAME).build());
     } else if (!controller.isEmpty()) {
       for (String user : new java.util.LinkedHashSet<>(java.util.List.of(plan.failover().adminUser(), plan.logical().adminUser()))) {
         rules.add(hostssl("all", user, hostAddress(controller), plan.nodes().hbaMethod()));

@@ -37,6 +37,7 @@ public final class JourneyTable {
   public static final String FO_REPOINT_SUBSCRIPTION = "failover.repoint_subscription";
   public static final String FO_UNDO_UNPAUSE = "failover.undo.unpause_app";
   public static final String LS_PREFLIGHT = "logical_setup.preflight";
+  public static final String LS_CONTROLLER_ROLE = "logical_setup.controller_role";
   public static final String LS_HBA = "logical_setup.hba_for_target";
   public static final String LS_REPLICA_IDENTITY = "logical_setup.replica_identity";
   public static final String LS_ROLE = "logical_setup.replication_role";
@@ -102,7 +103,7 @@ public final class JourneyTable {
         "writes unblocked, the source fence lifted: the app stays on the source")
         .routed(LossRoute.NOT_ALLOWED, LossRoute.untilPointOfNoReturn(Route.REBUILD), FailoverReset.KEPT));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
-        List.of(LS_PREFLIGHT, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_DDL_CAPTURE, LS_DDL_REPLAY,
+        List.of(LS_PREFLIGHT, LS_CONTROLLER_ROLE, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_DDL_CAPTURE, LS_DDL_REPLAY,
             LS_TABLE_COPY, LS_SUBSCRIPTION, LS_FINGERPRINT,
             LS_STANDBY_SLOT),
         "subscription created on the target; B keeps a usable copy of its slot", Phase.LOGICAL_SYNC)

@@ -154,7 +154,8 @@ public final class ControllerLoop implements AutoCloseable {
         journey.intents().peek(), LoopSnapshot.Nodes.unseen(w.watchingSince()));
     return switch (LoopDecider.watch(base)) {
       case REPLICAS -> base.withNodes(w.replicas(view.plan().orElseThrow(), nodes, now));
-      case PAIR -> base.withNodes(w.pair(view.plan().orElseThrow(), nodes, now));
+      case PAIR -> base.withNodes(w.pair(view.plan().orElseThrow(), nodes, now,
+          view.journal().isDone(io.pgferry.controller.journey.JourneyTable.LS_CONTROLLER_ROLE)));
       case NONE -> base;
     };
   }

@@ -59,8 +59,11 @@ final class NodeWatch {
     return new LoopSnapshot.Nodes(watchingSince, Optional.empty(), false, false, replicas);
   }
 
-  /** Looks at A and B as primary and standby (probing A's PostgreSQL when its Status is not fresh). */
-  LoopSnapshot.Nodes pair(Plan plan, NodeDirectory nodes, Instant now) {
+  /**
+   * Looks at A and B as primary and standby (probing A's PostgreSQL when its Status is not fresh; as the controller's
+   * own role once {@code controllerRoleExists}).
+   */
+  LoopSnapshot.Nodes pair(Plan plan, NodeDirectory nodes, Instant now, boolean controllerRoleExists) {
     String a = plan.nodes().archiveReplica();
     String b = plan.nodes().standby();
     Optional<NodeView> av = nodes.node(a);
@@ -68,7 +71,7 @@ final class NodeWatch {
     if (av.isEmpty() || bv.isEmpty()) {
       return LoopSnapshot.Nodes.unseen(watchingSince);
     }
-    probeA(plan, av.get(), now);
+    probeA(plan, av.get(), now, controllerRoleExists);
     String bApp = Goals.applicationName(b);
     Status as = status(av.get());
     Status bs = status(bv.get());
@@ -137,7 +140,7 @@ final class NodeWatch {
   }
 
   /** A's PostgreSQL counts as reachable when its agent's fresh Status says so, else when it accepts a session. */
-  private void probeA(Plan plan, NodeView av, Instant now) {
+  private void probeA(Plan plan, NodeView av, Instant now, boolean controllerRoleExists) {
     if (freshStatus(av, now) && av.status() != null && av.status().getPgReachable()) {
       aPgLastReachable = now;
       return;
@@ -146,7 +149,8 @@ final class NodeWatch {
       return;
     }
     Timeouts oneSecondToConnect = Purpose.PROBE.defaults().with(Duration.ofSeconds(1), null, null, null);
-    try (Connection c = PgConnections.open(Endpoints.admin(plan, av, "postgres"), Purpose.PROBE, oneSecondToConnect)) {
+    try (Connection c = PgConnections.open(Endpoints.admin(plan, av, "postgres", controllerRoleExists), Purpose.PROBE,
+        oneSecondToConnect)) {
       aPgLastReachable = now;
     } catch (Exception e) {
       // unreachable: the detector counts the silence

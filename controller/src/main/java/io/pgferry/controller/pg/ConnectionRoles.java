@@ -1,5 +1,6 @@
 package io.pgferry.controller.pg;
 
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.plan.Plan;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,8 @@ public final class ConnectionRoles {
     if (plan.nodes().certificates()) {
       out.add("A, B (hba_method cert): the controller's certificate (nodes.sslcert), mapped by each agent to its cluster's"
           + " bootstrap superuser: no role can be created on A before cutover 1, and no password of the source is known;"
-          + " failover and logical administration both use it");
+          + " until " + JourneyTable.LS_CONTROLLER_ROLE + " every session uses it");
+      controllerRole(out);
       out.add("B -> A: B's agent certificate (CN agent-" + plan.nodes().standby() + "), mapped to A's bootstrap superuser"
           + (plan.nodes().replicationUser().isEmpty() ? "" : " as '" + plan.nodes().replicationUser() + "'"));
     } else {
@@ -31,6 +33,18 @@ public final class ConnectionRoles {
     out.add("agents: their own PostgreSQL over the local socket, peer authentication as its bootstrap superuser (the"
         + " cluster's owner: start, promote, slots; no password)");
     return out;
+  }
+
+  /**
+   * The controller's role after cutover 1 and, per purpose, which sessions use it and which keep the superuser: from
+   * {@link ControllerRole#uses()}, the table the connections are routed by.
+   */
+  private static void controllerRole(List<String> out) {
+    out.add("A, B from " + JourneyTable.LS_CONTROLLER_ROLE + " on (created on A after cutover 1; B replays it): the same"
+        + " certificate also mapped to '" + ControllerRole.NAME + "' (LOGIN NOSUPERUSER, no password, member of "
+        + String.join(", ", ControllerRole.GRANTED) + "), per purpose:");
+    ControllerRole.uses().forEach((purpose, use) -> out.add("  " + purpose.key() + ": "
+        + (use.dedicated() ? ControllerRole.NAME : "bootstrap superuser") + " (" + use.why() + ")"));
   }
 
   private static void passwordNodeRoles(Plan plan, List<String> out) {

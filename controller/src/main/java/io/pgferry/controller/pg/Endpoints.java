@@ -53,8 +53,18 @@ public final class Endpoints {
    * shape (nodes.hba_method cert) as the node's bootstrap superuser, logged in with the controller's certificate.
    */
   public static PgEndpoint admin(Plan plan, NodeView node, String dbname) {
+    return admin(plan, node, dbname, false);
+  }
+
+  /**
+   * {@link #admin(Plan, NodeView, String)}, with the certificate shape routed by purpose once
+   * {@code controllerRoleExists} (logical_setup.controller_role done): the purposes {@link ControllerRole} marks log in as
+   * {@link ControllerRole#NAME} (the same certificate, mapped to it too), the rest as the bootstrap superuser.
+   */
+  public static PgEndpoint admin(Plan plan, NodeView node, String dbname, boolean controllerRoleExists) {
     if (plan.nodes().certificates()) {
-      return byCertificate(plan, node, dbname);
+      PgEndpoint e = byCertificate(plan, node, dbname);
+      return controllerRoleExists ? e.withRoles(ControllerRole.routes()) : e;
     }
     Plan.Failover f = plan.failover();
     String pw = f.adminPassword() == null || f.adminPassword().isEmpty() ? null : Secrets.resolve(f.adminPassword(), "failover.admin_password");

@@ -48,7 +48,8 @@ import org.junit.jupiter.api.Test;
  * builds (nodes.hba_method cert) and the agents' files (ServerTls, LocalAccess, pg_ident maps): A's agent observes A
  * over the local socket; B is built by pg_basebackup with B's agent certificate and streams from A with it, verifying
  * A's certificate (verify-full); the controller logs in to A and B with its certificate (verify-full) as the bootstrap
- * superuser the agent reports, and without a certificate it is refused.
+ * superuser the agent reports, and without a certificate it is refused. Once the controller created its own role on A
+ * (after cutover 1) and B replayed it, the same certificate logs in to both as that role for probes, not a superuser.
  */
 class PasswordlessNodesTest {
   private static final String SUPERUSER = "heroku_owner_x";
@@ -131,6 +132,35 @@ class PasswordlessNodesTest {
           noCert.remove("sslkey");
           PgEndpoint without = new PgEndpoint(admin.host(), admin.port(), "postgres", SUPERUSER, null, noCert);
           assertThrows(SQLException.class, () -> without.connect(Purpose.ADMIN).close(), "no certificate, no entry");
+        }
+
+        // after cutover 1 the controller creates its own role on A; B replays it; the same certificate logs in as it
+        assertEquals(SUPERUSER, Endpoints.admin(plan, aView, "postgres", false).userFor(Purpose.PROBE),
+            "before the role exists a probe is the superuser too");
+        var setup = new io.pgferry.controller.sql.roles.ControllerRoleSetup(Endpoints.admin(plan, aView, "postgres"),
+            ControllerRole.NAME, ControllerRole.GRANTED, List.of("postgres"));
+        assertTrue(setup.run().created());
+        assertTrue(!setup.run().created(), "once");
+        Poll.untilTrue(io.pgferry.common.Deadline.in(T), Duration.ofMillis(200), "B to replay the controller's role",
+            () -> {
+              try {
+                return !rows(Endpoints.admin(plan, bView, "postgres"), "select rolname from pg_roles where rolname = '"
+                    + ControllerRole.NAME + "'").isEmpty();
+              } catch (SQLException e) {
+                return false;
+              }
+            });
+        for (NodeView node : List.of(aView, bView)) {
+          PgEndpoint routed = Endpoints.admin(plan, node, "postgres", true);
+          try (Connection c = routed.connect(Purpose.PROBE); Statement st = c.createStatement();
+               ResultSet rs = st.executeQuery("select current_user || '|' || ssl || '|' || (select rolsuper from pg_roles"
+                   + " where rolname = current_user) || '|' || (select count(*) > 0 from pg_ls_waldir())"
+                   + " from pg_stat_ssl where pid = pg_backend_pid()")) {
+            rs.next();
+            assertEquals(ControllerRole.NAME + "|true|false|true", rs.getString(1),
+                node.nodeId() + ": a probe is the controller's role, by the same certificate, over TLS, reading as pg_monitor");
+          }
+          assertEquals(List.of(SUPERUSER), rows(routed, "select current_user"), node.nodeId() + ": admin work keeps the superuser");
         }
       }
     }

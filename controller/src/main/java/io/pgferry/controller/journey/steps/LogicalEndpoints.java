@@ -40,12 +40,16 @@ final class LogicalEndpoints {
         .orElseThrow(() -> new JourneyException("node " + id + " has not said where its PostgreSQL listens (no Hello yet)"));
   }
 
-  /** The publisher (A, or B after a failover) as the plan's admin user, in the app's database. */
+  /**
+   * The publisher (A, or B after a failover) as the plan's admin user, in the app's database; with the certificate
+   * shape, once the controller's role exists, its reads as that role ({@link io.pgferry.controller.pg.ControllerRole}).
+   */
   static PgEndpoint a(StepContext ctx) throws JourneyException {
     Plan plan = ctx.plan();
     Plan.Logical l = plan.logical();
     if (plan.nodes().certificates()) {
-      return Endpoints.admin(plan, publisher(ctx), plan.app().dbname());
+      return Endpoints.admin(plan, publisher(ctx), plan.app().dbname(),
+          ctx.stepDoneAt(JourneyTable.LS_CONTROLLER_ROLE).isPresent());
     }
     return Endpoints.node(plan, publisher(ctx), plan.app().dbname(), l.adminUser(), Secrets.resolve(l.adminPassword(), "logical.admin_password"));
   }

@@ -117,6 +117,7 @@ final class LogicalSteps {
       }
       return new StepResult(r.format().strip() + "\n" + WalWatch.preflight(ctx), Map.of("findings", String.valueOf(r.findings().size())));
     }));
+    steps.put(JourneyTable.LS_CONTROLLER_ROLE, ControllerRoleStep.of(plan, aShown));
 
     if (l.targetAddress().isEmpty()) {
       steps.put(LS_HBA, new FnStep(LS_HBA, List.of("no logical.target_address: no pg_hba entry is added for T; A's pg_hba must already admit "

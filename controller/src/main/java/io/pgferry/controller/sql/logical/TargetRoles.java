@@ -32,9 +32,10 @@ public final class TargetRoles implements SqlAction<TargetRoles.Result> {
     }
   }
 
-  /** The roles of A that T gets (a condition on pg_roles). */
+  /** The roles of A that T gets (a condition on pg_roles); not the controller's own role on A, A's business only. */
   static final String COPIED = "NOT rolsuper AND NOT rolreplication AND rolname !~ '^pg_'"
-      + " AND rolname NOT IN ('rds_superuser', 'rdsadmin', 'rds_replication')";
+      + " AND rolname NOT IN ('rds_superuser', 'rdsadmin', 'rds_replication', '"
+      + io.pgferry.controller.pg.ControllerRole.NAME + "')";
   private static final String ROLES_TO_COPY = "SELECT rolname, rolcanlogin, rolinherit FROM pg_roles WHERE " + COPIED
       + " AND rolname <> ? ORDER BY rolname";
 
@@ -59,7 +60,7 @@ public final class TargetRoles implements SqlAction<TargetRoles.Result> {
   @Override
   public List<String> describe() {
     return List.of(
-        "on " + source + ": read its roles (no superuser, no replication role, not pg_*) and their memberships",
+        "on " + source + ": read its roles (no superuser, no replication role, not pg_*, not " + io.pgferry.controller.pg.ControllerRole.NAME + ") and their memberships",
         "on " + target + ": CREATE ROLE <each> NOLOGIN|LOGIN [NO]INHERIT  -- unless it exists; no password copied"
             + (appUser == null ? "" : "; ALTER ROLE " + Sql.ident(appUser) + " PASSWORD '***' (the plan's app password,"
             + " SCRAM-hashed by pgferry)"),
