@@ -36,6 +36,7 @@ public final class JourneyTable {
   public static final String FO_REPOINT_APP = "failover.repoint_app";
   public static final String FO_REPOINT_SUBSCRIPTION = "failover.repoint_subscription";
   public static final String FO_UNDO_UNPAUSE = "failover.undo.unpause_app";
+  public static final String FO_CONTROLLER_ROLE = "failover.controller_role";
   public static final String LS_PREFLIGHT = "logical_setup.preflight";
   public static final String LS_CONTROLLER_ROLE = "logical_setup.controller_role";
   public static final String LS_HBA = "logical_setup.hba_for_target";
@@ -124,7 +125,7 @@ public final class JourneyTable {
         .routed(LossRoute.NOT_ALLOWED, LossRoute.NOT_ALLOWED, FailoverReset.KEPT));
     rule(new PhaseRule(Phase.FAILOVER, "A declared failed after cutover 1 (or `pgferry failover`)",
         List.of(FO_FENCE_A, FO_PAUSE_APP, FO_WAIT_LEASE, FO_DISABLE_SUBSCRIPTION, FO_PROMOTE_B, FO_REPOINT_APP,
-            FO_REPOINT_SUBSCRIPTION),
+            FO_REPOINT_SUBSCRIPTION, FO_CONTROLLER_ROLE),
         "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC, Optional.of(FO_PROMOTE_B),
         List.of(FO_UNDO_UNPAUSE), Map.of(FO_UNDO_UNPAUSE, FO_PAUSE_APP),
         "the app unpaused (its writes fail on the fenced A until the failover runs again)")

@@ -18,7 +18,19 @@ final class ControllerRoleStep {
   private ControllerRoleStep() {}
 
   static IdempotentStep of(Plan plan, PgEndpoint aShown) {
-    String id = JourneyTable.LS_CONTROLLER_ROLE;
+    return of(JourneyTable.LS_CONTROLLER_ROLE, plan, aShown);
+  }
+
+  /**
+   * failover.controller_role: the same on B once it is the publisher. B has the role by replay unless A was lost
+   * before B received its creation (asynchronous durability); then the journal's "done" would route the controller's
+   * reads on B to a role B does not have.
+   */
+  static IdempotentStep afterFailover(Plan plan, PgEndpoint bShown) {
+    return of(JourneyTable.FO_CONTROLLER_ROLE, plan, bShown);
+  }
+
+  private static IdempotentStep of(String id, Plan plan, PgEndpoint aShown) {
     if (!plan.nodes().certificates()) {
       return new FnStep(id, List.of("nothing: nodes.hba_method is not cert, the controller logs in to A and B as the plan's"
           + " admin users (failover.admin_user, logical.admin_user)"), ctx -> StepResult.of("not the certificate shape: no role"));

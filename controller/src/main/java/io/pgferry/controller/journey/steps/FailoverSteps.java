@@ -103,6 +103,7 @@ public final class FailoverSteps {
     repointLines.add("unsafe: name the tables at risk and re-sync only those:");
     repointLines.addAll(TableResync.describe(f.subscription(), b));
     steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, repointLines, ctx -> repointSubscription(ctx, b)));
+    steps.put(JourneyTable.FO_CONTROLLER_ROLE, ControllerRoleStep.afterFailover(plan, LogicalEndpoints.shown(plan, b, bView)));
     return steps;
   }
 

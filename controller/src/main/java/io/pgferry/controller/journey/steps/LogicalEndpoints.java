@@ -56,7 +56,12 @@ final class LogicalEndpoints {
 
   /** A as shown by `pgferry plan` before any agent said Hello. */
   static PgEndpoint aShown(Plan plan, Optional<NodeView> view) {
-    String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost()).orElse("<host of " + plan.nodes().archiveReplica() + ">");
+    return shown(plan, plan.nodes().archiveReplica(), view);
+  }
+
+  /** Node {@code id} (A, or B as the publisher after a failover) as `pgferry plan` shows it. */
+  static PgEndpoint shown(Plan plan, String id, Optional<NodeView> view) {
+    String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost()).orElse("<host of " + id + ">");
     int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT); // shown as <port>: the agent says it in its Hello
     return new PgEndpoint(host, port, plan.app().dbname(), plan.logical().adminUser(), null);
   }
