@@ -111,7 +111,7 @@ public final class SnapshotHolder implements AutoCloseable {
         return;
       }
       if (asked.getAttempt().equals(triedAttempt)) {
-        if (report == null || !report.getAttempt().equals(asked.getAttempt())) {
+        if (report == null || !report.getAttempt().equals(asked.getAttempt()) || report.getError().isEmpty()) {
           report = failed(asked, "attempt " + asked.getAttempt() + " was tried before (by this agent or one before it) and its "
               + "snapshot is gone: a new attempt is needed");
         }
