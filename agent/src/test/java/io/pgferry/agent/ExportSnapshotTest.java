@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * own PostgreSQL (local socket, peer: the managed pg_hba's replication line) and holds the exported snapshot: another
  * session imports it and sees the rows as of the slot's consistent point, not those written later. The agent reports
  * it in Status.held_snapshot, lets go when the goal stops asking (the slot stays), never creates twice for one attempt
- * (not even after its own restart), and refuses an attempt whose slot exists already.
+ * (not even after its own restart), refuses an attempt whose slot exists already, and lets go when the node leaves
+ * PRIMARY.
  */
 class ExportSnapshotTest {
   private static final Duration T = Duration.ofSeconds(60);
@@ -91,6 +92,17 @@ class ExportSnapshotTest {
         awaitState(a, NodeState.PRIMARY, T);
         HeldSnapshot lost = awaitError(a, "copy-third");
         assertTrue(lost.getError().contains("tried before"), lost.getError());
+
+        // a node that leaves PRIMARY (here: fenced, its lease ran out) lets go of the snapshot it holds
+        pg.execute("select pg_drop_replication_slot('pgferry_sub')");
+        a.leasePolicy(io.pgferry.agent.fence.LeasePolicy.CONTROLLED);
+        Goal fourth = primary.toBuilder().setGeneration(7).setExportSnapshot(asked("copy-fourth", false)).build();
+        a.onAssignment(fourth, OptionalLong.of(System.nanoTime() + 120_000_000_000L));
+        awaitHeld(a, "copy-fourth");
+        a.onAssignment(fourth, OptionalLong.of(System.nanoTime() + 1_000_000_000L));
+        HeldSnapshot fenced = awaitError(a, "copy-fourth");
+        assertTrue(fenced.getError().contains("left PRIMARY"), fenced.getError());
+        assertEquals(NodeState.FENCED, a.record().state());
       }
     }
   }

@@ -293,10 +293,11 @@ final class LogicalSteps {
 
   /**
    * Who holds the copy's snapshot: the publisher's agent when its Hello says it can (a controller restart then resumes
-   * the copy), else this process.
+   * the copy), else this process. `pgferry plan` before the agent's Hello shows the agent.
    */
   private static SnapshotHolder snapshotHolder(NodeDirectory nodes, String publisherId, NodeView publisher, PgEndpoint a, Plan plan) {
-    return nodes != null && AgentHeldSnapshot.supported(publisher)
+    boolean unknown = publisher == null || publisher.hello() == null; // only when describing: a(ctx) needs the Hello
+    return unknown || AgentHeldSnapshot.supported(publisher)
         ? new AgentHeldSnapshot(nodes, publisherId, NAMES.slot(), plan.app().dbname(), AgentHeldSnapshot.Waits.DEFAULTS)
         : new ControllerHeldSnapshot(a, NAMES.slot());
   }

@@ -103,7 +103,8 @@ public final class AgentHeldSnapshot implements SnapshotHolder {
   @Override
   public String describe() {
     return "by the agent of " + nodeId + " (goal export_snapshot: a replication connection over its local socket, held open and"
-        + " idle until the copy ends, surviving a controller restart)";
+        + " idle until the copy ends, surviving a controller restart; an agent without the export-snapshot capability: the controller"
+        + " holds it, and a controller restart starts the copy afresh)";
   }
 
   private record Heard(Goal goal, Status status) {}
