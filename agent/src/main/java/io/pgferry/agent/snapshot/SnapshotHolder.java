@@ -195,7 +195,7 @@ public final class SnapshotHolder implements AutoCloseable {
         }
       }
     } catch (SQLException e) {
-      return false; // PostgreSQL unreachable: its sessions, the holding one too, are not to be trusted
+      return true; // cannot tell now (no connection slot free, ...): asked again next tick; a restart shows as a new pid
     }
   }
 

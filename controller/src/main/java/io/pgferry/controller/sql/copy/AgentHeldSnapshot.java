@@ -114,6 +114,15 @@ public final class AgentHeldSnapshot implements SnapshotHolder {
    * goal's), once the agent is linked.
    */
   private Heard heard(long generation) throws Exception {
+    try {
+      return awaitHeard(generation);
+    } catch (Poll.Timeout e) {
+      String lastError = nodes.node(nodeId).map(NodeView::status).map(Status::getLastError).orElse("");
+      throw new SQLException(e.getMessage() + (lastError.isEmpty() ? "" : " (its last error: " + lastError + ")"), e);
+    }
+  }
+
+  private Heard awaitHeard(long generation) throws Exception {
     return Poll.until(Deadline.in(waits.answer()), waits.interval(), "the agent of " + nodeId + " to be linked and report its"
         + " goal's status", () -> {
           Optional<NodeView> v = nodes.node(nodeId);
