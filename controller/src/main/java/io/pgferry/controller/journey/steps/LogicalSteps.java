@@ -44,11 +44,11 @@ import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
+import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.sql.copy.AgentHeldSnapshot;
 import io.pgferry.controller.sql.copy.ControllerHeldSnapshot;
 import io.pgferry.controller.sql.copy.SnapshotCopy;
@@ -311,7 +311,7 @@ final class LogicalSteps {
     SnapshotCopy.Result r = tableCopy(ctx.plan(), a, t(ctx.plan()), ctx, failoverSlots(ctx)).heldBy(holder).run();
     if (r.restarted()) {
       ctx.warn("the snapshot of an earlier copy could not be imported (" + (holder instanceof AgentHeldSnapshot
-          ? "its holder, " + publisherId + "'s agent, lost it: A or its agent restarted" : "the controller held it and restarted")
+          ? publisherId + "'s agent no longer holds it: A or its agent restarted, or the attempt failed" : "the controller held it and restarted")
           + "): slot " + NAMES.slot() + " dropped, the copied tables emptied on T, copying afresh");
     }
     if (r.resumed()) {
