@@ -102,7 +102,7 @@ class ExportSnapshotTest {
         a.onAssignment(fourth, OptionalLong.of(System.nanoTime() + 1_000_000_000L));
         HeldSnapshot fenced = awaitError(a, "copy-fourth");
         assertTrue(fenced.getError().contains("left PRIMARY"), fenced.getError());
-        assertEquals(NodeState.FENCED, a.record().state());
+        await("the node fenced", T, () -> a.record().state() == NodeState.FENCED, () -> a.record().toString());
       }
     }
   }
