@@ -20,6 +20,7 @@ import io.pgferry.agent.goal.GoalValidator;
 import io.pgferry.agent.link.LinkHandler;
 import io.pgferry.agent.slots.Connector;
 import io.pgferry.agent.slots.SlotGuard;
+import io.pgferry.agent.snapshot.SnapshotHolder;
 import io.pgferry.agent.state.NodeRecord;
 import io.pgferry.agent.state.NodeTraits;
 import io.pgferry.agent.state.StateFile;
@@ -47,6 +48,8 @@ import java.util.logging.Logger;
  */
 public final class NodeAgent implements LinkHandler, AutoCloseable {
   public static final String AGENT_VERSION = "0.1.0";
+  /** Hello capability: this agent holds the initial copy's exported snapshot (Goal.export_snapshot). */
+  public static final String EXPORT_SNAPSHOT_CAPABILITY = "export-snapshot";
   private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
 
   /** Knobs and extension points; {@link #defaults()} for production. */
@@ -81,6 +84,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   private final StatusReporter reporter;
   private final Observer observer;
   private final SlotGuard slotGuard;
+  private final SnapshotHolder snapshotHolder;
   private final GoalGate goalGate;
   private volatile boolean linkConnected;
 
@@ -123,6 +127,10 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
             u.getPasswordFile().isEmpty() ? pg.passwordFile() : Path.of(u.getPasswordFile())),
         action -> converger.whileStopped("copying logical slots from the primary", action)), options.observeEvery());
     addStatusContributor(slotGuard::contributeTo);
+    this.snapshotHolder = new SnapshotHolder(new SnapshotHolder.Wiring(pgVersion.major(), converger::goal,
+        () -> stateFile.get().converged() && stateFile.get().state() == NodeState.PRIMARY && ctx.pgCtl().isRunning(),
+        ctx.localAccess(), config.stateDir()), options.observeEvery());
+    addStatusContributor(snapshotHolder::contributeTo);
     addStatusContributor(b -> bootstrapSuperuser(pg.dataDir()).ifPresent(b::setBootstrapSuperuser));
     WalReceiverWatch walReceiver = new WalReceiverWatch(System.nanoTime());
     addStatusContributor(b -> {
@@ -138,6 +146,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     observer.start();
     converger.start();
     slotGuard.start();
+    snapshotHolder.start();
     return this;
   }
 
@@ -210,6 +219,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
       case ARCHIVE -> "archive";
       default -> m.name().toLowerCase(java.util.Locale.ROOT);
     }));
+    caps.add(EXPORT_SNAPSHOT_CAPABILITY);
     return caps;
   }
 
@@ -283,6 +293,10 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     return slotGuard;
   }
 
+  public SnapshotHolder snapshotHolder() {
+    return snapshotHolder;
+  }
+
   public Converger converger() {
     return converger;
   }
@@ -307,6 +321,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
 
   @Override
   public void close() {
+    snapshotHolder.close();
     slotGuard.close();
     leaseKeeper.close();
     observer.close();

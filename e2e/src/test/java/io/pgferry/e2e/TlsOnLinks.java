@@ -57,7 +57,8 @@ final class TlsOnLinks {
       assertTrue(begin >= 0 && end > begin, node + "'s pg_hba has pgferry's block:\n" + hba);
       for (String line : hba.substring(begin + ManagedBlock.BEGIN.length(), end).strip().split("\n")) {
         // the one local entry: the agent's own peer access over the Unix socket (LocalAccess), not a network link
-        assertTrue(line.startsWith("hostssl ") || line.equals(LocalAccess.HBA_LINE), node + ": a managed entry that is not hostssl: " + line);
+        assertTrue(line.startsWith("hostssl ") || line.equals(LocalAccess.HBA_LINE)
+            || line.equals(LocalAccess.HBA_REPLICATION_LINE), node + ": a managed entry that is not hostssl: " + line);
       }
     }
     // the node still running at the end (b after a failover) refuses a host its pg_hba does not name

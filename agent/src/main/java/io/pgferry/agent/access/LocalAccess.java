@@ -22,6 +22,11 @@ public record LocalAccess(Path dataDir, Path socketDir, int port, String agentOs
   public static final String CERT_MAP = "pgferry-cert";
   /** The pg_hba line (first of the managed block): local sockets, peer, through the map. */
   public static final String HBA_LINE = "local all all peer map=" + MAP;
+  /**
+   * The second: local replication connections, peer, through the map ({@code all} does not cover replication): the
+   * agent's own, holding the initial copy's exported snapshot (Goal.export_snapshot).
+   */
+  public static final String HBA_REPLICATION_LINE = "local replication all peer map=" + MAP;
 
   /** For the OS user this JVM runs as. */
   public static LocalAccess of(Path dataDir, Path socketDir, int port) {

@@ -4,6 +4,7 @@ import io.pgferry.agent.state.NodeTraits;
 import io.pgferry.archive.storage.ArchiveLocation;
 import io.pgferry.common.UsageException;
 import io.pgferry.common.pg.HbaPolicy;
+import io.pgferry.proto.ExportSnapshot;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
@@ -36,6 +37,7 @@ public final class GoalValidator {
   private static final Pattern HBA_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_$.-]{0,62}");
   private static final Pattern WAL_SIZE = Pattern.compile("-1|[0-9]{1,12}(kB|MB|GB|TB)?");
   private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,63}");
+  private static final Pattern ATTEMPT = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:-]{1,253}");
   /** Characters of an archive URL: it is part of restore_command, which PostgreSQL runs with sh. */
   private static final Pattern URL_CHARS = Pattern.compile("[A-Za-z0-9._~/:@%+=,-]+");
@@ -71,7 +73,25 @@ public final class GoalValidator {
     for (int i = 0; i < goal.getLogicalSlotsCount(); i++) {
       slot("logical_slots[" + i + "]", goal.getLogicalSlots(i), p);
     }
+    if (goal.hasExportSnapshot()) {
+      exportSnapshot(state, goal.getExportSnapshot(), p);
+    }
     return p;
+  }
+
+  /** The initial copy's slot: a PRIMARY's, pgoutput, named as pgferry names slots, in a plain-named database. */
+  private static void exportSnapshot(NodeState state, ExportSnapshot e, List<String> p) {
+    if (state != NodeState.PRIMARY) {
+      p.add("export_snapshot: only a PRIMARY goal holds an exported snapshot (this one is " + state + ")");
+    }
+    if (!ATTEMPT.matcher(e.getAttempt()).matches()) {
+      p.add("export_snapshot.attempt '" + HbaPolicy.printable(e.getAttempt()) + "' is not an attempt id ([A-Za-z0-9_-], 1 to 64)");
+    }
+    slot("export_snapshot.slot_name", e.getSlotName(), p);
+    if (!"pgoutput".equals(e.getPlugin())) {
+      p.add("export_snapshot.plugin '" + HbaPolicy.printable(e.getPlugin()) + "' is not pgoutput");
+    }
+    name("export_snapshot.database", e.getDatabase(), p);
   }
 
   private void setting(String key, String value, List<String> p) {

@@ -177,6 +177,7 @@ public final class RecoveryConfig {
     if (localAccess != null) {
       superuser = superuser();
       lines.add(LocalAccess.HBA_LINE);
+      lines.add(LocalAccess.HBA_REPLICATION_LINE);
     }
     for (HbaRule r : rules) {
       if (!r.getClientCn().isEmpty()) {

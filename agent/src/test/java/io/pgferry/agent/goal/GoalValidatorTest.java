@@ -3,6 +3,7 @@ package io.pgferry.agent.goal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.proto.ExportSnapshot;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
@@ -54,6 +55,23 @@ class GoalValidatorTest {
         .putAllSettings(java.util.Map.of("hot_standby_feedback", "on", "wal_level", "logical", "sync_replication_slots", "on"))
         .build();
     assertEquals(List.of(), PG15.problems(standby));
+  }
+
+  @Test
+  void anExportedSnapshotIsAPrimarysPgoutputSlotWithAnAttemptId() {
+    ExportSnapshot ok = ExportSnapshot.newBuilder().setAttempt("c-1f2e3d4c5b6a7988").setSlotName("pgferry_sub")
+        .setPlugin("pgoutput").setDatabase("appdb").setFailover(true).build();
+    Goal primary = Goal.newBuilder().setState(NodeState.PRIMARY).setGeneration(4).setExportSnapshot(ok).build();
+    assertEquals(List.of(), PG15.problems(primary));
+    assertTrue(onlyProblem(PG15, primary.toBuilder().setState(NodeState.STREAMING_STANDBY).build()).startsWith("export_snapshot: only a PRIMARY"));
+    assertTrue(onlyProblem(PG15, primary.toBuilder().setExportSnapshot(ok.toBuilder().setSlotName("Sub; DROP")).build())
+        .startsWith("export_snapshot.slot_name"));
+    assertTrue(onlyProblem(PG15, primary.toBuilder().setExportSnapshot(ok.toBuilder().setPlugin("wal2json")).build())
+        .startsWith("export_snapshot.plugin"));
+    assertTrue(onlyProblem(PG15, primary.toBuilder().setExportSnapshot(ok.toBuilder().setAttempt("")).build())
+        .startsWith("export_snapshot.attempt"));
+    assertTrue(onlyProblem(PG15, primary.toBuilder().setExportSnapshot(ok.toBuilder().setDatabase("app db")).build())
+        .startsWith("export_snapshot.database"));
   }
 
   @Test

@@ -19,18 +19,34 @@ public enum CrashPoint {
   /** While the failover waits for A's lease to run out (A killed, writes paused). */
   FAILOVER_LEASE(JourneyTable.FO_WAIT_LEASE),
   /** Right after cutover 2 fenced A (writes blocked, A fenced): as soon as the journal shows fence_a done. */
-  CUTOVER_2_FENCED(JourneyTable.C2_FENCE_A, true);
+  CUTOVER_2_FENCED(JourneyTable.C2_FENCE_A, true),
+  /**
+   * In the middle of LOGICAL_SETUP's snapshot copy: as soon as T's pgferry.copy_items shows a first item done while
+   * others are not (the plan must cut the copy into several items: small logical.split_larger_than, one table job).
+   */
+  TABLE_COPY(JourneyTable.LS_TABLE_COPY, false, true);
 
   private final String step;
   private final boolean afterDone;
+  private final boolean afterFirstCopyItem;
 
   CrashPoint(String step) {
     this(step, false);
   }
 
   CrashPoint(String step, boolean afterDone) {
+    this(step, afterDone, false);
+  }
+
+  CrashPoint(String step, boolean afterDone, boolean afterFirstCopyItem) {
     this.step = step;
     this.afterDone = afterDone;
+    this.afterFirstCopyItem = afterFirstCopyItem;
+  }
+
+  /** The kill waits until T's pgferry.copy_items has an item done and one not done. */
+  public boolean afterFirstCopyItem() {
+    return afterFirstCopyItem;
   }
 
   public String step() {

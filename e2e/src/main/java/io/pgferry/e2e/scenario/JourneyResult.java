@@ -63,6 +63,8 @@ public final class JourneyResult {
   /** Write downtime per event (cutover_1, later failover and cutover_2). */
   public final Map<String, Duration> downtime = new LinkedHashMap<>();
   public LedgerReport ledger;
+  /** CrashPoint.TABLE_COPY: the copy items done on T when the controller was killed. */
+  public final List<String> copyItemsDoneAtKill = java.util.Collections.synchronizedList(new ArrayList<>());
   /** DDL statements recorded on the publisher and applied (or skipped) on T; null when not read. */
   public Long ddlRecorded;
   public Long ddlApplied;

@@ -142,7 +142,8 @@ public final class JourneyScenario implements AutoCloseable {
       say.accept(line);
     };
     this.env = new ScenarioEnvironment(ws, options, this.say);
-    this.faults = new ScenarioFaults(env::rig, () -> driver, result.controllerCrashes, result.leaderChanges, this.say);
+    this.faults = new ScenarioFaults(env::rig, () -> driver, result.controllerCrashes, result.leaderChanges, this.say, env::target,
+        result);
     this.verification = new ScenarioVerification(env, outcome, result, this.say);
     result.pgMajor = options.pgMajor();
     result.logical = options.logical();

@@ -5,7 +5,12 @@ import io.pgferry.e2e.rig.ControllerNode;
 import io.pgferry.e2e.rig.JournalFile;
 import io.pgferry.e2e.rig.ManagedProcess;
 import io.pgferry.e2e.rig.Rig;
+import io.pgferry.testkit.PgCluster;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,11 +30,16 @@ final class ScenarioFaults {
   private final List<String> controllerCrashes;
   private final List<JourneyResult.LeaderChange> leaderChanges;
   private final Consumer<String> say;
+  private final Supplier<PgCluster> target;
+  private final JourneyResult result;
   /** System.nanoTime() of the kill of a (0: not killed). */
   private volatile long aKilledAt;
 
   ScenarioFaults(Supplier<Rig> rig, Supplier<JourneyDriver> driver, List<String> controllerCrashes,
-                 List<JourneyResult.LeaderChange> leaderChanges, Consumer<String> say) {
+                 List<JourneyResult.LeaderChange> leaderChanges, Consumer<String> say, Supplier<PgCluster> target,
+                 JourneyResult result) {
+    this.target = target;
+    this.result = result;
     this.rig = rig;
     this.driver = driver;
     this.controllerCrashes = controllerCrashes;
@@ -85,6 +95,7 @@ final class ScenarioFaults {
         + ", restart it " + (down.isZero() ? "at once" : down.toSeconds() + " s later") + " (it resumes by itself)", p.step(), () -> {
       Rig r = rig.get();
       awaitDoneIfAfter(p);
+      awaitFirstCopyItemIf(p);
       ManagedProcess old = r.controller();
       long pid = old.pid();
       int linked = r.api().agentsConnected(); // a killed A's agent (a failover) is not among them
@@ -97,6 +108,35 @@ final class ScenarioFaults {
           Duration.ofSeconds(60), () -> r.api().agentsConnected() >= linked, () -> r.controller().logTail(10));
       say.accept("     controller back (pid " + r.controller().pid() + "); no `pgferry resume`: it resumes by itself");
     });
+  }
+
+  /**
+   * The copy mid-way: T's pgferry.copy_items has an app table's item done and an item not done (watched every 20 ms); the items done
+   * then are kept in the result, to be compared with what the restarted controller copies.
+   */
+  private void awaitFirstCopyItemIf(CrashPoint p) throws InterruptedException {
+    if (!p.afterFirstCopyItem()) {
+      return;
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (true) {
+      try (Connection c = target.get().connect(SourceDatabase.APP_DB); Statement st = c.createStatement();
+           ResultSet rs = st.executeQuery("SELECT string_agg(item, ',' ORDER BY item) FILTER (WHERE done), count(*) FILTER (WHERE NOT done),"
+               + " count(*) FILTER (WHERE done AND table_schema <> 'pgferry') FROM pgferry.copy_items")) {
+        rs.next();
+        if (rs.getLong(3) > 0 && rs.getLong(2) > 0) { // an app table's item, not only pgferry's own DDL log (copied first)
+          result.copyItemsDoneAtKill.clear();
+          result.copyItemsDoneAtKill.addAll(List.of(rs.getString(1).split(",")));
+          return;
+        }
+      } catch (SQLException e) {
+        // pgferry.copy_items not created yet
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no copy item done (with others still to copy) within 120 s");
+      }
+      Thread.sleep(20);
+    }
   }
 
   /** Cutover 2's steps take milliseconds: the journal is watched closely, not at the driver's pace. */

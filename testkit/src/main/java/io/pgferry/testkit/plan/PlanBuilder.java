@@ -400,6 +400,15 @@ public final class PlanBuilder {
     private Integer verifyChunkRows;
     private Duration syncTimeout;
     @JsonProperty("cutover_2_timeout") private Duration cutover2Timeout;
+    private Integer tableJobs;
+    private String splitLargerThan;
+
+    /** The snapshot copy's workers and the size above which a table is cut into ranges (e.g. 1MB); null: the default. */
+    public Logical copy(Integer jobs, String splitAbove) {
+      tableJobs = jobs;
+      splitLargerThan = splitAbove;
+      return this;
+    }
 
     /** Secrets (or literals) for the replication role and the admin user on A and B; null: the default. */
     public Logical passwords(String replication, String admin) {

@@ -44,11 +44,15 @@ import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Step;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
+import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Durations;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
+import io.pgferry.controller.sql.copy.AgentHeldSnapshot;
+import io.pgferry.controller.sql.copy.ControllerHeldSnapshot;
 import io.pgferry.controller.sql.copy.SnapshotCopy;
+import io.pgferry.controller.sql.copy.SnapshotHolder;
 import io.pgferry.controller.sql.logical.CatchUp;
 import io.pgferry.controller.sql.logical.DdlCapture;
 import io.pgferry.controller.sql.logical.DdlLedger;
@@ -142,7 +146,8 @@ final class LogicalSteps {
         new DdlCapture(aShown, l.replicationRole()).describe()));
     steps.put(LS_DDL_REPLAY, new SqlActionStep(LS_DDL_REPLAY, ctx -> new DdlReplay(t(ctx.plan())), new DdlReplay(tShown).describe()));
     boolean snapshotCopy = l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT;
-    steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, tableCopy(plan, aShown, tShown, null, false).describe(), LogicalSteps::copyTables)
+    steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, tableCopy(plan, aShown, tShown, null, false)
+        .heldBy(snapshotHolder(ports == null ? null : ports.nodes(), aId, aView.orElse(null), aShown, plan)).describe(), LogicalSteps::copyTables)
         : new FnStep(LS_TABLE_COPY, List.of("nothing: logical.copy_method is subscription (the subscription's table sync workers copy)"),
             ctx -> StepResult.of("logical.copy_method subscription: the subscription copies")));
     Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots())
@@ -287,12 +292,33 @@ final class LogicalSteps {
         }, ctx == null ? java.time.Clock.systemUTC() : ctx.clock());
   }
 
+  /**
+   * Who holds the copy's snapshot: the publisher's agent when its Hello says it can (a controller restart then resumes
+   * the copy), else this process. `pgferry plan` before the agent's Hello shows the agent.
+   */
+  private static SnapshotHolder snapshotHolder(NodeDirectory nodes, String publisherId, NodeView publisher, PgEndpoint a, Plan plan) {
+    boolean unknown = publisher == null || publisher.hello() == null; // only when describing: a(ctx) needs the Hello
+    return unknown || AgentHeldSnapshot.supported(publisher)
+        ? new AgentHeldSnapshot(nodes, publisherId, NAMES.slot(), plan.app().dbname(), AgentHeldSnapshot.Waits.DEFAULTS)
+        : new ControllerHeldSnapshot(a, NAMES.slot());
+  }
+
   /** The initial copy under the slot's exported snapshot (issue 15); the subscription step then starts apply on that slot. */
   private static StepResult copyTables(StepContext ctx) throws Exception {
-    SnapshotCopy.Result r = tableCopy(ctx.plan(), a(ctx), t(ctx.plan()), ctx, failoverSlots(ctx)).run();
+    String publisherId = LogicalEndpoints.publisherId(ctx);
+    PgEndpoint a = a(ctx);
+    SnapshotHolder holder = snapshotHolder(ctx.ports().nodes(), publisherId, Goals.node(ctx.ports().nodes(), publisherId).orElse(null),
+        a, ctx.plan());
+    SnapshotCopy.Result r = tableCopy(ctx.plan(), a, t(ctx.plan()), ctx, failoverSlots(ctx)).heldBy(holder).run();
     if (r.restarted()) {
-      ctx.warn("the snapshot of an earlier copy could not be imported (the controller restarted): slot " + NAMES.slot()
-          + " dropped, the copied tables emptied on T, copying afresh");
+      ctx.warn("the snapshot of an earlier copy could not be imported (" + (holder instanceof AgentHeldSnapshot
+          ? publisherId + "'s agent no longer holds it: A or its agent restarted, or the attempt failed" : "the controller held it and restarted")
+          + "): slot " + NAMES.slot() + " dropped, the copied tables emptied on T, copying afresh");
+    }
+    if (r.resumed()) {
+      ctx.progress("resumed the copy under snapshot " + r.snapshot() + ", still held by " + (holder instanceof AgentHeldSnapshot
+          ? publisherId + "'s agent" : "this controller") + ": " + r.doneBefore()
+          + " of " + r.items() + " tables and ranges were done before and not copied again");
     }
     return new StepResult(r.sentence(), r.evidence());
   }

@@ -27,33 +27,38 @@ import org.postgresql.copy.PGCopyOutputStream;
 
 /**
  * The initial copy A -> T under one snapshot (issue 15): the subscription's slot is created on A over a replication
- * connection that exports its snapshot ({@link ExportedSnapshot}); {@code tableJobs} workers each import it
+ * connection that exports its snapshot, held open by a {@link SnapshotHolder} (A's agent, {@link AgentHeldSnapshot}; else this
+ * process, {@link ControllerHeldSnapshot}); {@code tableJobs} workers each import it
  * (REPEATABLE READ, SET TRANSACTION SNAPSHOT) and copy items ({@link CopyPlanner}: tables, and ranges of the large
  * ones) with COPY ... TO STDOUT on A streamed into COPY ... FROM STDIN on T through this process (binary where both
  * servers have the same major and every column's type is built in or an enum, else text). Each item commits on T
  * with its done mark ({@link CopyLedger}). Afterwards the subscription is created with copy_data = false,
  * create_slot = false on that slot: apply starts at the snapshot's point.
  *
- * <p>Resuming: items done stay done while the snapshot can still be imported (the step retried in the same process);
- * when it cannot (the controller restarted: the replication connection, and with it the snapshot, are gone), rows
+ * <p>Resuming: items done stay done while the snapshot recorded with them is still held and can be imported (held by A's
+ * agent: also after a controller restart; held by this process: a retry in the same process); when it cannot (the
+ * holder lost it: A or its agent restarted, or the controller restarted holding it itself), rows
  * copied under it belong to the old slot's point and cannot be mixed with a new snapshot, so the slot is dropped, the
  * copied tables are emptied on T and the copy starts afresh.
  */
 public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
   /** What a run did. */
-  public record Result(int items, int copiedNow, int doneBefore, boolean restarted, String snapshot, CopyProgress.View view) {
+  public record Result(int items, int copiedNow, int doneBefore, boolean restarted, boolean resumed, String snapshot,
+                       CopyProgress.View view) {
     public String sentence() {
       if (items == 0) {
         return "nothing to copy: the subscription exists already";
       }
       return (restarted ? "the earlier snapshot could not be imported: slot dropped, copied tables emptied on T, copied afresh; " : "")
+          + (resumed ? "resumed under the earlier snapshot, still held; " : "")
           + "copied " + copiedNow + " of " + items + " tables and ranges under snapshot " + snapshot
           + (doneBefore > 0 ? " (" + doneBefore + " done before, not copied again)" : "") + ": " + view.sentence();
     }
 
     public Map<String, String> evidence() {
       return Map.of("items", String.valueOf(items), "copied_now", String.valueOf(copiedNow), "done_before", String.valueOf(doneBefore),
-          "restarted", String.valueOf(restarted), "snapshot", snapshot == null ? "" : snapshot,
+          "remaining", String.valueOf(items - doneBefore), "restarted", String.valueOf(restarted), "resumed", String.valueOf(resumed),
+          "snapshot", snapshot == null ? "" : snapshot,
           "bytes", String.valueOf(view == null ? 0 : view.bytes()), "rows", String.valueOf(view == null ? 0 : view.rows()));
     }
   }
@@ -82,9 +87,16 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
   private final Options options;
   private final Consumer<CopyProgress.View> listener;
   private final Clock clock;
+  private final SnapshotHolder holder;
 
   public SnapshotCopy(PgEndpoint source, PgEndpoint target, String slot, String publication, String subscription, Options options,
                       Consumer<CopyProgress.View> listener, Clock clock) {
+    this(source, target, slot, publication, subscription, options, listener, clock, null);
+  }
+
+  private SnapshotCopy(PgEndpoint source, PgEndpoint target, String slot, String publication, String subscription, Options options,
+                       Consumer<CopyProgress.View> listener, Clock clock, SnapshotHolder holder) {
+    this.holder = holder != null ? holder : new ControllerHeldSnapshot(source, slot);
     this.source = source;
     this.target = target;
     this.slot = slot;
@@ -95,14 +107,20 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     this.clock = clock;
   }
 
+  /** The same copy with its snapshot held by {@code h} (A's agent) instead of this process. */
+  public SnapshotCopy heldBy(SnapshotHolder h) {
+    return new SnapshotCopy(source, target, slot, publication, subscription, options, listener, clock, h);
+  }
+
   @Override
   public List<String> describe() {
     return List.of(
         "on " + target + ": skip when subscription " + subscription + " exists; CREATE TABLE IF NOT EXISTS " + CopyLedger.TABLE
             + " (the items and which are done)",
-        "on " + source + " (replication connection, held open and idle until the copy ends): CREATE_REPLICATION_SLOT " + slot
-            + " LOGICAL pgoutput (exports a snapshot; FAILOVER true when A and T run 17+); when the slot exists but its snapshot can no longer be imported: "
-            + "pg_drop_replication_slot, TRUNCATE the copied tables on T, copy afresh",
+        holder.describe() + ": CREATE_REPLICATION_SLOT " + slot
+            + " LOGICAL pgoutput (SNAPSHOT 'export'; FAILOVER true when A and T run 17+); when the slot exists and the snapshot recorded"
+            + " with the items is still held: copy only the items not done; else: let go of it, pg_drop_replication_slot, TRUNCATE the"
+            + " copied tables on T, copy afresh",
         "on " + source + ": the tables of publication " + publication + ", those larger than " + (options.splitLargerThan() <= 0 ? "(never)"
             : options.splitLargerThan() + " bytes") + " cut into ranges of about that size (ctid on PostgreSQL 14+, else an integer primary key)",
         (options.tableJobs() > 0 ? options.tableJobs() : "<cores of the controller host>") + " workers: on " + source
@@ -110,44 +128,42 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
             + "(FORMAT binary when both majors match and the types allow, else text) -> on " + target
             + " SET session_replication_role = replica (where allowed: foreign keys and triggers do not fire for copied rows);"
             + " COPY ... FROM STDIN and UPDATE " + CopyLedger.TABLE + " SET done in one transaction per table or range",
-        "close the replication connection (the slot keeps the snapshot's point for the subscription)");
+        "let go of the snapshot (the replication connection closes; the slot keeps the snapshot's point for the subscription)");
   }
 
   @Override
   public Result run() throws Exception {
     List<CopyLedger.Entry> entries;
     boolean restarted = false;
-    ExportedSnapshot snapshot;
+    boolean resumed;
+    SnapshotHolder.Held snapshot;
     try (Connection t = target.connect(Purpose.SCHEMA); Connection a = source.connect(Purpose.SCHEMA)) {
       if (Sql.exists(t, "SELECT 1 FROM pg_subscription WHERE subname = ? "
           + "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", subscription)) {
-        return new Result(0, 0, 0, false, null, null);
+        return new Result(0, 0, 0, false, false, null, null);
       }
       CopyLedger.ensure(t);
       entries = CopyLedger.read(t);
       boolean slotExists = Sql.exists(a, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", slot);
-      snapshot = ExportedSnapshot.held(slot);
+      snapshot = holder.held();
       boolean allDone = !entries.isEmpty() && entries.stream().allMatch(CopyLedger.Entry::done);
       if (allDone && slotExists) {
-        if (snapshot != null) {
-          snapshot.close();
-        }
+        holder.release();
         CopyProgress p = new CopyProgress(clock, entries);
         p.finish();
-        return new Result(entries.size(), 0, entries.size(), false, entries.get(0).snapshot(), p.view());
+        return new Result(entries.size(), 0, entries.size(), false, false, entries.get(0).snapshot(), p.view());
       }
       boolean resumable = slotExists && snapshot != null && !entries.isEmpty() && entries.get(0).snapshot().equals(snapshot.name())
           && importable(snapshot.name());
+      resumed = resumable;
       if (!resumable) {
         restarted = !entries.isEmpty() || slotExists;
-        if (snapshot != null) {
-          snapshot.close();
-        }
+        holder.release();
         if (slotExists) {
           Sql.execute(a, "SELECT pg_drop_replication_slot(" + Sql.literal(slot) + ")");
         }
         CopyLedger.discard(t, entries);
-        snapshot = ExportedSnapshot.create(source, slot, options.failoverSlot());
+        snapshot = holder.create(options.failoverSlot());
         List<CopyItem> items;
         try (Connection planner = inSnapshot(snapshot.name())) {
           items = CopyPlanner.plan(planner, publication, options.splitLargerThan());
@@ -163,8 +179,8 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     int copied = copyAll(snapshot.name(), entries.stream().filter(e -> !e.done()).map(CopyLedger.Entry::item).toList(), progress);
     progress.finish();
     listener.accept(progress.view());
-    snapshot.close();
-    return new Result(entries.size(), copied, doneBefore, restarted, snapshot.name(), progress.view());
+    holder.release();
+    return new Result(entries.size(), copied, doneBefore, restarted, resumed, snapshot.name(), progress.view());
   }
 
   /**
