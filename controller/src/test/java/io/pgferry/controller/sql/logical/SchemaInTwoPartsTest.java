@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.controller.sql.copy.CopyWithIndexes;
+import io.pgferry.controller.sql.copy.SnapshotCopy;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.time.Clock;
@@ -107,6 +109,52 @@ class SchemaInTwoPartsTest {
       exec(src, "INSERT INTO shop.orders VALUES (60000, 1, NULL)");
       until(Duration.ofSeconds(30), "the new order on T", () -> value(dst, "SELECT count(*) FROM shop.orders WHERE id = 60000").equals("1"));
       assertEquals("-", value(dst, "SELECT note FROM shop.orders WHERE id = 60000"));
+    }
+  }
+
+  /**
+   * With the snapshot copy T's tables are bare during the copy (apply starts after it): each table's primary key,
+   * replica identity index, other indexes and non-FK constraints are built as soon as its rows are in, beside the
+   * copy; the partitioned table's key at the end of the step; foreign keys and the rest after it. The subscription
+   * on the copy's slot then applies UPDATEs and DELETEs by those keys, and T's schema ends as A's.
+   */
+  @Test
+  void snapshotCopyBuildsEachTablesIndexesBesideTheCopySameSchemaAsA() throws Exception {
+    try (Workspace ws = Workspace.create("twopartsnap"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15)) {
+      PgEndpoint src = appDb(a);
+      PgEndpoint dst = appDb(t);
+      exec(src, SCHEMA);
+      new TargetRoles(src, dst, "pgferry_repl", null, null).run();
+      LogicalSetup setup = new LogicalSetup(src, dst, new LogicalSetup.Options(LogicalNames.DEFAULT, PASSWORD, List.of(), List.of(), null, null,
+          false));
+      setup.role().run();
+      exec(src, "GRANT SELECT ON shop.measures_1, shop.measures_2 TO pgferry_repl");
+      assertTrue(new SchemaCopy(src, dst, null, false).run().applied());
+      setup.publication().run();
+      assertEquals("0", value(dst, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'shop'"), "bare tables during the copy");
+
+      CopyWithIndexes.Result r = new CopyWithIndexes(new SnapshotCopy(src, dst, LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(),
+          LogicalNames.DEFAULT.subscription(), new SnapshotCopy.Options(2, 0), null, Clock.systemUTC()), src, dst, null, 2, "64MB").run();
+      // every table's own indexes and non-FK constraints, and the partitioned table's key; not its other index (post-data)
+      assertEquals("customers_email_key,customers_pkey,customers_score,events_k,measures_1_pkey,measures_1_val_idx,measures_2_pkey,"
+          + "measures_2_val_idx,measures_pkey,orders_note_lower,orders_pkey",
+          value(dst, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'shop'"), r.sentence());
+      assertEquals(11, r.indexes().built(), r.sentence());
+      assertEquals("i", value(dst, "SELECT relreplident::text FROM pg_class WHERE relname = 'events'"));
+      assertEquals("0", value(dst, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"));
+
+      assertTrue(SnapshotCopy.thenDropLedger(setup.subscription().onExistingSlot(), dst).run());
+      exec(src, "UPDATE shop.events SET v = 'changed' WHERE k <= 10", "DELETE FROM shop.orders WHERE id > 49990",
+          "UPDATE shop.measures SET val = -1 WHERE id = 7");
+      SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
+      until(Duration.ofSeconds(120), "applied", () -> progress.snapshot().caughtUp(0));
+      PostDataBuild.Result post = new PostDataBuild(src, dst, null, 2, "64MB", null).run();
+      assertTrue(post.present() >= 11, post.sentence());
+      exec(dst, "DROP SCHEMA pgferry"); // the copy ledger's schema (in a journey DDL replay's tables live there)
+      assertEquals(schema(src), schema(dst), "T's schema is A's");
+      assertEquals("10", value(dst, "SELECT count(*) FROM shop.events WHERE v = 'changed'"));
+      assertEquals("49990", value(dst, "SELECT count(*) FROM shop.orders"));
+      assertEquals("-1", value(dst, "SELECT val FROM shop.measures WHERE id = 7"));
     }
   }
 
