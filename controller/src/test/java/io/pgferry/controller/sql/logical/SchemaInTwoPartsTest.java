@@ -58,15 +58,19 @@ class SchemaInTwoPartsTest {
       INSERT INTO shop.measures SELECT g, g % 200, g FROM generate_series(1, 20000) g;
       """;
 
+  /** A with the schema and its rows, A's roles on T; the setup's actions are the test's to run. */
+  private static LogicalSetup setup(PgEndpoint src, PgEndpoint dst) throws Exception {
+    exec(src, SCHEMA);
+    new TargetRoles(src, dst, "pgferry_repl", null, null).run();
+    return new LogicalSetup(src, dst, new LogicalSetup.Options(LogicalNames.DEFAULT, PASSWORD, List.of(), List.of(), null, null, false));
+  }
+
   @Test
   void keysBeforeTheCopyTheRestAfterItSameSchemaAsA() throws Exception {
     try (Workspace ws = Workspace.create("twoparts"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15)) {
       PgEndpoint src = appDb(a);
       PgEndpoint dst = appDb(t);
-      exec(src, SCHEMA);
-      new TargetRoles(src, dst, "pgferry_repl", null, null).run();
-      LogicalSetup setup = new LogicalSetup(src, dst, new LogicalSetup.Options(LogicalNames.DEFAULT, PASSWORD, List.of(), List.of(), null, null,
-          false));
+      LogicalSetup setup = setup(src, dst);
       setup.run();
       // ReplicationRole grants SELECT on the published tables but not on partitions (a gap outside this test's subject)
       exec(src, "GRANT SELECT ON shop.measures_1, shop.measures_2 TO pgferry_repl");
@@ -123,10 +127,7 @@ class SchemaInTwoPartsTest {
     try (Workspace ws = Workspace.create("twopartsnap"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15)) {
       PgEndpoint src = appDb(a);
       PgEndpoint dst = appDb(t);
-      exec(src, SCHEMA);
-      new TargetRoles(src, dst, "pgferry_repl", null, null).run();
-      LogicalSetup setup = new LogicalSetup(src, dst, new LogicalSetup.Options(LogicalNames.DEFAULT, PASSWORD, List.of(), List.of(), null, null,
-          false));
+      LogicalSetup setup = setup(src, dst);
       setup.role().run();
       exec(src, "GRANT SELECT ON shop.measures_1, shop.measures_2 TO pgferry_repl");
       assertTrue(new SchemaCopy(src, dst, null, false).run().applied());
