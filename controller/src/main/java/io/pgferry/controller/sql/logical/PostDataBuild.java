@@ -59,6 +59,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
       UNION ALL
       SELECT 'CONSTRAINT|' || n.nspname || '|' || r.relname || ' ' || co.conname
         FROM pg_constraint co JOIN pg_class r ON r.oid = co.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+       WHERE co.convalidated
       UNION ALL
       SELECT 'TRIGGER|' || n.nspname || '|' || r.relname || ' ' || tg.tgname
         FROM pg_trigger tg JOIN pg_class r ON r.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace
@@ -190,11 +191,53 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     return c;
   }
 
-  /** Runs one entry on T; false when T had it already ("already exists"). A deadlock is retried a few times. */
+  /**
+   * Runs one entry on T; false when T had it already ("already exists"). A deadlock is retried a few times. A foreign
+   * key valid on A is added NOT VALID and then validated ({@link #validatedLater}); T's constraint left not valid by a
+   * crash between the two is validated on the next run (T's not-valid constraints do not count as present).
+   */
   public static boolean apply(Connection t, DumpScript.Entry e) throws SQLException {
+    String[] later = validatedLater(e);
+    if (later == null) {
+      return run(t, e, e.sql());
+    }
+    try {
+      run(t, e, later[0]); // false: T has it not valid (a crash before its VALIDATE): validated now
+    } catch (SQLException ex) {
+      if ("40P01".equals(ex.getSQLState())) {
+        throw ex;
+      }
+      return run(t, e, e.sql()); // NOT VALID refused (a partitioned table before PostgreSQL 18): added valid at once
+    }
+    run(t, e, later[1]);
+    return true;
+  }
+
+  private static final java.util.regex.Pattern FOREIGN_KEY = java.util.regex.Pattern.compile(
+      "(?s)^(ALTER TABLE (?:ONLY )?\\S+)\\s+ADD CONSTRAINT (\\S+) FOREIGN KEY (.*);\\s*$");
+
+  /**
+   * A foreign key as two statements, {@code ADD CONSTRAINT ... NOT VALID} and {@code VALIDATE CONSTRAINT}: the check of
+   * every row then holds SHARE UPDATE EXCLUSIVE on the referencing table and ROW SHARE on the referenced one (not SHARE
+   * ROW EXCLUSIVE on both), so foreign keys to the same table are validated side by side and apply is not blocked
+   * meanwhile. Null for anything else (and for a foreign key NOT VALID on A, which stays so).
+   */
+  static String[] validatedLater(DumpScript.Entry e) {
+    if (!e.foreignKey() || e.sql().contains("NOT VALID")) {
+      return null;
+    }
+    java.util.regex.Matcher m = FOREIGN_KEY.matcher(e.sql());
+    if (!m.matches()) {
+      return null;
+    }
+    return new String[] {m.group(1) + "\n    ADD CONSTRAINT " + m.group(2) + " FOREIGN KEY " + m.group(3) + " NOT VALID;",
+        m.group(1) + " VALIDATE CONSTRAINT " + m.group(2) + ";"};
+  }
+
+  private static boolean run(Connection t, DumpScript.Entry e, String sql) throws SQLException {
     for (int attempt = 1; ; attempt++) {
       try (Statement s = t.createStatement()) {
-        s.execute(e.settings().isEmpty() ? e.sql() : e.settings() + "\n" + e.sql());
+        s.execute(e.settings().isEmpty() ? sql : e.settings() + "\n" + sql);
         return true;
       } catch (SQLException ex) {
         if (DUPLICATE.contains(ex.getSQLState())) {

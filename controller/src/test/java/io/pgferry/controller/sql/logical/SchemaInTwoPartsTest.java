@@ -45,6 +45,7 @@ class SchemaInTwoPartsTest {
       CREATE TABLE shop.measures_1 PARTITION OF shop.measures FOR VALUES FROM (0) TO (100);
       CREATE TABLE shop.measures_2 PARTITION OF shop.measures FOR VALUES FROM (100) TO (200);
       CREATE INDEX measures_val ON shop.measures (val);
+      ALTER TABLE shop.measures ADD CONSTRAINT measures_customer FOREIGN KEY (id) REFERENCES shop.customers;
       CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.note := coalesce(NEW.note, '-'); RETURN NEW; END$$;
       CREATE TRIGGER orders_touch BEFORE INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.touch();
       ALTER TABLE shop.customers ENABLE ROW LEVEL SECURITY;
@@ -156,6 +157,14 @@ class SchemaInTwoPartsTest {
       assertEquals("10", value(dst, "SELECT count(*) FROM shop.events WHERE v = 'changed'"));
       assertEquals("49990", value(dst, "SELECT count(*) FROM shop.orders"));
       assertEquals("-1", value(dst, "SELECT val FROM shop.measures WHERE id = 7"));
+
+      // a crash between a foreign key's ADD ... NOT VALID and its VALIDATE: the next build validates it
+      exec(dst, "ALTER TABLE shop.orders DROP CONSTRAINT orders_customer_id_fkey", "ALTER TABLE shop.orders ADD CONSTRAINT "
+          + "orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES shop.customers ON DELETE CASCADE NOT VALID");
+      PostDataBuild.Result again = new PostDataBuild(src, dst, null, 2, "64MB", null).run();
+      assertTrue(again.built() >= 1, again.sentence());
+      assertEquals("0", value(dst, "SELECT count(*) FROM pg_constraint WHERE NOT convalidated"));
+      assertEquals(schema(src), schema(dst), "T's schema is A's after the validation");
     }
   }
 
