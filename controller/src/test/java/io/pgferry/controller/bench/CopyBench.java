@@ -2,6 +2,7 @@ package io.pgferry.controller.bench;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.controller.sql.copy.CopyWithIndexes;
 import io.pgferry.controller.sql.copy.SnapshotCopy;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.PostDataBuild;
@@ -23,8 +24,8 @@ import java.util.Map;
 /**
  * Issue 15's comparison, one run on one generated database (the issue's skew, scaled to SIZE_MB: one big table with a
  * bigint key and three more indexes, one on random text; three mid-sized tables; 20 small ones), empty target to "all
- * rows and indexes in place": pgferry's LOGICAL_SETUP path (schema in two parts, snapshot copy with 2 streams and the big table in ranges, subscription on its slot, post-data with
- * 2 jobs) vs {@code pgcopydb clone --table-jobs 2 --index-jobs 2} (skipped when not installed) vs {@code pg_dump -Fd -j 2}
+ * rows and indexes in place": pgferry's LOGICAL_SETUP path (schema in two parts, snapshot copy with 2 streams and the big table in ranges,
+ * each table's indexes built on 2 sessions beside the copy, subscription on its slot, post-data with 2 jobs) vs {@code pgcopydb clone --table-jobs 2 --index-jobs 2} (skipped when not installed) vs {@code pg_dump -Fd -j 2}
  * + {@code pg_restore -j 2}. Real PostgreSQL 15; not a test. Run with scripts/bench-copy [SIZE_MB].
  */
 public final class CopyBench {
@@ -49,11 +50,12 @@ public final class CopyBench {
 
       long t0 = System.nanoTime();
       PgEndpoint dst = endpoint(t, "pgferry");
-      new SchemaCopy(src, dst, BIN).run();
+      new SchemaCopy(src, dst, BIN, false).run();
       new Publication(src, LogicalNames.DEFAULT.publication(), List.of()).run();
       long split = Long.parseLong(System.getProperty("split_larger_than", String.valueOf(Math.max(16L << 20, bytes / 16))));
-      SnapshotCopy.Result copy = new SnapshotCopy(src, dst, LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(),
-          LogicalNames.DEFAULT.subscription(), new SnapshotCopy.Options(2, split), null, Clock.systemUTC()).run();
+      CopyWithIndexes.Result both = new CopyWithIndexes(new SnapshotCopy(src, dst, LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(),
+          LogicalNames.DEFAULT.subscription(), new SnapshotCopy.Options(2, split), null, Clock.systemUTC()), src, dst, BIN, 2, "256MB").run();
+      SnapshotCopy.Result copy = both.copy();
       new Subscription(dst, src, LogicalNames.DEFAULT.subscription(), LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(), true,
           false).onExistingSlot().run();
       SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
@@ -65,9 +67,11 @@ public final class CopyBench {
         Thread.sleep(200);
       }
       double copied = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("CopyBench (snapshot copy): 2 streams, split_larger_than %d MB: %s; per stream %.1f MB/s%n", split >> 20,
-          copy.sentence(), copy.view().mbPerSecond() / 2);
-      new PostDataBuild(src, dst, BIN, 2, "256MB", null).run();
+      System.out.printf("CopyBench (snapshot copy): 2 streams, split_larger_than %d MB: %s; per stream %.1f MB/s; %s%n", split >> 20,
+          copy.sentence(), copy.view().mbPerSecond() / 2, both.sentence().substring(copy.sentence().length() + 2));
+      long p0 = System.nanoTime();
+      System.out.println("CopyBench (post-data): " + new PostDataBuild(src, dst, BIN, 2, "256MB",
+          line -> System.out.printf("  %.1f s %s%n", (System.nanoTime() - p0) / 1e9, line)).run().sentence());
       double pgferry = (System.nanoTime() - t0) / 1e9;
 
       double pgcopydb = Double.NaN;
@@ -115,7 +119,7 @@ public final class CopyBench {
         }
       }
       long mb = bytes / 1_000_000;
-      System.out.printf("CopyBench: %d MB database; pgferry %.1f s (copy %.1f s, indexes %.1f s); pgcopydb %s; pg_dump -j 2 | pg_restore -j 2 "
+      System.out.printf("CopyBench: %d MB database; pgferry %.1f s (copy with each table's indexes beside it %.1f s, post-data %.1f s); pgcopydb %s; pg_dump -j 2 | pg_restore -j 2 "
           + "%.1f s; ratio pgferry/pgcopydb %s%n", mb, pgferry, copied, pgferry - copied,
           Double.isNaN(pgcopydb) ? "not installed" : String.format("%.1f s", pgcopydb), dump,
           Double.isNaN(pgcopydb) ? "-" : String.format("%.2f", pgferry / pgcopydb));

@@ -51,6 +51,7 @@ import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.controller.sql.copy.AgentHeldSnapshot;
 import io.pgferry.controller.sql.copy.ControllerHeldSnapshot;
+import io.pgferry.controller.sql.copy.CopyWithIndexes;
 import io.pgferry.controller.sql.copy.SnapshotCopy;
 import io.pgferry.controller.sql.copy.SnapshotHolder;
 import io.pgferry.controller.sql.logical.CatchUp;
@@ -138,16 +139,17 @@ final class LogicalSteps {
     steps.put(LS_TARGET_ROLES, new SqlActionStep(LS_TARGET_ROLES, ctx -> new TargetRoles(a(ctx), t(ctx.plan()),
         ctx.plan().logical().replicationRole(), ctx.plan().app().user(), LogicalEndpoints.appPassword(ctx.plan())),
         new TargetRoles(aShown, tShown, l.replicationRole(), plan.app().user(), null).describe()));
-    steps.put(LS_SCHEMA, new SqlActionStep(LS_SCHEMA, ctx -> new SchemaCopy(a(ctx), t(ctx.plan()), Path.of(ctx.plan().logical().clientBinDir())),
-        new SchemaCopy(aShown, tShown, Path.of(l.clientBinDir())).describe()));
+    boolean snapshotCopy = l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT;
+    // the snapshot copy builds each table's key after its rows are in (apply starts after the copy); the subscription's own copy applies while it copies
+    steps.put(LS_SCHEMA, new SqlActionStep(LS_SCHEMA, ctx -> new SchemaCopy(a(ctx), t(ctx.plan()), Path.of(ctx.plan().logical().clientBinDir()), !snapshotCopy),
+        new SchemaCopy(aShown, tShown, Path.of(l.clientBinDir()), !snapshotCopy).describe()));
     steps.put(LS_PUBLICATION, new SqlActionStep(LS_PUBLICATION, ctx -> new Publication(a(ctx), NAMES.publication(), List.of()),
         new Publication(aShown, NAMES.publication(), List.of()).describe()));
     steps.put(LS_DDL_CAPTURE, new SqlActionStep(LS_DDL_CAPTURE, ctx -> new DdlCapture(a(ctx), ctx.plan().logical().replicationRole()),
         new DdlCapture(aShown, l.replicationRole()).describe()));
     steps.put(LS_DDL_REPLAY, new SqlActionStep(LS_DDL_REPLAY, ctx -> new DdlReplay(t(ctx.plan())), new DdlReplay(tShown).describe()));
-    boolean snapshotCopy = l.copyMethod() == Plan.Logical.CopyMethod.SNAPSHOT;
-    steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, tableCopy(plan, aShown, tShown, null, false)
-        .heldBy(snapshotHolder(ports == null ? null : ports.nodes(), aId, aView.orElse(null), aShown, plan)).describe(), LogicalSteps::copyTables)
+    steps.put(LS_TABLE_COPY, snapshotCopy ? new FnStep(LS_TABLE_COPY, withIndexes(plan, aShown, tShown, tableCopy(plan, aShown, tShown, null, false)
+        .heldBy(snapshotHolder(ports == null ? null : ports.nodes(), aId, aView.orElse(null), aShown, plan))).describe(), LogicalSteps::copyTables)
         : new FnStep(LS_TABLE_COPY, List.of("nothing: logical.copy_method is subscription (the subscription's table sync workers copy)"),
             ctx -> StepResult.of("logical.copy_method subscription: the subscription copies")));
     Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots())
@@ -165,7 +167,8 @@ final class LogicalSteps {
     steps.put(JourneyTable.LS_STANDBY_SLOT, StandbySlotSetup.step(plan));
 
     List<String> postLines = new ArrayList<>(List.of("until every table is ready (r) in pg_subscription_rel: its rows copied into bare "
-        + "tables (only primary keys and replica identity indexes exist on T yet)"));
+        + (snapshotCopy ? "tables (each table's indexes and non-FK constraints were built beside the copy: the rest is built here)"
+        : "tables (only primary keys and replica identity indexes exist on T yet)")));
     postLines.addAll(postData(plan, aShown, tShown).describe());
     steps.put(SYNC_POST_DATA, new FnStep(SYNC_POST_DATA, postLines, LogicalSteps::buildPostData));
 
@@ -303,13 +306,21 @@ final class LogicalSteps {
         : new ControllerHeldSnapshot(a, NAMES.slot());
   }
 
+  /** The copy with each table's indexes built beside it, on logical.index_jobs sessions. */
+  private static CopyWithIndexes withIndexes(Plan plan, PgEndpoint a, PgEndpoint t, SnapshotCopy copy) {
+    Plan.Logical l = plan.logical();
+    return new CopyWithIndexes(copy, a, t, Path.of(l.clientBinDir()), l.indexJobs(), l.indexMaintenanceWorkMem());
+  }
+
   /** The initial copy under the slot's exported snapshot (issue 15); the subscription step then starts apply on that slot. */
   private static StepResult copyTables(StepContext ctx) throws Exception {
     String publisherId = LogicalEndpoints.publisherId(ctx);
     PgEndpoint a = a(ctx);
     SnapshotHolder holder = snapshotHolder(ctx.ports().nodes(), publisherId, Goals.node(ctx.ports().nodes(), publisherId).orElse(null),
         a, ctx.plan());
-    SnapshotCopy.Result r = tableCopy(ctx.plan(), a, t(ctx.plan()), ctx, failoverSlots(ctx)).heldBy(holder).run();
+    CopyWithIndexes.Result both = withIndexes(ctx.plan(), a, t(ctx.plan()), tableCopy(ctx.plan(), a, t(ctx.plan()), ctx,
+        failoverSlots(ctx)).heldBy(holder)).run();
+    SnapshotCopy.Result r = both.copy();
     if (r.restarted()) {
       ctx.warn("the snapshot of an earlier copy could not be imported (" + (holder instanceof AgentHeldSnapshot
           ? publisherId + "'s agent no longer holds it: A or its agent restarted, or the attempt failed" : "the controller held it and restarted")
@@ -320,7 +331,7 @@ final class LogicalSteps {
           ? publisherId + "'s agent" : "this controller") + ": " + r.doneBefore()
           + " of " + r.items() + " tables and ranges were done before and not copied again");
     }
-    return new StepResult(r.sentence(), r.evidence());
+    return new StepResult(both.sentence(), both.evidence());
   }
 
   private static DatabaseFence fence(Plan plan, PgEndpoint a) {

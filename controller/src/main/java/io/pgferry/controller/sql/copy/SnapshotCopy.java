@@ -88,6 +88,8 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
   private final Consumer<CopyProgress.View> listener;
   private final Clock clock;
   private final SnapshotHolder holder;
+  private Consumer<TableRef> tableCopied = t -> { };
+  private final Map<TableRef, AtomicInteger> itemsLeft = new ConcurrentHashMap<>();
 
   public SnapshotCopy(PgEndpoint source, PgEndpoint target, String slot, String publication, String subscription, Options options,
                       Consumer<CopyProgress.View> listener, Clock clock) {
@@ -109,7 +111,18 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
 
   /** The same copy with its snapshot held by {@code h} (A's agent) instead of this process. */
   public SnapshotCopy heldBy(SnapshotHolder h) {
-    return new SnapshotCopy(source, target, slot, publication, subscription, options, listener, clock, h);
+    SnapshotCopy copy = new SnapshotCopy(source, target, slot, publication, subscription, options, listener, clock, h);
+    copy.tableCopied = tableCopied;
+    return copy;
+  }
+
+  /**
+   * {@code listener} is told (on a copy worker: it must not wait) when every item of a table copied in this run is done,
+   * e.g. to build that table's indexes beside the copy ({@link TableIndexBuild}).
+   */
+  public SnapshotCopy onTableCopied(Consumer<TableRef> listener) {
+    this.tableCopied = listener;
+    return this;
   }
 
   @Override
@@ -251,6 +264,8 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
   private int copyAll(String snapshotName, List<CopyItem> todo, CopyProgress progress) throws Exception {
     List<CopyItem> own = todo.stream().filter(i -> "pgferry".equals(i.table().schema())).toList();
     List<CopyItem> rest = todo.stream().filter(i -> !"pgferry".equals(i.table().schema())).toList();
+    itemsLeft.clear();
+    todo.forEach(i -> itemsLeft.computeIfAbsent(i.table(), x -> new AtomicInteger()).incrementAndGet());
     return copyOn(1, snapshotName, own, progress) + copyOn(options.jobs(), snapshotName, rest, progress);
   }
 
@@ -283,6 +298,9 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
               boolean bin = sameMajor && binary.computeIfAbsent(item.table(), tr -> binarySafe(a, tr));
               copyItem(a, t, item, bin, progress);
               copied.incrementAndGet();
+              if (itemsLeft.get(item.table()).decrementAndGet() == 0) {
+                tableCopied.accept(item.table());
+              }
             }
             a.rollback();
           } catch (Exception e) {

@@ -88,11 +88,11 @@ public record DumpScript(String preamble, List<Entry> entries) {
   static final String PGFERRY_SCHEMA = "pgferry";
 
   /**
-   * What T needs before the copy: the identity keys, and the default privileges (pg_dump puts ALTER DEFAULT
-   * PRIVILEGES in post-data; the app's next CREATE on T must find them whenever it comes).
+   * What T needs before the copy: the default privileges (pg_dump puts ALTER DEFAULT PRIVILEGES in post-data; the
+   * app's next CREATE on T must find them whenever it comes) and, with {@code identityKeys}, the identity keys.
    */
-  public List<Entry> beforeCopy() {
-    return entries.stream().filter(e -> e.identityKey() || e.type().equals("DEFAULT ACL")).toList();
+  public List<Entry> beforeCopy(boolean identityKeys) {
+    return entries.stream().filter(e -> (identityKeys && e.identityKey()) || e.type().equals("DEFAULT ACL")).toList();
   }
 
   /** The entries as one script (preamble first), for psql. */

@@ -59,6 +59,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
       UNION ALL
       SELECT 'CONSTRAINT|' || n.nspname || '|' || r.relname || ' ' || co.conname
         FROM pg_constraint co JOIN pg_class r ON r.oid = co.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+       WHERE co.convalidated
       UNION ALL
       SELECT 'TRIGGER|' || n.nspname || '|' || r.relname || ' ' || tg.tgname
         FROM pg_trigger tg JOIN pg_class r ON r.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace
@@ -111,31 +112,48 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
             + "then triggers, rules, policies, index attachments, comments one by one");
   }
 
-  @Override
-  public Result run() throws Exception {
-    long started = System.nanoTime();
+  /** A's post-data as T takes it (pgferry's own objects left out) and the keys ({@link #key}) of what T has already. */
+  public record Pending(DumpScript script, Set<String> present) {
+    /** The entries T lacks, in pg_dump's order. */
+    public List<DumpScript.Entry> todo() {
+      return script.entries().stream().filter(e -> !present.contains(key(e))).toList();
+    }
+  }
+
+  /**
+   * Dumps A's post-data and reads what T has; null when this host's pg_dump is older than A (then SchemaCopy ran only
+   * because T held A's whole schema already: nothing to build).
+   */
+  public static Pending pending(PgEndpoint source, PgEndpoint target, Path clientBinDir) throws Exception {
     RoleMap roles;
     int targetMajor;
     Set<String> present;
     try (Connection a = source.connect(Purpose.SCHEMA); Connection t = target.connect(Purpose.SCHEMA)) {
       if (Sql.serverMajor(a) > SchemaCopy.clientMajor(clientBinDir)) {
-        // SchemaCopy ran only because T held A's whole schema already (put there by hand): nothing to build
-        if (progress != null) {
-          progress.accept("post-data: this host's pg_dump cannot dump A's newer PostgreSQL; the schema on T was put in place by hand");
-        }
-        return new Result(0, 0, 0, 0, (System.nanoTime() - started) / 1e9);
+        return null;
       }
       roles = RoleMap.read(a, Sql.value(t, "SELECT current_user"));
       targetMajor = Sql.serverMajor(t);
-      present = new HashSet<>(Sql.rows(t, PRESENT).stream().map(r -> r.values().iterator().next()).toList());
+      present = present(t);
     }
-    DumpScript script = dump(roles, targetMajor).withoutPgferryObjects();
-    List<DumpScript.Entry> todo = new ArrayList<>();
-    for (DumpScript.Entry e : script.entries()) {
-      if (!present.contains(key(e))) {
-        todo.add(e);
-      }
+    return new Pending(dump(source, clientBinDir, roles, targetMajor).withoutPgferryObjects(), present);
+  }
+
+  /** The keys ({@link #key}) of the post-data objects T has. */
+  public static Set<String> present(Connection t) throws SQLException {
+    return new HashSet<>(Sql.rows(t, PRESENT).stream().map(r -> r.values().iterator().next()).toList());
+  }
+
+  @Override
+  public Result run() throws Exception {
+    long started = System.nanoTime();
+    Pending pending = pending(source, target, clientBinDir);
+    if (pending == null) {
+      progress.accept("post-data: this host's pg_dump cannot dump A's newer PostgreSQL; the schema on T was put in place by hand");
+      return new Result(0, 0, 0, 0, (System.nanoTime() - started) / 1e9);
     }
+    DumpScript script = pending.script();
+    List<DumpScript.Entry> todo = pending.todo();
     int already = script.entries().size() - todo.size();
     AtomicInteger skipped = new AtomicInteger();
     AtomicInteger done = new AtomicInteger();
@@ -147,7 +165,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
         (System.nanoTime() - started) / 1e9);
   }
 
-  private DumpScript dump(RoleMap roles, int targetMajor) throws Exception {
+  private static DumpScript dump(PgEndpoint source, Path clientBinDir, RoleMap roles, int targetMajor) throws Exception {
     Path dir = Files.createTempDirectory("pgferry-postdata-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path file = dir.resolve("post-data.sql");
     try {
@@ -158,8 +176,82 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     }
   }
 
+  /** A session on T for building entries: the dump's preamble run, maintenance_work_mem raised (empty: T's setting). */
+  public static Connection session(PgEndpoint target, String preamble, String maintenanceWorkMem) throws SQLException {
+    Connection c = target.connect(Purpose.COPY);
+    try (Statement s = c.createStatement()) {
+      s.execute(preamble);
+      if (maintenanceWorkMem != null && !maintenanceWorkMem.isEmpty()) {
+        s.execute("SET maintenance_work_mem = " + Sql.literal(maintenanceWorkMem));
+      }
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  /**
+   * Runs one entry on T; false when T had it already ("already exists"). A deadlock is retried a few times. A foreign
+   * key valid on A is added NOT VALID and then validated ({@link #validatedLater}); T's constraint left not valid by a
+   * crash between the two is validated on the next run (T's not-valid constraints do not count as present).
+   */
+  public static boolean apply(Connection t, DumpScript.Entry e) throws SQLException {
+    String[] later = validatedLater(e);
+    if (later == null) {
+      return run(t, e, e.sql());
+    }
+    try {
+      run(t, e, later[0]); // false: T has it not valid (a crash before its VALIDATE): validated now
+    } catch (SQLException ex) {
+      if ("40P01".equals(ex.getSQLState())) {
+        throw ex;
+      }
+      return run(t, e, e.sql()); // NOT VALID refused (a partitioned table before PostgreSQL 18): added valid at once
+    }
+    run(t, e, later[1]);
+    return true;
+  }
+
+  private static final java.util.regex.Pattern FOREIGN_KEY = java.util.regex.Pattern.compile(
+      "(?s)^(ALTER TABLE (?:ONLY )?\\S+)\\s+ADD CONSTRAINT (\\S+) FOREIGN KEY (.*);\\s*$");
+
+  /**
+   * A foreign key as two statements, {@code ADD CONSTRAINT ... NOT VALID} and {@code VALIDATE CONSTRAINT}: the check of
+   * every row then holds SHARE UPDATE EXCLUSIVE on the referencing table and ROW SHARE on the referenced one (not SHARE
+   * ROW EXCLUSIVE on both), so foreign keys to the same table are validated side by side and apply is not blocked
+   * meanwhile. Null for anything else (and for a foreign key NOT VALID on A, which stays so).
+   */
+  static String[] validatedLater(DumpScript.Entry e) {
+    if (!e.foreignKey() || e.sql().contains("NOT VALID")) {
+      return null;
+    }
+    java.util.regex.Matcher m = FOREIGN_KEY.matcher(e.sql());
+    if (!m.matches()) {
+      return null;
+    }
+    return new String[] {m.group(1) + "\n    ADD CONSTRAINT " + m.group(2) + " FOREIGN KEY " + m.group(3) + " NOT VALID;",
+        m.group(1) + " VALIDATE CONSTRAINT " + m.group(2) + ";"};
+  }
+
+  private static boolean run(Connection t, DumpScript.Entry e, String sql) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try (Statement s = t.createStatement()) {
+        s.execute(e.settings().isEmpty() ? sql : e.settings() + "\n" + sql);
+        return true;
+      } catch (SQLException ex) {
+        if (DUPLICATE.contains(ex.getSQLState())) {
+          return false;
+        }
+        if (!"40P01".equals(ex.getSQLState()) || attempt >= DEADLOCK_RETRIES) {
+          throw new SQLException(e.label() + ": " + ex.getMessage(), ex.getSQLState(), ex);
+        }
+      }
+    }
+  }
+
   /** The key {@link #PRESENT} gives the same object on T; empty for what is not looked up. */
-  static String key(DumpScript.Entry e) {
+  public static String key(DumpScript.Entry e) {
     return switch (e.type()) {
       case "INDEX", "TRIGGER", "INDEX ATTACH", "ROW SECURITY", "POLICY", "RULE", "STATISTICS" -> e.type() + "|" + e.schema() + "|" + e.name();
       case "CONSTRAINT", "FK CONSTRAINT", "CHECK CONSTRAINT" -> "CONSTRAINT|" + e.schema() + "|" + e.name();
@@ -194,7 +286,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
             DumpScript.Entry e;
             while (failure.get() == null && (e = queue.poll()) != null) {
               long t0 = System.nanoTime();
-              boolean built = apply(t, e);
+              boolean built = PostDataBuild.apply(t, e);
               if (!built) {
                 skipped.incrementAndGet();
               }
@@ -226,34 +318,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     }
 
     private Connection session() throws SQLException {
-      Connection c = target.connect(Purpose.COPY);
-      try (Statement s = c.createStatement()) {
-        s.execute(preamble);
-        if (!maintenanceWorkMem.isEmpty()) {
-          s.execute("SET maintenance_work_mem = " + Sql.literal(maintenanceWorkMem));
-        }
-      } catch (SQLException e) {
-        c.close();
-        throw e;
-      }
-      return c;
-    }
-
-    /** False when T had it already. */
-    private boolean apply(Connection t, DumpScript.Entry e) throws SQLException {
-      for (int attempt = 1; ; attempt++) {
-        try (Statement s = t.createStatement()) {
-          s.execute(e.settings().isEmpty() ? e.sql() : e.settings() + "\n" + e.sql());
-          return true;
-        } catch (SQLException ex) {
-          if (DUPLICATE.contains(ex.getSQLState())) {
-            return false;
-          }
-          if (!"40P01".equals(ex.getSQLState()) || attempt >= DEADLOCK_RETRIES) {
-            throw new SQLException(e.label() + ": " + ex.getMessage(), ex.getSQLState(), ex);
-          }
-        }
-      }
+      return PostDataBuild.session(target, preamble, maintenanceWorkMem);
     }
   }
 }

@@ -38,11 +38,22 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
   private final PgEndpoint source;
   private final PgEndpoint target;
   private final Path clientBinDir;
+  private final boolean keysBeforeCopy;
 
   public SchemaCopy(PgEndpoint source, PgEndpoint target, Path clientBinDir) {
+    this(source, target, clientBinDir, true);
+  }
+
+  /**
+   * @param keysBeforeCopy the primary keys and replica identity indexes come with the tables (the subscription's own
+   *                       copy: its table sync applies changes while it copies); false for the snapshot copy, which builds
+   *                       them after each table's rows are in ({@code sql.copy.TableIndexBuild}), before apply starts
+   */
+  public SchemaCopy(PgEndpoint source, PgEndpoint target, Path clientBinDir, boolean keysBeforeCopy) {
     this.source = source;
     this.target = target;
     this.clientBinDir = clientBinDir == null ? DEFAULT_CLIENT_BIN : clientBinDir;
+    this.keysBeforeCopy = keysBeforeCopy;
   }
 
   List<String> dumpArgv(Path file, String section) {
@@ -65,8 +76,11 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     return List.of(
         "on " + target + ": CREATE EXTENSION IF NOT EXISTS <each extension of A> WITH SCHEMA <its schema on A>  -- extensions first",
         "run: " + String.join(" ", dumpArgv(f, "pre-data")) + "  -- password in PGPASSWORD; refused if A is newer than this pg_dump",
-        "run: " + String.join(" ", dumpArgv(Path.of("<tmp>/post-data.sql"), "post-data")) + "  -- its PRIMARY KEY, REPLICA IDENTITY and "
-            + "DEFAULT ACL entries are appended to " + f + "; the rest is built after the copy (" + PostDataBuild.class.getSimpleName() + ")",
+        "run: " + String.join(" ", dumpArgv(Path.of("<tmp>/post-data.sql"), "post-data")) + "  -- its " + (keysBeforeCopy
+            ? "PRIMARY KEY, REPLICA IDENTITY and DEFAULT ACL entries are appended to " + f + "; the rest is built after the copy ("
+            + PostDataBuild.class.getSimpleName() + ")"
+            : "DEFAULT ACL entries are appended to " + f + "; primary keys and replica identity indexes are built after each table's copy, "
+            + "the rest after the copy (" + PostDataBuild.class.getSimpleName() + ")"),
         "in " + f + ": OWNER TO / GRANT ... TO / REVOKE ... FROM / FOR ROLE <a superuser of A> -> " + target.user()
             + " (a managed target has no superuser to own them); GRANT/REVOKE lines naming a role T does not get (a replication"
             + " role) left out",
@@ -117,7 +131,7 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
     try {
       String text = dump(clientBinDir, source, file, "pre-data", roles, targetMajor);
       DumpScript keys = DumpScript.parse(dump(clientBinDir, source, post, "post-data", roles, targetMajor)).withoutPgferryObjects();
-      Files.writeString(file, text + "\n\n" + DumpScript.script(keys.preamble(), keys.beforeCopy()));
+      Files.writeString(file, text + "\n\n" + DumpScript.script(keys.preamble(), keys.beforeCopy(keysBeforeCopy)));
       run(psqlArgv(file), target, "applying A's schema to T");
     } finally {
       Files.deleteIfExists(file);

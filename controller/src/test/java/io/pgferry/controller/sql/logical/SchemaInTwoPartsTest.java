@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Command;
 import io.pgferry.common.pg.PgEndpoint;
+import io.pgferry.controller.sql.copy.CopyWithIndexes;
+import io.pgferry.controller.sql.copy.SnapshotCopy;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.time.Clock;
@@ -43,6 +45,7 @@ class SchemaInTwoPartsTest {
       CREATE TABLE shop.measures_1 PARTITION OF shop.measures FOR VALUES FROM (0) TO (100);
       CREATE TABLE shop.measures_2 PARTITION OF shop.measures FOR VALUES FROM (100) TO (200);
       CREATE INDEX measures_val ON shop.measures (val);
+      ALTER TABLE shop.measures ADD CONSTRAINT measures_customer FOREIGN KEY (id) REFERENCES shop.customers;
       CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.note := coalesce(NEW.note, '-'); RETURN NEW; END$$;
       CREATE TRIGGER orders_touch BEFORE INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.touch();
       ALTER TABLE shop.customers ENABLE ROW LEVEL SECURITY;
@@ -56,15 +59,19 @@ class SchemaInTwoPartsTest {
       INSERT INTO shop.measures SELECT g, g % 200, g FROM generate_series(1, 20000) g;
       """;
 
+  /** A with the schema and its rows, A's roles on T; the setup's actions are the test's to run. */
+  private static LogicalSetup setup(PgEndpoint src, PgEndpoint dst) throws Exception {
+    exec(src, SCHEMA);
+    new TargetRoles(src, dst, "pgferry_repl", null, null).run();
+    return new LogicalSetup(src, dst, new LogicalSetup.Options(LogicalNames.DEFAULT, PASSWORD, List.of(), List.of(), null, null, false));
+  }
+
   @Test
   void keysBeforeTheCopyTheRestAfterItSameSchemaAsA() throws Exception {
     try (Workspace ws = Workspace.create("twoparts"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15)) {
       PgEndpoint src = appDb(a);
       PgEndpoint dst = appDb(t);
-      exec(src, SCHEMA);
-      new TargetRoles(src, dst, "pgferry_repl", null, null).run();
-      LogicalSetup setup = new LogicalSetup(src, dst, new LogicalSetup.Options(LogicalNames.DEFAULT, PASSWORD, List.of(), List.of(), null, null,
-          false));
+      LogicalSetup setup = setup(src, dst);
       setup.run();
       // ReplicationRole grants SELECT on the published tables but not on partitions (a gap outside this test's subject)
       exec(src, "GRANT SELECT ON shop.measures_1, shop.measures_2 TO pgferry_repl");
@@ -107,6 +114,57 @@ class SchemaInTwoPartsTest {
       exec(src, "INSERT INTO shop.orders VALUES (60000, 1, NULL)");
       until(Duration.ofSeconds(30), "the new order on T", () -> value(dst, "SELECT count(*) FROM shop.orders WHERE id = 60000").equals("1"));
       assertEquals("-", value(dst, "SELECT note FROM shop.orders WHERE id = 60000"));
+    }
+  }
+
+  /**
+   * With the snapshot copy T's tables are bare during the copy (apply starts after it): each table's primary key,
+   * replica identity index, other indexes and non-FK constraints are built as soon as its rows are in, beside the
+   * copy; the partitioned table's key at the end of the step; foreign keys and the rest after it. The subscription
+   * on the copy's slot then applies UPDATEs and DELETEs by those keys, and T's schema ends as A's.
+   */
+  @Test
+  void snapshotCopyBuildsEachTablesIndexesBesideTheCopySameSchemaAsA() throws Exception {
+    try (Workspace ws = Workspace.create("twopartsnap"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15)) {
+      PgEndpoint src = appDb(a);
+      PgEndpoint dst = appDb(t);
+      LogicalSetup setup = setup(src, dst);
+      setup.role().run();
+      exec(src, "GRANT SELECT ON shop.measures_1, shop.measures_2 TO pgferry_repl");
+      assertTrue(new SchemaCopy(src, dst, null, false).run().applied());
+      setup.publication().run();
+      assertEquals("0", value(dst, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'shop'"), "bare tables during the copy");
+
+      CopyWithIndexes.Result r = new CopyWithIndexes(new SnapshotCopy(src, dst, LogicalNames.DEFAULT.slot(), LogicalNames.DEFAULT.publication(),
+          LogicalNames.DEFAULT.subscription(), new SnapshotCopy.Options(2, 0), null, Clock.systemUTC()), src, dst, null, 2, "64MB").run();
+      // every table's own indexes and non-FK constraints, and the partitioned table's key; not its other index (post-data)
+      assertEquals("customers_email_key,customers_pkey,customers_score,events_k,measures_1_pkey,measures_1_val_idx,measures_2_pkey,"
+          + "measures_2_val_idx,measures_pkey,orders_note_lower,orders_pkey",
+          value(dst, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'shop'"), r.sentence());
+      assertEquals(11, r.indexes().built(), r.sentence());
+      assertEquals("i", value(dst, "SELECT relreplident::text FROM pg_class WHERE relname = 'events'"));
+      assertEquals("0", value(dst, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"));
+
+      assertTrue(SnapshotCopy.thenDropLedger(setup.subscription().onExistingSlot(), dst).run());
+      exec(src, "UPDATE shop.events SET v = 'changed' WHERE k <= 10", "DELETE FROM shop.orders WHERE id > 49990",
+          "UPDATE shop.measures SET val = -1 WHERE id = 7");
+      SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
+      until(Duration.ofSeconds(120), "applied", () -> progress.snapshot().caughtUp(0));
+      PostDataBuild.Result post = new PostDataBuild(src, dst, null, 2, "64MB", null).run();
+      assertTrue(post.present() >= 11, post.sentence());
+      exec(dst, "DROP SCHEMA pgferry"); // the copy ledger's schema (in a journey DDL replay's tables live there)
+      assertEquals(schema(src), schema(dst), "T's schema is A's");
+      assertEquals("10", value(dst, "SELECT count(*) FROM shop.events WHERE v = 'changed'"));
+      assertEquals("49990", value(dst, "SELECT count(*) FROM shop.orders"));
+      assertEquals("-1", value(dst, "SELECT val FROM shop.measures WHERE id = 7"));
+
+      // a crash between a foreign key's ADD ... NOT VALID and its VALIDATE: the next build validates it
+      exec(dst, "ALTER TABLE shop.orders DROP CONSTRAINT orders_customer_id_fkey", "ALTER TABLE shop.orders ADD CONSTRAINT "
+          + "orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES shop.customers ON DELETE CASCADE NOT VALID");
+      PostDataBuild.Result again = new PostDataBuild(src, dst, null, 2, "64MB", null).run();
+      assertTrue(again.built() >= 1, again.sentence());
+      assertEquals("0", value(dst, "SELECT count(*) FROM pg_constraint WHERE NOT convalidated"));
+      assertEquals(schema(src), schema(dst), "T's schema is A's after the validation");
     }
   }
 
