@@ -111,8 +111,8 @@ public final class ControllerDaemon {
           : Future.succeededFuture(null);
       return linkNow.compose(link -> {
         Thread resume = link == null ? null : AutoResume.start(loaded.journey(), loaded.directory(), AUTO_RESUME_RECONNECT);
-        // built and started from a worker: the routes' classes load there, not on the event loop this context shares
-        // with the agent link (measured: agents' TLS handshakes waited until the control API listened, 0.2 to 6 s)
+        // built and started from a worker, after the link: the routes' classes load there, not on the event loop the
+        // agent link's context runs on, and the agents redial while they load
         return vertx.executeBlocking(() -> {
           ControllerHttp web = web(vertx, loaded, clock);
           return web.listen(config.http().host(), config.http().port(), loaded.access())
