@@ -15,7 +15,9 @@ import java.util.logging.Logger;
  * first waits for the agents that hold live goals (not FENCED or STOPPED: a failed-over primary may be gone for
  * good) to reconnect and say Hello (up to {@code reconnectBudget}), so the resumed steps find where each PostgreSQL
  * listens and fresh Status rather than an empty directory; then {@link JourneyService#resumeAfterRestart} decides
- * from the journal whether there is anything to resume. Runs on its own daemon thread: never on an event loop.
+ * from the journal whether there is anything to resume. While the agents reconnect it prepares the resume
+ * ({@link JourneyService#prepareResume}: the plan parsed, the steps built, their classes loaded), so the first step
+ * runs as soon as they are back. Runs on its own daemon thread: never on an event loop.
  */
 final class AutoResume {
   private static final Logger LOG = Logger.getLogger(AutoResume.class.getName());
@@ -31,6 +33,9 @@ final class AutoResume {
 
   private static void run(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget) {
     try {
+      if (!journey.prepareResume()) {
+        return; // no journey interrupted by a restart: nothing to wait for
+      }
       try {
         Poll.untilTrue(Deadline.in(reconnectBudget), Duration.ofMillis(50), "agents holding goals to reconnect",
             () -> nodes.all().stream().filter(AutoResume::liveGoal).allMatch(v -> v.connected() && v.hello() != null));

@@ -73,9 +73,17 @@ public final class ControllerDaemon {
     this.clock = clock;
     this.leadership = loaded.leadership();
     this.loop = new ControllerLoop(journey, directory, leadership, clock, standbySync).start();
-    if (leadership == Leadership.ALWAYS) {
-      AutoResume.start(journey, directory, AUTO_RESUME_RECONNECT);
-    }
+  }
+
+  /** The HTTP side: the control API, the status page, /metrics. */
+  private static ControllerHttp web(Vertx vertx, Loaded loaded, Clock clock) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    JourneyMetrics.bind(registry, loaded.journey());
+    LeadershipMetrics.bind(registry, loaded.leadership());
+    return new ControllerHttp(vertx, loaded.directory(), registry, clock, loaded.journey())
+        .mount(router -> router.route().handler(new FollowerGuard(loaded.leadership())))
+        .mount(router -> new StandbyApi(vertx, new AddStandby(loaded.journey(), loaded.directory(), loaded.standbySync())).mount(router))
+        .mount(router -> new ControlPlaneApi(vertx, loaded.leadership(), loaded.directory(), clock).mount(router));
   }
 
   /** How long an automatic resume waits for the agents holding goals to reconnect before it goes on anyway. */
@@ -97,29 +105,31 @@ public final class ControllerDaemon {
       Leadership leadership = store instanceof EtcdStore ? new Deferred() : Leadership.ALWAYS;
       return new Loaded(tls, access, store, directory, journey, new SyncWatch(journey, directory, clock), leadership);
     }).compose(loaded -> {
-      Tls tls = loaded.tls();
-      LinkDirectory directory = loaded.directory();
-      JourneyService journey = loaded.journey();
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      JourneyMetrics.bind(registry, journey);
-      LeadershipMetrics.bind(registry, loaded.leadership());
-      ControllerHttp web = new ControllerHttp(vertx, directory, registry, clock, journey)
-          .mount(router -> router.route().handler(new FollowerGuard(loaded.leadership())))
-          .mount(router -> new StandbyApi(vertx, new AddStandby(journey, directory, loaded.standbySync())).mount(router))
-          .mount(router -> new ControlPlaneApi(vertx, loaded.leadership(), directory, clock).mount(router));
+      // the agent link first: agents redial every 250 ms, and the automatic resume waits for them, not for HTTP
       Future<LinkServer> linkNow = loaded.leadership() == Leadership.ALWAYS
-          ? LinkServer.start(vertx, config.listen().host(), config.listen().port(), tls, directory)
+          ? LinkServer.start(vertx, config.listen().host(), config.listen().port(), loaded.tls(), loaded.directory())
           : Future.succeededFuture(null);
-      return linkNow
-          .compose(link -> web.listen(config.http().host(), config.http().port(), loaded.access())
+      return linkNow.compose(link -> {
+        Thread resume = link == null ? null : AutoResume.start(loaded.journey(), loaded.directory(), AUTO_RESUME_RECONNECT);
+        // built and started from a worker, after the link: the routes' classes load there, not on the event loop the
+        // agent link's context runs on, and the agents redial while they load
+        return vertx.executeBlocking(() -> {
+          ControllerHttp web = web(vertx, loaded, clock);
+          return web.listen(config.http().host(), config.http().port(), loaded.access())
               .compose(http -> web.listenMetrics(config.metrics().host(), config.metrics().port())
                   .onFailure(e -> http.close())
-                  .map(metricsHttp -> new ControllerDaemon(vertx, config, loaded, link, http, metricsHttp, clock)))
-              .onFailure(e -> {
-                if (link != null) {
-                  link.close();
-                }
-              }))
+                  .map(metricsHttp -> new ControllerDaemon(vertx, config, loaded, link, http, metricsHttp, clock)));
+        }).compose(daemon -> daemon)
+            .onFailure(e -> {
+              if (resume != null) {
+                resume.interrupt();
+                loaded.journey().stepDown();
+              }
+              if (link != null) {
+                link.close();
+              }
+            });
+      })
           .compose(daemon -> daemon.campaign());
     });
   }

@@ -299,6 +299,27 @@ public final class JourneyService implements AutoCloseable {
     return Optional.of(msg);
   }
 
+  /**
+   * What {@link #resumeAfterRestart} runs first, done ahead while the agents reconnect: reads the journal and the
+   * plan copy, parses the plan and builds the journey's ports and steps (as `pgferry plan` describes them: nothing is
+   * touched) and loads the JDBC driver. A restarted JVM loads those classes here rather than on the app's write gap
+   * (docs/ha.md, "What a restart costs"). Returns whether there is a journey to resume.
+   */
+  public synchronized boolean prepareResume() throws IOException {
+    Optional<String> copy = store.planCopy().read();
+    if (!interruptedByRestart(journal().state()) || copy.isEmpty() || running()) {
+      return false;
+    }
+    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
+    assembly.steps(loaded.plan(), assembly.ports(loaded.plan(), nodes));
+    try {
+      Class.forName("org.postgresql.Driver");
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("the PostgreSQL JDBC driver is not on the class path", e);
+    }
+    return true;
+  }
+
   /** Started, not finished, and no stop recorded other than the controller's own shutdown (kill -9 leaves none). */
   static boolean interruptedByRestart(JournalState st) {
     if (!st.started() || st.finished()) {

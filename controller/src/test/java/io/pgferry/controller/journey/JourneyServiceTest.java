@@ -220,6 +220,7 @@ class JourneyServiceTest {
     }
     // stopped for a person (the journey waits at a phase this build lacks): a restart leaves it stopped
     try (JourneyService again = service()) {
+      assertFalse(again.prepareResume(), "nothing to prepare for a journey stopped for a person");
       assertTrue(again.resumeAfterRestart().isEmpty());
       assertEquals("STOPPED", again.status().state());
     }
@@ -229,6 +230,12 @@ class JourneyServiceTest {
     }
     try (JourneyService again = service()) {
       assertEquals("INTERRUPTED", again.status().state());
+      var journaled = again.status().recent();
+      assertTrue(again.prepareResume(), "an interrupted journey is prepared for its resume");
+      assertEquals("INTERRUPTED", again.status().state(), "preparing starts nothing");
+      assertEquals(journaled, again.status().recent(), "preparing journals nothing");
+      assertEquals(3, nodes.assignments.size(), "preparing assigns nothing: " + nodes.assignments);
+      assertEquals(3, switcher.calls.size(), "preparing switches nothing: " + switcher.calls);
       var msg = again.resumeAfterRestart();
       assertTrue(msg.isPresent() && msg.get().startsWith("resumed automatically"), msg.toString());
       assertEquals(JourneyEngine.State.WAITING, again.awaitStopped().state());

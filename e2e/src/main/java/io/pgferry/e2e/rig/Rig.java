@@ -228,7 +228,7 @@ public final class Rig implements AutoCloseable {
           """.formatted(c.linkPort(), certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
           c.httpPort(), tokenFile, c.metricsPort(), stateDir, leaseMs) + (etcd == null ? "" : etcd.storeYaml(i))));
       controllers.add(c);
-      c.launch(javaJar(Launchers.controllerJar(), List.of()));
+      c.launch(controllerJava());
     }
     current = controllers.get(0);
     awaitLeader(null, Duration.ofSeconds(30));
@@ -242,7 +242,7 @@ public final class Rig implements AutoCloseable {
 
   /** Starts controller {@code c} again on its config, ports and state dir after a kill (etcd: it joins as a follower). */
   public Rig restartController(ControllerNode c) {
-    c.launch(javaJar(Launchers.controllerJar(), List.of()));
+    c.launch(controllerJava());
     return this;
   }
 
@@ -386,6 +386,38 @@ public final class Rig implements AutoCloseable {
 
   private static String pgferry() {
     return "pgferry";
+  }
+
+  /** "java [AppCDS options] -jar pgferry.jar" for a controller ({@link ControllerCds}). */
+  private List<String> controllerJava() {
+    Path jar = Launchers.controllerJar();
+    List<String> argv = new ArrayList<>(List.of(Launchers.javaCommand().split(" ")));
+    argv.addAll(ControllerCds.options(jar, this::cdsTrainingRun));
+    argv.add("-jar");
+    argv.add(jar.toString());
+    return argv;
+  }
+
+  /** A controller on a scratch config (own ports and state dir, the embedded store) started until it answers, then stopped. */
+  private void cdsTrainingRun(List<String> jvmOptions) {
+    ControllerNode c = new ControllerNode(0, logs, operatorCredentials());
+    c.config(write("controller-cds-training.yaml", """
+        listen: {host: 127.0.0.1, port: %d}
+        tls: {ca: %s, cert: %s, key: %s}
+        http: {host: 127.0.0.1, port: %d, token_file: %s}
+        metrics: {host: 127.0.0.1, port: %d}
+        state_dir: %s
+        """.formatted(c.linkPort(), certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
+        c.httpPort(), writeTokenFile(), c.metricsPort(), ws.root().resolve("controller-cds-training-state"))));
+    List<String> argv = new ArrayList<>(List.of(Launchers.javaCommand().split(" ")));
+    argv.addAll(jvmOptions);
+    argv.add("-jar");
+    argv.add(Launchers.controllerJar().toString());
+    try {
+      c.launch(argv);
+    } finally {
+      c.close(); // SIGTERM: the JVM writes the archive as it exits
+    }
   }
 
   private static List<String> javaJar(Path jar, List<String> args) {
