@@ -57,8 +57,31 @@ public record SyncSnapshot(Instant at, List<TableSync> tables, long lagBytes, Op
 
   public String sentence() {
     long ready = tables.stream().filter(TableSync::ready).count();
-    return String.format("%d/%d tables ready, %.1f%% copied, lag %d bytes%s, slot keeps %d bytes of WAL on A%s", ready, tables.size(), percent(),
+    return String.format("%d/%d tables ready, %.1f%% copied, lag %d bytes%s, slot keeps %d bytes of WAL on A%s%s", ready, tables.size(), percent(),
         lagBytes, lagSeconds.isPresent() ? String.format(" (%.1f s)", lagSeconds.getAsDouble()) : "", retainedWalBytes,
-        eta.map(d -> ", ETA " + d.toSeconds() + " s").orElse(""));
+        eta.map(d -> ", ETA " + d.toSeconds() + " s").orElse(""), notReady());
+  }
+
+  /** The tables still syncing with their pg_subscription_rel state, the first few: what a stuck sync is stuck on. */
+  private String notReady() {
+    List<String> waiting = tables.stream().filter(t -> !t.ready()).limit(MAX_NAMED + 1)
+        .map(t -> t.table() + " (" + stateName(t.state()) + ")").toList();
+    if (waiting.isEmpty()) {
+      return "";
+    }
+    return "; not ready: " + String.join(", ", waiting.subList(0, Math.min(MAX_NAMED, waiting.size())))
+        + (waiting.size() > MAX_NAMED ? ", ..." : "");
+  }
+
+  private static final int MAX_NAMED = 3;
+
+  static String stateName(char state) {
+    return switch (state) {
+      case 'i' -> "init: its sync worker has not copied yet";
+      case 'd' -> "copying";
+      case 'f' -> "copied, finishing";
+      case 's' -> "synced, waiting for apply";
+      default -> String.valueOf(state);
+    };
   }
 }
