@@ -244,17 +244,26 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     if (!goalGate.admit(goal)) {
       // the controller still wants the held PRIMARY: its lease renewal counts for it; nothing else changes
       if (held != null && held.getState() == goal.getState() && leaseKeeper.onGoal(held, leaseExpiresAtNanos, System.nanoTime())
-          && stateFile.get().state() == NodeState.FENCED) {
+          && leaseAwaited()) {
         converger.wake();
       }
       reporter.refresh();
       return;
     }
-    if (leaseKeeper.onGoal(goal, leaseExpiresAtNanos, System.nanoTime()) && stateFile.get().state() == NodeState.FENCED) {
-      converger.wake(); // a renewal may lift a lease fence
+    if (leaseKeeper.onGoal(goal, leaseExpiresAtNanos, System.nanoTime()) && leaseAwaited()) {
+      converger.wake();
     }
     converger.offerGoal(goal); // persisted on the converger thread: no file I/O on the event loop
     reporter.refresh();
+  }
+
+  /**
+   * A lease just granted matters now to a node fenced for a lapsed lease (a renewal lifts the fence) or to a converger
+   * that decided to wait for one before promoting: woken, it acts at once instead of at its next reconcile (5 s), which
+   * a promotion whose goal came with an already-too-old lease used to wait for.
+   */
+  private boolean leaseAwaited() {
+    return stateFile.get().state() == NodeState.FENCED || converger.waitingForLease();
   }
 
   @Override

@@ -30,6 +30,36 @@ import org.junit.jupiter.api.Test;
 class LeaseFenceTest {
   private static final Duration T = Duration.ofSeconds(60);
 
+  /**
+   * A PRIMARY goal whose lease is not valid (none, or already too old when it arrives) makes the converger wait; the
+   * lease granted next wakes it: PRIMARY well before the next reconcile (30 s here), not at it.
+   */
+  @Test
+  void aLeaseGrantedWhileThePromotionWaitsForOneWakesIt() throws Exception {
+    PgBinaries bin = PgBinaries.forMajor(15);
+    try (Workspace ws = Workspace.create("lease-wake");
+         PgCluster primary = PgCluster.start(ws, "primary", 15)) {
+      AgentConfig cfg = AgentFixture.config(ws, "b", bin);
+      NodeAgent.Options fast = AgentFixture.fastOptions();
+      NodeAgent.Options slowReconcile = new NodeAgent.Options(fast.observeEvery(), Duration.ofSeconds(30), fast.backoff(),
+          fast.stepListener(), fast.extraTransitions(), fast.extraBackupProviders());
+      try (PgCluster bPg = AgentFixture.adopt(cfg, bin); NodeAgent a = new NodeAgent(cfg, slowReconcile)) {
+        a.leasePolicy(LeasePolicy.CONTROLLED);
+        a.start();
+        a.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
+        awaitState(a, NodeState.STREAMING_STANDBY, T);
+        a.onAssignment(AgentFixture.goal(2, NodeState.PRIMARY), OptionalLong.empty());
+        await("the converger waits for a lease", T, () -> a.status().getTransition().contains("waiting for a valid lease"),
+            () -> a.status().getTransition());
+        long granted = System.nanoTime();
+        a.onAssignment(AgentFixture.goal(2, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+        awaitState(a, NodeState.PRIMARY, T);
+        long ms = (System.nanoTime() - granted) / 1_000_000;
+        assertTrue(ms < 10_000, "PRIMARY " + ms + " ms after the lease was granted: the converger slept until its reconcile");
+      }
+    }
+  }
+
   @Test
   void primaryFencesBeforeItsLeaseExpires() throws Exception {
     PgBinaries bin = PgBinaries.forMajor(15);

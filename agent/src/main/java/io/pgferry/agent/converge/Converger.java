@@ -47,6 +47,7 @@ public final class Converger implements AutoCloseable {
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong cycles = new AtomicLong();
   private boolean wakeRequested;
+  private volatile boolean waitingForLease;
   private volatile boolean closed;
   private volatile String transition = "";
   private volatile boolean running;
@@ -114,6 +115,11 @@ public final class Converger implements AutoCloseable {
       ctx.stateFile().update(rec -> rec.withGoal(p));
       LOG.info("new goal: " + p.getState() + " (generation " + p.getGeneration() + ")");
     }
+  }
+
+  /** Whether the last cycle decided to wait for a lease before promoting: a lease granted now should wake it. */
+  public boolean waitingForLease() {
+    return waitingForLease;
   }
 
   /** Asks for a new cycle now (a new goal, a lease change). */
@@ -268,6 +274,7 @@ public final class Converger implements AutoCloseable {
     Lease held = lease.get(); // before the clock: "no lease" is a lease that expired just before it was asked for
     long now = clock.getAsLong();
     Decision d = decider.decide(r, held, now);
+    waitingForLease = false;
     Parked p = parked;
     if (d.acts() && p != null && p.record().equals(r) && now - p.untilNanos() < 0) {
       return true;
@@ -293,7 +300,10 @@ public final class Converger implements AutoCloseable {
         transition = "";
         reconcile(d.traits());
       }
-      case WAIT_FOR_LEASE -> transition = d.sentence();
+      case WAIT_FOR_LEASE -> {
+        transition = d.sentence();
+        waitingForLease = true; // the next lease wakes this converger (NodeAgent.onAssignment), not the 5 s reconcile
+      }
       case NO_TRANSITION -> throw ConvergeError.permanent(d.sentence());
       case TRANSITION -> run(r, d);
     }
