@@ -3,6 +3,7 @@ package io.pgferry.controller.daemon;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.common.Tls;
+import io.pgferry.common.TlsWarmup;
 import io.pgferry.controller.journey.JourneyMetrics;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.steps.JourneySteps;
@@ -96,6 +97,11 @@ public final class ControllerDaemon {
 
   /** With the clock that stamps last-seen times and lease expiries (tests use a nanoTime-based one). */
   public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config, Clock clock) {
+    try {
+      TlsWarmup.start(vertx, config.linkTls()); // beside the loading below: the agents' first handshakes find JSSE warm
+    } catch (RuntimeException e) {
+      // a bad tls: section is reported by the start below
+    }
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
       ApiAccess access = new ApiAccess(tls, config.apiToken());
