@@ -127,7 +127,10 @@ public final class WalReplayBench {
       if (stateDir != null) {
         vertx = Vertx.vertx();
         prefetcher = new WalPrefetcher(new DirStore(ws.dir("archive")), stateDir.resolve("prefetch"), prefetch, Workspace.PG_USER, dataDir);
-        WalFetchEndpoint.start(vertx, 0, prefetcher, stateDir).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        WalPrefetcher served = prefetcher;
+        // the token owned by PostgreSQL's OS user, as the agent issues it: restore_command (run as that user) must read it
+        WalFetchEndpoint.start(vertx, 0, () -> served, stateDir, Workspace.PG_USER).toCompletionStage().toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
       }
       try (PgCluster replica = PgCluster.adopt("replica-" + label, pg, dataDir, port)) {
         long t0 = System.nanoTime();
@@ -135,6 +138,10 @@ public final class WalReplayBench {
         BenchSupport.await(label + " replica to replay " + endLsn, Duration.ofMinutes(30),
             () -> "t".equals(BenchSupport.query(replica, "SELECT pg_last_wal_replay_lsn() >= '" + endLsn + "'::pg_lsn")));
         double s = BenchSupport.seconds(System.nanoTime() - t0);
+        if (prefetcher != null && prefetcher.lastRestored().isEmpty()) {
+          throw new IllegalStateException(label + ": the agent's endpoint handed over no segment: restore_command fell back to"
+              + " a JVM per segment (is " + stateDir.resolve("wal-fetch.token") + " readable by " + Workspace.PG_USER + "?)");
+        }
         System.out.printf("  %-11s replayed to %s in %.1f s (restore_command = %s)%n", label, endLsn, s, restoreCommand);
         return s;
       }
