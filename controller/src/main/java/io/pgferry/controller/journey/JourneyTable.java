@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import io.pgferry.controller.journey.LossRoute.Route;
+import io.pgferry.controller.pg.ControllerRole;
 
 /** The journey as data: one {@link PhaseRule} per phase. The engine, `pgferry plan` and the status page read it. */
 public final class JourneyTable {
@@ -38,7 +39,7 @@ public final class JourneyTable {
   public static final String FO_UNDO_UNPAUSE = "failover.undo.unpause_app";
   public static final String FO_CONTROLLER_ROLE = "failover.controller_role";
   public static final String LS_PREFLIGHT = "logical_setup.preflight";
-  public static final String LS_CONTROLLER_ROLE = "logical_setup.controller_role";
+  public static final String LS_CONTROLLER_ROLE = ControllerRole.CREATED_BY_STEP;
   public static final String LS_HBA = "logical_setup.hba_for_target";
   public static final String LS_REPLICA_IDENTITY = "logical_setup.replica_identity";
   public static final String LS_ROLE = "logical_setup.replication_role";

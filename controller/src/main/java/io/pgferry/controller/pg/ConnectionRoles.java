@@ -1,6 +1,5 @@
 package io.pgferry.controller.pg;
 
-import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.plan.Plan;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +18,7 @@ public final class ConnectionRoles {
     if (plan.nodes().certificates()) {
       out.add("A, B (hba_method cert): the controller's certificate (nodes.sslcert), mapped by each agent to its cluster's"
           + " bootstrap superuser: no role can be created on A before cutover 1, and no password of the source is known;"
-          + " until " + JourneyTable.LS_CONTROLLER_ROLE + " every session uses it");
+          + " until " + ControllerRole.CREATED_BY_STEP + " every session uses it");
       controllerRole(out);
       out.add("B -> A: B's agent certificate (CN agent-" + plan.nodes().standby() + "), mapped to A's bootstrap superuser"
           + (plan.nodes().replicationUser().isEmpty() ? "" : " as '" + plan.nodes().replicationUser() + "'"));
@@ -40,7 +39,7 @@ public final class ConnectionRoles {
    * {@link ControllerRole#uses()}, the table the connections are routed by.
    */
   private static void controllerRole(List<String> out) {
-    out.add("A, B from " + JourneyTable.LS_CONTROLLER_ROLE + " on (created on A after cutover 1; B replays it): the same"
+    out.add("A, B from " + ControllerRole.CREATED_BY_STEP + " on (created on A after cutover 1; B replays it): the same"
         + " certificate also mapped to '" + ControllerRole.NAME + "' (LOGIN NOSUPERUSER, no password, member of "
         + String.join(", ", ControllerRole.GRANTED) + "), per purpose:");
     ControllerRole.uses().forEach((purpose, use) -> out.add("  " + purpose.key() + ": "

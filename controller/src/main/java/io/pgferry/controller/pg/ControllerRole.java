@@ -2,6 +2,7 @@ package io.pgferry.controller.pg;
 
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.common.pg.PurposeRoles;
+import io.pgferry.controller.sql.roles.ControllerRoleSetup;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -16,8 +17,10 @@ import java.util.Set;
  * Before that, and on the source and T, nothing narrower than the bootstrap superuser exists on A and B.
  */
 public final class ControllerRole {
+  /** The journey step that creates the role (journey.JourneyTable.LS_CONTROLLER_ROLE): from it on, sessions use it. */
+  public static final String CREATED_BY_STEP = "logical_setup.controller_role";
   /** The role's name (a plain identifier: pg_hba and pg_ident need no quoting). */
-  public static final String NAME = "pgferry_controller";
+  public static final String NAME = ControllerRoleSetup.ROLE;
   /** What it is granted: membership in these predefined roles, nothing else (no SUPERUSER, REPLICATION, CREATEROLE, CREATEDB). */
   public static final java.util.List<String> GRANTED = java.util.List.of("pg_monitor");
 

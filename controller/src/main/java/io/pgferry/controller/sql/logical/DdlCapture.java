@@ -4,6 +4,7 @@ import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
+import io.pgferry.controller.sql.roles.ControllerRoleSetup;
 import java.sql.Connection;
 import java.util.List;
 
@@ -102,7 +103,7 @@ public final class DdlCapture implements SqlAction<Boolean> {
   public List<String> describe() {
     return List.of("on " + publisher + ": CREATE SCHEMA IF NOT EXISTS pgferry; CREATE TABLE IF NOT EXISTS pgferry.ddl_log (id, ddl, role, "
             + "search_path, tag, xid, recorded_at) and pgferry.ddl_applied; GRANT USAGE, SELECT on them TO " + replicationRole
-            + " (and on ddl_log to " + io.pgferry.controller.pg.ControllerRole.NAME + " when it exists)"
+            + " (and on ddl_log to " + ControllerRoleSetup.ROLE + " when it exists)"
             + "  -- ddl_log is published (FOR ALL TABLES): it reaches T in commit order",
         "on " + publisher + ": CREATE OR REPLACE FUNCTION pgferry.note_ddl_context() (as the session's role: set_config('pgferry.ddl_role', "
             + "current_user, true), the same for search_path) and pgferry.record_ddl() (SECURITY DEFINER, search_path pg_catalog: INSERT "
@@ -121,7 +122,7 @@ public final class DdlCapture implements SqlAction<Boolean> {
         Sql.execute(c, s);
       }
       // the controller's own role reads the ledger for the replication progress (when the certificate shape made it)
-      io.pgferry.controller.sql.roles.ControllerRoleSetup.grantLedger(c, io.pgferry.controller.pg.ControllerRole.NAME);
+      ControllerRoleSetup.grantLedger(c, ControllerRoleSetup.ROLE);
       boolean created = false;
       for (String[] t : new String[][] {{NOTE_TRIGGER, "pgferry.note_ddl_context"}, {TRIGGER, "pgferry.record_ddl"}}) {
         if (!Sql.exists(c, "SELECT 1 FROM pg_event_trigger WHERE evtname = ?", t[0])) {

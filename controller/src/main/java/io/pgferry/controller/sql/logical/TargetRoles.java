@@ -4,6 +4,7 @@ import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
+import io.pgferry.controller.sql.roles.ControllerRoleSetup;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ public final class TargetRoles implements SqlAction<TargetRoles.Result> {
   /** The roles of A that T gets (a condition on pg_roles); not the controller's own role on A, A's business only. */
   static final String COPIED = "NOT rolsuper AND NOT rolreplication AND rolname !~ '^pg_'"
       + " AND rolname NOT IN ('rds_superuser', 'rdsadmin', 'rds_replication', '"
-      + io.pgferry.controller.pg.ControllerRole.NAME + "')";
+      + ControllerRoleSetup.ROLE + "')";
   private static final String ROLES_TO_COPY = "SELECT rolname, rolcanlogin, rolinherit FROM pg_roles WHERE " + COPIED
       + " AND rolname <> ? ORDER BY rolname";
 
@@ -60,7 +61,7 @@ public final class TargetRoles implements SqlAction<TargetRoles.Result> {
   @Override
   public List<String> describe() {
     return List.of(
-        "on " + source + ": read its roles (no superuser, no replication role, not pg_*, not " + io.pgferry.controller.pg.ControllerRole.NAME + ") and their memberships",
+        "on " + source + ": read its roles (no superuser, no replication role, not pg_*, not " + ControllerRoleSetup.ROLE + ") and their memberships",
         "on " + target + ": CREATE ROLE <each> NOLOGIN|LOGIN [NO]INHERIT  -- unless it exists; no password copied"
             + (appUser == null ? "" : "; ALTER ROLE " + Sql.ident(appUser) + " PASSWORD '***' (the plan's app password,"
             + " SCRAM-hashed by pgferry)"),

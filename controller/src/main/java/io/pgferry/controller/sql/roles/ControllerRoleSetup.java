@@ -18,6 +18,9 @@ import java.util.Map;
  * nothing.
  */
 public final class ControllerRoleSetup implements SqlAction<ControllerRoleSetup.Result> {
+  /** The controller's own role on A and B (controller.pg.ControllerRole routes sessions to it). */
+  public static final String ROLE = "pgferry_controller";
+
   /** What a run did: created or corrected, and what it granted (empty when all was in place). */
   public record Result(boolean created, boolean corrected, List<String> granted) {
     @Override
