@@ -6,6 +6,7 @@ import io.pgferry.controller.sql.roles.ControllerRoleSetup;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,7 +23,7 @@ public final class ControllerRole {
   /** The role's name (a plain identifier: pg_hba and pg_ident need no quoting). */
   public static final String NAME = ControllerRoleSetup.ROLE;
   /** What it is granted: membership in these predefined roles, nothing else (no SUPERUSER, REPLICATION, CREATEROLE, CREATEDB). */
-  public static final java.util.List<String> GRANTED = java.util.List.of("pg_monitor");
+  public static final List<String> GRANTED = List.of("pg_monitor");
 
   /** Whether a purpose logs in as {@link #NAME} once it exists, and why (what it reads, or why only a superuser may). */
   public record Use(boolean dedicated, String why) {}

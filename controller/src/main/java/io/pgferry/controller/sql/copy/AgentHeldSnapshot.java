@@ -2,8 +2,8 @@ package io.pgferry.controller.sql.copy;
 
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
-import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.proto.ExportSnapshot;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HeldSnapshot;
@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The snapshot held by A's agent, next to the data (Goal.export_snapshot, Status.held_snapshot; docs/copy.md): it
@@ -140,7 +142,7 @@ public final class AgentHeldSnapshot implements SnapshotHolder {
   private Status freshStatus() throws InterruptedException {
     try {
       return nodes.statusNow(nodeId, Duration.ofSeconds(2)).toCompletionStage().toCompletableFuture().get(2500, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       return null;
     }
   }

@@ -10,18 +10,21 @@ import io.pgferry.controller.sql.logical.SchemaCopy;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -68,12 +71,12 @@ public final class TableIndexBuild implements AutoCloseable {
   private final ExecutorService pool;
   private final ConcurrentLinkedQueue<Connection> sessions = new ConcurrentLinkedQueue<>();
   private final ThreadLocal<Connection> session = new ThreadLocal<>();
-  private final Set<String> queued = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final List<Future<?>> builds = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final Set<String> queued = ConcurrentHashMap.newKeySet();
+  private final List<Future<?>> builds = Collections.synchronizedList(new ArrayList<>());
   private final AtomicReference<Exception> failure = new AtomicReference<>();
   private final AtomicInteger built = new AtomicInteger();
   private final AtomicInteger present = new AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicLong buildNanos = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong buildNanos = new AtomicLong();
 
   /**
    * Starts reading A's post-data (pg_dump, on a thread of its own: the copy does not wait for it).

@@ -21,6 +21,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The second part of A's schema, built on T once the tables hold their rows: everything of {@code pg_dump
@@ -213,7 +215,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     return true;
   }
 
-  private static final java.util.regex.Pattern FOREIGN_KEY = java.util.regex.Pattern.compile(
+  private static final Pattern FOREIGN_KEY = Pattern.compile(
       "(?s)^(ALTER TABLE (?:ONLY )?\\S+)\\s+ADD CONSTRAINT (\\S+) FOREIGN KEY (.*);\\s*$");
 
   /**
@@ -226,7 +228,7 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     if (!e.foreignKey() || e.sql().contains("NOT VALID")) {
       return null;
     }
-    java.util.regex.Matcher m = FOREIGN_KEY.matcher(e.sql());
+    Matcher m = FOREIGN_KEY.matcher(e.sql());
     if (!m.matches()) {
       return null;
     }
