@@ -236,7 +236,7 @@ class FailoverIT {
               && !rig.api().node("a").orElseThrow().path("status").path("sync_state").asText().isEmpty(),
               () -> rig.api().node("b").orElseThrow().path("status").path("slots") + " / a sync_state "
                   + rig.api().node("a").orElseThrow().path("status").path("sync_state"));
-          Await.until("T applying", T, () -> count(t) > 100, () -> "T has " + count(t));
+          Await.until("T applying", T, () -> count(t) > 100, () -> "T has " + count(t) + "; " + replicationOnA(a));
           assertTrue(ledger.awaitMore(200, T), "ledger writes through PgBouncer");
           scenario.run(rig, a, b, t, bPort, bouncer, ledger);
         } finally {
@@ -320,6 +320,19 @@ class FailoverIT {
       }
     }
     return false;
+  }
+
+  /** What A's walsenders and slots show: why T might get nothing (a failover slot waits for the physical slot). */
+  private static String replicationOnA(PgCluster a) {
+    try {
+      return "slots on a: " + a.queryValue("select string_agg(slot_name || ' ' || slot_type || ' active=' || active"
+          + " || ' restart=' || coalesce(restart_lsn::text, '-') || ' confirmed=' || coalesce(confirmed_flush_lsn::text, '-'), '; ')"
+          + " from pg_replication_slots") + "; walsenders: " + a.queryValue("select string_agg(application_name || ' '"
+          + " || state || ' flush=' || coalesce(flush_lsn::text, '-') || ' sync=' || sync_state, '; ') from pg_stat_replication")
+          + "; a at " + a.queryValue("select pg_current_wal_lsn()");
+    } catch (RuntimeException e) {
+      return "a's replication state unreadable: " + e.getMessage();
+    }
   }
 
   static long count(PgCluster c) {
