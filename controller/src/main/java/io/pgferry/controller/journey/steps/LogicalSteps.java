@@ -356,9 +356,10 @@ final class LogicalSteps {
       ctx.progress("carried DDL created " + String.join(", ", newTables) + " on T: subscription refreshed (copied, then followed)");
     }
     DdlLedger.State ddl = ledger.state();
-    String line = s.sentence() + (s.retainedWalAlert(ctx.plan().logical().retainedWalAlertBytes())
-        ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on " + LogicalEndpoints.publisherName(ctx) : "") + (ddl.recorded() == 0 ? "" : "; " + ddl.sentence())
-        + (drift.none() ? "" : "; " + drift.warning(LogicalEndpoints.publisherName(ctx)));
+    String publisher = LogicalEndpoints.publisherName(ctx);
+    String line = s.sentence(publisher) + (s.retainedWalAlert(ctx.plan().logical().retainedWalAlertBytes())
+        ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on " + publisher : "") + (ddl.recorded() == 0 ? "" : "; " + ddl.sentence())
+        + (drift.none() ? "" : "; " + drift.warning(publisher));
     return new Sync(s, ddl, drift, line);
   }
 

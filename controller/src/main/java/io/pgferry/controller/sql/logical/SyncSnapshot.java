@@ -56,9 +56,14 @@ public record SyncSnapshot(Instant at, List<TableSync> tables, long lagBytes, Op
   }
 
   public String sentence() {
+    return sentence("the publisher");
+  }
+
+  /** @param publisher the node whose slot T follows (A, or B after a failover) */
+  public String sentence(String publisher) {
     long ready = tables.stream().filter(TableSync::ready).count();
-    return String.format("%d/%d tables ready, %.1f%% copied, lag %d bytes%s, slot keeps %d bytes of WAL on A%s%s", ready, tables.size(), percent(),
-        lagBytes, lagSeconds.isPresent() ? String.format(" (%.1f s)", lagSeconds.getAsDouble()) : "", retainedWalBytes,
+    return String.format("%d/%d tables ready, %.1f%% copied, lag %d bytes%s, slot keeps %d bytes of WAL on %s%s%s", ready, tables.size(), percent(),
+        lagBytes, lagSeconds.isPresent() ? String.format(" (%.1f s)", lagSeconds.getAsDouble()) : "", retainedWalBytes, publisher,
         eta.map(d -> ", ETA " + d.toSeconds() + " s").orElse(""), notReady());
   }
 
