@@ -84,11 +84,16 @@ final class CopyLedger {
     boolean auto = t.getAutoCommit();
     t.setAutoCommit(false);
     try {
+      // one statement: foreign keys between the copied tables (built beside the copy, TableIndexBuild) do not stop it
+      List<String> present = new ArrayList<>();
       for (TableRef table : tables.keySet()) {
         if (Sql.exists(t, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
             table.schema(), table.name())) {
-          Sql.execute(t, "TRUNCATE " + (tables.get(table) ? "" : "ONLY ") + table.sql());
+          present.add((tables.get(table) ? "" : "ONLY ") + table.sql());
         }
+      }
+      if (!present.isEmpty()) {
+        Sql.execute(t, "TRUNCATE " + String.join(", ", present));
       }
       Sql.execute(t, "DELETE FROM " + TABLE);
       t.commit();
