@@ -12,6 +12,7 @@ import io.pgferry.controller.sql.logical.Publication;
 import io.pgferry.controller.sql.logical.SchemaCopy;
 import io.pgferry.controller.sql.logical.Subscription;
 import io.pgferry.controller.sql.logical.SyncProgress;
+import io.pgferry.controller.sql.logical.TargetAnalyze;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -130,8 +131,9 @@ public final class CopyBench {
       }
       long mb = bytes / 1_000_000;
       System.out.printf("CopyBench: %d MB database; pgferry %.1f s (copy with each table's indexes beside it %.1f s, post-data %.1f s; "
-              + "first change after copy %.2f s); pgcopydb %s; pg_dump -j 2 | pg_restore -j 2 %s; ratio pgferry/pgcopydb %s; best of %d rounds "
-              + "by turns, pgferry %s, pgcopydb %s%n", mb, best.seconds(), best.copied(), best.seconds() - best.copied(), best.firstChange(),
+              + "first change after copy %.2f s, the slowest of the rounds); pgcopydb %s; pg_dump -j 2 | pg_restore -j 2 %s; ratio pgferry/pgcopydb %s; best of %d rounds "
+              + "by turns, pgferry %s, pgcopydb %s%n", mb, best.seconds(), best.copied(), best.seconds() - best.copied(),
+          pgferryRuns.stream().mapToDouble(PgferryRun::firstChange).max().orElseThrow(),
           Double.isNaN(pgcopydb) ? "not installed" : String.format("%.1f s", pgcopydb), Double.isNaN(dump) ? "skipped" : String.format("%.1f s", dump),
           Double.isNaN(pgcopydb) ? "-" : String.format("%.2f", best.seconds() / pgcopydb), rounds,
           pgferryRuns.stream().map(x -> String.format("%.1f", x.seconds())).toList(), pgcopydbRuns.stream().map(x -> String.format("%.1f", x)).toList());
@@ -173,6 +175,10 @@ public final class CopyBench {
     System.out.println("CopyBench (post-data): " + new PostDataBuild(src, dst, BIN, 2, "256MB",
         line -> System.out.printf("  %.1f s %s%n", (System.nanoTime() - p0) / 1e9, line)).run().sentence());
     double seconds = (System.nanoTime() - t0) / 1e9;
+    // pgcopydb's clone runs VACUUM ANALYZE of every table within its time; pgferry's VACUUM (ANALYZE) of T runs later in
+    // the journey (logical_sync.analyze, before cutover 2): timed here apart, not in pgferry's figure
+    System.out.println("CopyBench (vacuum): pgferry's logical_sync.analyze, later in the journey and not in the time above: "
+        + new TargetAnalyze(dst).run().sentence());
     double[] first = firstChange.get();
     System.out.printf("CopyBench (first change): a row written on A right after the subscription was created was on T %.2f s after "
         + "its commit, %.2f s after the subscription's creation%n", first[0], first[1]);
