@@ -122,6 +122,8 @@ public final class TableIndexBuild implements AutoCloseable {
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
   private final Set<TableRef> ready = ConcurrentHashMap.newKeySet();
   private final List<Future<?>> builds = Collections.synchronizedList(new ArrayList<>());
+  /** What {@link #tableCopied} queues once the plan is read: done before {@link #finish()} queues the identity keys. */
+  private final List<Future<?>> tablesQueued = Collections.synchronizedList(new ArrayList<>());
   private final AtomicReference<Exception> failure = new AtomicReference<>();
   private final AtomicInteger built = new AtomicInteger();
   private final AtomicInteger present = new AtomicInteger();
@@ -221,8 +223,8 @@ public final class TableIndexBuild implements AutoCloseable {
   /** Every item of {@code table} is copied: its builds are queued (called from a copy worker; does not wait). */
   public void tableCopied(TableRef table) {
     log.accept(String.format(Locale.ROOT, "%.1f s: %s copied", elapsed(), table));
-    // finish() waits for this before the builds it queues (it adds them to the list after itself)
-    builds.add(plan.thenAccept(p -> {
+    // finish() waits for this before the builds it queues (they come after it in the list)
+    CompletableFuture<Void> queuing = plan.thenAccept(p -> {
       List<Build> todo = p.byTable().getOrDefault(table, List.of());
       AtomicInteger left = new AtomicInteger(todo.size());
       Runnable afterEach = () -> {
@@ -234,7 +236,9 @@ public final class TableIndexBuild implements AutoCloseable {
         analyze(p, table);
       }
       todo.forEach(b -> queue(b, afterEach));
-    }));
+    });
+    tablesQueued.add(queuing);
+    builds.add(queuing);
   }
 
   /** A table's builds are done: ANALYZE it, then add the foreign keys whose two tables are both this far. */
@@ -308,6 +312,11 @@ public final class TableIndexBuild implements AutoCloseable {
    */
   public Result finish() throws Exception {
     try {
+      // each copied table's builds first (the plan's dependents may still be queuing them): an identity key queued here
+      // first would take the place of the table's own, and the table would never count as built (no ANALYZE, no foreign key)
+      for (Future<?> f : List.copyOf(tablesQueued)) {
+        f.get();
+      }
       plan.get().identityKeys().forEach(e -> queue(new Build(e, 0), null));
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception x ? x : e;
