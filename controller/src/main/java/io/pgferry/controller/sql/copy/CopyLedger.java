@@ -23,6 +23,13 @@ final class CopyLedger {
         table_name text NOT NULL, range_sql text NOT NULL, estimated_bytes bigint NOT NULL, partitioned boolean NOT NULL,
         ord int NOT NULL, done boolean NOT NULL DEFAULT false, rows bigint, bytes bigint, copied_at timestamptz)""");
 
+  /** T's foreign keys between plain tables, not inherited from a partitioned table's. */
+  private static final String FOREIGN_KEYS = """
+      SELECT n.nspname AS schema, r.relname AS name, co.conname, fn.nspname AS ref_schema, f.relname AS ref_name
+        FROM pg_constraint co JOIN pg_class r ON r.oid = co.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+        JOIN pg_class f ON f.oid = co.confrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
+       WHERE co.contype = 'f' AND co.conparentid = 0 AND r.relkind = 'r' AND f.relkind = 'r'""";
+
   /** An item as the ledger has it. */
   record Entry(CopyItem item, String snapshot, boolean done, long rows, long bytes) {}
 
@@ -77,18 +84,35 @@ final class CopyLedger {
     }
   }
 
-  /** Empties on T every table the ledger names and forgets the items (a copy under a snapshot that is gone). */
+  /**
+   * Empties on T every table the ledger names and forgets the items (a copy under a snapshot that is gone). The foreign
+   * keys between those tables (added beside the copy by TableIndexBuild in the earlier run) are dropped first: the
+   * rows copied afresh come in any order, and where T does not let the copy run as a replica (no superuser) a foreign
+   * key would check them; the builds beside the new copy add them again, from A's definition.
+   */
   static Set<TableRef> discard(Connection t, List<Entry> entries) throws SQLException {
     Map<TableRef, Boolean> tables = new java.util.LinkedHashMap<>();
     entries.forEach(e -> tables.put(e.item().table(), e.item().partitioned()));
     boolean auto = t.getAutoCommit();
     t.setAutoCommit(false);
     try {
+      for (Map<String, String> fk : Sql.rows(t, FOREIGN_KEYS)) {
+        if (tables.containsKey(new TableRef(fk.get("schema"), fk.get("name"))) && tables.containsKey(new TableRef(fk.get("ref_schema"),
+            fk.get("ref_name")))) {
+          Sql.execute(t, "ALTER TABLE ONLY " + new TableRef(fk.get("schema"), fk.get("name")).sql() + " DROP CONSTRAINT "
+              + Sql.ident(fk.get("conname")));
+        }
+      }
+      // one statement: a foreign key from a table not copied here to one copied would stop a TRUNCATE of the one alone
+      List<String> present = new ArrayList<>();
       for (TableRef table : tables.keySet()) {
         if (Sql.exists(t, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?",
             table.schema(), table.name())) {
-          Sql.execute(t, "TRUNCATE " + (tables.get(table) ? "" : "ONLY ") + table.sql());
+          present.add((tables.get(table) ? "" : "ONLY ") + table.sql());
         }
+      }
+      if (!present.isEmpty()) {
+        Sql.execute(t, "TRUNCATE " + String.join(", ", present));
       }
       Sql.execute(t, "DELETE FROM " + TABLE);
       t.commit();

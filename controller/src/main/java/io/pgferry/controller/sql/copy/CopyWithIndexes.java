@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The table-copy step of the snapshot copy: {@link SnapshotCopy} with each table's indexes and non-FK constraints built
@@ -40,6 +41,7 @@ public final class CopyWithIndexes implements SqlAction<CopyWithIndexes.Result> 
   private final Path clientBinDir;
   private final int indexJobs;
   private final String maintenanceWorkMem;
+  private Consumer<String> log;
 
   /**
    * @param indexJobs sessions on T building at once beside the copy (0: this host's cores)
@@ -54,6 +56,12 @@ public final class CopyWithIndexes implements SqlAction<CopyWithIndexes.Result> 
     this.maintenanceWorkMem = maintenanceWorkMem;
   }
 
+  /** {@code log} is told of each build beside the copy as it ends ({@link TableIndexBuild#onBuilt}). */
+  public CopyWithIndexes onBuilt(Consumer<String> log) {
+    this.log = log;
+    return this;
+  }
+
   @Override
   public List<String> describe() {
     List<String> out = new ArrayList<>(copy.describe());
@@ -64,7 +72,7 @@ public final class CopyWithIndexes implements SqlAction<CopyWithIndexes.Result> 
   @Override
   public Result run() throws Exception {
     long started = System.nanoTime();
-    try (TableIndexBuild indexes = new TableIndexBuild(source, target, clientBinDir, indexJobs, maintenanceWorkMem)) {
+    try (TableIndexBuild indexes = new TableIndexBuild(source, target, clientBinDir, indexJobs, maintenanceWorkMem).onBuilt(log)) {
       SnapshotCopy.Result copied = copy.onTableCopied(indexes::tableCopied).run();
       double copySeconds = (System.nanoTime() - started) / 1e9;
       TableIndexBuild.Result built = indexes.finish();

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,15 +133,16 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
             + " (the items and which are done)",
         holder.describe() + ": CREATE_REPLICATION_SLOT " + slot
             + " LOGICAL pgoutput (SNAPSHOT 'export'; FAILOVER true when A and T run 17+); when the slot exists and the snapshot recorded"
-            + " with the items is still held: copy only the items not done; else: let go of it, pg_drop_replication_slot, TRUNCATE the"
-            + " copied tables on T, copy afresh",
+            + " with the items is still held: copy only the items not done; else: let go of it, pg_drop_replication_slot, drop the foreign keys"
+            + " between the copied tables on T (the builds beside the copy add them again), TRUNCATE those tables, copy afresh",
         "on " + source + ": the tables of publication " + publication + ", those larger than " + (options.splitLargerThan() <= 0 ? "(never)"
             : options.splitLargerThan() + " bytes") + " cut into ranges of about that size (ctid on PostgreSQL 14+, else an integer primary key)",
         (options.tableJobs() > 0 ? options.tableJobs() : "<cores of the controller host>") + " workers: on " + source
             + " BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '<exported>'; COPY (SELECT ...) TO STDOUT "
             + "(FORMAT binary when both majors match and the types allow, else text) -> on " + target
             + " SET session_replication_role = replica (where allowed: foreign keys and triggers do not fire for copied rows);"
-            + " COPY ... FROM STDIN and UPDATE " + CopyLedger.TABLE + " SET done in one transaction per table or range",
+            + " COPY ... FROM STDIN and UPDATE " + CopyLedger.TABLE + " SET done in one transaction per table or range (a table copied"
+            + " whole: TRUNCATE ONLY first in that transaction and COPY ... (FREEZE), where T allows the TRUNCATE)",
         "let go of the snapshot (the replication connection closes; the slot keeps the snapshot's point for the subscription)");
   }
 
@@ -356,11 +358,36 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     return String.join(", ", cols);
   }
 
+  /**
+   * A table copied whole is emptied in the transaction that copies it, so its rows go in with COPY ... (FREEZE): written
+   * frozen and all-visible (PostgreSQL 14+ sets the visibility map), so the index builds and checks that read it next
+   * and the VACUUM before cutover 2 do not rewrite every page to set hint bits, and index-only scans work at once.
+   * The item is not done, so the table holds none of its rows (the done mark commits with them): emptying it loses
+   * nothing. Refused (no TRUNCATE privilege, a foreign key on T referencing it): rolled back to the savepoint, copied
+   * without FREEZE. A table cut into ranges cannot be emptied by one range: those copy without it.
+   */
+  private static boolean emptiedForFreeze(Connection t, CopyItem item) throws SQLException {
+    if (!item.where().isEmpty() || item.partitioned()) {
+      return false;
+    }
+    Savepoint sp = t.setSavepoint();
+    try {
+      Sql.execute(t, "TRUNCATE ONLY " + item.table().sql());
+      t.releaseSavepoint(sp);
+      return true;
+    } catch (SQLException e) {
+      t.rollback(sp);
+      return false;
+    }
+  }
+
   private void copyItem(Connection a, Connection t, CopyItem item, boolean binary, CopyProgress progress) throws Exception {
     String cols = columns(a, item.table());
     String format = binary ? " (FORMAT binary)" : "";
+    boolean freeze = emptiedForFreeze(t, item);
     String out = "COPY (" + item.selectSql(cols) + ") TO STDOUT" + format;
-    String in = "COPY " + item.table().sql() + " (" + cols + ") FROM STDIN" + format;
+    String in = "COPY " + item.table().sql() + " (" + cols + ") FROM STDIN" + (binary && freeze ? " (FORMAT binary, FREEZE)"
+        : freeze ? " (FREEZE)" : format);
     long[] lastReport = {System.nanoTime()};
     long[] itemBytes = {0};
     long[] pending = {0};

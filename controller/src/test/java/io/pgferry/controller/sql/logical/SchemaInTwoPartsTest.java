@@ -120,7 +120,8 @@ class SchemaInTwoPartsTest {
   /**
    * With the snapshot copy T's tables are bare during the copy (apply starts after it): each table's primary key,
    * replica identity index, other indexes and non-FK constraints are built as soon as its rows are in, beside the
-   * copy; the partitioned table's key at the end of the step; foreign keys and the rest after it. The subscription
+   * copy, then the table is analyzed and the foreign keys between tables that far are added; the partitioned table's
+   * key at the end of the step; its foreign key and the rest after it. The subscription
    * on the copy's slot then applies UPDATEs and DELETEs by those keys, and T's schema ends as A's.
    */
   @Test
@@ -141,9 +142,16 @@ class SchemaInTwoPartsTest {
       assertEquals("customers_email_key,customers_pkey,customers_score,events_k,measures_1_pkey,measures_1_val_idx,measures_2_pkey,"
           + "measures_2_val_idx,measures_pkey,orders_note_lower,orders_pkey",
           value(dst, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'shop'"), r.sentence());
-      assertEquals(11, r.indexes().built(), r.sentence());
+      // and the two foreign keys between tables copied here (each way between customers and orders), each table analyzed
+      // first; the partitioned table's foreign key is post-data's
+      assertEquals(13, r.indexes().built(), r.sentence());
+      assertEquals(2, r.indexes().foreignKeys(), r.sentence());
+      assertEquals("customers_best_order_fkey,orders_customer_id_fkey", value(dst, "SELECT string_agg(conname, ',' ORDER BY conname) "
+          + "FROM pg_constraint WHERE contype = 'f' AND convalidated"), r.sentence());
+      assertEquals(5, r.indexes().analyzed(), r.sentence());
+      assertEquals("5", value(dst, "SELECT count(DISTINCT s.starelid) FROM pg_statistic s JOIN pg_class c ON c.oid = s.starelid "
+          + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'shop' AND c.relkind = 'r'"), "planner statistics of the 5 tables");
       assertEquals("i", value(dst, "SELECT relreplident::text FROM pg_class WHERE relname = 'events'"));
-      assertEquals("0", value(dst, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"));
 
       assertTrue(SnapshotCopy.thenDropLedger(setup.subscription().onExistingSlot(), dst).run());
       exec(src, "UPDATE shop.events SET v = 'changed' WHERE k <= 10", "DELETE FROM shop.orders WHERE id > 49990",

@@ -140,6 +140,11 @@ class SnapshotCopyTest {
       assertTrue(value(p.t(), "SELECT string_agg(range_sql, ' | ') FROM pgferry.copy_items WHERE table_name = 'heap'").contains("ctid"),
           "a table without a key is cut by ctid");
       assertEquals(null, ExportedSnapshot.held(NAMES.slot()), "the snapshot is released once the copy is done");
+      // the table copied whole went in frozen (emptied and copied in one transaction, COPY FREEZE); the ranges not
+      // (ANALYZE counts the pages the visibility map has all-visible into relallvisible)
+      exec(p.t(), "ANALYZE shop.small, shop.big");
+      assertEquals("true false", value(p.t(), "SELECT string_agg((relpages > 0 AND relallvisible = relpages)::text, ' ' ORDER BY relname DESC) "
+          + "FROM pg_class WHERE oid IN ('shop.small'::regclass, 'shop.big'::regclass)"));
 
       // a second run (the step retried after the copy) copies nothing
       SnapshotCopy.Result again = copy(p, 2, null).run();
