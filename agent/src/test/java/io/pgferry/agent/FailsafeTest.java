@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.fence.LeaseFile;
 import io.pgferry.agent.fence.LeasePolicy;
 import io.pgferry.common.FailsafeTiming;
 import io.pgferry.proto.Goal;
@@ -13,6 +14,7 @@ import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -107,6 +109,52 @@ class FailsafeTest {
         assertTrue(w.maxGapMs() <= 1000, "write gap " + w.maxGapMs() + " ms across the agent's restart");
         assertEquals(NodeState.PRIMARY, again.record().state());
         assertTrue(again.status().getLeaseValid(), "the persisted lease: " + again.status());
+      }
+    }
+  }
+
+  /**
+   * B after a failover: PRIMARY under a goal that names no standby (nobody can be promoted in its place). With the
+   * controller gone its lease runs out and it serves on, writes never refused; its agent restarted without a lease
+   * file (nothing persisted of the lease) serves on too; a renewal is still honoured.
+   */
+  @Test
+  void aPrimaryWhoseGoalNamesNoStandbyServesOnWithoutALease() throws Exception {
+    PgBinaries bin = PgBinaries.forMajor(15);
+    try (Workspace ws = Workspace.create("failsafe-alone");
+         PgCluster bPg = PgCluster.init(ws, "b", bin, Map.of()).start()) {
+      bPg.execute("create table w(id bigserial primary key, at bigint)");
+      AgentConfig cfg = AgentFixture.config(ws, "b", bin, bPg.port());
+      Goal alone = AgentFixture.goal(1, NodeState.PRIMARY);
+      try (Writer w = new Writer(bPg)) {
+        try (NodeAgent b = new NodeAgent(cfg, AgentFixture.fastOptions())) {
+          b.leasePolicy(LeasePolicy.CONTROLLED);
+          b.start();
+          b.onAssignment(alone, OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+          awaitState(b, NodeState.PRIMARY, T);
+          long expiresAt = System.nanoTime() + 2_000_000_000L;
+          b.onAssignment(alone, OptionalLong.of(expiresAt)); // never renewed
+          await("4 s past the lease's expiry", T, () -> System.nanoTime() - expiresAt > 4_000_000_000L, () -> "");
+          assertEquals(0, w.firstFailure.get(), "no write refused: " + b.status());
+          assertEquals(NodeState.PRIMARY, b.record().state());
+          assertTrue(!b.status().getLeaseValid() && b.status().getFailsafeServing(), "lease lapsed, serving: " + b.status());
+        }
+        Files.deleteIfExists(cfg.stateDir().resolve(LeaseFile.NAME));
+        try (NodeAgent again = new NodeAgent(cfg, AgentFixture.fastOptions())) {
+          again.leasePolicy(LeasePolicy.CONTROLLED);
+          again.start();
+          long cycles = again.converger().cycles();
+          await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+          long restartedAt = System.nanoTime();
+          await("2 s more of writes", T, () -> System.nanoTime() - restartedAt > 2_000_000_000L, () -> "");
+          assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart: " + again.status());
+          assertEquals(NodeState.PRIMARY, again.record().state());
+          assertTrue(bPg.isRunning());
+          assertTrue(w.maxGapMs() <= 1000, "write gap " + w.maxGapMs() + " ms");
+          again.onAssignment(alone, OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+          await("the renewal is honoured", T, () -> again.status().getLeaseValid() && !again.status().getFailsafeServing(),
+              () -> again.status().toString());
+        }
       }
     }
   }
