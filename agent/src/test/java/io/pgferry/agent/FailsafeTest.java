@@ -61,11 +61,7 @@ class FailsafeTest {
 
           // a's agent restarted while failsafe (lease long gone): the new one reads its state and serves on
           a.close();
-          try (NodeAgent again = new NodeAgent(aCfg, AgentFixture.fastOptions())) {
-            again.leasePolicy(LeasePolicy.CONTROLLED);
-            again.start();
-            long cycles = again.converger().cycles();
-            await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+          try (NodeAgent again = restarted(aCfg)) {
             long restartedAt = System.nanoTime();
             await("2 s more of writes", T, () -> System.nanoTime() - restartedAt > 2_000_000_000L, () -> "");
             assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart while failsafe");
@@ -99,11 +95,7 @@ class FailsafeTest {
       AgentConfig aCfg = AgentFixture.config(ws, "a", bin, aPg.port());
       primaryAgent(aCfg).close();
       // as systemd would: the agent stops, a new one starts on the same state dir; no controller renews meanwhile
-      try (Writer w = new Writer(aPg); NodeAgent again = new NodeAgent(aCfg, AgentFixture.fastOptions())) {
-        again.leasePolicy(LeasePolicy.CONTROLLED);
-        again.start();
-        long cycles = again.converger().cycles();
-        await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+      try (Writer w = new Writer(aPg); NodeAgent again = restarted(aCfg)) {
         await("2 s of writes", T, () -> w.commits.get() > 0 && System.nanoTime() - w.startedAt > 2_000_000_000L, () -> "");
         assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart");
         assertTrue(w.maxGapMs() <= 1000, "write gap " + w.maxGapMs() + " ms across the agent's restart");
@@ -140,11 +132,7 @@ class FailsafeTest {
           assertTrue(!b.status().getLeaseValid() && b.status().getFailsafeServing(), "lease lapsed, serving: " + b.status());
         }
         Files.deleteIfExists(cfg.stateDir().resolve(LeaseFile.NAME));
-        try (NodeAgent again = new NodeAgent(cfg, AgentFixture.fastOptions())) {
-          again.leasePolicy(LeasePolicy.CONTROLLED);
-          again.start();
-          long cycles = again.converger().cycles();
-          await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+        try (NodeAgent again = restarted(cfg)) {
           long restartedAt = System.nanoTime();
           await("2 s more of writes", T, () -> System.nanoTime() - restartedAt > 2_000_000_000L, () -> "");
           assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart: " + again.status());
@@ -157,6 +145,21 @@ class FailsafeTest {
         }
       }
     }
+  }
+
+  /** A new agent on the state dir of one that stopped (as systemd would start it), after three converger cycles. */
+  private static NodeAgent restarted(AgentConfig cfg) {
+    NodeAgent again = new NodeAgent(cfg, AgentFixture.fastOptions());
+    again.leasePolicy(LeasePolicy.CONTROLLED);
+    again.start();
+    long cycles = again.converger().cycles();
+    try {
+      await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+    } catch (RuntimeException | Error e) {
+      again.close();
+      throw e;
+    }
+    return again;
   }
 
   /** An agent under goals from a controller, PRIMARY with a lease of 60 s (renewed by nothing after that). */

@@ -1,5 +1,6 @@
 package io.pgferry.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,11 +10,10 @@ import io.pgferry.e2e.rig.JournalFile;
 import io.pgferry.e2e.scenario.CrashPoint;
 import io.pgferry.e2e.scenario.JourneyResult;
 import io.pgferry.e2e.scenario.JourneyScenario;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -75,9 +75,10 @@ class ControllerCrashIT {
   @Test
   @Tag("goal")
   void journeyResumesAfterFiveSecondKillsAfterPromotionAndInAFailover() {
+    AtomicReference<String> bLogRef = new AtomicReference<>(""); // read before the workspace goes
     JourneyResult r = ScenarioRuns.run("journey-crash-failover", JourneyScenario.Options.wholeJourney()
         .crashControllerAt(CrashPoint.PROMOTED, CrashPoint.FAILOVER_LEASE, CrashPoint.CUTOVER_2_FENCED)
-        .controllerDownFor(Duration.ofSeconds(5)));
+        .controllerDownFor(Duration.ofSeconds(5)), s -> { }, res -> bLogRef.set(Files.readString(res.logs.resolve("agent-b.log"))));
     FullJourneyIT.assertWholeJourney(r, true);
     assertEquals(3, r.controllerCrashes.size(), r.controllerCrashes.toString());
     assertEquals(3, r.journal.stream().filter(e -> e.event().equals("DECISION") && e.message() != null
@@ -88,26 +89,21 @@ class ControllerCrashIT {
     assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.FO_PROMOTE_B).size(), "b promoted once");
     assertTrue(ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.FO_WAIT_LEASE).size() >= 2,
         "the lease wait ran before the kill and again after the restart");
-    assertGapWithin(r, "cutover_1", CUTOVER_1_BASELINE, timeline(r, "CUTOVER_1"));
-    assertGapWithin(r, "failover", FAILOVER_BASELINE, timeline(r, "FAILOVER"));
     assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.C2_FENCE_A).size(), "b fenced once in cutover 2");
-    String bLog = readLog(r, "agent-b.log");
-    assertFalse(bLog.contains(FENCING), "b, primary alone after the failover, stopped PostgreSQL while the controller"
-        + " was down:\n" + bLog.lines().filter(l -> l.contains(FENCING) || l.contains("LeaseKeeper")).toList());
-    assertTrue(bLog.contains("serving on (failsafe, alone)"), "b's lease lapsed while the controller was down");
-    assertGapWithin(r, "cutover_2", CUTOVER_2_BASELINE, timeline(r, "CUTOVER_2"));
+    String bLog = bLogRef.get();
+    System.out.println("write gaps with a 5 s controller restart in them: " + r.downtime);
+    assertAll(
+        () -> assertFalse(bLog.contains(FENCING), "b, primary alone after the failover, stopped PostgreSQL while the"
+            + " controller was down:\n" + bLog.lines().filter(l -> l.contains(FENCING) || l.contains("LeaseKeeper")).toList()),
+        () -> assertTrue(bLog.contains("serving on (failsafe, alone)"), "b's lease lapsed while the controller was down"),
+        () -> assertGapWithin(r, "cutover_1", CUTOVER_1_BASELINE, timeline(r, "CUTOVER_1")),
+        () -> assertGapWithin(r, "failover", FAILOVER_BASELINE, timeline(r, "FAILOVER")),
+        () -> assertGapWithin(r, "cutover_2", CUTOVER_2_BASELINE, timeline(r, "CUTOVER_2")));
   }
 
   /** What the agent's converger logs when it stops PostgreSQL for a lapsed lease. */
   private static final String FENCING = "fencing (stopping PostgreSQL)";
 
-  private static String readLog(JourneyResult r, String name) {
-    try {
-      return Files.readString(r.logs.resolve(name));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   /** The phase's journal with times, for a gap that is too long: where the time went. */
   private static String timeline(JourneyResult r, String phase) {
