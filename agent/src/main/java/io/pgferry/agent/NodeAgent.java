@@ -108,7 +108,8 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
         ctx.upstreamTls());
     options.extraBackupProviders().forEach(ctx::addBackupProvider);
     ctx.addBackupProvider(pgBaseBackup);
-    this.leaseKeeper = new LeaseKeeper(this::heldGoal, this::wakeConverger, new LeaseFile(config.stateDir()));
+    this.leaseKeeper = new LeaseKeeper(this::heldGoal,
+        () -> stateFile.get().state() == NodeState.PRIMARY, this::wakeConverger, new LeaseFile(config.stateDir()));
     this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
         options.reconcileEvery(), options.stepListener(), () -> leaseKeeper.enforced(System.nanoTime()), System::nanoTime,
         this::observeSoon);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.fence.LeaseFile;
 import io.pgferry.agent.fence.LeasePolicy;
 import io.pgferry.common.FailsafeTiming;
 import io.pgferry.proto.Goal;
@@ -13,6 +14,7 @@ import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -59,11 +61,7 @@ class FailsafeTest {
 
           // a's agent restarted while failsafe (lease long gone): the new one reads its state and serves on
           a.close();
-          try (NodeAgent again = new NodeAgent(aCfg, AgentFixture.fastOptions())) {
-            again.leasePolicy(LeasePolicy.CONTROLLED);
-            again.start();
-            long cycles = again.converger().cycles();
-            await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+          try (NodeAgent again = restarted(aCfg)) {
             long restartedAt = System.nanoTime();
             await("2 s more of writes", T, () -> System.nanoTime() - restartedAt > 2_000_000_000L, () -> "");
             assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart while failsafe");
@@ -97,11 +95,7 @@ class FailsafeTest {
       AgentConfig aCfg = AgentFixture.config(ws, "a", bin, aPg.port());
       primaryAgent(aCfg).close();
       // as systemd would: the agent stops, a new one starts on the same state dir; no controller renews meanwhile
-      try (Writer w = new Writer(aPg); NodeAgent again = new NodeAgent(aCfg, AgentFixture.fastOptions())) {
-        again.leasePolicy(LeasePolicy.CONTROLLED);
-        again.start();
-        long cycles = again.converger().cycles();
-        await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+      try (Writer w = new Writer(aPg); NodeAgent again = restarted(aCfg)) {
         await("2 s of writes", T, () -> w.commits.get() > 0 && System.nanoTime() - w.startedAt > 2_000_000_000L, () -> "");
         assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart");
         assertTrue(w.maxGapMs() <= 1000, "write gap " + w.maxGapMs() + " ms across the agent's restart");
@@ -109,6 +103,63 @@ class FailsafeTest {
         assertTrue(again.status().getLeaseValid(), "the persisted lease: " + again.status());
       }
     }
+  }
+
+  /**
+   * B after a failover: PRIMARY under a goal that names no standby (nobody can be promoted in its place). With the
+   * controller gone its lease runs out and it serves on, writes never refused; its agent restarted without a lease
+   * file (nothing persisted of the lease) serves on too; a renewal is still honoured.
+   */
+  @Test
+  void aPrimaryWhoseGoalNamesNoStandbyServesOnWithoutALease() throws Exception {
+    PgBinaries bin = PgBinaries.forMajor(15);
+    try (Workspace ws = Workspace.create("failsafe-alone");
+         PgCluster bPg = PgCluster.init(ws, "b", bin, Map.of()).start()) {
+      bPg.execute("create table w(id bigserial primary key, at bigint)");
+      AgentConfig cfg = AgentFixture.config(ws, "b", bin, bPg.port());
+      Goal alone = AgentFixture.goal(1, NodeState.PRIMARY);
+      try (Writer w = new Writer(bPg)) {
+        try (NodeAgent b = new NodeAgent(cfg, AgentFixture.fastOptions())) {
+          b.leasePolicy(LeasePolicy.CONTROLLED);
+          b.start();
+          b.onAssignment(alone, OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+          awaitState(b, NodeState.PRIMARY, T);
+          long expiresAt = System.nanoTime() + 2_000_000_000L;
+          b.onAssignment(alone, OptionalLong.of(expiresAt)); // never renewed
+          await("4 s past the lease's expiry", T, () -> System.nanoTime() - expiresAt > 4_000_000_000L, () -> "");
+          assertEquals(0, w.firstFailure.get(), "no write refused: " + b.status());
+          assertEquals(NodeState.PRIMARY, b.record().state());
+          assertTrue(!b.status().getLeaseValid() && b.status().getFailsafeServing(), "lease lapsed, serving: " + b.status());
+        }
+        Files.deleteIfExists(cfg.stateDir().resolve(LeaseFile.NAME));
+        try (NodeAgent again = restarted(cfg)) {
+          long restartedAt = System.nanoTime();
+          await("2 s more of writes", T, () -> System.nanoTime() - restartedAt > 2_000_000_000L, () -> "");
+          assertEquals(0, w.firstFailure.get(), "no write refused across the agent's restart: " + again.status());
+          assertEquals(NodeState.PRIMARY, again.record().state());
+          assertTrue(bPg.isRunning());
+          assertTrue(w.maxGapMs() <= 1000, "write gap " + w.maxGapMs() + " ms");
+          again.onAssignment(alone, OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+          await("the renewal is honoured", T, () -> again.status().getLeaseValid() && !again.status().getFailsafeServing(),
+              () -> again.status().toString());
+        }
+      }
+    }
+  }
+
+  /** A new agent on the state dir of one that stopped (as systemd would start it), after three converger cycles. */
+  private static NodeAgent restarted(AgentConfig cfg) {
+    NodeAgent again = new NodeAgent(cfg, AgentFixture.fastOptions());
+    again.leasePolicy(LeasePolicy.CONTROLLED);
+    again.start();
+    long cycles = again.converger().cycles();
+    try {
+      await("three converger cycles of the new agent", T, () -> again.converger().cycles() >= cycles + 3, () -> "");
+    } catch (RuntimeException | Error e) {
+      again.close();
+      throw e;
+    }
+    return again;
   }
 
   /** An agent under goals from a controller, PRIMARY with a lease of 60 s (renewed by nothing after that). */

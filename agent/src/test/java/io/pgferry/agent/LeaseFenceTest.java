@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.agent.fence.LeaseFile;
 import io.pgferry.agent.fence.LeasePolicy;
+import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A PRIMARY whose lease is not renewed stops accepting writes before the lease expires; a renewal lifts the fence;
  * a restarted agent holding a PRIMARY goal without a lease (and no standby streaming from it) fences until the lease
- * is renewed.
+ * is renewed. Its goal names a standby (here one that never streams): a primary whose goal names none serves on
+ * (FailsafeTest).
  */
 class LeaseFenceTest {
   private static final Duration T = Duration.ofSeconds(60);
@@ -70,12 +72,12 @@ class LeaseFenceTest {
       try (NodeAgent a = new NodeAgent(cfg, AgentFixture.fastOptions())) {
         a.leasePolicy(LeasePolicy.CONTROLLED);
         a.start();
-        a.onAssignment(AgentFixture.goal(1, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 30_000_000_000L));
+        a.onAssignment(primaryNamingB(), OptionalLong.of(System.nanoTime() + 30_000_000_000L));
         awaitState(a, NodeState.PRIMARY, T);
 
         // a lease of 4 s that is never renewed; writes go on meanwhile
         long expiresAt = System.nanoTime() + 4_000_000_000L;
-        a.onAssignment(AgentFixture.goal(1, NodeState.PRIMARY), OptionalLong.of(expiresAt));
+        a.onAssignment(primaryNamingB(), OptionalLong.of(expiresAt));
         AtomicLong lastCommit = new AtomicLong();
         AtomicLong firstFailure = new AtomicLong();
         Thread writer = new Thread(() -> {
@@ -109,7 +111,7 @@ class LeaseFenceTest {
         assertTrue(!pg.isRunning());
 
         // the controller renews the same PRIMARY goal: the fence is lifted
-        a.onAssignment(AgentFixture.goal(1, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+        a.onAssignment(primaryNamingB(), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
         await("a renewed to PRIMARY", Duration.ofSeconds(30), () -> a.record().converged() && a.record().state() == NodeState.PRIMARY,
             () -> a.record() + " / " + a.status());
         await("writes accepted again", T, () -> writes(pg), () -> a.status().toString());
@@ -126,11 +128,16 @@ class LeaseFenceTest {
         long cycles = again.converger().cycles();
         await("two more converger cycles", T, () -> again.converger().cycles() >= cycles + 2, () -> "");
         assertTrue(!pg.isRunning(), "stays fenced without a lease");
-        again.onAssignment(AgentFixture.goal(1, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+        again.onAssignment(primaryNamingB(), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
         awaitState(again, NodeState.PRIMARY, T);
         await("writes accepted after the renewal", T, () -> writes(pg), () -> again.status().toString());
       }
     }
+  }
+
+  /** A's goal in a journey: it names B, the standby the controller would promote (B never streams here). */
+  private static Goal primaryNamingB() {
+    return AgentFixture.goal(1, NodeState.PRIMARY).toBuilder().setFailsafeStandby("pgferry_b").build();
   }
 
   private static boolean writes(PgCluster pg) {

@@ -32,7 +32,7 @@ public final class TlsWarmup {
       long started = System.nanoTime();
       try {
         handshake(vertx, tls);
-        LOG.fine(() -> "TLS warm-up handshake in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+        LOG.info(() -> "TLS warm-up handshake in " + (System.nanoTime() - started) / 1_000_000 + " ms");
       } catch (Exception | LinkageError e) {
         LOG.log(Level.FINE, "TLS warm-up skipped: " + e, e);
       }

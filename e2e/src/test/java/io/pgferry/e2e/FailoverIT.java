@@ -15,6 +15,7 @@ import io.pgferry.testkit.LedgerReport;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgBouncer;
 import io.pgferry.testkit.PgCluster;
+import io.pgferry.testkit.TcpProxy;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.charset.StandardCharsets;
@@ -108,8 +109,9 @@ class FailoverIT {
       watch.setDaemon(true);
       long cutAt = System.nanoTime();
       cutter.cut();
+      bStream.close(); // a's host cut off: from the controller and from b (whose stream kept a up, docs/failsafe.md)
       watch.start();
-      System.out.println("cut a's link to the controller");
+      System.out.println("cut a's link to the controller and b's stream from a");
       Await.until("FAILOVER done", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"), () -> rig.controller().logTail(30));
       java.time.Instant promoteStarted = journal(rig).stream().filter(r -> "failover.promote_b".equals(r.step())
           && r.event() == JournalRecord.Event.STEP_STARTED).map(r -> java.time.Instant.parse(r.at())).findFirst().orElseThrow();
@@ -174,6 +176,8 @@ class FailoverIT {
   /** Set by a test before {@link #inLogicalSync}: the plan's nodes.hba_method (pg_hba rules pgferry adds). */
   static String hbaMethod;
   private static LinkCutter cutter;
+  /** With {@link #proxyA}: b's replication connection to a goes through it. */
+  private static TcpProxy bStream;
 
   static void inLogicalSync(int major, String name, Scenario scenario) throws Exception {
     PgBinaries bin = PgBinaries.forMajor(major);
@@ -222,13 +226,18 @@ class FailoverIT {
           rig.agentDialsPort("a", cutter.port());
         }
         rig.startAgent("a", bin, a.dataDir(), a.port(), null);
-        rig.api().assign("a", "{\"state\":\"PRIMARY\"}");
+        // as the journey's PRIMARY goal (Goals.primary): it names b, the standby a failover promotes; a goal naming
+        // none would make a serve on without a lease, and the controller would never promote b (docs/failsafe.md)
+        rig.api().assign("a", "{\"state\":\"PRIMARY\",\"failsafe_standby\":\"pgferry_b\"}");
         rig.awaitState("a", "PRIMARY", T);
         rig.startAgent("b", bin, bDir, bPort, null);
+        if (proxyA) {
+          bStream = TcpProxy.start("127.0.0.1", a.port()); // b streams from a through it: the partition cuts it too
+        }
         rig.api().assign("b", """
             {"state":"STREAMING_STANDBY","upstream":{"host":"127.0.0.1","port":%d,"user":"postgres",
              "application_name":"pgferry_b","slot_name":"b_phys","dbname":"appdb"},"logical_slots":["pgferry_sub"]}"""
-            .formatted(a.port()));
+            .formatted(bStream == null ? a.port() : bStream.port()));
         rig.awaitState("b", "STREAMING_STANDBY", T);
         try (Ledger ledger = Ledger.start(Ledger.Options.of(() -> bouncer.jdbcUrl("appdb")).writers(2)
             .pause(Duration.ofMillis(5)))) {
@@ -243,6 +252,10 @@ class FailoverIT {
           if (cutter != null) {
             cutter.close();
             cutter = null;
+          }
+          if (bStream != null) {
+            bStream.close();
+            bStream = null;
           }
           proxyA = false;
           hbaMethod = null;

@@ -50,6 +50,7 @@ final class ScenarioRuns {
         }
         return r;
       } catch (ScenarioFailure f) {
+        keepLogs(name, ws.root().resolve("logs"));
         throw new AssertionError(name + ": stage " + f.stage() + " failed: " + f.getMessage() + "\n--- " + f.log() + "\n"
             + tail(f.log()) + "\n--- controller.log\n" + tail(ws.root().resolve("logs/controller.log"))
             + "\n--- agent-a.log\n" + tail(ws.root().resolve("logs/agent-a.log")), f);
@@ -83,20 +84,34 @@ final class ScenarioRuns {
    * workspace is deleted: what happened in a run that passed but took long.
    */
   private static void keepLogs(String name, JourneyResult r) {
-    String dir = System.getenv("PGFERRY_KEEP_LOGS");
-    if (dir == null || dir.isBlank()) {
+    Path to = keepLogs(name, r.logs);
+    if (to == null) {
       return;
     }
+    try {
+      Files.write(to.resolve("journal.txt"), r.journal.stream().map(e -> "#" + e.seq() + " " + e.at() + " " + e.event() + " "
+          + (e.step() != null ? e.step() : e.phase() == null ? "" : e.phase()) + (e.message() == null ? "" : " " + e.message())).toList());
+    } catch (java.io.IOException e) {
+      System.out.println(name + ": journal not kept: " + e);
+    }
+  }
+
+  /** The log files of {@code logsDir} copied to PGFERRY_KEEP_LOGS/NAME (also for a run that failed); null: not kept. */
+  private static Path keepLogs(String name, Path logsDir) {
+    String dir = System.getenv("PGFERRY_KEEP_LOGS");
+    if (dir == null || dir.isBlank() || !Files.isDirectory(logsDir)) {
+      return null;
+    }
     Path to = Path.of(dir, name);
-    try (Stream<Path> logs = Files.list(r.logs)) {
+    try (Stream<Path> logs = Files.list(logsDir)) {
       Files.createDirectories(to);
       for (Path log : logs.filter(Files::isRegularFile).toList()) {
         Files.copy(log, to.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-      Files.write(to.resolve("journal.txt"), r.journal.stream().map(e -> "#" + e.seq() + " " + e.at() + " " + e.event() + " "
-          + (e.step() != null ? e.step() : e.phase() == null ? "" : e.phase()) + (e.message() == null ? "" : " " + e.message())).toList());
+      return to;
     } catch (java.io.IOException e) {
       System.out.println(name + ": logs not kept: " + e);
+      return null;
     }
   }
 

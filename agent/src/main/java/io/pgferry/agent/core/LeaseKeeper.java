@@ -13,6 +13,7 @@ import io.pgferry.proto.Goal;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -21,11 +22,14 @@ import java.util.logging.Logger;
  * (a margin early; already expired for a goal that needs one but holds none, when the policy requires it), extended
  * by the failsafe rule while the standby streams from this node ({@link FailsafeRule}, docs/failsafe.md). Wakes the
  * converger exactly when the enforced lease runs out. With a {@link LeaseFile} the lease and the standby's evidence
- * survive an agent restart.
+ * survive an agent restart; a primary alone (its goal, persisted with the node's state, names no standby) needs
+ * neither to serve on.
  */
 public final class LeaseKeeper implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(LeaseKeeper.class.getName());
   private final Supplier<Goal> goal;
+  /** The node serves as PRIMARY now (its persisted state), not merely holds a PRIMARY goal it has yet to reach. */
+  private final BooleanSupplier servingAsPrimary;
   private final Runnable wakeConverger;
   private final LeaseTimer timer = new LeaseTimer();
   private final LeaseFile file;
@@ -43,14 +47,14 @@ public final class LeaseKeeper implements AutoCloseable {
   /** How long a restarted agent waits for its first observation before it fences on what it holds. */
   public static final Duration FIRST_LOOK = Duration.ofSeconds(3);
 
-  /** @param goal the goal the converger holds (pending or persisted) */
-  public LeaseKeeper(Supplier<Goal> goal, Runnable wakeConverger) {
-    this(goal, wakeConverger, null);
-  }
-
-  /** As above; {@code file} (may be null) keeps the lease and the failsafe evidence across restarts. */
-  public LeaseKeeper(Supplier<Goal> goal, Runnable wakeConverger, LeaseFile file) {
+  /**
+   * @param goal             the goal the converger holds (pending or persisted)
+   * @param servingAsPrimary whether the node is PRIMARY now (a promotion still waits for a valid lease)
+   * @param file             (may be null) keeps the lease and the failsafe evidence across restarts
+   */
+  public LeaseKeeper(Supplier<Goal> goal, BooleanSupplier servingAsPrimary, Runnable wakeConverger, LeaseFile file) {
     this.goal = goal;
+    this.servingAsPrimary = servingAsPrimary;
     this.wakeConverger = wakeConverger;
     this.file = file;
     if (file != null) {
@@ -143,7 +147,9 @@ public final class LeaseKeeper implements AutoCloseable {
     if (primary && firstLook != null && (evidence == null || firstLook - evidence > 0)) {
       evidence = firstLook; // not fenced before the restarted agent had one look at its standby
     }
-    FailsafeRule.Decision d = FailsafeRule.decide(l, evidence, nowNanos);
+    // nobody can be promoted in its place (docs/failsafe.md); only once promoted: a promotion waits for a lease
+    boolean alone = primary && g.getFailsafeStandby().isEmpty() && servingAsPrimary.getAsBoolean();
+    FailsafeRule.Decision d = FailsafeRule.decide(l, alone, evidence, nowNanos);
     if (d.failsafe() != failsafeLogged) {
       failsafeLogged = d.failsafe();
       LOG.warning(d.failsafe() ? d.reason() : "failsafe over: " + d.reason());

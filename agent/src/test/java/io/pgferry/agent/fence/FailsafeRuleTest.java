@@ -21,19 +21,19 @@ class FailsafeRuleTest {
 
   @Test
   void aValidLeaseServesWhateverTheStandby() {
-    FailsafeRule.Decision d = FailsafeRule.decide(Lease.until(NOW + S), null, NOW);
+    FailsafeRule.Decision d = FailsafeRule.decide(Lease.until(NOW + S), false, null, NOW);
     assertEquals(FailsafeRule.Verdict.SERVE_LEASED, d.verdict());
     assertEquals(NOW + S, d.enforce().expiresAtNanos());
   }
 
   @Test
   void noLeaseNeededServes() {
-    assertEquals(FailsafeRule.Verdict.SERVE_LEASED, FailsafeRule.decide(Lease.NONE, null, NOW).verdict());
+    assertEquals(FailsafeRule.Verdict.SERVE_LEASED, FailsafeRule.decide(Lease.NONE, false, null, NOW).verdict());
   }
 
   @Test
   void anExpiredLeaseWithAFreshStandbyServesUntilTheEvidenceAgesOut() {
-    FailsafeRule.Decision d = FailsafeRule.decide(Lease.until(NOW - S), NOW + 2 * S, NOW);
+    FailsafeRule.Decision d = FailsafeRule.decide(Lease.until(NOW - S), false, NOW + 2 * S, NOW);
     assertEquals(FailsafeRule.Verdict.SERVE_FAILSAFE, d.verdict());
     assertTrue(d.failsafe());
     assertFalse(d.enforce().expired(NOW));
@@ -42,10 +42,22 @@ class FailsafeRuleTest {
 
   @Test
   void anExpiredLeaseWithoutStandbyFences() {
-    assertEquals(FailsafeRule.Verdict.FENCE, FailsafeRule.decide(Lease.until(NOW - S), null, NOW).verdict());
-    assertEquals(FailsafeRule.Verdict.FENCE, FailsafeRule.decide(Lease.until(NOW - S), NOW, NOW).verdict(),
+    assertEquals(FailsafeRule.Verdict.FENCE, FailsafeRule.decide(Lease.until(NOW - S), false, null, NOW).verdict());
+    assertEquals(FailsafeRule.Verdict.FENCE, FailsafeRule.decide(Lease.until(NOW - S), false, NOW, NOW).verdict(),
         "evidence that ends now is no evidence");
-    assertEquals(FailsafeRule.Verdict.FENCE, FailsafeRule.decide(LeasePolicy.expiredAt(NOW), NOW - S, NOW).verdict());
+    assertEquals(FailsafeRule.Verdict.FENCE, FailsafeRule.decide(LeasePolicy.expiredAt(NOW), false, NOW - S, NOW).verdict());
+  }
+
+  @Test
+  void aPrimaryAloneServesOnWithoutLeaseOrEvidence() {
+    FailsafeRule.Decision d = FailsafeRule.decide(Lease.until(NOW - S), true, null, NOW);
+    assertEquals(FailsafeRule.Verdict.SERVE_ALONE, d.verdict());
+    assertTrue(d.failsafe(), "reported as serving on a lapsed lease");
+    assertFalse(d.enforce().expired(NOW + 3600 * S), "nothing runs out: no node can be promoted in its place");
+    assertEquals(FailsafeRule.Verdict.SERVE_ALONE, FailsafeRule.decide(LeasePolicy.expiredAt(NOW), true, null, NOW).verdict(),
+        "none held (a restarted agent without a lease file): serves on too");
+    assertEquals(FailsafeRule.Verdict.SERVE_LEASED, FailsafeRule.decide(Lease.until(NOW + S), true, null, NOW).verdict(),
+        "a valid lease is the lease");
   }
 
   @Test

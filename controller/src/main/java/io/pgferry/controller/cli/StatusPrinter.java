@@ -99,7 +99,9 @@ final class StatusPrinter {
     for (JsonNode p : cp.path("primaries")) {
       String lease = p.hasNonNull("lease_remaining_ms") ? seconds(p.path("lease_remaining_ms").asLong()) + " left" : "none from this controller";
       out.println("  primary " + p.path("node").asText() + ": lease " + lease + (p.path("failsafe_serving").asBoolean()
-          ? ", FAILSAFE: serving on " + p.path("failsafe_standby").asText("its standby") + "'s evidence (docs/failsafe.md)"
+          ? (p.path("failsafe_standby").asText("").isEmpty()
+              ? ", FAILSAFE: serving alone (its goal names no standby: none can be promoted in its place; docs/failsafe.md)"
+              : ", FAILSAFE: serving on " + p.path("failsafe_standby").asText() + "'s evidence (docs/failsafe.md)")
           : p.path("connected").asBoolean() ? ", serving" : ", agent OFFLINE"));
     }
   }

@@ -3,10 +3,14 @@ package io.pgferry.controller.daemon;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
 import io.pgferry.controller.journey.JourneyService;
+import io.pgferry.controller.journey.Phase;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.proto.NodeState;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -25,30 +29,69 @@ final class AutoResume {
   private AutoResume() {}
 
   static Thread start(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget) {
-    Thread t = new Thread(() -> run(journey, nodes, reconnectBudget), "pgferry-auto-resume");
+    return start(journey, nodes, reconnectBudget, new CompletableFuture<>(), Duration.ZERO);
+  }
+
+  /**
+   * As above; {@code settled} completes once there is nothing to resume, the resume failed, or the phase it resumed
+   * is over (the engine left it or stopped), but no later than {@code settleWithin} after the start.
+   */
+  static Thread start(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget, CompletableFuture<Void> settled,
+                      Duration settleWithin) {
+    Thread t = new Thread(() -> {
+      Deadline settle = Deadline.in(settleWithin);
+      try {
+        if (run(journey, nodes, reconnectBudget)) {
+          Optional<Phase> resumed = journey.phaseNow();
+          if (resumed.isPresent()) {
+            Poll.untilTrue(settle, Duration.ofMillis(50), "the resumed phase to end", () -> !journey.runningIn(resumed.get()));
+          }
+        }
+      } catch (Poll.Timeout e) {
+        // the HTTP side starts anyway
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        LOG.log(Level.FINE, "auto-resume: " + e, e);
+      } finally {
+        settled.complete(null);
+      }
+    }, "pgferry-auto-resume");
     t.setDaemon(true);
     t.start();
     return t;
   }
 
-  private static void run(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget) {
+  /** Returns whether it resumed the journey. */
+  private static boolean run(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget) {
+    long started = System.nanoTime();
     try {
       if (!journey.prepareResume()) {
-        return; // no journey interrupted by a restart: nothing to wait for
+        return false; // no journey interrupted by a restart: nothing to wait for
       }
+      long prepared = System.nanoTime();
       try {
-        Poll.untilTrue(Deadline.in(reconnectBudget), Duration.ofMillis(50), "agents holding goals to reconnect",
+        Poll.untilTrue(Deadline.in(reconnectBudget), Duration.ofMillis(20), "agents holding goals to reconnect",
             () -> nodes.all().stream().filter(AutoResume::liveGoal).allMatch(v -> v.connected() && v.hello() != null));
       } catch (Poll.Timeout e) {
         LOG.info("auto-resume: not every agent holding a goal reconnected within " + reconnectBudget.toMillis()
             + " ms; resuming anyway");
       }
-      journey.resumeAfterRestart().ifPresent(msg -> LOG.info("auto-resume: " + msg));
+      // where a restart's time goes (docs/ha.md "What a restart costs"); started: when the link listened
+      long now = System.nanoTime();
+      long uptimeMs = ManagementFactory.getRuntimeMXBean().getUptime();
+      LOG.info("auto-resume: the link listened " + (uptimeMs - (now - started) / 1_000_000) + " ms after the JVM started;"
+          + " resume prepared in " + (prepared - started) / 1_000_000 + " ms; agents holding goals back "
+          + (now - started) / 1_000_000 + " ms after the link listened");
+      Optional<String> resumed = journey.resumeAfterRestart();
+      resumed.ifPresent(msg -> LOG.info("auto-resume: " + msg));
+      return resumed.isPresent();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
       LOG.log(Level.WARNING, "auto-resume failed; `pgferry resume` continues the journey", e);
     }
+    return false;
   }
 
   private static boolean liveGoal(NodeView v) {

@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -89,6 +90,8 @@ public final class ControllerDaemon {
 
   /** How long an automatic resume waits for the agents holding goals to reconnect before it goes on anyway. */
   static final Duration AUTO_RESUME_RECONNECT = Duration.ofSeconds(15);
+  /** The HTTP side starts once the phase an interrupted journey resumed in is over, or this long after the link listens. */
+  static final Duration API_AFTER_RESUME_MAX = Duration.ofSeconds(5);
 
   /** Loads the persisted goals, then listens on the link and HTTP ports. Bad config fails the future with a UsageException. */
   public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config) {
@@ -111,21 +114,30 @@ public final class ControllerDaemon {
       Leadership leadership = store instanceof EtcdStore ? new Deferred() : Leadership.ALWAYS;
       return new Loaded(tls, access, store, directory, journey, new SyncWatch(journey, directory, clock), leadership);
     }).compose(loaded -> {
-      // the agent link first: agents redial every 250 ms, and the automatic resume waits for them, not for HTTP
+      // the agent link first: agents redial every 100 ms, and the automatic resume waits for them, not for HTTP
       Future<LinkServer> linkNow = loaded.leadership() == Leadership.ALWAYS
           ? LinkServer.start(vertx, config.listen().host(), config.listen().port(), loaded.tls(), loaded.directory())
           : Future.succeededFuture(null);
       return linkNow.compose(link -> {
-        Thread resume = link == null ? null : AutoResume.start(loaded.journey(), loaded.directory(), AUTO_RESUME_RECONNECT);
-        // built and started from a worker, after the link: the routes' classes load there, not on the event loop the
-        // agent link's context runs on, and the agents redial while they load
-        return vertx.executeBlocking(() -> {
+        CompletableFuture<Void> resumed = new CompletableFuture<>();
+        Thread resume = link == null ? null
+            : AutoResume.start(loaded.journey(), loaded.directory(), AUTO_RESUME_RECONNECT, resumed, API_AFTER_RESUME_MAX);
+        if (resume == null) {
+          resumed.complete(null);
+        }
+        // built and started from a worker once the phase an interrupted journey resumed in is over (at most
+        // API_AFTER_RESUME_MAX after the link listens; at once when nothing is resumed): the routes' classes load
+        // then, not while the agents' first handshakes, the resume and the phase's steps need the CPU - on a
+        // controller restarted in a cutover, the app's writes wait for those
+        Future<Void> apiNow = Future.fromCompletionStage(
+            resumed.completeOnTimeout(null, API_AFTER_RESUME_MAX.toMillis(), TimeUnit.MILLISECONDS), vertx.getOrCreateContext());
+        return apiNow.compose(v -> vertx.executeBlocking(() -> {
           ControllerHttp web = web(vertx, loaded, clock);
           return web.listen(config.http().host(), config.http().port(), loaded.access())
               .compose(http -> web.listenMetrics(config.metrics().host(), config.metrics().port())
                   .onFailure(e -> http.close())
                   .map(metricsHttp -> new ControllerDaemon(vertx, config, loaded, link, http, metricsHttp, clock)));
-        }).compose(daemon -> daemon)
+        })).compose(daemon -> daemon)
             .onFailure(e -> {
               if (resume != null) {
                 resume.interrupt();

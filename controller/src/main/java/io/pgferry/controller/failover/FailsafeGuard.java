@@ -8,7 +8,9 @@ import java.time.Instant;
  * from A, nor until it has been down for the failsafe window. A PRIMARY whose lease could not be renewed keeps
  * serving while B replies to it; B's agent reports how long its receiver has been down, and A, seeing B's replies
  * stop, fences itself within the window. So once the window has passed since B's receiver went down, A takes no
- * more writes, lease or not. Pure: the caller passes what B's agent last reported and the time.
+ * more writes, lease or not. And B is promoted in A's place only when A's goal named B: a PRIMARY whose goal names
+ * no standby serves on without a lease ({@link #standbyNamed}). Pure: the caller passes what B's agent last reported
+ * and the time.
  */
 public final class FailsafeGuard {
   private FailsafeGuard() {}
@@ -40,5 +42,27 @@ public final class FailsafeGuard {
     }
     return new Decision(true, notBefore, b + "'s WAL receiver down since " + bStatusAt.minusMillis(bDownMs)
         + ", failsafe window " + window.toMillis() + " ms passed at " + notBefore);
+  }
+
+  /**
+   * A PRIMARY whose goal names no standby (Goal.failsafe_standby empty) serves on when its lease lapses: nobody could
+   * be promoted in its place (docs/failsafe.md). So B may replace A only if A's goal named B, which makes A fence
+   * itself (lease and B's evidence gone) as the split-brain rule and {@link #decide} assume; or if A acknowledged
+   * FENCED with PostgreSQL stopped, which needs no rule of A's.
+   *
+   * @param aNamed the failsafe_standby of A's PRIMARY goal (carried into its FENCED goal by failover.fence_a)
+   * @param bApplicationName B's application_name (Goals.applicationName)
+   */
+  public static Decision standbyNamed(String a, String aNamed, String b, String bApplicationName, boolean aFencedAck) {
+    if (aFencedAck) {
+      return new Decision(true, null, a + " acknowledged FENCED");
+    }
+    if (bApplicationName.equals(aNamed)) {
+      return new Decision(true, null, a + "'s goal named " + b + " (" + bApplicationName + "): it fences when neither"
+          + " the controller nor " + b + " keeps it up");
+    }
+    return new Decision(false, null, a + "'s goal named " + (aNamed == null || aNamed.isEmpty() ? "no standby"
+        : "the standby " + aNamed + ", not " + b) + ": it may serve on without a lease (docs/failsafe.md); " + b
+        + " is promoted only once " + a + " acknowledges FENCED");
   }
 }

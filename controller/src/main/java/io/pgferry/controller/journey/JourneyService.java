@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
@@ -14,6 +15,8 @@ import io.pgferry.controller.sql.logical.DdlLedger;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.proto.Status;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -317,7 +320,40 @@ public final class JourneyService implements AutoCloseable {
     } catch (ClassNotFoundException e) {
       throw new IllegalStateException("the PostgreSQL JDBC driver is not on the class path", e);
     }
+    warmUpJdbc(loaded.plan());
     return true;
+  }
+
+  /**
+   * One read-only session with T (its address is in the plan; A's and B's are known only once their agents say
+   * Hello), on a thread of its own while the agents reconnect: the first connection of a fresh JVM (the driver's
+   * protocol, TLS and SCRAM code, all cold) took 0.5 s on 2 loaded cores, inside the resumed cutover's first step.
+   * Best effort: a failure changes nothing.
+   */
+  private static void warmUpJdbc(Plan plan) {
+    Thread t = new Thread(() -> {
+      try (Connection c = Endpoints.target(plan).connect(Purpose.PROBE); Statement st = c.createStatement()) {
+        st.execute("SELECT 1");
+      } catch (Exception | LinkageError e) {
+        Logger.getLogger(JourneyService.class.getName()).fine("JDBC warm-up skipped: " + e);
+      }
+    }, "jdbc-warmup");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /**
+   * Whether the engine runs the phase the journal stands in and that phase is {@code phase}: a restarted controller
+   * starts its HTTP side once the phase it resumed is over (ControllerDaemon), so the phase's steps - the app's
+   * writes often blocked meanwhile - do not share the CPU with it.
+   */
+  public synchronized boolean runningIn(Phase phase) throws IOException {
+    return running() && journal().state().phase().filter(phase::equals).isPresent();
+  }
+
+  /** The phase the journal stands in (empty before the journey starts). */
+  public synchronized Optional<Phase> phaseNow() throws IOException {
+    return journal().state().phase();
   }
 
   /** Started, not finished, and no stop recorded other than the controller's own shutdown (kill -9 leaves none). */

@@ -39,11 +39,13 @@ class StatusPrinterTest {
     JsonNode status = JourneyJson.MAPPER.readTree("""
         {"state": "IDLE", "phases": [], "nodes": [], "control_plane": {"store": "embedded", "leading": true, "leader_changes": 0,
          "controllers": [], "primaries": [{"node": "a", "connected": true, "lease_remaining_ms": 4200, "failsafe_serving": false,
+         "failsafe_standby": ""}, {"node": "b", "connected": true, "lease_remaining_ms": null, "failsafe_serving": true,
          "failsafe_standby": ""}]}}
         """);
     String text = print(status);
     assertTrue(text.contains("control plane: embedded store, one controller"), text);
     assertTrue(text.contains("primary a: lease 4.2 s left, serving"), text);
+    assertTrue(text.contains("primary b: lease none from this controller, FAILSAFE: serving alone (its goal names no standby"), text);
   }
 
   private static String print(JsonNode status) {

@@ -40,4 +40,15 @@ class FailsafeGuardTest {
   void aReceiverReportedStreamingWithADownTimeIsStillStreaming() {
     assertFalse(FailsafeGuard.decide("b", true, "streaming", 10_000, NOW, WINDOW, NOW.plusSeconds(60)).mayPromote());
   }
+
+  @Test
+  void onlyAStandbyThePrimarysGoalNamedReplacesIt() {
+    assertTrue(FailsafeGuard.standbyNamed("a", "pgferry_b", "b", "pgferry_b", false).mayPromote());
+    FailsafeGuard.Decision none = FailsafeGuard.standbyNamed("a", "", "b", "pgferry_b", false);
+    assertFalse(none.mayPromote(), "a primary naming no standby serves on without a lease: " + none.reason());
+    assertTrue(none.reason().contains("no standby"), none.reason());
+    assertFalse(FailsafeGuard.standbyNamed("a", "pgferry_c", "b", "pgferry_b", false).mayPromote(), "another standby");
+    assertFalse(FailsafeGuard.standbyNamed("a", null, "b", "pgferry_b", false).mayPromote());
+    assertTrue(FailsafeGuard.standbyNamed("a", "", "b", "pgferry_b", true).mayPromote(), "a acknowledged FENCED");
+  }
 }

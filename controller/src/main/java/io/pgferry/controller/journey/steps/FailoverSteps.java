@@ -10,6 +10,7 @@ import io.pgferry.controller.failover.Ec2Stonith;
 import io.pgferry.controller.failover.FailsafeGuard;
 import io.pgferry.controller.failover.PositionCheck;
 import io.pgferry.controller.failover.SplitBrainRule;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.JourneyPorts;
@@ -144,10 +145,13 @@ public final class FailoverSteps {
     // the lease as granted, read before the FENCED goal ends it; kept in the journal for a resumed failover
     Optional<Instant> lease = nodes.node(a).flatMap(NodeView::leaseExpiresAt);
     // the pg_hba rules stay in the goal: B, promoted, takes them over (T's replication role comes in through them)
+    // failsafe_standby stays too: the record that a named b (the promotion's guard reads it, FailsafeGuard.standbyNamed)
     Goal fenced = held != null && held.getState() == NodeState.FENCED ? held
         : nodes.assign(a, Goal.newBuilder().setState(NodeState.FENCED)
-            .addAllHbaRules(held == null ? List.of() : held.getHbaRulesList()).build());
+            .addAllHbaRules(held == null ? List.of() : held.getHbaRulesList())
+            .setFailsafeStandby(held == null ? "" : held.getFailsafeStandby()).build());
     Map<String, String> ev = new LinkedHashMap<>();
+    ev.put("a_failsafe_standby", fenced.getFailsafeStandby());
     lease.ifPresent(e -> ev.put("a_lease_expires_at", e.toString()));
     ev.put("fence_generation", String.valueOf(fenced.getGeneration()));
     String hook = ctx.plan().failover().stonithCommand();
@@ -224,7 +228,10 @@ public final class FailoverSteps {
           .or(() -> Optional.ofNullable(ctx.evidenceOf(FENCE_A).get("a_lease_expires_at")).map(Instant::parse));
       SplitBrainRule.Decision d = SplitBrainRule.decide(granted, started, f.maxLease(), f.leaseMargin(), ack, now);
       FailsafeGuard.Decision fs = failsafe(nodes.node(b), b, now);
-      if (d.mayPromote() && (ack || fs.mayPromote())) {
+      String named = av.map(NodeView::goal).map(Goal::getFailsafeStandby).filter(n -> !n.isEmpty())
+          .orElse(ctx.evidenceOf(FENCE_A).getOrDefault("a_failsafe_standby", ""));
+      FailsafeGuard.Decision known = FailsafeGuard.standbyNamed(a, named, b, Goals.applicationName(b), ack);
+      if (d.mayPromote() && (ack || fs.mayPromote()) && known.mayPromote()) {
         Map<String, String> ev = new LinkedHashMap<>();
         ev.put("promote_not_before", d.notBefore().toString());
         ev.put("decided_at", now.toString());
@@ -239,7 +246,7 @@ public final class FailoverSteps {
         });
         return new StepResult("may promote " + b + ": " + d.reason(), ev);
       }
-      ctx.progress(d.mayPromote() ? fs.reason() : d.reason());
+      ctx.progress(!d.mayPromote() ? d.reason() : !known.mayPromote() ? known.reason() : fs.reason());
       ctx.pause(POLL);
     }
   }
