@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.common.Command;
+import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
@@ -72,14 +73,16 @@ class CopiedDataDirTest {
         bPg.execute("insert into t values (4)");
         assertEquals("4", bPg.queryValue("select count(*) from t"));
 
-        // a PRIMARY whose lease runs out fences itself; a renewal of the same goal lifts the fence
-        b.onAssignment(AgentFixture.goal(3, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 1_500_000_000L));
+        // a PRIMARY whose lease runs out fences itself (its goal names a standby: a primary alone would serve on,
+        // docs/failsafe.md); a renewal of the same goal lifts the fence
+        Goal leased = AgentFixture.goal(3, NodeState.PRIMARY).toBuilder().setFailsafeStandby("c").build();
+        b.onAssignment(leased, OptionalLong.of(System.nanoTime() + 1_500_000_000L));
         await("lease held", T, () -> b.status().getLeaseValid() && b.record().converged(), () -> b.status().toString());
         await("b fenced", T, () -> b.status().getState() == NodeState.FENCED && b.record().state() == NodeState.FENCED,
             () -> b.status().toString());
         assertTrue(!bPg.isRunning());
         assertTrue(b.status().getFenced());
-        b.onAssignment(AgentFixture.goal(3, NodeState.PRIMARY), OptionalLong.of(System.nanoTime() + 60_000_000_000L));
+        b.onAssignment(leased, OptionalLong.of(System.nanoTime() + 60_000_000_000L));
         awaitState(b, NodeState.PRIMARY, T);
         assertTrue(bPg.isRunning(), "renewed: running again");
 

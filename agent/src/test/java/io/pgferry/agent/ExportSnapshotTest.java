@@ -96,7 +96,8 @@ class ExportSnapshotTest {
         // a node that leaves PRIMARY (here: fenced, its lease ran out) lets go of the snapshot it holds
         pg.execute("select pg_drop_replication_slot('pgferry_sub')");
         a.leasePolicy(io.pgferry.agent.fence.LeasePolicy.CONTROLLED);
-        Goal fourth = primary.toBuilder().setGeneration(7).setExportSnapshot(asked("copy-fourth", false)).build();
+        // naming a standby: a primary alone would serve on past its lease (docs/failsafe.md)
+        Goal fourth = primary.toBuilder().setGeneration(7).setFailsafeStandby("b").setExportSnapshot(asked("copy-fourth", false)).build();
         a.onAssignment(fourth, OptionalLong.of(System.nanoTime() + 120_000_000_000L));
         awaitHeld(a, "copy-fourth");
         a.onAssignment(fourth, OptionalLong.of(System.nanoTime() + 1_000_000_000L));
