@@ -78,7 +78,13 @@ class ControllerCrashIT {
     AtomicReference<String> bLogRef = new AtomicReference<>(""); // read before the workspace goes
     JourneyResult r = ScenarioRuns.run("journey-crash-failover", JourneyScenario.Options.wholeJourney()
         .crashControllerAt(CrashPoint.PROMOTED, CrashPoint.FAILOVER_LEASE, CrashPoint.CUTOVER_2_FENCED)
-        .controllerDownFor(Duration.ofSeconds(5)), s -> { }, res -> bLogRef.set(Files.readString(res.logs.resolve("agent-b.log"))));
+        .controllerDownFor(Duration.ofSeconds(5)), s -> { }, res -> {
+          bLogRef.set(Files.readString(res.logs.resolve("agent-b.log")));
+          // where each restart's time went (docs/ha.md, "What a restart costs")
+          Files.readString(res.logs.resolve("controller.log")).lines()
+              .filter(l -> l.contains("auto-resume") || l.contains("TLS warm-up") || l.contains("link: node"))
+              .forEach(l -> System.out.println("restart: " + l));
+        });
     FullJourneyIT.assertWholeJourney(r, true);
     assertEquals(3, r.controllerCrashes.size(), r.controllerCrashes.toString());
     assertEquals(3, r.journal.stream().filter(e -> e.event().equals("DECISION") && e.message() != null

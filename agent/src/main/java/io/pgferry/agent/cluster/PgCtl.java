@@ -104,6 +104,14 @@ public final class PgCtl {
     pgCtl("promote", "-w", "-t", "120").runChecked();
   }
 
+  /**
+   * Asks for the promotion and returns at once (`pg_ctl promote -W`: the promote file, then SIGUSR1 to the
+   * postmaster). Safe to repeat while the server is in recovery; fails once it no longer is.
+   */
+  public void signalPromote() {
+    pgCtl("promote", "-W").runChecked();
+  }
+
   public void reload() {
     pgCtl("reload").runChecked();
   }

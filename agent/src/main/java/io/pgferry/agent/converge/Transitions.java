@@ -206,15 +206,38 @@ public final class Transitions {
       return false;
     }
     ctx.progress("pg_ctl promote");
-    ctx.pgCtl().promote();
-    try {
-      Poll.untilTrue(Deadline.in(PROMOTION_LIMIT), Duration.ofMillis(100), "the end of recovery",
-          () -> !ctx.localPostgres().isInRecovery());
-    } catch (Poll.Timeout e) {
-      throw new IllegalStateException("promoted, but PostgreSQL is still in recovery after " + PROMOTION_LIMIT.toSeconds() + " s");
+    ctx.pgCtl().signalPromote();
+    Deadline limit = Deadline.in(PROMOTION_LIMIT);
+    Deadline resignal = Deadline.in(PROMOTE_RESIGNAL);
+    while (ctx.localPostgres().isInRecovery()) {
+      if (limit.passed()) {
+        throw new IllegalStateException("promoted, but PostgreSQL is still in recovery after " + PROMOTION_LIMIT.toSeconds() + " s");
+      }
+      if (resignal.passed()) {
+        resignal = Deadline.in(PROMOTE_RESIGNAL);
+        ctx.progress("pg_ctl promote (again: still in recovery)");
+        try {
+          ctx.pgCtl().signalPromote();
+        } catch (RuntimeException e) {
+          if (ctx.localPostgres().isInRecovery()) {
+            throw e;
+          }
+          break; // promoted between the check and the signal
+        }
+      }
+      Thread.sleep(100);
     }
     return true;
   }
+
+  /**
+   * How long a promotion may take before the agent signals it again. A standby whose upstream is gone can miss the
+   * first signal: its startup process, between a failed walreceiver start and its wal_retrieve_retry_interval sleep
+   * (5 s by default), does not look for the promote request again before sleeping (seen on PostgreSQL 15: "received
+   * promote request" 5.0 s after pg_ctl promote, in one failover of five). A second signal wakes that sleep, and the
+   * startup process then finds the request (it stays in place until it is acted on).
+   */
+  static final Duration PROMOTE_RESIGNAL = Duration.ofMillis(700);
 
   static boolean stop(NodeContext ctx) {
     if (!ctx.pgCtl().isRunning()) {

@@ -2,6 +2,7 @@ package io.pgferry.controller.cli;
 
 import io.pgferry.common.Logging;
 import io.pgferry.controller.daemon.ControllerConfig;
+import io.pgferry.controller.daemon.ClassPreload;
 import io.pgferry.controller.daemon.ControllerDaemon;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -31,6 +32,9 @@ public final class ControllerRunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ControllerConfig settings = ControllerConfig.load(config);
     Logging.configure(settings.log().json(), settings.log().julLevel());
+    if (ClassPreload.wanted()) {
+      ClassPreload.run();
+    }
     Vertx vertx = Vertx.vertx();
     ControllerDaemon daemon;
     try {

@@ -4,7 +4,7 @@ import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.Phase;
-import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.proto.NodeState;
 import java.lang.management.ManagementFactory;
@@ -15,20 +15,22 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Issue #17 item 4: a controller that starts with a journey in progress continues it without `pgferry resume`. It
- * first waits for the agents that hold live goals (not FENCED or STOPPED: a failed-over primary may be gone for
- * good) to reconnect and say Hello (up to {@code reconnectBudget}), so the resumed steps find where each PostgreSQL
- * listens and fresh Status rather than an empty directory; then {@link JourneyService#resumeAfterRestart} decides
- * from the journal whether there is anything to resume. While the agents reconnect it prepares the resume
- * ({@link JourneyService#prepareResume}: the plan parsed, the steps built, their classes loaded), so the first step
- * runs as soon as they are back. Runs on its own daemon thread: never on an event loop.
+ * Issue #17 item 4: a controller that starts with a journey in progress continues it without `pgferry resume`. The
+ * resumed steps need to know where each PostgreSQL listens: when the store kept that from before the restart
+ * ({@link LinkDirectory#addressesKnown}) it resumes at once, while the agents redial; otherwise it first waits for
+ * the agents that hold live goals (not FENCED or STOPPED: a failed-over primary may be gone for good) to reconnect
+ * and say Hello (up to {@code reconnectBudget}). Steps that need an agent's fresh Status wait for it themselves (a
+ * failover promotes B only once B's agent is linked again: docs/failsafe.md). Before either it prepares the resume
+ * ({@link JourneyService#prepareResume}: the plan parsed, the steps built, their classes loaded); then
+ * {@link JourneyService#resumeAfterRestart} decides from the journal whether there is anything to resume. Runs on its
+ * own daemon thread: never on an event loop.
  */
 final class AutoResume {
   private static final Logger LOG = Logger.getLogger(AutoResume.class.getName());
 
   private AutoResume() {}
 
-  static Thread start(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget) {
+  static Thread start(JourneyService journey, LinkDirectory nodes, Duration reconnectBudget) {
     return start(journey, nodes, reconnectBudget, new CompletableFuture<>(), Duration.ZERO);
   }
 
@@ -36,7 +38,7 @@ final class AutoResume {
    * As above; {@code settled} completes once there is nothing to resume, the resume failed, or the phase it resumed
    * is over (the engine left it or stopped), but no later than {@code settleWithin} after the start.
    */
-  static Thread start(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget, CompletableFuture<Void> settled,
+  static Thread start(JourneyService journey, LinkDirectory nodes, Duration reconnectBudget, CompletableFuture<Void> settled,
                       Duration settleWithin) {
     Thread t = new Thread(() -> {
       Deadline settle = Deadline.in(settleWithin);
@@ -63,26 +65,30 @@ final class AutoResume {
   }
 
   /** Returns whether it resumed the journey. */
-  private static boolean run(JourneyService journey, NodeDirectory nodes, Duration reconnectBudget) {
+  private static boolean run(JourneyService journey, LinkDirectory nodes, Duration reconnectBudget) {
     long started = System.nanoTime();
     try {
       if (!journey.prepareResume()) {
         return false; // no journey interrupted by a restart: nothing to wait for
       }
       long prepared = System.nanoTime();
-      try {
-        Poll.untilTrue(Deadline.in(reconnectBudget), Duration.ofMillis(20), "agents holding goals to reconnect",
-            () -> nodes.all().stream().filter(AutoResume::liveGoal).allMatch(v -> v.connected() && v.hello() != null));
-      } catch (Poll.Timeout e) {
-        LOG.info("auto-resume: not every agent holding a goal reconnected within " + reconnectBudget.toMillis()
-            + " ms; resuming anyway");
+      boolean addressed = nodes.addressesKnown();
+      if (!addressed) {
+        try {
+          Poll.untilTrue(Deadline.in(reconnectBudget), Duration.ofMillis(20), "agents holding goals to reconnect",
+              () -> nodes.all().stream().filter(AutoResume::liveGoal).allMatch(NodeView::connected));
+        } catch (Poll.Timeout e) {
+          LOG.info("auto-resume: not every agent holding a goal reconnected within " + reconnectBudget.toMillis()
+              + " ms; resuming anyway");
+        }
       }
-      // where a restart's time goes (docs/ha.md "What a restart costs"); started: when the link listened
+      // where a restart's time goes (docs/ha.md "What a restart costs"); started: when the store was loaded
       long now = System.nanoTime();
       long uptimeMs = ManagementFactory.getRuntimeMXBean().getUptime();
-      LOG.info("auto-resume: the link listened " + (uptimeMs - (now - started) / 1_000_000) + " ms after the JVM started;"
-          + " resume prepared in " + (prepared - started) / 1_000_000 + " ms; agents holding goals back "
-          + (now - started) / 1_000_000 + " ms after the link listened");
+      LOG.info("auto-resume: the store loaded " + (uptimeMs - (now - started) / 1_000_000) + " ms after the JVM started;"
+          + " resume prepared in " + (prepared - started) / 1_000_000 + " ms; "
+          + (addressed ? "every node's address kept from before the restart, so not waiting for the agents"
+          : "agents holding goals back " + (now - started) / 1_000_000 + " ms after the store loaded"));
       Optional<String> resumed = journey.resumeAfterRestart();
       resumed.ifPresent(msg -> LOG.info("auto-resume: " + msg));
       return resumed.isPresent();

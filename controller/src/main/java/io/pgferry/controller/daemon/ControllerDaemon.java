@@ -109,22 +109,30 @@ public final class ControllerDaemon {
       Tls tls = config.linkTls();
       ApiAccess access = new ApiAccess(tls, config.apiToken());
       ControllerStore store = openStore(config);
-      LinkDirectory directory = LinkDirectory.open(vertx, store.goals(), config.lease(), clock, tls != null);
+      LinkDirectory directory = LinkDirectory.open(vertx, store.goals(), store.addresses(), config.lease(), clock, tls != null);
       JourneyService journey = new JourneyService(store, directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
       Leadership leadership = store instanceof EtcdStore ? new Deferred() : Leadership.ALWAYS;
       return new Loaded(tls, access, store, directory, journey, new SyncWatch(journey, directory, clock), leadership);
     }).compose(loaded -> {
-      // the agent link first: agents redial every 100 ms, and the automatic resume waits for them, not for HTTP
-      Future<LinkServer> linkNow = loaded.leadership() == Leadership.ALWAYS
+      // the automatic resume and the agent link first, HTTP later: agents redial every 100 ms, and a resumed step
+      // needs either them or the addresses kept from before the restart - not HTTP
+      boolean embedded = loaded.leadership() == Leadership.ALWAYS;
+      CompletableFuture<Void> resumed = new CompletableFuture<>();
+      Thread resume = embedded
+          ? AutoResume.start(loaded.journey(), loaded.directory(), AUTO_RESUME_RECONNECT, resumed, API_AFTER_RESUME_MAX)
+          : null;
+      if (resume == null) {
+        resumed.complete(null);
+      }
+      Future<LinkServer> linkNow = embedded
           ? LinkServer.start(vertx, config.listen().host(), config.listen().port(), loaded.tls(), loaded.directory())
           : Future.succeededFuture(null);
-      return linkNow.compose(link -> {
-        CompletableFuture<Void> resumed = new CompletableFuture<>();
-        Thread resume = link == null ? null
-            : AutoResume.start(loaded.journey(), loaded.directory(), AUTO_RESUME_RECONNECT, resumed, API_AFTER_RESUME_MAX);
-        if (resume == null) {
-          resumed.complete(null);
+      return linkNow.onFailure(e -> {
+        if (resume != null) {
+          resume.interrupt();
+          loaded.journey().stepDown();
         }
+      }).compose(link -> {
         // built and started from a worker once the phase an interrupted journey resumed in is over (at most
         // API_AFTER_RESUME_MAX after the link listens; at once when nothing is resumed): the routes' classes load
         // then, not while the agents' first handshakes, the resume and the phase's steps need the CPU - on a

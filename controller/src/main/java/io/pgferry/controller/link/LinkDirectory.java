@@ -40,6 +40,7 @@ public final class LinkDirectory implements NodeDirectory {
 
   private final Vertx vertx;
   private final GoalRecords store;
+  private final AddressRecords addresses;
   private final Duration lease;
   private final Clock clock;
   private final boolean verifyIdentity;
@@ -47,9 +48,11 @@ public final class LinkDirectory implements NodeDirectory {
   private final Object assignLock = new Object();
   private final Map<String, NodeRecord> nodes = new TreeMap<>();
 
-  private LinkDirectory(Vertx vertx, GoalRecords store, Duration lease, Clock clock, boolean verifyIdentity) {
+  private LinkDirectory(Vertx vertx, GoalRecords store, AddressRecords addresses, Duration lease, Clock clock,
+                        boolean verifyIdentity) {
     this.vertx = vertx;
     this.store = store;
+    this.addresses = addresses;
     this.lease = lease;
     this.clock = clock;
     this.verifyIdentity = verifyIdentity;
@@ -61,16 +64,67 @@ public final class LinkDirectory implements NodeDirectory {
    * only) ids are taken on trust.
    */
   public static LinkDirectory open(Vertx vertx, GoalRecords store, Duration lease, Clock clock, boolean verifyIdentity) {
-    LinkDirectory directory = new LinkDirectory(vertx, store, lease, clock, verifyIdentity);
+    return open(vertx, store, AddressRecords.NONE, lease, clock, verifyIdentity);
+  }
+
+  /**
+   * As above, also with where each node's PostgreSQL listened when this controller's predecessor last heard from its
+   * agent: until the agent says Hello again, a node's view carries that address (its {@code connected} false, its
+   * Status empty), so the steps of a resumed journey can reach the databases while the agents redial.
+   */
+  public static LinkDirectory open(Vertx vertx, GoalRecords store, AddressRecords addresses, Duration lease, Clock clock,
+                                   boolean verifyIdentity) {
+    LinkDirectory directory = new LinkDirectory(vertx, store, addresses, lease, clock, verifyIdentity);
     directory.reloadGoals();
     return directory;
   }
 
-  /** Reads the goals from the store again (blocking): a controller just elected takes the goals its predecessor set. */
+  /**
+   * Reads the goals (and the remembered addresses) from the store again (blocking): a controller just elected takes
+   * the goals its predecessor set.
+   */
   public void reloadGoals() {
     Map<String, Goal> goals = store.load();
+    Map<String, AddressRecords.KnownNode> known = addresses.load();
     synchronized (lock) {
       goals.forEach((id, goal) -> record(id).goal = goal);
+      known.forEach((id, kept) -> {
+        NodeRecord node = record(id);
+        if (node.session == null && node.hello.getHost().isEmpty()) {
+          node.hello = kept.hello();
+          node.status = node.status.toBuilder().setBootstrapSuperuser(kept.bootstrapSuperuser()).build();
+        }
+      });
+    }
+  }
+
+  private Map<String, AddressRecords.KnownNode> knownAddresses() {
+    Map<String, AddressRecords.KnownNode> known = new TreeMap<>();
+    synchronized (lock) {
+      nodes.forEach((id, n) -> {
+        if (!n.hello.getHost().isEmpty()) {
+          known.put(id, new AddressRecords.KnownNode(n.hello, n.status.getBootstrapSuperuser()));
+        }
+      });
+    }
+    return known;
+  }
+
+  /** Keeps the addresses (off the event loop; the latest, whichever save runs last). */
+  private void keepAddresses(String nodeId) {
+    vertx.executeBlocking(() -> {
+      synchronized (addresses) {
+        addresses.save(knownAddresses());
+      }
+      return null;
+    }).onFailure(e -> LOG.warning("cannot keep where node " + nodeId + " listens (" + e.getMessage()
+        + "); a restarted controller waits for its Hello"));
+  }
+
+  /** Whether every node holding a goal has an address (said Hello, now or to a predecessor). */
+  public boolean addressesKnown() {
+    synchronized (lock) {
+      return nodes.values().stream().filter(n -> n.goal.getGeneration() > 0).noneMatch(n -> n.hello.getHost().isEmpty());
     }
   }
 
@@ -169,10 +223,12 @@ public final class LinkDirectory implements NodeDirectory {
     AgentSession superseded;
     Assignment assignment = null;
     Goal learned = null;
+    boolean moved = false;
     synchronized (lock) {
       NodeRecord node = record(nodeId);
       superseded = node.session;
       node.session = session;
+      moved = !AddressRecords.addressOf(node.hello).equals(AddressRecords.addressOf(hello));
       node.hello = hello;
       node.lastSeen = received;
       node.lastStatusAt = null;
@@ -204,16 +260,22 @@ public final class LinkDirectory implements NodeDirectory {
     if (assignment != null) {
       session.send(ControllerMessage.newBuilder().setAssignment(assignment).build());
     }
+    if (moved) {
+      keepAddresses(nodeId);
+    }
     return Optional.empty();
   }
 
   void onStatus(AgentSession session, Status status, Instant received) {
     Assignment renewal = null;
+    boolean superuserChanged;
     synchronized (lock) {
       NodeRecord node = nodes.get(session.nodeId());
       if (node == null || node.session != session) {
         return;
       }
+      superuserChanged = !status.getBootstrapSuperuser().isEmpty()
+          && !status.getBootstrapSuperuser().equals(node.status.getBootstrapSuperuser());
       node.status = status;
       node.lastSeen = received;
       node.lastStatusAt = received;
@@ -224,6 +286,9 @@ public final class LinkDirectory implements NodeDirectory {
     }
     if (renewal != null) {
       session.send(ControllerMessage.newBuilder().setAssignment(renewal).build());
+    }
+    if (superuserChanged) {
+      keepAddresses(session.nodeId());
     }
   }
 

@@ -4,6 +4,7 @@ import io.pgferry.controller.journey.PlanCopy;
 import io.pgferry.controller.journey.StoreSuperseded;
 import io.pgferry.controller.journey.JournalStore;
 import io.pgferry.controller.journey.ControllerStore;
+import io.pgferry.controller.link.AddressRecords;
 import io.pgferry.controller.link.GoalRecords;
 import io.pgferry.controller.store.EtcdClient.Compare;
 import io.pgferry.proto.Goal;
@@ -17,7 +18,7 @@ import java.util.Optional;
 
 /**
  * The shared store: under {@code prefix} (e.g. /pgferry/prod) the journal as one key per record
- * ({@code journal/00000000000000000042}, written only if absent), the goals and the plan copy as one key each
+ * ({@code journal/00000000000000000042}, written only if absent), the goals, the plan copy and the node addresses as one key each
  * (written only if unchanged since this controller read them: a compare on mod_revision), and the leader key. Once
  * {@link #fenceWith} names the leader key's create_revision, every write also requires that this controller still
  * holds the leader key, so a deposed leader can write nothing. Blocking: worker threads only.
@@ -30,12 +31,14 @@ public final class EtcdStore implements ControllerStore {
   /** One each, so the revision a write compares with is the one this controller last read or wrote. */
   private final Versioned goals;
   private final Versioned plan;
+  private final Versioned addresses;
 
   public EtcdStore(EtcdClient etcd, String prefix) {
     this.etcd = etcd;
     this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
     this.goals = new Versioned(key("goals"));
     this.plan = new Versioned(key("plan"));
+    this.addresses = new Versioned(key("nodes"));
   }
 
   public EtcdClient client() {
@@ -73,6 +76,29 @@ public final class EtcdStore implements ControllerStore {
   @Override
   public GoalRecords goals() {
     return goals;
+  }
+
+  @Override
+  public AddressRecords addresses() {
+    return new AddressRecords() {
+      @Override
+      public Map<String, AddressRecords.KnownNode> load() {
+        try {
+          return AddressStore.decode(addresses.read().orElse("{\"version\":1,\"nodes\":{}}"), "etcd " + key("nodes"));
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read etcd " + key("nodes") + ": " + e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public void save(Map<String, AddressRecords.KnownNode> known) {
+        try {
+          addresses.write(AddressStore.encode(known));
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot write etcd " + key("nodes") + ": " + e.getMessage(), e);
+        }
+      }
+    };
   }
 
   @Override

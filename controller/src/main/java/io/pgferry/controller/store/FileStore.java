@@ -4,6 +4,7 @@ import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.journey.PlanCopy;
 import io.pgferry.controller.journey.JournalStore;
 import io.pgferry.controller.journey.ControllerStore;
+import io.pgferry.controller.link.AddressRecords;
 import io.pgferry.controller.link.GoalRecords;
 import io.pgferry.common.AtomicFiles;
 import io.pgferry.controller.journey.Journal;
@@ -14,16 +15,18 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 
-/** The embedded store: journey.jsonl, goals.json and plan.yaml in the state dir, for one controller. */
+/** The embedded store: journey.jsonl, goals.json, plan.yaml and nodes.json in the state dir, for one controller. */
 public final class FileStore implements ControllerStore {
   public static final String PLAN_COPY = JourneyService.PLAN_COPY;
 
   private final Path stateDir;
   private final GoalStore goals;
+  private final AddressStore addresses;
 
   public FileStore(Path stateDir) {
     this.stateDir = stateDir;
     this.goals = new GoalStore(stateDir);
+    this.addresses = new AddressStore(stateDir);
   }
 
   public Path stateDir() {
@@ -38,6 +41,11 @@ public final class FileStore implements ControllerStore {
   @Override
   public GoalRecords goals() {
     return goals;
+  }
+
+  @Override
+  public AddressRecords addresses() {
+    return addresses;
   }
 
   @Override

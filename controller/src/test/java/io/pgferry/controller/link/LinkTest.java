@@ -177,6 +177,39 @@ class LinkTest {
     assertTrue(agent.linkUps >= 2, "the agent reconnected");
   }
 
+  /**
+   * A restarted controller knows where each node's PostgreSQL listens before its agent redials (nodes.json), so a
+   * resumed journey's steps can reach the databases at once (AutoResume); the view says the agent is not connected.
+   */
+  @Test
+  void restartedControllerKnowsWhereANodeListensBeforeItsAgentRedials() throws Exception {
+    TestAgent agent = new TestAgent("b");
+    LinkClient client = client(agent, tlsFor(certs, "b"));
+    waitFor("agent b connected", () -> controller.directory().node("b").map(NodeView::connected).orElse(false));
+    controller.directory().assign("b", io.pgferry.proto.Goal.newBuilder().setState(NodeState.STOPPED).build());
+    Path nodes = stateDir.resolve("nodes.json");
+    waitFor("nodes.json written with b's bootstrap superuser", () -> {
+      try {
+        return Files.exists(nodes) && Files.readString(nodes).contains("\"bootstrap_superuser\" : \"postgres\"");
+      } catch (java.io.IOException e) {
+        return false; // replaced while read
+      }
+    });
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(nodes)));
+    await(client.close());
+    clients.remove(client);
+    await(controller.close());
+
+    controller = await(ControllerDaemon.start(vertx, config(false), NANO_CLOCK));
+    NodeView b = controller.directory().node("b").orElseThrow();
+    assertFalse(b.connected());
+    assertEquals("10.0.0.5", b.hello().getHost());
+    assertEquals(5432, b.hello().getPgPort());
+    assertEquals(0, b.hello().getCurrentGoal().getGeneration(), "what the agent held then is not kept");
+    assertEquals("postgres", b.status().getBootstrapSuperuser(), "the role the controller's certificate logs in as");
+    assertTrue(controller.directory().addressesKnown());
+  }
+
   @Test
   void agentWithCertificateOfAnotherNodeIsRefused() throws Exception {
     ControllerMessage answer = await(rawConnect(tlsOptions(certs, "agent-b"), "a"));

@@ -31,7 +31,7 @@ final class TestAgent implements LinkHandler {
   @Override
   public Status status() {
     return Status.newBuilder().setState(NodeState.STREAMING_STANDBY).setTimeline(3).setReplayLagBytes(4096)
-        .setPgRunning(true).setInRecovery(true).build();
+        .setPgRunning(true).setInRecovery(true).setBootstrapSuperuser("postgres").build();
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.pgferry.controller.store;
 import io.pgferry.controller.journey.StoreSuperseded;
 import io.pgferry.controller.journey.JournalStore;
 import io.pgferry.controller.journey.ControllerStore;
+import io.pgferry.controller.link.AddressRecords;
 import io.pgferry.controller.link.GoalRecords;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +13,7 @@ import io.pgferry.controller.journey.JournalRecord;
 import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.journey.Phase;
 import io.pgferry.proto.Goal;
+import io.pgferry.proto.Hello;
 import io.pgferry.proto.NodeState;
 import java.time.Clock;
 import java.util.List;
@@ -59,6 +61,27 @@ abstract class StoreConformance {
       s.goals().save(Map.of());
       assertEquals("name: y\n", s.planCopy().read().orElseThrow());
       assertEquals(Map.of(), s.goals().load());
+    }
+  }
+
+  @Test
+  void nodeAddressesAndBootstrapSuperuserRoundTripWithoutTheGoalTheAgentHeld() throws Exception {
+    Hello a = Hello.newBuilder().setNodeId("a").setHost("10.0.0.5").setPgPort(5432).setPgMajor(15)
+        .addCapabilities("archive").setCurrentState(NodeState.PRIMARY)
+        .setCurrentGoal(Goal.newBuilder().setState(NodeState.PRIMARY).setGeneration(7)).build();
+    try (ControllerStore s = store("addresses")) {
+      assertEquals(Map.of(), s.addresses().load());
+      s.addresses().save(Map.of("a", new AddressRecords.KnownNode(a, "postgres")));
+    }
+    try (ControllerStore s = store("addresses")) {
+      assertEquals("postgres", s.addresses().load().get("a").bootstrapSuperuser());
+      Hello kept = s.addresses().load().get("a").hello();
+      assertEquals("10.0.0.5", kept.getHost());
+      assertEquals(5432, kept.getPgPort());
+      assertEquals(List.of("archive"), kept.getCapabilitiesList());
+      assertEquals(0, kept.getCurrentGoal().getGeneration(), "what the agent held is not an address");
+      s.addresses().save(Map.of()); // read, then replaced
+      assertEquals(Map.of(), s.addresses().load());
     }
   }
 

@@ -32,7 +32,7 @@ final class ControllerCds {
     if (!Files.isReadable(archive)) {
       Path tmp = jar.resolveSibling("pgferry-controller-" + ProcessHandle.current().pid() + ".jsa.tmp");
       try {
-        train.accept(List.of("-XX:ArchiveClassesAtExit=" + tmp, "-Xlog:cds=off")); // its warnings name classes it skips
+        train.accept(List.of("-XX:ArchiveClassesAtExit=" + tmp, "-Xlog:cds=off", "-Dpgferry.cds.preload=true")); // its warnings name classes it skips
         if (!Files.isRegularFile(tmp) || Files.size(tmp) == 0) {
           LOG.warning("AppCDS: the training run wrote no archive; controllers start without one");
           return List.of();
