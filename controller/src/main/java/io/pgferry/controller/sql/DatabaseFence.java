@@ -41,6 +41,13 @@ import java.util.logging.Logger;
 public final class DatabaseFence {
   private static final Logger LOG = Logger.getLogger(DatabaseFence.class.getName());
   private static final String SETTING = "default_transaction_read_only";
+  /**
+   * The cutovers' sampling interval: the rule holds on any two samples (no xid held, and the WAL or the next xid
+   * unchanged between them), so a shorter interval confirms as surely and sooner; writes are blocked meanwhile, and
+   * the second sample is the earliest moment the fence can be done. 250 ms (cutover 1 sampled every 1 s, cutover 2
+   * every 500 ms: 0.75 s and 0.25 s of every write gap).
+   */
+  public static final Duration CUTOVER_QUIET_INTERVAL = Duration.ofMillis(250);
 
   /** Opens a connection as the database owner (or the app role) to the database to fence. */
   @FunctionalInterface

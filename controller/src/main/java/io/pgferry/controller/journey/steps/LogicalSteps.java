@@ -337,7 +337,7 @@ final class LogicalSteps {
   private static DatabaseFence fence(Plan plan, PgEndpoint a) {
     Duration quiet = plan.logical().cutover2Timeout().dividedBy(2).compareTo(Duration.ofSeconds(30)) < 0
         ? plan.logical().cutover2Timeout().dividedBy(2) : Duration.ofSeconds(30);
-    return new DatabaseFence(() -> a.connect(Purpose.FENCE), DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofMillis(500), quiet));
+    return new DatabaseFence(() -> a.connect(Purpose.FENCE), DatabaseFence.Options.of(plan.app().user()).quiet(DatabaseFence.CUTOVER_QUIET_INTERVAL, quiet));
   }
 
   private record Sync(SyncSnapshot snapshot, DdlLedger.State ddl, SchemaDrift drift, String line) {}

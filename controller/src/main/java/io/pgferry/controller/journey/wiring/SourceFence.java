@@ -22,7 +22,7 @@ public final class SourceFence implements WriteFence {
     if (plan.thresholds().timeouts().cutover1().compareTo(quietTimeout.multipliedBy(2)) < 0) {
       quietTimeout = plan.thresholds().timeouts().cutover1().dividedBy(2);
     }
-    this.options = DatabaseFence.Options.of(plan.app().user()).quiet(Duration.ofSeconds(1), quietTimeout);
+    this.options = DatabaseFence.Options.of(plan.app().user()).quiet(DatabaseFence.CUTOVER_QUIET_INTERVAL, quietTimeout);
     this.fence = new DatabaseFence(() -> Endpoints.source(plan).connect(Purpose.FENCE), options);
   }
 
