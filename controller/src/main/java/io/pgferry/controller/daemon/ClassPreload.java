@@ -23,7 +23,7 @@ public final class ClassPreload {
   private static final Logger LOG = Logger.getLogger(ClassPreload.class.getName());
   private static final List<String> PACKAGES = List.of("io/pgferry/", "org/postgresql/", "com/ongres/", "io/vertx/",
       "io/netty/", "com/fasterxml/jackson/", "com/google/protobuf/", "org/yaml/snakeyaml/", "picocli/", "io/micrometer/",
-      "io/prometheus/");
+      "io/prometheus/", "com/google/gson/");
 
   private ClassPreload() {}
 

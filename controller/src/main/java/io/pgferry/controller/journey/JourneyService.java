@@ -55,6 +55,8 @@ public final class JourneyService implements AutoCloseable {
   });
   private final Intents intents = new Intents();
   private JourneyEngine engine;
+  /** The plan copy {@link #prepareResume} parsed, for {@link #resumeAfterRestart} (guarded by this). */
+  private PlanLoader.Loaded prepared;
   /** Volatile as well: {@link #stepDown} reads it without the lock, which a read from a cut-off etcd may hold. */
   private volatile Future<JourneyEngine.Snapshot> running;
   /** The plan copy's text and the plan parsed from it: parsed once per text, not at every read. */
@@ -291,7 +293,9 @@ public final class JourneyService implements AutoCloseable {
     if (!interruptedByRestart(st) || copy.isEmpty() || running()) {
       return Optional.empty();
     }
-    PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
+    PlanLoader.Loaded loaded = prepared != null && prepared.text().equals(copy.get()) ? prepared
+        : PlanLoader.parse(PLAN_COPY, copy.get(), null);
+    prepared = null;
     planName = planName == null ? PLAN_COPY : planName;
     String where = JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)");
     String msg = "resumed automatically after a controller restart at " + where;
@@ -314,6 +318,7 @@ public final class JourneyService implements AutoCloseable {
       return false;
     }
     PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
+    prepared = loaded; // resumeAfterRestart takes it if the plan copy is still this text
     assembly.steps(loaded.plan(), assembly.ports(loaded.plan(), nodes));
     try {
       Class.forName("org.postgresql.Driver");

@@ -223,7 +223,7 @@ public final class LinkDirectory implements NodeDirectory {
     AgentSession superseded;
     Assignment assignment = null;
     Goal learned = null;
-    boolean moved = false;
+    boolean moved;
     synchronized (lock) {
       NodeRecord node = record(nodeId);
       superseded = node.session;
