@@ -100,11 +100,6 @@ public final class ControllerDaemon {
 
   /** With the clock that stamps last-seen times and lease expiries (tests use a nanoTime-based one). */
   public static Future<ControllerDaemon> start(Vertx vertx, ControllerConfig config, Clock clock) {
-    try {
-      TlsWarmup.start(vertx, config.linkTls()); // beside the loading below: the agents' first handshakes find JSSE warm
-    } catch (RuntimeException e) {
-      // a bad tls: section is reported by the start below
-    }
     return vertx.executeBlocking(() -> {
       Tls tls = config.linkTls();
       ApiAccess access = new ApiAccess(tls, config.apiToken());
@@ -112,6 +107,9 @@ public final class ControllerDaemon {
       LinkDirectory directory = LinkDirectory.open(vertx, store.goals(), store.addresses(), config.lease(), clock, tls != null);
       JourneyService journey = new JourneyService(store, directory, JourneySteps.with(JourneyWiring.live(config.stateDir())), clock);
       Leadership leadership = store instanceof EtcdStore ? new Deferred() : Leadership.ALWAYS;
+      if (!directory.addressesKnown()) {
+        warmUpTls(vertx, tls);
+      }
       return new Loaded(tls, access, store, directory, journey, new SyncWatch(journey, directory, clock), leadership);
     }).compose(loaded -> {
       // the automatic resume and the agent link first, HTTP later: agents redial every 100 ms, and a resumed step
@@ -158,6 +156,20 @@ public final class ControllerDaemon {
       })
           .compose(daemon -> daemon.campaign());
     });
+  }
+
+  /**
+   * One in-memory mutual-TLS handshake on a thread of its own, so the agents' first handshakes find JSSE warm - when a
+   * resumed journey waits for them (no address of a node holding a goal was kept). When the addresses are kept the
+   * resume does not wait for the agents, and the warm-up's 0.3-0.4 s of CPU would only compete with the resumed
+   * steps (docs/ha.md, "What a restart costs").
+   */
+  private static void warmUpTls(Vertx vertx, Tls tls) {
+    try {
+      TlsWarmup.start(vertx, tls);
+    } catch (RuntimeException e) {
+      // a bad tls: section is reported when the link starts
+    }
   }
 
   private static ControllerStore openStore(ControllerConfig config) {
