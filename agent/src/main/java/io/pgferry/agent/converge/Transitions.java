@@ -207,27 +207,36 @@ public final class Transitions {
     }
     ctx.progress("pg_ctl promote");
     ctx.pgCtl().signalPromote();
-    Deadline limit = Deadline.in(PROMOTION_LIMIT);
-    Deadline resignal = Deadline.in(PROMOTE_RESIGNAL);
-    while (ctx.localPostgres().isInRecovery()) {
-      if (limit.passed()) {
-        throw new IllegalStateException("promoted, but PostgreSQL is still in recovery after " + PROMOTION_LIMIT.toSeconds() + " s");
-      }
-      if (resignal.passed()) {
-        resignal = Deadline.in(PROMOTE_RESIGNAL);
-        ctx.progress("pg_ctl promote (again: still in recovery)");
-        try {
-          ctx.pgCtl().signalPromote();
-        } catch (RuntimeException e) {
-          if (ctx.localPostgres().isInRecovery()) {
-            throw e;
-          }
-          break; // promoted between the check and the signal
+    Deadline[] resignal = {Deadline.in(PROMOTE_RESIGNAL)};
+    try {
+      Poll.untilTrue(Deadline.in(PROMOTION_LIMIT), Duration.ofMillis(100), "the end of recovery", () -> {
+        if (!ctx.localPostgres().isInRecovery()) {
+          return true;
         }
-      }
-      Thread.sleep(100);
+        if (resignal[0].passed()) {
+          resignal[0] = Deadline.in(PROMOTE_RESIGNAL);
+          return signalAgain(ctx);
+        }
+        return false;
+      });
+    } catch (Poll.Timeout e) {
+      throw new IllegalStateException("promoted, but PostgreSQL is still in recovery after " + PROMOTION_LIMIT.toSeconds() + " s");
     }
     return true;
+  }
+
+  /** Sends the promote request again; true when PostgreSQL left recovery meanwhile (pg_ctl then refuses). */
+  private static boolean signalAgain(NodeContext ctx) throws Exception {
+    ctx.progress("pg_ctl promote (again: still in recovery)");
+    try {
+      ctx.pgCtl().signalPromote();
+      return false;
+    } catch (RuntimeException e) {
+      if (ctx.localPostgres().isInRecovery()) {
+        throw e;
+      }
+      return true;
+    }
   }
 
   /**

@@ -293,12 +293,9 @@ public final class JourneyService implements AutoCloseable {
     if (!interruptedByRestart(st) || copy.isEmpty() || running()) {
       return Optional.empty();
     }
-    boolean warm = prepared != null && prepared.text().equals(copy.get());
-    PlanLoader.Loaded loaded = warm ? prepared : PlanLoader.parse(PLAN_COPY, copy.get(), null);
+    PlanLoader.Loaded loaded = prepared != null && prepared.text().equals(copy.get()) ? prepared
+        : PlanLoader.parse(PLAN_COPY, copy.get(), null);
     prepared = null;
-    if (!warm) {
-      warmUpJdbc(loaded.plan()); // beside the first steps, as prepareResume does ahead of them
-    }
     planName = planName == null ? PLAN_COPY : planName;
     String where = JourneyEngine.effectivePhase(st).map(Phase::name).orElse("(not started)");
     String msg = "resumed automatically after a controller restart at " + where;
