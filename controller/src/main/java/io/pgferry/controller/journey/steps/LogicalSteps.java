@@ -169,7 +169,10 @@ final class LogicalSteps {
     List<String> postLines = new ArrayList<>(List.of("until every table is ready (r) in pg_subscription_rel: its rows copied into bare "
         + (snapshotCopy ? "tables (each table's indexes and non-FK constraints were built beside the copy: the rest is built here)"
         : "tables (only primary keys and replica identity indexes exist on T yet)")));
-    postLines.addAll(postData(plan, aShown, tShown).describe());
+    List<String> build = postData(plan, aShown, tShown).describe();
+    postLines.add(build.get(0));
+    postLines.add("then until T ran every DDL statement recorded on A so far (what carried DDL made is T's to make, not the build's)");
+    postLines.addAll(build.subList(1, build.size()));
     steps.put(SYNC_POST_DATA, new FnStep(SYNC_POST_DATA, postLines, LogicalSteps::buildPostData));
 
     List<String> syncLines = new ArrayList<>(SyncProgress.describe(NAMES));
@@ -349,8 +352,7 @@ final class LogicalSteps {
     String recorded = ctx.evidenceOf(LS_FINGERPRINT).get("fingerprint");
     SchemaDrift drift = recorded == null ? new SchemaDrift(List.of(), List.of())
         : SchemaDrift.between(SchemaFingerprint.parse(recorded), SchemaFingerprint.of(a)).unresolvedOn(SchemaFingerprint.of(t(ctx.plan())));
-    DdlLedger ledger = new DdlLedger(a, t(ctx.plan()), new LogicalNames(NAMES.publication(), NAMES.subscription(), NAMES.slot(),
-        ctx.plan().logical().replicationRole()));
+    DdlLedger ledger = ledger(ctx, a);
     List<String> newTables = ledger.refreshForNewTables();
     if (!newTables.isEmpty()) {
       ctx.progress("carried DDL created " + String.join(", ", newTables) + " on T: subscription refreshed (copied, then followed)");
@@ -361,6 +363,11 @@ final class LogicalSteps {
         ? "; ALERT: the slot keeps " + s.retainedWalBytes() + " bytes of WAL on " + publisher : "") + (ddl.recorded() == 0 ? "" : "; " + ddl.sentence())
         + (drift.none() ? "" : "; " + drift.warning(publisher));
     return new Sync(s, ddl, drift, line);
+  }
+
+  private static DdlLedger ledger(StepContext ctx, PgEndpoint publisher) {
+    return new DdlLedger(publisher, t(ctx.plan()), new LogicalNames(NAMES.publication(), NAMES.subscription(), NAMES.slot(),
+        ctx.plan().logical().replicationRole()));
   }
 
   /** T's sync now, in the words of LOGICAL_SYNC's progress line (shown while the journey holds before cutover 2). */
@@ -381,25 +388,43 @@ final class LogicalSteps {
   private static StepResult buildPostData(StepContext ctx) throws Exception {
     SyncProgress progress = new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock());
     Duration timeout = ctx.plan().logical().syncTimeout();
+    Deadline deadline = Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout);
     String[] last = {"no reading yet"};
     try {
-      Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout), ctx.plan().thresholds().pollInterval(), ctx::pause,
-          "initial copy", () -> {
-            try {
-              Sync s = sync(ctx, progress);
-              last[0] = s.line();
-              ctx.progress(last[0]);
-              return s.snapshot().allReady() ? Optional.of(s) : Optional.empty();
-            } catch (SQLException e) {
-              ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
-              return Optional.empty();
-            }
-          });
+      Poll.until(deadline, ctx.plan().thresholds().pollInterval(), ctx::pause, "initial copy", () -> {
+        try {
+          Sync s = sync(ctx, progress);
+          last[0] = s.line();
+          ctx.progress(last[0]);
+          return s.snapshot().allReady() ? Optional.of(s) : Optional.empty();
+        } catch (SQLException e) {
+          ctx.progress("cannot read sync progress (" + e.getMessage() + "); asking again");
+          return Optional.empty();
+        }
+      });
     } catch (Poll.Timeout e) {
       throw new JourneyException("initial copy not done after " + Durations.format(timeout) + ": " + last[0]);
     }
-    PostDataBuild.Result r = postData(ctx.plan(), a(ctx), t(ctx.plan()), ctx::progress).run();
+    PostDataBuild.Result r = postData(ctx.plan(), a(ctx), t(ctx.plan()), ctx::progress)
+        .afterDump(() -> awaitCarriedDdl(ctx, deadline)).run();
     return new StepResult(r.sentence(), r.evidence());
+  }
+
+  /**
+   * Waits until T ran every DDL statement the publisher recorded so far (the app may ship a release at any time, on
+   * A or, after a failover, on B): what such a statement made is in the post-data just dumped, and T makes it itself.
+   */
+  private static void awaitCarriedDdl(StepContext ctx, Deadline deadline) throws Exception {
+    String[] seen = {"no reading yet"};
+    try {
+      ledger(ctx, a(ctx)).awaitRecordedSoFar(deadline, ctx.plan().thresholds().pollInterval(), ctx::pause, sentence -> {
+        seen[0] = sentence;
+        ctx.progress("post-data waits for T to run the DDL recorded before A's post-data was read: " + sentence);
+      });
+    } catch (Poll.Timeout e) {
+      throw new JourneyException("post-data: T did not run the DDL recorded before A's post-data was read within "
+          + Durations.format(ctx.plan().logical().syncTimeout()) + " of the step's start: " + seen[0]);
+    }
   }
 
   private static StepResult waitSynced(StepContext ctx) throws Exception {

@@ -18,7 +18,8 @@ import java.util.Objects;
 
 /**
  * The last resort when a slot position cannot be proven safe: re-copy only the tables at risk. A missing slot is
- * created on the new publisher B (its start is the new position) and T's subscription is repointed to B. Then
+ * created on the new publisher B (its start is the new position), the tables at risk are emptied on T (rows B never had
+ * would clash with B's next keys) and T's subscription is repointed to B. Then
  * T follows, for a moment, a helper publication on B holding only the tables that keep applying (so the tables at
  * risk leave the subscription; a FOR ALL TABLES publication cannot drop a table), the tables at risk are truncated on
  * T, and the subscription returns to its own publications with copy_data, which copies exactly the tables that
@@ -41,7 +42,8 @@ public final class TableResync {
     return List.of(
         "on " + publisher + ": CREATE PUBLICATION " + HELPER + " FOR TABLE <the tables not at risk>  (its comment names the"
             + " subscription's own publications); pg_create_logical_replication_slot('<slot>', 'pgoutput') if the slot is missing",
-        "target: repoint " + sub + " to " + publisher + " as above; wait until it confirmed past the helper's creation",
+        "target: TRUNCATE <the tables at risk> (rows the new publisher never had would clash with its next keys);"
+            + " repoint " + sub + " to " + publisher + " as above; wait until it confirmed past the helper's creation",
         "target: ALTER SUBSCRIPTION " + sub + " SET PUBLICATION " + HELPER + " WITH (refresh = true, copy_data = false);"
             + " TRUNCATE <the tables at risk>",
         "target: ALTER SUBSCRIPTION " + sub + " SET PUBLICATION <its own publications> WITH (refresh = true, copy_data = true)"
@@ -70,6 +72,14 @@ public final class TableResync {
       atRisk.remove(Long.valueOf(applied));
     }
     List<String> keep = subscribed.entrySet().stream().filter(e -> !atRisk.contains(e.getKey())).map(Map.Entry::getValue).toList();
+    List<String> truncate = new ArrayList<>();
+    for (Long oid : atRisk) {
+      truncate.add(qualified(t, oid));
+    }
+    // T may hold rows of these tables the publisher never had (applied from the old primary past the promotion point)
+    // while the publisher's sequences hand out their keys again: the changes T takes from B before the helper switch
+    // would then fail on a duplicate key, again and again. Emptied first, they apply; emptied again before the re-copy.
+    truncate(t, truncate);
     // pgoutput looks publications up in the catalog as of each change it decodes: the helper must exist before the
     // first change T's subscription will be sent, or the walsender fails with "publication does not exist"
     Sql.execute(b, "DROP PUBLICATION IF EXISTS " + HELPER);
@@ -83,13 +93,7 @@ public final class TableResync {
     }
     Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION " + HELPER
         + " WITH (refresh = true, copy_data = false)");
-    List<String> truncate = new ArrayList<>();
-    for (Long oid : atRisk) {
-      truncate.add(qualified(t, oid));
-    }
-    if (!truncate.isEmpty()) {
-      Sql.execute(t, "TRUNCATE " + String.join(", ", truncate));
-    }
+    truncate(t, truncate);
     Integer walsender = activePid(b, slot);
     Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION "
         + String.join(", ", own.stream().map(SqlQuote::ident).toList()) + " WITH (refresh = true, copy_data = true)");
@@ -107,6 +111,12 @@ public final class TableResync {
     return tables;
   }
 
+  private static void truncate(Connection t, List<String> tables) throws SQLException {
+    if (!tables.isEmpty()) {
+      Sql.execute(t, "TRUNCATE " + String.join(", ", tables));
+    }
+  }
+
   private static void createSlotIfMissing(Connection b, String slot, boolean slotExists) throws SQLException {
     if (!slotExists) {
       Sql.execute(b, "select pg_create_logical_replication_slot(" + SqlQuote.literal(slot) + ", 'pgoutput')"
@@ -120,6 +130,7 @@ public final class TableResync {
    */
   private static void awaitConfirmed(Connection t, Connection b, String slot, String lsn) throws SQLException {
     Sql.execute(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
+    long errorsBefore = applyErrors(t);
     long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
     long toldAt = 0;
     try {
@@ -135,8 +146,10 @@ public final class TableResync {
                 + " `pgferry ddl skip|retry " + waiting + "` resolves it); waiting for it to confirm " + lsn + " on slot " + slot);
           }
         } else if (System.nanoTime() > deadline) {
+          long errors = applyErrors(t) - errorsBefore;
           throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
-              + CONFIRM_TIMEOUT.toSeconds() + " s (is its subscription enabled and connected to the new publisher?);"
+              + CONFIRM_TIMEOUT.toSeconds() + " s (" + (errors > 0 ? "its apply worker failed " + errors + " time(s) meanwhile: the"
+              + " message is in the target's log" : "is its subscription enabled and connected to the new publisher?") + ");"
               + " the tables at risk are not re-copied yet: run the failover step again");
         }
         Thread.sleep(PAUSE.toMillis());
@@ -158,6 +171,15 @@ public final class TableResync {
     String done = Sql.value(t, "select coalesce(string_agg(id::text, ','), '') from pgferry.ddl_applied");
     String first = Sql.value(b, "select min(id)::text from pgferry.ddl_log where id <> all(string_to_array(?, ',')::bigint[])", done);
     return first == null ? null : Long.parseLong(first);
+  }
+
+  /** T's apply and table sync errors so far (pg_stat_subscription_stats, PG 15+; 0 before), over all subscriptions. */
+  private static long applyErrors(Connection t) throws SQLException {
+    if (Sql.serverMajor(t) < 15) {
+      return 0;
+    }
+    String n = Sql.value(t, "select coalesce(sum(apply_error_count + sync_error_count), 0)::text from pg_stat_subscription_stats");
+    return n == null ? 0 : Long.parseLong(n);
   }
 
   private static IllegalStateException interrupted(InterruptedException e) {

@@ -1,16 +1,20 @@
 package io.pgferry.controller.sql.logical;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The controller's view of carried DDL: what A recorded ({@link DdlCapture}), what T ran or skipped ({@link DdlReplay}),
@@ -39,6 +43,11 @@ public final class DdlLedger {
 
     public boolean allApplied() {
       return waiting.isEmpty();
+    }
+
+    /** T ran or skipped every statement up to {@code id}. */
+    public boolean appliedThrough(long id) {
+      return waiting.map(w -> w.id() > id).orElse(true);
     }
 
     /** For the sync line and `pgferry status`; empty when nothing was recorded. */
@@ -102,6 +111,29 @@ public final class DdlLedger {
         }
       }
       return new State(recorded, applied, Optional.ofNullable(waiting), errors);
+    }
+  }
+
+  /**
+   * Waits until T ran or skipped every statement the publisher recorded so far; {@code progress} hears the ledger's
+   * sentence while T is behind. The state last read is returned; {@link Poll.Timeout} when the deadline passes first.
+   */
+  public State awaitRecordedSoFar(Deadline deadline, Duration interval, Poll.Pause pause, Consumer<String> progress) throws Exception {
+    long last = lastRecorded();
+    return Poll.until(deadline, interval, pause, "T to run the DDL recorded so far", () -> {
+      State s = state();
+      if (s.appliedThrough(last)) {
+        return Optional.of(s);
+      }
+      progress.accept(s.sentence());
+      return Optional.empty();
+    });
+  }
+
+  /** The last statement the publisher recorded (0: none, or no DDL carried). */
+  public long lastRecorded() throws SQLException {
+    try (Connection a = publisher.connect(Purpose.CATCH_UP)) {
+      return hasLedger(a) ? Long.parseLong(Sql.value(a, "SELECT coalesce(max(id), 0)::text FROM pgferry.ddl_log")) : 0;
     }
   }
 

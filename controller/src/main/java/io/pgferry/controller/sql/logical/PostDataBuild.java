@@ -90,12 +90,19 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
   private final boolean jobsFromCores;
   private final String maintenanceWorkMem;
   private final Consumer<String> progress;
+  private final CatchUp caughtUp;
 
   /**
    * @param jobs sessions on T building at once (0: the cores of this host)
    * @param maintenanceWorkMem per session, e.g. "1GB" (empty: T's setting)
    */
   public PostDataBuild(PgEndpoint source, PgEndpoint target, Path clientBinDir, int jobs, String maintenanceWorkMem, Consumer<String> progress) {
+    this(source, target, clientBinDir, jobs, maintenanceWorkMem, progress, () -> {});
+  }
+
+  private PostDataBuild(PgEndpoint source, PgEndpoint target, Path clientBinDir, int jobs, String maintenanceWorkMem,
+                        Consumer<String> progress, CatchUp caughtUp) {
+    this.caughtUp = caughtUp;
     this.source = source;
     this.target = target;
     this.clientBinDir = clientBinDir == null ? SchemaCopy.DEFAULT_CLIENT_BIN : clientBinDir;
@@ -127,18 +134,30 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
    * because T held A's whole schema already: nothing to build).
    */
   public static Pending pending(PgEndpoint source, PgEndpoint target, Path clientBinDir) throws Exception {
+    return pending(source, target, clientBinDir, () -> {});
+  }
+
+  /** Work between the dump of A's post-data and the reading of what T has. */
+  @FunctionalInterface
+  public interface CatchUp {
+    void await() throws Exception;
+  }
+
+  private static Pending pending(PgEndpoint source, PgEndpoint target, Path clientBinDir, CatchUp caughtUp) throws Exception {
     RoleMap roles;
     int targetMajor;
-    Set<String> present;
     try (Connection a = source.connect(Purpose.SCHEMA); Connection t = target.connect(Purpose.SCHEMA)) {
       if (Sql.serverMajor(a) > SchemaCopy.clientMajor(clientBinDir)) {
         return null;
       }
       roles = RoleMap.read(a, Sql.value(t, "SELECT current_user"));
       targetMajor = Sql.serverMajor(t);
-      present = present(t);
     }
-    return new Pending(dump(source, clientBinDir, roles, targetMajor).withoutPgferryObjects(), present);
+    DumpScript script = dump(source, clientBinDir, roles, targetMajor).withoutPgferryObjects();
+    caughtUp.await();
+    try (Connection t = target.connect(Purpose.SCHEMA)) {
+      return new Pending(script, present(t));
+    }
   }
 
   /** The keys ({@link #key}) of the post-data objects T has. */
@@ -146,10 +165,19 @@ public final class PostDataBuild implements SqlAction<PostDataBuild.Result> {
     return new HashSet<>(Sql.rows(t, PRESENT).stream().map(r -> r.values().iterator().next()).toList());
   }
 
+  /**
+   * The same build, with {@code caughtUp} run after A's post-data is dumped and before T is read: an object the dump
+   * holds because carried DDL made it (docs/ddl.md) is T's to make by that statement, not the build's; once T ran every
+   * statement recorded before the dump, T has such objects and the build skips them.
+   */
+  public PostDataBuild afterDump(CatchUp caughtUp) {
+    return new PostDataBuild(source, target, clientBinDir, jobsFromCores ? 0 : jobs, maintenanceWorkMem, progress, caughtUp);
+  }
+
   @Override
   public Result run() throws Exception {
     long started = System.nanoTime();
-    Pending pending = pending(source, target, clientBinDir);
+    Pending pending = pending(source, target, clientBinDir, caughtUp);
     if (pending == null) {
       progress.accept("post-data: this host's pg_dump cannot dump A's newer PostgreSQL; the schema on T was put in place by hand");
       return new Result(0, 0, 0, 0, (System.nanoTime() - started) / 1e9);

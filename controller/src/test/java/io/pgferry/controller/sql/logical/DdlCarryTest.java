@@ -131,6 +131,55 @@ class DdlCarryTest {
     }
   }
 
+  /**
+   * A release shipped while the post-data is built (on A, or on B after a failover, before T ran it): its objects are
+   * in the post-data dump, yet T makes them from their statements. The build waits for T to run every statement
+   * recorded before its dump and skips what they made: no "relation does not exist" for a new table's key, and no
+   * index built twice (the statement's CREATE INDEX would then stop T's apply on "already exists").
+   */
+  @org.junit.jupiter.api.Test
+  void postDataLeavesWhatCarriedDdlMadeToItsStatements() throws Exception {
+    try (Workspace ws = Workspace.create("ddl-post-data"); PgCluster a = PgCluster.start(ws, "a", 15); PgCluster t = PgCluster.start(ws, "t", 15)) {
+      PgEndpoint src = appDb(a);
+      PgEndpoint dst = appDb(t);
+      exec(src, SCHEMA, "CREATE INDEX items_name_idx ON shop.items (name)");
+      LogicalNames names = LogicalNames.DEFAULT;
+      new ReplicationRole(src, names.role(), PASSWORD).run();
+      new TargetRoles(src, dst, names.role(), "app", null).run();
+      new SchemaCopy(src, dst, null).run();
+      new Publication(src, names.publication(), List.of()).run();
+      new DdlCapture(src, names.role()).run();
+      new DdlReplay(dst).run();
+      new Subscription(dst, src.withUser(names.role(), PASSWORD), names.subscription(), names.slot(), names.publication(), true, false).run();
+      SyncProgress progress = new SyncProgress(src, dst, names, Clock.systemUTC());
+      DdlLedger ledger = new DdlLedger(src, dst, names);
+      until(Duration.ofSeconds(90), "initial sync", () -> progress.snapshot().caughtUp(0));
+
+      exec(dst, "ALTER SUBSCRIPTION " + names.subscription() + " DISABLE"); // T behind: the statements below wait on A
+      app(src, "SET ROLE app", "CREATE TABLE shop.refunds (id bigserial PRIMARY KEY, item_id bigint NOT NULL REFERENCES shop.items)",
+          "CREATE INDEX items_lower_name_idx ON shop.items (lower(name))");
+      java.util.Queue<String> heard = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.CompletableFuture<PostDataBuild.Result> build = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return new PostDataBuild(src, dst, null, 2, "", null).afterDump(() -> ledger.awaitRecordedSoFar(
+              io.pgferry.common.Deadline.in(Duration.ofSeconds(90)), Duration.ofMillis(100), io.pgferry.common.Poll.SLEEP, heard::add)).run();
+        } catch (Exception e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      });
+      until(Duration.ofSeconds(60), "the build waiting for T to run the release", () -> !heard.isEmpty() || build.isDone());
+      assertFalse(build.isDone(), "the build waits while T has not run the release");
+      assertTrue(heard.peek().contains("T waits on #1"), heard.peek());
+      exec(dst, "ALTER SUBSCRIPTION " + names.subscription() + " ENABLE");
+      PostDataBuild.Result r = build.get(90, TimeUnit.SECONDS);
+      assertEquals(1, r.built(), "only items_name_idx is the build's: " + r.sentence());
+      DdlLedger.State s = ledger.state();
+      assertTrue(s.allApplied() && s.recorded() == 2, s.sentence());
+      assertEquals(0, s.applyErrors(), "T ran both statements at the first try: " + s.sentence());
+      assertSameSchema(src, dst, 15);
+    }
+  }
+
   /** pg_dump --schema-only equal where a pg_dump as new as both servers is at hand (15), else the schema fingerprints. */
   private static void assertSameSchema(PgEndpoint a, PgEndpoint t, int targetMajor) throws Exception {
     if (targetMajor == 15) {
