@@ -38,6 +38,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -75,6 +76,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   }
 
   private final AgentConfig config;
+  private final List<Runnable> beforeObservingNow = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final PgVersion pgVersion;
   private final StateFile stateFile;
   private final NodeContext ctx;
@@ -228,6 +230,19 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   @Override
   public Status status() {
     return reporter.withLeaseNow();
+  }
+
+  @Override
+  public CompletionStage<Void> observeNow() {
+    return observer.observeNow(() -> beforeObservingNow.forEach(Runnable::run));
+  }
+
+  /**
+   * Work to do before an observation asked for by the controller (StatusNow), on the observer's thread: the archive
+   * engine fetches the segment recovery waits on and wakes PostgreSQL. Keep it short: the controller waits for it.
+   */
+  public void beforeObservingNow(Runnable work) {
+    beforeObservingNow.add(work);
   }
 
   /** The one Status built per observation; /metrics and /health read it. */

@@ -9,6 +9,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,28 @@ public final class Observer implements AutoCloseable {
     } catch (RejectedExecutionException e) {
       reporter.refresh(); // shutting down
     }
+  }
+
+  /**
+   * Runs {@code first} and then an observation on the observer's thread; completes after both (also when they
+   * failed: the reporter then keeps the last observation).
+   */
+  public CompletableFuture<Void> observeNow(Runnable first) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      thread.execute(() -> {
+        try {
+          first.run();
+        } catch (RuntimeException e) {
+          LOG.warning("before observing: " + e);
+        }
+        observeOnce();
+        done.complete(null);
+      });
+    } catch (RejectedExecutionException e) {
+      done.complete(null); // shutting down
+    }
+    return done;
   }
 
   private void observeOnce() {

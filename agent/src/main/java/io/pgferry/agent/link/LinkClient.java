@@ -251,10 +251,13 @@ public final class LinkClient {
   private void onQuery(Session s, Query query) {
     QueryReply.Builder reply = QueryReply.newBuilder().setId(query.getId());
     switch (query.getKindCase()) {
-      case STATUS_NOW -> reply.setStatus(stamp());
-      case KIND_NOT_SET -> reply.setError("unknown query (the agent is older than the controller)");
+      case STATUS_NOW -> handler.observeNow().whenComplete((v, e) -> context.runOnContext(x -> {
+        reply.setStatus(stamp()); // observed now, or the last observation when that failed
+        s.send(AgentMessage.newBuilder().setReply(reply).build());
+      }));
+      case KIND_NOT_SET -> s.send(AgentMessage.newBuilder().setReply(
+          reply.setError("unknown query (the agent is older than the controller)")).build());
     }
-    s.send(AgentMessage.newBuilder().setReply(reply).build());
   }
 
   private void sendStatus(Session s) {

@@ -240,7 +240,8 @@ class ArchiveReplicaAgentIT {
     System.setProperty("pgferry.agent.bin", "PGFERRY_AGENT_JAR=" + Launchers.agentJar() + " " + launcherBin);
     AgentConfig cfg = new AgentConfig("replica", new AgentConfig.Controller("127.0.0.1:7400", true), null,
         new AgentConfig.Postgres(PG15.binDir(), ws.root().resolve("agent-replica"), FreePorts.next(), "127.0.0.1", "127.0.0.1",
-            ws.dir("sock"), Workspace.PG_USER, "postgres", null, Map.of("fsync", "off", "shared_buffers", "64MB"), null),
+            ws.dir("sock"), Workspace.PG_USER, "postgres", null, Map.of("fsync", "off", "shared_buffers", "64MB",
+            "wal_retrieve_retry_interval", "60s"), null),
         new AgentConfig.Archive(url, null, 4), ws.dir("agent-replica-state"), new AgentConfig.Http("0.0.0.0", 0), null,
         new AgentConfig.Goals(null, true)); // the test connects over trust (127.0.0.1/32)
     Vertx vertx = Vertx.vertx();
@@ -267,6 +268,26 @@ class ArchiveReplicaAgentIT {
       String restore = replica.queryValue("SHOW restore_command");
       assertTrue(restore.contains(launcherBin + " wal-fetch") && restore.contains("--state-dir " + cfg.stateDir()), restore);
 
+      // the controller waits on this replica (StatusNow, as in cutover 1): once the segment recovery needs next is in
+      // the archive, PostgreSQL is woken at once instead of sleeping out wal_retrieve_retry_interval (60 s here)
+      String mark = source.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn())");
+      source.queryValue("SELECT pg_switch_wal()");
+      awaitArchived(source, mark);
+      waitFor(Duration.ofSeconds(60), () -> observedNow(agent).getArchive().getLastRestoredSegment().compareTo(mark) >= 0,
+          () -> "the replica did not restore " + mark + ": " + agent.status().getArchive());
+      long caughtUp = System.nanoTime(); // recovery restored mark, missed the next segment and sleeps 60 s from about here
+      source.execute("INSERT INTO kv (attrs, note) SELECT hstore('woken', g::text), 'woken' FROM generate_series(1, 10) g");
+      String next = source.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn())");
+      source.queryValue("SELECT pg_switch_wal()");
+      awaitArchived(source, next);
+      long archivedAt = System.nanoTime();
+      waitFor(Duration.ofSeconds(20), () -> observedNow(agent) != null && count(replica, "woken") == 10,
+          () -> "the replica was not woken for " + next + " (" + agent.status().getArchive() + "); log:\n" + tail(replica.log()));
+      System.out.printf("woken: the replica replayed %s %.2f s after it was archived (%.1f s after it caught up; it would have slept 60 s)%n",
+          next, (System.nanoTime() - archivedAt) / 1e9, (System.nanoTime() - caughtUp) / 1e9);
+      assertTrue(metrics.registry().scrape().lines().anyMatch(l -> l.startsWith("pgferry_archive_recovery_wakeups_total")
+          && !l.endsWith(" 0.0")), "recovery wakeups counted");
+
       source.execute("INSERT INTO kv (attrs, note) SELECT hstore('agent', g::text), 'agent' FROM generate_series(1, 500) g",
           "UPDATE pgbench_accounts SET abalance = abalance - 3 WHERE aid % 89 = 0");
       Map<String, String> expected = checksums(source);
@@ -274,7 +295,7 @@ class ArchiveReplicaAgentIT {
       source.queryValue("SELECT pg_switch_wal()");
       awaitArchived(source, last);
       source.stop();
-      waitFor(Duration.ofSeconds(120), () -> checksums(replica).equals(expected),
+      waitFor(Duration.ofSeconds(120), () -> observedNow(agent) != null && checksums(replica).equals(expected),
           () -> "replica did not reach the source's data; log:\n" + tail(replica.log()));
       assertTrue(expected.containsKey("kv") && !expected.get("kv").startsWith("0 "), "hstore table compared: " + expected);
 
@@ -310,6 +331,16 @@ class ArchiveReplicaAgentIT {
       System.clearProperty("pgferry.agent.bin");
       vertx.close();
     }
+  }
+
+  /** What the controller's StatusNow gets: the agent observes now (and wakes recovery when its segment arrived). */
+  private static io.pgferry.proto.Status observedNow(NodeAgent agent) {
+    try {
+      agent.observeNow().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    return agent.status();
   }
 
   /** The wal-fetch endpoint answers on 127.0.0.1 only, whatever http.host is (0.0.0.0 here). */

@@ -35,6 +35,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,6 +63,11 @@ public final class ArchiveExtension implements AutoCloseable {
   private volatile ArchiveHead.Lag lag;
   private volatile SegmentGate gate = SegmentGate.OPEN;
   private Counter fetchedBytes;
+  private Counter recoveryWakeups;
+  /** How long a StatusNow waits for the archive's answer about the next segment. */
+  private static final Duration LOOK_AHEAD_WAIT = Duration.ofMillis(500);
+  /** PostgreSQL asked for nothing this long: it sleeps after a miss (it asks again at once after a delivery). */
+  private static final Duration RECOVERY_QUIET = Duration.ofMillis(150);
 
   public ArchiveExtension(AgentConfig config) {
     this.config = config;
@@ -126,6 +132,7 @@ public final class ArchiveExtension implements AutoCloseable {
    */
   public void attach(NodeAgent agent) {
     agent.addStatusContributor(b -> status().ifPresent(b::setArchive));
+    agent.beforeObservingNow(() -> wakeRecoveryIfNextSegmentArrived(agent));
     agent.context().restoreCommand(goal -> archiveUrl(goal).isEmpty() ? null : restoreCommand(goal));
     gate = new UpstreamWalGate(agent.converger()::goal, UpstreamWalGate.identifySystem(config.postgres().passwordFile(),
         config.postgres().replicationUser(), agent.context().upstreamTls()));
@@ -134,6 +141,32 @@ public final class ArchiveExtension implements AutoCloseable {
       p.gate(gate);
     }
     resumePrefetch(agent.converger().goal());
+  }
+
+  /**
+   * The controller waits on this archive replica (StatusNow: cutover 1 waits for it to replay the source's last
+   * segment): the segment recovery needs next is looked for now, and once the archive has it PostgreSQL is woken
+   * (SIGHUP wakes the startup process out of its wal_retrieve_retry_interval sleep) instead of finding it at its next
+   * retry, up to a second later. Only while the controller asks, so a quiet archive is not polled any faster.
+   */
+  private void wakeRecoveryIfNextSegmentArrived(NodeAgent agent) {
+    WalPrefetcher p = prefetcher;
+    Goal goal = agent.converger().goal();
+    if (p == null || goal == null || goal.getState() != NodeState.ARCHIVE_REPLICA || !agent.record().converged()
+        || !agent.context().pgCtl().isRunning()) {
+      return;
+    }
+    try {
+      if (p.nextReadyWhileRecoveryWaits(LOOK_AHEAD_WAIT, RECOVERY_QUIET)) {
+        agent.context().pgCtl().reload();
+        if (recoveryWakeups != null) {
+          recoveryWakeups.increment();
+        }
+        LOG.fine("woke recovery: the segment after " + p.lastRestored().orElse("?") + " is in the archive");
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.fine("look-ahead for the next segment: " + e);
+    }
   }
 
   /**
@@ -169,6 +202,8 @@ public final class ArchiveExtension implements AutoCloseable {
     Gauge.builder("pgferry_archive_lag_seconds", this, x -> x.lag == null ? -1 : x.lag.seconds())
         .description("archive time between the last restored segment and the archive head").register(registry);
     fetchedBytes = Counter.builder("pgferry_backup_fetch_bytes_total").description("bytes downloaded by backup-fetch").register(registry);
+    recoveryWakeups = Counter.builder("pgferry_archive_recovery_wakeups_total")
+        .description("times recovery was woken because the segment it waits for reached the archive while the controller waited").register(registry);
   }
 
   public Optional<ArchiveStatus> status() {
@@ -286,7 +321,8 @@ public final class ArchiveExtension implements AutoCloseable {
     managed.put("hot_standby", "on");
     managed.put("wal_level", "logical");
     // after a miss PostgreSQL asks the archive again only this much later (default 5 s): at cutover 1 the source's
-    // last segment must be replayed while writes are blocked, so ask every second (a miss costs one curl + lookup)
+    // last segment must be replayed while writes are blocked, so ask every second (a miss costs one curl + lookup);
+    // while the controller waits, the agent wakes it as soon as the segment is there (wakeRecoveryIfNextSegmentArrived)
     managed.putIfAbsent("wal_retrieve_retry_interval", "1s");
     boolean changed = ctx.recoveryConfig().apply(major, managed, Optional.of(new RecoveryConfig.Standby("", null, restoreCommand(goal))));
     changed |= ctx.recoveryConfig().applyHba(goal.getHbaRulesList());

@@ -10,6 +10,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
@@ -38,6 +41,7 @@ public final class WalPrefetcher implements AutoCloseable {
   private volatile long lastRestoredAtMillis;
   private volatile long segmentSize = WalNames.DEFAULT_SEGMENT_SIZE;
   private volatile SegmentGate gate = SegmentGate.OPEN;
+  private volatile long lastAskedAtNanos = System.nanoTime();
 
   /** {@code allowedDir}: destinations must lie under it (the data dir), so the endpoint cannot write elsewhere. */
   public WalPrefetcher(ObjectStore store, Path spool, int window, String osUser, Path allowedDir) throws IOException {
@@ -103,6 +107,7 @@ public final class WalPrefetcher implements AutoCloseable {
   }
 
   public WalFetch.Outcome deliver(String name, Path dest) throws IOException {
+    lastAskedAtNanos = System.nanoTime();
     if (WalNames.isSegment(name)) {
       Optional<String> held = gate.holdBack(name, segmentSize);
       if (held.isPresent()) {
@@ -148,6 +153,32 @@ public final class WalPrefetcher implements AutoCloseable {
       n++;
     }
     return WalFetch.Outcome.FETCHED;
+  }
+
+  /**
+   * Asks the archive now for the segment recovery needs next (the one after the last delivered) and keeps it ready
+   * for PostgreSQL's request. True when it is ready while PostgreSQL has not asked for anything for {@code quiet}:
+   * recovery then sleeps out wal_retrieve_retry_interval after a miss, and waking it saves the rest of that sleep.
+   * Waits at most {@code wait} for the archive.
+   */
+  public boolean nextReadyWhileRecoveryWaits(Duration wait, Duration quiet) throws IOException {
+    String last = lastRestored;
+    if (last == null || !WalNames.isSegment(last)) {
+      return false;
+    }
+    String next = WalNames.name(WalNames.timeline(last), WalNames.segmentNumber(last, segmentSize) + 1, segmentSize);
+    if (gate.holdBack(next, segmentSize).isPresent()) {
+      return false;
+    }
+    CompletableFuture<Optional<Path>> f = inflight.computeIfAbsent(next, this::start);
+    try {
+      return f.get(wait.toMillis(), TimeUnit.MILLISECONDS).isPresent() && System.nanoTime() - lastAskedAtNanos >= quiet.toNanos();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException | TimeoutException e) {
+      return false; // PostgreSQL's own request meets the failure (or the download) again
+    }
   }
 
   private CompletableFuture<Optional<Path>> start(String name) {
