@@ -82,7 +82,9 @@ class ControllerCrashIT {
           bLogRef.set(Files.readString(res.logs.resolve("agent-b.log")));
           // where each restart's time went (docs/ha.md, "What a restart costs")
           Files.readString(res.logs.resolve("controller.log")).lines()
-              .filter(l -> l.contains("auto-resume") || l.contains("TLS warm-up") || l.contains("link: node"))
+              .filter(l -> l.contains("auto-resume") || l.contains("TLS warm-up") || l.contains("link: node")
+                  || l.contains("listening for agents") || l.contains("step_started CUTOVER") || l.contains("step_done CUTOVER")
+                  || l.contains("pgferry controller starting"))
               .forEach(l -> System.out.println("restart: " + l));
         });
     FullJourneyIT.assertWholeJourney(r, true);
@@ -122,13 +124,14 @@ class ControllerCrashIT {
   }
 
   /**
-   * Medians of docs/bench-results.md (write downtime through PgBouncer, re-run 2026-12-05 21:45: cutover 1 2.15 s since
-   * the fences sample every 250 ms, was 3.15 s); a restart may add at most 6 s.
+   * Medians of docs/bench-results.md (write downtime through PgBouncer, re-run 2026-12-06 01:20: cutover 1 1.64 s since
+   * StatusNow observes now and wakes A's recovery when the source's last segment is archived, was 2.15 s); a restart
+   * may add at most 6 s.
    */
-  private static final Duration CUTOVER_1_BASELINE = Duration.ofMillis(2150);
+  private static final Duration CUTOVER_1_BASELINE = Duration.ofMillis(1640);
   private static final Duration CUTOVER_2_BASELINE = Duration.ofMillis(790);
-  /** kill -9 of A -> first commit on B, e2e plan defaults (the same bench: 5.80 s). */
-  private static final Duration FAILOVER_BASELINE = Duration.ofMillis(5800);
+  /** kill -9 of A -> first commit on B, e2e plan defaults (the same bench: 5.75 s). */
+  private static final Duration FAILOVER_BASELINE = Duration.ofMillis(5750);
   private static final Duration RESTART_ALLOWANCE = Duration.ofSeconds(6);
 
   private static void assertGapWithin(JourneyResult r, String event, Duration baseline) {

@@ -53,7 +53,9 @@ final class ScenarioRuns {
         keepLogs(name, ws.root().resolve("logs"));
         throw new AssertionError(name + ": stage " + f.stage() + " failed: " + f.getMessage() + "\n--- " + f.log() + "\n"
             + tail(f.log()) + "\n--- controller.log\n" + tail(ws.root().resolve("logs/controller.log"))
-            + "\n--- agent-a.log\n" + tail(ws.root().resolve("logs/agent-a.log")), f);
+            + "\n--- agent-a.log\n" + tail(ws.root().resolve("logs/agent-a.log"))
+            // PostgreSQL's side of a stuck table sync or apply (T's workers, the publisher's walsenders)
+            + "\n--- target.log\n" + tail(ws.root().resolve("target.log")) + "\n--- b.log\n" + tail(ws.root().resolve("b.log")), f);
       }
     }
   }
@@ -135,7 +137,8 @@ final class ScenarioRuns {
 
   private static String tail(Path log) {
     try (Stream<String> lines = Files.lines(log)) {
-      List<String> all = lines.toList();
+      // PostgreSQL's per-connection lines would fill the tail
+      List<String> all = lines.filter(l -> !l.contains(" LOG:  connection ") && !l.contains(" LOG:  disconnection: ")).toList();
       return String.join("\n", all.subList(Math.max(0, all.size() - 30), all.size()));
     } catch (Exception e) {
       return "(" + log + " unreadable: " + e.getMessage() + ")";
