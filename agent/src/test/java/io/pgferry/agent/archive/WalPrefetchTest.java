@@ -102,6 +102,48 @@ class WalPrefetchTest {
   }
 
   /**
+   * The look-ahead the controller's StatusNow triggers on an archive replica: the segment after the last delivered is
+   * asked for again every time (a window prefetch that found it missing is not remembered), and waking recovery is
+   * only advised once it is here and PostgreSQL has stopped asking for a while (it sleeps out its retry interval).
+   */
+  @Test
+  void lookAheadFindsTheNextSegmentOnceArchivedAndOnlyWhileRecoveryWaits() throws Exception {
+    Path archive = Files.createDirectories(tmp.resolve("archive"));
+    Path pgWal = Files.createDirectories(tmp.resolve("data/pg_wal"));
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    DirStore store = new DirStore(archive);
+    WalPush push = new WalPush(store, new LzoCodec());
+    java.util.function.IntFunction<Path> segment = i -> {
+      try {
+        Path f = src.resolve(WalNames.name(1, i, SEG));
+        Files.write(f, new byte[(int) SEG]);
+        return f;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    push.push(segment.apply(16));
+    push.push(segment.apply(17));
+    java.time.Duration wait = java.time.Duration.ofSeconds(5);
+    try (WalPrefetcher prefetcher = new WalPrefetcher(store, tmp.resolve("prefetch"), 4, null, tmp.resolve("data"))) {
+      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ZERO), "nothing delivered yet: no next segment");
+      assertEquals(WalFetch.Outcome.FETCHED, prefetcher.deliver(WalNames.name(1, 16, SEG), pgWal.resolve("RECOVERYXLOG")));
+      assertEquals(WalFetch.Outcome.FETCHED, prefetcher.deliver(WalNames.name(1, 17, SEG), pgWal.resolve("RECOVERYXLOG")));
+      // the window asked for 18..21 after that delivery and found none; recovery's own request misses too
+      assertEquals(WalFetch.Outcome.NOT_FOUND, prefetcher.deliver(WalNames.name(1, 18, SEG), pgWal.resolve("RECOVERYXLOG")));
+      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ZERO), "18 is not archived yet");
+
+      push.push(segment.apply(18));
+      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ofMinutes(1)),
+          "18 is here, but recovery asked less than a minute ago: not sleeping that long, no wake");
+      assertTrue(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ZERO), "18 is here and recovery waits: wake it");
+      assertEquals(WalFetch.Outcome.FETCHED, prefetcher.deliver(WalNames.name(1, 18, SEG), pgWal.resolve("RECOVERYXLOG")),
+          "recovery's next request is served the segment the look-ahead fetched");
+      assertEquals(WalNames.name(1, 18, SEG), prefetcher.lastRestored().orElseThrow());
+    }
+  }
+
+  /**
    * Only the holder of this start's token (state_dir/wal-fetch.token, 0600) is served; a destination that leaves the
    * data dir through a symlink is refused, as is a dest that is itself a symlink; pg_wal linked elsewhere is inside.
    */

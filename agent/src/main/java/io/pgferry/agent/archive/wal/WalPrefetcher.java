@@ -121,7 +121,7 @@ public final class WalPrefetcher implements AutoCloseable {
       }
       return o;
     }
-    CompletableFuture<Optional<Path>> f = inflight.computeIfAbsent(name, this::start);
+    CompletableFuture<Optional<Path>> f = fetch(name);
     Optional<Path> ready;
     try {
       ready = f.get();
@@ -149,7 +149,7 @@ public final class WalPrefetcher implements AutoCloseable {
     evictBefore(name);
     for (int i = 0, n = 0; n < window && i < window; i++) {
       String next = WalNames.name(WalNames.timeline(name), WalNames.segmentNumber(name, segmentSize) + 1 + i, segmentSize);
-      inflight.computeIfAbsent(next, this::start);
+      fetch(next);
       n++;
     }
     return WalFetch.Outcome.FETCHED;
@@ -170,15 +170,32 @@ public final class WalPrefetcher implements AutoCloseable {
     if (gate.holdBack(next, segmentSize).isPresent()) {
       return false;
     }
-    CompletableFuture<Optional<Path>> f = inflight.computeIfAbsent(next, this::start);
+    CompletableFuture<Optional<Path>> f = fetch(next);
     try {
-      return f.get(wait.toMillis(), TimeUnit.MILLISECONDS).isPresent() && System.nanoTime() - lastAskedAtNanos >= quiet.toNanos();
+      if (f.get(wait.toMillis(), TimeUnit.MILLISECONDS).isEmpty()) {
+        inflight.remove(next, f);
+        return false;
+      }
+      return System.nanoTime() - lastAskedAtNanos >= quiet.toNanos();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
-    } catch (ExecutionException | TimeoutException e) {
-      return false; // PostgreSQL's own request meets the failure (or the download) again
+    } catch (ExecutionException e) {
+      inflight.remove(next, f);
+      return false; // PostgreSQL's own request meets the failure again
+    } catch (TimeoutException e) {
+      return false; // still downloading: PostgreSQL's request (or the next look) takes it
     }
+  }
+
+  /**
+   * The download of {@code name} under way or done; one that found nothing or failed is started again, so a segment
+   * the archive did not have yet is never remembered as missing (a clean-up callback could not do this: when the
+   * download ended before the callback was attached, it ran inside the map's compute and left the entry behind).
+   */
+  private CompletableFuture<Optional<Path>> fetch(String name) {
+    return inflight.compute(name, (k, old) -> old == null || (old.isDone() && (old.isCompletedExceptionally() || old.join().isEmpty()))
+        ? start(k) : old);
   }
 
   private CompletableFuture<Optional<Path>> start(String name) {
@@ -195,12 +212,6 @@ public final class WalPrefetcher implements AutoCloseable {
         throw new java.util.concurrent.CompletionException(e);
       }
     }, pool);
-    // a prefetch that found nothing (or failed) is forgotten at once, so PostgreSQL's own request asks again
-    f.whenComplete((r, e) -> {
-      if (e != null || r.isEmpty()) {
-        inflight.remove(name, f);
-      }
-    });
     return f;
   }
 
