@@ -55,6 +55,10 @@ import java.util.logging.Logger;
  */
 public final class ArchiveExtension implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ArchiveExtension.class.getName());
+  /** How long a StatusNow waits for the archive's answer about the next segment. */
+  private static final Duration LOOK_AHEAD_WAIT = Duration.ofMillis(500);
+  /** PostgreSQL asked for nothing this long: it sleeps after a miss (it asks again at once after a delivery). */
+  private static final Duration RECOVERY_QUIET = Duration.ofMillis(150);
   private final AgentConfig config;
   private final Map<String, ObjectStore> stores = new ConcurrentHashMap<>();
   private final ScheduledExecutorService headPoller;
@@ -64,10 +68,6 @@ public final class ArchiveExtension implements AutoCloseable {
   private volatile SegmentGate gate = SegmentGate.OPEN;
   private Counter fetchedBytes;
   private Counter recoveryWakeups;
-  /** How long a StatusNow waits for the archive's answer about the next segment. */
-  private static final Duration LOOK_AHEAD_WAIT = Duration.ofMillis(500);
-  /** PostgreSQL asked for nothing this long: it sleeps after a miss (it asks again at once after a delivery). */
-  private static final Duration RECOVERY_QUIET = Duration.ofMillis(150);
 
   public ArchiveExtension(AgentConfig config) {
     this.config = config;
