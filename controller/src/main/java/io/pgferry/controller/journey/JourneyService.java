@@ -319,28 +319,39 @@ public final class JourneyService implements AutoCloseable {
     }
     PlanLoader.Loaded loaded = PlanLoader.parse(PLAN_COPY, copy.get(), null);
     prepared = loaded; // resumeAfterRestart takes it if the plan copy is still this text
-    assembly.steps(loaded.plan(), assembly.ports(loaded.plan(), nodes));
     try {
       Class.forName("org.postgresql.Driver");
     } catch (ClassNotFoundException e) {
       throw new IllegalStateException("the PostgreSQL JDBC driver is not on the class path", e);
     }
     warmUpJdbc(loaded.plan());
+    assembly.steps(loaded.plan(), assembly.ports(loaded.plan(), nodes));
     return true;
   }
 
   /**
-   * One read-only session with T (its address is in the plan; A's and B's are known only once their agents say
-   * Hello), on a thread of its own while the agents reconnect: the first connection of a fresh JVM (the driver's
-   * protocol, TLS and SCRAM code, all cold) took 0.5 s on 2 loaded cores, inside the resumed cutover's first step.
-   * Best effort: a failure changes nothing.
+   * One read-only session with each node whose goal is PRIMARY (where the controller kept its address: the resumed
+   * cutover's next step writes there, e.g. `cutover_1.lift_fence_on_a`), then with T, on a thread of its own while
+   * the steps are built and the agents reconnect: the first connection of a fresh JVM (the driver's protocol, TLS
+   * with the controller's client certificate, SCRAM: all cold) took 0.5 s on 2 loaded cores, inside the resumed
+   * cutover's first step. Best effort: a failure changes nothing.
    */
-  private static void warmUpJdbc(Plan plan) {
+  private void warmUpJdbc(Plan plan) {
+    List<java.util.function.Supplier<io.pgferry.common.pg.PgEndpoint>> endpoints = new ArrayList<>();
+    for (NodeView v : nodes.all()) {
+      if (v.goal() != null && v.goal().getState() == io.pgferry.proto.NodeState.PRIMARY && v.hello() != null
+          && !v.hello().getHost().isEmpty()) {
+        endpoints.add(() -> Endpoints.admin(plan, v, plan.app().dbname()));
+      }
+    }
+    endpoints.add(() -> Endpoints.target(plan));
     Thread t = new Thread(() -> {
-      try (Connection c = Endpoints.target(plan).connect(Purpose.PROBE); Statement st = c.createStatement()) {
-        st.execute("SELECT 1");
-      } catch (Exception | LinkageError e) {
-        Logger.getLogger(JourneyService.class.getName()).fine("JDBC warm-up skipped: " + e);
+      for (var endpoint : endpoints) {
+        try (Connection c = endpoint.get().connect(Purpose.PROBE); Statement st = c.createStatement()) {
+          st.execute("SELECT 1");
+        } catch (Exception | LinkageError e) {
+          Logger.getLogger(JourneyService.class.getName()).fine("JDBC warm-up skipped: " + e);
+        }
       }
     }, "jdbc-warmup");
     t.setDaemon(true);
