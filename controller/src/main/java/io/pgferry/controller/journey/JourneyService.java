@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.NodeDirectory;
@@ -13,6 +14,7 @@ import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.sql.logical.DdlLedger;
 import io.pgferry.controller.sql.logical.LogicalNames;
+import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import java.io.IOException;
 import java.sql.Connection;
@@ -31,6 +33,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
@@ -337,9 +340,9 @@ public final class JourneyService implements AutoCloseable {
    * cutover's first step. Best effort: a failure changes nothing.
    */
   private void warmUpJdbc(Plan plan) {
-    List<java.util.function.Supplier<io.pgferry.common.pg.PgEndpoint>> endpoints = new ArrayList<>();
+    List<Supplier<PgEndpoint>> endpoints = new ArrayList<>();
     for (NodeView v : nodes.all()) {
-      if (v.goal() != null && v.goal().getState() == io.pgferry.proto.NodeState.PRIMARY && v.hello() != null
+      if (v.goal() != null && v.goal().getState() == NodeState.PRIMARY && v.hello() != null
           && !v.hello().getHost().isEmpty()) {
         endpoints.add(() -> Endpoints.admin(plan, v, plan.app().dbname()));
       }
