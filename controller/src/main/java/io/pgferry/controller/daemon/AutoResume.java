@@ -89,10 +89,10 @@ final class AutoResume {
       Optional<String> resumed = journey.resumeAfterRestart();
       if (resumed.isPresent()) {
         long uptimeMs = ManagementFactory.getRuntimeMXBean().getUptime();
-        LOG.info("auto-resume: the store loaded " + (uptimeMs - (System.nanoTime() - started) / 1_000_000)
-            + " ms after the JVM started; " + (addressed
+        long sinceLoaded = (System.nanoTime() - started) / 1_000_000;
+        LOG.info("auto-resume: the store loaded " + (uptimeMs - sinceLoaded) + " ms after the JVM started; " + (addressed
             ? "every node's address kept from before the restart: prepared in " + (prepared - started) / 1_000_000
-              + " ms, resumed " + (System.nanoTime() - started) / 1_000_000 + " ms after it, not waiting for the agents"
+              + " ms, resumed " + sinceLoaded + " ms after it, not waiting for the agents"
             : "resume prepared in " + (prepared - started) / 1_000_000 + " ms; agents holding goals back "
               + (now - started) / 1_000_000 + " ms after the store loaded"));
         LOG.info("auto-resume: " + resumed.get());

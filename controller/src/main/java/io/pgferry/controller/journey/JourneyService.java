@@ -4,6 +4,7 @@ import io.pgferry.common.Secrets;
 import io.pgferry.common.UsageException;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.LinkDirectory;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
@@ -342,8 +343,7 @@ public final class JourneyService implements AutoCloseable {
   private void warmUpJdbc(Plan plan) {
     List<Supplier<PgEndpoint>> endpoints = new ArrayList<>();
     for (NodeView v : nodes.all()) {
-      if (v.goal() != null && v.goal().getState() == NodeState.PRIMARY && v.hello() != null
-          && !v.hello().getHost().isEmpty()) {
+      if (v.goal() != null && v.goal().getState() == NodeState.PRIMARY && Goals.saidHello(v)) {
         endpoints.add(() -> Endpoints.admin(plan, v, plan.app().dbname()));
       }
     }

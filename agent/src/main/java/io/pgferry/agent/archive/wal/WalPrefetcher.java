@@ -148,8 +148,7 @@ public final class WalPrefetcher implements AutoCloseable {
     lastRestoredAtMillis = System.currentTimeMillis();
     evictBefore(name);
     for (int i = 0, n = 0; n < window && i < window; i++) {
-      String next = WalNames.name(WalNames.timeline(name), WalNames.segmentNumber(name, segmentSize) + 1 + i, segmentSize);
-      fetch(next);
+      fetch(after(name, 1 + i));
       n++;
     }
     return WalFetch.Outcome.FETCHED;
@@ -166,7 +165,7 @@ public final class WalPrefetcher implements AutoCloseable {
     if (last == null || !WalNames.isSegment(last)) {
       return false;
     }
-    String next = WalNames.name(WalNames.timeline(last), WalNames.segmentNumber(last, segmentSize) + 1, segmentSize);
+    String next = after(last, 1);
     if (gate.holdBack(next, segmentSize).isPresent()) {
       return false;
     }
@@ -186,6 +185,11 @@ public final class WalPrefetcher implements AutoCloseable {
     } catch (TimeoutException e) {
       return false; // still downloading: PostgreSQL's request (or the next look) takes it
     }
+  }
+
+  /** The segment {@code k} after {@code segment} on its timeline. */
+  private String after(String segment, int k) {
+    return WalNames.name(WalNames.timeline(segment), WalNames.segmentNumber(segment, segmentSize) + k, segmentSize);
   }
 
   /**

@@ -4,6 +4,7 @@ import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
 import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.controller.sql.Sql;
+import io.pgferry.controller.sql.logical.Subscription;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -89,7 +90,7 @@ public final class TableResync {
     createSlotIfMissing(b, slot, slotExists);
     SubscriptionRepoint.repoint(t, subscription, conninfo);
     if (slotExists) {
-      awaitConfirmed(t, b, slot, helperAt);
+      awaitConfirmed(t, subscription, b, slot, helperAt);
     }
     Sql.execute(t, "ALTER SUBSCRIPTION " + SqlQuote.ident(subscription) + " SET PUBLICATION " + HELPER
         + " WITH (refresh = true, copy_data = false)");
@@ -128,9 +129,9 @@ public final class TableResync {
    * An existing slot may still have changes from before the helper to send: T (on its own publications) must have
    * confirmed past the helper's creation first. A logical message gives an idle publisher something to confirm.
    */
-  private static void awaitConfirmed(Connection t, Connection b, String slot, String lsn) throws SQLException {
+  private static void awaitConfirmed(Connection t, String subscription, Connection b, String slot, String lsn) throws SQLException {
     Sql.execute(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
-    long errorsBefore = applyErrors(t);
+    long errorsBefore = Subscription.workerErrors(t, subscription);
     long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
     long toldAt = 0;
     try {
@@ -146,7 +147,7 @@ public final class TableResync {
                 + " `pgferry ddl skip|retry " + waiting + "` resolves it); waiting for it to confirm " + lsn + " on slot " + slot);
           }
         } else if (System.nanoTime() > deadline) {
-          long errors = applyErrors(t) - errorsBefore;
+          long errors = Subscription.workerErrors(t, subscription) - errorsBefore;
           throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
               + CONFIRM_TIMEOUT.toSeconds() + " s (" + (errors > 0 ? "its apply worker failed " + errors + " time(s) meanwhile: the"
               + " message is in the target's log" : "is its subscription enabled and connected to the new publisher?") + ");"
@@ -171,15 +172,6 @@ public final class TableResync {
     String done = Sql.value(t, "select coalesce(string_agg(id::text, ','), '') from pgferry.ddl_applied");
     String first = Sql.value(b, "select min(id)::text from pgferry.ddl_log where id <> all(string_to_array(?, ',')::bigint[])", done);
     return first == null ? null : Long.parseLong(first);
-  }
-
-  /** T's apply and table sync errors so far (pg_stat_subscription_stats, PG 15+; 0 before), over all subscriptions. */
-  private static long applyErrors(Connection t) throws SQLException {
-    if (Sql.serverMajor(t) < 15) {
-      return 0;
-    }
-    String n = Sql.value(t, "select coalesce(sum(apply_error_count + sync_error_count), 0)::text from pg_stat_subscription_stats");
-    return n == null ? 0 : Long.parseLong(n);
   }
 
   private static IllegalStateException interrupted(InterruptedException e) {

@@ -87,12 +87,8 @@ public final class DdlLedger {
       for (Map<String, String> r : Sql.rows(t, "SELECT id::text AS id FROM pgferry.ddl_applied")) {
         done.add(Long.parseLong(r.get("id")));
       }
-      if (Sql.serverMajor(t) >= 15) {
-        // a statement recorded before ddl_log's initial copy ended fails in the table sync worker, later ones in the apply worker
-        String e = Sql.value(t, "SELECT (apply_error_count + sync_error_count)::text FROM pg_stat_subscription_stats WHERE subname = ?",
-            names.subscription());
-        errors = e == null ? 0 : Long.parseLong(e);
-      }
+      // a statement recorded before ddl_log's initial copy ended fails in the table sync worker, later ones in the apply worker
+      errors = Subscription.workerErrors(t, names.subscription());
     }
     try (Connection a = publisher.connect(Purpose.CATCH_UP)) {
       if (!hasLedger(a)) {

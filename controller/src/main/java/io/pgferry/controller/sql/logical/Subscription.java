@@ -126,6 +126,18 @@ public final class Subscription implements SqlAction<Boolean> {
     }
   }
 
+  /**
+   * Errors of the subscription's apply and table sync workers so far (pg_stat_subscription_stats, PostgreSQL 15+;
+   * 0 before): a statement they cannot apply fails them again and again, and only the subscriber's log says why.
+   */
+  public static long workerErrors(Connection t, String name) throws SQLException {
+    if (Sql.serverMajor(t) < 15) {
+      return 0;
+    }
+    String n = Sql.value(t, "SELECT (apply_error_count + sync_error_count)::text FROM pg_stat_subscription_stats WHERE subname = ?", name);
+    return n == null ? 0 : Long.parseLong(n);
+  }
+
   static boolean exists(Connection c, String name) throws SQLException {
     return Sql.exists(c, "SELECT 1 FROM pg_subscription WHERE subname = ? "
         + "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", name);
