@@ -49,7 +49,9 @@ class AddStandbyIT {
       // A's agent back on the old primary's data dir: it holds the FENCED goal the failover gave it
       rig.startAgent("a", PgBinaries.forMajor(15), a.dataDir(), a.port(), null);
       rig.awaitState("a", "FENCED", T);
-      String bTimeline = b.queryValue("select timeline_id from pg_control_checkpoint()");
+      // b's timeline from its WAL insert position: pg_control_checkpoint() may still show the old timeline, since the
+      // checkpoint a promotion requests is spread and may not have ended yet
+      String bTimeline = b.queryValue("select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int");
 
       Command.Result added = cli(rig, "add-standby", "a");
       System.out.println("pgferry add-standby a: " + added.stdout() + added.stderr());
@@ -69,7 +71,8 @@ class AddStandbyIT {
           () -> b.queryValue("select string_agg(slot_name || ' active=' || active, ', ') from pg_replication_slots"));
       String slotPid = b.queryValue("select active_pid from pg_replication_slots where slot_name = 'pgferry_a'");
       Await.until("a receives on b's timeline " + bTimeline, T, () -> bTimeline.equals(
-          a.queryValue("select coalesce(max(received_tli), 0) from pg_stat_wal_receiver")), () -> "");
+          a.queryValue("select coalesce(max(received_tli), 0) from pg_stat_wal_receiver")),
+          () -> a.queryValue("select coalesce(max(received_tli), 0) || ' ' || coalesce(max(status), '') from pg_stat_wal_receiver"));
       Await.until("b names a its synchronous standby", T, () -> "sync".equals(
           b.queryValue("select coalesce(max(sync_state), '') from pg_stat_replication where application_name = 'pgferry_a'")),
           () -> b.queryValue("show synchronous_standby_names") + " / " + rig.controller().logTail(10));
