@@ -7,7 +7,15 @@ public final class Cli {
   private Cli() {}
 
   public static int execute(Object command, String... args) {
-    CommandLine cl = new CommandLine(command);
+    return execute(new CommandLine(command), args);
+  }
+
+  /** As above for a subcommand run on its own, named as the whole command line names it (e.g. "pgferry controller run"). */
+  public static int executeAs(String name, Object command, String... args) {
+    return execute(new CommandLine(command).setCommandName(name), args);
+  }
+
+  private static int execute(CommandLine cl, String... args) {
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       Throwable root = ex;

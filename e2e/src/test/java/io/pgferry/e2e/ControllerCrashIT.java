@@ -69,17 +69,40 @@ class ControllerCrashIT {
    * the failover left without a standby (writes blocked, waiting for T). Nothing else is done: the restarted
    * controller finishes cutover 1, then the failover (B promoted once), then cutover 2. Each write gap stays within its
    * baseline plus 6 s. B, whose goal names no standby, never stops PostgreSQL although its lease lapses while the
-   * controller is down (docs/failsafe.md, "A primary alone"). Tagged "goal": issue #17's bound is not met yet on a
-   * 2-core machine (docs/ha.md, "What a restart costs"); `./test --all` runs it.
+   * controller is down (docs/failsafe.md, "A primary alone"). This is the cold restart, one controller process and
+   * no spare: tagged "goal", as it meets issue #17's bound for cutover 1 in about two runs of three on a 2-core machine
+   * (docs/ha.md, "What a restart costs"); `./test --all` runs it. The installed default has a warm spare:
+   * {@link #aWarmSpareTakesOverAtEachKill}.
    */
   @Test
   @Tag("goal")
   void journeyResumesAfterFiveSecondKillsAfterPromotionAndInAFailover() {
+    fiveSecondKillsAfterPromotionAndInAFailover(false);
+  }
+
+  /**
+   * The same kills with a warm spare beside the controller (`pgferry controller run --spare`, docs/ha.md "A warm
+   * spare"), as the systemd units install it: at each kill -9 the spare takes the state dir's lock and resumes the
+   * journey at once; the killed one is started again 5 s later and waits as the next spare. Each write gap stays
+   * within its baseline plus 2 s (measured: 0.3 to 0.5 s over it), against the 6 s issue #17 allows a restart.
+   */
+  @Test
+  @Tag("slow")
+  void aWarmSpareTakesOverAtEachKill() {
+    fiveSecondKillsAfterPromotionAndInAFailover(true);
+  }
+
+  private static void fiveSecondKillsAfterPromotionAndInAFailover(boolean spare) {
     AtomicReference<String> bLogRef = new AtomicReference<>(""); // read before the workspace goes
-    JourneyResult r = ScenarioRuns.run("journey-crash-failover", JourneyScenario.Options.wholeJourney()
+    AtomicReference<Long> takeovers = new AtomicReference<>(0L);
+    JourneyScenario.Options options = JourneyScenario.Options.wholeJourney()
         .crashControllerAt(CrashPoint.PROMOTED, CrashPoint.FAILOVER_LEASE, CrashPoint.CUTOVER_2_FENCED)
-        .controllerDownFor(Duration.ofSeconds(5)), s -> { }, res -> {
+        .controllerDownFor(Duration.ofSeconds(5));
+    JourneyResult r = ScenarioRuns.run(spare ? "journey-crash-spare" : "journey-crash-failover",
+        spare ? options.withSpareController() : options, s -> { }, res -> {
           bLogRef.set(Files.readString(res.logs.resolve("agent-b.log")));
+          takeovers.set(Files.readString(res.logs.resolve("controller.log")).lines()
+              .filter(l -> l.contains("spare: the controller before ended")).count());
           // where each restart's time went (docs/ha.md, "What a restart costs")
           Files.readString(res.logs.resolve("controller.log")).lines()
               .filter(l -> l.contains("auto-resume") || l.contains("TLS warm-up") || l.contains("link: node")
@@ -99,14 +122,17 @@ class ControllerCrashIT {
         "the lease wait ran before the kill and again after the restart");
     assertEquals(1, ScenarioRuns.events(r, "STEP_STARTED", JourneyTable.C2_FENCE_A).size(), "b fenced once in cutover 2");
     String bLog = bLogRef.get();
+    Duration allowance = spare ? SPARE_ALLOWANCE : RESTART_ALLOWANCE;
     System.out.println("write gaps with a 5 s controller restart in them: " + r.downtime);
     assertAll(
         () -> assertFalse(bLog.contains(FENCING), "b, primary alone after the failover, stopped PostgreSQL while the"
             + " controller was down:\n" + bLog.lines().filter(l -> l.contains(FENCING) || l.contains("LeaseKeeper")).toList()),
-        () -> assertTrue(bLog.contains("serving on (failsafe, alone)"), "b's lease lapsed while the controller was down"),
-        () -> assertGapWithin(r, "cutover_1", CUTOVER_1_BASELINE, timeline(r, "CUTOVER_1")),
-        () -> assertGapWithin(r, "failover", FAILOVER_BASELINE, timeline(r, "FAILOVER")),
-        () -> assertGapWithin(r, "cutover_2", CUTOVER_2_BASELINE, timeline(r, "CUTOVER_2")));
+        // with a spare the controller is back within a lease: b's never lapses
+        () -> assertTrue(spare || bLog.contains("serving on (failsafe, alone)"), "b's lease lapsed while the controller was down"),
+        () -> assertGapWithin(r, "cutover_1", CUTOVER_1_BASELINE, allowance, timeline(r, "CUTOVER_1")),
+        () -> assertGapWithin(r, "failover", FAILOVER_BASELINE, allowance, timeline(r, "FAILOVER")),
+        () -> assertGapWithin(r, "cutover_2", CUTOVER_2_BASELINE, allowance, timeline(r, "CUTOVER_2")),
+        () -> assertEquals(spare ? 3L : 0L, takeovers.get(), "takeovers by a warm spare (controller.log)"));
   }
 
   /** What the agent's converger logs when it stops PostgreSQL for a lapsed lease. */
@@ -133,15 +159,17 @@ class ControllerCrashIT {
   /** kill -9 of A -> first commit on B, e2e plan defaults (the same bench: 5.75 s). */
   private static final Duration FAILOVER_BASELINE = Duration.ofMillis(5750);
   private static final Duration RESTART_ALLOWANCE = Duration.ofSeconds(6);
+  /** With a warm spare the kill costs its takeover, not the 5 s down: measured 0.3 to 0.5 s over each baseline. */
+  private static final Duration SPARE_ALLOWANCE = Duration.ofSeconds(2);
 
   private static void assertGapWithin(JourneyResult r, String event, Duration baseline) {
-    assertGapWithin(r, event, baseline, "");
+    assertGapWithin(r, event, baseline, RESTART_ALLOWANCE, "");
   }
 
-  private static void assertGapWithin(JourneyResult r, String event, Duration baseline, String timeline) {
+  private static void assertGapWithin(JourneyResult r, String event, Duration baseline, Duration allowance, String timeline) {
     Duration gap = r.downtime.get(event);
     assertTrue(gap != null, "no write downtime measured for " + event + ": " + r.downtime);
-    assertTrue(gap.compareTo(baseline.plus(RESTART_ALLOWANCE)) <= 0, event + " write gap " + gap.toMillis()
-        + " ms with a controller restart in it; at most " + baseline.plus(RESTART_ALLOWANCE).toMillis() + " ms" + timeline);
+    assertTrue(gap.compareTo(baseline.plus(allowance)) <= 0, event + " write gap " + gap.toMillis()
+        + " ms with a controller kill in it; at most " + baseline.plus(allowance).toMillis() + " ms" + timeline);
   }
 }

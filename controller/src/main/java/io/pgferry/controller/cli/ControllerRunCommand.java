@@ -1,9 +1,11 @@
 package io.pgferry.controller.cli;
 
 import io.pgferry.common.Logging;
-import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ClassPreload;
+import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
+import io.pgferry.controller.daemon.WarmSpare;
+import io.pgferry.controller.store.StateDirLock;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -21,12 +23,23 @@ import picocli.CommandLine.Option;
             + "and the status page on http.host:http.port (HTTPS with tls:, for operator certificates or the bearer "
             + "token of http.token_file; with insecure: true plain HTTP on loopback only), and /metrics and /health "
             + "on metrics.host:metrics.port (read-only, no credentials). Both bind loopback by default.",
+        "With the embedded store it holds state_dir/controller.lock while it runs: a second controller on the same "
+            + "state dir is refused (exit 2), or, with --spare, waits warm and takes over the moment the first one ends "
+            + "(a crash, kill -9, a stop), resuming its journey where the journal stands.",
         "Runs until stopped (SIGTERM/SIGINT)."})
 public final class ControllerRunCommand implements Callable<Integer> {
   private static final Logger LOG = Logger.getLogger(ControllerRunCommand.class.getName());
 
   @Option(names = "--config", required = true, paramLabel = "FILE", description = "controller.yaml")
   Path config;
+
+  @Option(names = "--spare", description = "Embedded store: when another controller holds the state dir, wait warmed "
+      + "up as its spare and take over the moment it ends, instead of exiting 2; when none does, run at once (docs/ha.md, "
+      + "\"A warm spare\"). With store: etcd it changes nothing: every controller that does not lead is a spare already.")
+  boolean spare;
+
+  /** Held for the life of the process: an unreachable channel would be closed by its cleaner, and the lock with it. */
+  private static StateDirLock held;
 
   @Override
   public Integer call() throws Exception {
@@ -35,7 +48,18 @@ public final class ControllerRunCommand implements Callable<Integer> {
     if (ClassPreload.wanted()) {
       ClassPreload.run();
     }
+    if (spare && settings.store().etcd()) {
+      LOG.info("--spare changes nothing with store: etcd: every controller that does not lead is a spare already");
+    }
     Vertx vertx = Vertx.vertx();
+    if (!settings.store().etcd()) {
+      try {
+        held = spare ? WarmSpare.awaitTurn(vertx, settings) : StateDirLock.take(settings.stateDir());
+      } catch (Exception e) {
+        vertx.close();
+        throw e;
+      }
+    }
     ControllerDaemon daemon;
     try {
       daemon = daemon(vertx, settings);

@@ -16,7 +16,7 @@ import java.util.logging.Logger;
  * journey's steps, the JDBC driver and its SCRAM, the link, the web side - so the archive maps them too. A training
  * run that only starts and stops loads few of them, and a restart in a cutover then read them from the jar while
  * the app's writes waited. Asked for with {@code -Dpgferry.cds.preload=true} beside {@code -XX:ArchiveClassesAtExit}
- * (bin/pgferry and the e2e rig pass both).
+ * (bin/pgferry and the e2e rig pass both). A warm spare ({@link WarmSpare}) runs it too, while it waits.
  */
 public final class ClassPreload {
   public static final String PROPERTY = "pgferry.cds.preload";
@@ -60,9 +60,9 @@ public final class ClassPreload {
         }
       }
     } catch (IOException e) {
-      LOG.warning("class preload for the AppCDS archive: " + e.getMessage());
+      LOG.warning("class preload: " + e.getMessage());
     }
-    LOG.info("class preload for the AppCDS archive: " + loaded + " classes in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+    LOG.info("class preload: " + loaded + " classes in " + (System.nanoTime() - started) / 1_000_000 + " ms");
     return loaded;
   }
 }

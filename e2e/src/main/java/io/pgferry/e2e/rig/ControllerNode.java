@@ -20,6 +20,9 @@ public final class ControllerNode {
   private final ControllerApi api;
   private Path config;
   private ManagedProcess process;
+  /** With {@link #withSpare}: the warm spare waiting on the state dir's lock (same config, same log). */
+  private ManagedProcess spare;
+  private boolean withSpare;
 
   ControllerNode(int index, Path logs, ApiCredentials credentials) {
     this.index = index;
@@ -74,8 +77,25 @@ public final class ControllerNode {
     this.config = controllerYaml;
   }
 
-  /** Starts (or starts again, after a kill) the process on the same config; waits for /health. */
+  /** Runs a warm spare beside this controller (`controller run --spare`, embedded store); set before the first launch. */
+  void withSpare() {
+    this.withSpare = true;
+  }
+
+  /** The spare waiting to take over, if any. */
+  public ManagedProcess spare() {
+    return spare;
+  }
+
+  /**
+   * Starts (or starts again, after a kill) the process on the same config; waits for /health. With a spare: also
+   * starts the spare; after a kill, when the spare took over, this start is the next spare.
+   */
   void launch(List<String> javaJarArgv) {
+    if (withSpare && alive() && spare == null) {
+      launchSpare(javaJarArgv);
+      return;
+    }
     if (alive()) {
       throw new IllegalStateException("controller " + index + " still runs (pid " + process.pid() + ")");
     }
@@ -83,14 +103,48 @@ public final class ControllerNode {
     argv.addAll(List.of("controller", "run", "--config", config.toString()));
     process = new ManagedProcess(index == 1 ? "controller" : "controller-" + index, argv, log).start();
     Await.until("controller " + index + " to answer /health", Duration.ofSeconds(60), api::healthy, () -> process.logTail(20));
+    if (withSpare) {
+      launchSpare(javaJarArgv);
+    }
   }
 
-  /** kill -9: a crash, nothing flushed or closed. */
+  /** The spare logs to the same file: until it takes over it writes a few "spare:" lines. */
+  private void launchSpare(List<String> javaJarArgv) {
+    List<String> argv = new java.util.ArrayList<>(javaJarArgv);
+    argv.addAll(List.of("controller", "run", "--config", config.toString(), "--spare"));
+    long waitingBefore = linesWith(SPARE_WAITING);
+    spare = new ManagedProcess("controller-" + index + "-spare", argv, log).start();
+    Await.until("controller " + index + "'s spare to wait for the state dir's lock", Duration.ofSeconds(60),
+        () -> linesWith(SPARE_WAITING) > waitingBefore || !spare.alive(), () -> spare.logTail(20));
+    if (!spare.alive()) {
+      throw new IllegalStateException("controller " + index + "'s spare ended: " + spare.logTail(20));
+    }
+  }
+
+  /** What a spare logs once it waits for the lock (controller/daemon/WarmSpare). */
+  private static final String SPARE_WAITING = "spare: another controller holds state_dir";
+
+  private long linesWith(String text) {
+    try (var lines = java.nio.file.Files.lines(log)) {
+      return lines.filter(l -> l.contains(text)).count();
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      return 0;
+    }
+  }
+
+  /** kill -9: a crash, nothing flushed or closed. A spare, if there is one, takes over (it is the process from now on). */
   public void kill() {
     process.kill();
+    if (spare != null) {
+      process = spare;
+      spare = null;
+    }
   }
 
   void close() {
+    if (spare != null) {
+      spare.close();
+    }
     if (process != null) {
       process.close();
     }

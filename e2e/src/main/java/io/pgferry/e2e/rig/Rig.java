@@ -210,6 +210,14 @@ public final class Rig implements AutoCloseable {
    * has its own state_dir ({@link #controllerStateDir()} for the first, controller-N-state for the others).
    */
   public Rig startController() {
+    return startController(false);
+  }
+
+  /** As above; {@code spare}: a warm spare beside the controller (embedded store only, docs/ha.md "A warm spare"). */
+  public Rig startController(boolean spare) {
+    if (spare && etcd != null) {
+      throw new IllegalArgumentException("a warm spare is for the embedded store; on etcd the followers take over");
+    }
     Path tokenFile = writeTokenFile();
     int count = etcd == null ? 1 : etcd.controllers();
     if (etcd != null) {
@@ -228,6 +236,9 @@ public final class Rig implements AutoCloseable {
           """.formatted(c.linkPort(), certs.resolve("ca.pem"), certs.resolve("controller.pem"), certs.resolve("controller.key"),
           c.httpPort(), tokenFile, c.metricsPort(), stateDir, leaseMs) + (etcd == null ? "" : etcd.storeYaml(i))));
       controllers.add(c);
+      if (spare) {
+        c.withSpare();
+      }
       c.launch(controllerJava());
     }
     current = controllers.get(0);

@@ -73,6 +73,10 @@ final class JourneyDriver {
     long deadline = System.nanoTime() + timeout.toNanos();
     JsonNode last = null;
     while (true) {
+      // the status first, then the journal: a stop or hold it shows comes after every step the journal read holds,
+      // so no hook of a step started before it is left unfired (a hook that runs long, a controller kill, would
+      // otherwise let a hold seen after it return before the hooks of steps started meanwhile)
+      JsonNode now = rig.api().journey().orElse(last);
       List<JournalFile.Entry> entries = journal.read();
       for (JournalFile.Entry e : entries) {
         if (told.add(e.seq())) {
@@ -87,7 +91,7 @@ final class JourneyDriver {
           hook.action().run();
         }
       }
-      last = rig.api().journey().orElse(last);
+      last = now;
       if (last != null && STOPPED.contains(last.path("state").asText()) && !handingOver(last)) {
         // let the journal catch up with what the status says
         journal.read().stream().filter(e -> told.add(e.seq())).forEach(this::tell);

@@ -40,10 +40,10 @@ public final class JourneyScenario implements AutoCloseable {
    */
   public record Options(int pgMajor, SwitchKind switchKind, boolean workerDyno, Set<CrashPoint> crashes,
                         Duration archiveTimeout, int writers, Duration journeyTimeout, boolean logical, boolean failover,
-                        boolean superuserSource, int controllers, Duration controllerDown) {
+                        boolean superuserSource, int controllers, Duration controllerDown, boolean spare) {
     public static Options defaults() {
       return new Options(15, SwitchKind.PGBOUNCER, false, EnumSet.noneOf(CrashPoint.class), HEROKU_ARCHIVE_TIMEOUT, 2,
-          Duration.ofMinutes(4), false, false, false, 1, Duration.ZERO);
+          Duration.ofMinutes(4), false, false, false, 1, Duration.ZERO, false);
     }
 
     /**
@@ -52,7 +52,7 @@ public final class JourneyScenario implements AutoCloseable {
      */
     public Options controllersOnEtcd(int count) {
       return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
-          superuserSource, count, controllerDown);
+          superuserSource, count, controllerDown, spare);
     }
 
     public boolean etcd() {
@@ -70,41 +70,51 @@ public final class JourneyScenario implements AutoCloseable {
      */
     public Options asSuperuser() {
       return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
-          true, controllers, controllerDown);
+          true, controllers, controllerDown, spare);
     }
 
     public Options pg(int major) {
-      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllers, controllerDown);
+      return new Options(major, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllers, controllerDown, spare);
     }
 
     public Options heroku(boolean withWorkerDyno) {
       return new Options(pgMajor, SwitchKind.HEROKU, withWorkerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical,
-          failover, superuserSource, controllers, controllerDown);
+          failover, superuserSource, controllers, controllerDown, spare);
+    }
+
+    /**
+     * A warm spare beside the embedded store's controller ({@code pgferry controller run --spare}, docs/ha.md "A warm
+     * spare"): a {@link CrashPoint}'s kill -9 ends the controller, the spare takes over, and the restart 
+     * {@link #controllerDownFor} later starts the next spare.
+     */
+    public Options withSpareController() {
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
+          superuserSource, controllers, controllerDown, true);
     }
 
     /** How long each controller kill of {@link #crashControllerAt} keeps it down before the restart (default: none). */
     public Options controllerDownFor(Duration down) {
       return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, journeyTimeout, logical, failover,
-          superuserSource, controllers, down);
+          superuserSource, controllers, down, spare);
     }
 
     public Options crashControllerAt(CrashPoint... points) {
       Set<CrashPoint> s = EnumSet.noneOf(CrashPoint.class);
       s.addAll(List.of(points));
-      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllers, controllerDown);
+      return new Options(pgMajor, switchKind, workerDyno, s, archiveTimeout, writers, journeyTimeout, logical, failover, superuserSource, controllers, controllerDown, spare);
     }
 
     /** On through LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2 (FINISHED), with more time for the journey. */
     public Options throughCutover2() {
       Duration timeout = journeyTimeout.compareTo(Duration.ofMinutes(8)) < 0 ? Duration.ofMinutes(8) : journeyTimeout;
-      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover, superuserSource, controllers, controllerDown);
+      return new Options(pgMajor, switchKind, workerDyno, crashes, archiveTimeout, writers, timeout, true, failover, superuserSource, controllers, controllerDown, spare);
     }
 
     /** Kill A during LOGICAL_SYNC (implies {@link #throughCutover2}) or not. */
     public Options killAInLogicalSync(boolean kill) {
       Options o = kill ? throughCutover2() : this;
       return new Options(o.pgMajor, o.switchKind, o.workerDyno, o.crashes, o.archiveTimeout, o.writers, o.journeyTimeout, o.logical,
-          kill, o.superuserSource, o.controllers, o.controllerDown);
+          kill, o.superuserSource, o.controllers, o.controllerDown, o.spare);
     }
   }
 

@@ -120,11 +120,12 @@ final class ScenarioEnvironment implements AutoCloseable {
     if (options.etcd()) {
       rig.etcd(options.controllers(), ETCD_LEASE_TTL);
     }
-    rig.initCerts().startController();
+    rig.initCerts().startController(options.spare());
     rig.startAgent("a", binaries, ws.root().resolve("a"), FreePorts.next(), archiveUrl);
     rig.startAgent("b", binaries, ws.root().resolve("b"), FreePorts.next(), archiveUrl);
     say.accept("  " + (options.etcd() ? options.controllers() + " controllers on a 3-member etcd (lease ttl "
-        + ETCD_LEASE_TTL.toSeconds() + " s), controller " + rig.leading().index() + " leads at " : "controller ")
+        + ETCD_LEASE_TTL.toSeconds() + " s), controller " + rig.leading().index() + " leads at "
+        : options.spare() ? "controller (and its warm spare, waiting on the state dir's lock) " : "controller ")
         + rig.controllerUrl() + "; agents a and b connected over mTLS (empty data dirs)");
   }
 
@@ -209,6 +210,7 @@ final class ScenarioEnvironment implements AutoCloseable {
     List<Kept.Cluster> clusters = new ArrayList<>();
     if (rig != null) {
       rig.controllers().stream().filter(ControllerNode::alive).forEach(c -> pids.add(c.process().pid()));
+      rig.controllers().stream().filter(c -> c.spare() != null && c.spare().alive()).forEach(c -> pids.add(c.spare().pid()));
       if (rig.etcd() != null) {
         pids.addAll(rig.etcd().pids());
       }

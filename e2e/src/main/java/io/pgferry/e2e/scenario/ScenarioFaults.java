@@ -99,9 +99,12 @@ final class ScenarioFaults {
       ManagedProcess old = r.controller();
       long pid = old.pid();
       int linked = r.api().agentsConnected(); // a killed A's agent (a failover) is not among them
+      boolean spare = r.leading().spare() != null;
       r.killController();
       controllerCrashes.add("kill -9 " + pid + " during " + p.step());
-      say.accept("     controller (pid " + pid + ") killed; restarting it" + (down.isZero() ? "" : " in " + down.toSeconds() + " s"));
+      say.accept("     controller (pid " + pid + ") killed; " + (spare ? "its warm spare (pid " + r.controller().pid()
+          + ") takes over; " : "") + "restarting it" + (down.isZero() ? "" : " in " + down.toSeconds() + " s")
+          + (spare ? " as the next spare" : ""));
       Thread.sleep(down.toMillis()); // the fault's length: a service manager restarting it later
       r.restartController();
       Await.until("the " + linked + " agent(s) linked before the kill to reconnect to the restarted controller",
