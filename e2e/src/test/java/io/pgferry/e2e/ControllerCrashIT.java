@@ -84,7 +84,7 @@ class ControllerCrashIT {
    * The same kills with a warm spare beside the controller (`pgferry controller run --spare`, docs/ha.md "A warm
    * spare"), as the systemd units install it: at each kill -9 the spare takes the state dir's lock and resumes the
    * journey at once; the killed one is started again 5 s later and waits as the next spare. Each write gap stays
-   * within its baseline plus 2 s (measured: 0.3 to 0.5 s over it), against the 6 s issue #17 allows a restart.
+   * within its baseline plus 3 s (measured: 0.1 to 1.6 s over it), against the 6 s issue #17 allows a restart.
    */
   @Test
   @Tag("slow")
@@ -159,8 +159,11 @@ class ControllerCrashIT {
   /** kill -9 of A -> first commit on B, e2e plan defaults (the same bench: 5.75 s). */
   private static final Duration FAILOVER_BASELINE = Duration.ofMillis(5750);
   private static final Duration RESTART_ALLOWANCE = Duration.ofSeconds(6);
-  /** With a warm spare the kill costs its takeover, not the 5 s down: measured 0.3 to 0.5 s over each baseline. */
-  private static final Duration SPARE_ALLOWANCE = Duration.ofSeconds(2);
+  /**
+   * With a warm spare the kill costs its takeover, not the 5 s down: measured 0.1 to 0.6 s over the cutovers'
+   * baselines and 0.3 to 1.6 s over the failover's (it waits for B's agent to link again) in clean-clone CI runs.
+   */
+  private static final Duration SPARE_ALLOWANCE = Duration.ofSeconds(3);
 
   private static void assertGapWithin(JourneyResult r, String event, Duration baseline) {
     assertGapWithin(r, event, baseline, RESTART_ALLOWANCE, "");
