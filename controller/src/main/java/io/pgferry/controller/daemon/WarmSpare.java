@@ -22,9 +22,10 @@ import java.util.logging.Logger;
  * state dir that waits for the first to end, then takes over (docs/ha.md, "A warm spare"). A controller started cold
  * spends most of its first second loading and initializing classes on a JVM that has run nothing yet; the spare
  * does that while it waits, reading only: every class of the controller's packages is loaded, the TLS stack has made
- * one handshake, the JDBC driver is loaded, the goals and nodes' addresses are read, the plan copy is parsed and the journey's steps are
- * built from it as `pgferry plan` builds them (again whenever the plan copy changes). When the lock comes free (the operating system releases it the moment its holder dies, kill -9 included)
- * it starts as any controller does: it loads the store afresh and resumes the journey where the journal stands.
+ * one handshake, the JDBC driver is loaded, the goals and nodes' addresses are read, the plan copy is parsed and the
+ * journey's steps are built from it as `pgferry plan` builds them (again whenever the plan copy changes). When the
+ * lock comes free (the operating system releases it the moment its holder dies, kill -9 included) it starts as any
+ * controller does: it loads the store afresh and resumes the journey where the journal stands.
  */
 public final class WarmSpare {
   private static final Logger LOG = Logger.getLogger(WarmSpare.class.getName());
@@ -35,10 +36,9 @@ public final class WarmSpare {
 
   /** Returns the state dir's lock, held: at once when no controller holds it, else once its holder has ended. */
   public static StateDirLock awaitTurn(Vertx vertx, ControllerConfig config) throws IOException {
-    try {
-      return StateDirLock.take(config.stateDir());
-    } catch (io.pgferry.common.UsageException held) {
-      // the usual case: another controller runs; wait for it
+    Optional<StateDirLock> free = StateDirLock.tryTake(config.stateDir());
+    if (free.isPresent()) {
+      return free.get();
     }
     Thread warm = new Thread(() -> warmUp(vertx, config), "pgferry-spare-warm-up");
     warm.setDaemon(true);
@@ -66,19 +66,19 @@ public final class WarmSpare {
     } catch (Exception e) {
       LOG.log(Level.FINE, "spare: warm-up: " + e, e);
     }
+    if (Thread.currentThread().isInterrupted()) {
+      return; // took over while the classes loaded
+    }
     FileStore store = new FileStore(config.stateDir());
-    String rehearsed = null;
-    while (!Thread.currentThread().isInterrupted()) {
-      rehearsed = rehearse(store, rehearsed);
-      if (started != 0) {
-        LOG.info("spare: warmed up in " + (System.nanoTime() - started) / 1_000_000 + " ms (" + classes + " classes loaded)");
-        started = 0;
-      }
+    String rehearsed = rehearse(store, null);
+    LOG.info("spare: warmed up in " + (System.nanoTime() - started) / 1_000_000 + " ms (" + classes + " classes loaded)");
+    while (true) {
       try {
         Thread.sleep(REHEARSE_EVERY.toMillis());
       } catch (InterruptedException e) {
-        return;
+        return; // taking over
       }
+      rehearsed = rehearse(store, rehearsed);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.pgferry.controller.store;
 
+import io.pgferry.common.AtomicFiles;
 import io.pgferry.common.UsageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 
 /**
  * The embedded store's one-writer rule: a controller holds an exclusive lock on {@code state_dir/controller.lock} for
@@ -33,6 +35,16 @@ public final class StateDirLock implements AutoCloseable {
 
   /** Takes the lock, or refuses (exit 2) naming the controller that holds it. */
   public static StateDirLock take(Path stateDir) throws IOException {
+    Optional<StateDirLock> lock = tryTake(stateDir);
+    if (lock.isEmpty()) {
+      throw new UsageException("another controller runs on state_dir " + stateDir + " (" + holder(stateDir) + "); one"
+          + " controller writes a state dir: stop that one first, or start this one with --spare to take over when it ends");
+    }
+    return lock.get();
+  }
+
+  /** Takes the lock if it is free; empty when another process holds it. */
+  public static Optional<StateDirLock> tryTake(Path stateDir) throws IOException {
     FileChannel channel = open(stateDir);
     FileLock lock;
     try {
@@ -42,12 +54,10 @@ public final class StateDirLock implements AutoCloseable {
       throw e;
     }
     if (lock == null) {
-      String holder = holder(channel);
       channel.close();
-      throw new UsageException("another controller runs on state_dir " + stateDir + " (" + holder + "); one controller"
-          + " writes a state dir: stop that one first, or start this one with --spare to take over when it ends");
+      return Optional.empty();
     }
-    return stamped(channel, lock);
+    return Optional.of(stamped(channel, lock));
   }
 
   /** Waits until the lock is free (its holder ended), then takes it. Interruptible only by ending the process. */
@@ -75,7 +85,7 @@ public final class StateDirLock implements AutoCloseable {
     Path file = stateDir.resolve(FILE);
     if (!Files.exists(file)) {
       try {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_ONLY));
       } catch (java.nio.file.FileAlreadyExistsException raced) {
         // another controller made it first: the lock decides
       }
@@ -92,10 +102,17 @@ public final class StateDirLock implements AutoCloseable {
     return new StateDirLock(channel, lock);
   }
 
-  private static String holder(FileChannel channel) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(64);
-    int n = channel.read(buf, 0);
-    String text = n <= 0 ? "" : new String(buf.array(), 0, n, StandardCharsets.US_ASCII).strip();
-    return text.isEmpty() ? "pid unknown" : text;
+  /**
+   * What the lock file says of its holder ("pid N"). Only for a process that holds no lock on it: closing any
+   * descriptor of the file would end this process's own POSIX lock.
+   */
+  private static String holder(Path stateDir) {
+    try {
+      String text = Files.readString(stateDir.resolve(FILE), StandardCharsets.US_ASCII).strip();
+      return text.isEmpty() ? "pid unknown" : text;
+    } catch (IOException e) {
+      return "pid unknown";
+    }
   }
+
 }
