@@ -4,24 +4,18 @@ import io.pgferry.common.UsageException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 
 /** The CLI's client for the controller's JSON API (blocking; CLI threads only). */
 final class ControllerApi {
   private final URI base;
-  private final ApiCredentials credentials;
-  private final HttpClient http;
+  private final ApiTransport transport;
 
   ControllerApi(URI base, ApiCredentials credentials) {
     this.base = base;
-    this.credentials = credentials;
-    this.http = credentials.httpClient();
+    this.transport = new ApiTransport(base, credentials);
   }
 
   JsonArray nodes() {
@@ -41,11 +35,7 @@ final class ControllerApi {
   private String send(HttpRequest.Builder request) {
     HttpResponse<String> response;
     try {
-      response = http.send(credentials.authorize(request).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (ConnectException e) {
-      throw new UsageException("cannot reach the controller at " + base + " (is `pgferry controller run` running? pass --controller URL)");
-    } catch (IOException e) {
-      throw ApiCredentials.failure(base, e);
+      response = transport.send(request);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

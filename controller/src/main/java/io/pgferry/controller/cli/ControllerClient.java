@@ -4,24 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.journey.JourneyJson;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Map;
 
 /** The CLI's side of /api/journey: plain blocking HTTP (the CLI has no event loop to protect). */
 final class ControllerClient {
   private final URI base;
-  private final ApiCredentials credentials;
-  private final HttpClient http;
+  private final ApiTransport transport;
 
   ControllerClient(String base, ApiCredentials credentials) {
     this.base = URI.create(base.endsWith("/") ? base : base + "/");
-    this.credentials = credentials;
-    this.http = credentials.httpClient();
+    this.transport = new ApiTransport(this.base, credentials);
   }
 
   JsonNode get(String path) {
@@ -48,12 +43,7 @@ final class ControllerClient {
   private JsonNode send(HttpRequest.Builder request) {
     HttpResponse<String> response;
     try {
-      response = http.send(credentials.authorize(request).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (ConnectException e) {
-      throw new UsageException("cannot reach the controller at " + base + "; is `pgferry controller run` running?"
-          + " (give its address with --controller URL)");
-    } catch (IOException e) {
-      throw ApiCredentials.failure(base, e);
+      response = transport.send(request);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UsageException("interrupted");
