@@ -101,6 +101,43 @@
     phases.replaceChildren(...items);
   }
 
+  // /api/journey's copy while logical_setup.table_copy runs (docs/copy.md, "Progress"): the same figures as the bar
+  // of `pgferry status`, with the tables not copied yet, the one in progress first
+  const MAX_COPY_ROWS = 20;
+  function renderCopy(copy) {
+    const card = $("copy-card");
+    if (!copy) {
+      card.hidden = true;
+      delete card.dataset.percent;
+      return;
+    }
+    card.hidden = false;
+    const pct = Math.max(0, Math.min(100, Number(copy.percent) || 0));
+    card.dataset.percent = pct.toFixed(1);
+    $("copy-percent").textContent = pct.toFixed(1) + " %";
+    $("copy-bar").style.width = pct.toFixed(1) + "%";
+    $("copy-summary").textContent = [
+      copy.items_done + "/" + copy.items + " tables and ranges",
+      bytes(copy.bytes) + " streamed",
+      Number(copy.rows).toLocaleString("en") + " rows committed",
+      Number(copy.mb_per_second).toFixed(1) + " MB/s",
+      "ETA " + (copy.eta_seconds == null ? "?" : seconds(copy.eta_seconds))].join("  ·  ");
+    const tables = copy.tables || [];
+    const open = tables.filter((t) => t.items_done < t.items)
+      .sort((a, b) => (b.bytes > 0) - (a.bytes > 0) || b.estimated_bytes - a.estimated_bytes);
+    const rows = open.slice(0, MAX_COPY_ROWS).map((t) => el("tr", { "data-table": t.table },
+      el("td", {}, t.table),
+      el("td", { class: "num" }, t.items_done + "/" + t.items),
+      el("td", { class: "num" }, bytes(t.bytes)),
+      el("td", { class: "num" }, bytes(t.estimated_bytes)),
+      el("td", { class: "num" }, Number(t.rows).toLocaleString("en"))));
+    const copied = tables.length - open.length;
+    const more = open.length - rows.length;
+    rows.push(el("tr", { class: "total" }, el("td", { colspan: 5 },
+      copied + " of " + tables.length + " table(s) copied" + (more > 0 ? "; " + more + " more not shown" : ""))));
+    $("copy-tables").tBodies[0].replaceChildren(...rows);
+  }
+
   function renderNodes(nodes, journey) {
     const roles = {};
     for (const n of (journey && journey.nodes) || []) roles[n.id] = n.role;
@@ -247,6 +284,7 @@
       const [journey, nodes, history, controlPlane] = await Promise.all(
         [getJson("/api/journey"), getJson("/api/nodes"), getJson("/api/lag-history"), getJson("/api/control-plane")]);
       renderJourney(journey);
+      renderCopy(journey && journey.copy);
       renderNodes(nodes, journey);
       renderControlPlane(controlPlane);
       renderChart(history);
