@@ -2,19 +2,24 @@ package io.pgferry.e2e.demo;
 
 import io.pgferry.e2e.rig.ControllerApi;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The controller's status page saved as one file: its HTML with the stylesheet and script inlined and the three API
- * answers it renders (journey, nodes, lag history) embedded as a snapshot, so it shows the run (phases, journal,
- * the lag chart) after the controller is gone.
+ * The controller's status page saved as one file: its HTML with the stylesheet and script inlined and the API
+ * answers it renders (journey, nodes, lag history, control plane) embedded as a snapshot, so it shows the run
+ * (phases, journal, the lag chart) after the controller is gone.
  */
 public final class HtmlReport {
   private static final List<String> APIS = List.of("/api/journey", "/api/nodes", "/api/lag-history", "/api/control-plane");
+  private static final String RESOURCES = "/io/pgferry/controller/web/status/";
 
   private HtmlReport() {}
 
@@ -26,17 +31,38 @@ public final class HtmlReport {
     if (page.isEmpty() || css.isEmpty() || js.isEmpty()) {
       return Optional.empty();
     }
-    StringBuilder snapshot = new StringBuilder("{\"taken_at\":\"" + Instant.now() + "\"");
+    Map<String, String> answers = new LinkedHashMap<>();
     for (String path : APIS) {
-      snapshot.append(",\"").append(path).append("\":").append(api.text(path).orElse("null"));
+      answers.put(path, api.text(path).orElse("null"));
     }
-    snapshot.append('}');
-    String html = page.get()
-        .replace("<link rel=\"stylesheet\" href=\"/status/status.css\">", "<style>\n" + css.get() + "</style>")
-        .replace("<script src=\"/status/status.js\"></script>", "<script>window.PGFERRY_SNAPSHOT = "
-            + snapshot.toString().replace("</", "<\\/") + ";</script>\n<script>\n" + js.get().replace("</script", "<\\/script")
-            + "</script>");
-    Files.writeString(file, html);
+    Files.writeString(file, render(page.get(), css.get(), js.get(), answers));
     return Optional.of(file);
+  }
+
+  /** The page of the controller's jar on the classpath, showing {@code answers} (API path to JSON; others: null). */
+  public static String fromClasspath(Map<String, String> answers) throws IOException {
+    Map<String, String> all = new LinkedHashMap<>();
+    APIS.forEach(path -> all.put(path, answers.getOrDefault(path, "null")));
+    return render(resource("index.html"), resource("status.css"), resource("status.js"), all);
+  }
+
+  private static String render(String page, String css, String js, Map<String, String> answers) {
+    StringBuilder snapshot = new StringBuilder("{\"taken_at\":\"" + Instant.now() + "\"");
+    answers.forEach((path, json) -> snapshot.append(",\"").append(path).append("\":").append(json));
+    snapshot.append('}');
+    return page
+        .replace("<link rel=\"stylesheet\" href=\"/status/status.css\">", "<style>\n" + css + "</style>")
+        .replace("<script src=\"/status/status.js\"></script>", "<script>window.PGFERRY_SNAPSHOT = "
+            + snapshot.toString().replace("</", "<\\/") + ";</script>\n<script>\n" + js.replace("</script", "<\\/script")
+            + "</script>");
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = HtmlReport.class.getResourceAsStream(RESOURCES + name)) {
+      if (in == null) {
+        throw new IOException("the status page's " + name + " is not on the classpath (" + RESOURCES + ")");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 }

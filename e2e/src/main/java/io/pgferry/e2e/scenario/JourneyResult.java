@@ -65,6 +65,8 @@ public final class JourneyResult {
   public LedgerReport ledger;
   /** CrashPoint.TABLE_COPY: the copy items done on T when the controller was killed. */
   public final List<String> copyItemsDoneAtKill = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** CrashPoint.TABLE_COPY: the controller's GET /api/journey answer just before the kill (its copy progress). */
+  public volatile String journeyAtCopyKill;
   /** DDL statements recorded on the publisher and applied (or skipped) on T; null when not read. */
   public Long ddlRecorded;
   public Long ddlApplied;

@@ -130,6 +130,7 @@ final class ScenarioFaults {
         if (rs.getLong(3) > 0 && rs.getLong(2) > 0) { // an app table's item, not only pgferry's own DDL log (copied first)
           result.copyItemsDoneAtKill.clear();
           result.copyItemsDoneAtKill.addAll(List.of(rs.getString(1).split(",")));
+          result.journeyAtCopyKill = rig.get().api().text("/api/journey").orElse(null);
           return;
         }
       } catch (SQLException e) {
