@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey;
 
 import io.pgferry.common.Secrets;
+import io.pgferry.common.pg.PgConnections;
 import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.plan.Plan;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -290,8 +292,11 @@ public final class JourneyEngine {
         record(Event.PHASE_STARTED, phase, null, rule.entryCheck(), Map.of());
       }
       if (rule.undoSteps().stream().anyMatch(u -> journal.state().step(u).starts() > 0)) {
-        // a restart in the middle of an undo: finish undoing before anything else
-        return undoAndStop(rule, "the controller restarted while undoing " + phase, State.FAILED);
+        // a restart in the middle of an undo, or an undo left incomplete: finish undoing before anything else
+        JournalState now = journal.state();
+        boolean incomplete = rule.undoSteps().stream().anyMatch(u -> now.step(u).lastError() != null);
+        return undoAndStop(rule, incomplete ? "finishing the undo of " + phase + " left incomplete"
+            : "the controller restarted while undoing " + phase, State.FAILED);
       }
       Optional<Snapshot> stopped = runSteps(rule);
       if (stopped.isPresent()) {
@@ -469,8 +474,18 @@ public final class JourneyEngine {
     return set(State.FAILED, rule.phase(), atStep, msg);
   }
 
+  /**
+   * Runs the phase's pending undo steps in the table's order, each once, then stops. A failed undo step does not hold
+   * up the next: cutover 2's lift of A's fence gets one attempt, bounded by the fence's session timeouts, and the app
+   * is unblocked after it either way, so a silent A keeps the app blocked no longer than those bounds. That unblock is
+   * safe because every repoint of the app comes after its phase's point of no return: the app goes back to where it
+   * pointed before the phase, and a fence left there makes its writes fail at once as read-only instead of hanging.
+   * The table's {@code ifUndoFails} says what stays and what mends it: `pgferry resume` (or `abort`) runs the failed
+   * undo steps again, and only those.
+   */
   private Snapshot undoAndStop(PhaseRule rule, String why, State state) {
     StringBuilder failures = new StringBuilder();
+    List<String> leftOver = new ArrayList<>();
     for (String id : pendingUndoSteps(rule)) {
       Step undo = steps.get(id);
       set(state, rule.phase(), id, "undoing: " + id);
@@ -480,11 +495,13 @@ public final class JourneyEngine {
         record(Event.STEP_DONE, rule.phase(), id, r.summary(), r.evidence());
       } catch (Exception e) {
         failures.append("; undo step ").append(id).append(" failed: ").append(message(e));
+        leftOver.add(rule.ifUndoFails().get(id));
         record(Event.STEP_FAILED, rule.phase(), id, message(e), Map.of());
       }
     }
     if (failures.length() > 0) {
-      String msg = why + failures + "; undo incomplete: `pgferry resume` retries the undo first";
+      String msg = why + failures + "; undo incomplete: " + String.join("; ", leftOver)
+          + " (resume, or abort, runs only the failed undo steps, then stops)";
       record(Event.JOURNEY_STOPPED, rule.phase(), null, msg, Map.of("reason", "undo_failed"));
       return set(State.FAILED, rule.phase(), null, msg);
     }
@@ -654,7 +671,7 @@ public final class JourneyEngine {
 
   private static String message(Throwable e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return Secrets.redact(m + io.pgferry.common.pg.PgConnections.timeoutCause(e));
+    return Secrets.redact(m + PgConnections.timeoutCause(e));
   }
 
   static String sha256(String text) {

@@ -83,6 +83,8 @@ public final class JourneyTable {
       List.of(FIN_DROP_SUBSCRIPTION, FIN_STOP_STANDBY, FIN_DROP_SLOTS, FIN_STOP_PRIMARY),
       "no subscription on the target; no pgferry slot or publication on the old primary; A and B stopped", Phase.DONE);
 
+  private static final String UNBLOCK_FAILED = "the app stays blocked until `pgferry resume` unblocks it";
+
   private static final Map<Phase, PhaseRule> RULES = new EnumMap<>(Phase.class);
 
   static {
@@ -102,7 +104,10 @@ public final class JourneyTable {
         "the app writes to A; B streams from A on A's new timeline", Phase.LOGICAL_SETUP, Optional.of(C1_PROMOTE),
         List.of(C1_UNDO_LIFT_FENCE, C1_UNDO_UNBLOCK),
         Map.of(C1_UNDO_LIFT_FENCE, C1_FENCE_SOURCE, C1_UNDO_UNBLOCK, C1_BLOCK_APP),
-        "writes unblocked, the source fence lifted: the app stays on the source")
+        "writes unblocked, the source fence lifted: the app stays on the source",
+        Map.of(C1_UNDO_LIFT_FENCE, "the source stays fenced: the app, unblocked on the source, gets read-only errors for"
+                + " its writes until `pgferry resume` lifts the fence once the source answers",
+            C1_UNDO_UNBLOCK, UNBLOCK_FAILED))
         .routed(LossRoute.NOT_ALLOWED, LossRoute.untilPointOfNoReturn(Route.REBUILD), FailoverReset.KEPT));
     rule(new PhaseRule(Phase.LOGICAL_SETUP, "the app writes to A",
         List.of(LS_PREFLIGHT, LS_CONTROLLER_ROLE, LS_HBA, LS_REPLICA_IDENTITY, LS_ROLE, LS_TARGET_ROLES, LS_SCHEMA, LS_PUBLICATION, LS_DDL_CAPTURE, LS_DDL_REPLAY,
@@ -120,7 +125,10 @@ public final class JourneyTable {
         "the app writes to the target", Phase.DONE, Optional.of(C2_DROP_SUBSCRIPTION),
         List.of(C2_UNDO_LIFT_FENCE, C2_UNDO_UNBLOCK),
         Map.of(C2_UNDO_LIFT_FENCE, C2_FENCE_A, C2_UNDO_UNBLOCK, C2_BLOCK_APP),
-        "writes unblocked, A's fence lifted: the app stays on A and logical replication continues")
+        "writes unblocked, A's fence lifted: the app stays on A and logical replication continues",
+        Map.of(C2_UNDO_LIFT_FENCE, "A stays fenced: the app, unblocked on A, gets read-only errors for its writes until"
+                + " `pgferry resume` lifts the fence once A answers",
+            C2_UNDO_UNBLOCK, UNBLOCK_FAILED))
         .routed(LossRoute.untilPointOfNoReturn(Route.FAILOVER), LossRoute.always(Route.DROP_TO_ASYNC), FailoverReset.STARTS_OVER));
     rule(new PhaseRule(Phase.DONE, "the app writes to the target", List.of(), "-", Phase.DONE)
         .routed(LossRoute.NOT_ALLOWED, LossRoute.NOT_ALLOWED, FailoverReset.KEPT));
@@ -129,7 +137,8 @@ public final class JourneyTable {
             FO_REPOINT_SUBSCRIPTION, FO_CONTROLLER_ROLE),
         "the app writes to B; logical replication applies from B", Phase.LOGICAL_SYNC, Optional.of(FO_PROMOTE_B),
         List.of(FO_UNDO_UNPAUSE), Map.of(FO_UNDO_UNPAUSE, FO_PAUSE_APP),
-        "the app unpaused (its writes fail on the fenced A until the failover runs again)")
+        "the app unpaused (its writes fail on the fenced A until the failover runs again)",
+        Map.of(FO_UNDO_UNPAUSE, "the app stays paused until `pgferry resume` unpauses it"))
         .routed(LossRoute.NOT_ALLOWED, LossRoute.NOT_ALLOWED, FailoverReset.KEPT));
   }
 

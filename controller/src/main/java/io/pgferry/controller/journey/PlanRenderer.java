@@ -58,6 +58,7 @@ public final class PlanRenderer {
           Step step = steps.get(id);
           if (step != null) {
             appendStep(out, "undo " + id, step);
+            out.append("       if it fails: ").append(rule.ifUndoFails().get(id)).append("\n");
           }
         }
       }

@@ -85,8 +85,8 @@ class PlanCommandGoldenTest {
 
   /**
    * What `pgferry plan` lists is what the engine runs: per phase, the steps in the table's order that the assembly
-   * built (the engine's step list), each with the lines its own describe() gives; the undo steps likewise; the
-   * FAILOVER and point-of-no-return lines are the table's.
+   * built (the engine's step list), each with the lines its own describe() gives; the undo steps likewise, each with
+   * the table's line on what stays when it fails; the FAILOVER and point-of-no-return lines are the table's.
    */
   @ParameterizedTest
   @ValueSource(strings = {"sample-plan.yaml", "heroku-plan.yaml"})
@@ -110,6 +110,7 @@ class PlanCommandGoldenTest {
         if (steps.containsKey(id)) {
           expected.add("  undo " + id);
           steps.get(id).describe().forEach(l -> expected.add("       " + l));
+          expected.add("       if it fails: " + rule.ifUndoFails().get(id));
         }
       }
       List<String> listed = section.lines().filter(l -> l.matches("  (\\d+\\.|undo) .*") || l.startsWith("       "))

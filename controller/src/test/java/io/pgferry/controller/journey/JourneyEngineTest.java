@@ -276,6 +276,37 @@ class JourneyEngineTest {
   }
 
   @Test
+  void aFailedLiftStillUnblocksTheAppAndResumeLiftsTheFenceOnly() throws Exception {
+    AtomicInteger silent = new AtomicInteger(1);
+    behaviours.put(JourneyTable.C1_WAIT_REPLAYED, () -> {
+      throw new JourneyException("a did not replay 0/5000000 in time");
+    });
+    behaviours.put(JourneyTable.C1_UNDO_LIFT_FENCE, () -> {
+      if (silent.getAndDecrement() > 0) {
+        throw new JourneyException("lifting the fence failed: The connection attempt failed.");
+      }
+    });
+    JourneyEngine.Snapshot failed = run();
+    assertEquals(JourneyEngine.State.FAILED, failed.state());
+    assertEquals(List.of(JourneyTable.C1_UNDO_LIFT_FENCE, JourneyTable.C1_UNDO_UNBLOCK),
+        order.subList(order.size() - 2, order.size()), "lift first, and the unblock after it even though it failed");
+    String stays = JourneyTable.rule(Phase.CUTOVER_1).ifUndoFails().get(JourneyTable.C1_UNDO_LIFT_FENCE);
+    assertTrue(failed.message().contains("a did not replay") && failed.message().contains("The connection attempt failed")
+        && failed.message().contains("undo incomplete: " + stays), failed.message());
+    assertEquals("undo_failed", journal().get(journal().size() - 1).evidence().get("reason"));
+
+    behaviours.remove(JourneyTable.C1_WAIT_REPLAYED);
+    JourneyEngine.Snapshot undone = run();
+    assertTrue(undone.message().startsWith("finishing the undo of CUTOVER_1 left incomplete; undone:"), undone.message());
+    assertEquals(2, runsOf(JourneyTable.C1_UNDO_LIFT_FENCE));
+    assertEquals(1, runsOf(JourneyTable.C1_UNDO_UNBLOCK), "unblocked once");
+    assertEquals(1, runsOf(JourneyTable.C1_BLOCK_APP), "resume finishes the undo and stops");
+
+    assertEquals(JourneyEngine.State.WAITING, run().state());
+    assertEquals(2, runsOf(JourneyTable.C1_BLOCK_APP), "the next resume starts the cutover afresh");
+  }
+
+  @Test
   void onlyWhatWasStartedIsUndone() throws Exception {
     behaviours.put(JourneyTable.C1_BLOCK_APP, () -> {
       throw new JourneyException("PAUSE timed out");

@@ -105,6 +105,24 @@ class JourneyTableTest {
     assertTrue(c1.undoSteps().contains(JourneyTable.C1_UNDO_UNBLOCK));
   }
 
+  /**
+   * The engine unblocks the app even when an undo step before the unblock failed (a fence on a silent database): safe
+   * only because no step before the point of no return repoints the app, so an undo lets it go where it was.
+   */
+  @Test
+  void anUndoneAppPointsWhereItWasAndEveryUndoStepSaysWhatStaysWhenItFails() {
+    for (PhaseRule r : JourneyTable.rules()) {
+      if (!r.hasUndo()) {
+        continue;
+      }
+      int pointOfNoReturn = r.steps().indexOf(r.pointOfNoReturn().orElseThrow());
+      r.steps().stream().filter(id -> id.endsWith(".repoint_app"))
+          .forEach(id -> assertTrue(r.steps().indexOf(id) > pointOfNoReturn, id + " comes before " + r.pointOfNoReturn()));
+      assertEquals(Set.copyOf(r.undoSteps()), r.ifUndoFails().keySet(), r.phase().toString());
+      r.ifUndoFails().values().forEach(s -> assertTrue(s.contains("`pgferry resume`"), s));
+    }
+  }
+
   @Test
   void everyStepOfTheBuiltPhasesExistsAndOnlyThePromotionIsNotRepeatable() {
     var plan = TestPlans.load(TestPlans.TEXT).plan();
