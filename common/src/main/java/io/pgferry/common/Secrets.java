@@ -20,10 +20,15 @@ import java.util.regex.Pattern;
 public final class Secrets {
   /** scheme://user:password@host — the password may hold '@' (the host follows the last one). */
   private static final Pattern URL_PASSWORD = Pattern.compile("(://[^:/@\\s]*:)(\\S*)(@[^@\\s/?#]*)");
-  /** user:password@host or :password@host without a scheme. */
-  private static final Pattern BARE_PASSWORD = Pattern.compile("(^|[\\s'\"=(,<])([^\\s:/@'\"=(,<]*:)([^\\s@'\"/]+)(@[\\w.\\-\\[\\]]+)");
-  /** password=... in libpq key/value strings (also PGPASSWORD=, sslpassword=), quoted or not. */
-  private static final Pattern KV_PASSWORD = Pattern.compile("(?i)(password\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'|\\S+)");
+  /** user:password@host or :password@host without a scheme; as in a URL, the host follows the last '@'. */
+  private static final Pattern BARE_PASSWORD = Pattern.compile("(^|[\\s'\"=(,<])([^\\s:/@'\"=(,<]*:)([^\\s'\"/]+)(@[\\w.\\-\\[\\]]+)");
+  /**
+   * password=... in libpq key/value strings (also PGPASSWORD=, sslpassword=), quoted or not. An unquoted value ends
+   * at a '"' followed by what follows a JSON string (, } ] space or the end), so a connection string inside a JSON
+   * string leaves the JSON valid; a '"' elsewhere, or escaped as \", is part of the password.
+   */
+  private static final Pattern KV_PASSWORD =
+      Pattern.compile("(?i)(password\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'|(?:\\\\.|[^\\s\"\\\\]|\"(?![,}\\]\\s]|$))+)");
   /** "password": "..." (and "secret...", "...token") in JSON. */
   private static final Pattern JSON_PASSWORD =
       Pattern.compile("(?i)(\"[^\"]*(?:password|secret|token)[^\"]*\"\\s*:\\s*\")((?:[^\"\\\\]|\\\\.)*)(\")");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -34,6 +35,27 @@ class SecretsTest {
     String pem = "bad url: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n";
     assertFalse(Secrets.redact(pem).contains("MIIEvQIBADANBg"), Secrets.redact(pem));
     assertEquals(Map.of("url", "postgres://u:***@h/d"), Secrets.redact(Map.of("url", "postgres://u:pw@h/d")));
+  }
+
+  @Test
+  void aPasswordHoldingAtSignsEndsAtTheLastOneBeforeTheHost() {
+    assertEquals("user:***@host", Secrets.redact("user:p@ss@host"));
+    assertEquals(":***@host", Secrets.redact(":p@ss@host"));
+    assertEquals("login u:***@db.example:5432 refused", Secrets.redact("login u:p@ss@db.example:5432 refused"));
+    assertEquals("postgres://u:***@h:5432/db", Secrets.redact("postgres://u:p@ss@h:5432/db"));
+  }
+
+  @Test
+  void aPasswordInsideAJsonStringLeavesTheJsonValid() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    for (String in : new String[] {"{\"m\":\"host=x password=s3cr3t\"}", "{\"m\":\"password=s3cr3t\",\"n\":1}",
+        "{\"m\":\"password=s3\\\"cr3t\"}"}) {
+      String out = Secrets.redact(in);
+      assertFalse(out.contains("s3") || out.contains("cr3t"), out);
+      json.readTree(out);
+    }
+    assertEquals("{\"m\":\"host=x password=***\"}", Secrets.redact("{\"m\":\"host=x password=s3cr3t\"}"));
+    assertEquals("password=*** dbname=d", Secrets.redact("password=s3\"cr3t dbname=d"));
   }
 
   @Test

@@ -221,6 +221,9 @@ class FailoverIT {
         String plan = planned.yaml();
         seedJournalAtLogicalSync(rig.controllerStateDir(), plan);
         rig.leaseMs(4000).initCerts().startController();
+        if ("trust".equals(hbaMethod)) {
+          rig.allowTrust(); // the agents take the goals' trust rules only when agent.yaml says so
+        }
         if (proxyA) {
           cutter = new LinkCutter(rig.linkPort());
           rig.agentDialsPort("a", cutter.port());

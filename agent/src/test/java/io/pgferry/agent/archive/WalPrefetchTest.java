@@ -3,6 +3,8 @@ package io.pgferry.agent.archive;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.archive.codec.LzoCodec;
@@ -184,6 +186,26 @@ class WalPrefetchTest {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Without the directory its destinations must lie in, the endpoint could write anywhere: it is not built. */
+  @Test
+  void aPrefetcherNeedsTheDirectoryItsDestinationsMustLieIn() {
+    DirStore store = new DirStore(tmp.resolve("archive"));
+    assertThrows(NullPointerException.class, () -> new WalPrefetcher(store, tmp.resolve("prefetch"), 1, null, null).close());
+  }
+
+  /** A token read before a restart of the endpoint does not open it afterwards. */
+  @Test
+  void eachStartIssuesANewToken() throws Exception {
+    Path state = Files.createDirectories(tmp.resolve("state"));
+    WalFetchToken first = WalFetchToken.issue(state, null);
+    String firstValue = WalFetchToken.read(state).orElseThrow();
+    WalFetchToken second = WalFetchToken.issue(state, null);
+    String secondValue = WalFetchToken.read(state).orElseThrow();
+    assertNotEquals(firstValue, secondValue);
+    assertTrue(first.matches(firstValue) && second.matches(secondValue));
+    assertFalse(second.matches(firstValue), "the previous start's token is refused");
   }
 
   private static int post(int port, String token, String segment, Path dest) throws Exception {

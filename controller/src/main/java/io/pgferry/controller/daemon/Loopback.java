@@ -4,13 +4,13 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.regex.Pattern;
 
-/** Whether a configured listen host is a loopback address, decided without a DNS lookup. */
-final class Loopback {
+/** Whether a host (a listen host, a URL's host) is a loopback address, decided without a DNS lookup. */
+public final class Loopback {
   private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
 
   private Loopback() {}
 
-  static boolean is(String host) {
+  public static boolean is(String host) {
     if (host.equalsIgnoreCase("localhost")) {
       return true;
     }

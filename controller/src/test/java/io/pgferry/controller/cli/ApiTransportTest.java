@@ -15,7 +15,9 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +72,21 @@ class ApiTransportTest {
     long ms = (System.nanoTime() - started) / 1_000_000;
     assertTrue(e.getMessage().startsWith("cannot reach the controller at " + base + " (refused for 1 s)"), e.getMessage());
     assertTrue(ms >= 1000 && ms < 5000, "gave up after the window: " + ms + " ms");
+  }
+
+  @Test
+  void aTokenCrossesPlainHttpOnlyToLoopback() {
+    ApiCredentials token = new ApiCredentials(null, null, null, Path.of("/etc/pgferry/api-token"));
+    for (String host : List.of("10.0.0.5", "ctl.internal", "localhost.example.com", "[fd00::7]")) {
+      UsageException e = assertThrows(UsageException.class, () -> new ApiTransport(URI.create("http://" + host + ":8443/"), token));
+      assertEquals("refusing to send the API token over plain http to " + host + ": use https:// (the controller's tls:)",
+          e.getMessage());
+    }
+    for (String host : List.of("127.0.0.1", "127.3.4.5", "[::1]", "localhost")) {
+      new ApiTransport(URI.create("http://" + host + ":8443/"), token);
+    }
+    new ApiTransport(URI.create("https://10.0.0.5:8443/"), token);
+    new ApiTransport(URI.create("http://10.0.0.5:8443/"), ApiCredentials.none());
   }
 
   private ApiTransport transport(URI base, Duration retry) {

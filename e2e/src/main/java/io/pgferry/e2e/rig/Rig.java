@@ -52,6 +52,7 @@ public final class Rig implements AutoCloseable {
   /** The controller last seen leading (etcd), or the only one. */
   private volatile ControllerNode current;
   private Path agentPasswordFile;
+  private boolean allowTrust;
 
   public Rig(Workspace ws, List<String> agentIds) {
     this.ws = ws;
@@ -306,6 +307,15 @@ public final class Rig implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Agents started after this accept goals whose pg_hba rules use method trust (agent.yaml goals.allow_trust), for a
+   * plan with hba_method trust on clusters that have no passwords. Off by default, as on a real host.
+   */
+  public Rig allowTrust() {
+    this.allowTrust = true;
+    return this;
+  }
+
   public ManagedProcess startAgent(String id, PgBinaries binaries, Path dataDir, int pgPort, String archiveUrl) {
     int http = agentHttpPorts.computeIfAbsent(id, k -> FreePorts.next());
     Path config = write("agent-" + id + ".yaml", """
@@ -326,11 +336,12 @@ public final class Rig implements AutoCloseable {
         %s
         state_dir: %s
         http: {host: 127.0.0.1, port: %d}
-        goals: {allow_trust: true}
+        %s
         """.formatted(id, dialPorts.containsKey(id) ? "\"127.0.0.1:" + dialPorts.get(id) + "\"" : controllerAddresses(), certs.resolve("ca.pem"), certs.resolve("agent-" + id + ".pem"),
         certs.resolve("agent-" + id + ".key"), binaries.binDir(), dataDir, pgPort, ws.dir("sock"),
         agentPasswordFile == null ? "" : "  password_file: " + agentPasswordFile,
-        archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http));
+        archiveUrl == null ? "" : "archive: {url: \"" + archiveUrl + "\"}", ws.root().resolve("agent-" + id + "-state"), http,
+        allowTrust ? "goals: {allow_trust: true}" : ""));
     // started by its launcher (bin/pgferry-agent): the JVM flags production uses (heap bounds, serial GC), so the
     // footprint the bench measures is the one a host pays; also the agent's restore_command (curl path)
     ManagedProcess agent = new ManagedProcess("agent-" + id,

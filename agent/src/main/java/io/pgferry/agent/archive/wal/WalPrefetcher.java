@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,13 +44,17 @@ public final class WalPrefetcher implements AutoCloseable {
   private volatile SegmentGate gate = SegmentGate.OPEN;
   private volatile long lastAskedAtNanos = System.nanoTime();
 
-  /** {@code allowedDir}: destinations must lie under it (the data dir), so the endpoint cannot write elsewhere. */
+  /**
+   * {@code allowedDir}: destinations must lie under it (the data dir), so the endpoint cannot write elsewhere;
+   * required (agent.yaml's postgres.data_dir always is).
+   */
   public WalPrefetcher(ObjectStore store, Path spool, int window, String osUser, Path allowedDir) throws IOException {
     this.store = store;
     this.spool = spool;
     this.window = Math.max(0, window);
     this.osUser = osUser;
-    this.allowedDir = allowedDir == null ? null : allowedDir.toAbsolutePath().normalize();
+    this.allowedDir = Objects.requireNonNull(allowedDir, "allowedDir: the data dir destinations must lie in")
+        .toAbsolutePath().normalize();
     Files.createDirectories(spool);
     try (DirectoryStream<Path> old = Files.newDirectoryStream(spool)) {
       for (Path p : old) {
@@ -64,9 +69,6 @@ public final class WalPrefetcher implements AutoCloseable {
   }
 
   public boolean destinationAllowed(Path dest) {
-    if (allowedDir == null) {
-      return true;
-    }
     // by real paths: a symlink inside the data dir (or a dest that is one) must not lead the write elsewhere; pg_wal
     // itself may be a symlink (initdb -X), so its real location counts as inside
     try {
