@@ -74,7 +74,8 @@
       el("strong", {}, j.phase || "–"),
       j.step ? el("span", { class: "muted" }, "  ·  step " + j.step) : "",
       j.plan ? el("span", { class: "muted" }, "  ·  plan " + j.plan) : "");
-    progress.textContent = [j.progress, j.message].filter(Boolean).join("  —  ");
+    // during the copy its card has the same figures, fresher than the step's last progress sentence
+    progress.textContent = [j.copy ? null : j.progress, j.message].filter(Boolean).join("  —  ");
     if (j.summary) {
       const s = j.summary;
       progress.textContent = ["the app points to " + s.app_points_to]
