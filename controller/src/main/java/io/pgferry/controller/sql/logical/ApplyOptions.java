@@ -1,5 +1,6 @@
 package io.pgferry.controller.sql.logical;
 
+import io.pgferry.controller.sql.BinaryIo;
 import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,17 +12,11 @@ import java.util.List;
  * {@code streaming = parallel} when the subscriber runs 16+ (a large transaction is applied by a parallel worker while
  * it arrives instead of spooled until its commit; a 14/15 publisher streams it and the subscriber applies it as
  * {@code on}), and {@code binary = true} when both sides run 16+ (16 also copies the initial data in binary) and every
- * column type of the subscriber's tables has binary send and receive functions (arrays by their element type).
+ * column type of the subscriber's tables has binary send and receive functions ({@link BinaryIo}: arrays by their
+ * element type, domains by their base type).
  * The subscriber's schema is the publisher's (the schema copy), so its columns stand for the publisher's.
  */
 public final class ApplyOptions {
-  /** Columns of the app's tables whose type (or array element type) has no binary I/O. */
-  static final String NO_BINARY_IO = "SELECT count(*)::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-      + "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
-      + "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
-      + "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND " + Sql.USER_SCHEMAS
-      + " AND (t.typsend = 0 OR t.typreceive = 0 OR e.typsend = 0 OR e.typreceive = 0)";
-
   private ApplyOptions() {}
 
   /** The WITH options for a subscriber of {@code subscriberMajor}; publisherMajor 0: unknown (no binary). */
@@ -31,7 +26,7 @@ public final class ApplyOptions {
     if (subscriberMajor >= 16) {
       with.add("streaming = parallel");
     }
-    if (subscriberMajor >= 16 && publisherMajor >= 16 && "0".equals(Sql.value(subscriber, NO_BINARY_IO))) {
+    if (subscriberMajor >= 16 && publisherMajor >= 16 && BinaryIo.typesWithoutInUserTables(subscriber).isEmpty()) {
       with.add("binary = true");
     }
     return with;

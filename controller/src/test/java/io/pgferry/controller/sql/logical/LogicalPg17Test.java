@@ -61,6 +61,8 @@ class LogicalPg17Test {
         assertEquals(List.of("streaming = parallel"), ApplyOptions.choose(c17, 15), "binary needs a 16+ publisher too");
         Sql.execute(c17, "CREATE TABLE acl_note (id int PRIMARY KEY, acl aclitem)");
         assertEquals(List.of("streaming = parallel"), ApplyOptions.choose(c17, 17), "aclitem has no binary send/receive");
+        Sql.execute(c17, "DROP TABLE acl_note; CREATE DOMAIN acl_list AS aclitem[]; CREATE TABLE acl_notes (id int PRIMARY KEY, acls acl_list)");
+        assertEquals(List.of("streaming = parallel"), ApplyOptions.choose(c17, 17), "nor has a domain over an array of aclitem");
       }
       SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
       until(Duration.ofSeconds(60), "sync on 17", () -> progress.snapshot().caughtUp(0));
