@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The subscription options that make T's apply keep up (issue 15, item 5), where PostgreSQL allows them:
@@ -17,24 +18,63 @@ import java.util.List;
  * The subscriber's schema is the publisher's (the schema copy), so its columns stand for the publisher's.
  */
 public final class ApplyOptions {
-  private ApplyOptions() {}
+  /**
+   * The options a subscription was created with.
+   *
+   * @param streaming parallel, on or off
+   * @param why what kept an option off, or "" when none was
+   */
+  public record Choice(String streaming, boolean binary, String why) {
+    List<String> with() {
+      List<String> with = new ArrayList<>();
+      if (!"off".equals(streaming)) {
+        with.add("streaming = " + streaming);
+      }
+      if (binary) {
+        with.add("binary = true");
+      }
+      return with;
+    }
 
-  /** The WITH options for a subscriber of {@code subscriberMajor}; publisherMajor 0: unknown (no binary). */
-  static List<String> choose(Connection subscriber, int publisherMajor) throws SQLException {
-    int subscriberMajor = Sql.serverMajor(subscriber);
-    List<String> with = new ArrayList<>();
-    if (subscriberMajor >= 16) {
-      with.add("streaming = parallel");
+    /** "streaming=parallel binary=true", "streaming=off binary=false (T runs 15)". */
+    public String sentence() {
+      return "streaming=" + streaming + " binary=" + binary + (why.isEmpty() ? "" : " (" + why + ")");
     }
-    if (subscriberMajor >= 16 && publisherMajor >= 16 && BinaryIo.typesWithoutInUserTables(subscriber).isEmpty()) {
-      with.add("binary = true");
-    }
-    return with;
   }
 
-  /** For `pgferry plan`: the rule (the versions are read when the step runs). */
+  private static final Map<String, String> STREAMING = Map.of("p", "parallel", "t", "on", "true", "on", "f", "off", "false", "off");
+
+  private ApplyOptions() {}
+
+  /** The options for a subscriber given its publisher's major version (0: unknown, so no binary). */
+  static Choice choose(Connection subscriber, int publisherMajor) throws SQLException {
+    int subscriberMajor = Sql.serverMajor(subscriber);
+    if (subscriberMajor < 16) {
+      return new Choice("off", false, "T runs " + subscriberMajor);
+    }
+    if (publisherMajor < 16) {
+      return new Choice("parallel", false, publisherMajor == 0 ? "the publisher's version unknown" : "the publisher runs " + publisherMajor);
+    }
+    List<String> without = BinaryIo.typesWithoutInUserTables(subscriber);
+    return new Choice("parallel", without.isEmpty(), without.isEmpty() ? "" : "no binary send/receive: " + String.join(", ", without));
+  }
+
+  /** The options of existing subscription {@code name} (pg_subscription; 14+, off before). */
+  static Choice read(Connection subscriber, String name) throws SQLException {
+    int major = Sql.serverMajor(subscriber);
+    if (major < 14) {
+      return new Choice("off", false, "T runs " + major);
+    }
+    Map<String, String> r = Sql.rows(subscriber, "SELECT substream::text AS streaming, subbinary::text AS binary FROM pg_subscription "
+        + "WHERE subname = ? AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", name).get(0);
+    return new Choice(STREAMING.getOrDefault(r.get("streaming"), r.get("streaming")), "true".equals(r.get("binary")),
+        "as found on the existing subscription");
+  }
+
+  /** For `pgferry plan`: which options go with which versions (read when the step runs). */
   static String describe() {
-    return "streaming = parallel when T runs PostgreSQL 16+; binary = true when A and T both run 16+ and every column type of the"
-        + " app's tables has binary send/receive (else neither: text format, large transactions spooled until their commit)";
+    return "apply options by the versions the step finds (the journal records those used): T on PostgreSQL 16+: streaming = parallel,"
+        + " and binary = true when the publisher runs 16+ too and every column type of the app's tables has binary send/receive;"
+        + " T on 15 or older: neither (text format; a large transaction spooled on T until its commit)";
   }
 }
