@@ -153,10 +153,9 @@ final class LogicalSteps {
         : new FnStep(LS_TABLE_COPY, List.of("nothing: logical.copy_method is subscription (the subscription's table sync workers copy)"),
             ctx -> StepResult.of("logical.copy_method subscription: the subscription copies")));
     Subscription shownSub = new Subscription(tShown, replShown, NAMES.subscription(), NAMES.slot(), NAMES.publication(), true, l.failoverSlots())
-        .withApplyOptions(16);
-    steps.put(LS_SUBSCRIPTION, new SqlActionStep(LS_SUBSCRIPTION, ctx -> snapshotCopy
-        ? SnapshotCopy.thenDropLedger(subscription(ctx), t(ctx.plan())) : subscription(ctx),
-        (snapshotCopy ? SnapshotCopy.thenDropLedger(shownSub.onExistingSlot(), tShown) : shownSub).describe()));
+        .withApplyOptions(0);
+    steps.put(LS_SUBSCRIPTION, new FnStep(LS_SUBSCRIPTION,
+        (snapshotCopy ? SnapshotCopy.thenDropLedger(shownSub.onExistingSlot(), tShown) : shownSub).describe(), ctx -> subscribe(ctx, snapshotCopy)));
     steps.put(LS_FINGERPRINT, new FnStep(LS_FINGERPRINT, List.of("on A: read the columns, types and constraints of every user table "
         + "(kept in the journal; LOGICAL_SYNC and CUTOVER_2 compare A's schema with it)"), ctx -> {
       SchemaFingerprint f = SchemaFingerprint.of(a(ctx));
@@ -265,6 +264,15 @@ final class LogicalSteps {
 
   private static Goal withRule(Goal g, HbaRule rule) {
     return g.getHbaRulesList().contains(rule) ? g : g.toBuilder().addHbaRules(rule).build();
+  }
+
+  /** Creates the subscription unless it exists, and records the apply options it has. */
+  private static StepResult subscribe(StepContext ctx, boolean snapshotCopy) throws Exception {
+    Subscription s = subscription(ctx);
+    boolean created = (snapshotCopy ? SnapshotCopy.thenDropLedger(s, t(ctx.plan())) : s).run();
+    String options = s.applyOptions().sentence();
+    return new StepResult("subscription " + NAMES.subscription() + (created ? " created: " : " exists already: ") + options,
+        Map.of("created", String.valueOf(created), "apply_options", options));
   }
 
   private static Subscription subscription(StepContext ctx) throws JourneyException {

@@ -3,6 +3,7 @@ package io.pgferry.controller.sql.copy;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The snapshot copy as Prometheus gauges (NaN before it starts): {@code pgferry_copy_bytes}, {@code pgferry_copy_rows},
@@ -35,7 +36,7 @@ public final class CopyMetrics {
   }
 
   private static void gauge(MeterRegistry registry, String name, String description,
-                            java.util.function.ToDoubleFunction<CopyProgress.View> f) {
+                            ToDoubleFunction<CopyProgress.View> f) {
     Gauge.builder(name, CURRENT, r -> r.get() == null ? Double.NaN : f.applyAsDouble(r.get().view())).description(description)
         .register(registry);
   }

@@ -2,6 +2,7 @@ package io.pgferry.controller.sql.copy;
 
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
+import io.pgferry.controller.sql.BinaryIo;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
@@ -32,7 +33,7 @@ import org.postgresql.copy.PGCopyOutputStream;
  * process, {@link ControllerHeldSnapshot}); {@code tableJobs} workers each import it
  * (REPEATABLE READ, SET TRANSACTION SNAPSHOT) and copy items ({@link CopyPlanner}: tables, and ranges of the large
  * ones) with COPY ... TO STDOUT on A streamed into COPY ... FROM STDIN on T through this process (binary where both
- * servers have the same major and every column's type is built in or an enum, else text). Each item commits on T
+ * servers have the same major and every column's type is built in or an enum and has binary I/O, else text). Each item commits on T
  * with its done mark ({@link CopyLedger}). Afterwards the subscription is created with copy_data = false,
  * create_slot = false on that slot: apply starts at the snapshot's point.
  *
@@ -43,9 +44,13 @@ import org.postgresql.copy.PGCopyOutputStream;
  * copied tables are emptied on T and the copy starts afresh.
  */
 public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
-  /** What a run did. */
+  /**
+   * What a run did.
+   *
+   * @param copiedAsText the tables this run copied in text format (the others went binary), sorted
+   */
   public record Result(int items, int copiedNow, int doneBefore, boolean restarted, boolean resumed, String snapshot,
-                       CopyProgress.View view) {
+                       CopyProgress.View view, List<String> copiedAsText) {
     public String sentence() {
       if (items == 0) {
         return "nothing to copy: the subscription exists already";
@@ -53,14 +58,16 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
       return (restarted ? "the earlier snapshot could not be imported: slot dropped, copied tables emptied on T, copied afresh; " : "")
           + (resumed ? "resumed under the earlier snapshot, still held; " : "")
           + "copied " + copiedNow + " of " + items + " tables and ranges under snapshot " + snapshot
-          + (doneBefore > 0 ? " (" + doneBefore + " done before, not copied again)" : "") + ": " + view.sentence();
+          + (doneBefore > 0 ? " (" + doneBefore + " done before, not copied again)" : "")
+          + (copiedAsText.isEmpty() ? "" : " (in text format: " + copiedAsText.size() + (copiedAsText.size() == 1 ? " table)" : " tables)")) + ": " + view.sentence();
     }
 
     public Map<String, String> evidence() {
       return Map.of("items", String.valueOf(items), "copied_now", String.valueOf(copiedNow), "done_before", String.valueOf(doneBefore),
           "remaining", String.valueOf(items - doneBefore), "restarted", String.valueOf(restarted), "resumed", String.valueOf(resumed),
           "snapshot", snapshot == null ? "" : snapshot,
-          "bytes", String.valueOf(view == null ? 0 : view.bytes()), "rows", String.valueOf(view == null ? 0 : view.rows()));
+          "bytes", String.valueOf(view == null ? 0 : view.bytes()), "rows", String.valueOf(view == null ? 0 : view.rows()),
+          "copied_as_text", String.join(", ", copiedAsText));
     }
   }
 
@@ -91,6 +98,8 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
   private final SnapshotHolder holder;
   private Consumer<TableRef> tableCopied = t -> { };
   private final Map<TableRef, AtomicInteger> itemsLeft = new ConcurrentHashMap<>();
+  /** Per table copied in this run: binary (true) or text. */
+  private final Map<TableRef, Boolean> binary = new ConcurrentHashMap<>();
 
   public SnapshotCopy(PgEndpoint source, PgEndpoint target, String slot, String publication, String subscription, Options options,
                       Consumer<CopyProgress.View> listener, Clock clock) {
@@ -155,7 +164,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     try (Connection t = target.connect(Purpose.SCHEMA); Connection a = source.connect(Purpose.SCHEMA)) {
       if (Sql.exists(t, "SELECT 1 FROM pg_subscription WHERE subname = ? "
           + "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())", subscription)) {
-        return new Result(0, 0, 0, false, false, null, null);
+        return new Result(0, 0, 0, false, false, null, null, List.of());
       }
       CopyLedger.ensure(t);
       entries = CopyLedger.read(t);
@@ -166,7 +175,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
         holder.release();
         CopyProgress p = new CopyProgress(clock, entries);
         p.finish();
-        return new Result(entries.size(), 0, entries.size(), false, false, entries.get(0).snapshot(), p.view());
+        return new Result(entries.size(), 0, entries.size(), false, false, entries.get(0).snapshot(), p.view(), List.of());
       }
       boolean resumable = slotExists && snapshot != null && !entries.isEmpty() && entries.get(0).snapshot().equals(snapshot.name())
           && importable(snapshot.name());
@@ -195,7 +204,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     progress.finish();
     listener.accept(progress.view());
     holder.release();
-    return new Result(entries.size(), copied, doneBefore, restarted, resumed, snapshot.name(), progress.view());
+    return new Result(entries.size(), copied, doneBefore, restarted, resumed, snapshot.name(), progress.view(), copiedAsText());
   }
 
   /**
@@ -267,6 +276,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     List<CopyItem> own = todo.stream().filter(i -> "pgferry".equals(i.table().schema())).toList();
     List<CopyItem> rest = todo.stream().filter(i -> !"pgferry".equals(i.table().schema())).toList();
     itemsLeft.clear();
+    binary.clear();
     todo.forEach(i -> itemsLeft.computeIfAbsent(i.table(), x -> new AtomicInteger()).incrementAndGet());
     return copyOn(1, snapshotName, own, progress) + copyOn(options.jobs(), snapshotName, rest, progress);
   }
@@ -278,7 +288,6 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     ConcurrentLinkedQueue<CopyItem> queue = new ConcurrentLinkedQueue<>(items);
     AtomicBoolean failed = new AtomicBoolean();
     AtomicInteger copied = new AtomicInteger();
-    Map<TableRef, Boolean> binary = new ConcurrentHashMap<>();
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, items.size()), r -> {
       Thread th = new Thread(r, "pgferry-copy");
       th.setDaemon(true);
@@ -297,7 +306,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
               if (Thread.currentThread().isInterrupted()) {
                 throw new InterruptedException("copy interrupted");
               }
-              boolean bin = sameMajor && binary.computeIfAbsent(item.table(), tr -> binarySafe(a, tr));
+              boolean bin = binary.computeIfAbsent(item.table(), tr -> sameMajor && binarySafe(a, tr));
               copyItem(a, t, item, bin, progress);
               copied.incrementAndGet();
               if (itemsLeft.get(item.table()).decrementAndGet() == 0) {
@@ -335,13 +344,19 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
     }
   }
 
-  private boolean binarySafe(Connection a, TableRef table) {
+  private List<String> copiedAsText() {
+    return binary.entrySet().stream().filter(e -> !e.getValue()).map(e -> e.getKey().toString()).sorted().toList();
+  }
+
+  /** Every column's type is built in or an enum (a domain by its base) and has binary send/receive ({@link BinaryIo}). */
+  private static boolean binarySafe(Connection a, TableRef table) {
     try {
       return "t".equals(Sql.value(a, """
           SELECT coalesce(bool_and(b.oid < 16384 OR b.typtype = 'e'), true)
           FROM pg_attribute at JOIN pg_type ty ON ty.oid = at.atttypid
           JOIN pg_type b ON b.oid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END
-          WHERE at.attrelid = ?::regclass AND at.attnum > 0 AND NOT at.attisdropped""", table.sql()));
+          WHERE at.attrelid = ?::regclass AND at.attnum > 0 AND NOT at.attisdropped""", table.sql()))
+          && BinaryIo.typesWithout(a, "a.attrelid = ?::regclass", table.sql()).isEmpty();
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }

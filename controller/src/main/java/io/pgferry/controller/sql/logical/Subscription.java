@@ -30,9 +30,10 @@ public final class Subscription implements SqlAction<Boolean> {
   private final boolean copyData;
   private final boolean failover;
   private boolean existingSlot;
-  /** The publisher's major version when {@link ApplyOptions} choose streaming/binary; 0: they are not asked. */
-  private int applyOptionsPublisherMajor;
-  private List<String> applyOptions = List.of();
+  /** {@link ApplyOptions} choose streaming/binary, with the publisher's major version (0: unknown). */
+  private boolean applyOptionsAsked;
+  private int publisherMajor;
+  private ApplyOptions.Choice applyOptions;
 
   public Subscription(PgEndpoint subscriber, PgEndpoint publisherAsSeenBySubscriber, String name, String slot, String publication,
                       boolean copyData, boolean failover) {
@@ -52,14 +53,24 @@ public final class Subscription implements SqlAction<Boolean> {
   public Subscription onExistingSlot() {
     Subscription s = new Subscription(subscriber, publisherAsSeenBySubscriber, name, slot, publication, false, failover);
     s.existingSlot = true;
-    s.applyOptionsPublisherMajor = applyOptionsPublisherMajor;
+    s.applyOptionsAsked = applyOptionsAsked;
+    s.publisherMajor = publisherMajor;
     return s;
   }
 
-  /** Lets {@link ApplyOptions} add streaming = parallel and binary = true where the versions and types allow them. */
+  /**
+   * Lets {@link ApplyOptions} add streaming = parallel and binary = true where the versions and types allow them;
+   * {@code publisherMajor} 0: unknown (no binary; `pgferry plan`, which asks no server, describes the rule).
+   */
   public Subscription withApplyOptions(int publisherMajor) {
-    this.applyOptionsPublisherMajor = publisherMajor;
+    this.applyOptionsAsked = true;
+    this.publisherMajor = publisherMajor;
     return this;
+  }
+
+  /** The apply options {@link #run()} created the subscription with, or found on it; null when not asked or not run. */
+  public ApplyOptions.Choice applyOptions() {
+    return applyOptions;
   }
 
   private String shown() {
@@ -82,7 +93,9 @@ public final class Subscription implements SqlAction<Boolean> {
     if (failover) {
       with.add("failover = true");
     }
-    with.addAll(applyOptions);
+    if (applyOptions != null) {
+      with.addAll(applyOptions.with());
+    }
     return "CREATE SUBSCRIPTION " + Sql.ident(name) + " CONNECTION " + Sql.literal(publisher.conninfo(true))
         + " PUBLICATION " + Sql.ident(publication) + " WITH (" + String.join(", ", with) + ")";
   }
@@ -91,7 +104,7 @@ public final class Subscription implements SqlAction<Boolean> {
   public List<String> describe() {
     return List.of("on " + subscriber + ": " + shown() + "  -- unless subscription " + name + " exists"
         + (failover ? "; failover needs PostgreSQL 17+ on both sides" : "")
-        + (applyOptionsPublisherMajor > 0 ? "; also " + ApplyOptions.describe() : ""));
+        + (applyOptionsAsked ? "; " + ApplyOptions.describe() : ""));
   }
 
   /** True when it created the subscription. */
@@ -99,6 +112,9 @@ public final class Subscription implements SqlAction<Boolean> {
   public Boolean run() throws Exception {
     try (Connection c = subscriber.connect(Purpose.SCHEMA)) {
       if (exists(c, name)) {
+        if (applyOptionsAsked) {
+          applyOptions = ApplyOptions.read(c, name);
+        }
         return false;
       }
       if (failover) {
@@ -114,8 +130,8 @@ public final class Subscription implements SqlAction<Boolean> {
               + ", publisher " + (pubMajor == 0 ? "unknown" : pubMajor) + "); turn logical failover slots off in the plan");
         }
       }
-      if (applyOptionsPublisherMajor > 0) {
-        applyOptions = ApplyOptions.choose(c, applyOptionsPublisherMajor);
+      if (applyOptionsAsked) {
+        applyOptions = ApplyOptions.choose(c, publisherMajor);
       }
       try {
         Sql.execute(c, createSql(publisherAsSeenBySubscriber));

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A 17 source: pg_dump 15 cannot dump it, so the schema copy says so (and accepts a schema put in place by hand);
- * the subscription gets a PG 17 failover slot when asked, and refuses failover when a side is older.
+ * the subscription gets a PG 17 failover slot when asked, and refuses failover when a side is older; its apply options
+ * by the versions and types (streaming = parallel and binary = true on 17, neither on a 15 subscriber), as journaled.
  */
 class LogicalPg17Test {
   private static final String SCHEMA = "CREATE EXTENSION hstore; CREATE TABLE items (id bigserial PRIMARY KEY, tags hstore)";
@@ -52,15 +53,28 @@ class LogicalPg17Test {
           () -> new Subscription(dst15, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).run());
       assertTrue(noFailover.getMessage().contains("failover = true needs PostgreSQL 17+ on both sides (subscriber 15"), noFailover.getMessage());
 
-      assertTrue(new Subscription(dst, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).withApplyOptions(17).run());
+      Subscription on17 = new Subscription(dst, repl, "pgferry_sub", "pgferry_sub", "pgferry_pub", true, true).withApplyOptions(17);
+      assertTrue(on17.run());
       assertEquals("t", value(src, "SELECT failover::text FROM pg_replication_slots WHERE slot_name = 'pgferry_sub'").substring(0, 1));
       assertEquals("p true", value(dst, "SELECT substream::text || ' ' || subbinary::text FROM pg_subscription"),
           "streaming = parallel and binary = true: both sides 17, every column type (hstore too) has binary I/O");
-      try (Connection c15 = dst15.connect(Purpose.ADMIN); Connection c17 = dst.connect(Purpose.ADMIN)) {
-        assertEquals(List.of(), ApplyOptions.choose(c15, 17), "a PostgreSQL 15 subscriber gets neither");
-        assertEquals(List.of("streaming = parallel"), ApplyOptions.choose(c17, 15), "binary needs a 16+ publisher too");
+      assertEquals("streaming=parallel binary=true", on17.applyOptions().sentence(), "what the step journals");
+      assertFalse(on17.run());
+      assertEquals("streaming=parallel binary=true (as found on the existing subscription)", on17.applyOptions().sentence());
+
+      exec(dst15, SCHEMA);
+      Subscription on15 = new Subscription(dst15, repl, "sub15", "sub15", "pgferry_pub", true, false).withApplyOptions(17);
+      assertTrue(on15.run());
+      assertEquals("streaming=off binary=false (T runs 15)", on15.applyOptions().sentence(), "a PostgreSQL 15 subscriber gets neither");
+      assertEquals("false false", value(dst15, "SELECT substream::text || ' ' || subbinary::text FROM pg_subscription"));
+      try (Connection c17 = dst.connect(Purpose.ADMIN)) {
+        assertEquals("streaming=parallel binary=false (the publisher runs 15)", ApplyOptions.choose(c17, 15).sentence(),
+            "binary needs a 16+ publisher too");
         Sql.execute(c17, "CREATE TABLE acl_note (id int PRIMARY KEY, acl aclitem)");
-        assertEquals(List.of("streaming = parallel"), ApplyOptions.choose(c17, 17), "aclitem has no binary send/receive");
+        assertEquals("streaming=parallel binary=false (no binary send/receive: aclitem)", ApplyOptions.choose(c17, 17).sentence());
+        Sql.execute(c17, "DROP TABLE acl_note; CREATE DOMAIN acl_list AS aclitem[]; CREATE TABLE acl_notes (id int PRIMARY KEY, acls acl_list)");
+        assertEquals("streaming=parallel binary=false (no binary send/receive: acl_list)", ApplyOptions.choose(c17, 17).sentence(),
+            "nor has a domain over an array of aclitem");
       }
       SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
       until(Duration.ofSeconds(60), "sync on 17", () -> progress.snapshot().caughtUp(0));
