@@ -5,7 +5,6 @@ import static io.pgferry.controller.journey.JourneyTable.C1_REINDEX;
 
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.Step;
@@ -14,10 +13,10 @@ import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
-import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.collation.CollationCheck;
 import io.pgferry.controller.sql.collation.CollationPolicy;
 import io.pgferry.controller.sql.collation.CollationReport;
+import io.pgferry.controller.sql.collation.IndexRebuild;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,17 +50,14 @@ final class CollationSteps {
           "broken", String.valueOf(r.broken().size()), "checked", r.amcheck() ? String.valueOf(r.atRisk().size()) : "0",
           "changed_collations", String.join(",", r.mismatched())));
     }));
-    steps.put(C1_REINDEX, new FnStep(C1_REINDEX, List.of("on " + a + " as " + plan.failover().adminUser() + ", writes still"
-        + " blocked: REINDEX INDEX <each index " + C1_COLLATION + " named for rebuilding> (none: nothing runs)"), ctx -> {
+    steps.put(C1_REINDEX, new FnStep(C1_REINDEX, IndexRebuild.describe("on " + a + " as " + plan.failover().adminUser()
+        + ", writes still blocked", C1_COLLATION), ctx -> {
       List<String> indexes = indexesToRebuild(ctx.evidenceOf(C1_COLLATION).getOrDefault(REINDEX_KEY, ""));
       if (indexes.isEmpty()) {
         return StepResult.of("no index to rebuild");
       }
       try (Connection c = admin(ctx, a).connect(Purpose.SCHEMA)) {
-        for (String index : indexes) {
-          ctx.progress("REINDEX INDEX " + index);
-          Sql.execute(c, "REINDEX INDEX " + qualified(index));
-        }
+        IndexRebuild.rebuild(c, indexes, ctx::progress);
       }
       return new StepResult("rebuilt " + indexes.size() + " index(es) on " + a + ": " + indexes,
           Map.of("rebuilt", String.join("\n", indexes)));
@@ -70,14 +66,6 @@ final class CollationSteps {
 
   static List<String> indexesToRebuild(String evidence) {
     return evidence.isBlank() ? List.of() : Arrays.asList(evidence.strip().split("\n"));
-  }
-
-  /** regclass text as PostgreSQL printed it (already quoted where needed): only checked to be one name, maybe qualified. */
-  static String qualified(String regclassText) {
-    if (!regclassText.matches("(\"([^\"]|\"\")+\"|[a-z_][a-z0-9_$]*)(\\.(\"([^\"]|\"\")+\"|[a-z_][a-z0-9_$]*))?")) {
-      throw new IllegalArgumentException("not an index name: " + SqlQuote.literal(regclassText));
-    }
-    return regclassText;
   }
 
   private static NodeView view(StepContext ctx, String nodeId) throws JourneyException {
