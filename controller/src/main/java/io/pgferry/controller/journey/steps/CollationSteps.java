@@ -37,7 +37,7 @@ final class CollationSteps {
   static void build(Plan plan, Optional<NodeView> bView, Optional<NodeView> aView, Map<String, Step> steps) {
     String a = plan.nodes().archiveReplica();
     String b = plan.nodes().standby();
-    List<String> check = new ArrayList<>(new CollationCheck(shown(plan, bView, b), null).describe());
+    List<String> check = new ArrayList<>(new CollationCheck(Endpoints.shown(plan, bView, b, plan.failover().adminUser()), null).describe());
     check.add("on_broken_index: " + plan.collation().onBrokenIndex().name().toLowerCase(java.util.Locale.ROOT)
         + " (stop: cutover 1 does not start; reindex: rebuilt on " + a + " after its promotion; report: journal only)");
     steps.put(C1_COLLATION, new FnStep(C1_COLLATION, check, ctx -> {
@@ -76,11 +76,5 @@ final class CollationSteps {
 
   private static PgEndpoint admin(StepContext ctx, String nodeId) throws JourneyException {
     return Endpoints.admin(ctx.plan(), view(ctx, nodeId), ctx.plan().app().dbname());
-  }
-
-  private static PgEndpoint shown(Plan plan, Optional<NodeView> view, String id) {
-    String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost() + "").orElse("<host of " + id + ">");
-    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT); // shown as <port>: the agent says it in its Hello
-    return new PgEndpoint(host, port, plan.app().dbname(), plan.failover().adminUser(), null);
   }
 }
