@@ -59,19 +59,20 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
       Duration reconcileEvery,
       Backoff backoff,
       Converger.StepListener stepListener,
-      List<TransitionTable.Row<Transition.Factory>> extraTransitions,
+      TransitionTable<Transition.Factory> transitions,
       List<BaseBackupProvider> extraBackupProviders) {
     public static Options defaults() {
-      return new Options(Duration.ofSeconds(1), Duration.ofSeconds(5), Backoff.DEFAULT, (t, s) -> { }, List.of(), List.of());
+      return new Options(Duration.ofSeconds(1), Duration.ofSeconds(5), Backoff.DEFAULT, (t, s) -> { },
+          Transitions.defaultTable(List.of()), List.of());
     }
 
     public Options withStepListener(Converger.StepListener l) {
-      return new Options(observeEvery, reconcileEvery, backoff, l, extraTransitions, extraBackupProviders);
+      return new Options(observeEvery, reconcileEvery, backoff, l, transitions, extraBackupProviders);
     }
 
-    /** The archive engine registers ARCHIVE_REPLICA rows and its base backup method here. */
-    public Options withExtensions(List<TransitionTable.Row<Transition.Factory>> rows, List<BaseBackupProvider> providers) {
-      return new Options(observeEvery, reconcileEvery, backoff, stepListener, rows, providers);
+    /** The archive engine's table ({@code ArchiveExtension.table}: its ARCHIVE_REPLICA row first) and base backup method. */
+    public Options withExtensions(TransitionTable<Transition.Factory> table, List<BaseBackupProvider> providers) {
+      return new Options(observeEvery, reconcileEvery, backoff, stepListener, table, providers);
     }
   }
 
@@ -112,7 +113,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     ctx.addBackupProvider(pgBaseBackup);
     this.leaseKeeper = new LeaseKeeper(this::heldGoal,
         () -> stateFile.get().state() == NodeState.PRIMARY, this::wakeConverger, new LeaseFile(config.stateDir()));
-    this.converger = new Converger(ctx, Transitions.defaultTable(options.extraTransitions()), options.backoff(),
+    this.converger = new Converger(ctx, options.transitions(), options.backoff(),
         options.reconcileEvery(), options.stepListener(), () -> leaseKeeper.enforced(System.nanoTime()), System::nanoTime,
         this::observeSoon);
     this.goalGate = new GoalGate(new GoalValidator(config.goals().limits(), pgVersion.major()));

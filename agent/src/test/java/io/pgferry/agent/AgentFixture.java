@@ -43,7 +43,7 @@ public final class AgentFixture {
   static NodeAgent.Options fastOptions() {
     NodeAgent.Options d = NodeAgent.Options.defaults();
     return new NodeAgent.Options(Duration.ofMillis(300), Duration.ofSeconds(1), FAST, d.stepListener(),
-        d.extraTransitions(), d.extraBackupProviders());
+        d.transitions(), d.extraBackupProviders());
   }
 
   static Goal standbyOf(long generation, PgCluster upstream) {

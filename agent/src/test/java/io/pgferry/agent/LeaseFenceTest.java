@@ -44,7 +44,7 @@ class LeaseFenceTest {
       AgentConfig cfg = AgentFixture.config(ws, "b", bin);
       NodeAgent.Options fast = AgentFixture.fastOptions();
       NodeAgent.Options slowReconcile = new NodeAgent.Options(fast.observeEvery(), Duration.ofSeconds(30), fast.backoff(),
-          fast.stepListener(), fast.extraTransitions(), fast.extraBackupProviders());
+          fast.stepListener(), fast.transitions(), fast.extraBackupProviders());
       try (PgCluster bPg = AgentFixture.adopt(cfg, bin); NodeAgent a = new NodeAgent(cfg, slowReconcile)) {
         a.leasePolicy(LeasePolicy.CONTROLLED);
         a.start();

@@ -65,7 +65,7 @@ class ResumeTest {
         String stateBefore = Files.readString(cfg.stateDir().resolve("state.json"));
         NodeAgent.Options fast = AgentFixture.fastOptions();
         NodeAgent.Options slowReconcile = new NodeAgent.Options(fast.observeEvery(), Duration.ofMinutes(10), fast.backoff(),
-            fast.stepListener(), fast.extraTransitions(), fast.extraBackupProviders());
+            fast.stepListener(), fast.transitions(), fast.extraBackupProviders());
         Vertx vertx = Vertx.vertx();
         try (NodeAgent third = new NodeAgent(cfg, slowReconcile).start()) {
           third.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());

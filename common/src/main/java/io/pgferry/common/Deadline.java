@@ -5,10 +5,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.function.LongSupplier;
 
-/** A point in time a wait gives up at, with the budget it was given (for messages). Immutable. */
+/**
+ * A point in time a wait gives up at, with the budget it was given (for messages). Fixed, except that {@link #renew}
+ * gives the whole budget again; use it on the waiting thread.
+ */
 public final class Deadline {
   private final LongSupplier nanos;
-  private final long end;
+  private long end;
   private final Duration budget;
 
   private Deadline(LongSupplier nanos, long end, Duration budget) {
@@ -29,6 +32,19 @@ public final class Deadline {
 
   public boolean passed() {
     return nanos.getAsLong() - end > 0;
+  }
+
+  /** The time left until the end: zero or negative once it passed. */
+  public Duration remaining() {
+    return Duration.ofNanos(end - nanos.getAsLong());
+  }
+
+  /**
+   * Moves the end to {@code budget} from now: a wait that learnt the delay is not a failure (e.g. it waits on a
+   * person) starts counting again.
+   */
+  public void renew() {
+    end = nanos.getAsLong() + budget.toNanos();
   }
 
   public Duration budget() {

@@ -92,6 +92,36 @@ class PollTest {
   }
 
   @Test
+  void aRenewedDeadlineGivesTheWholeBudgetAgainFromTheRenewal() {
+    FakeTime time = new FakeTime();
+    Deadline deadline = Deadline.after(time, T0, Duration.ofSeconds(1));
+    AtomicInteger looks = new AtomicInteger();
+    Poll.Timeout e = assertThrows(Poll.Timeout.class, () -> Poll.untilTrue(deadline, Duration.ofMillis(300), time.pause, "x", () -> {
+      if (time.now.equals(T0.plusMillis(600))) {
+        deadline.renew(); // e.g. the wait learnt it waits on a person: the budget counts again from here
+      }
+      looks.incrementAndGet();
+      return false;
+    }));
+    // looks at 0 .. 1500 ms are before the renewed end (1600 ms); the one at 1800 ms finds it passed
+    assertEquals(7, looks.get());
+    assertEquals(T0.plusMillis(1800), time.now);
+    assertEquals(Duration.ofSeconds(1), e.waited(), "the message names the budget, not the time since the first look");
+  }
+
+  @Test
+  void remainingCountsDownToTheEndAndBelowZeroAfterIt() {
+    FakeTime time = new FakeTime();
+    Deadline deadline = Deadline.after(time, T0, Duration.ofSeconds(2));
+    assertEquals(Duration.ofSeconds(2), deadline.remaining());
+    time.now = T0.plusMillis(1500);
+    assertEquals(Duration.ofMillis(500), deadline.remaining());
+    time.now = T0.plusSeconds(3);
+    assertEquals(Duration.ofSeconds(-1), deadline.remaining());
+    assertTrue(deadline.passed());
+  }
+
+  @Test
   void theChecksOwnErrorPassesThroughWithItsType() {
     FakeTime time = new FakeTime();
     IOException e = assertThrows(IOException.class, () -> Poll.until(Deadline.after(time, T0, Duration.ofSeconds(1)), Duration.ofMillis(10),

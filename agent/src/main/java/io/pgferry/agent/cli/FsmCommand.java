@@ -2,10 +2,8 @@ package io.pgferry.agent.cli;
 
 import io.pgferry.agent.archive.replica.ArchiveExtension;
 import io.pgferry.agent.converge.Transition;
-import io.pgferry.agent.converge.Transitions;
 import io.pgferry.agent.state.FsmExport;
 import io.pgferry.agent.state.TransitionTable;
-import java.util.List;
 import picocli.CommandLine.Command;
 
 @Command(name = "fsm", mixinStandardHelpOptions = true,
@@ -17,7 +15,7 @@ public final class FsmCommand implements Runnable {
 
   /** The table the daemon runs: the archive engine's rows first, then the defaults. */
   static TransitionTable<Transition.Factory> table() {
-    return Transitions.defaultTable(List.of(ArchiveExtension.archiveReplicaRow((Transition.Factory) null)));
+    return ArchiveExtension.table(null);
   }
 
   @Override

@@ -44,7 +44,7 @@ public final class RunCommand implements Callable<Integer> {
     Logging.configure(cfg.log().json(), cfg.log().julLevel());
     Vertx vertx = Vertx.vertx();
     ArchiveExtension archive = new ArchiveExtension(cfg);
-    NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(archive.rows(), archive.providers()));
+    NodeAgent agent = new NodeAgent(cfg, NodeAgent.Options.defaults().withExtensions(ArchiveExtension.table(archive), archive.providers()));
     archive.attach(agent);
     int walFetchPort = archive.startWalFetchEndpoint(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
 

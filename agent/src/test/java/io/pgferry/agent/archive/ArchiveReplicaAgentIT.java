@@ -247,7 +247,7 @@ class ArchiveReplicaAgentIT {
     Vertx vertx = Vertx.vertx();
     try (ArchiveExtension ext = new ArchiveExtension(cfg);
          NodeAgent agent = new NodeAgent(cfg, new NodeAgent.Options(Duration.ofMillis(300), Duration.ofSeconds(1),
-             new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0), (t, s) -> { }, ext.rows(), ext.providers()));
+             new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0), (t, s) -> { }, ArchiveExtension.table(ext), ext.providers()));
          PgCluster replica = PgCluster.adopt("agent-replica", PG15, cfg.postgres().dataDir(), cfg.postgres().port())) {
       ext.attach(agent);
       AgentMetrics metrics = new AgentMetrics(agent);
@@ -320,7 +320,7 @@ class ArchiveReplicaAgentIT {
       agent.close();
       try (ArchiveExtension ext2 = new ArchiveExtension(cfg);
            NodeAgent again = new NodeAgent(cfg, new NodeAgent.Options(Duration.ofMillis(300), Duration.ofSeconds(1),
-               new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0), (t, s) -> { }, ext2.rows(), ext2.providers()))) {
+               new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0), (t, s) -> { }, ArchiveExtension.table(ext2), ext2.providers()))) {
         ext2.attach(again);
         again.start();
         waitFor(Duration.ofSeconds(30), () -> again.status().getArchive().getArchiveHeadSegment().compareTo(last) >= 0

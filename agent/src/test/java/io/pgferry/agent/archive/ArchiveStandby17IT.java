@@ -64,7 +64,7 @@ class ArchiveStandby17IT {
             new AgentConfig.Goals(null, true)); // the test connects over trust (127.0.0.1/32)
         try (ArchiveExtension ext = new ArchiveExtension(cfg);
              NodeAgent agent = new NodeAgent(cfg, new NodeAgent.Options(Duration.ofMillis(300), Duration.ofSeconds(1),
-                 new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0), (t, s) -> { }, ext.rows(), ext.providers()));
+                 new Backoff(Duration.ofMillis(50), Duration.ofMillis(500), 2.0), (t, s) -> { }, ArchiveExtension.table(ext), ext.providers()));
              PgCluster standby = PgCluster.adopt("standby", pg17, cfg.postgres().dataDir(), cfg.postgres().port())) {
           ext.attach(agent);
           agent.start();

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.archive.replica.ArchiveExtension;
 import io.pgferry.agent.converge.Transition;
-import io.pgferry.agent.converge.Transitions;
 import io.pgferry.proto.NodeState;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FsmExportTest {
   private final TransitionTable<Transition.Factory> table =
-      Transitions.defaultTable(List.of(ArchiveExtension.archiveReplicaRow((Transition.Factory) null)));
+      ArchiveExtension.table(null);
 
   @Test
   void everyGoalStateHasTraitsAndARowReachingIt() {

@@ -3,6 +3,7 @@ package io.pgferry.controller.goals;
 import io.pgferry.common.FailsafeTiming;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.proto.Goal;
@@ -30,7 +31,7 @@ public final class Goals {
   }
 
   public static boolean saidHello(NodeView v) {
-    return v.hello() != null && !v.hello().getHost().isEmpty();
+    return Endpoints.saidHello(v);
   }
 
   public static Goal streamingStandby(Plan plan, NodeView upstream) {

@@ -132,14 +132,10 @@ public final class Decisions {
     return new Verdict.Ready(ready.summary() + " on " + aId + "'s timeline " + aTimeline, ready.evidence());
   }
 
-  /** Timeouts: the verdict to give when a wait started at {@code startedAt} ran out, or empty. */
-  public static Optional<Verdict> timedOut(Instant startedAt, Duration timeout, Instant now, String what,
-                                           String lastProgress) {
-    if (now.isBefore(startedAt.plus(timeout))) {
-      return Optional.empty();
-    }
-    return Optional.of(new Verdict.Failed("timed out after " + Durations.format(timeout)
-        + " waiting for " + what + (lastProgress == null ? "" : "; last seen: " + lastProgress)));
+  /** Why a wait for {@code what} failed once its {@code timeout} (counted from the step's start) ran out. */
+  public static String timedOut(Duration timeout, String what, String lastProgress) {
+    return "timed out after " + Durations.format(timeout) + " waiting for " + what
+        + (lastProgress == null ? "" : "; last seen: " + lastProgress);
   }
 
   private static Optional<Verdict> notThere(Optional<NodeView> node, String id, NodeState wanted) {

@@ -13,13 +13,13 @@ import io.pgferry.controller.plan.PlanDiff;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.controller.pg.Endpoints;
+import io.pgferry.controller.sql.ServerReadings;
 import io.pgferry.controller.sql.logical.DdlLedger;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -350,8 +350,8 @@ public final class JourneyService implements AutoCloseable {
     endpoints.add(() -> Endpoints.target(plan));
     Thread t = new Thread(() -> {
       for (var endpoint : endpoints) {
-        try (Connection c = endpoint.get().connect(Purpose.PROBE); Statement st = c.createStatement()) {
-          st.execute("SELECT 1");
+        try (Connection c = endpoint.get().connect(Purpose.PROBE)) {
+          ServerReadings.roundTrip(c);
         } catch (Exception | LinkageError e) {
           Logger.getLogger(JourneyService.class.getName()).fine("JDBC warm-up skipped: " + e);
         }

@@ -2,7 +2,7 @@ package io.pgferry.controller.loop;
 
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.failover.FailureDetector;
-import io.pgferry.controller.failover.SyncDurability;
+import io.pgferry.controller.sql.failover.SyncDurability;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JournalState;
 import io.pgferry.controller.journey.JourneyService;
@@ -219,7 +219,7 @@ public final class ControllerLoop implements AutoCloseable {
   private void durabilityAsync(Plan plan, Decision d, NodeWatch w) throws Exception {
     NodeView av = nodes.node(plan.nodes().archiveReplica()).orElseThrow();
     try {
-      SyncDurability.dropToAsync(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), Duration.ofSeconds(5));
+      SyncDurability.async(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), Duration.ofSeconds(5)).run();
     } catch (Exception e) {
       LOG.warning("could not drop " + av.nodeId() + " to async: " + e.getMessage());
       return;
@@ -232,8 +232,8 @@ public final class ControllerLoop implements AutoCloseable {
   private void durabilitySync(Plan plan, Decision d, NodeWatch w) throws Exception {
     NodeView av = nodes.node(plan.nodes().archiveReplica()).orElseThrow();
     String bApp = Goals.applicationName(plan.nodes().standby());
-    if (!SyncDurability.makeSync(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), bApp,
-        Duration.ofSeconds(5))) {
+    if (!SyncDurability.sync(() -> Endpoints.admin(plan, av, "postgres").connect(Purpose.ADMIN), bApp,
+        Duration.ofSeconds(5)).run()) {
       return; // already in force; A's Status had not caught up yet
     }
     String msg = d.why() + " (synchronous_standby_names = " + SyncDurability.standbyNames(bApp) + ")"

@@ -6,6 +6,7 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.SecretUrl;
 import io.pgferry.controller.switching.DatabaseEndpoint;
+import java.util.Optional;
 
 /**
  * The databases a plan names, as endpoints carrying the plan's connection bounds: the source and the target from
@@ -46,6 +47,27 @@ public final class Endpoints {
   /** The app's database on a node, as the switch points the app at it (app.user, app.password's reference). */
   public static DatabaseEndpoint app(Plan plan, NodeView node) {
     return new DatabaseEndpoint(node.hello().getHost(), node.hello().getPgPort(), plan.app().dbname(), plan.app().user(), plan.app().password());
+  }
+
+  /** Whether {@code node}'s agent said where its PostgreSQL listens (a Hello with a host). */
+  public static boolean saidHello(NodeView node) {
+    return node.hello() != null && !node.hello().getHost().isEmpty();
+  }
+
+  /**
+   * Node {@code id}'s PostgreSQL as {@code user} in the app's database, as `pgferry plan` shows it: at the address of
+   * its Hello once it said one; before that {@code <host of id>} and an unknown port (shown as {@code <port>}).
+   */
+  public static PgEndpoint shown(Plan plan, Optional<NodeView> node, String id, String user) {
+    Optional<NodeView> said = node.filter(Endpoints::saidHello);
+    return new PgEndpoint(said.map(v -> v.hello().getHost()).orElse("<host of " + id + ">"),
+        said.map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT), plan.app().dbname(), user, null);
+  }
+
+  /** {@link #app} as far as known when describing: before node {@code id}'s Hello {@code <host of id>} and port 0. */
+  public static DatabaseEndpoint appShown(Plan plan, Optional<NodeView> node, String id) {
+    return node.filter(Endpoints::saidHello).map(v -> app(plan, v))
+        .orElse(new DatabaseEndpoint("<host of " + id + ">", 0, plan.app().dbname(), plan.app().user(), plan.app().password()));
   }
 
   /**

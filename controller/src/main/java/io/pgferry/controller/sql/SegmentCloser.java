@@ -58,7 +58,7 @@ public final class SegmentCloser {
   public static Closed close(Connection c) throws SQLException {
     c.setAutoCommit(true);
     Sql.execute(c, "SET default_transaction_read_only = off"); // the fence made new sessions read-only
-    Lsn before = currentLsn(c);
+    Lsn before = ServerReadings.currentWalLsn(c);
     if (permitted(c, "SELECT pg_switch_wal()")) {
       return new Closed(How.SWITCHED, before, 0);
     }
@@ -77,10 +77,6 @@ public final class SegmentCloser {
     long segment = Long.parseLong(Sql.value(c, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
     long left = segment - Long.remainderUnsigned(lsn.value(), segment);
     return left == segment ? 1 : left;
-  }
-
-  private static Lsn currentLsn(Connection c) throws SQLException {
-    return Lsn.parse(Sql.value(c, "SELECT pg_current_wal_lsn()::text"));
   }
 
   private static boolean fillThroughTable(Connection c, long bytes) throws SQLException {

@@ -68,6 +68,6 @@ public final class Sql {
 
   /** The server's major version (11, 15, 17, ...). */
   public static int serverMajor(Connection c) throws SQLException {
-    return Integer.parseInt(value(c, "SELECT current_setting('server_version_num')")) / 10000;
+    return ServerReadings.versionNum(c) / 10000;
   }
 }

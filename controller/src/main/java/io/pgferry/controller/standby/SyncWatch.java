@@ -1,7 +1,7 @@
 package io.pgferry.controller.standby;
 
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.controller.failover.SyncDurability;
+import io.pgferry.controller.sql.failover.SyncDurability;
 import io.pgferry.controller.journey.JourneyService;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
@@ -113,8 +113,8 @@ public final class SyncWatch implements AutoCloseable {
         if (streaming) {
           lastStreaming = now;
           if (!named || !sync) {
-            boolean changed = SyncDurability.makeSync(() -> Endpoints.admin(plan.get(), uv.get(), "postgres").connect(Purpose.ADMIN), app,
-                Duration.ofSeconds(5));
+            boolean changed = SyncDurability.sync(() -> Endpoints.admin(plan.get(), uv.get(), "postgres").connect(Purpose.ADMIN), app,
+                Duration.ofSeconds(5)).run();
             if (changed || !sync) {
               sync = true;
               String msg = standby + " streams from " + upstream + ": durability sync (synchronous_standby_names = "
@@ -127,7 +127,7 @@ public final class SyncWatch implements AutoCloseable {
           }
         } else if (named && Duration.between(lastStreaming == null ? started : lastStreaming, now)
             .compareTo(plan.get().failover().detectAfter()) > 0) {
-          SyncDurability.dropToAsync(() -> Endpoints.admin(plan.get(), uv.get(), "postgres").connect(Purpose.ADMIN), Duration.ofSeconds(5));
+          SyncDurability.async(() -> Endpoints.admin(plan.get(), uv.get(), "postgres").connect(Purpose.ADMIN), Duration.ofSeconds(5)).run();
           sync = false;
           String msg = standby + " not streaming from " + upstream + " for " + plan.get().failover().detectAfter().toMillis()
               + " ms: durability dropped to async on " + upstream + " (commits no longer wait for " + standby + ")";

@@ -14,6 +14,7 @@ import io.pgferry.agent.slots.SlotCopyStatus;
 import io.pgferry.agent.slots.SlotKeeper;
 import io.pgferry.agent.slots.SlotSettings;
 import io.pgferry.controller.sql.failover.SubscriptionRepoint;
+import io.pgferry.controller.sql.failover.SyncDurability;
 import io.pgferry.controller.sql.failover.TableResync;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
@@ -62,7 +63,7 @@ class LogicalFailoverTest {
           SlotSettings.failoverPrimary(major, List.of("b_slot"))
               .forEach((k, v) -> a.execute("alter system set " + k + " = '" + v + "'"));
         }
-        SyncDurability.makeSync(a::connect, "b", Duration.ofSeconds(10));
+        SyncDurability.sync(a::connect, "b", Duration.ofSeconds(10)).run();
         await("b synchronous", T, () -> "sync".equals(a.queryValue("select sync_state from pg_stat_replication where application_name = 'b'")),
             () -> FailoverClusters.tail(b.logFile()));
         t.execute(FailoverClusters.ledgerDdl().get(0));

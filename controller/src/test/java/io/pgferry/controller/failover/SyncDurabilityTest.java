@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.controller.sql.failover.SyncDurability;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -26,8 +27,8 @@ class SyncDurabilityTest {
          PgCluster a = PgCluster.init(ws, "a", PgBinaries.forMajor(15), Map.of()).start()) {
       a.execute("create table t(id int primary key)");
       try (PgCluster b = FailoverClusters.standbyOf(ws, a, "b", "b_slot", Map.of())) {
-        assertTrue(SyncDurability.makeSync(a::connect, "b", Duration.ofSeconds(10)));
-        assertFalse(SyncDurability.makeSync(a::connect, "b", Duration.ofSeconds(10)), "already sync: nothing to do");
+        assertTrue(SyncDurability.sync(a::connect, "b", Duration.ofSeconds(10)).run());
+        assertFalse(SyncDurability.sync(a::connect, "b", Duration.ofSeconds(10)).run(), "already sync: nothing to do");
         try (Connection c = a.connect()) {
           assertEquals(SyncDurability.Mode.SYNC, SyncDurability.mode(c));
         }
@@ -49,7 +50,7 @@ class SyncDurabilityTest {
         assertFalse(commit.isDone(), "a commit must not return while its synchronous standby is down");
 
         long dropAt = System.nanoTime();
-        assertTrue(SyncDurability.dropToAsync(a::connect, Duration.ofSeconds(10)));
+        assertTrue(SyncDurability.async(a::connect, Duration.ofSeconds(10)).run());
         long returnedAt = commit.get(10, TimeUnit.SECONDS);
         long ms = (returnedAt - dropAt) / 1_000_000;
         System.out.println("commit returned " + ms + " ms after the drop to async began");

@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Optional;
 import io.pgferry.agent.converge.Transition;
-import io.pgferry.agent.converge.Transitions;
 import io.pgferry.agent.state.NodeTraits;
 import io.pgferry.agent.state.TransitionTable;
 import io.pgferry.proto.NodeState;
@@ -38,8 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * a row in the agent's traits table marked as a goal, and a row of the agent's transition table reaching it.
  */
 class GoalContractTest {
-  private static final TransitionTable<Transition.Factory> AGENT_TABLE =
-      Transitions.defaultTable(List.of(ArchiveExtension.archiveReplicaRow((Transition.Factory) null)));
+  private static final TransitionTable<Transition.Factory> AGENT_TABLE = ArchiveExtension.table(null);
 
   @Test
   void everyAssignableGoalHasARowInTheAgentsTable() {

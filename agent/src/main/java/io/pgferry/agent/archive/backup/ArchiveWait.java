@@ -4,6 +4,8 @@ import io.pgferry.archive.codec.Codecs;
 import io.pgferry.archive.format.ArchiveLayout;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.archive.storage.ObjectStore.StoredObject;
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.sql.Connection;
@@ -22,6 +24,8 @@ import java.util.logging.Logger;
 final class ArchiveWait {
   private static final Logger LOG = Logger.getLogger(ArchiveWait.class.getName());
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
+  private static final Duration FIRST_PAUSE = Duration.ofMillis(200);
+  private static final Duration MAX_PAUSE = Duration.ofSeconds(2);
 
   private final ObjectStore store;
   private final Connection connection;
@@ -35,24 +39,47 @@ final class ArchiveWait {
 
   /** Returns once {@code segment} is archived. @throws WalNotArchivedException when the timeout passes first. */
   void untilArchived(String segment) throws IOException, SQLException {
-    long start = System.nanoTime();
-    long deadline = start + timeout.toNanos();
-    long nextReport = start + PROGRESS_EVERY.toNanos();
-    long pause = 200;
-    while (!inStore(segment) && !archiverPassed(segment)) {
-      long now = System.nanoTime();
-      if (now - deadline >= 0) {
-        throw new WalNotArchivedException(segment, timeout, store.describe(), archiverStatus());
-      }
-      if (now - nextReport >= 0) {
-        LOG.info("waiting for WAL segment " + segment + " (the backup's last) to reach " + store.describe() + ": "
-            + Duration.ofNanos(now - start).toSeconds() + " s of " + timeout.toSeconds() + " s; " + archiverStatus());
-        nextReport = now + PROGRESS_EVERY.toNanos();
-      }
-      sleep(Math.min(pause, Math.max(1, (deadline - now) / 1_000_000)));
-      pause = Math.min(pause * 2, 2_000);
+    Deadline deadline = Deadline.in(timeout);
+    try {
+      Poll.untilTrue(deadline, FIRST_PAUSE, new Backoff(segment, deadline), "WAL segment " + segment,
+          () -> inStore(segment) || archiverPassed(segment));
+    } catch (Poll.Timeout e) {
+      throw new WalNotArchivedException(segment, timeout, store.describe(), archiverStatus());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the archive");
+    } catch (IOException | SQLException | RuntimeException e) {
+      throw e; // the check's own
+    } catch (Exception e) {
+      throw new IllegalStateException(e); // the check throws nothing else
     }
     LOG.info("WAL segment " + segment + " is archived");
+  }
+
+  /** Pauses Poll's interval first, doubling up to 2 s, never past the deadline; says every 15 s where the wait stands. */
+  private final class Backoff implements Poll.Pause {
+    private final String segment;
+    private final Deadline deadline;
+    private long nextReport = System.nanoTime() + PROGRESS_EVERY.toNanos();
+    private Duration next; // null: Poll's interval
+
+    Backoff(String segment, Deadline deadline) {
+      this.segment = segment;
+      this.deadline = deadline;
+    }
+
+    @Override
+    public void pause(Duration interval) throws InterruptedException {
+      long now = System.nanoTime();
+      if (now - nextReport >= 0) {
+        LOG.info("waiting for WAL segment " + segment + " (the backup's last) to reach " + store.describe() + ": "
+            + timeout.minus(deadline.remaining()).toSeconds() + " s of " + timeout.toSeconds() + " s; " + archiverStatus());
+        nextReport = now + PROGRESS_EVERY.toNanos();
+      }
+      Duration pause = next == null ? interval : next;
+      Thread.sleep(Math.min(pause.toMillis(), Math.max(1, deadline.remaining().toMillis())));
+      next = pause.multipliedBy(2).compareTo(MAX_PAUSE) < 0 ? pause.multipliedBy(2) : MAX_PAUSE;
+    }
   }
 
   private boolean inStore(String segment) throws IOException {
@@ -84,15 +111,6 @@ final class ArchiveWait {
           + " failed" + (rs.getString(4) == null ? "" : " (last " + rs.getString(4) + " at " + rs.getString(5) + ")");
     } catch (SQLException e) {
       return "pg_stat_archiver unreadable: " + e.getMessage();
-    }
-  }
-
-  private static void sleep(long millis) throws InterruptedIOException {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for the archive");
     }
   }
 }

@@ -18,6 +18,7 @@ import io.pgferry.agent.converge.NodeContext;
 import io.pgferry.agent.converge.Rebuild;
 import io.pgferry.agent.converge.Step;
 import io.pgferry.agent.converge.Transition;
+import io.pgferry.agent.converge.Transitions;
 import io.pgferry.agent.fence.Fence;
 import io.pgferry.agent.recovery.RecoveryConfig;
 import io.pgferry.agent.state.TransitionTable;
@@ -79,8 +80,16 @@ public final class ArchiveExtension implements AutoCloseable {
     headPoller.scheduleWithFixedDelay(this::pollHead, 5, 10, TimeUnit.SECONDS);
   }
 
-  /** The ARCHIVE_REPLICA row running {@code transition}: {@link #rows()} and `pgferry-agent fsm` share it. */
-  public static <T> TransitionTable.Row<T> archiveReplicaRow(T transition) {
+  /**
+   * The transition table of an agent with the archive engine: its rows first, then {@link Transitions#defaultTable}'s.
+   * The one builder of it: the daemon's (RunCommand, through {@link NodeAgent.Options#withExtensions}), `pgferry-agent
+   * fsm`'s and the controller's GoalContractTest's. {@code engine} null: the table only described (no row runs).
+   */
+  public static TransitionTable<Transition.Factory> table(ArchiveExtension engine) {
+    return Transitions.defaultTable(List.of(archiveReplicaRow(engine == null ? null : engine::archiveReplica)));
+  }
+
+  private static TransitionTable.Row<Transition.Factory> archiveReplicaRow(Transition.Factory transition) {
     return new TransitionTable.Row<>(
         EnumSet.of(NodeState.EMPTY, NodeState.STOPPED, NodeState.ARCHIVE_REPLICA, NodeState.NODE_STATE_UNSPECIFIED),
         NodeState.ARCHIVE_REPLICA,
@@ -89,14 +98,13 @@ public final class ArchiveExtension implements AutoCloseable {
         transition);
   }
 
-  public List<TransitionTable.Row<Transition.Factory>> rows() {
-    return List.of(archiveReplicaRow((Transition.Factory) (goal, ctx) ->
-        Transition.of("archive replica of " + archiveUrl(goal), List.of(
-            Step.of("rebuild check", c -> Rebuild.discardIfDiverged(c, goal)),
-            Step.of("backup-fetch LATEST", c -> fetch(c, goal)),
-            Step.of("server config", c -> serverConfig(c, goal)),
-            Step.of("recovery config", c -> recoveryConfig(c, goal)),
-            Step.of("start", ArchiveExtension::start)))));
+  private Transition archiveReplica(Goal goal, NodeContext ctx) {
+    return Transition.of("archive replica of " + archiveUrl(goal), List.of(
+        Step.of("rebuild check", c -> Rebuild.discardIfDiverged(c, goal)),
+        Step.of("backup-fetch LATEST", c -> fetch(c, goal)),
+        Step.of("server config", c -> serverConfig(c, goal)),
+        Step.of("recovery config", c -> recoveryConfig(c, goal)),
+        Step.of("start", ArchiveExtension::start)));
   }
 
   public List<BaseBackupProvider> providers() {

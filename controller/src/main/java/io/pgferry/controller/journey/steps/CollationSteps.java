@@ -5,7 +5,6 @@ import static io.pgferry.controller.journey.JourneyTable.C1_REINDEX;
 
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
-import io.pgferry.common.pg.SqlQuote;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.Step;
@@ -14,10 +13,10 @@ import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.plan.Plan;
-import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.collation.CollationCheck;
 import io.pgferry.controller.sql.collation.CollationPolicy;
 import io.pgferry.controller.sql.collation.CollationReport;
+import io.pgferry.controller.sql.collation.IndexRebuild;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,7 +37,7 @@ final class CollationSteps {
   static void build(Plan plan, Optional<NodeView> bView, Optional<NodeView> aView, Map<String, Step> steps) {
     String a = plan.nodes().archiveReplica();
     String b = plan.nodes().standby();
-    List<String> check = new ArrayList<>(new CollationCheck(shown(plan, bView, b), null).describe());
+    List<String> check = new ArrayList<>(new CollationCheck(Endpoints.shown(plan, bView, b, plan.failover().adminUser()), null).describe());
     check.add("on_broken_index: " + plan.collation().onBrokenIndex().name().toLowerCase(java.util.Locale.ROOT)
         + " (stop: cutover 1 does not start; reindex: rebuilt on " + a + " after its promotion; report: journal only)");
     steps.put(C1_COLLATION, new FnStep(C1_COLLATION, check, ctx -> {
@@ -51,17 +50,14 @@ final class CollationSteps {
           "broken", String.valueOf(r.broken().size()), "checked", r.amcheck() ? String.valueOf(r.atRisk().size()) : "0",
           "changed_collations", String.join(",", r.mismatched())));
     }));
-    steps.put(C1_REINDEX, new FnStep(C1_REINDEX, List.of("on " + a + " as " + plan.failover().adminUser() + ", writes still"
-        + " blocked: REINDEX INDEX <each index " + C1_COLLATION + " named for rebuilding> (none: nothing runs)"), ctx -> {
+    steps.put(C1_REINDEX, new FnStep(C1_REINDEX, IndexRebuild.describe("on " + a + " as " + plan.failover().adminUser()
+        + ", writes still blocked", C1_COLLATION), ctx -> {
       List<String> indexes = indexesToRebuild(ctx.evidenceOf(C1_COLLATION).getOrDefault(REINDEX_KEY, ""));
       if (indexes.isEmpty()) {
         return StepResult.of("no index to rebuild");
       }
       try (Connection c = admin(ctx, a).connect(Purpose.SCHEMA)) {
-        for (String index : indexes) {
-          ctx.progress("REINDEX INDEX " + index);
-          Sql.execute(c, "REINDEX INDEX " + qualified(index));
-        }
+        IndexRebuild.rebuild(c, indexes, ctx::progress);
       }
       return new StepResult("rebuilt " + indexes.size() + " index(es) on " + a + ": " + indexes,
           Map.of("rebuilt", String.join("\n", indexes)));
@@ -72,14 +68,6 @@ final class CollationSteps {
     return evidence.isBlank() ? List.of() : Arrays.asList(evidence.strip().split("\n"));
   }
 
-  /** regclass text as PostgreSQL printed it (already quoted where needed): only checked to be one name, maybe qualified. */
-  static String qualified(String regclassText) {
-    if (!regclassText.matches("(\"([^\"]|\"\")+\"|[a-z_][a-z0-9_$]*)(\\.(\"([^\"]|\"\")+\"|[a-z_][a-z0-9_$]*))?")) {
-      throw new IllegalArgumentException("not an index name: " + SqlQuote.literal(regclassText));
-    }
-    return regclassText;
-  }
-
   private static NodeView view(StepContext ctx, String nodeId) throws JourneyException {
     return Goals.node(ctx.ports().nodes(), nodeId).filter(Goals::saidHello)
         .orElseThrow(() -> new JourneyException("node " + nodeId + " has not said where its PostgreSQL listens (no Hello"
@@ -88,11 +76,5 @@ final class CollationSteps {
 
   private static PgEndpoint admin(StepContext ctx, String nodeId) throws JourneyException {
     return Endpoints.admin(ctx.plan(), view(ctx, nodeId), ctx.plan().app().dbname());
-  }
-
-  private static PgEndpoint shown(Plan plan, Optional<NodeView> view, String id) {
-    String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost() + "").orElse("<host of " + id + ">");
-    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT); // shown as <port>: the agent says it in its Hello
-    return new PgEndpoint(host, port, plan.app().dbname(), plan.failover().adminUser(), null);
   }
 }

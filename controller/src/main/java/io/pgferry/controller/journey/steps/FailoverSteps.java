@@ -95,7 +95,7 @@ public final class FailoverSteps {
     steps.put(PROMOTE_B, step(PROMOTE_B, List.of("goal of " + b + " := PRIMARY with " + a + "'s pg_hba rules (no synchronous standby left: durability"
         + " is async until a standby is added back)", "wait until " + b + " reports PRIMARY, not in recovery"),
         ctx -> promoteB(ctx, a, b)));
-    steps.put(REPOINT_APP, step(REPOINT_APP, repointAppLines(ports.switcher(), SwitchStep.shownEndpoint(plan, bView, b)),
+    steps.put(REPOINT_APP, step(REPOINT_APP, repointAppLines(ports.switcher(), Endpoints.appShown(plan, bView, b)),
         ctx -> repointApp(ctx, b)));
     List<String> repointLines = new ArrayList<>(SynchronizedStandbySlots.describeClear(b));
     repointLines.add("compare the subscription's origin remote_lsn on the target with " + b + "'s slot " + f.slot()
@@ -104,7 +104,7 @@ public final class FailoverSteps {
     repointLines.add("unsafe: name the tables at risk and re-sync only those:");
     repointLines.addAll(TableResync.describe(f.subscription(), b));
     steps.put(REPOINT_SUBSCRIPTION, step(REPOINT_SUBSCRIPTION, repointLines, ctx -> repointSubscription(ctx, b)));
-    steps.put(JourneyTable.FO_CONTROLLER_ROLE, ControllerRoleStep.afterFailover(plan, LogicalEndpoints.shown(plan, b, bView)));
+    steps.put(JourneyTable.FO_CONTROLLER_ROLE, ControllerRoleStep.afterFailover(plan, Endpoints.shown(plan, bView, b, plan.logical().adminUser())));
     return steps;
   }
 

@@ -145,7 +145,7 @@ public final class JourneySteps {
         plan.source().reachable() && ports.fence() != null
             ? ports.fence().describeLiftOnCopy(a + " (" + hostPort(aView, a) + ")")
             : List.of("no source.url: the source was not fenced, so " + a + " inherited no fence")));
-    steps.put(C1_REPOINT, SwitchStep.repoint(C1_REPOINT, a, ports.switcher(), SwitchStep.shownEndpoint(plan, aView, a)));
+    steps.put(C1_REPOINT, SwitchStep.repoint(C1_REPOINT, a, ports.switcher(), Endpoints.appShown(plan, aView, a)));
     steps.put(C1_UNBLOCK, SwitchStep.unblock(C1_UNBLOCK, ports.switcher()));
     steps.put(C1_B_FOLLOWS, new WaitStep(C1_B_FOLLOWS, b + " to follow " + a + " onto its new timeline",
         ctx -> timeouts.cutover1(),

@@ -54,16 +54,9 @@ final class LogicalEndpoints {
     return Endpoints.node(plan, publisher(ctx), plan.app().dbname(), l.adminUser(), Secrets.resolve(l.adminPassword(), "logical.admin_password"));
   }
 
-  /** A as shown by `pgferry plan` before any agent said Hello. */
+  /** A as the logical admin user, as `pgferry plan` shows it ({@link Endpoints#shown}). */
   static PgEndpoint aShown(Plan plan, Optional<NodeView> view) {
-    return shown(plan, plan.nodes().archiveReplica(), view);
-  }
-
-  /** Node {@code id} (A, or B as the publisher after a failover) as `pgferry plan` shows it. */
-  static PgEndpoint shown(Plan plan, String id, Optional<NodeView> view) {
-    String host = view.filter(Goals::saidHello).map(v -> v.hello().getHost()).orElse("<host of " + id + ">");
-    int port = view.filter(Goals::saidHello).map(v -> v.hello().getPgPort()).orElse(PgEndpoint.UNKNOWN_PORT); // shown as <port>: the agent says it in its Hello
-    return new PgEndpoint(host, port, plan.app().dbname(), plan.logical().adminUser(), null);
+    return Endpoints.shown(plan, view, plan.nodes().archiveReplica(), plan.logical().adminUser());
   }
 
   /** A as T reaches it: logical.source_host, else A's Hello host; with the subscription's TLS ({@link LinkTls#subscription}). */

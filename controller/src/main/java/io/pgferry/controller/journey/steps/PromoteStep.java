@@ -1,5 +1,7 @@
 package io.pgferry.controller.journey.steps;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
@@ -13,7 +15,7 @@ import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -70,22 +72,24 @@ final class PromoteStep implements Step {
       }
       nodes.assign(a, wanted);
     }
-    Instant started = ctx.stepStartedAt();
-    while (true) {
-      Instant now = ctx.clock().instant();
-      Verdict v = Decisions.promoted(FreshStatus.of(nodes, a), a);
-      if (v instanceof Verdict.Ready r) {
-        return new StepResult(r.summary(), r.evidence());
-      }
-      String line = ((Verdict.Waiting) v).progress();
-      ctx.progress(line);
-      Optional<Verdict> out = Decisions.timedOut(started, ctx.plan().thresholds().timeouts().cutover1(), now,
-          a + " to run as primary", line);
-      if (out.isPresent()) {
-        throw new JourneyException(((Verdict.Failed) out.get()).reason());
-      }
-      ctx.pause(JourneySteps.CUTOVER_POLL.compareTo(ctx.plan().thresholds().pollInterval()) < 0
-          ? JourneySteps.CUTOVER_POLL : ctx.plan().thresholds().pollInterval());
+    Duration timeout = ctx.plan().thresholds().timeouts().cutover1();
+    Duration every = ctx.plan().thresholds().pollInterval();
+    String what = a + " to run as primary";
+    String[] last = {null};
+    try {
+      Verdict.Ready r = Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), timeout),
+          JourneySteps.CUTOVER_POLL.compareTo(every) < 0 ? JourneySteps.CUTOVER_POLL : every, ctx::pause, what, () -> {
+            Verdict v = Decisions.promoted(FreshStatus.of(nodes, a), a);
+            if (v instanceof Verdict.Ready ready) {
+              return Optional.of(ready);
+            }
+            last[0] = ((Verdict.Waiting) v).progress();
+            ctx.progress(last[0]);
+            return Optional.empty();
+          });
+      return new StepResult(r.summary(), r.evidence());
+    } catch (Poll.Timeout e) {
+      throw new JourneyException(Decisions.timedOut(timeout, what, last[0]));
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.pgferry.controller.journey.steps;
 
-import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
@@ -11,7 +10,6 @@ import io.pgferry.controller.switching.AppSwitcher;
 import io.pgferry.controller.switching.DatabaseEndpoint;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * One action of the app switch (block, repoint to a node, unblock). AppSwitcher's actions are idempotent. The
@@ -34,7 +32,7 @@ final class SwitchStep extends IdempotentStep {
     return new SwitchStep(id, Action.BLOCK, null, shown == null ? List.of() : shown.describeBlock());
   }
 
-  /** @param shownTarget the node's endpoint as far as known when describing ({@link #shownEndpoint}) */
+  /** @param shownTarget the node's endpoint as far as known when describing ({@link Endpoints#appShown}) */
   static SwitchStep repoint(String id, String nodeId, AppSwitcher shown, DatabaseEndpoint shownTarget) {
     return new SwitchStep(id, Action.REPOINT, nodeId, shown == null ? List.of() : describeRepoint(shown, shownTarget));
   }
@@ -51,15 +49,6 @@ final class SwitchStep extends IdempotentStep {
     String node = target.host().replaceAll("^<host of (.*)>$", "$1");
     return shown.describeRepoint(target).stream()
         .map(l -> l.replace(":0/", ":<port of " + node + ">/").replace("port=0", "port=<port of " + node + ">")).toList();
-  }
-
-  /** A node's endpoint for the app once it said Hello; before that (or when describing) {@code <host of id>}, port 0. */
-  static DatabaseEndpoint shownEndpoint(Plan plan, Optional<NodeView> view, String id) {
-    return view.filter(Goals::saidHello)
-        .map(v -> new DatabaseEndpoint(v.hello().getHost(), v.hello().getPgPort(), plan.app().dbname(),
-            plan.app().user(), plan.app().password()))
-        .orElse(new DatabaseEndpoint("<host of " + id + ">", 0, plan.app().dbname(), plan.app().user(),
-            plan.app().password()));
   }
 
   @Override

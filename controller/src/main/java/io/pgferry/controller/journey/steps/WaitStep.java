@@ -1,5 +1,7 @@
 package io.pgferry.controller.journey.steps;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.controller.journey.Decisions;
 import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.Step;
@@ -57,29 +59,26 @@ final class WaitStep implements Step {
 
   @Override
   public StepResult run(StepContext ctx) throws Exception {
-    Instant started = ctx.stepStartedAt();
     Duration limit = timeout.apply(ctx);
-    String last = null;
-    while (true) {
-      Instant now = ctx.clock().instant();
-      Verdict v = decision.decide(ctx, now);
-      if (v instanceof Verdict.Ready ready) {
-        return new StepResult(ready.summary(), ready.evidence());
-      }
-      if (v instanceof Verdict.Failed failed) {
-        throw new JourneyException(failed.reason());
-      }
-      last = ((Verdict.Waiting) v).progress();
-      ctx.progress(last);
-      Optional<Verdict> out = Decisions.timedOut(started, limit, now, what, last);
-      if (out.isPresent()) {
-        throw new JourneyException(((Verdict.Failed) out.get()).reason());
-      }
-      if (poll == null) {
-        ctx.pause();
-      } else {
-        ctx.pause(poll.compareTo(ctx.plan().thresholds().pollInterval()) < 0 ? poll : ctx.plan().thresholds().pollInterval());
-      }
+    Duration every = ctx.plan().thresholds().pollInterval();
+    String[] last = {null};
+    try {
+      Verdict.Ready ready = Poll.until(Deadline.after(ctx.clock(), ctx.stepStartedAt(), limit),
+          poll != null && poll.compareTo(every) < 0 ? poll : every, ctx::pause, what, () -> {
+            Verdict v = decision.decide(ctx, ctx.clock().instant());
+            if (v instanceof Verdict.Ready r) {
+              return Optional.of(r);
+            }
+            if (v instanceof Verdict.Failed failed) {
+              throw new JourneyException(failed.reason());
+            }
+            last[0] = ((Verdict.Waiting) v).progress();
+            ctx.progress(last[0]);
+            return Optional.empty();
+          });
+      return new StepResult(ready.summary(), ready.evidence());
+    } catch (Poll.Timeout e) {
+      throw new JourneyException(Decisions.timedOut(limit, what, last[0]));
     }
   }
 }

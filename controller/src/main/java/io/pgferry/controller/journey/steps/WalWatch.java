@@ -5,6 +5,7 @@ import io.pgferry.controller.journey.JourneyException;
 import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.WalGuard;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.sql.ServerReadings;
 import io.pgferry.controller.sql.TableRef;
 import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.logical.LogicalNames;
@@ -43,7 +44,7 @@ final class WalWatch {
   }
 
   static String describePreflight(Plan.WalSafety w) {
-    return "A's free disk (Status.disk) vs SELECT pg_database_size(current_database()): refused when smaller and no"
+    return "A's free disk (Status.disk) vs " + ServerReadings.DATABASE_SIZE + ": refused when smaller and no"
         + " wal_safety.max_slot_wal_keep_size (now " + (w.maxSlotWalKeepSize().isEmpty() ? "unset" : w.maxSlotWalKeepSize())
         + "); a warning under " + w.warnFreeBelowPercent() + "% free";
   }
@@ -100,7 +101,7 @@ final class WalWatch {
     }
     long dbBytes;
     try (Connection c = LogicalEndpoints.a(ctx).connect(Purpose.PROBE)) {
-      dbBytes = Long.parseLong(io.pgferry.controller.sql.Sql.value(c, "SELECT pg_database_size(current_database())"));
+      dbBytes = ServerReadings.databaseSize(c);
     }
     return diskVerdict(id, ctx.plan().walSafety(), disk.getDataDirFreeBytes(), disk.getDataDirTotalBytes(), dbBytes);
   }

@@ -8,8 +8,8 @@ import io.pgferry.controller.journey.SourceDatabase;
 import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.sql.SegmentCloser;
+import io.pgferry.controller.sql.ServerReadings;
 import io.pgferry.controller.sql.TypeUsage;
-import io.pgferry.controller.sql.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -38,12 +38,12 @@ public final class JdbcDatabase implements SourceDatabase {
 
   @Override
   public int serverVersionNum() throws SQLException {
-    return Integer.parseInt(withConnection(c -> Sql.value(c, "SELECT current_setting('server_version_num')")));
+    return withConnection(ServerReadings::versionNum);
   }
 
   @Override
   public Lsn currentWalLsn() throws SQLException {
-    return Lsn.parse(withConnection(c -> Sql.value(c, "SELECT pg_current_wal_lsn()::text")));
+    return withConnection(ServerReadings::currentWalLsn);
   }
 
   @Override

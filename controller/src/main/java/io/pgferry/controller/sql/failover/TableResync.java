@@ -132,29 +132,32 @@ public final class TableResync {
   private static void awaitConfirmed(Connection t, String subscription, Connection b, String slot, String lsn) throws SQLException {
     Sql.execute(b, "select pg_logical_emit_message(true, 'pgferry', 'resync')");
     long errorsBefore = Subscription.workerErrors(t, subscription);
-    long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
-    long toldAt = 0;
+    Deadline deadline = Deadline.in(CONFIRM_TIMEOUT);
+    long[] toldAt = {0};
     try {
-      while (!Sql.exists(b, "select 1 from pg_replication_slots where slot_name = ? and confirmed_flush_lsn >= ?::pg_lsn", slot, lsn)) {
+      Poll.untilTrue(deadline, PAUSE, "the target to confirm " + lsn + " on slot " + slot, () -> {
+        if (Sql.exists(b, "select 1 from pg_replication_slots where slot_name = ? and confirmed_flush_lsn >= ?::pg_lsn", slot, lsn)) {
+          return true;
+        }
         Long waiting = recordedStatementNotRunOnTarget(t, b);
         if (waiting != null) {
           // T's apply stops on a carried statement it cannot run (docs/ddl.md) and confirms nothing past it: the
           // operator resolves it with `pgferry ddl skip|retry N` (they need only T), then T confirms. Not a failure.
-          deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
-          if (System.nanoTime() - toldAt > TELL_EVERY.toNanos()) {
-            toldAt = System.nanoTime();
+          deadline.renew();
+          if (System.nanoTime() - toldAt[0] > TELL_EVERY.toNanos()) {
+            toldAt[0] = System.nanoTime();
             LOG.warning("re-sync: the target's apply waits on recorded DDL statement #" + waiting + " (`pgferry status` names it;"
                 + " `pgferry ddl skip|retry " + waiting + "` resolves it); waiting for it to confirm " + lsn + " on slot " + slot);
           }
-        } else if (System.nanoTime() > deadline) {
-          long errors = Subscription.workerErrors(t, subscription) - errorsBefore;
-          throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
-              + CONFIRM_TIMEOUT.toSeconds() + " s (" + (errors > 0 ? "its apply worker failed " + errors + " time(s) meanwhile: the"
-              + " message is in the target's log" : "is its subscription enabled and connected to the new publisher?") + ");"
-              + " the tables at risk are not re-copied yet: run the failover step again");
         }
-        Thread.sleep(PAUSE.toMillis());
-      }
+        return false;
+      });
+    } catch (Poll.Timeout e) {
+      long errors = Subscription.workerErrors(t, subscription) - errorsBefore;
+      throw new IllegalStateException("re-sync: the target did not confirm " + lsn + " on slot " + slot + " within "
+          + CONFIRM_TIMEOUT.toSeconds() + " s (" + (errors > 0 ? "its apply worker failed " + errors + " time(s) meanwhile: the"
+          + " message is in the target's log" : "is its subscription enabled and connected to the new publisher?") + ");"
+          + " the tables at risk are not re-copied yet: run the failover step again");
     } catch (InterruptedException e) {
       throw interrupted(e);
     }
