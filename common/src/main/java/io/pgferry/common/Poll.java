@@ -2,6 +2,7 @@ package io.pgferry.common;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one polling loop: asks a check every {@code interval} until it answers, or gives up once the deadline has
@@ -34,7 +35,7 @@ public final class Poll {
   public static final Pause SLEEP = interval -> Thread.sleep(interval.toMillis());
 
   /** The deadline passed before the check answered. */
-  public static final class Timeout extends java.util.concurrent.TimeoutException {
+  public static final class Timeout extends TimeoutException {
     private final String what;
     private final Duration waited;
 

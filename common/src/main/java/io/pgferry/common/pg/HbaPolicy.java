@@ -1,5 +1,8 @@
 package io.pgferry.common.pg;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -106,8 +109,8 @@ public final class HbaPolicy {
       return false;
     }
     try {
-      return java.net.InetAddress.getByName(text) instanceof java.net.Inet6Address; // a literal: no DNS lookup
-    } catch (java.net.UnknownHostException e) {
+      return InetAddress.getByName(text) instanceof Inet6Address; // a literal: no DNS lookup
+    } catch (UnknownHostException e) {
       return false;
     }
   }

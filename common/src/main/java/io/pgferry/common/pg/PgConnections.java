@@ -1,8 +1,15 @@
 package io.pgferry.common.pg;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Properties;
 
 /**
@@ -44,11 +51,11 @@ public final class PgConnections {
     e.params().forEach(p::setProperty);
     if (isUnixSocket(e)) {
       p.setProperty("socketFactory", UNIX_SOCKET_FACTORY);
-      p.setProperty("socketFactoryArg", java.nio.file.Path.of(e.host(), ".s.PGSQL." + e.port()).toString());
+      p.setProperty("socketFactoryArg", Path.of(e.host(), ".s.PGSQL." + e.port()).toString());
       p.setProperty("sslmode", "disable"); // PostgreSQL offers no TLS on a Unix socket
     }
     String key = e.params().get("sslkey");
-    if (key != null && !e.params().containsKey("pemKeyAlgorithm") && isEcKey(java.nio.file.Path.of(key))) {
+    if (key != null && !e.params().containsKey("pemKeyAlgorithm") && isEcKey(Path.of(key))) {
       p.setProperty("pemKeyAlgorithm", "EC"); // pgjdbc reads a PEM key as RSA unless told (pgferry's CA issues EC keys)
     }
     p.setProperty("user", e.userFor(purpose)); // the purpose decides the role (PurposeRoles)
@@ -74,22 +81,22 @@ public final class PgConnections {
   private static final byte[] EC_OID = {0x06, 0x07, 0x2A, (byte) 0x86, 0x48, (byte) 0xCE, 0x3D, 0x02, 0x01};
 
   /** Whether {@code key} is a PEM PKCS#8 EC private key (false when unreadable: pgjdbc then reports the file itself). */
-  static boolean isEcKey(java.nio.file.Path key) {
+  static boolean isEcKey(Path key) {
     try {
-      String pem = java.nio.file.Files.readString(key, java.nio.charset.StandardCharsets.US_ASCII);
+      String pem = Files.readString(key, StandardCharsets.US_ASCII);
       int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
       int end = pem.indexOf("-----END PRIVATE KEY-----");
       if (begin < 0 || end < begin) {
         return false;
       }
-      byte[] der = java.util.Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
+      byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
       for (int i = 0; i + EC_OID.length <= Math.min(der.length, 64); i++) {
-        if (java.util.Arrays.equals(der, i, i + EC_OID.length, EC_OID, 0, EC_OID.length)) {
+        if (Arrays.equals(der, i, i + EC_OID.length, EC_OID, 0, EC_OID.length)) {
           return true;
         }
       }
       return false;
-    } catch (java.io.IOException | IllegalArgumentException e) {
+    } catch (IOException | IllegalArgumentException e) {
       return false;
     }
   }
@@ -108,7 +115,7 @@ public final class PgConnections {
    */
   public static String timeoutCause(Throwable e) {
     for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-      if (c instanceof java.net.SocketTimeoutException) {
+      if (c instanceof SocketTimeoutException) {
         return " (socket timeout: no reply from the server within the session's socket_timeout; the link or the server is stuck)";
       }
     }

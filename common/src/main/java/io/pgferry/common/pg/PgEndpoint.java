@@ -7,8 +7,10 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Where and as whom pgferry connects to one PostgreSQL database. The password is never part of
@@ -28,7 +30,7 @@ public record PgEndpoint(String host, int port, String database, String user, St
   static final String SESSION_OPTIONS = "-c default_transaction_read_only=off";
 
   public PgEndpoint {
-    params = params == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(params));
+    params = params == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(params));
     limits = limits == null ? ConnectionLimits.DEFAULTS : limits;
     roles = roles == null ? PurposeRoles.NONE : roles;
   }

@@ -1,6 +1,7 @@
 package io.pgferry.common.pg;
 
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * Why pgferry opens a PostgreSQL session. The purpose names the session ({@code application_name = pgferry-<purpose>},
@@ -53,11 +54,11 @@ public enum Purpose {
 
   /** pgferry-catch_up, ...: the prefix pgferry spares when it fences a database. */
   public String applicationName() {
-    return PgEndpoint.APPLICATION_NAME + "-" + name().toLowerCase(java.util.Locale.ROOT);
+    return PgEndpoint.APPLICATION_NAME + "-" + name().toLowerCase(Locale.ROOT);
   }
 
   /** The plan's spelling: catch_up, sequences, ... */
   public String key() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }
