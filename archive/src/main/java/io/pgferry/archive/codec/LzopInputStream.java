@@ -2,6 +2,7 @@ package io.pgferry.archive.codec;
 
 import io.airlift.compress.MalformedInputException;
 import io.airlift.compress.lzo.LzoDecompressor;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -88,7 +89,7 @@ final class LzopInputStream extends InputStream {
 
   /** Reads header fields, keeping their bytes for the header checksum (Adler-32, or CRC-32 if flagged). */
   private final class HeaderReader {
-    private final java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+    private final ByteArrayOutputStream seen = new ByteArrayOutputStream();
     private final byte[] scratch = new byte[4];
 
     int u8() throws IOException {

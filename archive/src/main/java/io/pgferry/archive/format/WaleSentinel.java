@@ -1,5 +1,6 @@
 package io.pgferry.archive.format;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -32,7 +33,7 @@ public record WaleSentinel(String walSegmentBackupStop, String walSegmentOffsetB
     });
     try {
       return JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -4,6 +4,7 @@ import io.pgferry.common.UsageException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -48,7 +49,7 @@ public record ArchiveLocation(Kind kind, Path directory, String bucket, String p
     } catch (URISyntaxException e) {
       throw new UsageException(where + " is not a URL (" + e.getReason() + "); use file:///path or s3://bucket/prefix");
     }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     return switch (scheme) {
       case "file" -> parseFile(uri, where);
       case "s3" -> parseS3(uri, where, s3);

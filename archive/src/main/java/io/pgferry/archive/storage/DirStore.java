@@ -5,6 +5,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -132,7 +133,7 @@ public final class DirStore implements ObjectStore {
           found.add(new StoredObject(key, attrs.size(), attrs.lastModifiedTime().toInstant()));
         }
       }
-    } catch (java.io.UncheckedIOException e) {
+    } catch (UncheckedIOException e) {
       if (e.getCause() instanceof NoSuchFileException) {
         return list(prefix); // a directory vanished mid-walk: try again on the new state
       }

@@ -2,6 +2,7 @@ package io.pgferry.archive.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -34,5 +35,5 @@ public interface ObjectStore extends AutoCloseable {
   @Override
   default void close() {}
 
-  record StoredObject(String key, long size, java.time.Instant lastModified) {}
+  record StoredObject(String key, long size, Instant lastModified) {}
 }

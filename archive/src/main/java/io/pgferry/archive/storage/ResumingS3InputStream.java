@@ -1,8 +1,10 @@
 package io.pgferry.archive.storage;
 
 import io.pgferry.common.Backoff;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.function.Function;
 import software.amazon.awssdk.core.ResponseInputStream;
@@ -56,7 +58,7 @@ final class ResumingS3InputStream extends InputStream {
         if (n > 0) {
           position += n;
         } else if (n < 0 && length != null && position < length) {
-          throw new java.io.EOFException("body ended at byte " + position + " of " + length);
+          throw new EOFException("body ended at byte " + position + " of " + length);
         }
         return n;
       } catch (IOException e) {
@@ -79,7 +81,7 @@ final class ResumingS3InputStream extends InputStream {
       Thread.sleep(BACKOFF.delay(resumes - 1).toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while resuming " + key);
+      throw new InterruptedIOException("interrupted while resuming " + key);
     }
     ResponseInputStream<GetObjectResponse> rest;
     try {

@@ -3,9 +3,12 @@ package io.pgferry.archive.storage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.SequenceInputStream;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -34,6 +37,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -80,8 +84,8 @@ public final class S3Store implements ObjectStore {
         .build();
     S3ClientBuilder b = S3Client.builder()
         .httpClientBuilder(UrlConnectionHttpClient.builder()
-            .connectionTimeout(java.time.Duration.ofSeconds(10))
-            .socketTimeout(java.time.Duration.ofSeconds(60)))
+            .connectionTimeout(Duration.ofSeconds(10))
+            .socketTimeout(Duration.ofSeconds(60)))
         .overrideConfiguration(c -> c.retryStrategy(retry))
         .credentialsProvider(credentials(o.credentials()))
         .forcePathStyle(o.pathStyle());
@@ -160,7 +164,7 @@ public final class S3Store implements ObjectStore {
     try {
       s3.headBucket(r -> r.bucket(bucket));
       bucketSeen = true;
-    } catch (software.amazon.awssdk.services.s3.model.NoSuchBucketException e) {
+    } catch (NoSuchBucketException e) {
       throw translate("head", "(bucket)", e);
     } catch (S3Exception e) {
       if (e.statusCode() == 404) {
@@ -239,7 +243,7 @@ public final class S3Store implements ObjectStore {
       completed = true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("put " + key + " interrupted");
+      throw new InterruptedIOException("put " + key + " interrupted");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof SdkException sdk) {
@@ -279,7 +283,7 @@ public final class S3Store implements ObjectStore {
       throw translate("list", keyPrefix + "*", e);
     }
     // S3 lists in UTF-8 byte order already; sorting keeps the contract for servers that do not
-    found.sort(java.util.Comparator.comparing(StoredObject::key));
+    found.sort(Comparator.comparing(StoredObject::key));
     return found;
   }
 
