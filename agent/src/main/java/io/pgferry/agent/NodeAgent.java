@@ -1,5 +1,6 @@
 package io.pgferry.agent;
 
+import io.pgferry.agent.access.BootstrapSuperuser;
 import io.pgferry.agent.cluster.BaseBackupProvider;
 import io.pgferry.agent.cluster.PgBaseBackup;
 import io.pgferry.agent.config.AgentConfig;
@@ -37,8 +38,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -77,7 +81,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   }
 
   private final AgentConfig config;
-  private final List<Runnable> beforeObservingNow = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Runnable> beforeObservingNow = new CopyOnWriteArrayList<>();
   private final PgVersion pgVersion;
   private final StateFile stateFile;
   private final NodeContext ctx;
@@ -221,7 +225,7 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
     ctx.backupProviders().keySet().forEach(m -> caps.add(switch (m) {
       case PG_BASEBACKUP -> "basebackup";
       case ARCHIVE -> "archive";
-      default -> m.name().toLowerCase(java.util.Locale.ROOT);
+      default -> m.name().toLowerCase(Locale.ROOT);
     }));
     caps.add(EXPORT_SNAPSHOT_CAPABILITY);
     return caps;
@@ -355,11 +359,11 @@ public final class NodeAgent implements LinkHandler, AutoCloseable {
   }
 
   /** For Status: the role the controller's certificate logins map to here (empty while there is no cluster). */
-  private static java.util.Optional<String> bootstrapSuperuser(Path dataDir) {
+  private static Optional<String> bootstrapSuperuser(Path dataDir) {
     try {
-      return io.pgferry.agent.access.BootstrapSuperuser.read(dataDir);
+      return BootstrapSuperuser.read(dataDir);
     } catch (IOException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 }

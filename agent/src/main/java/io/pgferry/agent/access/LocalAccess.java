@@ -4,6 +4,8 @@ import io.pgferry.common.pg.PgEndpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
@@ -58,10 +60,10 @@ public record LocalAccess(Path dataDir, Path socketDir, int port, String agentOs
    * have several, each on its own line).
    */
   public List<String> identLines(String superuser, List<CertLogin> certLogins) {
-    List<String> lines = new java.util.ArrayList<>();
+    List<String> lines = new ArrayList<>();
     lines.add(MAP + " " + identToken(agentOsUser) + " " + identToken(superuser));
     lines.add(MAP + " /^(.*)$ \\1");
-    new java.util.LinkedHashSet<>(certLogins).forEach(l -> lines.add(CERT_MAP + " " + identToken(l.commonName()) + " "
+    new LinkedHashSet<>(certLogins).forEach(l -> lines.add(CERT_MAP + " " + identToken(l.commonName()) + " "
         + identToken(l.role())));
     return lines;
   }

@@ -1,6 +1,7 @@
 package io.pgferry.agent.cli;
 
 import io.pgferry.agent.NodeAgent;
+import io.pgferry.agent.fence.LeasePolicy;
 import io.pgferry.agent.link.LinkClient;
 import io.pgferry.agent.link.LinkSettings;
 import io.pgferry.agent.archive.replica.ArchiveExtension;
@@ -19,6 +20,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
@@ -59,7 +61,7 @@ public final class RunCommand implements Callable<Integer> {
       LOG.info("goal source: " + goalFile + " (no controller link)");
     }
     if (goalFile == null) {
-      agent.leasePolicy(io.pgferry.agent.fence.LeasePolicy.CONTROLLED); // goals from the controller: PRIMARY needs a lease
+      agent.leasePolicy(LeasePolicy.CONTROLLED); // goals from the controller: PRIMARY needs a lease
     }
     agent.start();
     if (link != null) {
@@ -70,7 +72,7 @@ public final class RunCommand implements Callable<Integer> {
     HttpEndpoint http = new HttpEndpoint(vertx, agent, metrics);
     try {
       http.listen(cfg.http().host(), cfg.http().port()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       if (link != null) {
         link.close();
       }

@@ -6,11 +6,16 @@ import io.pgferry.common.Command;
 import io.pgferry.proto.BaseBackupMethod;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Upstream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -74,7 +79,7 @@ public final class PgBaseBackup implements BaseBackupProvider {
     passwordFile(u).ifPresent(f -> cmd.env("PGPASSFILE", f.toString()));
     List<Path> copies = new ArrayList<>();
     try {
-      java.util.Map<String, String> params = new java.util.LinkedHashMap<>(tls.params(u));
+      Map<String, String> params = new LinkedHashMap<>(tls.params(u));
       // pg_basebackup runs as the OS user, and the agent's TLS files may be root's only (libpq also takes a key only
       // from a file its user owns, 0600): it gets copies of its own beside the target, removed afterwards
       for (String file : List.of("sslkey", "sslcert", "sslrootcert")) {
@@ -86,16 +91,16 @@ public final class PgBaseBackup implements BaseBackupProvider {
           params.put(file, copy.toString());
         }
       }
-      params.forEach((k, v) -> cmd.env("PG" + k.toUpperCase(java.util.Locale.ROOT), v));
+      params.forEach((k, v) -> cmd.env("PG" + k.toUpperCase(Locale.ROOT), v));
       runs.incrementAndGet();
       cmd.runChecked();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("copying the TLS files for pg_basebackup: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("copying the TLS files for pg_basebackup: " + e.getMessage(), e);
     } finally {
       for (Path copy : copies) {
         try {
           Files.deleteIfExists(copy);
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
           // a copy left behind is 0600 and the OS user's; the next run overwrites it
         }
       }

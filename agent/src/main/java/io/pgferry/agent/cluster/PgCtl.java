@@ -2,6 +2,7 @@ package io.pgferry.agent.cluster;
 
 import io.pgferry.common.Command;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,7 +72,7 @@ public final class PgCtl {
     try {
       byte[] all = Files.exists(logFile()) ? Files.readAllBytes(logFile()) : new byte[0];
       String added = new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
-          java.nio.charset.StandardCharsets.UTF_8);
+          StandardCharsets.UTF_8);
       List<String> lines = added.lines().filter(l -> !l.isBlank()).toList();
       int fatal = 0;
       while (fatal < lines.size() && !lines.get(fatal).contains("FATAL") && !lines.get(fatal).contains("PANIC")) {

@@ -1,7 +1,10 @@
 package io.pgferry.agent.config;
 
 import com.fasterxml.jackson.annotation.JsonFormat;
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.agent.cluster.PgPass;
+import io.pgferry.agent.goal.GoalLimits;
+import io.pgferry.common.NodeIds;
 import io.pgferry.common.StrictYaml;
 import io.pgferry.common.Tls;
 import io.pgferry.common.UsageException;
@@ -9,7 +12,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Level;
 import java.util.stream.Stream;
 
 /** agent.yaml (docs/contracts.md). Load with {@link #load(Path)}: unknown keys and wrong types are refused with their line. */
@@ -52,8 +58,8 @@ public record AgentConfig(
       allowTrust = allowTrust != null && allowTrust;
     }
 
-    public io.pgferry.agent.goal.GoalLimits limits() {
-      return new io.pgferry.agent.goal.GoalLimits(allowWideAddress, allowTrust);
+    public GoalLimits limits() {
+      return new GoalLimits(allowWideAddress, allowTrust);
     }
   }
 
@@ -105,14 +111,14 @@ public record AgentConfig(
      * The certificate, key and CA PostgreSQL serves TLS with: postgres.tls, else the agent's link certificates
      * (tls); empty when neither is given (then ssl stays as postgresql.conf has it).
      */
-    public java.util.Optional<TlsFiles> serverTls(TlsFiles linkTls) {
+    public Optional<TlsFiles> serverTls(TlsFiles linkTls) {
       TlsFiles t = tls != null ? tls : linkTls;
-      return t == null || t.cert() == null || t.key() == null ? java.util.Optional.empty() : java.util.Optional.of(t);
+      return t == null || t.cert() == null || t.key() == null ? Optional.empty() : Optional.of(t);
     }
 
     /** How the agent reaches its own PostgreSQL: the local socket in socket_dir, peer authentication, no password. */
-    public io.pgferry.agent.access.LocalAccess localAccess() {
-      return io.pgferry.agent.access.LocalAccess.of(dataDir, socketDir, port);
+    public LocalAccess localAccess() {
+      return LocalAccess.of(dataDir, socketDir, port);
     }
 
     /** The address the agent itself uses to reach its PostgreSQL over TCP. */
@@ -151,13 +157,13 @@ public record AgentConfig(
       level = level == null ? "info" : level;
     }
 
-    public java.util.logging.Level julLevel() {
-      return switch (level.toLowerCase(java.util.Locale.ROOT)) {
-        case "debug" -> java.util.logging.Level.FINE;
-        case "trace" -> java.util.logging.Level.FINEST;
-        case "warn", "warning" -> java.util.logging.Level.WARNING;
-        case "error" -> java.util.logging.Level.SEVERE;
-        case "info" -> java.util.logging.Level.INFO;
+    public Level julLevel() {
+      return switch (level.toLowerCase(Locale.ROOT)) {
+        case "debug" -> Level.FINE;
+        case "trace" -> Level.FINEST;
+        case "warn", "warning" -> Level.WARNING;
+        case "error" -> Level.SEVERE;
+        case "info" -> Level.INFO;
         default -> throw new UsageException("log.level: unknown level '" + level + "'; use debug, info, warn or error");
       };
     }
@@ -178,9 +184,9 @@ public record AgentConfig(
 
   /** Checks what can be checked before touching anything; each failure is one line naming the key. */
   public void validate(String where) {
-    if (!io.pgferry.common.NodeIds.valid(nodeId)) {
+    if (!NodeIds.valid(nodeId)) {
       throw new UsageException(where + ": node_id " + (nodeId == null ? "is missing" : "'" + nodeId + "' is invalid")
-          + "; use " + io.pgferry.common.NodeIds.RULE + " (the link's rule: the certificate CN is agent-<node_id>)");
+          + "; use " + NodeIds.RULE + " (the link's rule: the certificate CN is agent-<node_id>)");
     }
     for (String address : controller.address()) {
       if (!address.matches("(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]+):\\d+")) {
@@ -248,14 +254,14 @@ public record AgentConfig(
   }
 
   /** The files the node's PostgreSQL serves TLS with (see {@link Postgres#serverTls}). */
-  public java.util.Optional<TlsFiles> serverTls() {
-    return postgres == null ? java.util.Optional.empty() : postgres.serverTls(tls);
+  public Optional<TlsFiles> serverTls() {
+    return postgres == null ? Optional.empty() : postgres.serverTls(tls);
   }
 
   private static boolean isEmpty(Path dir) {
     try (Stream<Path> s = Files.list(dir)) {
       return s.findAny().isEmpty();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new UsageException("postgres.data_dir " + dir + ": cannot list: " + e.getMessage());
     }
   }

@@ -9,6 +9,7 @@ import io.pgferry.proto.Upstream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -39,7 +40,7 @@ public record GoalFile(String state, Long generation, UpstreamSpec upstream, Str
   Goal toGoal(String where, long generation) {
     NodeState s;
     try {
-      s = NodeState.valueOf(state == null ? "" : state.toUpperCase(java.util.Locale.ROOT));
+      s = NodeState.valueOf(state == null ? "" : state.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new UsageException(where + ": state '" + state + "' is not one of STREAMING_STANDBY, PRIMARY, STOPPED, FENCED, ARCHIVE_REPLICA");
     }
@@ -60,7 +61,7 @@ public record GoalFile(String state, Long generation, UpstreamSpec upstream, Str
     }
     if (baseBackupMethod != null) {
       try {
-        b.setBaseBackupMethod(BaseBackupMethod.valueOf(baseBackupMethod.toUpperCase(java.util.Locale.ROOT)));
+        b.setBaseBackupMethod(BaseBackupMethod.valueOf(baseBackupMethod.toUpperCase(Locale.ROOT)));
       } catch (IllegalArgumentException e) {
         throw new UsageException(where + ": base_backup_method '" + baseBackupMethod + "' is not PG_BASEBACKUP or ARCHIVE");
       }

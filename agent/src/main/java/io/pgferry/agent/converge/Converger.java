@@ -2,6 +2,7 @@ package io.pgferry.agent.converge;
 
 import io.pgferry.agent.fence.Fence;
 import io.pgferry.agent.fence.Lease;
+import io.pgferry.agent.slots.ClusterControl;
 import io.pgferry.agent.state.NodeRecord;
 import io.pgferry.agent.state.NodeTraits;
 import io.pgferry.agent.state.TransitionTable;
@@ -12,6 +13,8 @@ import io.pgferry.proto.NodeState;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -42,8 +45,8 @@ public final class Converger implements AutoCloseable {
   private final Runnable onChange;
   private final Object wake = new Object();
   /** Held for a whole cycle, and by {@link #whileStopped}: the two never interleave. */
-  private final java.util.concurrent.locks.ReentrantLock clusterLock = new java.util.concurrent.locks.ReentrantLock();
-  private final java.util.concurrent.atomic.AtomicReference<Goal> pendingGoal = new java.util.concurrent.atomic.AtomicReference<>();
+  private final ReentrantLock clusterLock = new ReentrantLock();
+  private final AtomicReference<Goal> pendingGoal = new AtomicReference<>();
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong cycles = new AtomicLong();
   private boolean wakeRequested;
@@ -158,7 +161,7 @@ public final class Converger implements AutoCloseable {
    * runs meanwhile. Only on a node converged to a STREAMING_STANDBY goal that may run (never starts a fenced node,
    * nor one whose goal changed); otherwise throws and does nothing. Blocks the caller (a worker thread).
    */
-  public void whileStopped(String why, io.pgferry.agent.slots.ClusterControl.Action action) throws Exception {
+  public void whileStopped(String why, ClusterControl.Action action) throws Exception {
     clusterLock.lockInterruptibly();
     try {
       NodeRecord r = ctx.stateFile().get();

@@ -1,11 +1,15 @@
 package io.pgferry.agent.converge;
 
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.agent.cluster.BaseBackupProvider;
 import io.pgferry.agent.cluster.ClientTools;
 import io.pgferry.agent.cluster.LocalPostgres;
 import io.pgferry.agent.cluster.PgCtl;
 import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.agent.recovery.RecoveryConfig;
+import io.pgferry.agent.recovery.ServerTls;
+import io.pgferry.agent.recovery.UpstreamTls;
+import io.pgferry.agent.slots.SlotSettings;
 import io.pgferry.agent.state.StateFile;
 import io.pgferry.proto.BaseBackupMethod;
 import io.pgferry.proto.Goal;
@@ -15,12 +19,13 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** What transitions work with: the node's config, its PostgreSQL, its managed files and its state file. */
 public final class NodeContext {
   private final AgentConfig config;
   private final PgCtl pgCtl;
-  private final io.pgferry.agent.access.LocalAccess localAccess;
+  private final LocalAccess localAccess;
   private final LocalPostgres localPostgres;
   private final LocalPostgres observerPostgres;
   private final RecoveryConfig recoveryConfig;
@@ -31,7 +36,7 @@ public final class NodeContext {
   private final List<String> actedSteps = Collections.synchronizedList(new ArrayList<>());
   private volatile String progress = "";
   /** Set by the archive engine (ArchiveExtension.attach): the restore_command a standby keeps after its base backup. */
-  private volatile java.util.function.Function<Goal, String> restoreCommand = goal -> null;
+  private volatile Function<Goal, String> restoreCommand = goal -> null;
 
   public NodeContext(AgentConfig config, StateFile stateFile, int serverMajor) {
     this.config = config;
@@ -43,7 +48,7 @@ public final class NodeContext {
     this.localPostgres = new LocalPostgres(localAccess);
     this.observerPostgres = new LocalPostgres(localAccess);
     this.recoveryConfig = new RecoveryConfig(pg.dataDir(), config.serverTls()
-        .map(t -> new io.pgferry.agent.recovery.ServerTls(t.cert(), t.key(), t.ca())).orElse(null), localAccess);
+        .map(t -> new ServerTls(t.cert(), t.key(), t.ca())).orElse(null), localAccess);
     this.clientTools = new ClientTools(pg.binDir());
   }
 
@@ -60,7 +65,7 @@ public final class NodeContext {
   }
 
   /** How the agent reaches its own PostgreSQL (local socket, peer, bootstrap superuser). */
-  public io.pgferry.agent.access.LocalAccess localAccess() {
+  public LocalAccess localAccess() {
     return localAccess;
   }
 
@@ -88,9 +93,9 @@ public final class NodeContext {
   }
 
   /** The CA file and this agent's certificate and key, as a client of its upstream (agent.yaml; NONE without TLS files). */
-  public io.pgferry.agent.recovery.UpstreamTls upstreamTls() {
-    return config.serverTls().map(t -> new io.pgferry.agent.recovery.UpstreamTls(t.ca(), t.cert(), t.key()))
-        .orElse(io.pgferry.agent.recovery.UpstreamTls.NONE);
+  public UpstreamTls upstreamTls() {
+    return config.serverTls().map(t -> new UpstreamTls(t.ca(), t.cert(), t.key()))
+        .orElse(UpstreamTls.NONE);
   }
 
   public ClientTools clientTools() {
@@ -114,7 +119,7 @@ public final class NodeContext {
    * The restore_command a standby gets for this goal (null: none). The archive engine sets it, so a streaming
    * standby can also fetch WAL from the archive when its upstream no longer has it.
    */
-  public void restoreCommand(java.util.function.Function<Goal, String> forGoal) {
+  public void restoreCommand(Function<Goal, String> forGoal) {
     this.restoreCommand = forGoal;
   }
 
@@ -131,8 +136,8 @@ public final class NodeContext {
     s.put("unix_socket_directories", pg.socketDir().toString());
     s.putAll(pg.settings());
     if (goal != null && goal.getLogicalSlotsCount() > 0) {
-      s.putAll(serverMajor >= 17 ? io.pgferry.agent.slots.SlotSettings.failoverStandby(serverMajor)
-          : io.pgferry.agent.slots.SlotSettings.copiedSlotStandby());
+      s.putAll(serverMajor >= 17 ? SlotSettings.failoverStandby(serverMajor)
+          : SlotSettings.copiedSlotStandby());
     }
     if (goal != null) {
       s.putAll(goal.getSettingsMap());

@@ -1,5 +1,6 @@
 package io.pgferry.agent.converge;
 
+import io.pgferry.proto.Goal;
 import java.util.List;
 
 /**
@@ -15,7 +16,7 @@ public interface Transition {
   /** Builds the transition for a goal; rows of the transition table hold these. */
   @FunctionalInterface
   interface Factory {
-    Transition create(io.pgferry.proto.Goal goal, NodeContext ctx) throws Exception;
+    Transition create(Goal goal, NodeContext ctx) throws Exception;
   }
 
   static Transition of(String description, List<Step> steps) {

@@ -15,7 +15,9 @@ import io.pgferry.proto.Upstream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -126,7 +128,7 @@ public final class Transitions {
     if (Files.isDirectory(dataDir)) {
       Files.delete(dataDir); // empty (checked above); rename(2) then puts the complete backup in its place
     }
-    Files.move(temp, dataDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(temp, dataDir, StandardCopyOption.ATOMIC_MOVE);
     return true;
   }
 
@@ -265,7 +267,7 @@ public final class Transitions {
       return;
     }
     try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).collect(Collectors.toList())) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
         Files.delete(p);
       }
     }

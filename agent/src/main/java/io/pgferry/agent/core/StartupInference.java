@@ -6,6 +6,7 @@ import io.pgferry.agent.config.AgentConfig;
 import io.pgferry.agent.config.DataDir;
 import io.pgferry.proto.NodeState;
 import java.nio.file.Path;
+import java.sql.SQLException;
 
 /** The state of a node the agent manages for the first time (no state file yet), read from its data dir. */
 public final class StartupInference {
@@ -22,7 +23,7 @@ public final class StartupInference {
     }
     try (LocalPostgres local = new LocalPostgres(pg.localAccess())) {
       return local.isInRecovery() ? NodeState.STREAMING_STANDBY : NodeState.PRIMARY;
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       return NodeState.STOPPED; // running but not answering: the first transition finds out more
     }
   }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Holds one Status, built from memory only (the latest observation, the record, the converger, the lease) after
@@ -28,7 +29,7 @@ public final class StatusReporter {
   private final LeaseKeeper lease;
   private final List<Consumer<Status.Builder>> contributors = new CopyOnWriteArrayList<>();
   private volatile Runnable listener = () -> { };
-  private volatile java.util.function.Supplier<String> goalRefusal = () -> "";
+  private volatile Supplier<String> goalRefusal = () -> "";
   private volatile Observation observation = Observation.notRunning(System.nanoTime());
   private volatile Disk disk = Disk.getDefaultInstance();
   private volatile Status current;
@@ -49,7 +50,7 @@ public final class StatusReporter {
   }
 
   /** Why the last goal offered was refused ("" when none): reported in last_error, the node's state unchanged. */
-  public void goalRefusal(java.util.function.Supplier<String> refusal) {
+  public void goalRefusal(Supplier<String> refusal) {
     this.goalRefusal = Objects.requireNonNull(refusal);
   }
 

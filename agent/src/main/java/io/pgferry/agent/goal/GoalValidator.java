@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -58,7 +60,7 @@ public final class GoalValidator {
     if (state == NodeState.UNRECOGNIZED || !NodeTraits.of(state).goal()) {
       p.add("state " + state + " is not a goal state (" + NodeTraits.goalStates() + ")");
     }
-    for (Map.Entry<String, String> e : new java.util.TreeMap<>(goal.getSettingsMap()).entrySet()) {
+    for (Map.Entry<String, String> e : new TreeMap<>(goal.getSettingsMap()).entrySet()) {
       setting(e.getKey(), e.getValue(), p);
     }
     for (int i = 0; i < goal.getHbaRulesCount(); i++) {
@@ -97,7 +99,7 @@ public final class GoalValidator {
   private void setting(String key, String value, List<String> p) {
     String k = HbaPolicy.printable(key);
     if (!SETTINGS.contains(key)) {
-      p.add("settings: '" + k + "' is not a setting a goal may carry (" + String.join(", ", new java.util.TreeSet<>(SETTINGS))
+      p.add("settings: '" + k + "' is not a setting a goal may carry (" + String.join(", ", new TreeSet<>(SETTINGS))
           + "); set it in agent.yaml's postgres.settings");
       return;
     }

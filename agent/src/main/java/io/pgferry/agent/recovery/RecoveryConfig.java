@@ -7,6 +7,7 @@ import io.pgferry.proto.Upstream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -206,7 +207,7 @@ public final class RecoveryConfig {
   private String superuser() throws IOException {
     try {
       return localAccess.superuser();
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       throw new IOException(e.getMessage(), e);
     }
   }

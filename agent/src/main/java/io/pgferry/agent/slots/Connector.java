@@ -7,6 +7,7 @@ import io.pgferry.common.pg.Purpose;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Map;
 
 /** Opens a JDBC connection to one server, to a given database (logical slots live in one). The caller closes it. */
 @FunctionalInterface
@@ -20,11 +21,11 @@ public interface Connector {
 
   /** host:port as user; the password, if any, from a libpq passfile (never from configuration text). */
   static Connector of(String host, int port, String user, Path passwordFile) {
-    return of(host, port, user, passwordFile, java.util.Map.of());
+    return of(host, port, user, passwordFile, Map.of());
   }
 
   /** With libpq keywords {@code params} (sslmode, sslcert, ...). */
-  static Connector of(String host, int port, String user, Path passwordFile, java.util.Map<String, String> params) {
+  static Connector of(String host, int port, String user, Path passwordFile, Map<String, String> params) {
     return database -> {
       String password = PgPass.lookup(passwordFile, host, port, database, user).orElse(null);
       return new PgEndpoint(host, port, database, user, password, params).connect(Purpose.SLOTS);

@@ -10,6 +10,7 @@ import io.pgferry.proto.HeldSnapshot;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -221,7 +222,7 @@ public final class SnapshotHolder implements AutoCloseable {
       Path f = w.stateDir().resolve(ATTEMPT_FILE);
       return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8).strip() : null;
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("reading " + w.stateDir().resolve(ATTEMPT_FILE) + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("reading " + w.stateDir().resolve(ATTEMPT_FILE) + ": " + e.getMessage(), e);
     }
   }
 

@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.logging.Logger;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -228,9 +229,9 @@ public final class BackupFetch {
   }
 
   private static final class Counting extends FilterInputStream {
-    private final java.util.function.LongConsumer onRead;
+    private final LongConsumer onRead;
 
-    Counting(InputStream in, java.util.function.LongConsumer onRead) {
+    Counting(InputStream in, LongConsumer onRead) {
       super(in);
       this.onRead = onRead;
     }

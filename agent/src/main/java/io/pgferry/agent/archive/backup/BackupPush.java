@@ -7,6 +7,7 @@ import io.pgferry.archive.format.WalNames;
 import io.pgferry.archive.format.WaleSentinel;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Lsn;
+import io.pgferry.common.UsageException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -203,7 +204,7 @@ public final class BackupPush {
               + "pg_size_bytes(current_setting('wal_segment_size')), pg_is_in_recovery(), current_setting('archive_mode')")) {
         rs.next();
         if (rs.getInt(1) < 100000) {
-          throw new io.pgferry.common.UsageException("backup-push: PostgreSQL " + rs.getInt(1) + " is too old; pgferry needs 10 or newer");
+          throw new UsageException("backup-push: PostgreSQL " + rs.getInt(1) + " is too old; pgferry needs 10 or newer");
         }
         return new ServerFacts(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4), rs.getString(5));
       }

@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -101,7 +103,7 @@ public final class StreamUpload {
 
         private void flushChunk() throws IOException {
           if (len > 0) {
-            enqueue(java.util.Arrays.copyOf(buf, len));
+            enqueue(Arrays.copyOf(buf, len));
             len = 0;
           }
         }
@@ -116,7 +118,7 @@ public final class StreamUpload {
 
     private void enqueue(byte[] chunk) throws IOException {
       try {
-        while (!chunks.offer(chunk, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        while (!chunks.offer(chunk, 100, TimeUnit.MILLISECONDS)) {
           if (abandoned) {
             throw new IOException("upload ended before all data was written");
           }

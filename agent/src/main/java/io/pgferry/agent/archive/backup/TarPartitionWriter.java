@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -77,7 +78,7 @@ public final class TarPartitionWriter {
               while (left > 0) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, left));
                 if (n < 0) {
-                  java.util.Arrays.fill(buf, (byte) 0);
+                  Arrays.fill(buf, (byte) 0);
                   while (left > 0) {
                     int z = (int) Math.min(buf.length, left);
                     tar.write(buf, 0, z);

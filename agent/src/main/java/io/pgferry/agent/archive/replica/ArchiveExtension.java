@@ -22,6 +22,7 @@ import io.pgferry.agent.converge.Transitions;
 import io.pgferry.agent.fence.Fence;
 import io.pgferry.agent.recovery.RecoveryConfig;
 import io.pgferry.agent.state.TransitionTable;
+import io.pgferry.common.Command;
 import io.pgferry.proto.ArchiveStatus;
 import io.pgferry.proto.BaseBackupMethod;
 import io.pgferry.proto.Goal;
@@ -37,6 +38,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -362,13 +364,13 @@ public final class ArchiveExtension implements AutoCloseable {
 
   private void chownConfig(Path dataDir) {
     String user = config.postgres().osUser();
-    if (user == null || !io.pgferry.common.Command.runningAsRoot() || user.equals("root")) {
+    if (user == null || !Command.runningAsRoot() || user.equals("root")) {
       return;
     }
     for (String f : List.of("postgresql.conf", "pg_hba.conf", "pg_ident.conf", "recovery.conf", RecoveryConfig.MANAGED_FILE, "standby.signal")) {
       Path p = dataDir.resolve(f);
       if (Files.exists(p)) {
-        io.pgferry.common.Command.of("chown", user + ":" + user, p.toString()).run();
+        Command.of("chown", user + ":" + user, p.toString()).run();
       }
     }
   }
@@ -405,7 +407,7 @@ public final class ArchiveExtension implements AutoCloseable {
       return;
     }
     try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
     }

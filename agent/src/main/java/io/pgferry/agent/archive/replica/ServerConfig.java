@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -95,7 +96,7 @@ public final class ServerConfig {
 
   /** Appends lines to pg_hba.conf (tests trust loopback). */
   public static void appendHba(Path dataDir, String lines) throws IOException {
-    Files.writeString(dataDir.resolve("pg_hba.conf"), lines, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(dataDir.resolve("pg_hba.conf"), lines, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
   }
 
   private static void write(Path file, String text) throws IOException {

@@ -3,6 +3,7 @@ package io.pgferry.agent.archive.replica;
 import io.pgferry.archive.format.WalNames;
 import io.pgferry.agent.archive.wal.SegmentGate;
 import io.pgferry.agent.cluster.UpstreamProbe;
+import io.pgferry.agent.recovery.UpstreamTls;
 import io.pgferry.common.Lsn;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
@@ -42,7 +43,7 @@ final class UpstreamWalGate implements SegmentGate {
   }
 
   /** Asks over a physical replication connection, the one access a standby's replication role is sure to have. */
-  static Position identifySystem(Path defaultPassfile, String defaultUser, io.pgferry.agent.recovery.UpstreamTls tls) {
+  static Position identifySystem(Path defaultPassfile, String defaultUser, UpstreamTls tls) {
     return u -> {
       Upstream asked = u.getUser().isEmpty() ? u.toBuilder().setUser(defaultUser).build() : u;
       Path passfile = u.getPasswordFile().isEmpty() ? defaultPassfile : Path.of(u.getPasswordFile());

@@ -8,7 +8,9 @@ import io.pgferry.archive.format.WalNames;
 import io.pgferry.archive.storage.NoSuchObjectException;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.archive.storage.ObjectStore.StoredObject;
+import io.pgferry.archive.storage.StorageAccessException;
 import io.pgferry.common.Backoff;
+import io.pgferry.common.UsageException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -56,7 +58,7 @@ public final class WalFetch {
 
   public Outcome fetch(String name, Path dest) throws IOException {
     if (!WalNames.isArchivable(name)) {
-      throw new io.pgferry.common.UsageException("wal-fetch: " + name + " is not a WAL file name; pass %f from restore_command");
+      throw new UsageException("wal-fetch: " + name + " is not a WAL file name; pass %f from restore_command");
     }
     CorruptDataException lastCorrupt = null;
     for (int attempt = 0; attempt < CORRUPT_ATTEMPTS; attempt++) {
@@ -120,7 +122,7 @@ public final class WalFetch {
     try {
       return backoff.retry(STORAGE_ATTEMPTS, action,
           e -> e instanceof IOException && !(e instanceof NoSuchObjectException) && !(e instanceof CorruptDataException)
-              && !(e instanceof io.pgferry.archive.storage.StorageAccessException));
+              && !(e instanceof StorageAccessException));
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -26,7 +27,7 @@ public final class WalFetchEndpoint {
   private WalFetchEndpoint() {}
 
   /** {@code prefetcher} may supply null until the agent has an archive goal (answered 503: fetch directly). */
-  public static void mount(Vertx vertx, Router router, java.util.function.Supplier<WalPrefetcher> prefetcher, WalFetchToken token) {
+  public static void mount(Vertx vertx, Router router, Supplier<WalPrefetcher> prefetcher, WalFetchToken token) {
     router.post("/wal-fetch").handler(rc -> {
       WalPrefetcher p = prefetcher.get();
       if (!token.matches(rc.request().getHeader(WalFetchToken.HEADER))) {
@@ -44,12 +45,12 @@ public final class WalFetchEndpoint {
     return start(vertx, port, () -> prefetcher, stateDir);
   }
 
-  public static Future<HttpServer> start(Vertx vertx, int port, java.util.function.Supplier<WalPrefetcher> prefetcher, Path stateDir) {
+  public static Future<HttpServer> start(Vertx vertx, int port, Supplier<WalPrefetcher> prefetcher, Path stateDir) {
     return start(vertx, port, prefetcher, stateDir, null);
   }
 
   /** {@code osUser}: PostgreSQL's OS user, who runs restore_command and so must read the token (null: the agent's). */
-  public static Future<HttpServer> start(Vertx vertx, int port, java.util.function.Supplier<WalPrefetcher> prefetcher, Path stateDir,
+  public static Future<HttpServer> start(Vertx vertx, int port, Supplier<WalPrefetcher> prefetcher, Path stateDir,
                                          String osUser) {
     return vertx.executeBlocking(() -> WalFetchToken.issue(stateDir, osUser)).compose(token -> {
       Router router = Router.router(vertx);

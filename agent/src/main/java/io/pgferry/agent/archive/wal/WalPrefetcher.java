@@ -5,16 +5,19 @@ import io.pgferry.archive.format.WalNames;
 import io.pgferry.archive.storage.ObjectStore;
 import io.pgferry.common.Command;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -129,7 +132,7 @@ public final class WalPrefetcher implements AutoCloseable {
       ready = f.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted waiting for " + name);
+      throw new InterruptedIOException("interrupted waiting for " + name);
     } catch (ExecutionException e) {
       inflight.remove(name, f);
       if (e.getCause() instanceof CorruptDataException) {
@@ -212,10 +215,10 @@ public final class WalPrefetcher implements AutoCloseable {
         return switch (o) {
           case FETCHED -> Optional.of(target);
           case NOT_FOUND -> Optional.<Path>empty();
-          case CORRUPT -> throw new java.util.concurrent.CompletionException(new CorruptDataException(name + " is corrupt in the archive"));
+          case CORRUPT -> throw new CompletionException(new CorruptDataException(name + " is corrupt in the archive"));
         };
       } catch (IOException e) {
-        throw new java.util.concurrent.CompletionException(e);
+        throw new CompletionException(e);
       }
     }, pool);
     return f;
@@ -236,7 +239,7 @@ public final class WalPrefetcher implements AutoCloseable {
     if (osUser != null && Command.runningAsRoot() && !osUser.equals("root")) {
       try {
         Files.setOwner(p, p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(osUser));
-        Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class)
+        Files.getFileAttributeView(p, PosixFileAttributeView.class)
             .setGroup(p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(osUser));
       } catch (IOException e) {
         LOG.warning("cannot chown " + p + " to " + osUser + ": " + e.getMessage());
