@@ -12,6 +12,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -222,8 +224,8 @@ public final class InitCommand implements Callable<Integer> {
       return y.toString();
     }
 
-    java.util.List<String> nextSteps() {
-      java.util.List<String> lines = new java.util.ArrayList<>();
+    List<String> nextSteps() {
+      List<String> lines = new ArrayList<>();
       lines.add("Fill in before `pgferry apply` (the controller's environment, e.g. its unit's EnvironmentFile):");
       if (!c.sourceUrl.equals("none")) {
         lines.add("  " + c.sourceUrl + "  the source's URL (Heroku: the app's DATABASE_URL)");

@@ -2,6 +2,7 @@ package io.pgferry.controller.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
+import java.util.Locale;
 
 /** The human form of a JourneyStatus. */
 final class StatusPrinter {
@@ -17,13 +18,13 @@ final class StatusPrinter {
     if (copy.isObject()) {
       double pct = copy.path("percent").asDouble();
       int full = (int) Math.round(Math.max(0, Math.min(100, pct)) / 100.0 * 30);
-      out.printf(java.util.Locale.ROOT, "  copy [%s%s] %5.1f%%  %d/%d tables and ranges, %d MB, %d rows, %.1f MB/s, ETA %s%n",
+      out.printf(Locale.ROOT, "  copy [%s%s] %5.1f%%  %d/%d tables and ranges, %d MB, %d rows, %.1f MB/s, ETA %s%n",
           "#".repeat(full), ".".repeat(30 - full), pct, copy.path("items_done").asInt(), copy.path("items").asInt(),
           copy.path("bytes").asLong() / 1_000_000, copy.path("rows").asLong(), copy.path("mb_per_second").asDouble(),
           copy.hasNonNull("eta_seconds") ? copy.path("eta_seconds").asLong() + " s" : "?");
       for (JsonNode t : copy.path("tables")) {
         if (t.path("items_done").asInt() < t.path("items").asInt()) {
-          out.printf(java.util.Locale.ROOT, "    %-40s %d/%d  %d MB  %d rows%n", t.path("table").asText(), t.path("items_done").asInt(),
+          out.printf(Locale.ROOT, "    %-40s %d/%d  %d MB  %d rows%n", t.path("table").asText(), t.path("items_done").asInt(),
               t.path("items").asInt(), t.path("bytes").asLong() / 1_000_000, t.path("rows").asLong());
         }
       }

@@ -1,8 +1,10 @@
 package io.pgferry.controller.goals;
 
 import io.pgferry.common.FailsafeTiming;
+import io.pgferry.controller.link.AgentIdentity;
 import io.pgferry.controller.link.NodeDirectory;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.ControllerRole;
 import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.plan.Plan;
@@ -10,6 +12,9 @@ import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Upstream;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 
 /** The goals the journey gives A and B, built from the plan and what the agents said in Hello. */
@@ -42,7 +47,7 @@ public final class Goals {
   public static Goal streamingStandby(Plan plan, NodeView upstream, String nodeId) {
     String user = plan.nodes().replicationUser();
     if (plan.nodes().certificates() && user.isEmpty()) {
-      user = io.pgferry.controller.pg.Endpoints.bootstrapSuperuser(upstream); // what the upstream's certificate rule maps B's certificate to
+      user = Endpoints.bootstrapSuperuser(upstream); // what the upstream's certificate rule maps B's certificate to
     }
     Upstream.Builder u = Upstream.newBuilder()
         .setHost(upstream.hello().getHost())
@@ -79,7 +84,7 @@ public final class Goals {
    */
   static HbaRule slotReadingRule(Plan plan, NodeView standby) {
     return certificateRule(plan.app().dbname(), hostAddress(standby.hello().getHost()),
-        io.pgferry.controller.link.AgentIdentity.commonNameFor(standby.nodeId()));
+        AgentIdentity.commonNameFor(standby.nodeId()));
   }
 
   /**
@@ -121,7 +126,7 @@ public final class Goals {
   public static HbaRule replicationRule(Plan plan, NodeView standby) {
     if (plan.nodes().certificates()) {
       return certificateRule("replication", hostAddress(standby.hello().getHost()),
-          io.pgferry.controller.link.AgentIdentity.commonNameFor(standby.nodeId()));
+          AgentIdentity.commonNameFor(standby.nodeId()));
     }
     String user = plan.nodes().replicationUser().isEmpty() ? "all" : plan.nodes().replicationUser();
     return hostssl("replication", user, hostAddress(standby.hello().getHost()), plan.nodes().hbaMethod());
@@ -133,16 +138,16 @@ public final class Goals {
    * io.pgferry.controller.pg.ControllerRole#NAME}), and the app hosts (nodes.app_addresses) as app.user in app.dbname. Loopback needs none
    * (the agent's own pg_hba lines cover it).
    */
-  public static java.util.List<HbaRule> accessRules(Plan plan) {
-    java.util.List<HbaRule> rules = new java.util.ArrayList<>();
+  public static List<HbaRule> accessRules(Plan plan) {
+    List<HbaRule> rules = new ArrayList<>();
     String controller = plan.nodes().controllerAddress();
     if (!controller.isEmpty() && plan.nodes().certificates()) {
       rules.add(certificateRule("all", hostAddress(controller), CONTROLLER_CN));
       // the same certificate as the controller's least-privilege role (created after cutover 1; unused until then)
       rules.add(certificateRule("all", hostAddress(controller), CONTROLLER_CN).toBuilder()
-          .setUser(io.pgferry.controller.pg.ControllerRole.NAME).build());
+          .setUser(ControllerRole.NAME).build());
     } else if (!controller.isEmpty()) {
-      for (String user : new java.util.LinkedHashSet<>(java.util.List.of(plan.failover().adminUser(), plan.logical().adminUser()))) {
+      for (String user : new LinkedHashSet<>(List.of(plan.failover().adminUser(), plan.logical().adminUser()))) {
         rules.add(hostssl("all", user, hostAddress(controller), plan.nodes().hbaMethod()));
       }
     }

@@ -2,6 +2,7 @@ package io.pgferry.controller.journey;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pgferry.controller.sql.copy.CopyMetrics;
 import io.pgferry.controller.sql.logical.LogicalMetrics;
 
 /** {@code pgferry_phase{phase}}: 1 for the phase the journey is in, 0 for the others; and the logical sync gauges. */
@@ -14,6 +15,6 @@ public final class JourneyMetrics {
           .description("1 for the journey's current phase").tag("phase", p.name()).register(registry);
     }
     LogicalMetrics.bind(registry);
-    io.pgferry.controller.sql.copy.CopyMetrics.bind(registry);
+    CopyMetrics.bind(registry);
   }
 }

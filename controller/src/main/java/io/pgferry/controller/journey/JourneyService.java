@@ -14,11 +14,13 @@ import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.plan.SecretCheck;
 import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.sql.ServerReadings;
+import io.pgferry.controller.sql.copy.CopyMetrics;
 import io.pgferry.controller.sql.logical.DdlLedger;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
@@ -214,7 +216,7 @@ public final class JourneyService implements AutoCloseable {
     try {
       return journal().state();
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -673,7 +675,7 @@ public final class JourneyService implements AutoCloseable {
     return new JourneyStatus(state, phase == null ? null : phase.name(), snap == null ? null : snap.step(),
         snap == null ? null : snap.progress(), message, planName, phases, nodeLines,
         all.subList(Math.max(0, all.size() - 10), all.size()), hold, summary,
-        snap != null && JourneyTable.LS_TABLE_COPY.equals(snap.step()) ? JourneyStatus.Copy.of(io.pgferry.controller.sql.copy.CopyMetrics.view())
+        snap != null && JourneyTable.LS_TABLE_COPY.equals(snap.step()) ? JourneyStatus.Copy.of(CopyMetrics.view())
             : null);
   }
 

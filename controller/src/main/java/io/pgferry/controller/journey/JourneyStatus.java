@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.sql.copy.CopyProgress;
 import java.util.List;
 
 /**
@@ -14,8 +15,8 @@ public record JourneyStatus(String state, String phase, String step, String prog
    * (tables and ranges) done, COPY bytes streamed and rows committed, MB/s, seconds left, and the same per table.
    */
   public record Copy(double percent, int itemsDone, int items, long bytes, long rows, double mbPerSecond, Long etaSeconds,
-                     List<io.pgferry.controller.sql.copy.CopyProgress.TableView> tables) {
-    static Copy of(io.pgferry.controller.sql.copy.CopyProgress.View v) {
+                     List<CopyProgress.TableView> tables) {
+    static Copy of(CopyProgress.View v) {
       return v == null ? null : new Copy(v.percent(), v.itemsDone(), v.items(), v.bytes(), v.rows(), v.mbPerSecond(),
           v.eta() == null ? null : v.eta().toSeconds(), v.tables());
     }

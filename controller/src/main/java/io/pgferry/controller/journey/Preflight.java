@@ -7,6 +7,7 @@ import io.pgferry.proto.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** PREFLIGHT's verdict: a pure function of the facts gathered, listing every blocker at once. */
 public final class Preflight {
@@ -144,7 +145,7 @@ public final class Preflight {
       return;
     }
     String which = "the app's tables use types whose OIDs will differ on the target: " + types.value().stream()
-        .map(TypeUsage.UsedType::toString).collect(java.util.stream.Collectors.joining(", "));
+        .map(TypeUsage.UsedType::toString).collect(Collectors.joining(", "));
     if (plan.switchSpec().type() == Plan.SwitchType.HEROKU) {
       notes.add(which + "; the Heroku switch restarts the dynos at cutover 2, so they look them up again");
     } else if (plan.switchSpec().restartsApp()) {

@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey;
 
 import io.pgferry.common.Lsn;
+import io.pgferry.common.pg.PgEndpoint;
 import java.util.List;
 
 /**
@@ -31,7 +32,7 @@ public interface WriteFence {
    * Lifts it on the copy through {@code copy}'s session (with the certificate shape: the controller's certificate, as
    * the copy's bootstrap superuser; the source's credentials are refused there over TLS). Default: by host and port.
    */
-  default void liftOnCopy(io.pgferry.common.pg.PgEndpoint copy) throws Exception {
+  default void liftOnCopy(PgEndpoint copy) throws Exception {
     liftOnCopy(copy.host(), copy.port());
   }
 

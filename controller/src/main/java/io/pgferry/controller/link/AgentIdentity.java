@@ -1,5 +1,6 @@
 package io.pgferry.controller.link;
 
+import io.pgferry.common.NodeIds;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -14,7 +15,7 @@ import javax.naming.ldap.Rdn;
  * (what {@code pgferry certs init --agent ID} issues).
  */
 public final class AgentIdentity {
-  public static final Pattern NODE_ID = io.pgferry.common.NodeIds.PATTERN;
+  public static final Pattern NODE_ID = NodeIds.PATTERN;
   public static final String CN_PREFIX = "agent-";
 
   private AgentIdentity() {}

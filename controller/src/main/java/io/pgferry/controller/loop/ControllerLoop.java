@@ -2,6 +2,7 @@ package io.pgferry.controller.loop;
 
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.failover.FailureDetector;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.sql.failover.SyncDurability;
 import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.journey.JournalState;
@@ -155,7 +156,7 @@ public final class ControllerLoop implements AutoCloseable {
     return switch (LoopDecider.watch(base)) {
       case REPLICAS -> base.withNodes(w.replicas(view.plan().orElseThrow(), nodes, now));
       case PAIR -> base.withNodes(w.pair(view.plan().orElseThrow(), nodes, now,
-          view.journal().isDone(io.pgferry.controller.journey.JourneyTable.LS_CONTROLLER_ROLE)));
+          view.journal().isDone(JourneyTable.LS_CONTROLLER_ROLE)));
       case NONE -> base;
     };
   }

@@ -6,6 +6,8 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.SecretUrl;
 import io.pgferry.controller.switching.DatabaseEndpoint;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -104,7 +106,7 @@ public final class Endpoints {
    * the agent reported one, as failover.admin_user.
    */
   static PgEndpoint byCertificate(Plan plan, NodeView node, String dbname) {
-    java.util.Map<String, String> params = new java.util.LinkedHashMap<>(LinkTls.nodes(plan).params());
+    Map<String, String> params = new LinkedHashMap<>(LinkTls.nodes(plan).params());
     params.put("sslcert", plan.nodes().sslcert());
     params.put("sslkey", plan.nodes().sslkey());
     String user = bootstrapSuperuser(node);

@@ -2,6 +2,7 @@ package io.pgferry.controller.pg;
 
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.controller.plan.Plan;
+import io.pgferry.controller.plan.PlanLoader;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,7 @@ import java.util.Set;
  * {@link #lines} is what `pgferry plan` prints about it.
  */
 public final class LinkTls {
-  public static final Set<String> MODES = io.pgferry.controller.plan.PlanLoader.SSL_MODES;
+  public static final Set<String> MODES = PlanLoader.SSL_MODES;
 
   /**
    * One link's choice; {@code rootCert} may be empty; {@code why} says where the mode came from; {@code explicit}: a

@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The plan file (plan.yaml): what to move, where, how the app is switched, and the limits to respect. Keys are the
@@ -273,7 +275,7 @@ public record Plan(
 
     /** split_larger_than in bytes (0: never split); -1 when it is not a size (PlanChecks reports it). */
     public long splitLargerThanBytes() {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,15})(kB|MB|GB|TB)?").matcher(splitLargerThan);
+      Matcher m = Pattern.compile("([0-9]{1,15})(kB|MB|GB|TB)?").matcher(splitLargerThan);
       if (!m.matches()) {
         return -1;
       }
@@ -310,7 +312,7 @@ public record Plan(
     public record Bound(Duration connectTimeout, Duration socketTimeout, Duration statementTimeout, Duration lockTimeout) {}
 
     ConnectionLimits limits() {
-      Map<Purpose, io.pgferry.common.pg.Timeouts> m = new EnumMap<>(Purpose.class);
+      Map<Purpose, io.pgferry.common.pg.Timeouts> m = new EnumMap<>(Purpose.class); // fq: clash with Plan.Timeouts
       put(m, Purpose.PROBE, probe);
       put(m, Purpose.ADMIN, admin);
       put(m, Purpose.SCHEMA, schema);
@@ -323,7 +325,7 @@ public record Plan(
       return ConnectionLimits.of(m);
     }
 
-    private static void put(Map<Purpose, io.pgferry.common.pg.Timeouts> m, Purpose p,
+    private static void put(Map<Purpose, io.pgferry.common.pg.Timeouts> m, Purpose p, // fq: clash with Plan.Timeouts
                             Bound b) {
       if (b != null) {
         m.put(p, p.defaults().with(b.connectTimeout(), b.socketTimeout(), b.statementTimeout(), b.lockTimeout()));

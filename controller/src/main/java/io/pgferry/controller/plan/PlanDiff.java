@@ -2,9 +2,11 @@ package io.pgferry.controller.plan;
 
 import io.pgferry.common.Secrets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -57,8 +59,8 @@ public record PlanDiff(List<Change> changes) {
     return changes.stream().map(Change::key).toList();
   }
 
-  private static java.util.Set<String> union(Map<String, String> a, Map<String, String> b) {
-    java.util.Set<String> s = new java.util.HashSet<>(a.keySet());
+  private static Set<String> union(Map<String, String> a, Map<String, String> b) {
+    Set<String> s = new HashSet<>(a.keySet());
     s.addAll(b.keySet());
     return s;
   }

@@ -1,6 +1,7 @@
 package io.pgferry.controller.plan;
 
 import io.pgferry.archive.storage.ArchiveLocation;
+import io.pgferry.common.NodeIds;
 import io.pgferry.common.UsageException;
 import io.pgferry.controller.link.AgentIdentity;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
@@ -27,7 +29,7 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class PlanLoader {
   /** libpq's sslmode values (controller.pg.LinkTls applies them). */
-  public static final java.util.Set<String> SSL_MODES = java.util.Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+  public static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
   private static final Pattern CONFIG_VAR = Pattern.compile("[A-Z_][A-Z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?");
 
@@ -100,7 +102,7 @@ public final class PlanLoader {
       var mark = e.getProblemMark();
       problems.add(new PlanProblem(PlanProblem.Severity.ERROR, mark == null ? 0 : mark.getLine() + 1,
           mark == null ? 0 : mark.getColumn() + 1, "", "not valid YAML: " + e.getProblem()));
-    } catch (org.yaml.snakeyaml.error.YAMLException e) {
+    } catch (YAMLException e) {
       problems.add(new PlanProblem(PlanProblem.Severity.ERROR, 0, 0, "", "not valid YAML: " + e.getMessage()));
     }
     problems.sort(Comparator.comparing((PlanProblem p) -> p.severity()).thenComparingInt(PlanProblem::line));
@@ -178,7 +180,7 @@ public final class PlanLoader {
         return;
       }
       if (!AgentIdentity.validNodeId(id)) {
-        b.error(path, "'" + id + "' is not a node id (" + io.pgferry.common.NodeIds.RULE + ";"
+        b.error(path, "'" + id + "' is not a node id (" + NodeIds.RULE + ";"
             + " the agent's certificate CN is agent-<node id>)");
       } else if (knownNodes != null && !knownNodes.contains(id)) {
         b.error(path, "unknown node id '" + id + "' (the controller knows: "
@@ -287,7 +289,7 @@ public final class PlanLoader {
       if (mode != null && mode.startsWith("verify") && rootCert == null) {
         b.error(block + ".sslrootcert", "is missing: sslmode " + mode + " checks the server against this CA file");
       }
-      if (readHere && rootCert != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(rootCert))) {
+      if (readHere && rootCert != null && !Files.isReadable(Path.of(rootCert))) {
         b.error(block + ".sslrootcert", rootCert + " is not a readable file");
       }
     }

@@ -139,7 +139,7 @@ public final class DatabaseFence {
     long start = System.nanoTime();
     try (Connection c = openReadWrite()) {
       // pgferry's own catalog change must not wait for a synchronous standby that is still switching timelines
-      try (java.sql.Statement st = c.createStatement()) {
+      try (Statement st = c.createStatement()) {
         st.execute("SET synchronous_commit = local");
       }
       String db = currentDatabase(c);

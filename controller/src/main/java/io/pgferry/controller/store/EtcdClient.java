@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -163,7 +164,7 @@ public final class EtcdClient implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted talking to etcd", e);
       } catch (IOException e) {
-        last = e instanceof java.net.http.HttpTimeoutException ? new IOException("etcd " + uri + ": no answer within "
+        last = e instanceof HttpTimeoutException ? new IOException("etcd " + uri + ": no answer within "
             + timeout.toMillis() + " ms", e) : e;
       }
     }

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -86,7 +87,7 @@ public final class StateDirLock implements AutoCloseable {
     if (!Files.exists(file)) {
       try {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(AtomicFiles.OWNER_ONLY));
-      } catch (java.nio.file.FileAlreadyExistsException raced) {
+      } catch (FileAlreadyExistsException raced) {
         // another controller made it first: the lock decides
       }
     }

@@ -4,6 +4,7 @@ import io.pgferry.common.Command;
 import io.pgferry.common.Secrets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The plan's {@code switch.app_restart}: a command ({@code /bin/sh -c}) that restarts or reconnects the app right
@@ -14,7 +15,7 @@ import java.util.List;
 public final class AppRestart {
   public record Result(boolean ok, int exitCode, double seconds, String output) {
     public String sentence() {
-      String took = String.format(java.util.Locale.ROOT, "%.2f s", seconds);
+      String took = String.format(Locale.ROOT, "%.2f s", seconds);
       return ok ? "the app restarted (switch.app_restart, " + took + ")"
           : "switch.app_restart FAILED (exit " + exitCode + " after " + took + "): " + output
               + "; the app may misread types until it is restarted by hand";

@@ -21,6 +21,7 @@ import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -38,7 +39,7 @@ final class CollationSteps {
     String a = plan.nodes().archiveReplica();
     String b = plan.nodes().standby();
     List<String> check = new ArrayList<>(new CollationCheck(Endpoints.shown(plan, bView, b, plan.failover().adminUser()), null).describe());
-    check.add("on_broken_index: " + plan.collation().onBrokenIndex().name().toLowerCase(java.util.Locale.ROOT)
+    check.add("on_broken_index: " + plan.collation().onBrokenIndex().name().toLowerCase(Locale.ROOT)
         + " (stop: cutover 1 does not start; reindex: rebuilt on " + a + " after its promotion; report: journal only)");
     steps.put(C1_COLLATION, new FnStep(C1_COLLATION, check, ctx -> {
       CollationReport r = ctx.ports().collation().check(ctx.plan(), view(ctx, b), ctx.clock());

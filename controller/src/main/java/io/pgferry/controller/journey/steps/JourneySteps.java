@@ -40,6 +40,7 @@ import io.pgferry.proto.HbaRule;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.stream.Stream;
@@ -175,7 +176,7 @@ public final class JourneySteps {
           : v.status().getReplayLagBytes() + " bytes (" + v.status().getWalReceiverStatus() + ")").orElse("unknown");
       return a + " behind the archive head: " + aLag + "; " + b + " behind " + a + ": " + bLag;
     };
-    Map<Phase, HoldProbe> probes = new java.util.EnumMap<>(Phase.class);
+    Map<Phase, HoldProbe> probes = new EnumMap<>(Phase.class);
     probes.put(Phase.CUTOVER_1, nodes);
     if (plan.logical().replicationPassword() != null) {
       probes.put(Phase.CUTOVER_2, LogicalSteps::syncNow);

@@ -7,6 +7,7 @@ import io.pgferry.controller.journey.StepContext;
 import io.pgferry.controller.journey.StepResult;
 import io.pgferry.controller.journey.WriteFence;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
+import io.pgferry.controller.pg.Endpoints;
 import java.util.List;
 import java.util.Map;
 
@@ -30,7 +31,7 @@ final class LiftInheritedFenceStep extends IdempotentStep {
     NodeView view = ctx.ports().nodes().node(a).filter(Goals::saidHello)
         .orElseThrow(() -> new JourneyException("node " + a + " has not said where its PostgreSQL listens"));
     if (ctx.plan().nodes().certificates()) {
-      fence.liftOnCopy(io.pgferry.controller.pg.Endpoints.admin(ctx.plan(), view, ctx.plan().app().dbname()));
+      fence.liftOnCopy(Endpoints.admin(ctx.plan(), view, ctx.plan().app().dbname()));
     } else {
       fence.liftOnCopy(view.hello().getHost(), view.hello().getPgPort());
     }

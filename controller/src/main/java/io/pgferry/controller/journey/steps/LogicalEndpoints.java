@@ -12,7 +12,9 @@ import io.pgferry.controller.pg.Endpoints;
 import io.pgferry.controller.pg.LinkTls;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.TableRef;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Where the logical phases connect: A (from its Hello) as the plan's admin user, T from target.url. Secrets resolved when used. */
@@ -63,8 +65,8 @@ final class LogicalEndpoints {
   static PgEndpoint aSeenByT(StepContext ctx) throws JourneyException {
     // none of the controller's own TLS files (its CA path, its client certificate): they are paths on the controller's host
     PgEndpoint own = a(ctx);
-    java.util.Map<String, String> params = new java.util.LinkedHashMap<>(own.params());
-    params.keySet().removeAll(java.util.List.of("sslmode", "sslrootcert", "sslcert", "sslkey"));
+    Map<String, String> params = new LinkedHashMap<>(own.params());
+    params.keySet().removeAll(List.of("sslmode", "sslrootcert", "sslcert", "sslkey"));
     PgEndpoint a = LinkTls.apply(new PgEndpoint(own.host(), own.port(), own.database(), own.user(), own.password(), params,
         own.limits()), LinkTls.subscription(ctx.plan()));
     String host = ctx.plan().logical().sourceHost();

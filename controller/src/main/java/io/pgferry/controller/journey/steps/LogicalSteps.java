@@ -87,11 +87,14 @@ import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The steps of LOGICAL_SETUP, LOGICAL_SYNC and CUTOVER_2 (issue 5), each around one capability of
@@ -254,7 +257,7 @@ final class LogicalSteps {
     return new FnStep(C2_RESTART_APP, restart.describe(), ctx -> {
       AppRestart.Result r = restart.run();
       return new StepResult(r.sentence(), Map.of("ok", String.valueOf(r.ok()), "seconds",
-          String.format(java.util.Locale.ROOT, "%.3f", r.seconds())));
+          String.format(Locale.ROOT, "%.3f", r.seconds())));
     });
   }
 
@@ -303,7 +306,7 @@ final class LogicalSteps {
             last[0] = now;
             ctx.progress(v.bar(30) + " " + v.sentence());
           }
-        }, ctx == null ? java.time.Clock.systemUTC() : ctx.clock());
+        }, ctx == null ? Clock.systemUTC() : ctx.clock());
   }
 
   /**
@@ -383,7 +386,7 @@ final class LogicalSteps {
     return sync(ctx, new SyncProgress(a(ctx), t(ctx.plan()), NAMES, ctx.clock())).line();
   }
 
-  private static PostDataBuild postData(Plan plan, PgEndpoint a, PgEndpoint t, java.util.function.Consumer<String> progress) {
+  private static PostDataBuild postData(Plan plan, PgEndpoint a, PgEndpoint t, Consumer<String> progress) {
     Plan.Logical l = plan.logical();
     return new PostDataBuild(a, t, Path.of(l.clientBinDir()), l.indexJobs(), l.indexMaintenanceWorkMem(), progress);
   }

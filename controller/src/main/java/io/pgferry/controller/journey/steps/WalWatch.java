@@ -17,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -80,7 +81,7 @@ final class WalWatch {
     }
     for (SlotWal.Slot s : slots) {
       if (s.lost() || s.unreserved()) {
-        return "; " + a.line() + "; slot " + s.name() + " (" + s.type() + ") is " + s.walStatus().toUpperCase(java.util.Locale.ROOT);
+        return "; " + a.line() + "; slot " + s.name() + " (" + s.type() + ") is " + s.walStatus().toUpperCase(Locale.ROOT);
       }
     }
     return "; " + a.line();

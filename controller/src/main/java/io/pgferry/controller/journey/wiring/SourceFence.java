@@ -2,6 +2,7 @@ package io.pgferry.controller.journey.wiring;
 
 import io.pgferry.common.Lsn;
 import io.pgferry.common.Secrets;
+import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.WriteFence;
 import io.pgferry.controller.pg.Endpoints;
@@ -42,7 +43,7 @@ public final class SourceFence implements WriteFence {
   }
 
   @Override
-  public void liftOnCopy(io.pgferry.common.pg.PgEndpoint copy) throws Exception {
+  public void liftOnCopy(PgEndpoint copy) throws Exception {
     new DatabaseFence(() -> copy.connect(Purpose.FENCE), options).lift();
   }
 

@@ -2,6 +2,7 @@ package io.pgferry.controller.sql.collation;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * What {@link CollationCheck} found on one database: the collation versions recorded in the restored catalog
@@ -33,7 +34,7 @@ public record CollationReport(String database, List<String> versions, List<Strin
   /** The indexes to rebuild: those proven broken, or every index at risk when the versions changed and amcheck could not look. */
   public List<String> toReindex() {
     if (!broken.isEmpty() || amcheck) {
-      return java.util.stream.Stream.concat(broken.stream().map(Broken::index), unchecked.stream().map(u -> u.split(" ", 2)[0]))
+      return Stream.concat(broken.stream().map(Broken::index), unchecked.stream().map(u -> u.split(" ", 2)[0]))
           .distinct().toList();
     }
     return mismatched.isEmpty() ? List.of() : atRisk;

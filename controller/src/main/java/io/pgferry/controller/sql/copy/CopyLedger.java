@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -91,7 +92,7 @@ final class CopyLedger {
    * key would check them; the builds beside the new copy add them again, from A's definition.
    */
   static Set<TableRef> discard(Connection t, List<Entry> entries) throws SQLException {
-    Map<TableRef, Boolean> tables = new java.util.LinkedHashMap<>();
+    Map<TableRef, Boolean> tables = new LinkedHashMap<>();
     entries.forEach(e -> tables.put(e.item().table(), e.item().partitioned()));
     boolean auto = t.getAutoCommit();
     t.setAutoCommit(false);

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * What the snapshot copy copies, read on A inside a transaction that imported the exported snapshot: every table of
@@ -69,7 +70,7 @@ final class CopyPlanner {
   }
 
   /** {@code pieces} conditions covering [lo, hi) in equal steps, the first without a lower and the last without an upper bound. */
-  static List<String> bounds(long lo, long hi, int pieces, java.util.function.BiFunction<String, Long, String> cmp) {
+  static List<String> bounds(long lo, long hi, int pieces, BiFunction<String, Long, String> cmp) {
     long span = hi - lo;
     int n = (int) Math.max(1, Math.min(pieces, span));
     List<String> out = new ArrayList<>();

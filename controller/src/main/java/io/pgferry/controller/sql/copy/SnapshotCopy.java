@@ -12,12 +12,14 @@ import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -248,7 +250,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
    * and to Aurora/RDS's rds_superuser. Refused elsewhere: the copy goes on without it (foreign keys are built after it).
    */
   private static void asReplica(Connection t) throws SQLException {
-    try (java.sql.Statement st = t.createStatement()) {
+    try (Statement st = t.createStatement()) {
       st.execute("SET session_replication_role = replica");
     } catch (SQLException e) {
       if (!"42501".equals(e.getSQLState())) { // insufficient_privilege: foreign keys come after the copy (post-data)
@@ -325,7 +327,7 @@ public final class SnapshotCopy implements SqlAction<SnapshotCopy.Result> {
       for (Future<?> f : futures) {
         try {
           f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           if (first == null) {
             first = e.getCause() instanceof Exception x ? x : new SQLException(e.getCause());
           }

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.logging.Logger;
 
 /**
  * The last resort when a slot position cannot be proven safe: re-copy only the tables at risk. A missing slot is
@@ -33,7 +34,7 @@ public final class TableResync {
   private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration PAUSE = Duration.ofMillis(100);
   private static final Duration TELL_EVERY = Duration.ofSeconds(30);
-  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(TableResync.class.getName());
+  private static final Logger LOG = Logger.getLogger(TableResync.class.getName());
 
   private TableResync() {}
 

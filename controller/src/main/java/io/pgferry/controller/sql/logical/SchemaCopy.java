@@ -8,6 +8,7 @@ import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import io.pgferry.controller.sql.TableRef;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -142,7 +143,7 @@ public final class SchemaCopy implements SqlAction<SchemaCopy.Result> {
   }
 
   /** One section of A's schema as T takes it: owners and grants mapped ({@link RoleMap}), settings T's major knows. */
-  static String dump(Path clientBinDir, PgEndpoint source, Path file, String section, RoleMap roles, int targetMajor) throws java.io.IOException {
+  static String dump(Path clientBinDir, PgEndpoint source, Path file, String section, RoleMap roles, int targetMajor) throws IOException {
     run(dumpArgv(clientBinDir, source, file, section), source, "pg_dump --section=" + section + " of A");
     String text = roles.apply(Files.readString(file));
     if (targetMajor < 12) {

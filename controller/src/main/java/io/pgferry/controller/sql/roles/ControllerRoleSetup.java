@@ -5,7 +5,9 @@ import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.SqlAction;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -50,7 +52,7 @@ public final class ControllerRoleSetup implements SqlAction<ControllerRoleSetup.
     this.primary = primary;
     this.role = role;
     this.granted = List.copyOf(granted);
-    this.databases = List.copyOf(new java.util.LinkedHashSet<>(databases));
+    this.databases = List.copyOf(new LinkedHashSet<>(databases));
   }
 
   @Override
@@ -111,7 +113,7 @@ public final class ControllerRoleSetup implements SqlAction<ControllerRoleSetup.
    * exist and it cannot yet; called here and where the ledger is created (DdlCapture), so either order works.
    * Returns what it granted.
    */
-  public static List<String> grantLedger(Connection c, String role) throws java.sql.SQLException {
+  public static List<String> grantLedger(Connection c, String role) throws SQLException {
     if (!Sql.exists(c, "SELECT 1 FROM pg_roles WHERE rolname = ?", role)
         || !Sql.exists(c, "SELECT 1 WHERE to_regclass('pgferry.ddl_log') IS NOT NULL")
         || "t".equals(Sql.value(c, "SELECT has_table_privilege(?, 'pgferry.ddl_log', 'SELECT')"
