@@ -6,12 +6,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -153,29 +156,29 @@ public final class FaultyHttpProxy implements AutoCloseable {
         .setPort(target.getPort()).setURI(req.uri());
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     req.headers().forEach(h -> {
-      if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
+      if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
         headers.add(h.getKey(), h.getValue());
       }
     });
     options.setHeaders(headers);
-    Future<io.vertx.core.http.HttpClientResponse> sent = client.request(options)
+    Future<HttpClientResponse> sent = client.request(options)
         .compose(out -> out.send(body));
     sent.compose(resp -> resp.body().map(b -> {
       forwarded.incrementAndGet();
       log.add(req.method() + " " + req.uri() + " -> " + resp.statusCode());
       var response = req.response().setStatusCode(resp.statusCode());
       resp.headers().forEach(h -> {
-        if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(java.util.Locale.ROOT))) {
+        if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
           response.headers().add(h.getKey(), h.getValue());
         }
       });
-      if (req.method() == io.vertx.core.http.HttpMethod.HEAD) {
+      if (req.method() == HttpMethod.HEAD) {
         String length = resp.getHeader("Content-Length");
         if (length != null) {
           response.putHeader("Content-Length", length);
         }
         response.end();
-      } else if (req.method() == io.vertx.core.http.HttpMethod.GET && b.length() > 1
+      } else if (req.method() == HttpMethod.GET && b.length() > 1
           && cutNext.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
         cut.incrementAndGet();
         log.add(req.method() + " " + req.uri() + " -> cut at " + b.length() / 2);

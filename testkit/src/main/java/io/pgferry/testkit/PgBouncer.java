@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real PgBouncer (Debian's /usr/sbin/pgbouncer, 1.18 on bookworm) in transaction pool mode on a free port. When
@@ -206,7 +207,7 @@ public final class PgBouncer implements AutoCloseable {
     process.ifPresent(p -> {
       p.destroy(); // SIGTERM: immediate shutdown
       try {
-        p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        p.onExit().get(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         p.destroyForcibly();
       }

@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -17,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -102,9 +105,9 @@ public final class PgCluster implements AutoCloseable {
    */
   public void useTls(Path cert, Path key) {
     try {
-      Files.copy(cert, dataDir.resolve("server.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Files.copy(key, dataDir.resolve("server.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Files.setPosixFilePermissions(dataDir.resolve("server.key"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      Files.copy(cert, dataDir.resolve("server.crt"), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(key, dataDir.resolve("server.key"), StandardCopyOption.REPLACE_EXISTING);
+      Files.setPosixFilePermissions(dataDir.resolve("server.key"), PosixFilePermissions.fromString("rw-------"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -245,7 +248,7 @@ public final class PgCluster implements AutoCloseable {
 
   public Connection connect(String database) throws SQLException {
     if (viaSocket) {
-      java.util.Properties p = new java.util.Properties();
+      Properties p = new Properties();
       p.setProperty("user", "postgres");
       p.setProperty("sslmode", "disable");
       p.setProperty("socketFactory", "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg");

@@ -6,6 +6,7 @@ import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,7 @@ final class AgentFootprint {
         pgRssMiB = standby.postmasterPid().map(pid -> {
           try {
             return ProcessStats.rssBytes(pid) / 1048576.0;
-          } catch (java.io.IOException e) {
+          } catch (IOException e) {
             return -1.0;
           }
         }).orElse(-1.0);

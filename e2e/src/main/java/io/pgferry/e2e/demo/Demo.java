@@ -1,7 +1,9 @@
 package io.pgferry.e2e.demo;
 
 import io.pgferry.common.Cli;
+import io.pgferry.common.UsageException;
 import io.pgferry.controller.cli.ApiCredentials;
+import io.pgferry.controller.journey.JourneyTable;
 import io.pgferry.controller.journey.Phase;
 import io.pgferry.e2e.rig.EtcdControlPlane;
 import io.pgferry.e2e.scenario.CrashPoint;
@@ -14,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -80,7 +83,7 @@ public final class Demo implements Callable<Integer> {
     if ("heroku".equalsIgnoreCase(switchKind)) {
       options = options.heroku(false);
     } else if (!"pgbouncer".equalsIgnoreCase(switchKind)) {
-      throw new io.pgferry.common.UsageException("--switch " + switchKind + ": unknown; use pgbouncer or heroku");
+      throw new UsageException("--switch " + switchKind + ": unknown; use pgbouncer or heroku");
     }
     long t0 = System.nanoTime();
     say("work dir %s; logs in %s", work, work.resolve("logs"));
@@ -214,7 +217,7 @@ public final class Demo implements Callable<Integer> {
       downtimeLine("cutover 2 (-> T)", r.downtime.get("cutover_2"), "");
     }
     if (!r.cutover2Steps.isEmpty()) {
-      Map<String, Duration> slow = new java.util.LinkedHashMap<>();
+      Map<String, Duration> slow = new LinkedHashMap<>();
       r.cutover2Steps.forEach((k, v) -> {
         if (k.equals("total") || v.toMillis() >= 50) {
           slow.put(k, v);
@@ -226,10 +229,10 @@ public final class Demo implements Callable<Integer> {
       out.printf("  ledger on %s: %d acknowledged, %d lost, %d duplicated%n", r.logical ? "T (final primary)" : "a",
           r.ledger.acknowledged(), r.ledger.lost(), r.ledger.duplicated());
     }
-    r.journal.stream().filter(e -> e.is("STEP_DONE", io.pgferry.controller.journey.JourneyTable.C2_VERIFY)).reduce((x, y) -> y)
+    r.journal.stream().filter(e -> e.is("STEP_DONE", JourneyTable.C2_VERIFY)).reduce((x, y) -> y)
         .ifPresent(v -> out.printf("  pgferry's verify in cutover 2 (writes blocked): %s tables, %s mismatched%s%n",
             v.evidence().get("tables"), v.evidence().get("mismatched_tables"),
-            r.journal.stream().filter(e -> e.is("STEP_DONE", io.pgferry.controller.journey.JourneyTable.C2_SEQUENCES)).reduce((x, y) -> y)
+            r.journal.stream().filter(e -> e.is("STEP_DONE", JourneyTable.C2_SEQUENCES)).reduce((x, y) -> y)
                 .map(q -> "; sequences: " + q.evidence().get("checked") + " checked, " + q.evidence().get("set") + " set on T")
                 .orElse("")));
     if (!r.tables.isEmpty()) {

@@ -2,6 +2,7 @@ package io.pgferry.e2e.demo;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.pgferry.common.AtomicFiles;
 import java.io.IOException;
@@ -62,7 +63,7 @@ public final class DemoReport {
 
   public void write(Path file) throws IOException {
     ObjectMapper mapper = new ObjectMapper()
-        .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
+        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .enable(SerializationFeature.INDENT_OUTPUT);
     AtomicFiles.write(file, mapper.writeValueAsBytes(this), PosixFilePermissions.fromString("rw-r--r--"));
   }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The record a `./demo --keep` run leaves in its work dir ({@value #FILE}): the daemons' pids with their start
@@ -54,7 +55,7 @@ final class KeptRun {
           String command = ph.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("?");
           ph.destroy();
           try {
-            ph.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
+            ph.onExit().get(15, TimeUnit.SECONDS);
           } catch (Exception e) {
             ph.destroyForcibly();
           }

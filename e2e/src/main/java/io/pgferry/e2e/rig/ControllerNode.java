@@ -3,8 +3,12 @@ package io.pgferry.e2e.rig;
 import io.pgferry.controller.cli.ApiCredentials;
 import io.pgferry.testkit.Await;
 import io.pgferry.testkit.FreePorts;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -99,7 +103,7 @@ public final class ControllerNode {
     if (alive()) {
       throw new IllegalStateException("controller " + index + " still runs (pid " + process.pid() + ")");
     }
-    List<String> argv = new java.util.ArrayList<>(javaJarArgv);
+    List<String> argv = new ArrayList<>(javaJarArgv);
     argv.addAll(List.of("controller", "run", "--config", config.toString()));
     process = new ManagedProcess(index == 1 ? "controller" : "controller-" + index, argv, log).start();
     Await.until("controller " + index + " to answer /health", Duration.ofSeconds(60), api::healthy, () -> process.logTail(20));
@@ -110,7 +114,7 @@ public final class ControllerNode {
 
   /** The spare logs to the same file: until it takes over it writes a few "spare:" lines. */
   private void launchSpare(List<String> javaJarArgv) {
-    List<String> argv = new java.util.ArrayList<>(javaJarArgv);
+    List<String> argv = new ArrayList<>(javaJarArgv);
     argv.addAll(List.of("controller", "run", "--config", config.toString(), "--spare"));
     long waitingBefore = linesWith(SPARE_WAITING);
     spare = new ManagedProcess("controller-" + index + "-spare", argv, log).start();
@@ -125,9 +129,9 @@ public final class ControllerNode {
   private static final String SPARE_WAITING = "spare: another controller holds state_dir";
 
   private long linesWith(String text) {
-    try (var lines = java.nio.file.Files.lines(log)) {
+    try (var lines = Files.lines(log)) {
       return lines.filter(l -> l.contains(text)).count();
-    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       return 0;
     }
   }

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** A daemon the rig started (controller, agent): output to a log file; killed with SIGKILL or stopped with SIGTERM. */
 public final class ManagedProcess implements AutoCloseable {
@@ -66,7 +67,7 @@ public final class ManagedProcess implements AutoCloseable {
     }
     process.destroy();
     try {
-      if (!process.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)) {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
         kill();
       }
     } catch (InterruptedException e) {

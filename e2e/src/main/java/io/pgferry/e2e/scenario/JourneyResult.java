@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +65,7 @@ public final class JourneyResult {
   public final Map<String, Duration> downtime = new LinkedHashMap<>();
   public LedgerReport ledger;
   /** CrashPoint.TABLE_COPY: the copy items done on T when the controller was killed. */
-  public final List<String> copyItemsDoneAtKill = java.util.Collections.synchronizedList(new ArrayList<>());
+  public final List<String> copyItemsDoneAtKill = Collections.synchronizedList(new ArrayList<>());
   /** CrashPoint.TABLE_COPY: the controller's GET /api/journey answer just before the kill (its copy progress). */
   public volatile String journeyAtCopyKill;
   /** DDL statements recorded on the publisher and applied (or skipped) on T; null when not read. */

@@ -5,9 +5,11 @@ import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.PlanBuilder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -124,7 +126,7 @@ public final class JourneyScenario implements AutoCloseable {
   private final List<Consumer<PlanBuilder>> planChanges = new ArrayList<>();
   private final List<JourneyHook.Action> beforeApply = new ArrayList<>();
   /** What the scenario said (the demo's output), searched for secrets with the rest of the run's output. */
-  private final List<String> transcript = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<String> transcript = Collections.synchronizedList(new ArrayList<>());
   private final List<JourneyHook> firstHooks = new ArrayList<>();
   private final JourneyResult result = new JourneyResult();
   private final ScenarioEnvironment env;
@@ -380,7 +382,7 @@ public final class JourneyScenario implements AutoCloseable {
     Path out = result.logs.resolve("outputs");
     SecretLeaks.saveAnswers(env.rig().api(), out);
     synchronized (transcript) {
-      java.nio.file.Files.write(out.resolve("transcript.txt"), transcript);
+      Files.write(out.resolve("transcript.txt"), transcript);
     }
     List<Path> roots = new ArrayList<>(List.of(result.logs, env.rig().controllerStateDir()));
     for (int i = 2; i <= options.controllers(); i++) {

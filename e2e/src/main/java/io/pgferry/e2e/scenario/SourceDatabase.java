@@ -10,11 +10,14 @@ import io.pgferry.testkit.Workspace;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * The "Heroku" database: a PostgreSQL cluster whose archive_command is {@code pgferry-agent wal-push} into the
@@ -62,7 +65,7 @@ public final class SourceDatabase implements AutoCloseable {
 
   /** The seed's app schema beside the ledger ({@link SeedApp#small()}), as the superuser. */
   public void seedApp() {
-    try (Connection c = connectAsSuperuser(cluster, APP_DB); java.sql.Statement st = c.createStatement()) {
+    try (Connection c = connectAsSuperuser(cluster, APP_DB); Statement st = c.createStatement()) {
       st.execute(SeedApp.small().sql());
     } catch (Exception e) {
       throw new IllegalStateException("source: the app schema (testkit's seed/seed-app.sql): " + e.getMessage(), e);
@@ -88,8 +91,8 @@ public final class SourceDatabase implements AutoCloseable {
    * A and B admit the superuser only with a certificate (the passwordless shape), and a password session would not
    * be one of pgferry's TLS links (TlsOnLinks).
    */
-  public static Connection connectAsSuperuser(PgCluster copy, String db) throws java.sql.SQLException {
-    java.util.Properties p = new java.util.Properties();
+  public static Connection connectAsSuperuser(PgCluster copy, String db) throws SQLException {
+    Properties p = new Properties();
     p.setProperty("user", "postgres");
     p.setProperty("password", SUPERUSER_PASSWORD);
     p.setProperty("sslmode", "disable");
