@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -76,14 +77,14 @@ class BadInputTest {
   @Test
   void aPasswordFileOthersMayReadIsRefused() throws Exception {
     Path pgpass = Files.writeString(tmp.resolve("pgpass"), "*:*:*:postgres:postgres-secret\n");
-    Files.setPosixFilePermissions(pgpass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-r--r--"));
     String text = yaml(tmp.resolve("data").toString(), "  password_file: " + pgpass + "\n");
     UsageException e = assertThrows(UsageException.class, () -> AgentConfig.parse("agent.yaml", text));
     assertTrue(e.getMessage().startsWith("agent.yaml: postgres.password_file " + pgpass + ": the file may be read by"
         + " group or others"), e.getMessage());
     assertTrue(e.getMessage().contains("chmod 600"), e.getMessage());
     assertTrue(!e.getMessage().contains("postgres-secret"), e.getMessage());
-    Files.setPosixFilePermissions(pgpass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
     AgentConfig.parse("agent.yaml", text);
   }
 
@@ -109,7 +110,7 @@ class BadInputTest {
         yaml(data, "  tls: {cert: /etc/hostname, key: /nonexistent/pg.key}\n")));
     assertTrue(missing.getMessage().contains("postgres.tls file /nonexistent/pg.key is not readable"), missing.getMessage());
     AgentConfig ok = AgentConfig.parse("agent.yaml", yaml(data, "  tls: {cert: /etc/hostname, key: /etc/hostname}\n"));
-    assertEquals(java.nio.file.Path.of("/etc/hostname"), ok.serverTls().orElseThrow().key());
+    assertEquals(Path.of("/etc/hostname"), ok.serverTls().orElseThrow().key());
     assertTrue(AgentConfig.parse("agent.yaml", yaml(data, "")).serverTls().isEmpty(), "no tls at all: ssl left alone");
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.fence.LeasePolicy;
 import io.pgferry.proto.ExportSnapshot;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HeldSnapshot;
@@ -95,7 +96,7 @@ class ExportSnapshotTest {
 
         // a node that leaves PRIMARY (here: fenced, its lease ran out) lets go of the snapshot it holds
         pg.execute("select pg_drop_replication_slot('pgferry_sub')");
-        a.leasePolicy(io.pgferry.agent.fence.LeasePolicy.CONTROLLED);
+        a.leasePolicy(LeasePolicy.CONTROLLED);
         // naming a standby: a primary alone would serve on past its lease (docs/failsafe.md)
         Goal fourth = primary.toBuilder().setGeneration(7).setFailsafeStandby("b").setExportSnapshot(asked("copy-fourth", false)).build();
         a.onAssignment(fourth, OptionalLong.of(System.nanoTime() + 120_000_000_000L));

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.agent.state.NodeRecord;
+import io.pgferry.agent.state.StateFile;
 import io.pgferry.proto.NodeState;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
@@ -47,7 +49,7 @@ class ResumeTest {
         });
         try (NodeAgent first = new NodeAgent(cfg, halting).start()) {
           first.onAssignment(AgentFixture.standbyOf(1, primary), OptionalLong.empty());
-          assertTrue(backupDone.await(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
+          assertTrue(backupDone.await(T.toSeconds(), TimeUnit.SECONDS));
           assertEquals(1, first.pgBaseBackupRuns());
         }
         assertEquals(NodeState.EMPTY, read(cfg).state());
@@ -104,7 +106,7 @@ class ResumeTest {
     }
   }
 
-  private static io.pgferry.agent.state.NodeRecord read(AgentConfig cfg) {
-    return io.pgferry.agent.state.StateFile.open(cfg.stateDir().resolve("state.json"), NodeState.NODE_STATE_UNSPECIFIED).get();
+  private static NodeRecord read(AgentConfig cfg) {
+    return StateFile.open(cfg.stateDir().resolve("state.json"), NodeState.NODE_STATE_UNSPECIFIED).get();
   }
 }

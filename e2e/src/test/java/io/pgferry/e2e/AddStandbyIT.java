@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Command;
 import io.pgferry.controller.journey.JournalRecord;
+import io.pgferry.e2e.rig.Rig;
 import io.pgferry.testkit.Await;
 import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;
@@ -112,12 +113,12 @@ class AddStandbyIT {
     });
   }
 
-  private static long addStandbyDecisions(io.pgferry.e2e.rig.Rig rig) {
+  private static long addStandbyDecisions(Rig rig) {
     return FailoverIT.journal(rig).stream().filter(r -> r.event() == JournalRecord.Event.DECISION
         && r.message().startsWith("add-standby")).count();
   }
 
-  private static Command.Result cli(io.pgferry.e2e.rig.Rig rig, String... args) {
+  private static Command.Result cli(Rig rig, String... args) {
     return rig.pgferryCli(List.of(args), Duration.ofSeconds(60));
   }
 

@@ -3,6 +3,7 @@ package io.pgferry.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgferry.common.Command;
 import io.pgferry.controller.journey.Journal;
 import io.pgferry.controller.journey.JournalRecord;
@@ -25,9 +26,12 @@ import java.security.MessageDigest;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -96,13 +100,13 @@ class FailoverIT {
   void partitionedPrimaryFencesItselfBeforeBIsPromoted() throws Exception {
     proxyA = true;
     inLogicalSync(15, "failover-partition", (rig, a, b, t, bPort, bouncer, ledger) -> {
-      java.util.concurrent.atomic.AtomicReference<java.time.Instant> aStopped = new java.util.concurrent.atomic.AtomicReference<>();
+      AtomicReference<Instant> aStopped = new AtomicReference<>();
       Thread watch = new Thread(() -> {
         while (aStopped.get() == null) {
           try (Connection c = a.connect("appdb")) {
             Thread.sleep(20);
           } catch (Exception e) {
-            aStopped.set(java.time.Instant.now());
+            aStopped.set(Instant.now());
           }
         }
       });
@@ -113,8 +117,8 @@ class FailoverIT {
       watch.start();
       System.out.println("cut a's link to the controller and b's stream from a");
       Await.until("FAILOVER done", T, () -> journalHas(rig, "PHASE_DONE", "FAILOVER"), () -> rig.controller().logTail(30));
-      java.time.Instant promoteStarted = journal(rig).stream().filter(r -> "failover.promote_b".equals(r.step())
-          && r.event() == JournalRecord.Event.STEP_STARTED).map(r -> java.time.Instant.parse(r.at())).findFirst().orElseThrow();
+      Instant promoteStarted = journal(rig).stream().filter(r -> "failover.promote_b".equals(r.step())
+          && r.event() == JournalRecord.Event.STEP_STARTED).map(r -> Instant.parse(r.at())).findFirst().orElseThrow();
       System.out.println("a stopped accepting sessions at " + aStopped.get() + "; b's promotion started at " + promoteStarted);
       assertTrue(aStopped.get() != null && aStopped.get().isBefore(promoteStarted), "a fenced itself before b's promotion");
       assertTrue(rig.agent("a").alive(), "a's agent is alive (partitioned, not dead)");
@@ -383,10 +387,10 @@ class FailoverIT {
 
   /** Reads the controller's journal without opening it as a Journal (that may trim a line being written). */
   static List<JournalRecord> journal(Rig rig) {
-    List<JournalRecord> out = new java.util.ArrayList<>();
+    List<JournalRecord> out = new ArrayList<>();
     try {
       String text = Files.readString(rig.controllerStateDir().resolve("journey.jsonl"));
-      var json = new com.fasterxml.jackson.databind.ObjectMapper();
+      var json = new ObjectMapper();
       int end = text.lastIndexOf('\n');
       for (String line : text.substring(0, Math.max(0, end)).split("\n")) {
         if (!line.isBlank()) {

@@ -108,7 +108,7 @@ class FullJourneyIT {
     }
   }
 
-  private static String seconds(java.util.Map<String, Duration> m) {
+  private static String seconds(Map<String, Duration> m) {
     StringBuilder sb = new StringBuilder("{");
     m.forEach((k, v) -> sb.append(sb.length() == 1 ? "" : ", ").append(k).append('=').append(String.format("%.2f s", v.toNanos() / 1e9)));
     return sb.append('}').toString();

@@ -8,10 +8,16 @@ import io.pgferry.e2e.scenario.JourneyResult;
 import io.pgferry.e2e.scenario.JourneyScenario;
 import io.pgferry.e2e.scenario.ScenarioFailure;
 import io.pgferry.testkit.Workspace;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /** Runs a scenario in its own workspace for a test, turning a failed stage into an assertion with the log's tail. */
@@ -31,7 +37,7 @@ final class ScenarioRuns {
    * {@code setup} adds hooks (events during the journey) to the scenario before it runs; {@code files} runs after
    * it, while its workspace still exists.
    */
-  static JourneyResult run(String name, JourneyScenario.Options options, java.util.function.Consumer<JourneyScenario> setup,
+  static JourneyResult run(String name, JourneyScenario.Options options, Consumer<JourneyScenario> setup,
                            FilesCheck files) {
     try (Workspace ws = Workspace.create(name);
          JourneyScenario scenario = new JourneyScenario(ws, options, line -> System.out.println(name + ": " + line))) {
@@ -93,7 +99,7 @@ final class ScenarioRuns {
     try {
       Files.write(to.resolve("journal.txt"), r.journal.stream().map(e -> "#" + e.seq() + " " + e.at() + " " + e.event() + " "
           + (e.step() != null ? e.step() : e.phase() == null ? "" : e.phase()) + (e.message() == null ? "" : " " + e.message())).toList());
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       System.out.println(name + ": journal not kept: " + e);
     }
   }
@@ -108,10 +114,10 @@ final class ScenarioRuns {
     try (Stream<Path> logs = Files.list(logsDir)) {
       Files.createDirectories(to);
       for (Path log : logs.filter(Files::isRegularFile).toList()) {
-        Files.copy(log, to.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(log, to.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
       }
       return to;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       System.out.println(name + ": logs not kept: " + e);
       return null;
     }
@@ -119,8 +125,8 @@ final class ScenarioRuns {
 
   /** The journal's breaches of "never done twice": a step started again after it was done, or done twice. */
   static List<String> stepsRunAgainAfterDone(JourneyResult r) {
-    List<String> violations = new java.util.ArrayList<>();
-    java.util.Set<String> done = new java.util.LinkedHashSet<>();
+    List<String> violations = new ArrayList<>();
+    Set<String> done = new LinkedHashSet<>();
     for (JournalFile.Entry e : r.journal) {
       if (e.step() == null) {
         continue;

@@ -12,7 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,11 +42,11 @@ final class TlsOnLinks {
     assertAllTls("postgres sessions on b", b, "user=postgres", true);
     assertAllTls("postgres sessions on T (the controller)", t, "user=postgres", true);
     // after cutover 1 the controller's probes log in as its own role (created on A, replayed by B), by certificate
-    List<String> own = new java.util.ArrayList<>(a);
+    List<String> own = new ArrayList<>(a);
     own.addAll(b);
     assertAllTls("the controller's least-privilege role on a and b", own, "user=" + ControllerRole.NAME, true);
     assertAllTls("b's WAL receiver on a", a, "replication connection authorized: user=postgres application_name=pgferry_b", true);
-    List<String> subscription = new java.util.ArrayList<>(a);
+    List<String> subscription = new ArrayList<>(a);
     if (failover) {
       subscription.addAll(b);
     }
@@ -83,8 +86,8 @@ final class TlsOnLinks {
     if (!Files.exists(log)) {
       return List.of();
     }
-    java.util.Map<String, String> hostOf = new java.util.HashMap<>();
-    List<String> out = new java.util.ArrayList<>();
+    Map<String, String> hostOf = new HashMap<>();
+    List<String> out = new ArrayList<>();
     for (String line : Files.readAllLines(log)) {
       Matcher rec = RECEIVED.matcher(line);
       if (rec.find()) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.agent.cluster.LocalPostgres;
 import io.pgferry.agent.cluster.Observation;
 import io.pgferry.agent.recovery.RecoveryConfig;
+import io.pgferry.common.pg.Purpose;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.UnknownPasswords;
@@ -45,7 +46,7 @@ class PasswordlessLocalAccessTest {
       Observation after = observe(access);
       assertTrue(after.reachable(), "peer through the map: " + after.error());
       assertEquals(major, after.serverVersionNum() / 10000);
-      try (Connection c = access.endpoint("postgres").connect(io.pgferry.common.pg.Purpose.PROBE);
+      try (Connection c = access.endpoint("postgres").connect(Purpose.PROBE);
            Statement st = c.createStatement();
            ResultSet rs = st.executeQuery("select current_user, (select oid from pg_roles where rolname = current_user)")) {
         rs.next();

@@ -31,6 +31,7 @@ import io.pgferry.proto.ArchiveStatus;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
 import io.pgferry.proto.NodeState;
+import io.pgferry.proto.Status;
 import io.pgferry.testkit.FaultyHttpProxy;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.Launchers;
@@ -40,6 +41,7 @@ import io.pgferry.testkit.S3Server;
 import io.pgferry.testkit.Workspace;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -334,7 +336,7 @@ class ArchiveReplicaAgentIT {
   }
 
   /** What the controller's StatusNow gets: the agent observes now (and wakes recovery when its segment arrived). */
-  private static io.pgferry.proto.Status observedNow(NodeAgent agent) {
+  private static Status observedNow(NodeAgent agent) {
     try {
       agent.observeNow().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -350,7 +352,7 @@ class ArchiveReplicaAgentIT {
     }
     Optional<InetAddress> external = Collections.list(NetworkInterface.getNetworkInterfaces()).stream()
         .flatMap(i -> Collections.list(i.getInetAddresses()).stream())
-        .filter(x -> !x.isLoopbackAddress() && x instanceof java.net.Inet4Address).findFirst();
+        .filter(x -> !x.isLoopbackAddress() && x instanceof Inet4Address).findFirst();
     if (external.isPresent()) {
       assertThrows(IOException.class, () -> {
         try (Socket s = new Socket()) {

@@ -28,10 +28,13 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -125,9 +128,9 @@ class ArchiveRoundTripIT {
   }
 
   static Map<String, String> checksums(PgCluster c) {
-    Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, String> out = new TreeMap<>();
     try (Connection conn = c.connect(); Statement st = conn.createStatement()) {
-      List<String> tables = new java.util.ArrayList<>();
+      List<String> tables = new ArrayList<>();
       try (ResultSet rs = st.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
         while (rs.next()) {
           tables.add(rs.getString(1));
@@ -154,13 +157,13 @@ class ArchiveRoundTripIT {
   }
 
   private static List<String> pgbenchArgv(PgCluster c, String... args) {
-    List<String> argv = new java.util.ArrayList<>(List.of(PGBENCH.toString(), "-h", "127.0.0.1", "-p", String.valueOf(c.port()), "-U", "postgres"));
+    List<String> argv = new ArrayList<>(List.of(PGBENCH.toString(), "-h", "127.0.0.1", "-p", String.valueOf(c.port()), "-U", "postgres"));
     argv.addAll(List.of(args));
     argv.add("postgres");
     return argv;
   }
 
-  static void waitFor(Duration limit, BooleanSupplier condition, java.util.function.Supplier<String> failure) throws InterruptedException {
+  static void waitFor(Duration limit, BooleanSupplier condition, Supplier<String> failure) throws InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

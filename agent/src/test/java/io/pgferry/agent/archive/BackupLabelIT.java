@@ -32,6 +32,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -114,7 +116,7 @@ class BackupLabelIT {
   /** The port the builder wrote into the replica's settings. */
   private static int portOf(Path dataDir) throws IOException {
     for (String name : List.of("postgresql.auto.conf", "postgresql.conf")) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^port\\s*=\\s*'?(\\d+)")
+      Matcher m = Pattern.compile("(?m)^port\\s*=\\s*'?(\\d+)")
           .matcher(Files.readString(dataDir.resolve(name)));
       int last = -1;
       while (m.find()) {

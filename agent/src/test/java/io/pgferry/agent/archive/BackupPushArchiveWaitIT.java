@@ -14,6 +14,8 @@ import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -101,8 +103,8 @@ class BackupPushArchiveWaitIT {
   static Set<String> pendingBackupHistoryFiles(PgCluster c) {
     try (Stream<Path> files = Files.list(c.dataDir().resolve("pg_wal/archive_status"))) {
       return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".backup.ready")).collect(Collectors.toSet());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

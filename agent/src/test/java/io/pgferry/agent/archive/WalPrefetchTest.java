@@ -18,10 +18,21 @@ import io.pgferry.agent.archive.wal.WalPrefetcher;
 import io.pgferry.agent.archive.wal.WalPush;
 import io.pgferry.common.Command;
 import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,30 +126,30 @@ class WalPrefetchTest {
     Path src = Files.createDirectories(tmp.resolve("src"));
     DirStore store = new DirStore(archive);
     WalPush push = new WalPush(store, new LzoCodec());
-    java.util.function.IntFunction<Path> segment = i -> {
+    IntFunction<Path> segment = i -> {
       try {
         Path f = src.resolve(WalNames.name(1, i, SEG));
         Files.write(f, new byte[(int) SEG]);
         return f;
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     };
     push.push(segment.apply(16));
     push.push(segment.apply(17));
-    java.time.Duration wait = java.time.Duration.ofSeconds(5);
+    Duration wait = Duration.ofSeconds(5);
     try (WalPrefetcher prefetcher = new WalPrefetcher(store, tmp.resolve("prefetch"), 4, null, tmp.resolve("data"))) {
-      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ZERO), "nothing delivered yet: no next segment");
+      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, Duration.ZERO), "nothing delivered yet: no next segment");
       assertEquals(WalFetch.Outcome.FETCHED, prefetcher.deliver(WalNames.name(1, 16, SEG), pgWal.resolve("RECOVERYXLOG")));
       assertEquals(WalFetch.Outcome.FETCHED, prefetcher.deliver(WalNames.name(1, 17, SEG), pgWal.resolve("RECOVERYXLOG")));
       // the window asked for 18..21 after that delivery and found none; recovery's own request misses too
       assertEquals(WalFetch.Outcome.NOT_FOUND, prefetcher.deliver(WalNames.name(1, 18, SEG), pgWal.resolve("RECOVERYXLOG")));
-      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ZERO), "18 is not archived yet");
+      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, Duration.ZERO), "18 is not archived yet");
 
       push.push(segment.apply(18));
-      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ofMinutes(1)),
+      assertFalse(prefetcher.nextReadyWhileRecoveryWaits(wait, Duration.ofMinutes(1)),
           "18 is here, but recovery asked less than a minute ago: not sleeping that long, no wake");
-      assertTrue(prefetcher.nextReadyWhileRecoveryWaits(wait, java.time.Duration.ZERO), "18 is here and recovery waits: wake it");
+      assertTrue(prefetcher.nextReadyWhileRecoveryWaits(wait, Duration.ZERO), "18 is here and recovery waits: wake it");
       assertEquals(WalFetch.Outcome.FETCHED, prefetcher.deliver(WalNames.name(1, 18, SEG), pgWal.resolve("RECOVERYXLOG")),
           "recovery's next request is served the segment the look-ahead fetched");
       assertEquals(WalNames.name(1, 18, SEG), prefetcher.lastRestored().orElseThrow());
@@ -171,7 +182,7 @@ class WalPrefetchTest {
       int port = WalFetchEndpoint.start(vertx, 0, prefetcher, state).toCompletionStage().toCompletableFuture()
           .get(10, TimeUnit.SECONDS).actualPort();
       Path tokenFile = state.resolve(WalFetchToken.FILE);
-      assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
       String token = WalFetchToken.read(state).orElseThrow();
 
       assertEquals(401, post(port, null, name, data.resolve("pg_wal/RECOVERYXLOG")), "no token: refused");
@@ -209,13 +220,13 @@ class WalPrefetchTest {
   }
 
   private static int post(int port, String token, String segment, Path dest) throws Exception {
-    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/wal-fetch?segment="
-        + segment + "&dest=" + java.net.URLEncoder.encode(dest.toString(), java.nio.charset.StandardCharsets.UTF_8)))
-        .POST(java.net.http.HttpRequest.BodyPublishers.noBody());
+    var req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/wal-fetch?segment="
+        + segment + "&dest=" + URLEncoder.encode(dest.toString(), StandardCharsets.UTF_8)))
+        .POST(HttpRequest.BodyPublishers.noBody());
     if (token != null) {
       req.header(WalFetchToken.HEADER, token);
     }
-    return java.net.http.HttpClient.newHttpClient().send(req.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    return HttpClient.newHttpClient().send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   private static Command.Result fetch(Path state, String name, Path dest) {

@@ -28,12 +28,14 @@ import io.pgferry.testkit.Launchers;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -244,7 +246,7 @@ class WalgTablespaceIT {
       String bare = file.endsWith(".lzo") ? file.substring(0, file.length() - 4) : file;
       Path plain = scratch.resolve("wal");
       try (InputStream in = Codecs.forKey(w.key()).orElseThrow().decompress(from.get(w.key()))) {
-        Files.copy(in, plain, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(in, plain, StandardCopyOption.REPLACE_EXISTING);
       }
       putLz4(to, ArchiveLayout.WAL + bare + ".lz4", plain);
     }
@@ -275,6 +277,6 @@ class WalgTablespaceIT {
   }
 
   private static void putBytes(ObjectStore to, String key, byte[] bytes) throws IOException {
-    to.put(key, new java.io.ByteArrayInputStream(bytes), bytes.length);
+    to.put(key, new ByteArrayInputStream(bytes), bytes.length);
   }
 }

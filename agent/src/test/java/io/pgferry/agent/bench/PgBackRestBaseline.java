@@ -6,6 +6,7 @@ import io.pgferry.testkit.Workspace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -82,7 +83,7 @@ final class PgBackRestBaseline {
   }
 
   private void run(String... args) {
-    List<String> argv = new java.util.ArrayList<>(List.of(BINARY.toString(), "--config=" + config, "--stanza=" + STANZA));
+    List<String> argv = new ArrayList<>(List.of(BINARY.toString(), "--config=" + config, "--stanza=" + STANZA));
     argv.addAll(List.of(args));
     Command.of(argv).as(Workspace.PG_USER).timeout(Duration.ofMinutes(30)).runChecked();
   }

@@ -1,5 +1,6 @@
 package io.pgferry.agent.cluster;
 
+import io.pgferry.agent.access.LocalAccess;
 import io.pgferry.testkit.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,7 +38,7 @@ class SyncedSlotStatusTest {
       for (int i = 0; i < 20; i++) {
         a.execute("insert into t values (" + i + ")");
       }
-      try (PgCluster b = standbyOf(ws, a); LocalPostgres local = new LocalPostgres(io.pgferry.agent.access.LocalAccess.of(b.dataDir(), b.socketDir(), b.port()))) {
+      try (PgCluster b = standbyOf(ws, a); LocalPostgres local = new LocalPostgres(LocalAccess.of(b.dataDir(), b.socketDir(), b.port()))) {
         await("the sync worker to create sub1 on b", () -> "t".equals(b.queryValue(
             "select synced::text from pg_replication_slots where slot_name = 'sub1'").substring(0, 1)), b);
         assertEquals("true", b.queryValue("select temporary::text from pg_replication_slots where slot_name = 'sub1'"),

@@ -10,7 +10,9 @@ import io.pgferry.agent.state.TransitionTable;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Upstream;
+import java.io.IOException;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Each case of the converger's ladder, from the record, the lease and the time alone. */
@@ -108,7 +110,7 @@ class DeciderTest {
 
   @Test
   void extensionRowsComeFirst() {
-    TransitionTable.Row<Transition.Factory> extra = new TransitionTable.Row<>(java.util.Set.of(NodeState.EMPTY),
+    TransitionTable.Row<Transition.Factory> extra = new TransitionTable.Row<>(Set.of(NodeState.EMPTY),
         NodeState.ARCHIVE_REPLICA, "from the archive", (g, c) -> Transition.of("x", List.of()));
     Decider withArchive = new Decider(Transitions.defaultTable(List.of(extra)));
     Decision d = withArchive.decide(record(NodeState.EMPTY, 0, goal(NodeState.ARCHIVE_REPLICA, 1)), Lease.NONE, NOW);
@@ -119,7 +121,7 @@ class DeciderTest {
   @Test
   void errorsAreClassified() {
     assertEquals(ConvergeError.Kind.PERMANENT, ConvergeError.kindOf(ConvergeError.permanent("holds a different cluster")));
-    assertEquals(ConvergeError.Kind.RETRIABLE, ConvergeError.kindOf(new java.io.IOException("connection refused")));
+    assertEquals(ConvergeError.Kind.RETRIABLE, ConvergeError.kindOf(new IOException("connection refused")));
     assertEquals(ConvergeError.Kind.RETRIABLE, ConvergeError.kindOf(new IllegalStateException("still in recovery")));
   }
 }

@@ -3,6 +3,8 @@ package io.pgferry.agent.goal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.agent.config.AgentConfig;
+import io.pgferry.common.StrictYaml;
 import io.pgferry.proto.ExportSnapshot;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.HbaRule;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -83,7 +86,7 @@ class GoalValidatorTest {
         .setUpstream(Upstream.newBuilder().setHost("10.0.0.5").setPort(5432).setUser("replicator")
             .setApplicationName("pgferry_b").setSlotName("pgferry_b").setDbname("appdb").setPasswordFile("/etc/pgferry/pgpass"))
         .setArchiveUrl("s3://heroku-wal/app-1/wal").addLogicalSlots("pgferry_sub")
-        .putAllSettings(java.util.Map.of("hot_standby_feedback", "on", "wal_level", "logical", "sync_replication_slots", "on"))
+        .putAllSettings(Map.of("hot_standby_feedback", "on", "wal_level", "logical", "sync_replication_slots", "on"))
         .build();
     assertEquals(List.of(), PG15.problems(standby));
   }
@@ -267,10 +270,10 @@ class GoalValidatorTest {
 
   @Test
   void agentYamlGoalsBlockBindsAndDefaultsToStrict() {
-    var strict = io.pgferry.common.StrictYaml.parse("agent.yaml", "node_id: a\n", io.pgferry.agent.config.AgentConfig.class);
+    var strict = StrictYaml.parse("agent.yaml", "node_id: a\n", AgentConfig.class);
     assertEquals(GoalLimits.STRICT, strict.goals().limits());
-    var wide = io.pgferry.common.StrictYaml.parse("agent.yaml", "node_id: a\ngoals: {allow_wide_address: true, allow_trust: true}\n",
-        io.pgferry.agent.config.AgentConfig.class);
+    var wide = StrictYaml.parse("agent.yaml", "node_id: a\ngoals: {allow_wide_address: true, allow_trust: true}\n",
+        AgentConfig.class);
     assertEquals(new GoalLimits(true, true), wide.goals().limits());
   }
 }

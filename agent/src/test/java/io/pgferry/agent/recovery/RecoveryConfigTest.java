@@ -9,6 +9,7 @@ import io.pgferry.proto.Upstream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -92,7 +93,7 @@ class RecoveryConfigTest {
     String managed = Files.readString(data.resolve("pgferry.conf"));
     assertTrue(managed.contains("ssl = 'on'\nssl_cert_file = 'pgferry-server.crt'\nssl_key_file = 'pgferry-server.key'\n"
         + "ssl_ca_file = 'pgferry-ca.crt'\n"), managed);
-    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+    assertEquals("rw-------", PosixFilePermissions.toString(
         Files.getPosixFilePermissions(data.resolve(ServerTls.KEY_FILE))), "PostgreSQL refuses a key others may read");
     assertEquals(Files.readString(certs.resolve("a.key")), Files.readString(data.resolve(ServerTls.KEY_FILE)));
     assertFalse(rc.apply(15, Map.of("port", "5433"), Optional.of(new RecoveryConfig.Standby(conninfo, null, null))),

@@ -12,6 +12,7 @@ import io.pgferry.testkit.FaultyHttpProxy;
 import io.pgferry.testkit.S3Server;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -178,7 +179,7 @@ class S3StoreTest extends ObjectStoreConformance {
 
   @Test
   void unreachableEndpointIsAnIoErrorNamingIt() {
-    S3Options o = options(S3Server.ACCESS_KEY).withEndpoint(java.net.URI.create("http://127.0.0.1:1"), true)
+    S3Options o = options(S3Server.ACCESS_KEY).withEndpoint(URI.create("http://127.0.0.1:1"), true)
         .withRetries(2, Duration.ofMillis(10), Duration.ofMillis(20));
     try (S3Store s = new S3Store("b", "p", o)) {
       IOException e = assertThrows(IOException.class, () -> s.exists("x"));

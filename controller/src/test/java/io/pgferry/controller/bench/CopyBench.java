@@ -23,6 +23,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -80,7 +81,7 @@ public final class CopyBench {
           System.out.printf("CopyBench round %d: pgcopydb %.1f s%n", r, pgcopydbRuns.get(r - 1));
         }
       }
-      PgferryRun best = pgferryRuns.stream().min(java.util.Comparator.comparingDouble(PgferryRun::seconds)).orElseThrow();
+      PgferryRun best = pgferryRuns.stream().min(Comparator.comparingDouble(PgferryRun::seconds)).orElseThrow();
       double pgcopydb = pgcopydbRuns.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
 
       double nativePath = Double.NaN;

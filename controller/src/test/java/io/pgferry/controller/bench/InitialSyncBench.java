@@ -8,11 +8,13 @@ import io.pgferry.controller.sql.logical.SchemaCopy;
 import io.pgferry.controller.sql.logical.Subscription;
 import io.pgferry.controller.sql.logical.SyncProgress;
 import io.pgferry.controller.sql.logical.SyncSnapshot;
+import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -31,7 +33,7 @@ public final class InitialSyncBench {
     int scale = args.length > 0 ? Integer.parseInt(args[0]) : 70;
     try (Workspace ws = Workspace.create("bench-initial-sync");
          PgCluster a = PgCluster.start(ws, "a", 15);
-         PgCluster t = PgCluster.init(ws, "t", io.pgferry.testkit.PgBinaries.forMajor(15),
+         PgCluster t = PgCluster.init(ws, "t", PgBinaries.forMajor(15),
              Map.of("max_logical_replication_workers", "8", "max_sync_workers_per_subscription", "4")).start()) {
       a.execute("CREATE DATABASE appdb");
       t.execute("CREATE DATABASE appdb", "CREATE DATABASE dumped");
@@ -89,7 +91,7 @@ public final class InitialSyncBench {
   }
 
   private static void psqlTool(PgCluster c, String tool, String... args) {
-    List<String> argv = new java.util.ArrayList<>(List.of(BIN.resolve(tool).toString(), "-h", "127.0.0.1", "-p",
+    List<String> argv = new ArrayList<>(List.of(BIN.resolve(tool).toString(), "-h", "127.0.0.1", "-p",
         String.valueOf(c.port()), "-U", "postgres"));
     argv.addAll(List.of(args));
     Command.of(argv).timeout(Duration.ofMinutes(30)).runChecked();

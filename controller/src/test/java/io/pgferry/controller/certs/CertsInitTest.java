@@ -20,8 +20,10 @@ import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -58,7 +60,7 @@ class CertsInitTest {
     assertEquals("CN=controller", controller.getSubjectX500Principal().getName());
     assertEquals(List.of(SERVER_AUTH, CLIENT_AUTH), controller.getExtendedKeyUsage(), "clientAuth: its logins to A and B");
     Collection<List<?>> sans = controller.getSubjectAlternativeNames();
-    Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     sans.forEach(san -> names.add(String.valueOf(san.get(1))));
     assertTrue(names.containsAll(Set.of("ctl.example.net", "10.0.0.2", "localhost", "127.0.0.1")), names.toString());
 
@@ -67,7 +69,7 @@ class CertsInitTest {
     // b=HOSTS: b's certificate also serves b's PostgreSQL, named by those hosts (sslmode verify-full)
     X509Certificate agentB = certificate(dir.resolve("agent-b.pem"));
     assertEquals(List.of(CLIENT_AUTH, SERVER_AUTH), agentB.getExtendedKeyUsage());
-    Set<String> bNames = new java.util.HashSet<>();
+    Set<String> bNames = new HashSet<>();
     agentB.getSubjectAlternativeNames().forEach(san -> bNames.add(String.valueOf(san.get(1))));
     assertEquals(Set.of("10.0.0.6", "b.internal"), bNames);
 
@@ -105,7 +107,7 @@ class CertsInitTest {
 
   @Test
   void badAgentIdIsAUsageError() {
-    assertThrows(UsageException.class, () -> new CertificateAuthority(tmp, java.time.Duration.ofDays(1), java.time.Duration.ofDays(1))
+    assertThrows(UsageException.class, () -> new CertificateAuthority(tmp, Duration.ofDays(1), Duration.ofDays(1))
         .init(List.of(), List.of("Bad_Name"), false));
     assertEquals(2, Cli.execute(new PgferryMain(), "certs", "init", tmp.resolve("x").toString(), "--agent", "../etc"));
   }

@@ -4,11 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.common.Cli;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.plan.PlanException;
+import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.testkit.plan.PlanBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
@@ -107,8 +112,8 @@ class PlanChecksCliTest {
     assertEquals(0, plan(SAMPLE, REPL_USER, REPL_USER + "  hba_method: trust\n  allow_trust: true\n").code());
     assertEquals(0, plan(HEROKU, "  standby: ec2-b\n", "  standby: ec2-b\n  hba_method: md5\n").code(), "md5 on PG 11");
     // the test plans (PlanBuilder.hbaMethod("trust"), the e2e rig's) say allow_trust with it
-    assertTrue(io.pgferry.controller.plan.PlanLoader.parse("plan.yaml",
-        io.pgferry.testkit.plan.PlanBuilder.plan().hbaMethod("trust").yaml(), null).plan().nodes().allowTrust());
+    assertTrue(PlanLoader.parse("plan.yaml",
+        PlanBuilder.plan().hbaMethod("trust").yaml(), null).plan().nodes().allowTrust());
   }
 
   @Test
@@ -196,7 +201,7 @@ class PlanChecksCliTest {
     Run r = plan(newer, "verify: counts", "verify: counts\n  client_bin_dir: /usr/lib/postgresql/16/bin");
     assertEquals(0, r.code(), "pg_dump 16 dumps 16: " + r.err());
     // apply takes a plan that stops after cutover 1 (it can be completed later with `pgferry apply --amend`)
-    io.pgferry.controller.plan.PlanLoader.parse("plan.yaml", Files.readString(HEROKU).replace(LOGICAL, ""), null);
+    PlanLoader.parse("plan.yaml", Files.readString(HEROKU).replace(LOGICAL, ""), null);
   }
 
   /** examples/plan.yaml works as written: `pgferry plan --without-secrets` takes it whole. */
@@ -210,14 +215,14 @@ class PlanChecksCliTest {
   @Test
   void maxLeaseCoversTheControllersLease() throws Exception {
     String text = Files.readString(SAMPLE).replace("durability: sync", "durability: sync\nfailover:\n  max_lease: 10s");
-    io.pgferry.controller.plan.PlanException e = org.junit.jupiter.api.Assertions.assertThrows(
-        io.pgferry.controller.plan.PlanException.class,
-        () -> io.pgferry.controller.plan.PlanLoader.parse("plan.yaml", text, null, java.time.Duration.ofMillis(15000)));
+    PlanException e = org.junit.jupiter.api.Assertions.assertThrows(
+        PlanException.class,
+        () -> PlanLoader.parse("plan.yaml", text, null, Duration.ofMillis(15000)));
     String message = "failover.max_lease: 10s is shorter than this controller's lease_ms (15000): after a controller"
         + " restart B could be promoted while A still holds its lease; set max_lease to 15s or more";
     assertTrue(e.getMessage().lines().anyMatch(("plan.yaml:50:14: error: " + message)::equals), e.getMessage());
     SEEN.add(message);
-    assertTrue(e instanceof io.pgferry.common.UsageException, "exit 2 through the CLI");
-    io.pgferry.controller.plan.PlanLoader.parse("plan.yaml", text, null, java.time.Duration.ofMillis(10000));
+    assertTrue(e instanceof UsageException, "exit 2 through the CLI");
+    PlanLoader.parse("plan.yaml", text, null, Duration.ofMillis(10000));
   }
 }

@@ -11,6 +11,7 @@ import io.pgferry.common.UsageException;
 import io.pgferry.controller.cli.PgferryMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,7 +71,7 @@ class ControllerConfigTest {
     ControllerConfig etcd = ControllerConfig.parse("c.yaml", "insecure: true\nstate_dir: /tmp/x\n"
         + "store: {kind: etcd, endpoints: [127.0.0.1:2379, 127.0.0.1:2380], prefix: /pgferry/prod, lease_ttl: 4s}\n");
     assertTrue(etcd.store().etcd());
-    assertEquals(java.time.Duration.ofSeconds(4), etcd.store().leaseTtlDuration());
+    assertEquals(Duration.ofSeconds(4), etcd.store().leaseTtlDuration());
     assertEquals(ControllerConfig.Store.DEFAULT_LEASE_TTL, ControllerConfig.parse("c.yaml", "insecure: true\nstate_dir: /x\n"
         + "store: {kind: etcd, endpoints: [127.0.0.1:2379]}\n").store().leaseTtlDuration());
     for (String bad : List.of("store: {kind: etcd}", "store: {kind: zookeeper}",

@@ -7,12 +7,16 @@ import io.pgferry.common.Command;
 import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -37,7 +41,7 @@ final class FailoverClusters {
     a.start();
     int port = FreePorts.next();
     PgCluster b = PgCluster.adopt(name, a.binaries(), dir, port);
-    Map<String, String> s = new java.util.LinkedHashMap<>();
+    Map<String, String> s = new LinkedHashMap<>();
     s.put("port", String.valueOf(port));
     s.put("primary_conninfo", "'host=127.0.0.1 port=" + a.port() + " user=postgres application_name=" + name + " dbname=postgres'");
     s.put("primary_slot_name", "'" + slot + "'");
@@ -115,7 +119,7 @@ final class FailoverClusters {
     try {
       String s = Files.readString(log);
       return s.substring(Math.max(0, s.length() - 3000));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return "";
     }
   }
@@ -143,7 +147,7 @@ final class FailoverClusters {
       Files.copy(t.logFile(), dir.resolve("t.log"));
       Files.writeString(dir.resolve("state.txt"), out);
       out.append("--- logs kept in ").append(dir.toAbsolutePath()).append('\n');
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       out.append("--- logs not kept: ").append(e).append('\n');
     }
     return out.append("--- T\n").append(tail(t.logFile())).append("\n--- B\n").append(tail(b.logFile())).toString();
@@ -175,14 +179,14 @@ final class FailoverClusters {
         }
       }
       return out.toString();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return "(" + e + ")";
     }
   }
 
   private static String rows(PgCluster c, String sql) {
-    try (Connection conn = c.connect(); java.sql.Statement st = conn.createStatement();
-         java.sql.ResultSet rs = st.executeQuery(sql)) {
+    try (Connection conn = c.connect(); Statement st = conn.createStatement();
+         ResultSet rs = st.executeQuery(sql)) {
       StringBuilder sb = new StringBuilder();
       int n = rs.getMetaData().getColumnCount();
       while (rs.next()) {

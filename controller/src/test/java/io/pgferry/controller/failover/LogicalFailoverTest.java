@@ -21,6 +21,7 @@ import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -52,7 +53,7 @@ class LogicalFailoverTest {
     try (Workspace ws = Workspace.create("logical-failover-" + major);
          PgCluster a = PgCluster.init(ws, "a", bin, Map.of()).start()) {
       a.execute(FailoverClusters.ledgerDdl().get(0), "create publication p for table ledger");
-      Map<String, String> bSettings = new java.util.LinkedHashMap<>(
+      Map<String, String> bSettings = new LinkedHashMap<>(
           failoverSlots ? SlotSettings.failoverStandby(major) : SlotSettings.copiedSlotStandby());
       // evidence if T stalls: B's walsender logs its decoding start and the snapshot builder's steps
       bSettings.put("log_replication_commands", "on");

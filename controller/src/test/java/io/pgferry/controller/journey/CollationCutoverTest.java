@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +11,10 @@ import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,7 +51,7 @@ class CollationCutoverTest {
           UPDATE pg_attribute SET attcollation = (SELECT oid FROM pg_collation WHERE collname = 'sorted_elsewhere')
            WHERE attrelid = 'words_w'::regclass;
           """);
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -59,7 +63,7 @@ class CollationCutoverTest {
   }
 
   /** What one journey run left: how the engine stopped, the journal, the switch calls. */
-  record Run(JourneyEngine.Snapshot end, JournalState journal, java.util.List<String> switchCalls) {}
+  record Run(JourneyEngine.Snapshot end, JournalState journal, List<String> switchCalls) {}
 
   /** A journey with B on the real cluster and A at {@code aPort} on 127.0.0.1 (0: a node with no PostgreSQL). */
   Run run(String policy, int aPort) throws Exception {
@@ -67,7 +71,7 @@ class CollationCutoverTest {
         .add("b", "127.0.0.1", b.port(), 15);
     RecordingSwitcher switcher = new RecordingSwitcher();
     try (JourneyService service = new JourneyService(new FileStore(dir.resolve("state")), nodes, JourneySteps.with(
-        new io.pgferry.controller.journey.wiring.JourneyWiring(p -> switcher, InMemoryAFence::new, new ArchiveStoreInspector())),
+        new JourneyWiring(p -> switcher, InMemoryAFence::new, new ArchiveStoreInspector())),
         Clock.systemUTC())) {
       service.apply("plan.yaml", TestPlans.engine().archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}"))
           .target(b.url("postgres")).collationOnBrokenIndex(policy).yaml(), true);
@@ -104,8 +108,8 @@ class CollationCutoverTest {
     assertEquals("words_w", st.step(JourneyTable.C1_COLLATION).evidence().get("reindex"));
     assertEquals("words_w", st.step(JourneyTable.C1_REINDEX).evidence().get("rebuilt"), st.step(JourneyTable.C1_REINDEX).toString());
     assertTrue(r.switchCalls().contains("block"), "rebuilt while the app was blocked: " + r.switchCalls());
-    java.time.Instant rebuilt = st.step(JourneyTable.C1_REINDEX).doneAt();
-    java.time.Instant repoint = st.step(JourneyTable.C1_REPOINT).firstStartedAt();
+    Instant rebuilt = st.step(JourneyTable.C1_REINDEX).doneAt();
+    Instant repoint = st.step(JourneyTable.C1_REPOINT).firstStartedAt();
     assertTrue(repoint != null && !rebuilt.isAfter(repoint), "rebuilt " + rebuilt + " before the repoint " + repoint);
     try (var c = b.connect("appdb"); var s = c.createStatement()) {
       s.execute("SELECT bt_index_check('words_w'::regclass)"); // rebuilt in this collation's order: no error

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.journey.wiring.SourceFence;
 import io.pgferry.controller.store.EtcdClient;
 import io.pgferry.controller.store.EtcdStore;
 import io.pgferry.testkit.EtcdCluster;
@@ -60,7 +61,7 @@ class EtcdHandOverJourneyTest {
 
   private JourneyService service(EtcdStore store) {
     return new JourneyService(store, nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)),
+        SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)),
         Clock.systemUTC());
   }
 

@@ -9,6 +9,7 @@ import io.pgferry.controller.journey.wiring.SourceFence;
 import io.pgferry.controller.plan.Plan;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The real source fence for tests whose A is the in-memory double: A has no database, so lifting the fence A
@@ -16,7 +17,7 @@ import java.util.List;
  */
 final class InMemoryAFence implements WriteFence {
   private final SourceFence real;
-  final List<String> liftedOnCopies = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final List<String> liftedOnCopies = new CopyOnWriteArrayList<>();
 
   InMemoryAFence(Plan plan) {
     this.real = new SourceFence(plan);

@@ -1,6 +1,7 @@
 package io.pgferry.controller.journey;
 
 import io.pgferry.controller.link.NodeDirectory;
+import io.pgferry.controller.sql.collation.CollationReport;
 import io.pgferry.proto.ArchiveStatus;
 import io.pgferry.proto.Disk;
 import io.pgferry.proto.Goal;
@@ -34,9 +35,9 @@ public final class InMemoryNodeDirectory implements NodeDirectory {
   volatile Long stuckLag;
 
   /** These nodes have no PostgreSQL: cutover 1's collation check finds their catalog clean. */
-  public static final CollationProbe CLEAN_COLLATION = (plan, node, clock) -> new io.pgferry.controller.sql.collation.CollationReport(
-      plan.app().dbname(), java.util.List.of(), java.util.List.of(), true, java.util.List.of(), java.util.List.of(),
-      java.util.List.of(), 0, java.time.Duration.ZERO);
+  public static final CollationProbe CLEAN_COLLATION = (plan, node, clock) -> new CollationReport(
+      plan.app().dbname(), List.of(), List.of(), true, List.of(), List.of(),
+      List.of(), 0, Duration.ZERO);
 
   synchronized InMemoryNodeDirectory add(String id, String host, int port, int major) {
     hellos.put(id, Hello.newBuilder().setNodeId(id).setHost(host).setPgPort(port).setPgMajor(major).build());

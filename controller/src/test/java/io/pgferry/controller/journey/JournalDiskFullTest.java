@@ -9,12 +9,14 @@ import io.pgferry.controller.journey.JournalRecord.Event;
 import io.pgferry.controller.plan.PlanLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,7 +79,7 @@ class JournalDiskFullTest {
       j.append(Event.JOURNEY_STARTED, null, null, "started", Map.of());
     }
     Files.writeString(state.resolve(Journal.FILE_NAME), "{\"seq\":2,\"at\":\"2026-\u0000\u0000\n",
-        java.nio.file.StandardOpenOption.APPEND);
+        StandardOpenOption.APPEND);
     try (Journal j = Journal.open(state, Clock.systemUTC())) {
       assertEquals(1, j.records().size());
       j.append(Event.DECISION, null, null, "after the torn line", Map.of());
@@ -122,7 +124,7 @@ class JournalDiskFullTest {
       JournalState st = journal.state();
       assertTrue(st.isDone(JourneyTable.C1_BLOCK_APP), "the journal reloads with what was recorded");
       assertEquals(1, st.step(JourneyTable.C1_FENCE_SOURCE).starts());
-      assertEquals(java.util.Optional.of(Phase.CUTOVER_1), journal.unrecordedUndo(), "noted outside the journal");
+      assertEquals(Optional.of(Phase.CUTOVER_1), journal.unrecordedUndo(), "noted outside the journal");
     }
   }
 

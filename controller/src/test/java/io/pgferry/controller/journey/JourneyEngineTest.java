@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pgferry.controller.plan.PlanLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -520,7 +521,7 @@ class JourneyEngineTest {
     run();
     int before = journal().size();
     Files.writeString(stateDir.resolve(Journal.FILE_NAME), "{\"seq\":99,\"at\":\"2026-",
-        java.nio.file.StandardOpenOption.APPEND);
+        StandardOpenOption.APPEND);
     assertEquals(before, journal().size());
     behaviours.clear();
     assertEquals(JourneyEngine.State.WAITING, run().state());

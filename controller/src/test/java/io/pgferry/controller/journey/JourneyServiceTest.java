@@ -1,5 +1,8 @@
 package io.pgferry.controller.journey;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgferry.common.UsageException;
+import io.pgferry.controller.journey.wiring.SourceFence;
 import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +19,8 @@ import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
 import io.pgferry.testkit.plan.PlanBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,7 +75,7 @@ class JourneyServiceTest {
 
   JourneyService service() {
     return new JourneyService(new FileStore(stateDir), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
+        SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 
   @Test
@@ -86,7 +92,7 @@ class JourneyServiceTest {
       assertEquals("10.0.0.6/32", nodes.goals.get("a").getHbaRules(0).getAddress());
       assertEquals(NodeState.PRIMARY, nodes.statuses.get("a").getState());
 
-      var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      var registry = new SimpleMeterRegistry();
       JourneyMetrics.bind(registry, service);
       assertEquals(1.0, registry.get("pgferry_phase").tag("phase", "LOGICAL_SETUP").gauge().value());
       assertEquals(0.0, registry.get("pgferry_phase").tag("phase", "CUTOVER_1").gauge().value());
@@ -120,7 +126,7 @@ class JourneyServiceTest {
       service.apply("plan.yaml", first, true);
       assertEquals(JourneyEngine.State.WAITING, service.awaitStopped().state());
 
-      var refused = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
           () -> service.amend("plan.yaml", planned(target.url("postgres")).durability("async").yaml()));
       assertTrue(refused.getMessage().contains("+ durability: async"), refused.getMessage());
       assertTrue(refused.getMessage().contains("refused: durability: used by cutover_1.promote_a (done)"),
@@ -155,7 +161,7 @@ class JourneyServiceTest {
   void anAmendmentWhileHeldGoesOnWithTheNewPlan() throws Exception {
     try (JourneyService service = service()) {
       service.apply("plan.yaml", plan(target.url("postgres")), false);
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!service.status().state().equals("HELD") && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
@@ -180,7 +186,7 @@ class JourneyServiceTest {
   void secretsAreCheckedAtApplyAndInPreflightBeforeAnythingIsTouched() throws Exception {
     try (JourneyService service = service()) {
       String text = planned(target.url("postgres")).appPassword("env:PGFERRY_TEST_UNSET_APP_DB_PASSWORD").yaml();
-      var e = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
+      var e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
           () -> service.apply("plan.yaml", text, true));
       assertTrue(e.getMessage().contains("error: app.password: env:PGFERRY_TEST_UNSET_APP_DB_PASSWORD is not set"),
           e.getMessage());
@@ -191,8 +197,8 @@ class JourneyServiceTest {
     nodes.onNextNodeRead = () -> {
       try {
         Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-r--r--"));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     };
     try (JourneyService service = service()) {
@@ -205,7 +211,7 @@ class JourneyServiceTest {
       assertFalse(end.message().contains("app-secret"), end.message());
       assertEquals(List.of(), nodes.assignments, "PREFLIGHT touched nothing");
 
-      var refused = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class, service::resume);
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class, service::resume);
       assertTrue(refused.getMessage().contains("error: app.password: file:" + pw), refused.getMessage());
     } finally {
       Files.delete(pw);
@@ -251,7 +257,7 @@ class JourneyServiceTest {
     nodes.hellos.remove("b");
     try (JourneyService service = service()) {
       String text = plan("postgres://app@127.0.0.1:1/appdb").replace("standby: b", "standby: a2");
-      var e = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.common.UsageException.class,
+      var e = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
           () -> service.apply("plan.yaml", text, true));
       assertTrue(e.getMessage().contains("unknown node id 'a2' (the controller knows: a)"), e.getMessage());
     }

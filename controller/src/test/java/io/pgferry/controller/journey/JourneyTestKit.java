@@ -1,5 +1,6 @@
 package io.pgferry.controller.journey;
 
+import io.pgferry.controller.journey.wiring.SourceFence;
 import io.pgferry.controller.store.FileStore;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
@@ -23,7 +24,7 @@ public final class JourneyTestKit {
 
   public JourneyService service() {
     return new JourneyService(new FileStore(dir.resolve("state")), nodes, JourneySteps.with(new JourneyWiring(p -> switcher,
-        io.pgferry.controller.journey.wiring.SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
+        SourceFence::new, new ArchiveStoreInspector(), InMemoryNodeDirectory.CLEAN_COLLATION)), Clock.systemUTC());
   }
 
   /** Writes a plan with a real archive directory and {@code timeout} for {@code phase}. */

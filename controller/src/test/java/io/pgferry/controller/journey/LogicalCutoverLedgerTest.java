@@ -3,6 +3,7 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.Cli;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.cli.PgferryMain;
@@ -91,7 +92,7 @@ class LogicalCutoverLedgerTest {
 
           // pgferry rollback (reverse replication ran since cutover 2): the app goes back to A
           long rollbackStart = Ledger.now();
-          int exit = io.pgferry.common.Cli.execute(new PgferryMain(), "rollback", "--source", "postgresql://postgres@127.0.0.1:" + a.port()
+          int exit = Cli.execute(new PgferryMain(), "rollback", "--source", "postgresql://postgres@127.0.0.1:" + a.port()
               + "/appdb", "--target", "postgresql://postgres@127.0.0.1:" + t.port() + "/appdb", "--plan", planFile.toString(), "--state-dir",
               state.toString(), "--timeout", "30");
           long rollbackEnd = Ledger.now();

@@ -3,11 +3,13 @@ package io.pgferry.controller.journey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.plan.PlanLoader;
 import io.pgferry.controller.sql.Sql;
+import io.pgferry.controller.sql.logical.LogicalMetrics;
 import io.pgferry.controller.sql.sequences.SequenceSync;
 import io.pgferry.controller.sql.verify.Verifier;
 import io.pgferry.controller.sql.verify.VerifyMode;
@@ -121,8 +123,8 @@ class LogicalJourneyTest {
         assertEquals("5", verify.get("tables"));
       }
       assertEquals(List.of("block", "repoint 127.0.0.1:" + t.port(), "unblock"), switcher.calls);
-      var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-      io.pgferry.controller.sql.logical.LogicalMetrics.bind(registry);
+      var registry = new SimpleMeterRegistry();
+      LogicalMetrics.bind(registry);
       assertTrue(registry.get("pgferry_subscription_lag_bytes").gauge().value() >= 0, "lag gauge set by LOGICAL_SYNC");
       assertTrue(registry.get("pgferry_slot_retained_wal_bytes").tag("slot", "pgferry_sub").gauge().value() > 0, "retained WAL gauge");
       assertEquals(SequenceSync.read(src), SequenceSync.read(dst));

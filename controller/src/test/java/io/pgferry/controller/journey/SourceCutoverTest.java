@@ -12,6 +12,8 @@ import io.pgferry.controller.journey.wiring.JourneyWiring;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -19,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,8 +130,8 @@ class SourceCutoverTest {
         try {
           SmallTmpfs.padToPageEnd(state.resolve(Journal.FILE_NAME));
           disk.fill();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       };
       try (JourneyService service = service(state)) {
@@ -159,7 +162,7 @@ class SourceCutoverTest {
       try (Journal journal = Journal.open(state, Clock.systemUTC())) {
         assertTrue(journal.records().stream().anyMatch(r -> r.event() == JournalRecord.Event.STEP_DONE
             && JourneyTable.C1_UNDO_LIFT_FENCE.equals(r.step())), "resume recorded the undo");
-        assertEquals(java.util.Optional.empty(), journal.unrecordedUndo());
+        assertEquals(Optional.empty(), journal.unrecordedUndo());
         assertEquals(0, journal.state().step(JourneyTable.C1_BLOCK_APP).starts(), "cutover 1 starts afresh on resume");
       }
     }

@@ -17,6 +17,7 @@ import io.pgferry.proto.Goal;
 import io.pgferry.proto.Hello;
 import io.pgferry.proto.Status;
 import io.pgferry.testkit.plan.PlanBuilder;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Optional;
@@ -65,8 +66,8 @@ class GoalContractTest {
     PlanBuilder planned = PlanBuilder.plan().hbaMethod(method).pgMajor(method.equals("md5") ? 13 : 15).durability("sync")
         .logical(l -> l.targetAddress("10.0.9.7"));
     if (method.equals("cert")) {
-      planned.nodeCertificates(java.nio.file.Path.of("/etc/pgferry/tls/controller.pem"),
-          java.nio.file.Path.of("/etc/pgferry/tls/controller.key"), null);
+      planned.nodeCertificates(Path.of("/etc/pgferry/tls/controller.pem"),
+          Path.of("/etc/pgferry/tls/controller.key"), null);
     }
     Plan plan = PlanLoader.parse("plan.yaml", planned.yaml(), null).plan();
     int major = method.equals("md5") ? 13 : 17;

@@ -17,6 +17,7 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.proto.AgentLinkGrpcClient;
 import io.pgferry.proto.AgentMessage;
 import io.pgferry.proto.ControllerMessage;
+import io.pgferry.proto.Goal;
 import io.pgferry.proto.NodeState;
 import io.pgferry.proto.Status;
 import io.pgferry.testkit.FreePorts;
@@ -30,17 +31,30 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,7 +77,7 @@ class LinkTest {
   Vertx vertx;
   ControllerDaemon controller;
   int linkPort;
-  final List<LinkClient> clients = new java.util.ArrayList<>();
+  final List<LinkClient> clients = new ArrayList<>();
 
   @BeforeAll
   static void issueCertificates() throws Exception {
@@ -186,12 +200,12 @@ class LinkTest {
     TestAgent agent = new TestAgent("b");
     LinkClient client = client(agent, tlsFor(certs, "b"));
     waitFor("agent b connected", () -> controller.directory().node("b").map(NodeView::connected).orElse(false));
-    controller.directory().assign("b", io.pgferry.proto.Goal.newBuilder().setState(NodeState.STOPPED).build());
+    controller.directory().assign("b", Goal.newBuilder().setState(NodeState.STOPPED).build());
     Path nodes = stateDir.resolve("nodes.json");
     waitFor("nodes.json written with b's bootstrap superuser", () -> {
       try {
         return Files.exists(nodes) && Files.readString(nodes).contains("\"bootstrap_superuser\" : \"postgres\"");
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         return false; // replaced while read
       }
     });
@@ -220,10 +234,10 @@ class LinkTest {
 
   @Test
   void linkClientRefusedLogsTheReasonOnceAndKeepsRetrying() throws Exception {
-    List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture = new java.util.logging.Handler() {
+    List<String> logged = new CopyOnWriteArrayList<>();
+    Handler capture = new Handler() {
       @Override
-      public void publish(java.util.logging.LogRecord record) {
+      public void publish(LogRecord record) {
         logged.add(record.getLoggerName() + ": " + record.getMessage());
       }
 
@@ -233,7 +247,7 @@ class LinkTest {
       @Override
       public void close() {}
     };
-    java.util.logging.Logger root = java.util.logging.Logger.getLogger("io.pgferry");
+    Logger root = Logger.getLogger("io.pgferry");
     root.addHandler(capture);
     try {
       TestAgent impostor = new TestAgent("a");
@@ -306,14 +320,14 @@ class LinkTest {
   }
 
   /** Instants whose epoch offset is System.nanoTime(). */
-  static final java.time.Clock NANO_CLOCK = new java.time.Clock() {
+  static final Clock NANO_CLOCK = new Clock() {
     @Override
-    public java.time.ZoneId getZone() {
-      return java.time.ZoneOffset.UTC;
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
     }
 
     @Override
-    public java.time.Clock withZone(java.time.ZoneId zone) {
+    public Clock withZone(ZoneId zone) {
       return this;
     }
 
@@ -381,9 +395,9 @@ class LinkTest {
 
   /** GET on the read-only /metrics and /health listener: plain HTTP, no credentials. */
   private String metricsGet(String path) throws Exception {
-    java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + controller.metricsPort() + path)).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.metricsPort() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode());
     return response.body();
   }

@@ -13,6 +13,7 @@ import io.pgferry.proto.HbaRule;
 import io.pgferry.testkit.plan.PlanBuilder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +29,7 @@ class ControllerRoleRoutingTest {
 
   @Test
   void probesAndProgressReadsOnlyNeverASuperuserOnlyPurpose() {
-    assertEquals(java.util.Set.of(Purpose.PROBE, Purpose.CATCH_UP), ControllerRole.dedicatedPurposes());
+    assertEquals(Set.of(Purpose.PROBE, Purpose.CATCH_UP), ControllerRole.dedicatedPurposes());
     for (Purpose p : List.of(Purpose.ADMIN, Purpose.FENCE, Purpose.SCHEMA, Purpose.COPY, Purpose.CUTOVER)) {
       assertFalse(ControllerRole.uses().get(p).dedicated(), p + " keeps the superuser");
       assertFalse(ControllerRole.uses().get(p).why().isBlank());

@@ -12,6 +12,7 @@ import io.pgferry.agent.cluster.PgBaseBackup;
 import io.pgferry.agent.recovery.RecoveryConfig;
 import io.pgferry.agent.recovery.ServerTls;
 import io.pgferry.agent.recovery.UpstreamTls;
+import io.pgferry.common.Deadline;
 import io.pgferry.common.Poll;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.common.pg.Purpose;
@@ -20,6 +21,7 @@ import io.pgferry.controller.goals.Goals;
 import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.plan.PlanLoader;
+import io.pgferry.controller.sql.roles.ControllerRoleSetup;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Hello;
 import io.pgferry.proto.Status;
@@ -36,6 +38,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +106,7 @@ class PasswordlessNodesTest {
         NodeView bView = view("b", bPort, bDir);
         String[] last = {""};
         try {
-          Poll.untilTrue(io.pgferry.common.Deadline.in(T), Duration.ofMillis(200), "B to stream from A and replay the second row", () -> {
+          Poll.untilTrue(Deadline.in(T), Duration.ofMillis(200), "B to stream from A and replay the second row", () -> {
             try (Connection c = Endpoints.admin(plan, bView, "postgres").connect(Purpose.ADMIN);
                  Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("select (select status from pg_stat_wal_receiver), (select count(*) from t)")) {
@@ -137,11 +140,11 @@ class PasswordlessNodesTest {
         // after cutover 1 the controller creates its own role on A; B replays it; the same certificate logs in as it
         assertEquals(SUPERUSER, Endpoints.admin(plan, aView, "postgres", false).userFor(Purpose.PROBE),
             "before the role exists a probe is the superuser too");
-        var setup = new io.pgferry.controller.sql.roles.ControllerRoleSetup(Endpoints.admin(plan, aView, "postgres"),
+        var setup = new ControllerRoleSetup(Endpoints.admin(plan, aView, "postgres"),
             ControllerRole.NAME, ControllerRole.GRANTED, List.of("postgres"));
         assertTrue(setup.run().created());
         assertTrue(!setup.run().created(), "once");
-        Poll.untilTrue(io.pgferry.common.Deadline.in(T), Duration.ofMillis(200), "B to replay the controller's role",
+        Poll.untilTrue(Deadline.in(T), Duration.ofMillis(200), "B to replay the controller's role",
             () -> {
               try {
                 return !rows(Endpoints.admin(plan, bView, "postgres"), "select rolname from pg_roles where rolname = '"
@@ -191,7 +194,7 @@ class PasswordlessNodesTest {
 
   private static List<String> rows(PgEndpoint e, String sql) throws SQLException {
     try (Connection c = e.connect(Purpose.ADMIN); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      List<String> out = new java.util.ArrayList<>();
+      List<String> out = new ArrayList<>();
       while (rs.next()) {
         out.add(rs.getString(1));
       }

@@ -10,6 +10,7 @@ import io.pgferry.controller.cli.PgferryMain;
 import io.pgferry.testkit.plan.PlanBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ class SecretCheckTest {
     Path token = dir.resolve("no-such-token");
     String text = PlanBuilder.plan().appPassword("env:PGFERRY_TEST_UNSET_APP_DB_PASSWORD")
         .target("postgres://app@10.0.0.7:5432/appdb")
-        .herokuSwitch("shop", "DATABASE_URL", PlanBuilder.file(token), java.net.URI.create("https://api.heroku.com"))
+        .herokuSwitch("shop", "DATABASE_URL", PlanBuilder.file(token), URI.create("https://api.heroku.com"))
         .logical(l -> l.passwords(PlanBuilder.file(loose), null)).yaml();
     PlanException e = assertThrows(PlanException.class, () -> check(text));
     String m = e.getMessage();

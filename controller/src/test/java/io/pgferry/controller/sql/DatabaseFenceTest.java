@@ -15,6 +15,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -121,7 +122,7 @@ class DatabaseFenceTest {
           st.execute("INSERT INTO ledger (writer_id, seq) VALUES (99, 1)");
         }
         DatabaseFence fence = new DatabaseFence(() -> DriverManager.getConnection(url, "app", ""),
-            new DatabaseFence.Options(java.util.List.of("app"), false, Duration.ofMillis(200), quietTimeout, true, null));
+            new DatabaseFence.Options(List.of("app"), false, Duration.ofMillis(200), quietTimeout, true, null));
         check.run(pg, fence);
         su.rollback();
         fence.lift();

@@ -19,6 +19,7 @@ import io.pgferry.testkit.FreePorts;
 import io.pgferry.testkit.TcpProxy;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -104,7 +105,7 @@ class LeaderElectionTest {
           .GET().build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(200, r.statusCode(), r.body());
       return new JsonObject(r.body());
-    } catch (java.io.IOException | InterruptedException e) {
+    } catch (IOException | InterruptedException e) {
       throw new AssertionError(e);
     }
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,7 @@ class SwitchingPartsTest {
   void pgbouncerIniEditTouchesOnlyOneLine() {
     String ini = "; top comment\n[databases]\nother = host=a port=1 dbname=o\n  app =host=old port=5432 dbname=shop pool_size=7 password='x y'\n"
         + "\n[pgbouncer]\nlisten_port = 6432\napp = not-a-database\n";
-    String out = PgBouncerIni.withEntry(ini, "app", new java.util.LinkedHashMap<>(Map.of("host", "new", "port", "5433")));
+    String out = PgBouncerIni.withEntry(ini, "app", new LinkedHashMap<>(Map.of("host", "new", "port", "5433")));
     assertEquals(ini.replace("  app =host=old port=5432 dbname=shop pool_size=7 password='x y'",
         "  app = host=new port=5433 dbname=shop pool_size=7 password='x y'"), out);
     assertEquals("new", PgBouncerIni.entry(out, "app").orElseThrow().get("host"));

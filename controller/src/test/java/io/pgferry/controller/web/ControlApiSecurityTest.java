@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgferry.controller.certs.CertificateAuthority;
+import io.pgferry.controller.certs.PemFiles;
 import io.pgferry.controller.cli.ApiCredentials;
 import io.pgferry.controller.daemon.ControllerConfig;
 import io.pgferry.controller.daemon.ControllerDaemon;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -21,6 +23,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -225,14 +228,14 @@ class ControlApiSecurityTest {
     assertEquals(agent, Files.readString(dir.resolve("agent-a.pem")));
     assertTrue(again.out().contains("wrote " + dir.resolve("operator-bob.pem")), again.out());
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("operator-bob.key"))));
-    var operator = io.pgferry.controller.certs.PemFiles.certificate(dir.resolve("operator-bob.pem"));
+    var operator = PemFiles.certificate(dir.resolve("operator-bob.pem"));
     assertEquals("CN=operator-bob", operator.getSubjectX500Principal().getName());
     assertEquals(List.of("1.3.6.1.5.5.7.3.2"), operator.getExtendedKeyUsage());
-    operator.verify(io.pgferry.controller.certs.PemFiles.certificate(dir.resolve("ca.pem")).getPublicKey());
+    operator.verify(PemFiles.certificate(dir.resolve("ca.pem")).getPublicKey());
   }
 
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   private static String tlsYaml() {

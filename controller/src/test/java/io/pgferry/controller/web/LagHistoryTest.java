@@ -9,6 +9,7 @@ import io.pgferry.proto.Status;
 import io.vertx.core.json.JsonArray;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,12 +21,12 @@ class LagHistoryTest {
   final AtomicLong millis = new AtomicLong(1_000_000);
   final Clock clock = new Clock() {
     @Override
-    public java.time.ZoneId getZone() {
+    public ZoneId getZone() {
       return ZoneOffset.UTC;
     }
 
     @Override
-    public Clock withZone(java.time.ZoneId zone) {
+    public Clock withZone(ZoneId zone) {
       return this;
     }
 

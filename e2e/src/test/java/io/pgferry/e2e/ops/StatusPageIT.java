@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -139,7 +140,7 @@ class StatusPageIT {
     chromium.call("Page.navigate", JSON.createObjectNode().put("url", url));
   }
 
-  private static JsonNode awaitPage(HeadlessChromium chromium, String what, java.util.function.Predicate<JsonNode> ok) {
+  private static JsonNode awaitPage(HeadlessChromium chromium, String what, Predicate<JsonNode> ok) {
     List<JsonNode> seen = new ArrayList<>();
     Await.until(what, Duration.ofSeconds(90), () -> {
       JsonNode s = chromium.eval(SNAPSHOT);

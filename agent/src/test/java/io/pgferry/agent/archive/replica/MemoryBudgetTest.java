@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +30,7 @@ class MemoryBudgetTest {
     MemoryBudget b = MemoryBudget.of(proc, root.resolve("cgroup"));
     assertEquals(4L << 30, b.bytes());
     assertTrue(b.source().contains("pgferry-agent.service/memory.max"), b.source());
-    assertEquals("1024MB", ServerConfig.choose(b.bytes(), 2, 5432, "*", java.util.Map.of()).get("shared_buffers"),
+    assertEquals("1024MB", ServerConfig.choose(b.bytes(), 2, 5432, "*", Map.of()).get("shared_buffers"),
         "a quarter of the 4 GiB PostgreSQL may use, not of the host's 23 GiB");
   }
 

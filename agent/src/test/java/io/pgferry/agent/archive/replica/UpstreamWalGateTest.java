@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.agent.recovery.UpstreamTls;
 import io.pgferry.archive.format.WalNames;
 import io.pgferry.common.Lsn;
 import io.pgferry.proto.Goal;
@@ -51,7 +52,7 @@ class UpstreamWalGateTest {
     try (Workspace ws = Workspace.create("wal-gate"); PgCluster pg = PgCluster.start(ws, "up", 15)) {
       Upstream u = Upstream.newBuilder().setHost(pg.host()).setPort(pg.port()).setUser("postgres").build();
       Lsn flushed = Lsn.parse(pg.queryValue("select pg_current_wal_flush_lsn()"));
-      Lsn seen = UpstreamWalGate.identifySystem(null, "postgres", io.pgferry.agent.recovery.UpstreamTls.NONE).of(u);
+      Lsn seen = UpstreamWalGate.identifySystem(null, "postgres", UpstreamTls.NONE).of(u);
       assertTrue(seen.compareTo(flushed) >= 0, seen + " >= " + flushed);
     }
   }

@@ -3,6 +3,8 @@ package io.pgferry.controller.journey.steps;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.controller.journey.JourneyException;
+import io.pgferry.controller.plan.Plan;
 import io.pgferry.controller.sql.Sql;
 import io.pgferry.controller.sql.logical.LogicalNames;
 import io.pgferry.controller.sql.logical.PublishedTables;
@@ -49,11 +51,11 @@ class WalWatchTest {
   @Test
   void logicalSetupRefusesADiskSmallerThanTheDatabaseWithoutALimitAndWarnsWhenLow() throws Exception {
     long gib = 1L << 30;
-    io.pgferry.controller.plan.Plan.WalSafety unlimited = new io.pgferry.controller.plan.Plan.WalSafety(null, null, null);
-    String refused = org.junit.jupiter.api.Assertions.assertThrows(io.pgferry.controller.journey.JourneyException.class,
+    Plan.WalSafety unlimited = new Plan.WalSafety(null, null, null);
+    String refused = org.junit.jupiter.api.Assertions.assertThrows(JourneyException.class,
         () -> WalWatch.diskVerdict("a", unlimited, 5 * gib, 100 * gib, 8 * gib)).getMessage();
     assertTrue(refused.contains("no wal_safety.max_slot_wal_keep_size"), refused);
-    String limited = WalWatch.diskVerdict("a", new io.pgferry.controller.plan.Plan.WalSafety("4GB", null, null), 5 * gib, 100 * gib, 8 * gib);
+    String limited = WalWatch.diskVerdict("a", new Plan.WalSafety("4GB", null, null), 5 * gib, 100 * gib, 8 * gib);
     assertTrue(limited.contains("max_slot_wal_keep_size 4GB") && limited.contains("WARNING: under wal_safety.warn_free_below_percent"), limited);
     assertEquals(false, WalWatch.diskVerdict("a", unlimited, 50 * gib, 100 * gib, 8 * gib).contains("WARNING"));
   }

@@ -10,7 +10,9 @@ import io.pgferry.controller.sql.DatabaseFence;
 import io.pgferry.testkit.PgBinaries;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -32,10 +34,10 @@ class CatchUpTest {
       String ddl = "CREATE TABLE items (id bigserial PRIMARY KEY, v text)";
       exec(src, ddl, "INSERT INTO items (v) SELECT 'row ' || g FROM generate_series(1, 1000) g");
       exec(dst, ddl);
-      new Publication(src, LogicalNames.DEFAULT.publication(), java.util.List.of()).run();
+      new Publication(src, LogicalNames.DEFAULT.publication(), List.of()).run();
       new Subscription(dst, src, LogicalNames.DEFAULT.subscription(), LogicalNames.DEFAULT.slot(),
           LogicalNames.DEFAULT.publication(), true, false).run();
-      SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, java.time.Clock.systemUTC());
+      SyncProgress progress = new SyncProgress(src, dst, LogicalNames.DEFAULT, Clock.systemUTC());
       long deadline = System.nanoTime() + 60_000_000_000L;
       while (!progress.snapshot().allReady()) {
         assertTrue(System.nanoTime() < deadline, "initial sync: " + progress.snapshot().sentence());

@@ -19,7 +19,7 @@ final class Cli {
     System.setOut(capture);
     System.setErr(capture);
     try {
-      int exit = io.pgferry.common.Cli.execute(new PgferryMain(), args);
+      int exit = io.pgferry.common.Cli.execute(new PgferryMain(), args); // fq: clash with this Cli
       return new Run(exit, buf.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(out);

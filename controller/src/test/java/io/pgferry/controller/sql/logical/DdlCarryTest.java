@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pgferry.common.Deadline;
+import io.pgferry.common.Poll;
 import io.pgferry.common.pg.PgEndpoint;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
@@ -19,6 +21,10 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -158,13 +164,13 @@ class DdlCarryTest {
       exec(dst, "ALTER SUBSCRIPTION " + names.subscription() + " DISABLE"); // T behind: the statements below wait on A
       app(src, "SET ROLE app", "CREATE TABLE shop.refunds (id bigserial PRIMARY KEY, item_id bigint NOT NULL REFERENCES shop.items)",
           "CREATE INDEX items_lower_name_idx ON shop.items (lower(name))");
-      java.util.Queue<String> heard = new java.util.concurrent.ConcurrentLinkedQueue<>();
-      java.util.concurrent.CompletableFuture<PostDataBuild.Result> build = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      Queue<String> heard = new ConcurrentLinkedQueue<>();
+      CompletableFuture<PostDataBuild.Result> build = CompletableFuture.supplyAsync(() -> {
         try {
           return new PostDataBuild(src, dst, null, 2, "", null).afterDump(() -> ledger.awaitRecordedSoFar(
-              io.pgferry.common.Deadline.in(Duration.ofSeconds(90)), Duration.ofMillis(100), io.pgferry.common.Poll.SLEEP, heard::add)).run();
+              Deadline.in(Duration.ofSeconds(90)), Duration.ofMillis(100), Poll.SLEEP, heard::add)).run();
         } catch (Exception e) {
-          throw new java.util.concurrent.CompletionException(e);
+          throw new CompletionException(e);
         }
       });
       until(Duration.ofSeconds(60), "the build waiting for T to run the release", () -> !heard.isEmpty() || build.isDone());

@@ -21,6 +21,7 @@ import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -134,7 +135,7 @@ class SnapshotCopyTest {
       Pair p = prepare(ca, ct);
       Writer writer = new Writer(p.a());
       until(Duration.ofSeconds(30), "the writer running", () -> writer.commits.get() > 50);
-      List<CopyProgress.View> views = new java.util.concurrent.CopyOnWriteArrayList<>();
+      List<CopyProgress.View> views = new CopyOnWriteArrayList<>();
       SnapshotCopy.Result r = copy(p, 2, views::add).run();
 
       assertEquals(r.items(), r.copiedNow(), r.sentence());

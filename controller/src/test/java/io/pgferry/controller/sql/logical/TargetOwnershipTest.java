@@ -12,6 +12,7 @@ import io.pgferry.controller.sql.Sql;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import java.sql.Connection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -105,7 +106,7 @@ class TargetOwnershipTest {
   private static List<Map<String, String>> ownership(PgEndpoint db, Map<String, String> rename) throws Exception {
     try (Connection c = db.connect(Purpose.ADMIN)) {
       return Sql.rows(c, OWNERSHIP).stream().map(r -> {
-        Map<String, String> out = new java.util.LinkedHashMap<>(r);
+        Map<String, String> out = new LinkedHashMap<>(r);
         out.put("acl", out.get("acl").replace("arwdDxtm", "arwdDxt")); // PG 17's MAINTAIN is part of "all" there
         rename.forEach((from, to) -> {
           out.put("owner", out.get("owner").equals(from) ? to : out.get("owner"));
