@@ -243,10 +243,16 @@ public final class PlanBuilder {
    * catch_up); null leaves one at its default.
    */
   public PlanBuilder connection(String purpose, Duration connectTimeout, Duration socketTimeout, Duration statementTimeout) {
+    return connection(purpose, connectTimeout, socketTimeout, statementTimeout, null);
+  }
+
+  /** The same with the purpose's lock_timeout. */
+  public PlanBuilder connection(String purpose, Duration connectTimeout, Duration socketTimeout, Duration statementTimeout,
+                                Duration lockTimeout) {
     if (connections == null) {
       connections = new LinkedHashMap<>();
     }
-    connections.put(purpose, new Connection(connectTimeout, socketTimeout, statementTimeout));
+    connections.put(purpose, new Connection(connectTimeout, socketTimeout, statementTimeout, lockTimeout));
     return this;
   }
 
@@ -474,7 +480,7 @@ public final class PlanBuilder {
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  private record Connection(Duration connectTimeout, Duration socketTimeout, Duration statementTimeout) {}
+  private record Connection(Duration connectTimeout, Duration socketTimeout, Duration statementTimeout, Duration lockTimeout) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   private record Ec2Instance(String instanceId, String region) {}
