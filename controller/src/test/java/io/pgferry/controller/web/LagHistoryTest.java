@@ -6,35 +6,17 @@ import io.pgferry.controller.link.NodeDirectory.NodeView;
 import io.pgferry.proto.Goal;
 import io.pgferry.proto.Hello;
 import io.pgferry.proto.Status;
+import io.pgferry.testkit.ManualClock;
 import io.vertx.core.json.JsonArray;
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class LagHistoryTest {
-  final AtomicLong millis = new AtomicLong(1_000_000);
-  final Clock clock = new Clock() {
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis.get());
-    }
-  };
+  final ManualClock clock = new ManualClock(Instant.ofEpochMilli(1_000_000));
   final List<NodeView> nodes = new ArrayList<>();
 
   static NodeView node(String id, boolean connected, long seq, long replayLag) {
@@ -49,13 +31,13 @@ class LagHistoryTest {
     nodes.add(node("b", true, 1, 4096));
     history.sample();
     nodes.set(1, node("b", true, 2, 100));     // receive minus replay
-    millis.addAndGet(1000);
+    clock.advance(Duration.ofSeconds(1));
     history.sample();
     nodes.set(1, node("b", false, 2, 100));    // link down: unknown
-    millis.addAndGet(1000);
+    clock.advance(Duration.ofSeconds(1));
     history.sample();
     nodes.set(1, node("b", true, 3, 7));
-    millis.addAndGet(1000);
+    clock.advance(Duration.ofSeconds(1));
     history.sample();
 
     JsonArray b = history.json().getJsonObject("nodes").getJsonArray("b");

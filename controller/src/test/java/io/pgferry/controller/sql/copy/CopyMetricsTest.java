@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgferry.controller.sql.TableRef;
-import java.time.Clock;
+import io.pgferry.testkit.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,30 +21,6 @@ class CopyMetricsTest {
   private static final TableRef BIG = new TableRef("shop", "big");
   private static final TableRef SMALL = new TableRef("shop", "small");
 
-  /** A clock that moves only when told. */
-  private static final class StepClock extends Clock {
-    private Instant now = Instant.parse("2026-12-06T10:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
-
   @Test
   void gaugesFollowTheCopy() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -58,7 +32,7 @@ class CopyMetricsTest {
       CopyItem big1 = new CopyItem("shop.big#1/2", BIG, "ctid < '(100,0)'", 4_000_000, false);
       CopyItem big2 = new CopyItem("shop.big#2/2", BIG, "ctid >= '(100,0)'", 4_000_000, false);
       CopyItem small = new CopyItem("shop.small", SMALL, "", 2_000_000, false);
-      StepClock clock = new StepClock();
+      ManualClock clock = new ManualClock(Instant.parse("2026-12-06T10:00:00Z"));
       CopyProgress progress = new CopyProgress(clock, List.of(new CopyLedger.Entry(big1, "snap", true, 100, 4_000_000),
           new CopyLedger.Entry(big2, "snap", false, 0, 0), new CopyLedger.Entry(small, "snap", false, 0, 0)));
       CopyMetrics.current(progress);
