@@ -56,7 +56,7 @@ class ArchivePreflightTest {
   @Test
   void directoryArchive() throws Exception {
     Path root = dir.resolve("archive");
-    String plan = TestPlans.TEXT.replace("file:///nonexistent/archive", "file://" + root);
+    String plan = TestPlans.engine().archiveDir(root).yaml();
     check(plan, ArchiveLocation.directory(root));
   }
 
@@ -64,9 +64,8 @@ class ArchivePreflightTest {
   void s3ArchiveWithCredentialsFromThePlan() throws Exception {
     Path id = PlanBuilder.writeSecret(dir.resolve("aws-id"), S3Server.ACCESS_KEY);
     Path secret = PlanBuilder.writeSecret(dir.resolve("aws-secret"), S3Server.SECRET_KEY);
-    String plan = TestPlans.TEXT.replace("url: file:///nonexistent/archive", "url: s3://heroku-wal/db/prod\n"
-        + "  s3: {endpoint: \"" + proxy.endpoint() + "\", region: us-east-1, path_style: true, access_key_id: \"file:"
-        + id + "\", secret_access_key: \"file:" + secret + "\"}");
+    String plan = TestPlans.engine().archiveS3("s3://heroku-wal/db/prod", proxy.endpoint(), "us-east-1", "file:" + id,
+        "file:" + secret).yaml();
     check(plan, ArchiveLocation.s3("heroku-wal", "db/prod", S3Options.DEFAULTS.withRegion("us-east-1")
         .withEndpoint(proxy.endpoint(), true).withCredentials(new S3Credentials(S3Server.ACCESS_KEY, S3Server.SECRET_KEY))));
     assertEquals(0, proxy.served403(), "the plan's keys were used");
@@ -74,9 +73,8 @@ class ArchivePreflightTest {
 
   @Test
   void s3ArchiveWithWrongKeysIsABlockerThatHidesTheSecret() throws Exception {
-    String plan = TestPlans.TEXT.replace("url: file:///nonexistent/archive", "url: s3://heroku-wal/other\n"
-        + "  s3: {endpoint: \"" + proxy.endpoint() + "\", region: us-east-1, path_style: true, access_key_id: wrong-id,"
-        + " secret_access_key: very-secret-value}");
+    String plan = TestPlans.engine().archiveS3("s3://heroku-wal/other", proxy.endpoint(), "us-east-1", "wrong-id",
+        "very-secret-value").yaml();
     Preflight.Report r = preflight(TestPlans.load(plan).plan());
     assertFalse(r.green());
     String archive = r.blockers().stream().filter(b -> b.startsWith("archive s3://heroku-wal/other: cannot read"))

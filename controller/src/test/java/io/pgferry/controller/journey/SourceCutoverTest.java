@@ -1,6 +1,5 @@
 package io.pgferry.controller.journey;
 
-import io.pgferry.controller.store.FileStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,9 +8,12 @@ import io.pgferry.common.Lsn;
 import io.pgferry.controller.journey.steps.JourneySteps;
 import io.pgferry.controller.journey.wiring.ArchiveStoreInspector;
 import io.pgferry.controller.journey.wiring.JourneyWiring;
+import io.pgferry.controller.store.FileStore;
 import io.pgferry.testkit.PgCluster;
 import io.pgferry.testkit.Workspace;
 import io.pgferry.testkit.plan.FakeArchive;
+import io.pgferry.testkit.plan.PlanBuilder;
+import io.pgferry.testkit.plan.PlanBuilder.PhaseTimeout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -74,8 +77,11 @@ class SourceCutoverTest {
   }
 
   String plan() throws Exception {
-    return TestPlans.engine().source(source.url("appdb")).archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}")).target(source.url("postgres"))
-        .yaml();
+    return planned().yaml();
+  }
+
+  PlanBuilder planned() throws Exception {
+    return TestPlans.engine().source(source.url("appdb")).archiveDir(FakeArchive.withBackup(dir.resolve("archive"), "{}")).target(source.url("postgres"));
   }
 
   @Test
@@ -104,8 +110,7 @@ class SourceCutoverTest {
   void aFailureAfterTheFenceLiftsItAndTheSourceTakesWritesAgain() throws Exception {
     switcher.onBlock = () -> nodes.failArchiveReplicaWith = "restore_command: segment 000000010000000000000009 missing";
     try (JourneyService service = service()) {
-      service.apply("plan.yaml", plan().replace("cutover_1: 5s", "cutover_1: 3s").replace("archive_timeout: 1s",
-          "archive_timeout: 1s"), true);
+      service.apply("plan.yaml", planned().timeout(PhaseTimeout.CUTOVER_1, Duration.ofSeconds(3)).yaml(), true);
       JourneyEngine.Snapshot end = service.awaitStopped();
       assertEquals(JourneyEngine.State.FAILED, end.state());
       assertTrue(end.message().contains("segment 000000010000000000000009 missing"), end.message());

@@ -110,6 +110,16 @@ public final class PlanBuilder {
     return archive("file://" + dir);
   }
 
+  /**
+   * An s3:// archive at {@code url} on an S3-compatible server: archive.s3 with endpoint, region, path-style addressing
+   * and the keys (each a value or a secret reference, env:NAME or file:PATH).
+   */
+  public PlanBuilder archiveS3(String url, URI endpoint, String region, String accessKeyId, String secretAccessKey) {
+    archive.url = url;
+    archive.s3 = new S3(endpoint.toString(), region, true, accessKeyId, secretAccessKey);
+    return this;
+  }
+
   /** The method of the pg_hba rules pgferry adds on A (trust for clusters without passwords). */
   public PlanBuilder hbaMethod(String method) {
     nodes.hbaMethod = method;
@@ -309,9 +319,13 @@ public final class PlanBuilder {
     Integer pgMajor = 15;
   }
 
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   private static final class Archive {
     String url = "file:///nonexistent/archive";
+    S3 s3;
   }
+
+  private record S3(String endpoint, String region, boolean pathStyle, String accessKeyId, String secretAccessKey) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   private static final class Nodes {
