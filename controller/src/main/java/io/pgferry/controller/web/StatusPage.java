@@ -5,6 +5,7 @@ import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -28,6 +29,11 @@ public final class StatusPage {
       router.get(path).handler(rc -> rc.response().putHeader("Content-Type", type)
           .putHeader("Cache-Control", "no-cache").end(body));
     });
+  }
+
+  /** One of the page's files (index.html, status.js, status.css) as text, as it is served. */
+  public static String asset(String name) {
+    return new String(read(name), StandardCharsets.UTF_8);
   }
 
   private static byte[] read(String name) {

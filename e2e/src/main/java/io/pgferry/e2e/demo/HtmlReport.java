@@ -1,9 +1,8 @@
 package io.pgferry.e2e.demo;
 
+import io.pgferry.controller.web.StatusPage;
 import io.pgferry.e2e.rig.ControllerApi;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -19,7 +18,6 @@ import java.util.Optional;
  */
 public final class HtmlReport {
   private static final List<String> APIS = List.of("/api/journey", "/api/nodes", "/api/lag-history", "/api/control-plane");
-  private static final String RESOURCES = "/io/pgferry/controller/web/status/";
 
   private HtmlReport() {}
 
@@ -40,10 +38,10 @@ public final class HtmlReport {
   }
 
   /** The page of the controller's jar on the classpath, showing {@code answers} (API path to JSON; others: null). */
-  public static String fromClasspath(Map<String, String> answers) throws IOException {
+  public static String fromClasspath(Map<String, String> answers) {
     Map<String, String> all = new LinkedHashMap<>();
     APIS.forEach(path -> all.put(path, answers.getOrDefault(path, "null")));
-    return render(resource("index.html"), resource("status.css"), resource("status.js"), all);
+    return render(StatusPage.asset("index.html"), StatusPage.asset("status.css"), StatusPage.asset("status.js"), all);
   }
 
   private static String render(String page, String css, String js, Map<String, String> answers) {
@@ -55,14 +53,5 @@ public final class HtmlReport {
         .replace("<script src=\"/status/status.js\"></script>", "<script>window.PGFERRY_SNAPSHOT = "
             + snapshot.toString().replace("</", "<\\/") + ";</script>\n<script>\n" + js.replace("</script", "<\\/script")
             + "</script>");
-  }
-
-  private static String resource(String name) throws IOException {
-    try (InputStream in = HtmlReport.class.getResourceAsStream(RESOURCES + name)) {
-      if (in == null) {
-        throw new IOException("the status page's " + name + " is not on the classpath (" + RESOURCES + ")");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
   }
 }
